@@ -1,0 +1,4 @@
+"""python -m pyredis: the same as the pyredis-server console script."""
+from .cli import main
+
+main()

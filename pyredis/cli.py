@@ -1,0 +1,89 @@
+"""redis-server style command line: pyredis-server [/path/to/redis.conf] [--directive value ...]"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+from .config import Config, ConfigError, ConfigFileError
+
+
+def usage() -> str:
+    return ("Usage: ./pyredis-server [/path/to/redis.conf] [options] [-]\n"
+            "       ./pyredis-server - (read config from stdin)\n"
+            "       ./pyredis-server -v or --version\n"
+            "       ./pyredis-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./pyredis-server (run the server with default conf)\n"
+            "       ./pyredis-server /etc/redis/6379.conf\n"
+            "       ./pyredis-server --port 7777\n"
+            "       ./pyredis-server /etc/myredis.conf --loglevel verbose -\n"
+            "       ./pyredis-server /etc/myredis.conf --loglevel verbose\n")
+
+
+def options_to_text(args: list[str]) -> str:
+    """Turn `--port 6380 --save ""` into redis.conf lines, as redis-server's main() does:
+    each --name starts a new line, the words after it are its arguments (quoted)."""
+    lines: list[list[str]] = []
+    for arg in args:
+        if arg.startswith("--") and len(arg) > 2:
+            lines.append([arg[2:]])
+        elif not lines:
+            raise ConfigError(f"Invalid option {arg!r}")
+        else:
+            lines[-1].append(arg)
+    return "\n".join(" ".join([line[0]] + [_quote(a) for a in line[1:]]) for line in lines)
+
+
+def _quote(arg: str) -> str:
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_config(argv: list[str]) -> Config:
+    """The Config that these command-line arguments describe (file first, then options)."""
+    from .server import REDIS_VERSION
+    config = Config()
+    args = list(argv)
+    text = ""
+    if args and not args[0].startswith("-"):
+        config.config_file = args.pop(0)
+        try:
+            with open(config.config_file) as f:
+                text = f.read()
+        except OSError as exc:
+            raise SystemExit(f"Fatal error, can't open config file '{config.config_file}': "
+                             f"{exc.strerror}")
+    if args and args[-1] == "-":
+        args.pop()
+        text += "\n" + sys.stdin.read()
+    try:
+        text += "\n" + options_to_text(args)
+        config.load_text(text)
+    except ConfigFileError as exc:
+        sys.stderr.write(exc.fatal_text(REDIS_VERSION))
+        raise SystemExit(1)
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        raise SystemExit(1)
+    return config
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    from .server import REDIS_VERSION, Server
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-v", "--version"):
+        print(f"Redis server v={REDIS_VERSION} sha=00000000:0 malloc=pymalloc bits=64 "
+              "build=pyredis")
+        return
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(usage())
+        return
+    config = build_config(args)
+    server = Server(config)
+    try:
+        server.start()
+    except OSError as exc:
+        server.log_warning(str(exc))
+        raise SystemExit(1)
+    server.log("notice", f"pyredis {REDIS_VERSION}-compatible server started, pid={server.pid}, "
+               f"port={server.port}")
+    server.serve_forever()

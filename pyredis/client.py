@@ -1,0 +1,231 @@
+"""Client: one connection's state: socket, query buffer (the parser), reply buffer, selected
+database, name, protocol version, MULTI queue, subscriptions and blocked state."""
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING, Any, Optional
+
+from .errors import ProtocolError, RedisError
+from .resp import Raw, RequestParser, encode
+
+if TYPE_CHECKING:
+    from .db import Database
+    from .server import Server
+
+READ_SIZE = 16 * 1024            # Redis's PROTO_IOBUF_LEN
+MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
+
+# Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
+FLAG_MULTI = "x"
+FLAG_DIRTY_EXEC = "d"     # EXEC will abort (watched key touched)
+FLAG_BLOCKED = "b"
+FLAG_PUBSUB = "P"
+FLAG_CLOSE_AFTER_REPLY = "c"
+FLAG_UNIX = "U"
+FLAG_MONITOR = "O"
+FLAG_TRACKING = "t"
+
+
+class Client:
+    __slots__ = (
+        "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes", "reply_pos",
+        "db", "name", "proto", "authenticated", "user", "ctime", "last_interaction",
+        "last_cmd", "close_after_reply", "closed", "pending_write", "writing",
+        "in_multi", "multi_queue", "multi_error", "watch_dirty", "watched",
+        "channels", "patterns", "shard_channels", "blocked", "reply_mode", "lib_name",
+        "lib_ver", "flags", "obuf_soft_since", "tracking", "no_evict", "kill_reason",
+        "argv", "paused",
+    )
+
+    def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
+                 laddr: str, client_id: int) -> None:
+        self.id = client_id
+        self.server = server
+        self.sock = sock
+        self.fd = sock.fileno() if sock is not None else -1
+        self.addr = addr
+        self.laddr = laddr
+        self.parser = RequestParser(server.config.proto_max_bulk_len)
+        self.reply: list[bytes] = []
+        self.reply_bytes = 0
+        self.reply_pos = 0           # bytes of reply[0] already sent
+        self.db: "Database" = server.dbs[0]
+        self.name: Optional[bytes] = None
+        self.proto = 2
+        self.authenticated = not server.config.requirepass
+        self.user = b"default"
+        self.ctime = server.clock.time()
+        self.last_interaction = self.ctime
+        self.last_cmd = "NULL"
+        self.close_after_reply = False
+        self.closed = False
+        self.pending_write = False   # in server.pending_writes this cycle
+        self.writing = False         # waiting for the socket to drain (EVENT_WRITE)
+        self.in_multi = False
+        self.multi_queue: list = []
+        self.multi_error = False
+        self.watch_dirty = False
+        self.watched: list = []      # [(db, key)] this client WATCHes
+        self.channels: set[bytes] = set()
+        self.patterns: set[bytes] = set()
+        self.shard_channels: set[bytes] = set()
+        self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
+        self.reply_mode = "on"       # CLIENT REPLY on|off|skip
+        self.lib_name = b""
+        self.lib_ver = b""
+        self.flags: set[str] = set()
+        self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
+        self.tracking: Any = None    # client-side caching state (CLIENT TRACKING)
+        self.no_evict = False
+        self.kill_reason = ""
+        self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
+        self.paused = False          # held by CLIENT PAUSE with input still to run
+
+    # -- input -----------------------------------------------------------------------------
+
+    def on_readable(self) -> None:
+        try:
+            data = self.sock.recv(READ_SIZE)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        if not data:
+            self.close()
+            return
+        server = self.server
+        server.stats.net_input_bytes += len(data)
+        self.last_interaction = server.clock_time
+        self.parser.feed(data)
+        self.process_input()
+        if not self.closed and self.parser.pending() > server.config.client_query_buffer_limit:
+            server.log_warning("Closing client that reached max query buffer length")
+            self.close()
+
+    def process_input(self) -> None:
+        """Run every complete command in the query buffer (pipelining), until the client
+        blocks, is paused, or is to be closed."""
+        process = self.server.process_command
+        try:
+            for argv in self.parser.parse():
+                process(self, argv)
+                if self.blocked is not None or self.paused or self.close_after_reply \
+                        or self.closed:
+                    break
+        except ProtocolError as exc:
+            self.add_error(exc.message)
+            self.close_after_reply = True
+
+    # -- output ----------------------------------------------------------------------------
+
+    def add_reply(self, value: Any) -> None:
+        """Queue one reply value (encoded for this client's protocol)."""
+        if self.reply_mode != "on":
+            if self.reply_mode == "skip":
+                self.reply_mode = "on"
+            return
+        data = value if type(value) is Raw else encode(value, self.proto)
+        self.reply.append(data)
+        self.reply_bytes += len(data)
+        if not self.pending_write:
+            self.pending_write = True
+            self.server.pending_writes.append(self)
+        if self.reply_bytes > self.server.obuf_check_threshold:
+            self.server.check_output_buffer_limits(self)
+
+    def add_error(self, message: str) -> None:
+        """An error reply, counted in INFO errorstats."""
+        self.server.stats.count_error(message)
+        self.add_reply(RedisError(message))
+
+    def add_push(self, data: bytes) -> None:
+        """Out-of-band bytes (pub/sub messages, invalidations) that CLIENT REPLY does not mute."""
+        self.reply.append(data)
+        self.reply_bytes += len(data)
+        if not self.pending_write:
+            self.pending_write = True
+            self.server.pending_writes.append(self)
+        if self.reply_bytes > self.server.obuf_check_threshold:
+            self.server.check_output_buffer_limits(self)
+
+    def flush(self) -> None:
+        """Send what the socket takes now, at most MAX_WRITE_PER_EVENT bytes; keep the rest
+        and wait for EVENT_WRITE. Small replies of one cycle go out joined, in one send."""
+        if self.closed or self.sock is None:
+            return
+        reply = self.reply
+        pos = self.reply_pos
+        if len(reply) > 1 and pos == 0 and self.reply_bytes <= 1024 * 1024:
+            reply[:] = [b"".join(reply)]
+        data = reply[0]
+        end = pos + MAX_WRITE_PER_EVENT
+        try:
+            if pos == 0 and len(data) <= end:
+                sent = self.sock.send(data)
+            else:
+                sent = self.sock.send(memoryview(data)[pos:end])
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self.close()
+            return
+        self.server.stats.net_output_bytes += sent
+        self.reply_bytes -= sent
+        pos += sent
+        if pos == len(data):
+            del reply[0]
+            pos = 0
+        self.reply_pos = pos
+        if not reply:
+            if self.writing:
+                self.writing = False
+                self.server.reactor.remove_writer(self.sock)
+            if self.close_after_reply:
+                self.close()
+        elif not self.writing:
+            self.writing = True
+            self.server.reactor.add_writer(self.sock, self.on_writable)
+
+    def on_writable(self) -> None:
+        if self.reply:
+            self.flush()
+        else:
+            self.writing = False
+            self.server.reactor.remove_writer(self.sock)
+
+    def has_pending_replies(self) -> bool:
+        return bool(self.reply)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.server.free_client(self)
+        if self.sock is not None:
+            self.server.reactor.forget(self.sock)
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+    def flag_string(self) -> str:
+        flags = set(self.flags)
+        if self.in_multi:
+            flags.add(FLAG_MULTI)
+        if self.watch_dirty:
+            flags.add(FLAG_DIRTY_EXEC)
+        if self.blocked is not None:
+            flags.add(FLAG_BLOCKED)
+        if self.channels or self.patterns or self.shard_channels:
+            flags.add(FLAG_PUBSUB)
+        if self.close_after_reply:
+            flags.add(FLAG_CLOSE_AFTER_REPLY)
+        if self.tracking is not None:
+            flags.add(FLAG_TRACKING)
+        return "".join(sorted(flags)) or "N"
+
+    def subscription_count(self) -> int:
+        return len(self.channels) + len(self.patterns)

@@ -1,0 +1,128 @@
+"""Connection commands: PING ECHO QUIT RESET SELECT HELLO AUTH."""
+from __future__ import annotations
+
+from ..args import ArgReader, parse_int
+from ..errors import DB_INDEX, RedisError, syntax_error
+from ..resp import NO_REPLY, OK, PONG, SimpleString
+from . import command
+
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+
+
+@command("ping", -1, "fast", group="connection", summary="Ping the server",
+         complexity="O(1)", syntax="[message]")
+def ping(client, argv):
+    if len(argv) > 2:
+        raise RedisError("ERR wrong number of arguments for 'ping' command")
+    if client.proto == 2 and (client.channels or client.patterns or client.shard_channels):
+        return [b"pong", argv[1] if len(argv) > 1 else b""]
+    return argv[1] if len(argv) > 1 else PONG
+
+
+@command("echo", 2, "fast", group="connection", summary="Echo the given string",
+         complexity="O(1)", syntax="message")
+def echo(client, argv):
+    return argv[1]
+
+
+@command("quit", -1, "allow-loading allow-stale fast no-auth", group="connection",
+         summary="Close the connection", complexity="O(1)")
+def quit_(client, argv):
+    client.add_reply(OK)
+    client.close_after_reply = True
+    return NO_REPLY
+
+
+@command("select", 2, "loading stale fast", group="connection",
+         summary="Change the selected database for the current connection",
+         complexity="O(1)", syntax="index")
+def select(client, argv):
+    index = parse_int(argv[1], "ERR value is not an integer or out of range")
+    if not 0 <= index < len(client.server.dbs):
+        raise RedisError(DB_INDEX)
+    client.db = client.server.dbs[index]
+    return OK
+
+
+def check_password(client, username: bytes, password: bytes) -> None:
+    """Authenticate the connection as the default user (the only user pyredis has)."""
+    required = client.server.config.requirepass
+    if username != b"default" or (required and password != required.encode()):
+        raise RedisError(WRONGPASS)
+    client.authenticated = True
+    client.user = username
+
+
+@command("auth", -2, "noscript loading stale fast no-auth", group="connection",
+         summary="Authenticate to the server", complexity="O(N) where N is the number of "
+         "passwords defined for the user", syntax="[username] password")
+def auth(client, argv):
+    if len(argv) > 3:
+        raise syntax_error()
+    if len(argv) == 2 and not client.server.config.requirepass:
+        raise RedisError("ERR AUTH <password> called without any password configured for the "
+                         "default user. Are you sure your configuration is correct?")
+    username = argv[1] if len(argv) == 3 else b"default"
+    check_password(client, username, argv[-1])
+    return OK
+
+
+@command("hello", -1, "noscript loading stale fast no-auth", group="connection",
+         summary="Handshake with Redis", complexity="O(1)", since="6.0.0",
+         syntax="[protover [AUTH username password] [SETNAME clientname]]")
+def hello(client, argv):
+    from ..server import REDIS_VERSION
+    reader = ArgReader(argv)
+    proto = client.proto
+    if reader.more():
+        raw = reader.next()
+        try:
+            proto = parse_int(raw)
+        except RedisError:
+            raise RedisError("ERR Protocol version is not an integer or out of range") from None
+        if proto not in (2, 3):
+            raise RedisError("NOPROTO unsupported protocol version")
+    name = None
+    while reader.more():
+        option = reader.keyword()
+        if option == b"AUTH" and reader.remaining() >= 2:
+            username, password = reader.next(), reader.next()
+            check_password(client, username, password)
+        elif option == b"SETNAME" and reader.remaining() >= 1:
+            name = reader.next()
+            validate_client_name(name)
+        else:
+            raise RedisError("ERR Syntax error in HELLO option '%s'"
+                             % argv[reader.pos - 1].decode(errors="replace"))
+    if not client.authenticated:
+        raise RedisError("NOAUTH HELLO must be called with the client already authenticated, "
+                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "authenticate the client and select the RESP protocol version at the "
+                         "same time")
+    if name is not None:
+        client.name = name or None
+    client.proto = proto
+    return {b"server": b"redis", b"version": REDIS_VERSION.encode(), b"proto": proto,
+            b"id": client.id, b"mode": b"standalone", b"role": b"master", b"modules": []}
+
+
+def validate_client_name(name: bytes) -> None:
+    """Client names may not contain spaces, newlines or other special characters."""
+    if any(b < 33 or b > 126 for b in name):
+        raise RedisError("ERR Client names cannot contain spaces, newlines or special "
+                         "characters.")
+
+
+@command("reset", 1, "noscript loading stale fast no-auth", group="connection",
+         summary="Reset the connection", complexity="O(1)", since="6.2.0")
+def reset(client, argv):
+    server = client.server
+    for hook in server.client_cleanup_hooks:
+        hook(client)
+    client.db = server.dbs[0]
+    client.proto = 2
+    client.name = None
+    client.reply_mode = "on"
+    client.authenticated = not server.config.requirepass
+    client.user = b"default"
+    return SimpleString(b"RESET")

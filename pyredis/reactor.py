@@ -1,0 +1,112 @@
+"""The event loop (Redis's ae.c): file events on `selectors` (epoll on Linux), timers, and
+before-sleep hooks, all in one thread."""
+from __future__ import annotations
+
+import heapq
+import itertools
+import selectors
+import time
+from typing import Any, Callable, Optional
+
+READ = selectors.EVENT_READ
+WRITE = selectors.EVENT_WRITE
+
+
+class Reactor:
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self._timers: list[tuple[float, int, Callable[[], Optional[float]]]] = []
+        self._timer_ids = itertools.count()
+        self._cancelled: set[int] = set()
+        self.before_sleep: Callable[[], None] = lambda: None
+        self.running = False
+
+    # -- file events -----------------------------------------------------------------------
+    # Each registered file carries [on_readable, on_writable]; either may be None.
+
+    def add_reader(self, sock: Any, callback: Callable[[], None]) -> None:
+        self._set(sock, 0, callback)
+
+    def remove_reader(self, sock: Any) -> None:
+        self._set(sock, 0, None)
+
+    def add_writer(self, sock: Any, callback: Callable[[], None]) -> None:
+        self._set(sock, 1, callback)
+
+    def remove_writer(self, sock: Any) -> None:
+        self._set(sock, 1, None)
+
+    def _set(self, sock: Any, slot: int, callback: Optional[Callable[[], None]]) -> None:
+        try:
+            key = self.selector.get_key(sock)
+        except (KeyError, ValueError):
+            if callback is None:
+                return
+            handlers = [None, None]
+            handlers[slot] = callback
+            self.selector.register(sock, READ if slot == 0 else WRITE, handlers)
+            return
+        handlers = key.data
+        handlers[slot] = callback
+        mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
+        if mask:
+            self.selector.modify(sock, mask, handlers)
+        else:
+            self.selector.unregister(sock)
+
+    def forget(self, sock: Any) -> None:
+        """Drop every handler of a file about to be closed."""
+        try:
+            key = self.selector.unregister(sock)
+        except (KeyError, ValueError):
+            return
+        key.data[:] = [None, None]   # the loop may still hold this file's event in hand
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def call_later(self, delay: float, callback: Callable[[], Optional[float]]) -> int:
+        """Run callback after `delay` seconds; if it returns a number, again after that many."""
+        timer_id = next(self._timer_ids)
+        heapq.heappush(self._timers, (time.monotonic() + delay, timer_id, callback))
+        return timer_id
+
+    def cancel(self, timer_id: int) -> None:
+        self._cancelled.add(timer_id)
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, timer_id, callback = heapq.heappop(timers)
+            if timer_id in self._cancelled:
+                self._cancelled.discard(timer_id)
+                continue
+            again = callback()
+            if again is not None:
+                heapq.heappush(timers, (now + again, timer_id, callback))
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.running = True
+        select = self.selector.select
+        while self.running:
+            self.before_sleep()
+            if not self.running:
+                break
+            timeout = None
+            if self._timers:
+                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            for key, mask in select(timeout):
+                handlers = key.data
+                if mask & READ and handlers[0] is not None:
+                    handlers[0]()
+                if mask & WRITE and handlers[1] is not None:
+                    handlers[1]()
+            self._run_timers()
+
+    def stop(self) -> None:
+        self.running = False
+
+    def close(self) -> None:
+        self.selector.close()

@@ -1,0 +1,368 @@
+"""RESP: parsing requests (multibulk and inline) and encoding replies (RESP2 / RESP3).
+
+The request parser keeps Redis's limits and its exact protocol error texts. Replies are Python
+values turned into bytes by `encode`, following DESIGN.md: bytes bulk, int integer, None null,
+list array, dict map, set set, float double, and the wrappers below for the other types.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator, Optional, Union
+
+from .errors import ProtocolError, RedisError
+
+INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
+MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
+
+
+# ---------------------------------------------------------------------------
+# Reply wrappers
+# ---------------------------------------------------------------------------
+
+class SimpleString(bytes):
+    """A status reply: +OK."""
+
+
+class Raw(bytes):
+    """Bytes already encoded in RESP, written as they are (pre-encoded hot-path replies)."""
+
+
+class Verbatim(bytes):
+    """RESP3 verbatim string (txt), a bulk string in RESP2."""
+
+
+class Push(list):
+    """RESP3 push frame (>), an array in RESP2."""
+
+
+class Double(float):
+    """A double that RESP2 sends as a bulk string (ZSCORE ...) and RESP3 as ','."""
+
+
+class BigNumber(int):
+    """RESP3 big number, an integer in RESP2 (unused by 7.0 commands but kept for DEBUG PROTOCOL)."""
+
+
+class Attribute(dict):
+    """RESP3 attribute map, dropped in RESP2."""
+
+
+NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocked, subscribed)
+OK = Raw(b"+OK\r\n")
+QUEUED = Raw(b"+QUEUED\r\n")
+PONG = Raw(b"+PONG\r\n")
+NULL_BULK = Raw(b"$-1\r\n")
+EMPTY_ARRAY = Raw(b"*0\r\n")
+_SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
+
+
+class NullArray:
+    """The RESP2 null array (*-1), a null in RESP3 (BLPOP timeouts, EXEC aborted by WATCH)."""
+
+
+NULL_ARRAY = NullArray()
+
+
+def format_double(value: float) -> bytes:
+    """Redis's %.17g formatting of doubles, with inf/-inf spelled as Redis does."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if value == int(value) and abs(value) < 1e17:
+        return b"%d" % int(value)
+    return (b"%.17g" % value)
+
+
+def encode(value: object, proto: int = 2) -> bytes:
+    """Encode one reply value for a client speaking `proto` (2 or 3)."""
+    out: list[bytes] = []
+    _encode(value, proto, out)
+    return b"".join(out)
+
+
+def _encode(value: object, proto: int, out: list[bytes]) -> None:
+    t = type(value)
+    if t is bytes:
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+    elif t is Raw:
+        out.append(value)  # type: ignore[arg-type]
+    elif t is int:
+        if 0 <= value < 10000:  # type: ignore[operator]
+            out.append(_SMALL_INTS[value])  # type: ignore[index]
+        else:
+            out.append(b":%d\r\n" % value)  # type: ignore[str-format]
+    elif value is None:
+        out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[attr-defined]
+            _encode(item, proto, out)
+    elif t is SimpleString:
+        out.append(b"+%s\r\n" % value)  # type: ignore[str-format]
+    elif isinstance(value, RedisError):
+        out.append(error_line(value.message))
+    elif t is dict or t is Attribute:
+        if t is Attribute and proto == 2:
+            return
+        prefix = (b"|" if t is Attribute else b"%") if proto == 3 else b"*"
+        n = len(value) if proto == 3 else 2 * len(value)  # type: ignore[arg-type]
+        out.append(b"%s%d\r\n" % (prefix, n))
+        for k, v in value.items():  # type: ignore[attr-defined]
+            _encode(k, proto, out)
+            _encode(v, proto, out)
+    elif t is set or t is frozenset:
+        out.append(b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[attr-defined]
+            _encode(item, proto, out)
+    elif t is float or t is Double:
+        text = format_double(value)  # type: ignore[arg-type]
+        if proto == 3:
+            out.append(b",%s\r\n" % text)
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(text), text))
+    elif t is Push:
+        out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[attr-defined]
+            _encode(item, proto, out)
+    elif t is Verbatim:
+        if proto == 3:
+            out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))  # type: ignore[arg-type]
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+    elif t is NullArray:
+        out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
+    elif t is bool:
+        if proto == 3:
+            out.append(b"#t\r\n" if value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if value else b":0\r\n")
+    elif t is BigNumber:
+        out.append((b"(%d\r\n" if proto == 3 else b":%d\r\n") % value)  # type: ignore[str-format]
+    elif t is str:
+        data = value.encode()  # type: ignore[attr-defined]
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    elif isinstance(value, bytes):  # other bytes subclasses
+        out.append(b"$%d\r\n%s\r\n" % (len(value), bytes(value)))
+    else:
+        raise TypeError(f"cannot encode reply of type {t.__name__}")
+
+
+def error_line(message: str) -> bytes:
+    """An error reply line; newlines would break the protocol, so they become spaces."""
+    return b"-%s\r\n" % message.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")
+
+
+def encode_int(value: int) -> bytes:
+    return _SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
+
+
+# ---------------------------------------------------------------------------
+# Request parsing
+# ---------------------------------------------------------------------------
+
+def _parse_ll(data: bytes) -> Optional[int]:
+    """Redis's string2ll: a strict base-10 64-bit integer (no spaces, no '+', no leading 0)."""
+    n = len(data)
+    if n == 0 or n > 20:
+        return None
+    if data[0] == 0x2D:  # '-'
+        digits = data[1:]
+        sign = -1
+    else:
+        digits = data
+        sign = 1
+    if not digits.isdigit() or (len(digits) > 1 and digits[0] == 0x30) or not digits.isascii():
+        return None
+    if digits == b"0" and sign < 0:
+        return None
+    value = sign * int(digits)
+    if not -(2**63) <= value < 2**63:
+        return None
+    return value
+
+
+def split_args(line: bytes) -> Optional[list[bytes]]:
+    """Redis's sdssplitargs: split an inline request, honouring quotes and escapes.
+
+    Returns None for unbalanced quotes (or a closing quote not followed by a space).
+    """
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\x0b\x0c\x00":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_dq = in_sq = False
+        while True:
+            if in_dq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if (c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2])
+                        and _is_hex(line[i + 3])):
+                    current.append(int(line[i + 2:i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    current.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                        return None
+                    in_dq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            elif in_sq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    current.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                        return None
+                    in_sq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \n\r\t\x00":
+                    break
+                if c == 0x22:
+                    in_dq = True
+                elif c == 0x27:
+                    in_sq = True
+                else:
+                    current.append(c)
+            i += 1
+        args.append(bytes(current))
+
+
+_ESCAPES = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("b"): 0x08, ord("a"): 0x07}
+
+
+def _is_hex(c: int) -> bool:
+    return c in b"0123456789abcdefABCDEF"
+
+
+class RequestParser:
+    """Incremental request parser for one client.
+
+    `feed` adds received bytes; `parse` yields each complete argv in order and raises
+    ProtocolError (Redis's text) when the input is malformed. Empty requests (a bare newline,
+    `*0`) yield nothing, as in Redis.
+    """
+
+    __slots__ = ("buf", "pos", "max_bulk_len", "_argv", "_remaining")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        self.buf: bytes | bytearray = b""
+        self.pos = 0
+        self.max_bulk_len = max_bulk_len
+        self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
+        self._remaining = 0            # how many arguments that request still expects
+
+    def feed(self, data: bytes) -> None:
+        buf = self.buf
+        if self.pos >= len(buf):
+            # The common case: everything before was parsed; parse straight from `data`.
+            self.buf = data
+        elif type(buf) is bytearray:
+            # A request spans several reads: grow in place (a front delete is O(1) in CPython).
+            del buf[:self.pos]
+            buf += data
+        else:
+            self.buf = bytearray(memoryview(buf)[self.pos:])
+            self.buf += data
+        self.pos = 0
+
+    def pending(self) -> int:
+        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
+        return len(self.buf) - self.pos
+
+    def parse(self) -> Iterator[list[bytes]]:
+        buf = self.buf
+        n = len(buf)
+        while self.pos < n:
+            if self._remaining:
+                argv = self._read_bulks(buf, n)
+                if argv is None:
+                    return
+                yield argv
+                continue
+            if buf[self.pos] == 0x2A:  # '*'
+                end = buf.find(b"\r", self.pos)
+                if end < 0:
+                    if n - self.pos > INLINE_MAX_SIZE:
+                        raise ProtocolError("too big mbulk count string")
+                    return
+                if end + 1 >= n:
+                    return
+                count = _parse_ll(buf[self.pos + 1:end])
+                if count is None or count > MAX_MULTIBULK_LEN:
+                    raise ProtocolError("invalid multibulk length")
+                self.pos = end + 2
+                if count <= 0:
+                    continue
+                self._remaining = count
+                self._argv = []
+            else:
+                argv = self._read_inline(buf, n)
+                if argv is None:
+                    return
+                if argv:
+                    yield argv
+
+    def _read_bulks(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+        argv = self._argv
+        pos = self.pos
+        while self._remaining:
+            if pos >= n:
+                break
+            end = buf.find(b"\r", pos)
+            if end < 0:
+                if n - pos > INLINE_MAX_SIZE:
+                    raise ProtocolError("too big bulk count string")
+                break
+            if end + 1 >= n:
+                break
+            if buf[pos] != 0x24:  # '$'
+                raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+            size = _parse_ll(buf[pos + 1:end])
+            if size is None or size < 0 or size > self.max_bulk_len:
+                raise ProtocolError("invalid bulk length")
+            start = end + 2
+            if start + size + 2 > n:
+                break
+            arg = buf[start:start + size]
+            argv.append(arg if type(arg) is bytes else bytes(arg))
+            pos = start + size + 2
+            self._remaining -= 1
+        self.pos = pos
+        if self._remaining:
+            return None
+        self._argv = []
+        return argv
+
+    def _read_inline(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+        end = buf.find(b"\n", self.pos)
+        if end < 0:
+            if n - self.pos > INLINE_MAX_SIZE:
+                raise ProtocolError("too big inline request")
+            return None
+        line_end = end - 1 if end > self.pos and buf[end - 1] == 0x0D else end
+        args = split_args(bytes(buf[self.pos:line_end]))
+        if args is None:
+            raise ProtocolError("unbalanced quotes in request")
+        self.pos = end + 1
+        return args
+
+
+Reply = Union[bytes, int, None, list, dict, set, float, SimpleString, RedisError]

@@ -1,0 +1,565 @@
+"""Server: listeners, clients, databases, the command path (Redis's processCommand and call),
+serverCron, and handle_clients_with_pending_writes at the end of each loop cycle."""
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+from typing import Any, Callable, Optional
+
+from . import commands
+from .client import Client
+from .clock import Clock
+from .commands import Command, lookup
+from .config import Config
+from .db import Database
+from .errors import RedisError, wrong_arity
+from .reactor import Reactor
+from .resp import NO_REPLY, QUEUED
+
+REDIS_VERSION = "7.0.15"
+MAX_ACCEPTS_PER_CALL = 1000
+
+# Commands a RESP2 client may run while subscribed (Redis's processCommand).
+SUBSCRIBED_ALLOWED = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
+                                "psubscribe", "punsubscribe", "quit", "reset"))
+# Commands that run at once inside MULTI instead of being queued.
+MULTI_IMMEDIATE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
+
+
+class Stats:
+    """The counters INFO stats reports."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.connections_received = 0
+        self.commands_processed = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.rejected_connections = 0
+        self.expired_keys = 0
+        self.evicted_keys = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.error_replies = 0
+        self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
+        self.obuf_disconnections = 0
+        self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
+
+    def count_error(self, message: str) -> None:
+        self.error_replies += 1
+        self.errors[message.split(" ", 1)[0]] += 1
+
+    def sample(self, now: float) -> None:
+        self.ops_samples.append((now, self.commands_processed, self.net_input_bytes,
+                                 self.net_output_bytes))
+        del self.ops_samples[:-16]
+
+    def instantaneous(self, index: int) -> float:
+        """Per-second rate of one sampled counter over the last samples (Redis's 16)."""
+        if len(self.ops_samples) < 2:
+            return 0.0
+        first, last = self.ops_samples[0], self.ops_samples[-1]
+        elapsed = last[0] - first[0]
+        return (last[index] - first[index]) / elapsed if elapsed > 0 else 0.0
+
+
+class Server:
+    def __init__(self, config: Optional[Config] = None, clock: Optional[Clock] = None) -> None:
+        commands.load_all()
+        self.config = config or Config()
+        self.clock = clock or Clock()
+        self.clock_ms = self.clock.ms()       # cached once per loop cycle (access times)
+        self.clock_time = self.clock.time()
+        self.reactor = Reactor()
+        self.dbs = [Database(self, i) for i in range(self.config.databases)]
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.pending_writes: list[Client] = []
+        self.clients_to_close: list[Client] = []
+        self.ready_keys: list[tuple[Database, bytes]] = []
+        self.monitors: list[Client] = []
+        self.stats = Stats()
+        self.listeners: list[socket.socket] = []
+        self.start_time = time.time()
+        self.pid = os.getpid()
+        self.run_id = os.urandom(20).hex()
+        self.active_expire_enabled = True
+        self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
+        self.pause_writes_only = False
+        self.paused_clients: list[Client] = []
+        self.shutdown_asap = False
+        self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
+        # Feature hooks, set by the modules that own them (None: feature unused).
+        self.notify_hook: Optional[Callable] = None
+        self.tracking_hook: Optional[Callable] = None
+        self.serve_ready_keys: Optional[Callable[[], None]] = None
+        # Each feature's per-client cleanup (unwatch, unsubscribe, unblock ...): run when a
+        # client is freed and by RESET.
+        self.client_cleanup_hooks: list[Callable[[Client], None]] = []
+        self.cron_hooks: list[Callable[[], None]] = []
+        self.obuf_check_threshold = 0
+        self.config.on_change = self._config_changed
+        self._config_changed("client-output-buffer-limit")
+        self._cron_timer: Optional[int] = None
+
+    # -- logging ---------------------------------------------------------------------------
+
+    def log(self, level: str, message: str) -> None:
+        levels = ("debug", "verbose", "notice", "warning")
+        if levels.index(level) < levels.index(self.config.loglevel):
+            return
+        now = time.time()
+        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
+        mark = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}[level]
+        line = f"{self.pid}:M {stamp}.{int(now * 1000) % 1000:03d} {mark} {message}\n"
+        if self.config.logfile:
+            try:
+                with open(self.config.logfile, "a") as f:
+                    f.write(line)
+            except OSError:
+                pass
+        else:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    def log_warning(self, message: str) -> None:
+        self.log("warning", message)
+
+    # -- configuration that acts -----------------------------------------------------------
+
+    def _config_changed(self, name: str) -> None:
+        if name == "client-output-buffer-limit":
+            limits = [v for cls in ("normal", "pubsub")
+                      for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
+                      if v]
+            self.obuf_check_threshold = min(limits) if limits else float("inf")  # type: ignore
+        elif name == "maxclients":
+            self.raise_fd_limit()
+        elif name in ("port", "bind") and self.listeners:
+            self.rebind()
+
+    # -- listening -------------------------------------------------------------------------
+
+    def raise_fd_limit(self) -> None:
+        """Make room for maxclients plus Redis's 32 reserved descriptors."""
+        wanted = self.config.maxclients + 32
+        try:
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft < wanted:
+                new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        except (ValueError, OSError):
+            pass
+
+    def listen(self) -> None:
+        """Open the TCP listeners (bind x port) and the unix socket, as Redis's listenToPort."""
+        if self.config.port:
+            for addr in self.config.bind or ["*"]:
+                optional = addr.startswith("-")
+                host = addr.lstrip("-")
+                try:
+                    self.listeners.append(self._tcp_listener(host, self.config.port))
+                except OSError as exc:
+                    if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
+                                                   errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
+                                                   errno.EINVAL):
+                        continue
+                    for sock in self.listeners:
+                        sock.close()
+                    self.listeners = []
+                    raise OSError(exc.errno, f"Could not create server TCP listening socket "
+                                  f"{host}:{self.config.port}: {exc.strerror}") from None
+        if self.config.unixsocket:
+            path = self.config.unixsocket
+            if os.path.exists(path):
+                os.unlink(path)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.bind(path)
+            if self.config.unixsocketperm:
+                os.chmod(path, self.config.unixsocketperm)
+            sock.listen(self.config.tcp_backlog)
+            sock.setblocking(False)
+            self.listeners.append(sock)
+        for sock in self.listeners:
+            self.reactor.add_reader(sock, lambda s=sock: self.accept(s))
+
+    def _tcp_listener(self, host: str, port: int) -> socket.socket:
+        if host == "*":
+            host = "0.0.0.0"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((host, port))
+            sock.listen(self.config.tcp_backlog)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        return sock
+
+    def rebind(self) -> None:
+        for sock in self.listeners:
+            self.reactor.forget(sock)
+            sock.close()
+        self.listeners = []
+        self.listen()
+
+    @property
+    def port(self) -> int:
+        """The TCP port actually listened on (the configured one, or the OS's pick)."""
+        for sock in self.listeners:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                return sock.getsockname()[1]
+        return self.config.port
+
+    def accept(self, listener: socket.socket) -> None:
+        for _ in range(MAX_ACCEPTS_PER_CALL):
+            try:
+                sock, peer = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.log_warning(f"Accepting client connection: {exc}")
+                return
+            self.add_client(sock, peer)
+
+    def add_client(self, sock: socket.socket, peer: Any) -> Optional[Client]:
+        sock.setblocking(False)
+        if sock.family == socket.AF_UNIX:
+            addr = f"{self.config.unixsocket}:0"
+            laddr = addr
+        else:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.config.tcp_keepalive:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            addr = _format_addr(peer)
+            laddr = _format_addr(sock.getsockname())
+        self.stats.connections_received += 1
+        if len(self.clients) >= self.config.maxclients:
+            self._refuse(sock, b"-ERR max number of clients reached\r\n")
+            return None
+        client = Client(self, sock, addr, laddr, self.next_client_id)
+        if sock.family == socket.AF_UNIX:
+            client.flags.add("U")
+        self.next_client_id += 1
+        self.clients[client.id] = client
+        self.reactor.add_reader(sock, client.on_readable)
+        return client
+
+    def _refuse(self, sock: socket.socket, message: bytes) -> None:
+        self.stats.rejected_connections += 1
+        try:
+            sock.send(message)
+        except OSError:
+            pass
+        sock.close()
+
+    # -- the command path ------------------------------------------------------------------
+
+    def process_command(self, client: Client, argv: list[bytes]) -> None:
+        """Redis's processCommand: the checks in Redis's order, then queue or call."""
+        client.argv = argv
+        cmd = COMMANDS_GET(argv[0]) or lookup(argv)
+        if cmd is not None and cmd.subcommands:
+            cmd = lookup(argv)
+            if cmd is not None and cmd.func is None and len(argv) > 1:
+                self._reject(client, RedisError(
+                    "ERR unknown subcommand '%s'. Try %s HELP." % (
+                        _printable(argv[1][:128]), argv[0].decode(errors="replace").upper())))
+                return
+        if cmd is None:
+            args = ""
+            for arg in argv[1:]:
+                if len(args) >= 128:
+                    break
+                args += "'%s' " % _printable(arg)[:128 - len(args)]
+            self._reject(client, RedisError(
+                "ERR unknown command '%s', with args beginning with: %s"
+                % (_printable(argv[0][:128]), args)))
+            return
+        n = len(argv)
+        if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
+            self._reject(client, wrong_arity(cmd.name), cmd)
+            return
+        if not client.authenticated and cmd.name not in ("auth", "hello"):
+            self._reject(client, RedisError("NOAUTH Authentication required."), cmd)
+            return
+        if client.in_multi and "no-multi" in cmd.flags:
+            self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
+            return
+        if self.config.maxmemory and "denyoom" in cmd.flags and self.over_maxmemory():
+            self._reject(client, RedisError(
+                "OOM command not allowed when used memory > 'maxmemory'."), cmd)
+            return
+        if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
+                and cmd.name not in SUBSCRIBED_ALLOWED:
+            self._reject(client, RedisError(
+                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
+                "RESET are allowed in this context" % cmd.name), cmd)
+            return
+        if self.pause_end and self._must_pause(client, cmd):
+            client.paused = True
+            self.paused_clients.append(client)
+            return
+        if client.in_multi and cmd.name not in MULTI_IMMEDIATE:
+            client.multi_queue.append((cmd, argv))
+            client.add_reply(QUEUED)
+            return
+        self.call(client, cmd, argv)
+        if self.ready_keys and self.serve_ready_keys is not None:
+            self.serve_ready_keys()
+
+    def _reject(self, client: Client, error: RedisError, cmd: Optional[Command] = None) -> None:
+        """A command refused before it ran: counted, and it aborts a MULTI being queued."""
+        if cmd is not None:
+            cmd.rejected_calls += 1
+        if client.in_multi:
+            client.multi_error = True
+        client.add_error(error.message)
+
+    def call(self, client: Client, cmd: Command, argv: list[bytes]) -> None:
+        """Run one command and queue its reply (Redis's call)."""
+        if self.monitors:
+            self.feed_monitors(client, argv)
+        start = time.perf_counter()
+        try:
+            reply = cmd.func(client, argv)  # type: ignore[misc]
+        except RedisError as exc:
+            cmd.failed_calls += 1
+            client.add_error(exc.message)
+        else:
+            if reply is not NO_REPLY:
+                client.add_reply(reply)
+        cmd.usec += int((time.perf_counter() - start) * 1_000_000)
+        cmd.calls += 1
+        self.stats.commands_processed += 1
+        client.last_cmd = cmd.name
+
+    def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
+        now = self.clock.time()
+        args = " ".join('"%s"' % _repr_arg(a) for a in argv)
+        line = "%.6f [%d %s] %s" % (now, client.db.index, "lua" if client.sock is None
+                                    else client.addr, args)
+        data = b"+" + line.encode() + b"\r\n"
+        for monitor in self.monitors:
+            if monitor is not client:
+                monitor.add_push(data)
+
+    # -- CLIENT PAUSE ----------------------------------------------------------------------
+
+    def _must_pause(self, client: Client, cmd: Command) -> bool:
+        if time.monotonic() >= self.pause_end:
+            self.unpause()
+            return False
+        if not self.pause_writes_only:
+            return True
+        if client.in_multi and cmd.name == "exec":
+            return any("write" in c.flags for c, _ in client.multi_queue)
+        return "write" in cmd.flags or cmd.name in ("publish", "spublish", "pfcount")
+
+    def unpause(self) -> None:
+        self.pause_end = 0.0
+        paused, self.paused_clients = self.paused_clients, []
+        for client in paused:
+            if client.closed:
+                continue
+            client.paused = False
+            self.process_command(client, client.argv)
+            if not client.paused:
+                client.process_input()
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def used_memory(self) -> int:
+        """Bytes in use: the process's resident set (what the allocator holds)."""
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def over_maxmemory(self) -> bool:
+        return self.used_memory() > self.config.maxmemory
+
+    # -- output buffers --------------------------------------------------------------------
+
+    def check_output_buffer_limits(self, client: Client) -> None:
+        """client-output-buffer-limit: close a client whose pending replies pass the hard
+        limit, or stay over the soft one for its seconds (closed at the end of the cycle)."""
+        if client.kill_reason:
+            return
+        cls = "pubsub" if (client.channels or client.patterns or client.shard_channels) \
+            else "normal"
+        hard, soft, seconds = self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
+        used = client.reply_bytes
+        over = hard and used >= hard
+        if not over and soft and used >= soft:
+            now = time.monotonic()
+            if not client.obuf_soft_since:
+                client.obuf_soft_since = now
+            elif now - client.obuf_soft_since >= seconds:
+                over = True
+        elif not over:
+            client.obuf_soft_since = 0.0
+        if over:
+            client.kill_reason = "output buffer limits"
+            self.stats.obuf_disconnections += 1
+            self.log_warning(f"Client id={client.id} addr={client.addr} scheduled to be closed "
+                             "ASAP for overcoming of output buffer limits.")
+            client.reply.clear()
+            client.reply_bytes = 0
+            client.reply_mode = "off"
+            self.clients_to_close.append(client)
+
+    # -- end of cycle and cron -------------------------------------------------------------
+
+    def before_sleep(self) -> None:
+        """Redis's beforeSleep, in its order: then flush every client's replies."""
+        now = self.clock.time()
+        self.clock_time = now
+        self.clock_ms = int(now * 1000)
+        if self.clients_to_close:
+            closing, self.clients_to_close = self.clients_to_close, []
+            for client in closing:
+                client.close()
+        self.handle_clients_with_pending_writes()
+        if self.shutdown_asap:
+            self.shutdown()
+
+    def handle_clients_with_pending_writes(self) -> None:
+        pending = self.pending_writes
+        if not pending:
+            return
+        self.pending_writes = []
+        for client in pending:
+            client.pending_write = False
+            if client.reply and not client.writing:
+                client.flush()
+            elif not client.reply and client.close_after_reply:
+                client.close()
+
+    def cron(self) -> float:
+        """serverCron, `hz` times a second: expiry, client timeouts, stats, pauses."""
+        hz = max(1, self.config.hz)
+        now = self.clock.time()
+        self.clock_time = now
+        self.clock_ms = int(now * 1000)
+        self.stats.sample(time.monotonic())
+        if self.active_expire_enabled:
+            # Redis's slow cycle: at most 25% of the cron period.
+            deadline = time.monotonic() + 0.25 / hz
+            for db in self.dbs:
+                if db.expires:
+                    db.active_expire(deadline, self.clock_ms, time.monotonic)
+                    if time.monotonic() >= deadline:
+                        break
+        if self.config.timeout:
+            limit = now - self.config.timeout
+            for client in list(self.clients.values()):
+                if (client.last_interaction < limit and client.blocked is None
+                        and not client.channels and not client.patterns
+                        and not client.shard_channels and "O" not in client.flags):
+                    client.close()
+        if self.pause_end and time.monotonic() >= self.pause_end:
+            self.unpause()
+        for hook in self.cron_hooks:
+            hook()
+        return 1.0 / hz
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def free_client(self, client: Client) -> None:
+        """Drop every trace of a closed client (Redis's freeClient)."""
+        self.clients.pop(client.id, None)
+        if client in self.monitors:
+            self.monitors.remove(client)
+        for hook in self.client_cleanup_hooks:
+            hook(client)
+
+    def start(self) -> None:
+        """Listen and arm the cron: the server is ready once this returns."""
+        self.raise_fd_limit()
+        self.listen()
+        self.reactor.before_sleep = self.before_sleep
+        self._cron_timer = self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
+
+    def serve_forever(self, install_signals: bool = True) -> None:
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        if self.config.pidfile:
+            with open(self.config.pidfile, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        self.log("notice", "Ready to accept connections")
+        self.reactor.run()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+        self.log_warning(f"Received {name} scheduling shutdown...")
+        self.shutdown_asap = True
+
+    def shutdown(self) -> None:
+        """Close listeners and clients, remove the pid file and unix socket, stop the loop."""
+        self.log_warning("User requested shutdown...")
+        for sock in self.listeners:
+            self.reactor.forget(sock)
+            sock.close()
+        self.listeners = []
+        for client in list(self.clients.values()):
+            client.close()
+        if self.config.unixsocket and os.path.exists(self.config.unixsocket):
+            os.unlink(self.config.unixsocket)
+        if self.config.pidfile and os.path.exists(self.config.pidfile):
+            os.unlink(self.config.pidfile)
+        self.log_warning("Redis is now ready to exit, bye bye...")
+        self.reactor.stop()
+
+
+COMMANDS_GET = commands.COMMANDS.get
+
+
+def _format_addr(addr: Any) -> str:
+    host, port = addr[0], addr[1]
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return f"{host}:{port}"
+
+
+def _printable(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
+
+
+def _repr_arg(arg: bytes) -> str:
+    """An argument as MONITOR quotes it (Redis's sdscatrepr, without the quotes)."""
+    out = []
+    for b in arg:
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\a":
+            out.append("\\a")
+        elif ch == "\b":
+            out.append("\\b")
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)
+

@@ -1,0 +1,48 @@
+"""Shared fixtures: a pyredis server and the real redis-server, each in a subprocess on a free
+127.0.0.1 port, and redis-py clients on them."""
+from __future__ import annotations
+
+import pytest
+import redis
+
+from helpers import RawConnection, ServerProcess
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A pyredis server shared by the session (tests flush it through the `r` fixture)."""
+    proc = ServerProcess("pyredis")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def real_server():
+    """The real redis-server, the reference for differential tests."""
+    proc = ServerProcess("redis")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def r(server):
+    client = redis.Redis(port=server.port, socket_timeout=30)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def raw(server):
+    conn = RawConnection(server.port)
+    conn.execute("FLUSHALL")
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def real_raw(real_server):
+    conn = RawConnection(real_server.port)
+    conn.execute("FLUSHALL")
+    yield conn
+    conn.close()

@@ -1,0 +1,141 @@
+"""Test helpers: free ports, real servers started as subprocesses, and a raw RESP connection
+that returns each reply's exact bytes (for byte-for-byte differential tests)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Optional
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(64).startswith(b"+PONG"):
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"server on port {port} did not answer PING")
+
+
+class ServerProcess:
+    """A server (pyredis or the real redis-server) in a subprocess, in its own temp dir."""
+
+    def __init__(self, kind: str = "pyredis", args: Optional[list[str]] = None) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"{kind}-test-")
+        base = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--enable-debug-command", "yes"] + (args or [])
+        if kind == "pyredis":
+            cmd = [sys.executable, "-m", "pyredis"] + base
+        else:
+            binary = shutil.which("redis-server")
+            if binary is None:
+                raise RuntimeError("redis-server is not installed (make test installs it)")
+            cmd = [binary] + base
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE,
+                                     env=dict(os.environ, PYTHONPATH=ROOT))
+        try:
+            wait_for_port(self.port, self.proc)
+        except Exception:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class RawConnection:
+    """Sends commands as RESP and returns each reply's raw bytes, untouched."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.pending = b""
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def send(self, *args: object) -> None:
+        self.sock.sendall(encode_command(args))
+
+    def read_reply(self) -> bytes:
+        """Read exactly one reply (push frames count as replies too)."""
+        while True:
+            size = _reply_size(self.pending)
+            if size is not None:
+                reply, self.pending = self.pending[:size], self.pending[size:]
+                return reply
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("connection closed")
+            self.pending += data
+
+    def execute(self, *args: object) -> bytes:
+        self.send(*args)
+        return self.read_reply()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def encode_command(args: tuple) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
+
+
+def _reply_size(data: bytes, pos: int = 0) -> Optional[int]:
+    """End offset of the complete RESP2/RESP3 reply starting at pos, None if incomplete."""
+    end = data.find(b"\r\n", pos)
+    if end < 0:
+        return None
+    kind, header = data[pos:pos + 1], data[pos + 1:end]
+    pos = end + 2
+    if kind in (b"$", b"=", b"!"):
+        n = int(header)
+        if n < 0:
+            return pos
+        return pos + n + 2 if len(data) >= pos + n + 2 else None
+    if kind in (b"*", b"~", b">", b"%", b"|"):
+        n = int(header)
+        count = n * 2 if kind in (b"%", b"|") else n
+        for _ in range(max(count, 0)):
+            nxt = _reply_size(data, pos)
+            if nxt is None:
+                return None
+            pos = nxt
+        if kind == b"|":  # an attribute is followed by the reply it annotates
+            return _reply_size(data, pos)
+        return pos
+    return pos

@@ -1,0 +1,100 @@
+"""The command line and config file, as redis-server's, and redis-cli's bulk modes."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT, ServerProcess, free_port, wait_for_port
+
+PYREDIS = [sys.executable, "-m", "pyredis"]
+ENV = dict(os.environ, PYTHONPATH=ROOT)
+
+
+def _run_both(args, tmp_path, stdin=None):
+    ours = subprocess.run(PYREDIS + args, capture_output=True, text=True, timeout=30,
+                          env=ENV, cwd=tmp_path, input=stdin)
+    theirs = subprocess.run(["redis-server"] + args, capture_output=True, text=True,
+                            timeout=30, cwd=tmp_path, input=stdin)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("args", [
+    ["--port", "0", "--no-such-directive", "1"],
+    ["--port", "0", "--maxmemory", "lots"],
+    ["--port", "0", "--appendonly", "maybe"],
+    ["--port", "0", "--loglevel", "loud"],
+    ["--port", "0", "--save", "10"],
+    ["--port", "0", "--client-output-buffer-limit", "bogus 1 2 3"],
+])
+def test_fatal_config_errors_match_redis(args, tmp_path):
+    ours, theirs = _run_both(args, tmp_path)
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr + ours.stdout == theirs.stderr + theirs.stdout
+
+
+def test_fatal_error_in_config_file_matches_redis(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("# a comment\nport 0\n\nsave \"\"\nbind 127.0.0.1\nhz ten\n")
+    ours, theirs = _run_both([str(conf)], tmp_path)
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr + ours.stdout == theirs.stderr + theirs.stdout
+
+
+def test_config_file_then_options(tmp_path):
+    """The file is read first, command-line options override it, `-` reads stdin."""
+    port = free_port()
+    conf = tmp_path / "redis.conf"
+    conf.write_text(f"port 1\nbind 127.0.0.1\nsave \"\"\n")
+    proc = subprocess.Popen(PYREDIS + [str(conf), "--port", str(port), "-"], env=ENV,
+                            cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc.stdin.write(b"databases 4\n")
+    proc.stdin.close()
+    try:
+        wait_for_port(port, proc)
+        out = subprocess.run(["redis-cli", "-p", str(port), "SELECT", "4"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.stdout.strip() == "ERR DB index is out of range"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_version_flag():
+    out = subprocess.run(PYREDIS + ["--version"], capture_output=True, text=True, env=ENV,
+                         timeout=30)
+    assert out.stdout.startswith("Redis server v=7.0.15 ")
+
+
+def test_sigterm_shuts_down_cleanly(tmp_path):
+    server = ServerProcess("pyredis")
+    try:
+        server.proc.terminate()
+        assert server.proc.wait(10) == 0
+    finally:
+        server.stop()
+
+
+def test_unix_socket(tmp_path):
+    path = str(tmp_path / "pyredis.sock")
+    server = ServerProcess("pyredis", ["--unixsocket", path])
+    try:
+        out = subprocess.run(["redis-cli", "-s", path, "PING"], capture_output=True,
+                             text=True, timeout=30)
+        assert out.stdout.strip() == "PONG"
+    finally:
+        server.stop()
+    assert not os.path.exists(path), "the socket file is removed at shutdown"
+
+
+def test_redis_cli_pipe_mass_insertion(server, r):
+    """redis-cli --pipe: 100,000 SETs, then its closing ECHO, all acknowledged."""
+    n = 100_000
+    payload = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nval:%d\r\n"
+                       % (len(b"key:%d" % i), i, len(b"val:%d" % i), i) for i in range(n))
+    out = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload,
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert b"errors: 0, replies: %d" % n in out.stdout
+    assert r.dbsize() == n
+    assert r.get("key:99999") == b"val:99999"

@@ -1,0 +1,131 @@
+"""The request parser: multibulk and inline requests, pipelining, and Redis's exact protocol
+errors (after which the connection is closed), compared with the real redis-server."""
+import socket
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from helpers import RawConnection, encode_command
+from pyredis.errors import ProtocolError
+from pyredis.resp import RequestParser, split_args
+
+MALFORMED = [
+    b"*abc\r\n",                       # invalid multibulk length
+    b"*3000000000\r\n",                # more than INT_MAX
+    b"*1\r\nfoo\r\n",                  # expected '$'
+    b"*1\r\n$abc\r\n",                 # invalid bulk length
+    b"*1\r\n$-5\r\n",                  # negative bulk length
+    b"*1\r\n$600000000\r\n",           # over proto-max-bulk-len
+    b'set "a b\r\n',                   # unbalanced quotes (inline)
+    b"set 'a'b c\r\n",                 # closing quote not followed by a space
+    b"*1\r\n:5\r\n",                   # integer where a bulk is expected
+]
+
+
+def _exchange(port: int, payload: bytes) -> tuple[bytes, bool]:
+    """Send payload, return (everything received, whether the server closed the socket)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        data = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                return data, False
+            if not chunk:
+                return data, True
+            data += chunk
+            if data.endswith(b"\r\n") and data.startswith(b"-"):
+                sock.settimeout(2)
+
+
+@pytest.mark.parametrize("payload", MALFORMED)
+def test_protocol_errors_match_redis_and_close(server, real_server, payload):
+    ours = _exchange(server.port, payload)
+    theirs = _exchange(real_server.port, payload)
+    assert ours == theirs
+    assert ours[1], "the connection is closed after a protocol error"
+
+
+def test_too_big_inline_request(server, real_server):
+    payload = b"a" * (70 * 1024)
+    assert _exchange(server.port, payload) == _exchange(real_server.port, payload)
+
+
+def test_inline_commands_and_quoting(raw, real_raw):
+    for line in (b'SET k "hello world"\r\n', b"GET k\r\n", b"SET k2 'it\\'s'\r\n",
+                 b"GET k2\r\n", b'SET k3 "\\x41\\n\\t"\r\n', b"GET k3\r\n", b"PING\n"):
+        raw.send_raw(line)
+        real_raw.send_raw(line)
+        assert raw.read_reply() == real_raw.read_reply()
+
+
+def test_empty_requests_are_ignored(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.send_raw(b"\r\n*0\r\n*-1\r\n\n")
+    assert raw.execute("PING") == real_raw.execute("PING") == b"+PONG\r\n"
+
+
+def test_pipeline_split_at_every_byte(server):
+    """A pipeline fed one byte at a time gives the same replies as fed whole."""
+    payload = b"".join(encode_command(("SET", f"key{i}", "v" * i)) for i in range(20))
+    payload += b"GET key7\r\n" + encode_command(("GET", "key19"))
+    conn = RawConnection(server.port)
+    for i in range(len(payload)):
+        conn.send_raw(payload[i:i + 1])
+    replies = [conn.read_reply() for _ in range(22)]
+    assert replies[:20] == [b"+OK\r\n"] * 20
+    assert replies[20] == b"$7\r\nvvvvvvv\r\n"
+    assert replies[21] == b"$19\r\n" + b"v" * 19 + b"\r\n"
+    conn.close()
+
+
+def test_large_bulk_argument(r):
+    value = b"x" * (5 * 1024 * 1024)
+    r.set("big", value)
+    assert r.get("big") == value
+
+
+# -- the parser on its own, property-tested -------------------------------------------
+
+args_strategy = st.lists(st.binary(max_size=40), min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(args_strategy, min_size=1, max_size=6), st.data())
+def test_parser_roundtrip_any_split(commands, data):
+    payload = b"".join(encode_command(tuple(c)) for c in commands)
+    cut = data.draw(st.integers(min_value=0, max_value=len(payload)))
+    parser = RequestParser()
+    parsed = []
+    for chunk in (payload[:cut], payload[cut:]):
+        parser.feed(chunk)
+        parsed.extend(parser.parse())
+    assert parsed == commands
+    assert parser.pending() == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_parser_never_crashes_on_garbage(payload):
+    parser = RequestParser()
+    parser.feed(payload)
+    try:
+        for argv in parser.parse():
+            assert all(isinstance(a, bytes) for a in argv)
+    except ProtocolError as exc:
+        assert exc.message.startswith("ERR Protocol error: ")
+
+
+@pytest.mark.parametrize("line,expected", [
+    (b"a b  c", [b"a", b"b", b"c"]),
+    (b'"a b" c', [b"a b", b"c"]),
+    (b"'a\\'b'", [b"a'b"]),
+    (b'"\\x41\\x4a"', [b"AJ"]),
+    (b'"a\\"b"', [b'a"b']),
+    (b'"unterminated', None),
+    (b'"a"b', None),
+    (b"", []),
+])
+def test_split_args(line, expected):
+    assert split_args(line) == expected

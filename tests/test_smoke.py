@@ -19,3 +19,12 @@ def test_redis_cli_talks_to_server(server):
     out = subprocess.run(["redis-cli", "-p", str(server.port), "PING"], capture_output=True,
                          text=True, timeout=30)
     assert out.stdout.strip() == "PONG"
+
+
+def test_function_registry_is_empty_as_in_redis(raw, real_raw):
+    for args in (("FUNCTION", "FLUSH"), ("FUNCTION", "FLUSH", "ASYNC"), ("FUNCTION", "FLUSH", "x"),
+                 ("FUNCTION", "FLUSH", "a", "b"), ("FUNCTION", "LIST"),
+                 ("FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "x"),
+                 ("FUNCTION", "LIST", "LIBRARYNAME"), ("FUNCTION", "LIST", "WITHCODE", "WITHCODE"),
+                 ("FUNCTION", "NOSUCH")):
+        assert raw.execute(*args) == real_raw.execute(*args), args

@@ -125,7 +125,7 @@ def all_commands() -> list[Command]:
 
 
 # The command families; each module registers its commands when imported.
-MODULES = ("connection", "server", "keys", "strings", "debug")
+MODULES = ("connection", "server", "keys", "strings", "debug", "functions")
 
 
 def load_all() -> None:

@@ -6,7 +6,6 @@ list array, dict map, set set, float double, and the wrappers below for the othe
 """
 from __future__ import annotations
 
-import math
 from typing import Iterator, Optional, Union
 
 from .errors import ProtocolError, RedisError
@@ -64,12 +63,8 @@ NULL_ARRAY = NullArray()
 
 
 def format_double(value: float) -> bytes:
-    """Redis's %.17g formatting of doubles, with inf/-inf spelled as Redis does."""
-    if math.isinf(value):
-        return b"inf" if value > 0 else b"-inf"
-    if value == int(value) and abs(value) < 1e17:
-        return b"%d" % int(value)
-    return (b"%.17g" % value)
+    """A double as Redis replies it (addReplyDouble's %.17g: 1.5, 3, -0, 1e+17, inf)."""
+    return b"%.17g" % value
 
 
 def encode(value: object, proto: int = 2) -> bytes:

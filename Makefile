@@ -8,7 +8,7 @@ PORT ?= 6379
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,uvloop]'
+	$(PY) -m pip install -q -e '.[test,uvloop,bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -25,8 +25,9 @@ run: install
 test: install system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The benchmark suite against redis-server; the README's results section is rewritten.
 bench: install system-deps
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,197 @@
+"""Servers under test (the real redis-server and pyredis, each in a subprocess on a free
+127.0.0.1 port) and what is measured on them from outside: CPU time, RSS, INFO fields."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Optional
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Conn:
+    """A minimal blocking RESP connection for control commands (INFO, FLUSHALL, loading)."""
+
+    def __init__(self, port: int, timeout: float = 60.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _fill(self) -> None:
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise ConnectionError("server closed the connection")
+        self.buf += data
+
+    def read_reply(self) -> object:
+        """One reply: bytes for bulk/status, int, an Exception for errors, list for arrays."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest
+        if kind == b"-":
+            return Exception(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buf) < size + 2:
+                self._fill()
+            data, self.buf = self.buf[:size], self.buf[size + 2:]
+            return data
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self.read_reply() for _ in range(count)]
+        raise ConnectionError(f"unexpected reply {line[:40]!r}")
+
+    def call(self, *args: object) -> object:
+        self.send(encode(args))
+        return self.read_reply()
+
+    def count_lines(self, count: int) -> None:
+        """Read `count` one-line replies (+OK, :n) of a pipeline, without parsing them."""
+        seen = self.buf.count(b"\r\n")
+        while seen < count:
+            data = self.sock.recv(1 << 20)
+            if not data:
+                raise ConnectionError("server closed the connection")
+            seen += data.count(b"\r\n")
+            self.buf = data[data.rfind(b"\r\n") + 2:]
+        self.buf = b""
+
+
+def encode(args: tuple) -> bytes:
+    out = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class Server:
+    """One server process. `kind` is "redis" or "pyredis"; `io` picks pyredis's backend."""
+
+    def __init__(self, kind: str, io: str = "selectors", extra: Optional[list[str]] = None
+                 ) -> None:
+        self.kind = kind
+        self.io = io
+        self.label = "redis" if kind == "redis" else f"pyredis/{io}"
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no"] + (extra or [])
+        if kind == "redis":
+            binary = shutil.which("redis-server")
+            if binary is None:
+                raise SystemExit("redis-server is not installed (make system-deps)")
+            cmd = [binary] + args
+        else:
+            cmd = [sys.executable, "-m", "pyredis"] + args
+            if io != "selectors":
+                cmd += ["--io", io]
+        env = dict(os.environ, PYTHONPATH=ROOT)
+        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, env=env)
+        self.pid = self.proc.pid
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.label} exited with {self.proc.returncode}")
+            try:
+                conn = Conn(self.port, timeout=2)
+                try:
+                    if conn.call("PING") == b"PONG":
+                        return
+                finally:
+                    conn.close()
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.label} did not answer PING on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cpu_ns(self) -> int:
+        """CPU time used by every thread of the process so far, in nanoseconds."""
+        total = 0
+        for path in glob.glob(f"/proc/{self.pid}/task/*/schedstat"):
+            try:
+                with open(path) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # a thread that ended meanwhile
+        return total
+
+    def rss(self) -> int:
+        """Resident set size in bytes."""
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def open_files(self) -> int:
+        """Descriptors the process holds (each accepted client is one)."""
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    def info_field(self, conn: Conn, section: str, field: str) -> Optional[int]:
+        text = conn.call("INFO", section)
+        if not isinstance(text, bytes):
+            return None
+        for line in text.decode().splitlines():
+            if line.startswith(field + ":"):
+                try:
+                    return int(line.split(":", 1)[1])
+                except ValueError:
+                    return None
+        return None
+
+
+def start_all(ios: list[str], extra: Optional[list[str]] = None) -> list[Server]:
+    """The real Redis first, then one pyredis per I/O backend."""
+    servers: list[Server] = []
+    try:
+        servers.append(Server("redis", extra=extra))
+        for io in ios:
+            servers.append(Server("pyredis", io, extra=extra))
+    except BaseException:
+        stop_all(servers)
+        raise
+    return servers
+
+
+def stop_all(servers: list[Server]) -> None:
+    for server in servers:
+        server.stop()

@@ -1,0 +1,32 @@
+"""A smoke run of the benchmark suite (tiny counts): it starts both servers, runs every
+section and writes its tables and result files. It checks the suite works, not speed."""
+import json
+import os
+import subprocess
+import sys
+
+from helpers import ROOT
+
+
+def test_benchmark_suite_smoke_run(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# title\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--tests", "PING_MBULK,SET,GET",
+         "--out", str(tmp_path), "--readme", str(readme)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    assert "| PING_MBULK |  1 |" in out.stdout and "SET 100KB" in out.stdout
+    results = json.loads((tmp_path / "latest.json").read_text())
+    tests = {(r["case"]["test"], r["case"]["pipeline"]) for r in results["throughput"]}
+    assert ("GET", 16) in tests and ("SET", 1) in tests
+    for case in results["throughput"]:
+        for label in ("redis", "pyredis/selectors"):
+            sample = case["samples"][label][0]
+            assert sample["rps"] > 0 and sample["cpu_us"] > 0
+    assert results["keys"]["pyredis/selectors"][0]["kind"] == "string"
+    assert results["clients"]["pyredis/selectors"]["answered"] == 100
+    assert (tmp_path / "latest.csv").read_text().startswith("test,pipeline,")
+    assert "<!-- benchmark results: start -->" in readme.read_text()
+    assert "Command: `python -m benchmarks --quick" in readme.read_text()

@@ -102,11 +102,15 @@ class Database:
 
     # -- writes -------------------------------------------------------------------------
 
-    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
-        """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl."""
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False,
+            expire_at: Optional[int] = None) -> None:
+        """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl, and
+        `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
         self.data[key] = value
         self.access[key] = self.server.clock_ms
-        if not keep_ttl and self.expires:
+        if expire_at is not None:
+            self.expires[key] = expire_at
+        elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
         self.signal_modified(key)
 

@@ -1,8 +1,109 @@
-"""String commands."""
+"""String commands: GET/SET and their variants, counters, ranges, MGET/MSET and LCS.
+
+Values are bytes. Redis keeps small canonical integers in an "int" encoding; here every
+string is bytes and `string_encoding` tells OBJECT ENCODING what Redis would report.
+"""
 from __future__ import annotations
 
+from typing import Optional
+
+from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
+from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
+from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
 from . import command
+
+EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+
+
+def string_encoding(value: bytes) -> bytes:
+    """OBJECT ENCODING of a string as Redis's tryObjectEncoding decides it: a canonical
+    64-bit integer is "int", other short strings "embstr", the rest "raw"."""
+    if len(value) <= 20:
+        try:
+            parse_int(value)
+            return b"int"
+        except RedisError:
+            pass
+    return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
+
+
+def _check_length(client, size: int, extra: int) -> None:
+    """Refuse to grow a string beyond proto-max-bulk-len (APPEND, SETRANGE)."""
+    if size + extra > client.server.config.proto_max_bulk_len:
+        raise RedisError(STRING_TOO_LONG)
+
+
+# ---------------------------------------------------------------------------
+# SET and GET with their options
+# ---------------------------------------------------------------------------
+
+_EXPIRE_OPTIONS = (b"EX", b"PX", b"EXAT", b"PXAT")
+
+
+def _parse_extended(argv: list[bytes], for_set: bool) -> tuple[set, Optional[bytes]]:
+    """The options of SET (from argv[3]) or GETEX (from argv[2]) as Redis accepts them.
+
+    Returns the set of option names seen and the raw expire argument. An option that
+    conflicts with one already given is a syntax error, but repeating an option is not
+    (the last EX value wins), exactly as Redis's parser goes.
+    """
+    flags: set = set()
+    expire = None
+    reader = ArgReader(argv, 3 if for_set else 2)
+    while reader.more():
+        option = reader.keyword()
+        if for_set and option in (b"NX", b"XX"):
+            if (b"XX" if option == b"NX" else b"NX") in flags:
+                raise syntax_error()
+        elif for_set and option == b"GET":
+            pass
+        elif option == (b"KEEPTTL" if for_set else b"PERSIST"):
+            if flags.intersection(_EXPIRE_OPTIONS):
+                raise syntax_error()
+        elif option in _EXPIRE_OPTIONS and reader.more():
+            if flags.intersection(_EXPIRE_OPTIONS + (b"KEEPTTL", b"PERSIST")) - {option}:
+                raise syntax_error()
+            expire = reader.next()
+        else:
+            raise syntax_error()
+        flags.add(option)
+    return flags, expire
+
+
+def _expire_at(client, raw: bytes, flags: set, name: str) -> int:
+    """The absolute unix time in ms that an EX/PX/EXAT/PXAT argument asks for."""
+    ms = parse_int(raw)
+    seconds = b"EX" in flags or b"EXAT" in flags
+    if ms <= 0 or (seconds and ms > INT64_MAX // 1000):
+        raise RedisError(f"ERR invalid expire time in '{name}' command")
+    if seconds:
+        ms *= 1000
+    if b"EX" in flags or b"PX" in flags:
+        ms += client.server.clock.ms()
+        if ms > INT64_MAX:  # Redis's 64-bit sum would wrap around to a negative time
+            raise RedisError(f"ERR invalid expire time in '{name}' command")
+    return ms
+
+
+def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[bytes],
+                 name: str, ok_reply, abort_reply):
+    """SET and its variants (SETNX, SETEX, PSETEX): Redis's order of checks and events."""
+    db = client.db
+    when = _expire_at(client, expire, flags, name) if expire is not None else None
+    get = b"GET" in flags
+    if get:
+        old = db.get_typed(key, bytes)
+    found = db.get_for_write(key) is not None
+    if (b"NX" in flags and found) or (b"XX" in flags and not found):
+        return old if get else abort_reply
+    db.set(key, value, keep_ttl=b"KEEPTTL" in flags, expire_at=when)
+    client.server.dirty += 1
+    db.notify("$", "set", key)
+    if when is not None:
+        db.notify("g", "expire", key)
+    return old if get else ok_reply
 
 
 @command("get", 2, "readonly fast", 1, group="string", summary="Get the value of a key",
@@ -16,5 +117,411 @@ def get(client, argv):
          syntax="key value [NX | XX] [GET] [EX seconds | PX milliseconds | "
                 "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]")
 def set_(client, argv):
-    client.db.set(argv[1], argv[2])
+    if len(argv) == 3:  # the common case, without options
+        db = client.db
+        db.set(argv[1], argv[2])
+        client.server.dirty += 1
+        db.notify("$", "set", argv[1])
+        return OK
+    flags, expire = _parse_extended(argv, for_set=True)
+    return _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
+
+
+@command("setnx", 3, "write denyoom fast", 1, group="string",
+         summary="Set the value of a key, only if the key does not exist", complexity="O(1)",
+         syntax="key value")
+def setnx(client, argv):
+    return _set_generic(client, argv[1], argv[2], {b"NX"}, None, "setnx", 1, 0)
+
+
+@command("setex", 4, "write denyoom", 1, group="string", since="2.0.0",
+         summary="Set the value and expiration of a key", complexity="O(1)",
+         syntax="key seconds value")
+def setex(client, argv):
+    return _set_generic(client, argv[1], argv[3], {b"EX"}, argv[2], "setex", OK, None)
+
+
+@command("psetex", 4, "write denyoom", 1, group="string", since="2.6.0",
+         summary="Set the value and expiration in milliseconds of a key", complexity="O(1)",
+         syntax="key milliseconds value")
+def psetex(client, argv):
+    return _set_generic(client, argv[1], argv[3], {b"PX"}, argv[2], "psetex", OK, None)
+
+
+@command("getex", -2, "write fast", 1, group="string", since="6.2.0",
+         summary="Get the value of a key and optionally set its expiration", complexity="O(1)",
+         syntax="key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
+                "PXAT unix-time-milliseconds | PERSIST]")
+def getex(client, argv):
+    flags, expire = _parse_extended(argv, for_set=False)
+    db = client.db
+    key = argv[1]
+    value = db.get_typed(key, bytes)
+    if value is None:
+        return None
+    if expire is not None:
+        when = _expire_at(client, expire, flags, "getex")
+        if (b"EXAT" in flags or b"PXAT" in flags) and when <= client.server.clock.ms():
+            db.delete(key)  # an absolute time already past deletes the key
+            db.notify("g", "del", key)
+        else:
+            db.set_expire(key, when)
+            db.notify("g", "expire", key)
+        client.server.dirty += 1
+    elif b"PERSIST" in flags and db.persist(key):
+        db.notify("g", "persist", key)
+        client.server.dirty += 1
+    return value
+
+
+@command("getdel", 2, "write fast", 1, group="string", since="6.2.0",
+         summary="Get the value of a key and delete the key", complexity="O(1)",
+         syntax="key")
+def getdel(client, argv):
+    db = client.db
+    value = db.get_typed(argv[1], bytes)
+    if value is not None and db.delete(argv[1]):
+        db.notify("g", "del", argv[1])
+        client.server.dirty += 1
+    return value
+
+
+@command("getset", 3, "write denyoom fast", 1, group="string",
+         summary="Set the string value of a key and return its old value", complexity="O(1)",
+         syntax="key value")
+def getset(client, argv):
+    db = client.db
+    old = db.get_typed(argv[1], bytes)
+    db.set(argv[1], argv[2])
+    db.notify("$", "set", argv[1])
+    client.server.dirty += 1
+    return old
+
+
+# ---------------------------------------------------------------------------
+# Several keys at once
+# ---------------------------------------------------------------------------
+
+@command("mget", -2, "readonly fast", 1, -1, group="string",
+         summary="Get the values of all the given keys",
+         complexity="O(N) where N is the number of keys to retrieve.", syntax="key [key ...]")
+def mget(client, argv):
+    db = client.db
+    values = []
+    for key in argv[1:]:
+        value = db.get(key)
+        values.append(value if type(value) is bytes else None)  # other types read as nil
+    return values
+
+
+def _mset(client, argv: list[bytes], name: str) -> None:
+    if len(argv) % 2 == 0:
+        raise wrong_arity(name)
+    db = client.db
+    for i in range(1, len(argv), 2):
+        db.set(argv[i], argv[i + 1])
+        db.notify("$", "set", argv[i])
+    client.server.dirty += len(argv) // 2
+
+
+@command("mset", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
+         summary="Set multiple keys to multiple values",
+         complexity="O(N) where N is the number of keys to set.",
+         syntax="key value [key value ...]")
+def mset(client, argv):
+    _mset(client, argv, "mset")
     return OK
+
+
+@command("msetnx", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
+         summary="Set multiple keys to multiple values, only if none of the keys exist",
+         complexity="O(N) where N is the number of keys to set.",
+         syntax="key value [key value ...]")
+def msetnx(client, argv):
+    if len(argv) % 2 == 0:
+        raise wrong_arity("msetnx")
+    db = client.db
+    if any(db.get_for_write(argv[i]) is not None for i in range(1, len(argv), 2)):
+        return 0
+    _mset(client, argv, "msetnx")
+    return 1
+
+
+# ---------------------------------------------------------------------------
+# Editing a string
+# ---------------------------------------------------------------------------
+
+@command("append", 3, "write denyoom fast", 1, group="string", since="2.0.0",
+         summary="Append a value to a key",
+         complexity="O(1). The amortized time complexity is O(1) assuming the appended value "
+                    "is small and the already present value is of any size, since the dynamic "
+                    "string library used by Redis will double the free space available on "
+                    "every reallocation.",
+         syntax="key value")
+def append(client, argv):
+    db = client.db
+    key, extra = argv[1], argv[2]
+    value = db.get_typed(key, bytes, write=True)
+    if value is None:
+        value = extra
+        db.set(key, value)
+    else:
+        _check_length(client, len(value), len(extra))
+        value += extra
+        db.set(key, value, keep_ttl=True)
+    db.notify("$", "append", key)
+    client.server.dirty += 1
+    return len(value)
+
+
+@command("strlen", 2, "readonly fast", 1, group="string", since="2.2.0",
+         summary="Get the length of the value stored in a key", complexity="O(1)",
+         syntax="key")
+def strlen(client, argv):
+    value = client.db.get_typed(argv[1], bytes)
+    return 0 if value is None else len(value)
+
+
+@command("setrange", 4, "write denyoom", 1, group="string", since="2.2.0",
+         summary="Overwrite part of a string at key starting at the specified offset",
+         complexity="O(1), not counting the time taken to copy the new string in place. "
+                    "Usually, this string is very small so the amortized complexity is O(1). "
+                    "Otherwise, complexity is O(M) with M being the length of the value "
+                    "argument.",
+         syntax="key offset value")
+def setrange(client, argv):
+    db = client.db
+    key, patch = argv[1], argv[3]
+    offset = parse_int(argv[2])
+    if offset < 0:
+        raise RedisError("ERR offset is out of range")
+    value = db.get_typed(key, bytes, write=True)
+    if not patch:  # nothing to write: no key is created, no event
+        return 0 if value is None else len(value)
+    _check_length(client, offset, len(patch))
+    if value is None:
+        value = b""
+    if len(value) < offset:
+        value += bytes(offset - len(value))
+    value = value[:offset] + patch + value[offset + len(patch):]
+    db.set(key, value, keep_ttl=True)
+    db.notify("$", "setrange", key)
+    client.server.dirty += 1
+    return len(value)
+
+
+def _getrange(client, argv):
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    value = client.db.get_typed(argv[1], bytes)
+    if value is None:
+        return b""
+    size = len(value)
+    if start < 0 and end < 0 and start > end:
+        return b""
+    if start < 0:
+        start = max(size + start, 0)
+    if end < 0:
+        end = max(size + end, 0)
+    end = min(end, size - 1)
+    if start > end or size == 0:
+        return b""
+    return value[start:end + 1]
+
+
+@command("getrange", 4, "readonly", 1, group="string", since="2.4.0",
+         summary="Get a substring of the string stored at a key",
+         complexity="O(N) where N is the length of the returned string. The complexity is "
+                    "ultimately determined by the returned length, but because creating a "
+                    "substring from an existing string is very cheap, it can be considered "
+                    "O(1) for small strings.",
+         syntax="key start end")
+def getrange(client, argv):
+    return _getrange(client, argv)
+
+
+@command("substr", 4, "readonly", 1, group="string",
+         summary="Get a substring of the string stored at a key",
+         complexity="O(N) where N is the length of the returned string. The complexity is "
+                    "ultimately determined by the returned length, but because creating a "
+                    "substring from an existing string is very cheap, it can be considered "
+                    "O(1) for small strings.",
+         syntax="key start end")
+def substr(client, argv):
+    return _getrange(client, argv)
+
+
+# ---------------------------------------------------------------------------
+# Counters
+# ---------------------------------------------------------------------------
+
+def _incr_by(client, key: bytes, delta: int) -> int:
+    db = client.db
+    value = db.get_typed(key, bytes, write=True)
+    result = (0 if value is None else parse_int(value)) + delta
+    if not INT64_MIN <= result <= INT64_MAX:
+        raise RedisError(OVERFLOW)
+    db.set(key, b"%d" % result, keep_ttl=True)  # a counter keeps its TTL
+    db.notify("$", "incrby", key)
+    client.server.dirty += 1
+    return result
+
+
+@command("incr", 2, "write denyoom fast", 1, group="string",
+         summary="Increment the integer value of a key by one", complexity="O(1)",
+         syntax="key")
+def incr(client, argv):
+    return _incr_by(client, argv[1], 1)
+
+
+@command("decr", 2, "write denyoom fast", 1, group="string",
+         summary="Decrement the integer value of a key by one", complexity="O(1)",
+         syntax="key")
+def decr(client, argv):
+    return _incr_by(client, argv[1], -1)
+
+
+@command("incrby", 3, "write denyoom fast", 1, group="string",
+         summary="Increment the integer value of a key by the given amount", complexity="O(1)",
+         syntax="key increment")
+def incrby(client, argv):
+    return _incr_by(client, argv[1], parse_int(argv[2]))
+
+
+@command("decrby", 3, "write denyoom fast", 1, group="string",
+         summary="Decrement the integer value of a key by the given number", complexity="O(1)",
+         syntax="key decrement")
+def decrby(client, argv):
+    delta = parse_int(argv[2])
+    if delta == INT64_MIN:  # its negation does not fit in 64 bits
+        raise RedisError("ERR decrement would overflow")
+    return _incr_by(client, argv[1], -delta)
+
+
+@command("incrbyfloat", 3, "write denyoom fast", 1, group="string", since="2.6.0",
+         summary="Increment the float value of a key by the given amount", complexity="O(1)",
+         syntax="key increment")
+def incrbyfloat(client, argv):
+    db = client.db
+    key = argv[1]
+    current = db.get_typed(key, bytes, write=True)
+    value = ZERO if current is None else parse_long_double(current)
+    increment = parse_long_double(argv[2]) if value is not None else None
+    if increment is None:
+        raise not_float()
+    total = add_long_double(value, increment)
+    if total is None:
+        raise RedisError("ERR increment would produce NaN or Infinity")
+    result = format_long_double(total)
+    db.set(key, result, keep_ttl=True)
+    db.notify("$", "incrbyfloat", key)
+    client.server.dirty += 1
+    return result
+
+
+# ---------------------------------------------------------------------------
+# LCS
+# ---------------------------------------------------------------------------
+
+@command("lcs", -3, "readonly", 1, 2, group="string", since="7.0.0",
+         summary="Find longest common substring",
+         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
+         syntax="key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]")
+def lcs(client, argv):
+    db = client.db
+    a, b = db.get(argv[1]), db.get(argv[2])
+    if (a is not None and type(a) is not bytes) or (b is not None and type(b) is not bytes):
+        raise RedisError("ERR The specified keys must contain string values")
+    a, b = a or b"", b or b""
+    want_len = want_idx = with_match_len = False
+    min_match_len = 0
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        option = reader.keyword()
+        if option == b"IDX":
+            want_idx = True
+        elif option == b"LEN":
+            want_len = True
+        elif option == b"WITHMATCHLEN":
+            with_match_len = True
+        elif option == b"MINMATCHLEN" and reader.more():
+            min_match_len = max(parse_int(reader.next()), 0)
+        else:
+            raise syntax_error()
+    if want_len and want_idx:
+        raise RedisError("ERR If you want both the length and indexes, please just use IDX.")
+    if len(a) >= 2**32 - 2 or len(b) >= 2**32 - 2:
+        raise RedisError("ERR String too long for LCS")
+    # Redis refuses when its (len(a)+1) x (len(b)+1) table of 32-bit cells would be too big.
+    if (len(a) + 1) * (len(b) + 1) * 4 > client.server.config.proto_max_bulk_len:
+        raise RedisError("ERR Insufficient memory, transient memory for LCS exceeds "
+                         "proto-max-bulk-len")
+    table = LcsTable(a, b)
+    if want_len:
+        return table.length(len(a), len(b))
+    common, matches = table.walk_back(min_match_len, with_match_len)
+    if want_idx:
+        return {b"matches": matches, b"len": table.length(len(a), len(b))}
+    return common
+
+
+class LcsTable:
+    """The LCS lengths of all prefixes of a and b, one bit vector per prefix of a.
+
+    Row i has bit j clear when LCS(a[:i], b[:j+1]) is one more than LCS(a[:i], b[:j])
+    (Hyyrö's bit-parallel recurrence), so a row costs a few big-int operations instead of
+    len(b) Python steps, and LCS(i, j) is j minus the set bits below j.
+    """
+
+    def __init__(self, a: bytes, b: bytes) -> None:
+        self.a, self.b = a, b
+        full = (1 << len(b)) - 1
+        positions: dict[int, int] = {}
+        for j, byte in enumerate(b):
+            positions[byte] = positions.get(byte, 0) | (1 << j)
+        row = full
+        self.rows = [row]
+        for byte in a:
+            matched = row & positions.get(byte, 0)
+            row = ((row + matched) | (row - matched)) & full
+            self.rows.append(row)
+
+    def length(self, i: int, j: int) -> int:
+        """LCS(a[:i], b[:j])."""
+        return j - (self.rows[i] & ((1 << j) - 1)).bit_count()
+
+    def walk_back(self, min_match_len: int, with_match_len: bool) -> tuple[bytes, list]:
+        """The common subsequence and its matching ranges, walking back from the ends of
+        both strings the way Redis does (on a tie it moves back in b), so that the ranges
+        come out in Redis's order: last match first."""
+        a, b = self.a, self.b
+        i, j = len(a), len(b)
+        common = bytearray()
+        matches = []
+        a_start = a_end = b_start = b_end = -1   # -1: no range open
+        while i > 0 and j > 0:
+            close = False
+            if a[i - 1] == b[j - 1]:
+                common.append(a[i - 1])
+                if a_start < 0:
+                    a_end, b_end = i - 1, j - 1
+                a_start, b_start = i - 1, j - 1
+                close = a_start == 0 or b_start == 0
+                i -= 1
+                j -= 1
+            else:
+                if self.length(i - 1, j) > self.length(i, j - 1):
+                    i -= 1
+                else:
+                    j -= 1
+                close = a_start >= 0
+            if close:
+                size = a_end - a_start + 1
+                if size >= min_match_len:
+                    match = [[a_start, a_end], [b_start, b_end]]
+                    if with_match_len:
+                        match.append(size)
+                    matches.append(match)
+                a_start = -1
+        common.reverse()
+        return bytes(common), matches

@@ -16,7 +16,7 @@ INT64_MAX = 2**63 - 1
 
 def parse_int(raw: bytes, error: Optional[str] = None) -> int:
     """Redis's string2ll: strict base 10, 64-bit, no spaces, no '+', no leading zeros."""
-    if raw.isdigit() and raw.isascii() and (len(raw) == 1 or raw[0] != 0x30) and len(raw) < 20:
+    if raw.isdigit() and raw.isascii() and (len(raw) == 1 or raw[0] != 0x30) and len(raw) < 19:
         return int(raw)  # fast path: small positive canonical numbers
     n = len(raw)
     ok = 0 < n <= 20

@@ -8,10 +8,10 @@ blocked clients, keyspace notifications and client tracking all hang off that ho
 from __future__ import annotations
 
 import random
-from itertools import islice
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import WrongTypeError
+from .args import parse_int
+from .errors import RedisError, WrongTypeError
 
 if TYPE_CHECKING:
     from .server import Server
@@ -25,14 +25,42 @@ def type_name(value: Any) -> bytes:
 _TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash", set: b"set"}
 
 
+def encoding_name(value: Any, config: Any) -> bytes:
+    """OBJECT ENCODING: strings by Redis's rules (a 64-bit integer of at most 20 chars is
+    int, up to 44 bytes embstr, longer raw); other values answer through their
+    `encoding(config)` method; builtin dicts and sets still plain are hashtables."""
+    if type(value) is bytes:
+        if len(value) <= 20 and _is_int64(value):
+            return b"int"
+        return b"embstr" if len(value) <= 44 else b"raw"
+    encoding = getattr(value, "encoding", None)
+    if encoding is not None:
+        name = encoding(config)
+        return name.encode() if isinstance(name, str) else name
+    return b"hashtable"
+
+
+def _is_int64(value: bytes) -> bool:
+    try:
+        parse_int(value)
+    except RedisError:
+        return False
+    return True
+
+
 def register_type(cls: type, name: bytes) -> None:
     """Let a value class from pyredis.types answer TYPE (list, zset, stream ...)."""
     _TYPE_NAMES[cls] = name
 
 
+# Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
+# decaying by one every `lfu-decay-time` minutes without access.
+LFU_INIT_VAL = 5
+
+
 class Database:
-    __slots__ = ("index", "server", "data", "expires", "access", "watched_keys",
-                 "blocking_keys", "expire_scan", "avg_ttl", "expired_stale_perc")
+    __slots__ = ("index", "server", "data", "expires", "access", "lfu", "watched_keys",
+                 "blocking_keys", "expire_scan", "avg_ttl", "random_keys", "random_budget")
 
     def __init__(self, server: "Server", index: int) -> None:
         self.index = index
@@ -40,26 +68,34 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
+        self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
         self.watched_keys: dict[bytes, list] = {}  # key -> clients that WATCH it
         self.blocking_keys: dict[bytes, list] = {}  # key -> clients blocked on it
         self.expire_scan: list[bytes] = []        # active expiry's pass over `expires`
         self.avg_ttl = 0
+        self.random_keys: list[bytes] = []        # RANDOMKEY's snapshot of the key names
+        self.random_budget = 0                    # picks left before it is taken again
 
     def __len__(self) -> int:
         return len(self.data)
 
     # -- lookups ------------------------------------------------------------------------
 
-    def get(self, key: bytes) -> Any:
+    def get(self, key: bytes, touch: bool = True) -> Any:
         """A read lookup (Redis's lookupKeyRead): the value or None, counted in
-        keyspace_hits/misses; an expired key is deleted first (lazy expiry)."""
+        keyspace_hits/misses; an expired key is deleted first (lazy expiry). `touch=False`
+        leaves the access time alone (EXISTS, TYPE, TTL, OBJECT)."""
         value = self.data.get(key)
+        server = self.server
         if value is None or (self.expires and key in self.expires
                              and self.expire_if_needed(key)):
-            self.server.stats.keyspace_misses += 1
+            server.stats.keyspace_misses += 1
             return None
-        self.server.stats.keyspace_hits += 1
-        self.access[key] = self.server.clock_ms
+        server.stats.keyspace_hits += 1
+        if touch:
+            self.access[key] = server.clock_ms
+            if server.lfu:
+                self._lfu_touch(key)
         return value
 
     def get_for_write(self, key: bytes) -> Any:
@@ -69,6 +105,8 @@ class Database:
                              and self.expire_if_needed(key)):
             return None
         self.access[key] = self.server.clock_ms
+        if self.server.lfu:
+            self._lfu_touch(key)
         return value
 
     def peek(self, key: bytes) -> Any:
@@ -90,9 +128,9 @@ class Database:
         return self.peek(key) is not None
 
     def expire_if_needed(self, key: bytes) -> bool:
-        """Delete key if its time has come."""
+        """Delete key if its time has passed (a key expiring at t is still there at t)."""
         when = self.expires.get(key)
-        if when is None or when > self.server.clock.ms():
+        if when is None or when >= self.server.clock.ms():
             return False
         self.server.stats.expired_keys += 1
         self._remove(key)
@@ -108,6 +146,11 @@ class Database:
         `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
         self.data[key] = value
         self.access[key] = self.server.clock_ms
+        if self.server.lfu:
+            if key in self.lfu:
+                self._lfu_touch(key)     # an overwrite keeps the key's counter, as Redis
+            else:
+                self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
         if expire_at is not None:
             self.expires[key] = expire_at
         elif not keep_ttl and self.expires:
@@ -126,6 +169,8 @@ class Database:
     def _remove(self, key: bytes) -> None:
         del self.data[key]
         self.access.pop(key, None)
+        if self.lfu:
+            self.lfu.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
 
@@ -151,7 +196,9 @@ class Database:
         self.data = {}
         self.expires = {}
         self.access = {}
+        self.lfu = {}
         self.expire_scan = []
+        self.random_keys = []
 
     def signal_modified(self, key: bytes) -> None:
         """The one write hook: WATCH, blocked clients and client tracking (Redis's
@@ -171,40 +218,106 @@ class Database:
         if server.notify_hook is not None:
             server.notify_hook(self, event_class, event, key)
 
+    # -- access statistics (OBJECT IDLETIME / FREQ, RESTORE IDLETIME / FREQ) -----------
+
+    def idle_ms(self, key: bytes) -> int:
+        """Milliseconds since the last access, at Redis's LRU clock resolution (1 s)."""
+        last = self.access.get(key, self.server.clock_ms)
+        return max(0, self.server.clock_ms // 1000 - last // 1000) * 1000
+
+    def set_idle(self, key: bytes, seconds: int) -> None:
+        self.access[key] = self.server.clock_ms - seconds * 1000
+
+    def frequency(self, key: bytes) -> int:
+        """The key's LFU counter after the decay due since its last access."""
+        counter, minute = self.lfu.get(key) or (LFU_INIT_VAL, self._access_minute(key))
+        decay = self.server.config.lfu_decay_time
+        if decay:
+            elapsed = (_minutes(self.server.clock_time) - minute) & 0xFFFF
+            counter = max(0, counter - elapsed // decay)
+        return counter
+
+    def set_frequency(self, key: bytes, counter: int) -> None:
+        self.lfu[key] = (min(255, max(0, counter)), _minutes(self.server.clock_time))
+
+    def _lfu_touch(self, key: bytes) -> None:
+        counter = self.frequency(key)
+        if counter < 255:
+            # The counter grows with probability 1 / ((counter - 5) * factor + 1).
+            base = max(0, counter - LFU_INIT_VAL)
+            if random.random() < 1.0 / (base * self.server.config.lfu_log_factor + 1):
+                counter += 1
+        self.lfu[key] = (counter, _minutes(self.server.clock_time))
+
+    def _access_minute(self, key: bytes) -> int:
+        return _minutes(self.access.get(key, self.server.clock_ms) / 1000)
+
     # -- whole keyspace -----------------------------------------------------------------
 
     def random_key(self) -> Optional[bytes]:
-        """A random live key (expired ones met on the way are deleted)."""
-        for _ in range(100):
-            if not self.data:
-                return None
-            key = next(islice(self.data, random.randrange(len(self.data)), None))
+        """A random live key (expired ones met on the way are deleted), O(1) amortized: it
+        picks from a snapshot of the names, taken again once it has served as many picks
+        as it holds names or is found stale."""
+        data = self.data
+        while data:
+            key = self._random_pick()
             if key not in self.expires or not self.expire_if_needed(key):
                 return key
-        return next(iter(self.data), None)
+        return None
 
-    def active_expire(self, deadline: float, now_ms: int, clock: Any) -> int:
-        """Delete expired keys until `deadline` (monotonic seconds); returns how many.
+    def _random_pick(self) -> bytes:
+        names = self.random_keys
+        for _ in range(8):
+            if self.random_budget > 0 and names:
+                self.random_budget -= 1
+                key = names[random.randrange(len(names))]
+                if key in self.data:
+                    return key
+        names = self.random_keys = list(self.data)
+        self.random_budget = len(names)
+        return names[random.randrange(len(names))]
 
-        A pass walks a snapshot of the keys with a TTL, a slice per call, so a million keys
-        expiring at once are spread over many cron ticks instead of stalling the loop.
+    def expire_sample(self, count: int, now_ms: int) -> tuple[int, int]:
+        """Check up to `count` keys with a TTL, deleting those past it: (sampled, expired).
+
+        Keys are taken from a pass over a snapshot of `expires`, so every volatile key is
+        looked at in turn whatever its access pattern, a slice per call (the active expiry
+        cycle decides how many slices it can afford). Also keeps `avg_ttl` (INFO keyspace).
         """
-        removed = 0
-        scan = self.expire_scan
+        sampled = expired = ttl_sum = ttl_samples = 0
         expires = self.expires
-        while expires:
+        scan = self.expire_scan
+        visits = count * 20    # bound the walk over names deleted since the snapshot
+        while sampled < count and visits > 0 and expires:
             if not scan:
                 scan = self.expire_scan = list(expires)
-            batch = scan[-64:]
-            del scan[-64:]
-            for key in batch:
-                when = expires.get(key)
-                if when is not None and when <= now_ms:
-                    self._remove(key)
-                    self.server.stats.expired_keys += 1
-                    self.notify("x", "expired", key)
-                    self.signal_modified(key)
-                    removed += 1
-            if not scan or clock() >= deadline:
-                break
-        return removed
+            key = scan.pop()
+            visits -= 1
+            when = expires.get(key)
+            if when is None:
+                continue
+            sampled += 1
+            if when < now_ms:
+                self._remove(key)
+                self.server.stats.expired_keys += 1
+                self.notify("x", "expired", key)
+                self.signal_modified(key)
+                expired += 1
+            else:
+                ttl_sum += when - now_ms
+                ttl_samples += 1
+        if ttl_samples:
+            # A running average weighting the new sample 2%, as Redis does.
+            avg = ttl_sum // ttl_samples
+            if not self.avg_ttl:
+                self.avg_ttl = avg
+            self.avg_ttl = (self.avg_ttl // 50) * 49 + avg // 50
+        if not expires:
+            self.avg_ttl = 0
+            self.expire_scan = []
+        return sampled, expired
+
+
+def _minutes(unix_seconds: float) -> int:
+    """Redis's LFU clock: minutes, 16 bits, wrapping around."""
+    return int(unix_seconds // 60) & 0xFFFF

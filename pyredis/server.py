@@ -19,8 +19,10 @@ from .commands import Command, lookup
 from .config import Config
 from .db import Database
 from .errors import RedisError, wrong_arity
+from .expire import ActiveExpire
 from .reactor import Reactor
 from .resp import NO_REPLY, QUEUED
+from .scan import ScanCursors
 
 REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
@@ -45,6 +47,9 @@ class Stats:
         self.net_output_bytes = 0
         self.rejected_connections = 0
         self.expired_keys = 0
+        self.expired_stale_perc = 0.0         # estimated share of expired keys not reclaimed
+        self.expired_time_cap_reached_count = 0
+        self.expire_cycle_time_used = 0       # microseconds spent in active expiry
         self.evicted_keys = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0
@@ -92,6 +97,9 @@ class Server:
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
         self.active_expire_enabled = True
+        self.active_expire = ActiveExpire(self)
+        self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
+        self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
@@ -108,6 +116,7 @@ class Server:
         self.obuf_check_threshold = 0
         self.config.on_change = self._config_changed
         self._config_changed("client-output-buffer-limit")
+        self._config_changed("maxmemory-policy")
         self._cron_timer: Optional[int] = None
 
     # -- logging ---------------------------------------------------------------------------
@@ -141,6 +150,8 @@ class Server:
                       for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
                       if v]
             self.obuf_check_threshold = min(limits) if limits else float("inf")  # type: ignore
+        elif name == "maxmemory-policy":
+            self.lfu = self.config.maxmemory_policy.endswith("-lfu")
         elif name == "maxclients":
             self.raise_fd_limit()
         elif name in ("port", "bind") and self.listeners:
@@ -433,6 +444,7 @@ class Server:
             closing, self.clients_to_close = self.clients_to_close, []
             for client in closing:
                 client.close()
+        self.active_expire.run(fast=True)
         self.handle_clients_with_pending_writes()
         if self.shutdown_asap:
             self.shutdown()
@@ -456,14 +468,7 @@ class Server:
         self.clock_time = now
         self.clock_ms = int(now * 1000)
         self.stats.sample(time.monotonic())
-        if self.active_expire_enabled:
-            # Redis's slow cycle: at most 25% of the cron period.
-            deadline = time.monotonic() + 0.25 / hz
-            for db in self.dbs:
-                if db.expires:
-                    db.active_expire(deadline, self.clock_ms, time.monotonic)
-                    if time.monotonic() >= deadline:
-                        break
+        self.active_expire.run()
         if self.config.timeout:
             limit = now - self.config.timeout
             for client in list(self.clients.values()):

@@ -10,6 +10,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ..resp import SimpleString
+
 # Flags that map to ACL categories, as Redis derives them (setImplicitACLCategories).
 _FLAG_CATEGORIES = {"write": "write", "readonly": "read", "admin": "admin",
                     "pubsub": "pubsub", "fast": "fast", "blocking": "blocking"}
@@ -105,6 +107,15 @@ def container(name: str, group: str = "generic", since: str = "1.0.0", summary: 
                       complexity=complexity or "Depends on subcommand.")
         COMMANDS[name.encode()] = cmd
     return cmd
+
+
+def help_reply(argv: list[bytes], lines: tuple) -> list:
+    """The reply of a container's HELP subcommand (Redis's addReplyHelp): a header naming
+    the command as the client typed it, the lines, then HELP itself."""
+    header = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % (
+        argv[0].decode(errors="replace").upper())
+    return [SimpleString(line.encode()) for line in
+            (header, *lines, "HELP", "    Prints this help.")]
 
 
 def lookup(argv: list[bytes]) -> Optional[Command]:

@@ -311,6 +311,10 @@ class Config:
             setattr(self, directive.attr, list(value) if isinstance(value, list)
                     else dict(value) if isinstance(value, dict) else value)
         self.dir = os.getcwd()
+        # `dir` changes the process's working directory, as in Redis; a server embedded in
+        # another program must not, so it turns this off and persistence finds its files at
+        # os.path.join(config.dir, name).
+        self.chdir = True
         self.config_file: Optional[str] = None
         self.on_change: Callable[[str], None] = lambda name: None
 
@@ -323,10 +327,14 @@ class Config:
         value = parse_value(directive, args)
         if directive.name == "dir":
             try:
-                os.chdir(value)
+                if self.chdir:
+                    os.chdir(value)
+                    value = os.getcwd()
+                else:
+                    os.listdir(value)       # the same errors as chdir, without moving
+                    value = os.path.abspath(value)
             except OSError as exc:
                 raise ConfigError(exc.strerror or str(exc)) from None
-            value = os.getcwd()
         setattr(self, directive.attr, value)
         self.on_change(directive.name)
 

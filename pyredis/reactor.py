@@ -2,9 +2,11 @@
 before-sleep hooks, all in one thread."""
 from __future__ import annotations
 
+import collections
 import heapq
 import itertools
 import selectors
+import socket
 import time
 from typing import Any, Callable, Optional
 
@@ -20,6 +22,13 @@ class Reactor:
         self._cancelled: set[int] = set()
         self.before_sleep: Callable[[], None] = lambda: None
         self.running = False
+        # Other threads hand work to the loop through this queue and wake it with a byte on
+        # the socketpair, so stop() or call_soon_threadsafe() act at once, not at the next timer.
+        self._calls: collections.deque[Callable[[], None]] = collections.deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.add_reader(self._wake_r, self._run_calls)
 
     # -- file events -----------------------------------------------------------------------
     # Each registered file carries [on_readable, on_writable]; either may be None.
@@ -106,7 +115,33 @@ class Reactor:
             self._run_timers()
 
     def stop(self) -> None:
+        """End the loop after the current cycle; safe to call from any thread."""
         self.running = False
+        self.wake()
+
+    # -- other threads ---------------------------------------------------------------------
+
+    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run callback in the loop's thread, in its next cycle."""
+        self._calls.append(callback)
+        self.wake()
+
+    def wake(self) -> None:
+        try:
+            self._wake_w.send(b"x")
+        except (BlockingIOError, OSError):
+            pass   # a wake-up is already pending, or the loop is closed
+
+    def _run_calls(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while self._calls:
+            self._calls.popleft()()
 
     def close(self) -> None:
         self.selector.close()
+        self._wake_r.close()
+        self._wake_w.close()

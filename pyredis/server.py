@@ -170,14 +170,20 @@ class Server:
         except (ValueError, OSError):
             pass
 
-    def listen(self) -> None:
-        """Open the TCP listeners (bind x port) and the unix socket, as Redis's listenToPort."""
-        if self.config.port:
+    def listen(self, any_free_port: bool = False) -> None:
+        """Open the TCP listeners (bind x port) and the unix socket, as Redis's listenToPort.
+
+        `port 0` means no TCP listener, as in Redis; with any_free_port the OS picks a free
+        port instead (the embedded server's port=0), recorded in config.port."""
+        if self.config.port or any_free_port:
             for addr in self.config.bind or ["*"]:
                 optional = addr.startswith("-")
                 host = addr.lstrip("-")
                 try:
-                    self.listeners.append(self._tcp_listener(host, self.config.port))
+                    sock = self._tcp_listener(host, self.config.port)
+                    self.listeners.append(sock)
+                    if not self.config.port:   # later addresses share the port picked here
+                        self.config.port = sock.getsockname()[1]
                 except OSError as exc:
                     if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
                                                    errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
@@ -482,6 +488,11 @@ class Server:
             hook()
         return 1.0 / hz
 
+    def clock_advanced(self) -> None:
+        """The clock was moved forward (tests, DEBUG ADVANCE-CLOCK): run the cron now, so keys
+        expire, idle times move and blocked clients time out without waiting for its timer."""
+        self.cron()
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def free_client(self, client: Client) -> None:
@@ -492,10 +503,10 @@ class Server:
         for hook in self.client_cleanup_hooks:
             hook(client)
 
-    def start(self) -> None:
+    def start(self, any_free_port: bool = False) -> None:
         """Listen and arm the cron: the server is ready once this returns."""
         self.raise_fd_limit()
-        self.listen()
+        self.listen(any_free_port)
         self.reactor.before_sleep = self.before_sleep
         self._cron_timer = self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
 

@@ -3,6 +3,7 @@ allowed only by `enable-debug-command`. Command families register their own subc
 @debug_subcommand (DEBUG is one command in Redis, not a container)."""
 from __future__ import annotations
 
+import math
 import time
 from typing import Callable
 
@@ -37,9 +38,14 @@ def debug(client, argv):
                          "restart the server.")
     handler = DEBUG_SUBCOMMANDS.get(argv[1].lower())
     if handler is None:
-        raise RedisError("ERR Unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try DEBUG HELP." % argv[1].decode(errors="replace"))
+        raise wrong_debug_arguments(argv)
     return handler(client, argv)
+
+
+def wrong_debug_arguments(argv) -> RedisError:
+    """Redis's answer to an unknown DEBUG subcommand or a wrong number of arguments."""
+    return RedisError("ERR Unknown subcommand or wrong number of arguments for '%s'. "
+                      "Try DEBUG HELP." % argv[1].decode(errors="replace"))
 
 
 @debug_subcommand("sleep")
@@ -52,6 +58,20 @@ def debug_sleep(client, argv):
 @debug_subcommand("set-active-expire")
 def debug_set_active_expire(client, argv):
     client.server.active_expire_enabled = argv[2] != b"0"
+    return OK
+
+
+@debug_subcommand("advance-clock")
+def debug_advance_clock(client, argv):
+    """DEBUG ADVANCE-CLOCK seconds: move the server's clock forward, as if that much time had
+    passed: keys expire, TTLs and idle times move, blocked clients time out (tests)."""
+    if len(argv) != 3:
+        raise wrong_debug_arguments(argv)
+    seconds = parse_float(argv[2])
+    if seconds < 0 or math.isinf(seconds):
+        raise RedisError("ERR the clock only moves forward, by a finite number of seconds")
+    client.server.clock.advance(seconds)
+    client.server.clock_advanced()
     return OK
 
 

@@ -1,0 +1,137 @@
+"""Start-up time: from "start a server" to its first PONG, for the embedded pyredis server in
+a thread of this process, in a child process, and for redis-server, side by side.
+
+    python -m benchmarks.startup [--runs 20]
+
+Each run starts a server on a free port, sends PING on a new connection until PONG comes
+back (retrying while the port refuses), and stops the server. "first start" is a fresh
+interpreter's first in-process server, its imports included (what a test session pays once).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import pyredis  # noqa: E402  (after the path set-up above)
+
+PING_TIMEOUT = 20.0
+
+
+def wait_for_pong(port: int, deadline: float) -> None:
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    return
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            time.sleep(0.001)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def in_thread() -> float:
+    started = time.perf_counter()
+    server = pyredis.Server(port=0).start()
+    try:
+        wait_for_pong(server.port, started + PING_TIMEOUT)
+        return time.perf_counter() - started
+    finally:
+        server.stop()
+
+
+def in_child_process() -> float:
+    started = time.perf_counter()
+    server = pyredis.Server.start_process(port=0)
+    try:
+        wait_for_pong(server.port, started + PING_TIMEOUT)
+        return time.perf_counter() - started
+    finally:
+        server.stop()
+
+
+def redis_server() -> float:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (make system-deps)")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="bench-startup-")
+    started = time.perf_counter()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_pong(port, started + PING_TIMEOUT)
+        return time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+FIRST_START = """
+import time
+started = time.perf_counter()
+import pyredis
+from benchmarks.startup import wait_for_pong
+server = pyredis.Server(port=0).start()
+wait_for_pong(server.port, started + 20)
+print(time.perf_counter() - started)
+server.stop()
+"""
+
+
+def first_start() -> float:
+    """A fresh interpreter's first in-process server, `import pyredis` included."""
+    out = subprocess.run([sys.executable, "-c", FIRST_START], capture_output=True, text=True,
+                         cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), check=True)
+    return float(out.stdout.split()[-1])
+
+
+CASES: list[tuple[str, Callable[[], float]]] = [
+    ("pyredis.Server().start()  (thread)", in_thread),
+    ("pyredis.Server.start_process()", in_child_process),
+    ("first start, imports included (thread)", first_start),
+    ("redis-server 7 (child process)", redis_server),
+]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20, help="starts per case (default 20)")
+    args = parser.parse_args(argv)
+    times: dict[str, list[float]] = {name: [] for name, _ in CASES}
+    for _ in range(args.runs):              # interleaved, so load changes hit every case
+        for name, case in CASES:
+            times[name].append(case())
+    print(f"Start-up to first PONG, {args.runs} runs each (ms); "
+          f"load average {os.getloadavg()[0]:.2f}\n")
+    print(f"| {'server':<40} | median |   min |   max |")
+    print(f"|{'-' * 42}|-------:|------:|------:|")
+    for name, values in times.items():
+        ms = [v * 1000 for v in values]
+        print(f"| {name:<40} | {statistics.median(ms):6.1f} | {min(ms):5.1f} | "
+              f"{max(ms):5.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

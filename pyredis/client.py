@@ -6,7 +6,7 @@ import socket
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ProtocolError, RedisError
-from .resp import Raw, RequestParser, encode
+from .resp import LazyAggregate, Raw, RequestParser, encode, encode_lazily
 
 if TYPE_CHECKING:
     from .db import Database
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 READ_SIZE = 16 * 1024            # Redis's PROTO_IOBUF_LEN
 MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
+MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
 
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
 FLAG_MULTI = "x"
@@ -34,7 +35,7 @@ class Client:
         "in_multi", "multi_queue", "multi_error", "watch_dirty", "watched",
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "lib_name",
         "lib_ver", "flags", "obuf_soft_since", "tracking", "no_evict", "kill_reason",
-        "argv", "paused",
+        "argv", "paused", "input_pending", "lazy_replies",
     )
 
     def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
@@ -46,8 +47,9 @@ class Client:
         self.addr = addr
         self.laddr = laddr
         self.parser = RequestParser(server.config.proto_max_bulk_len)
-        self.reply: list[bytes] = []
-        self.reply_bytes = 0
+        self.reply: list = []        # encoded replies (bytes), and LazyAggregate for big ones
+        self.reply_bytes = 0         # bytes encoded and not yet sent
+        self.lazy_replies = 0        # LazyAggregate entries in `reply`
         self.reply_pos = 0           # bytes of reply[0] already sent
         self.db: "Database" = server.dbs[0]
         self.name: Optional[bytes] = None
@@ -80,10 +82,13 @@ class Client:
         self.kill_reason = ""
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
         self.paused = False          # held by CLIENT PAUSE with input still to run
+        self.input_pending = False   # in server.pending_input: commands left for next cycle
 
     # -- input -----------------------------------------------------------------------------
 
     def on_readable(self) -> None:
+        if self.input_pending:
+            return  # commands already read wait for the next cycle: no more until they ran
         try:
             data = self.sock.recv(READ_SIZE)  # type: ignore[union-attr]
         except (BlockingIOError, InterruptedError):
@@ -104,14 +109,21 @@ class Client:
             self.close()
 
     def process_input(self) -> None:
-        """Run every complete command in the query buffer (pipelining), until the client
-        blocks, is paused, or is to be closed."""
+        """Run the complete commands in the query buffer (pipelining), until the client
+        blocks, is paused, or is to be closed; at most MAX_COMMANDS_PER_EVENT of them, so that
+        one client's long pipeline cannot hold up the others: the rest runs next cycle."""
         process = self.server.process_command
+        budget = MAX_COMMANDS_PER_EVENT
         try:
             for argv in self.parser.parse():
                 process(self, argv)
                 if self.blocked is not None or self.paused or self.close_after_reply \
                         or self.closed:
+                    break
+                budget -= 1
+                if not budget:
+                    self.input_pending = True
+                    self.server.pending_input.append(self)
                     break
         except ProtocolError as exc:
             self.add_error(exc.message)
@@ -125,14 +137,18 @@ class Client:
             if self.reply_mode == "skip":
                 self.reply_mode = "on"
             return
-        data = value if type(value) is Raw else encode(value, self.proto)
-        self.reply.append(data)
-        self.reply_bytes += len(data)
-        if not self.pending_write:
-            self.pending_write = True
-            self.server.pending_writes.append(self)
-        if self.reply_bytes > self.server.obuf_check_threshold:
-            self.server.check_output_buffer_limits(self)
+        t = type(value)
+        if t is Raw:
+            self.add_push(value)
+            return
+        if t is list or t is dict or t is set or t is tuple or t is frozenset:
+            lazy = encode_lazily(value, self.proto)
+            if lazy is not None:
+                self.add_push(lazy[0])
+                self.reply.append(lazy[1])
+                self.lazy_replies += 1
+                return
+        self.add_push(encode(value, self.proto))
 
     def add_error(self, message: str) -> None:
         """An error reply, counted in INFO errorstats."""
@@ -149,34 +165,43 @@ class Client:
         if self.reply_bytes > self.server.obuf_check_threshold:
             self.server.check_output_buffer_limits(self)
 
+    def discard_replies(self) -> None:
+        """Drop every pending reply (a client closed for its output buffer size)."""
+        self.reply.clear()
+        self.reply_bytes = 0
+        self.reply_pos = 0
+        self.lazy_replies = 0
+
     def flush(self) -> None:
-        """Send what the socket takes now, at most MAX_WRITE_PER_EVENT bytes; keep the rest
-        and wait for EVENT_WRITE. Small replies of one cycle go out joined, in one send."""
+        """Send pending replies, at most MAX_WRITE_PER_EVENT bytes (as Redis, so that one big
+        reply cannot hold up the other clients); the rest waits for EVENT_WRITE. Small replies
+        of one cycle go out joined, in one send."""
         if self.closed or self.sock is None:
             return
         reply = self.reply
-        pos = self.reply_pos
-        if len(reply) > 1 and pos == 0 and self.reply_bytes <= 1024 * 1024:
-            reply[:] = [b"".join(reply)]
-        data = reply[0]
-        end = pos + MAX_WRITE_PER_EVENT
-        try:
-            if pos == 0 and len(data) <= end:
-                sent = self.sock.send(data)
-            else:
-                sent = self.sock.send(memoryview(data)[pos:end])
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError:
-            self.close()
-            return
-        self.server.stats.net_output_bytes += sent
-        self.reply_bytes -= sent
-        pos += sent
-        if pos == len(data):
+        budget = MAX_WRITE_PER_EVENT
+        while reply and budget > 0:
+            pos = self.reply_pos
+            data = self._next_chunk(budget) if pos == 0 else reply[0]
+            try:
+                if pos == 0 and len(data) <= budget:
+                    sent = self.sock.send(data)
+                else:
+                    sent = self.sock.send(memoryview(data)[pos:pos + budget])
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                self.close()
+                return
+            self.server.stats.net_output_bytes += sent
+            self.reply_bytes -= sent
+            budget -= sent
+            pos += sent
+            if pos < len(data):
+                self.reply_pos = pos
+                break   # the socket is full, or this event's share is spent
             del reply[0]
-            pos = 0
-        self.reply_pos = pos
+            self.reply_pos = 0
         if not reply:
             if self.writing:
                 self.writing = False
@@ -186,6 +211,37 @@ class Client:
         elif not self.writing:
             self.writing = True
             self.server.reactor.add_writer(self.sock, self.on_writable)
+
+    def _next_chunk(self, budget: int) -> bytes:
+        """The bytes to send next, left at the head of the reply queue: the queued small
+        replies joined (up to `budget` bytes), or the next slice of a big lazy reply."""
+        reply = self.reply
+        head = reply[0]
+        if type(head) is LazyAggregate:
+            data = head.encode_some(budget)
+            if head.done():
+                reply[0] = data
+                self.lazy_replies -= 1
+            else:
+                reply.insert(0, data)
+            self.reply_bytes += len(data)
+            return data
+        if len(reply) == 1 or len(head) >= budget:
+            return head
+        if not self.lazy_replies and self.reply_bytes <= budget:
+            data = b"".join(reply)   # the common case: this cycle's replies, all small
+            reply.clear()
+            reply.append(data)
+            return data
+        size = count = 0
+        for chunk in reply:
+            if type(chunk) is LazyAggregate or (count and size + len(chunk) > budget):
+                break
+            size += len(chunk)
+            count += 1
+        data = b"".join(reply[:count])
+        reply[:count] = [data]
+        return data
 
     def on_writable(self) -> None:
         if self.reply:

@@ -21,6 +21,7 @@ class Reactor:
         self._timer_ids = itertools.count()
         self._cancelled: set[int] = set()
         self.before_sleep: Callable[[], None] = lambda: None
+        self.busy = False   # set by before_sleep when work is left: poll without waiting
         self.running = False
         # Other threads hand work to the loop through this queue and wake it with a byte on
         # the socketpair, so stop() or call_soon_threadsafe() act at once, not at the next timer.
@@ -104,7 +105,9 @@ class Reactor:
             if not self.running:
                 break
             timeout = None
-            if self._timers:
+            if self.busy:
+                timeout = 0.0
+            elif self._timers:
                 timeout = max(0.0, self._timers[0][0] - time.monotonic())
             for key, mask in select(timeout):
                 handlers = key.data

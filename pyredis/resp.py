@@ -141,6 +141,65 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
+LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains
+
+
+class LazyAggregate:
+    """The elements of a big array, map or set reply, encoded a slice at a time as the client's
+    socket takes them, so that a reply of millions of elements never stalls the loop (its
+    header is queued at once). The elements are a snapshot taken when the reply was queued."""
+
+    __slots__ = ("items", "pos", "proto", "pairs")
+
+    def __init__(self, items: list, proto: int, pairs: bool) -> None:
+        self.items = items
+        self.pos = 0
+        self.proto = proto
+        self.pairs = pairs     # items are (key, value) pairs of a map
+
+    def encode_some(self, limit: int) -> bytes:
+        """The next elements, encoded, about `limit` bytes of them (at least one element)."""
+        out: list[bytes] = []
+        size = 0
+        items, proto, i, n = self.items, self.proto, self.pos, len(self.items)
+        while i < n and size < limit:
+            if self.pairs:
+                key, value = items[i]
+                _encode(key, proto, out)
+                size += len(out[-1])
+                _encode(value, proto, out)
+            else:
+                _encode(items[i], proto, out)
+            size += len(out[-1])
+            i += 1
+        self.pos = i
+        return b"".join(out)
+
+    def done(self) -> bool:
+        return self.pos >= len(self.items)
+
+
+def encode_lazily(value: object, proto: int) -> Optional[tuple[bytes, LazyAggregate]]:
+    """(header, elements) for a reply big enough to be encoded lazily, else None."""
+    t = type(value)
+    if t is list or t is tuple:
+        if len(value) < LAZY_MIN_ITEMS:  # type: ignore[arg-type]
+            return None
+        return b"*%d\r\n" % len(value), LazyAggregate(list(value), proto, False)  # type: ignore
+    if t is dict:
+        if len(value) < LAZY_MIN_ITEMS:  # type: ignore[arg-type]
+            return None
+        n = len(value)  # type: ignore[arg-type]
+        header = b"%%%d\r\n" % n if proto == 3 else b"*%d\r\n" % (2 * n)
+        return header, LazyAggregate(list(value.items()), proto, True)  # type: ignore
+    if t is set or t is frozenset:
+        if len(value) < LAZY_MIN_ITEMS:  # type: ignore[arg-type]
+            return None
+        header = b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value))  # type: ignore
+        return header, LazyAggregate(list(value), proto, False)  # type: ignore
+    return None
+
+
 def error_line(message: str) -> bytes:
     """An error reply line; newlines would break the protocol, so they become spaces."""
     return b"-%s\r\n" % message.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")

@@ -88,6 +88,7 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: list[Client] = []
+        self.pending_input: list[Client] = []   # clients with commands left for next cycle
         self.clients_to_close: list[Client] = []
         self.ready_keys: list[tuple[Database, bytes]] = []
         self.monitors: list[Client] = []
@@ -434,8 +435,7 @@ class Server:
             self.stats.obuf_disconnections += 1
             self.log_warning(f"Client id={client.id} addr={client.addr} scheduled to be closed "
                              "ASAP for overcoming of output buffer limits.")
-            client.reply.clear()
-            client.reply_bytes = 0
+            client.discard_replies()
             client.reply_mode = "off"
             self.clients_to_close.append(client)
 
@@ -446,14 +446,25 @@ class Server:
         now = self.clock.time()
         self.clock_time = now
         self.clock_ms = int(now * 1000)
+        if self.pending_input:
+            self.process_pending_input()
         if self.clients_to_close:
             closing, self.clients_to_close = self.clients_to_close, []
             for client in closing:
                 client.close()
         self.active_expire.run(fast=True)
         self.handle_clients_with_pending_writes()
+        self.reactor.busy = bool(self.pending_input)
         if self.shutdown_asap:
             self.shutdown()
+
+    def process_pending_input(self) -> None:
+        """Run the next share of the commands that clients' pipelines left for this cycle."""
+        pending, self.pending_input = self.pending_input, []
+        for client in pending:
+            client.input_pending = False
+            if not client.closed and client.blocked is None and not client.paused:
+                client.process_input()
 
     def handle_clients_with_pending_writes(self) -> None:
         pending = self.pending_writes

@@ -10,8 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any, Optional
 
-from .args import parse_int
-from .errors import RedisError, WrongTypeError
+from .errors import WrongTypeError
 
 if TYPE_CHECKING:
     from .server import Server
@@ -23,29 +22,6 @@ def type_name(value: Any) -> bytes:
 
 
 _TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash", set: b"set"}
-
-
-def encoding_name(value: Any, config: Any) -> bytes:
-    """OBJECT ENCODING: strings by Redis's rules (a 64-bit integer of at most 20 chars is
-    int, up to 44 bytes embstr, longer raw); other values answer through their
-    `encoding(config)` method; builtin dicts and sets still plain are hashtables."""
-    if type(value) is bytes:
-        if len(value) <= 20 and _is_int64(value):
-            return b"int"
-        return b"embstr" if len(value) <= 44 else b"raw"
-    encoding = getattr(value, "encoding", None)
-    if encoding is not None:
-        name = encoding(config)
-        return name.encode() if isinstance(name, str) else name
-    return b"hashtable"
-
-
-def _is_int64(value: bytes) -> bool:
-    try:
-        parse_int(value)
-    except RedisError:
-        return False
-    return True
 
 
 def register_type(cls: type, name: bytes) -> None:
@@ -146,11 +122,9 @@ class Database:
         `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
         self.data[key] = value
         self.access[key] = self.server.clock_ms
-        if self.server.lfu:
-            if key in self.lfu:
-                self._lfu_touch(key)     # an overwrite keeps the key's counter, as Redis
-            else:
-                self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
+        if self.server.lfu and key not in self.lfu:
+            # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
+            self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
         if expire_at is not None:
             self.expires[key] = expire_at
         elif not keep_ttl and self.expires:

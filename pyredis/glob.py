@@ -126,8 +126,10 @@ def _compile(pattern: bytes, nocase: bool) -> Callable[[bytes], bool]:
             segments.append([])
         else:
             segments[-1].append(token)
-    if len(segments) == 1:
-        whole = _segment(segments[0]).fullmatch
+    if len(segments) <= 2:
+        # At most one star: a single regex, whose one `.*` backtracks linearly.
+        whole = re.compile(b".*".join(b"".join(_regex_class(t) for t in segment)
+                                      for segment in segments), re.DOTALL).fullmatch
         return lambda subject: bool(subject) and whole(subject) is not None
 
     head, tail = _segment(segments[0]), _segment(segments[-1])

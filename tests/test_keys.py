@@ -433,3 +433,85 @@ def test_object_help_and_errors(r):
         r.execute_command("OBJECT", "foo", "k")
     with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'object|encoding'"):
         r.execute_command("OBJECT", "ENCODING")
+
+
+@pytest.mark.parametrize("command,amount", [
+    ("EXPIRE", 100), ("PEXPIRE", 100_000), ("EXPIREAT", None), ("PEXPIREAT", None)])
+def test_expire_flags_on_every_variant(r, command, amount):
+    def when(seconds: int) -> int:
+        if amount is not None:
+            return seconds * amount // 100
+        at = int(time.time()) + seconds
+        return at * 1000 if command == "PEXPIREAT" else at
+    r.set("k", "v")
+    assert r.execute_command(command, "k", when(100), "XX") == 0
+    assert r.execute_command(command, "k", when(100), "GT") == 0
+    assert r.execute_command(command, "k", when(100), "NX") == 1
+    assert r.execute_command(command, "k", when(200), "NX") == 0
+    assert r.execute_command(command, "k", when(50), "GT") == 0
+    assert r.execute_command(command, "k", when(300), "gt") == 1
+    assert r.execute_command(command, "k", when(400), "LT") == 0
+    assert r.execute_command(command, "k", when(100), "lt", "xx") == 1
+    assert 90 <= r.ttl("k") <= 100
+
+
+# -- with a clock of their own: idle times, TTLs and LFU decay as time passes ---------------
+
+@pytest.fixture
+def clocked():
+    proc = ServerProcess("pyredis")
+    client = redis.Redis(port=proc.port)
+    yield client
+    client.close()
+    proc.stop()
+
+
+def advance(r: redis.Redis, seconds: float) -> None:
+    assert r.execute_command("DEBUG", "ADVANCE-CLOCK", seconds) == b"OK"
+
+
+def test_idle_time_grows_and_only_real_accesses_reset_it(clocked):
+    r = clocked
+    r.set("k", "v")
+    advance(r, 10)
+    for read in (("TTL", "k"), ("PTTL", "k"), ("TYPE", "k"), ("EXISTS", "k"),
+                 ("OBJECT", "ENCODING", "k"), ("EXPIRETIME", "k"), ("KEYS", "*"),
+                 ("SCAN", "0"), ("RANDOMKEY",)):
+        r.execute_command(*read)
+    assert r.object("idletime", "k") == 10
+    r.get("k")
+    assert r.object("idletime", "k") == 0
+    advance(r, 5)
+    r.touch("k")
+    assert r.object("idletime", "k") == 0
+
+
+def test_ttl_counts_down_and_keys_expire_with_the_clock(clocked):
+    r = clocked
+    r.set("k", "v")
+    r.expire("k", 100)
+    advance(r, 40)
+    assert r.ttl("k") == 60
+    assert 59_000 < r.pttl("k") <= 60_000
+    at = r.expiretime("k")
+    advance(r, 61)
+    assert r.ttl("k") == -2
+    assert r.get("k") is None
+    assert r.execute_command("EXPIRETIME", "k") == -2
+    assert at > 0
+
+
+def test_lfu_counter_decays_by_idle_minutes():
+    proc = ServerProcess("pyredis", ["--maxmemory-policy", "volatile-lfu",
+                                     "--lfu-decay-time", "2"])
+    try:
+        r = redis.Redis(port=proc.port)
+        r.set("k", "v")
+        assert r.object("freq", "k") == 5
+        advance(r, 4 * 60)              # two decay periods of two minutes
+        assert r.object("freq", "k") == 3
+        advance(r, 60 * 60)
+        assert r.object("freq", "k") == 0
+        r.close()
+    finally:
+        proc.stop()

@@ -6,12 +6,13 @@ import copy
 from typing import Any
 
 from ..args import INT64_MAX, parse_int
-from ..db import encoding_name, type_name
+from ..db import type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError
 from ..glob import glob_matcher
 from ..resp import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
 from . import command, container, help_reply
+from .strings import string_encoding
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 SHARED_INTEGERS = 10000          # Redis shares the objects of 0..9999 ...
@@ -89,8 +90,11 @@ def _rename(client, argv, nx: bool) -> Any:
     if db.get_for_write(dst) is not None and nx:
         return 0
     expire_at = db.get_expire(src)
+    frequency = db.frequency(src) if client.server.lfu else None
     db.delete(src)
     db.set(dst, value, expire_at=expire_at)
+    if frequency is not None:
+        db.set_frequency(dst, frequency)    # the value keeps its LFU counter, as in Redis
     db.notify("g", "rename_from", src)
     db.notify("g", "rename_to", dst)
     client.server.dirty += 1
@@ -179,8 +183,11 @@ def move(client, argv):
     if value is None or dst_db.get_for_write(key) is not None:
         return 0
     expire_at = src_db.get_expire(key)
+    frequency = src_db.frequency(key) if client.server.lfu else None
     src_db.delete(key)
     dst_db.set(key, value, expire_at=expire_at)
+    if frequency is not None:
+        dst_db.set_frequency(key, frequency)
     src_db.notify("g", "move_from", key)
     dst_db.notify("g", "move_to", key)
     client.server.dirty += 1
@@ -380,6 +387,19 @@ LFU_POLICY_ERROR = ("ERR An LFU maxmemory policy is {}selected, {} not tracked. 
                     "take some time to adjust.")
 
 
+def encoding_name(value: Any, config: Any) -> bytes:
+    """OBJECT ENCODING: strings as Redis's tryObjectEncoding decides; other values answer
+    through their `encoding(config)` method; builtin dicts and sets still plain are
+    hashtables."""
+    if type(value) is bytes:
+        return string_encoding(value)
+    encoding = getattr(value, "encoding", None)
+    if encoding is not None:
+        name = encoding(config)
+        return name.encode() if isinstance(name, str) else name
+    return b"hashtable"
+
+
 def _object_value(client, key: bytes) -> Any:
     return client.db.get(key, touch=False)
 
@@ -402,7 +422,7 @@ def object_refcount(client, argv):
     config = client.server.config
     # Small integers live in Redis's shared objects unless an LRU/LFU policy with a
     # maxmemory needs a private object per key to keep its access time.
-    if type(value) is bytes and encoding_name(value, config) == b"int" and \
+    if type(value) is bytes and string_encoding(value) == b"int" and \
             0 <= int(value) < SHARED_INTEGERS and not (
             config.maxmemory and config.maxmemory_policy.endswith(("-lru", "-lfu"))):
         return SHARED_REFCOUNT

@@ -93,8 +93,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
     db = client.db
     when = _expire_at(client, expire, flags, name) if expire is not None else None
     get = b"GET" in flags
-    if get:
-        old = db.get_typed(key, bytes)
+    old = db.get_typed(key, bytes) if get else None
     found = db.get_for_write(key) is not None
     if (b"NX" in flags and found) or (b"XX" in flags and not found):
         return old if get else abort_reply
@@ -465,30 +464,48 @@ def lcs(client, argv):
     return common
 
 
+# _ONE_WHERE[c] turns a byte string into binary digits: "1" for the byte c, "0" elsewhere.
+_ONE_WHERE = [bytes(0x31 if i == c else 0x30 for i in range(256)) for c in range(256)]
+
+
 class LcsTable:
     """The LCS lengths of all prefixes of a and b, one bit vector per prefix of a.
 
     Row i has bit j clear when LCS(a[:i], b[:j+1]) is one more than LCS(a[:i], b[:j])
     (Hyyrö's bit-parallel recurrence), so a row costs a few big-int operations instead of
-    len(b) Python steps, and LCS(i, j) is j minus the set bits below j.
+    len(b) Python steps, and LCS(i, j) is j minus the set bits below j. Rows are kept as
+    little-endian bytes so that walking back through the table tests a bit in O(1).
     """
 
     def __init__(self, a: bytes, b: bytes) -> None:
         self.a, self.b = a, b
+        size = len(b) // 8 + 1
         full = (1 << len(b)) - 1
+        # For each byte value, the bit mask of its positions in b, built through a string
+        # of binary digits ('1' where b has that byte) so it costs O(len(b)) per value.
         positions: dict[int, int] = {}
-        for j, byte in enumerate(b):
-            positions[byte] = positions.get(byte, 0) | (1 << j)
+        for byte in set(a).intersection(b):
+            digits = b.translate(_ONE_WHERE[byte])
+            positions[byte] = int(digits[::-1], 2)
         row = full
-        self.rows = [row]
+        self.rows = [row.to_bytes(size, "little")]
         for byte in a:
             matched = row & positions.get(byte, 0)
             row = ((row + matched) | (row - matched)) & full
-            self.rows.append(row)
+            self.rows.append(row.to_bytes(size, "little"))
 
     def length(self, i: int, j: int) -> int:
         """LCS(a[:i], b[:j])."""
-        return j - (self.rows[i] & ((1 << j) - 1)).bit_count()
+        row = self.rows[i]
+        whole, rest = divmod(j, 8)
+        ones = int.from_bytes(row[:whole], "little").bit_count()
+        if rest:
+            ones += (row[whole] & ((1 << rest) - 1)).bit_count()
+        return j - ones
+
+    def _gains_at(self, i: int, j: int) -> int:
+        """LCS(a[:i], b[:j]) - LCS(a[:i], b[:j-1]): 0 or 1."""
+        return 1 - (self.rows[i][(j - 1) >> 3] >> ((j - 1) & 7) & 1)
 
     def walk_back(self, min_match_len: int, with_match_len: bool) -> tuple[bytes, list]:
         """The common subsequence and its matching ranges, walking back from the ends of
@@ -499,6 +516,9 @@ class LcsTable:
         common = bytearray()
         matches = []
         a_start = a_end = b_start = b_end = -1   # -1: no range open
+        # LCS(i, j) - LCS(i-1, j) when known: kept up to date while moving back in b,
+        # recomputed (a prefix popcount) only after moving back in a.
+        above: Optional[int] = None
         while i > 0 and j > 0:
             close = False
             if a[i - 1] == b[j - 1]:
@@ -509,10 +529,19 @@ class LcsTable:
                 close = a_start == 0 or b_start == 0
                 i -= 1
                 j -= 1
+                above = None
             else:
-                if self.length(i - 1, j) > self.length(i, j - 1):
+                # Redis moves back in a when LCS(i-1, j) > LCS(i, j-1), that is when
+                # moving back in b loses a match and moving back in a does not.
+                left = self._gains_at(i, j)
+                if left and above is None:
+                    above = self.length(i, j) - self.length(i - 1, j)
+                if left and above == 0:
                     i -= 1
+                    above = None
                 else:
+                    if above is not None:
+                        above += self._gains_at(i - 1, j) - left
                     j -= 1
                 close = a_start >= 0
             if close:

@@ -98,3 +98,22 @@ def test_redis_cli_pipe_mass_insertion(server, r):
     assert b"errors: 0, replies: %d" % n in out.stdout
     assert r.dbsize() == n
     assert r.get("key:99999") == b"val:99999"
+
+
+def test_redis_cli_scan(server, r):
+    r.mset({f"user:{i}": i for i in range(2000)})
+    r.mset({f"other:{i}": i for i in range(500)})
+    out = subprocess.run(["redis-cli", "-p", str(server.port), "--scan", "--pattern", "user:*"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert sorted(out.stdout.split()) == sorted(f"user:{i}" for i in range(2000))
+
+
+def test_redis_benchmark_runs_without_error_replies(server):
+    out = subprocess.run(["redis-benchmark", "-p", str(server.port), "-t",
+                          "ping,set,get,incr,mset", "-P", "16", "-c", "50", "-n", "20000", "-q"],
+                         capture_output=True, text=True, timeout=120)
+    # redis-benchmark exits non-zero at the first error reply
+    assert out.returncode == 0, out.stdout + out.stderr
+    for test in ("PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"):
+        assert f"{test}: " in out.stdout

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..args import INT64_MAX, parse_int
 from ..db import type_name
-from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError
+from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
 from ..resp import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
@@ -151,7 +151,7 @@ def copy_(client, argv):
             dst_db = _target_db(client, argv[i + 1])
             i += 1
         else:
-            raise RedisError("ERR syntax error")
+            raise syntax_error()
         i += 1
     if client.server.config.cluster_enabled and (src_db.index != 0 or dst_db.index != 0):
         raise RedisError("ERR Copying to another database is not allowed in cluster mode")

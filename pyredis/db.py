@@ -8,6 +8,7 @@ blocked clients, keyspace notifications and client tracking all hang off that ho
 from __future__ import annotations
 
 import random
+import time
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import WrongTypeError
@@ -108,6 +109,8 @@ class Database:
         when = self.expires.get(key)
         if when is None or when >= self.server.clock.ms():
             return False
+        if self.server.pause_end and time.monotonic() < self.server.pause_end:
+            return True   # CLIENT PAUSE keeps the dataset still: missing, but not deleted
         self.server.stats.expired_keys += 1
         self._remove(key)
         self.notify("x", "expired", key)

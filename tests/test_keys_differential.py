@@ -257,3 +257,16 @@ def test_key_command_sequences_match_redis(raw, real_raw, ops):
         both(raw, real_raw, "SELECT", db)
         same_members(raw, real_raw, "KEYS", "*")
     both(raw, real_raw, "SELECT", "0")
+
+
+def test_resp3_replies_match_redis(raw, real_raw):
+    for conn in (raw, real_raw):
+        assert conn.execute("HELLO", "3").startswith(b"%")
+    for args in (("RANDOMKEY",), ("SET", "k", "1"), ("TYPE", "k"), ("TYPE", "nokey"),
+                 ("OBJECT", "ENCODING", "nokey"), ("OBJECT", "ENCODING", "k"),
+                 ("OBJECT", "REFCOUNT", "nokey"), ("OBJECT", "IDLETIME", "nokey"),
+                 ("OBJECT", "FREQ", "nokey"), ("OBJECT", "HELP"), ("SCAN", "0"),
+                 ("KEYS", "*"), ("TTL", "k"), ("EXPIRETIME", "nokey"), ("RENAME", "k", "j"),
+                 ("COPY", "j", "z"), ("MOVE", "z", "1"), ("EXISTS", "j", "z"),
+                 ("EXPIRE", "j", "10", "NX", "XX"), ("DEL", "j")):
+        both(raw, real_raw, *args)

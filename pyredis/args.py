@@ -12,6 +12,8 @@ from .errors import RedisError, not_float, not_integer, syntax_error
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
 
 
 def parse_int(raw: bytes, error: Optional[str] = None) -> int:
@@ -29,6 +31,16 @@ def parse_int(raw: bytes, error: Optional[str] = None) -> int:
         if INT64_MIN <= value <= INT64_MAX:
             return value
     raise RedisError(error) if error else not_integer()
+
+
+def parse_int32(raw: bytes) -> int:
+    """Redis's getIntFromObjectOrReply (SELECT, MOVE, COPY DB ...): a 64-bit integer that
+    must also fit a C int."""
+    value = parse_int(raw)
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise RedisError("ERR value is out of range, value must between %d and %d"
+                         % (INT32_MIN, INT32_MAX))
+    return value
 
 
 def parse_float(raw: bytes, error: Optional[str] = None) -> float:

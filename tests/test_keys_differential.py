@@ -113,6 +113,8 @@ EDGE_CASES = [
      ("OBJECT", "HELP", "x"), ("OBJECT", "REFCOUNT"), ("OBJECT", "IDLETIME"),
      ("OBJECT", "FREQ")],
     [("RANDOMKEY",), ("RANDOMKEY", "x"), ("SET", "only", "1"), ("RANDOMKEY",)],
+    [("SELECT", "2147483648"), ("SELECT", "-2147483649"), ("SELECT", "16"), ("SELECT", "x"),
+     ("SELECT", "-1"), ("SELECT", "0")],
 ]
 
 

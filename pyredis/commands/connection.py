@@ -1,7 +1,7 @@
 """Connection commands: PING ECHO QUIT RESET SELECT HELLO AUTH."""
 from __future__ import annotations
 
-from ..args import ArgReader, parse_int
+from ..args import ArgReader, parse_int, parse_int32
 from ..errors import DB_INDEX, RedisError, syntax_error
 from ..resp import NO_REPLY, OK, PONG, SimpleString
 from . import command
@@ -37,7 +37,7 @@ def quit_(client, argv):
          summary="Change the selected database for the current connection",
          complexity="O(1)", syntax="index")
 def select(client, argv):
-    index = parse_int(argv[1], "ERR value is not an integer or out of range")
+    index = parse_int32(argv[1])
     if not 0 <= index < len(client.server.dbs):
         raise RedisError(DB_INDEX)
     client.db = client.server.dbs[index]

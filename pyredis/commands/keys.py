@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..args import INT64_MAX, parse_int
+from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
@@ -17,7 +17,6 @@ from .strings import string_encoding
 SAME_OBJECT = "ERR source and destination objects are the same"
 SHARED_INTEGERS = 10000          # Redis shares the objects of 0..9999 ...
 SHARED_REFCOUNT = 2147483647     # ... and reports this refcount for them
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 # -- deleting and checking keys ----------------------------------------------------------
@@ -116,10 +115,7 @@ def renamenx(client, argv):
 
 def _target_db(client, raw: bytes):
     """The database numbered `raw` (a C int, as Redis's getIntFromObject reads it)."""
-    index = parse_int(raw)
-    if not INT32_MIN <= index <= INT32_MAX:
-        raise RedisError("ERR value is out of range, value must between %d and %d"
-                         % (INT32_MIN, INT32_MAX))
+    index = parse_int32(raw)
     dbs = client.server.dbs
     if not 0 <= index < len(dbs):
         raise RedisError(DB_INDEX)

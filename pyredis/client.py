@@ -112,6 +112,8 @@ class Client:
         """Run the complete commands in the query buffer (pipelining), until the client
         blocks, is paused, or is to be closed; at most MAX_COMMANDS_PER_EVENT of them, so that
         one client's long pipeline cannot hold up the others: the rest runs next cycle."""
+        if self.blocked is not None or self.paused:
+            return      # the input waits in the buffer until the client is released
         process = self.server.process_command
         budget = MAX_COMMANDS_PER_EVENT
         try:

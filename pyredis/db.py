@@ -47,7 +47,7 @@ class Database:
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
         self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
         self.watched_keys: dict[bytes, list] = {}  # key -> clients that WATCH it
-        self.blocking_keys: dict[bytes, list] = {}  # key -> clients blocked on it
+        self.blocking_keys: dict[bytes, dict] = {}  # key -> {client: None}, in blocking order
         self.expire_scan: list[bytes] = []        # active expiry's pass over `expires`
         self.avg_ttl = 0
         self.random_keys: list[bytes] = []        # RANDOMKEY's snapshot of the key names

@@ -136,7 +136,7 @@ def all_commands() -> list[Command]:
 
 
 # The command families; each module registers its commands when imported.
-MODULES = ("connection", "server", "keys", "strings", "debug", "functions")
+MODULES = ("connection", "server", "keys", "strings", "debug", "functions", "lists")
 
 
 def load_all() -> None:

@@ -1,0 +1,302 @@
+"""Clients blocked on keys (Redis's blocked.c): BLPOP, BLMOVE, BLMPOP, BZPOPMIN, BZMPOP, XREAD ...
+
+How a blocking command uses this module:
+
+    timeout = parse_timeout(argv[-1])           # seconds as a float, 0 = forever
+    ... try to serve at once; if nothing is there:
+    if not may_block(client):                   # inside MULTI/EXEC or a script
+        return NULL_ARRAY                       # the command answers as if it timed out
+    block(client, keys, ListValue, serve, timeout)
+    return NO_REPLY
+
+`serve(client, db, key, value) -> bool` is called at the end of a command that touched one of
+the keys (Redis's handleClientsBlockedOnKeys), once the key holds a value of the class `kind`.
+It does the work of the command on `value` (pop, move ...), queues the reply with
+client.add_reply and returns True; the client is then unblocked. Returning False keeps the
+client blocked (a stream with nothing new for it). Clients blocked on a key are offered it in
+the order they blocked (FIFO), and serving stops once the key's value is gone (deleted or
+replaced). Values of another class never serve a client (Redis 7.0's type rules): a client in
+BLPOP stays blocked while the key holds a sorted set. `on_gone(client, db, key) -> bool`, if
+given, is called instead when the key was deleted or holds another type (XREADGROUP); it may
+reply and return True to unblock the client.
+
+Keys become ready through `Database.signal_modified`, which appends (db, key) to
+`server.ready_keys` when a client is blocked on the key; `server.process_command` calls
+`server.serve_ready_keys` (installed here) after each command, so a push inside MULTI/EXEC or a
+script wakes clients only once the whole transaction or script has run, and the pushes done
+while serving (BLMOVE into a key others wait on) are served in the same pass.
+
+A timeout is a reactor timer (no polling): when it fires the client gets `on_timeout(client)`,
+by default the null array, as Redis replies. CLIENT UNBLOCK id [TIMEOUT|ERROR] (registered here)
+ends a block the same way or with an UNBLOCKED error; a closed connection leaves every queue
+it was in (a client cleanup hook). `server.blocked_clients` counts blocked clients (INFO).
+"""
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .args import parse_int
+from .commands import command
+from .errors import RedisError
+from .resp import NULL_ARRAY
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .db import Database
+    from .server import Server
+
+Serve = Callable[["Client", "Database", bytes, Any], bool]
+OnGone = Callable[["Client", "Database", bytes], bool]
+
+INT64_MAX = 2**63 - 1
+# Timers are armed at most this far ahead; a longer block re-arms (a timeout of years).
+MAX_TIMER_DELAY = 86400.0 * 30
+
+
+class BlockedState:
+    """What a blocked client waits for: `client.blocked` while it is blocked."""
+
+    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer")
+
+    def __init__(self, db: "Database", keys: list[bytes], kind: type, serve: Serve,
+                 on_gone: Optional[OnGone], on_timeout: Callable[["Client"], None],
+                 deadline: float) -> None:
+        self.db = db
+        self.keys = keys
+        self.kind = kind
+        self.serve = serve
+        self.on_gone = on_gone
+        self.on_timeout = on_timeout
+        self.deadline = deadline     # monotonic seconds, 0 = never
+        self.timer: Optional[int] = None
+
+
+# -- arguments --------------------------------------------------------------------------------
+
+def parse_timeout(raw: bytes, milliseconds: bool = False) -> float:
+    """A blocking timeout as seconds (0 = forever), with Redis's checks and errors: seconds
+    as a long double (hex and exponents accepted, rounded up to whole ms), or integer ms."""
+    if milliseconds:
+        ms = parse_int(raw, "ERR timeout is not an integer or out of range")
+    else:
+        seconds = _parse_long_double(raw)
+        if seconds is None:
+            raise RedisError("ERR timeout is not a float or out of range")
+        scaled = math.ceil(seconds * 1000.0) if math.isfinite(seconds) else None
+        # A value past the 64-bit range converts to LLONG_MIN in C: "negative".
+        ms = scaled if scaled is not None and -INT64_MAX - 1 <= scaled <= INT64_MAX else -1
+    if ms < 0:
+        raise RedisError("ERR timeout is negative")
+    return ms / 1000.0
+
+
+def _parse_long_double(raw: bytes) -> Optional[float]:
+    """strtold's syntax as Redis's string2ld accepts it (no spaces, no NaN), or None."""
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not text or text[0].isspace() or text[-1].isspace() or "_" in text:
+        return None
+    body = text.lstrip("+-")
+    try:
+        if body[:2].lower() == "0x":
+            value = float.fromhex(text)
+        else:
+            value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    if math.isnan(value) or (math.isinf(value) and body.lower() not in ("inf", "infinity")):
+        return None
+    return value
+
+
+# -- blocking ---------------------------------------------------------------------------------
+
+def may_block(client: "Client") -> bool:
+    """Whether the client may block now (Redis's CLIENT_DENY_BLOCKING): not inside MULTI/EXEC
+    (EXEC runs its queue with `in_multi` still set) and not from a script (no socket)."""
+    return not client.in_multi and client.sock is not None
+
+
+def block(client: "Client", keys: list[bytes], kind: type, serve: Serve, timeout: float,
+          on_gone: Optional[OnGone] = None,
+          on_timeout: Optional[Callable[["Client"], None]] = None) -> None:
+    """Block `client` on `keys` (in its current db) until `serve` succeeds on one of them or
+    `timeout` seconds pass (0 = forever). The command then returns NO_REPLY."""
+    server = client.server
+    _install(server)
+    db = client.db
+    unique = list(dict.fromkeys(keys))
+    deadline = server.clock.monotonic() + timeout if timeout > 0 else 0.0
+    state = BlockedState(db, unique, kind, serve, on_gone, on_timeout or _reply_timed_out,
+                         deadline)
+    for key in unique:
+        waiting = db.blocking_keys.get(key)
+        if waiting is None:
+            waiting = db.blocking_keys[key] = {}
+        waiting[client] = None
+    client.blocked = state
+    server.blocked_clients += 1
+    if deadline:
+        _arm_timer(client, state, timeout)
+
+
+def unblock(client: "Client") -> None:
+    """Release a blocked client (after its reply was queued): leave the keys' queues, stop
+    the timer, and run whatever it pipelined meanwhile (soon, outside the current command)."""
+    state = client.blocked
+    if state is None:
+        return
+    _release(client, state)
+    _queue_for_reprocessing(client)
+
+
+def _release(client: "Client", state: BlockedState) -> None:
+    blocking_keys = state.db.blocking_keys
+    for key in state.keys:
+        waiting = blocking_keys.get(key)
+        if waiting is not None:
+            waiting.pop(client, None)
+            if not waiting:
+                del blocking_keys[key]
+    if state.timer is not None:
+        client.server.reactor.cancel(state.timer)
+        state.timer = None
+    client.blocked = None
+    client.server.blocked_clients -= 1
+
+
+def _reply_timed_out(client: "Client") -> None:
+    client.add_reply(NULL_ARRAY)
+
+
+def _arm_timer(client: "Client", state: BlockedState, delay: float) -> None:
+    def expire() -> None:
+        if client.blocked is not state:
+            return
+        state.timer = None
+        left = state.deadline - client.server.clock.monotonic()
+        if left > 0.0005:        # woken early (a capped timer, or the clock moved back)
+            _arm_timer(client, state, left)
+            return
+        _time_out(client, state)
+    state.timer = client.server.reactor.call_later(min(delay, MAX_TIMER_DELAY), expire)
+
+
+def _time_out(client: "Client", state: BlockedState) -> None:
+    state.on_timeout(client)
+    unblock(client)
+
+
+def _expire_timeouts(server: "Server") -> None:
+    """Cron hook: time out the blocks whose deadline the server's clock passed, when the
+    clock was moved forward (DEBUG ADVANCE-CLOCK) ahead of their timers."""
+    if not server.blocked_clients:
+        return
+    now = server.clock.monotonic()
+    for client in list(server.clients.values()):
+        state = client.blocked
+        if isinstance(state, BlockedState) and state.deadline and state.deadline <= now:
+            _time_out(client, state)
+
+
+def blocked_clients_with_timeout(server: "Server") -> int:
+    """INFO's clients_in_timeout_table."""
+    return sum(1 for c in server.clients.values()
+               if isinstance(c.blocked, BlockedState) and c.blocked.deadline)
+
+
+# -- serving ready keys -----------------------------------------------------------------------
+
+def serve_ready_keys(server: "Server") -> None:
+    """Serve the clients blocked on keys written by the command that just ran, key by key in
+    the order they were first written, each key's clients first-blocked-first-served."""
+    while server.ready_keys:
+        batch = list({(id(db), key): (db, key) for db, key in server.ready_keys}.values())
+        server.ready_keys = []
+        waiting = {(id(db), key) for db, key in batch}
+        for db, key in batch:
+            waiting.discard((id(db), key))
+            mark = len(server.ready_keys)
+            _serve_key(db, key)
+            if waiting and len(server.ready_keys) > mark:
+                # Redis queues a key once until it is served: a key written while serving
+                # another one, and still waiting in this batch, is not queued again.
+                server.ready_keys[mark:] = [e for e in server.ready_keys[mark:]
+                                            if (id(e[0]), e[1]) not in waiting]
+
+
+def _serve_key(db: "Database", key: bytes) -> None:
+    waiting = db.blocking_keys.get(key)
+    if not waiting:
+        return
+    value = db.peek(key)
+    for client in list(waiting):
+        state = client.blocked
+        if state is None or state.db is not db or client not in waiting:
+            continue
+        if value is not None and type(value) is state.kind:
+            served = state.serve(client, db, key, value)
+        elif state.on_gone is not None:
+            served = state.on_gone(client, db, key)
+        else:
+            continue
+        if served:
+            unblock(client)
+        if value is not None and db.data.get(key) is not value:
+            break       # the value was emptied and deleted: nothing left to serve
+
+
+# -- unblocked clients' pending input ---------------------------------------------------------
+
+def _queue_for_reprocessing(client: "Client") -> None:
+    """Run the client's pipelined input before the loop sleeps, not inside the command that
+    released it (Redis's unblocked_clients list)."""
+    if not client.input_pending:
+        client.input_pending = True
+        client.server.pending_input.append(client)
+
+
+# -- wiring -----------------------------------------------------------------------------------
+
+def _install(server: "Server") -> None:
+    """Set this module's hooks on the server the first time a client blocks."""
+    if server.serve_ready_keys is None:
+        server.serve_ready_keys = lambda: serve_ready_keys(server)
+        server.client_cleanup_hooks.append(_on_client_freed)
+        server.cron_hooks.append(lambda: _expire_timeouts(server))
+
+
+def _on_client_freed(client: "Client") -> None:
+    state = client.blocked
+    if state is not None:
+        _release(client, state)
+
+
+@command("client|unblock", -3, "admin noscript loading stale sentinel", group="connection",
+         since="5.0.0",
+         summary="Unblock a client blocked in a blocking command from a different connection",
+         complexity="O(log N) where N is the number of client connections",
+         syntax="client-id [TIMEOUT | ERROR]", categories="dangerous")
+def client_unblock(client, argv):
+    if len(argv) > 4:
+        raise RedisError("ERR unknown subcommand or wrong number of arguments for 'unblock'. "
+                         "Try CLIENT HELP.")
+    error = False
+    if len(argv) == 4:
+        reason = argv[3].lower()
+        if reason == b"error":
+            error = True
+        elif reason != b"timeout":
+            raise RedisError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    target = client.server.clients.get(parse_int(argv[2]))
+    if target is None or target.blocked is None or not isinstance(target.blocked, BlockedState):
+        return 0
+    if error:
+        target.add_error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+    else:
+        target.blocked.on_timeout(target)
+    unblock(target)
+    return 1

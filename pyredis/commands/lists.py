@@ -1,0 +1,543 @@
+"""List commands, blocking ones included (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP)."""
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import blocking
+from ..args import ArgReader, parse_int
+from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
+from ..resp import NO_REPLY, NULL_ARRAY, OK
+from ..types.list import ListValue
+from . import command
+
+NO_SUCH_KEY = "ERR no such key"
+POSITIVE = "ERR value is out of range, must be positive"
+
+
+def _lookup(client, key: bytes, write: bool = False) -> Optional[ListValue]:
+    return client.db.get_typed(key, ListValue, write)
+
+
+def _side(raw: bytes) -> bool:
+    """LEFT or RIGHT (any case) as `left`; anything else is a syntax error."""
+    word = raw.lower()
+    if word == b"left":
+        return True
+    if word == b"right":
+        return False
+    raise syntax_error()
+
+
+def _removed(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> None:
+    """After popping `count` elements: events, deletion of an emptied list, the write hook
+    (Redis's listElementsRemoved)."""
+    db.notify("l", "lpop" if left else "rpop", key)
+    if lst:
+        db.signal_modified(key)
+    else:
+        db.delete(key)
+        db.notify("g", "del", key)
+    client.server.dirty += count
+
+
+def _pop_many(lst: ListValue, left: bool, count: int) -> list[bytes]:
+    take = lst.popleft if left else lst.pop
+    return [take() for _ in range(min(count, len(lst)))]
+
+
+def _normalize_range(start: int, end: int, n: int) -> Optional[tuple[int, int]]:
+    """Redis's handling of negative and out-of-range LRANGE/LTRIM indexes: (start, end)
+    inclusive within the list, or None for an empty range."""
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if start > end or start >= n:
+        return None
+    return start, min(end, n - 1)
+
+
+# -- pushes -----------------------------------------------------------------------------------
+
+def _push(client, argv, left: bool, only_existing: bool) -> int:
+    db = client.db
+    key = argv[1]
+    lst = _lookup(client, key, write=True)
+    created = lst is None
+    if created:
+        if only_existing:
+            return 0
+        lst = ListValue()
+    if left:
+        lst.extendleft(argv[2:])
+    else:
+        lst.extend(argv[2:])
+    if created:
+        db.set(key, lst)
+    else:
+        db.signal_modified(key)
+    client.server.dirty += len(argv) - 2
+    db.notify("l", "lpush" if left else "rpush", key)
+    return len(lst)
+
+
+@command("lpush", -3, "write denyoom fast", 1, group="list",
+         summary="Prepend one or multiple elements to a list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.", syntax="key element [element ...]")
+def lpush(client, argv):
+    return _push(client, argv, True, False)
+
+
+@command("rpush", -3, "write denyoom fast", 1, group="list",
+         summary="Append one or multiple elements to a list",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.", syntax="key element [element ...]")
+def rpush(client, argv):
+    return _push(client, argv, False, False)
+
+
+@command("lpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
+         summary="Prepend an element to a list, only if the list exists",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.", syntax="key element [element ...]")
+def lpushx(client, argv):
+    return _push(client, argv, True, True)
+
+
+@command("rpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
+         summary="Append an element to a list, only if the list exists",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.", syntax="key element [element ...]")
+def rpushx(client, argv):
+    return _push(client, argv, False, True)
+
+
+# -- pops -------------------------------------------------------------------------------------
+
+def _pop(client, argv, left: bool):
+    if len(argv) > 3:
+        raise wrong_arity(argv[0].decode(errors="replace").lower())
+    count = None
+    if len(argv) == 3:
+        count = parse_int(argv[2], POSITIVE)
+        if count < 0:
+            raise RedisError(POSITIVE)
+    lst = _lookup(client, argv[1], write=True)
+    if lst is None:
+        return None if count is None else NULL_ARRAY
+    if count is None:
+        value = lst.popleft() if left else lst.pop()
+        _removed(client, client.db, argv[1], lst, left, 1)
+        return value
+    if count == 0:
+        return []
+    items = _pop_many(lst, left, count)
+    _removed(client, client.db, argv[1], lst, left, len(items))
+    return items
+
+
+@command("lpop", -2, "write fast", 1, group="list",
+         summary="Remove and get the first elements in a list",
+         complexity="O(N) where N is the number of elements returned", syntax="key [count]")
+def lpop(client, argv):
+    return _pop(client, argv, True)
+
+
+@command("rpop", -2, "write fast", 1, group="list",
+         summary="Remove and get the last elements in a list",
+         complexity="O(N) where N is the number of elements returned", syntax="key [count]")
+def rpop(client, argv):
+    return _pop(client, argv, False)
+
+
+def _pop_with_key(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> list:
+    """LMPOP's reply, [key, [elements]], popping them (Redis's listPopRangeAndReplyWithKey)."""
+    items = _pop_many(lst, left, count)
+    _removed(client, db, key, lst, left, len(items))
+    return [key, items]
+
+
+def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """LMPOP/BLMPOP arguments after the timeout: numkeys key... LEFT|RIGHT [COUNT n]."""
+    message = "ERR numkeys should be greater than 0"
+    numkeys = parse_int(argv[numkeys_index], message)
+    if numkeys < 1:
+        raise RedisError(message)
+    where_index = numkeys_index + numkeys + 1
+    if where_index >= len(argv):
+        raise syntax_error()
+    left = _side(argv[where_index])
+    count = None
+    reader = ArgReader(argv, where_index + 1)
+    while reader.more():
+        if count is None and reader.remaining() > 1 and reader.keyword() == b"COUNT":
+            count = reader.next_int("ERR count should be greater than 0", minimum=1)
+        else:
+            raise syntax_error()
+    return argv[numkeys_index + 1:where_index], left, count or 1
+
+
+def _mpop_keys(numkeys_index: int):
+    def getkeys(argv: list) -> list[int]:
+        try:
+            numkeys = parse_int(argv[numkeys_index])
+        except (RedisError, IndexError):
+            return []
+        if numkeys < 1 or numkeys_index + numkeys >= len(argv):
+            return []
+        return list(range(numkeys_index + 1, numkeys_index + numkeys + 1))
+    return getkeys
+
+
+@command("lmpop", -4, "write", group="list", since="7.0.0", summary="Pop elements from a list",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.",
+         syntax="numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", getkeys=_mpop_keys(1))
+def lmpop(client, argv):
+    keys, left, count = _parse_mpop(argv, 1)
+    for key in keys:
+        lst = _lookup(client, key, write=True)
+        if lst:
+            return _pop_with_key(client, client.db, key, lst, left, count)
+    return NULL_ARRAY
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+@command("llen", 2, "readonly fast", 1, group="list", summary="Get the length of a list",
+         complexity="O(1)", syntax="key")
+def llen(client, argv):
+    lst = _lookup(client, argv[1])
+    return len(lst) if lst is not None else 0
+
+
+@command("lrange", 4, "readonly", 1, group="list", summary="Get a range of elements from a list",
+         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
+                    "from nearest end (HEAD or TAIL) for large lists; and N is the number of "
+                    "elements in the specified range.", syntax="key start stop")
+def lrange(client, argv):
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    lst = _lookup(client, argv[1])
+    if lst is None:
+        return []
+    bounds = _normalize_range(start, end, len(lst))
+    return lst.range(*bounds) if bounds else []
+
+
+@command("lindex", 3, "readonly", 1, group="list", summary="Get an element from a list by its index",
+         complexity="O(N) where N is the number of elements to traverse to get to the element "
+                    "at index. This makes asking for the first or the last element of the list "
+                    "O(1).", syntax="key index")
+def lindex(client, argv):
+    lst = _lookup(client, argv[1])
+    if lst is None:
+        return None
+    index = parse_int(argv[2])
+    if index < 0:
+        index += len(lst)
+    return lst[index] if 0 <= index < len(lst) else None
+
+
+@command("lpos", -3, "readonly", 1, group="list", since="6.0.6",
+         summary="Return the index of matching elements on a list",
+         complexity="O(N) where N is the number of elements in the list, for the average case. "
+                    "When searching for elements near the head or the tail of the list, or when "
+                    "the MAXLEN option is provided, the command may run in constant time.",
+         syntax="key element [RANK rank] [COUNT num-matches] [MAXLEN len]")
+def lpos(client, argv):
+    element = argv[2]
+    rank, count, maxlen = 1, -1, 0      # count -1: no COUNT option
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        option = reader.keyword()
+        if option == b"RANK" and reader.more():
+            rank = parse_int(reader.next())
+            if rank == 0:
+                raise RedisError("ERR RANK can't be zero: use 1 to start from the first match, "
+                                 "2 from the second ... or use negative to start from the end "
+                                 "of the list")
+        elif option == b"COUNT" and reader.more():
+            count = reader.next_int("ERR COUNT can't be negative", minimum=0)
+        elif option == b"MAXLEN" and reader.more():
+            maxlen = reader.next_int("ERR MAXLEN can't be negative", minimum=0)
+        else:
+            raise syntax_error()
+    lst = _lookup(client, argv[1])
+    if lst is None:
+        return [] if count != -1 else None
+    forward = rank > 0
+    rank = abs(rank)
+    n = len(lst)
+    if count == -1 and rank == 1 and forward and not maxlen:
+        try:
+            return lst.index(element)   # the common case, at C speed
+        except ValueError:
+            return None
+    found = []
+    matches = 0
+    scanned = lst if forward else reversed(lst)
+    for offset, item in enumerate(scanned):
+        if maxlen and offset >= maxlen:
+            break
+        if item == element:
+            matches += 1
+            if matches >= rank:
+                found.append(offset if forward else n - 1 - offset)
+                if count == -1 or (count and len(found) >= count):
+                    break
+    if count != -1:
+        return found
+    return found[0] if found else None
+
+
+# -- changing ---------------------------------------------------------------------------------
+
+@command("lset", 4, "write denyoom", 1, group="list",
+         summary="Set the value of an element in a list by its index",
+         complexity="O(N) where N is the length of the list. Setting either the first or the "
+                    "last element of the list is O(1).", syntax="key index element")
+def lset(client, argv):
+    db = client.db
+    lst = _lookup(client, argv[1], write=True)
+    if lst is None:
+        raise RedisError(NO_SUCH_KEY)
+    index = parse_int(argv[2])
+    if index < 0:
+        index += len(lst)
+    if not 0 <= index < len(lst):
+        raise RedisError(OUT_OF_RANGE)
+    lst[index] = argv[3]
+    db.signal_modified(argv[1])
+    db.notify("l", "lset", argv[1])
+    client.server.dirty += 1
+    return OK
+
+
+@command("linsert", 5, "write denyoom", 1, group="list", since="2.2.0",
+         summary="Insert an element before or after another element in a list",
+         complexity="O(N) where N is the number of elements to traverse before seeing the "
+                    "value pivot. This means that inserting somewhere on the left end on the "
+                    "list (head) can be considered O(1) and inserting somewhere on the right "
+                    "end (tail) is O(N).", syntax="key <BEFORE | AFTER> pivot element")
+def linsert(client, argv):
+    where = argv[2].lower()
+    if where not in (b"before", b"after"):
+        raise syntax_error()
+    db = client.db
+    lst = _lookup(client, argv[1], write=True)
+    if lst is None:
+        return 0
+    try:
+        index = lst.index(argv[3])
+    except ValueError:
+        return -1
+    lst.insert(index + 1 if where == b"after" else index, argv[4])
+    db.signal_modified(argv[1])
+    db.notify("l", "linsert", argv[1])
+    client.server.dirty += 1
+    return len(lst)
+
+
+@command("lrem", 4, "write", 1, group="list", summary="Remove elements from a list",
+         complexity="O(N+M) where N is the length of the list and M is the number of elements "
+                    "removed.", syntax="key count element")
+def lrem(client, argv):
+    to_remove = parse_int(argv[2])
+    db = client.db
+    key, element = argv[1], argv[3]
+    lst = _lookup(client, key, write=True)
+    if lst is None:
+        return 0
+    limit = abs(to_remove)
+    n = len(lst)
+    if to_remove >= 0:
+        matches = (i for i, item in enumerate(lst) if item == element)
+    else:
+        matches = (n - 1 - i for i, item in enumerate(reversed(lst)) if item == element)
+    indexes = []
+    for index in matches:
+        indexes.append(index)
+        if len(indexes) == limit:
+            break
+    if not indexes:
+        return 0
+    lst.remove_indexes(indexes)
+    client.server.dirty += len(indexes)
+    db.notify("l", "lrem", key)
+    if lst:
+        db.signal_modified(key)
+    else:
+        db.delete(key)
+        db.notify("g", "del", key)
+    return len(indexes)
+
+
+@command("ltrim", 4, "write", 1, group="list", summary="Trim a list to the specified range",
+         complexity="O(N) where N is the number of elements to be removed by the operation.",
+         syntax="key start stop")
+def ltrim(client, argv):
+    start, end = parse_int(argv[2]), parse_int(argv[3])
+    db = client.db
+    key = argv[1]
+    lst = _lookup(client, key, write=True)
+    if lst is None:
+        return OK
+    bounds = _normalize_range(start, end, len(lst))
+    removed = lst.trim(*bounds) if bounds else lst.trim(1, 0)
+    db.notify("l", "ltrim", key)
+    if lst:
+        db.signal_modified(key)
+    else:
+        db.delete(key)
+        db.notify("g", "del", key)
+    client.server.dirty += removed
+    return OK
+
+
+# -- moves ------------------------------------------------------------------------------------
+
+def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
+          left_to: bool) -> bytes:
+    """Pop from `lst` (the list at src) and push onto dst, creating it; WRONGTYPE (before
+    anything moves) when dst holds another type (Redis's lmoveGenericCommand)."""
+    target = db.get_for_write(dst)
+    if target is not None and type(target) is not ListValue:
+        raise WrongTypeError()
+    value = lst.popleft() if left_from else lst.pop()
+    if target is None:
+        target = ListValue((value,))
+        db.set(dst, target)
+    else:
+        if left_to:
+            target.appendleft(value)
+        else:
+            target.append(value)
+        db.signal_modified(dst)
+    db.notify("l", "lpush" if left_to else "rpush", dst)
+    db.notify("l", "lpop" if left_from else "rpop", src)
+    if not lst:
+        db.delete(src)
+        db.notify("g", "del", src)
+    elif src != dst:
+        db.signal_modified(src)
+    client.server.dirty += 1
+    return value
+
+
+@command("lmove", 5, "write denyoom", 1, 2, group="list", since="6.2.0",
+         summary="Pop an element from a list, push it to another list and return it",
+         complexity="O(1)", syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT>")
+def lmove(client, argv):
+    left_from, left_to = _side(argv[3]), _side(argv[4])
+    lst = _lookup(client, argv[1], write=True)
+    if lst is None:
+        return None
+    return _move(client, client.db, argv[1], lst, argv[2], left_from, left_to)
+
+
+@command("rpoplpush", 3, "write denyoom", 1, 2, group="list", since="1.2.0",
+         summary="Remove the last element in a list, prepend it to another list and return it",
+         complexity="O(1)", syntax="source destination")
+def rpoplpush(client, argv):
+    lst = _lookup(client, argv[1], write=True)
+    if lst is None:
+        return None
+    return _move(client, client.db, argv[1], lst, argv[2], False, True)
+
+
+# -- blocking ---------------------------------------------------------------------------------
+
+def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
+                  count: Optional[int]):
+    """BLPOP/BRPOP (count None) and BLMPOP: pop from the first non-empty list, else block."""
+    db = client.db
+    for key in keys:
+        lst = _lookup(client, key, write=True)
+        if lst:
+            if count is not None:
+                return _pop_with_key(client, db, key, lst, left, count)
+            value = lst.popleft() if left else lst.pop()
+            _removed(client, db, key, lst, left, 1)
+            return [key, value]
+    if not blocking.may_block(client):
+        return NULL_ARRAY
+
+    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+        if count is not None:
+            receiver.add_reply(_pop_with_key(receiver, db, key, lst, left, count))
+        else:
+            value = lst.popleft() if left else lst.pop()
+            receiver.add_reply([key, value])
+            _removed(receiver, db, key, lst, left, 1)
+        return True
+
+    blocking.block(client, keys, ListValue, serve, timeout)
+    return NO_REPLY
+
+
+@command("blpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
+         summary="Remove and get the first element in a list, or block until one is available",
+         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout")
+def blpop(client, argv):
+    timeout = blocking.parse_timeout(argv[-1])
+    return _blocking_pop(client, argv[1:-1], True, timeout, None)
+
+
+@command("brpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
+         summary="Remove and get the last element in a list, or block until one is available",
+         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout")
+def brpop(client, argv):
+    timeout = blocking.parse_timeout(argv[-1])
+    return _blocking_pop(client, argv[1:-1], False, timeout, None)
+
+
+@command("blmpop", -5, "write blocking", group="list", since="7.0.0",
+         summary="Pop elements from a list, or block until one is available",
+         complexity="O(N+M) where N is the number of provided keys and M is the number of "
+                    "elements returned.",
+         syntax="timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+         getkeys=_mpop_keys(2))
+def blmpop(client, argv):
+    keys, left, count = _parse_mpop(argv, 2)
+    timeout = blocking.parse_timeout(argv[1])
+    return _blocking_pop(client, keys, left, timeout, count)
+
+
+def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: bool,
+                   timeout: float):
+    lst = _lookup(client, src, write=True)
+    if lst is not None:
+        return _move(client, client.db, src, lst, dst, left_from, left_to)
+    if not blocking.may_block(client):
+        return None
+
+    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+        try:
+            receiver.add_reply(_move(receiver, db, key, lst, dst, left_from, left_to))
+        except RedisError as exc:
+            receiver.add_error(exc.message)
+        return True
+
+    blocking.block(client, [src], ListValue, serve, timeout)
+    return NO_REPLY
+
+
+@command("blmove", 6, "write denyoom noscript blocking", 1, 2, group="list", since="6.2.0",
+         summary="Pop an element from a list, push it to another list and return it; or block "
+                 "until one is available", complexity="O(1)",
+         syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout")
+def blmove(client, argv):
+    left_from, left_to = _side(argv[3]), _side(argv[4])
+    timeout = blocking.parse_timeout(argv[5])
+    return _blocking_move(client, argv[1], argv[2], left_from, left_to, timeout)
+
+
+@command("brpoplpush", 4, "write denyoom noscript blocking", 1, 2, group="list", since="2.2.0",
+         summary="Pop an element from a list, push it to another list and return it; or block "
+                 "until one is available", complexity="O(1)", syntax="source destination timeout")
+def brpoplpush(client, argv):
+    timeout = blocking.parse_timeout(argv[3])
+    return _blocking_move(client, argv[1], argv[2], False, True, timeout)

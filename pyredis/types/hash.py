@@ -1,0 +1,50 @@
+"""The hash value: a dict of bytes to bytes that remembers its encoding.
+
+Redis keeps a small hash as a listpack and converts it, once and for good, to a hash table
+when it gets more than hash-max-listpack-entries fields or a field or value longer than
+hash-max-listpack-value bytes. `listpack` follows that rule so OBJECT ENCODING answers as
+Redis would; the data lives in the dict either way.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..db import register_type
+
+
+class HashValue(dict):
+    __slots__ = ("listpack",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listpack = True
+
+    def encoding(self, config: Any) -> bytes:
+        return b"listpack" if self.listpack else b"hashtable"
+
+    def check_lengths(self, config: Any, strings: Iterable[bytes]) -> None:
+        """Convert before adding `strings` if one is too long for a listpack
+        (Redis's hashTypeTryConversion)."""
+        if self.listpack:
+            limit = config.hash_max_listpack_value
+            if any(len(s) > limit for s in strings):
+                self.listpack = False
+
+    def check_size(self, config: Any) -> None:
+        """Convert after an insert that took it past hash-max-listpack-entries."""
+        if self.listpack and len(self) > config.hash_max_listpack_entries:
+            self.listpack = False
+
+    @classmethod
+    def build(cls, items: Iterable[tuple[bytes, bytes]], config: Any) -> "HashValue":
+        """A hash made whole (RDB load, RESTORE, DEBUG RELOAD) in the encoding Redis would
+        load it in."""
+        value = cls(items)
+        limit = config.hash_max_listpack_value
+        value.listpack = (len(value) <= config.hash_max_listpack_entries
+                          and all(len(k) <= limit and len(v) <= limit
+                                  for k, v in value.items()))
+        return value
+
+
+register_type(HashValue, b"hash")

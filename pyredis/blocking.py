@@ -34,9 +34,11 @@ it was in (a client cleanup hook). `server.blocked_clients` counts blocked clien
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
+from .longdouble import ZERO, add_long_double, parse_long_double
 from .commands import command
 from .errors import RedisError
 from .resp import NULL_ARRAY
@@ -76,40 +78,24 @@ class BlockedState:
 
 def parse_timeout(raw: bytes, milliseconds: bool = False) -> float:
     """A blocking timeout as seconds (0 = forever), with Redis's checks and errors: seconds
-    as a long double (hex and exponents accepted, rounded up to whole ms), or integer ms."""
+    as a long double (hex and exponents accepted) rounded up to whole ms, or integer ms."""
     if milliseconds:
         ms = parse_int(raw, "ERR timeout is not an integer or out of range")
+    elif raw.isdigit() and len(raw) < 16:
+        ms = int(raw) * 1000          # the common case: whole seconds
     else:
-        seconds = _parse_long_double(raw)
+        seconds = parse_long_double(raw)
         if seconds is None:
             raise RedisError("ERR timeout is not a float or out of range")
-        scaled = math.ceil(seconds * 1000.0) if math.isfinite(seconds) else None
-        # A value past the 64-bit range converts to LLONG_MIN in C: "negative".
-        ms = scaled if scaled is not None and -INT64_MAX - 1 <= scaled <= INT64_MAX else -1
+        scaled = add_long_double(seconds * 1000, ZERO) if isinstance(seconds, Fraction) \
+            else None
+        # Past the 64-bit range, C's conversion gives LLONG_MIN: "negative".
+        ms = math.ceil(scaled) if scaled is not None else -1
+        if not -INT64_MAX - 1 <= ms <= INT64_MAX:
+            ms = -1
     if ms < 0:
         raise RedisError("ERR timeout is negative")
     return ms / 1000.0
-
-
-def _parse_long_double(raw: bytes) -> Optional[float]:
-    """strtold's syntax as Redis's string2ld accepts it (no spaces, no NaN), or None."""
-    try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    if not text or text[0].isspace() or text[-1].isspace() or "_" in text:
-        return None
-    body = text.lstrip("+-")
-    try:
-        if body[:2].lower() == "0x":
-            value = float.fromhex(text)
-        else:
-            value = float(text)
-    except (ValueError, OverflowError):
-        return None
-    if math.isnan(value) or (math.isinf(value) and body.lower() not in ("inf", "infinity")):
-        return None
-    return value
 
 
 # -- blocking ---------------------------------------------------------------------------------

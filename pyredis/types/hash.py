@@ -19,6 +19,11 @@ class HashValue(dict):
         super().__init__(*args, **kwargs)
         self.listpack = True
 
+    def copy(self) -> "HashValue":
+        duplicate = HashValue(self)
+        duplicate.listpack = self.listpack
+        return duplicate
+
     def encoding(self, config: Any) -> bytes:
         return b"listpack" if self.listpack else b"hashtable"
 

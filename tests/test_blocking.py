@@ -1,0 +1,162 @@
+"""Blocking list commands with several clients: FIFO service, timeouts, BLMOVE chains,
+disconnects, CLIENT UNBLOCK, MULTI; the same scenarios against redis-server give the same bytes."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from helpers import RawConnection
+
+
+def blocked_count(conn: RawConnection) -> int:
+    reply = conn.execute("INFO", "clients").decode()
+    if reply.startswith("-ERR unknown command"):
+        return -1
+    for line in reply.split("\r\n"):
+        if line.startswith("blocked_clients:"):
+            return int(line.split(":")[1])
+    raise AssertionError("INFO has no blocked_clients")
+
+
+def wait_blocked(conn: RawConnection, n: int) -> None:
+    """Wait (bounded) until the server reports n blocked clients."""
+    deadline = time.monotonic() + 10
+    while (count := blocked_count(conn)) != n:
+        if count == -1:      # a server without INFO yet: give the block time to happen
+            time.sleep(0.2)
+            return
+        assert time.monotonic() < deadline, f"never saw {n} blocked clients"
+        time.sleep(0.005)
+
+
+def connections(port: int, n: int) -> list[RawConnection]:
+    return [RawConnection(port) for _ in range(n)]
+
+
+@pytest.fixture(params=["pyredis", "redis"])
+def port(request, server, real_server):
+    """Each scenario runs on pyredis and on redis-server, asserting the same bytes."""
+    proc = server if request.param == "pyredis" else real_server
+    conn = RawConnection(proc.port)
+    conn.execute("FLUSHALL")
+    conn.close()
+    return proc.port
+
+
+def test_clients_are_served_first_blocked_first_served(port):
+    ctl = RawConnection(port)
+    waiters = connections(port, 3)
+    for i, conn in enumerate(waiters):
+        conn.send("BLPOP", "q", "other", 0)
+        wait_blocked(ctl, i + 1)
+    assert ctl.execute("RPUSH", "q", "a", "b") == b":2\r\n"
+    assert waiters[0].read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\na\r\n"
+    assert waiters[1].read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n"
+    wait_blocked(ctl, 1)
+    assert ctl.execute("EXISTS", "q") == b":0\r\n"
+    assert ctl.execute("LPUSH", "other", "c") == b":1\r\n"
+    assert waiters[2].read_reply() == b"*2\r\n$5\r\nother\r\n$1\r\nc\r\n"
+    for conn in waiters + [ctl]:
+        conn.close()
+
+
+def test_timeout_replies_null_array_and_client_goes_on(port):
+    conn = RawConnection(port)
+    conn.send("BRPOP", "missing", "0.05")
+    conn.send("PING")
+    assert conn.read_reply() == b"*-1\r\n"
+    assert conn.read_reply() == b"+PONG\r\n"
+    assert conn.execute("BLMOVE", "missing", "dst", "LEFT", "RIGHT", "0.01") == b"*-1\r\n"
+    assert conn.execute("BLMPOP", "0.01", "1", "missing", "LEFT") == b"*-1\r\n"
+    conn.close()
+
+
+def test_pipelined_commands_run_after_the_block_ends(port):
+    ctl, conn = connections(port, 2)
+    conn.send_raw(b"BLPOP q 0\r\nLLEN q\r\nPING\r\n")
+    wait_blocked(ctl, 1)
+    ctl.execute("RPUSH", "q", "x", "y")
+    assert conn.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+    assert conn.read_reply() == b":1\r\n"
+    assert conn.read_reply() == b"+PONG\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_blmove_chain_serves_the_next_waiter(port):
+    ctl = RawConnection(port)
+    mover, popper = connections(port, 2)
+    mover.send("BLMOVE", "src", "dst", "RIGHT", "LEFT", 0)
+    wait_blocked(ctl, 1)
+    popper.send("BRPOPLPUSH", "dst", "final", 0)
+    wait_blocked(ctl, 2)
+    assert ctl.execute("RPUSH", "src", "v") == b":1\r\n"
+    assert mover.read_reply() == b"$1\r\nv\r\n"
+    assert popper.read_reply() == b"$1\r\nv\r\n"
+    assert ctl.execute("LRANGE", "final", 0, -1) == b"*1\r\n$1\r\nv\r\n"
+    assert ctl.execute("EXISTS", "src", "dst") == b":0\r\n"
+    for conn in (ctl, mover, popper):
+        conn.close()
+
+
+def test_blmove_to_a_wrong_type_destination_errors_and_keeps_the_element(port):
+    ctl, conn = connections(port, 2)
+    ctl.execute("SET", "dst", "string")
+    conn.send("BLMOVE", "src", "dst", "LEFT", "LEFT", 0)
+    wait_blocked(ctl, 1)
+    ctl.execute("RPUSH", "src", "v")
+    assert conn.read_reply().startswith(b"-WRONGTYPE")
+    assert ctl.execute("LRANGE", "src", 0, -1) == b"*1\r\n$1\r\nv\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_blmpop_serves_count_elements(port):
+    ctl, conn = connections(port, 2)
+    conn.send("BLMPOP", 0, 2, "a", "b", "RIGHT", "COUNT", 2)
+    wait_blocked(ctl, 1)
+    ctl.execute("RPUSH", "b", "1", "2", "3")
+    assert conn.read_reply() == b"*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_closed_connection_leaves_the_queue(port):
+    ctl, gone, stays = connections(port, 3)
+    gone.send("BLPOP", "q", 0)
+    wait_blocked(ctl, 1)
+    stays.send("BLPOP", "q", 0)
+    wait_blocked(ctl, 2)
+    gone.close()
+    wait_blocked(ctl, 1)
+    ctl.execute("RPUSH", "q", "only")
+    assert stays.read_reply() == b"*2\r\n$1\r\nq\r\n$4\r\nonly\r\n"
+    ctl.close()
+    stays.close()
+
+
+def test_a_sorted_set_does_not_serve_a_list_waiter(port):
+    ctl, conn = connections(port, 2)
+    conn.send("BLPOP", "k", 0)
+    wait_blocked(ctl, 1)
+    ctl.execute("SET", "k", "string")
+    ctl.execute("DEL", "k")
+    ctl.execute("RPUSH", "k", "v")
+    assert conn.read_reply() == b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_timeout_errors_match_redis(port):
+    conn = RawConnection(port)
+    negative = b"-ERR timeout is negative\r\n"
+    not_float = b"-ERR timeout is not a float or out of range\r\n"
+    for timeout, reply in (("-1", negative), ("inf", negative), ("1e400", negative),
+                           ("0x7FFFFFFFFFFFFF", negative), ("abc", not_float),
+                           ("1e5000", not_float), (" 1", not_float), ("nan", not_float),
+                           ("1.5e-9x", not_float)):
+        assert conn.execute("BLPOP", "k", timeout) == reply, timeout
+    assert conn.execute("BLPOP", "k", "0x1p-8") == b"*-1\r\n"
+    assert conn.execute("BLPOP", "k", "1e-400") == b"*-1\r\n"
+    conn.close()

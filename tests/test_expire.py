@@ -94,9 +94,10 @@ class Recorder:
         self.signals: list[tuple] = []
 
     def notify(self, db, event_class: str, event: str, key: bytes) -> None:
-        self.events.append((db.index, event_class, event, key))
+        if event_class in "gx":     # generic and expiry events: those of the key commands
+            self.events.append((db.index, event_class, event, key))
 
-    def signal(self, db, key: bytes) -> None:
+    def signal(self, db, key: bytes, *details) -> None:
         self.signals.append((db.index, key))
 
     def take(self) -> tuple[list, list]:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import _reply_size
+from helpers import RawConnection, ServerProcess, _reply_size
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -272,3 +272,102 @@ def test_resp3_replies_match_redis(raw, real_raw):
                  ("COPY", "j", "z"), ("MOVE", "z", "1"), ("EXISTS", "j", "z"),
                  ("EXPIRE", "j", "10", "NX", "XX"), ("DEL", "j")):
         both(raw, real_raw, *args)
+
+
+# -- keyspace notifications -------------------------------------------------------------------
+
+class EventStream:
+    """A connection PSUBSCRIBEd to every keyspace and keyevent channel of one server."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        self.subscribed = conn.execute("PSUBSCRIBE", "__key*__:*").startswith(b"*3")
+
+    def drain(self) -> list[bytes]:
+        """Every notification received so far: a PING's reply marks the end."""
+        self.conn.send("PING")
+        messages = []
+        while True:
+            reply = self.conn.read_reply()
+            if reply.startswith(b"*2\r\n$4\r\npong"):
+                return messages
+            messages.append(reply)
+
+
+@pytest.fixture(scope="module")
+def notifying_servers():
+    """Both servers started with every keyspace event class on, keymiss included."""
+    servers = [ServerProcess(kind, ["--notify-keyspace-events", "KEAm"])
+               for kind in ("pyredis", "redis")]
+    yield servers
+    for proc in servers:
+        proc.stop()
+
+
+@pytest.fixture
+def event_streams(notifying_servers):
+    """(ours, theirs) connections for commands, then (ours, theirs) event streams."""
+    conns = [RawConnection(proc.port) for proc in notifying_servers]
+    streams = [EventStream(RawConnection(proc.port)) for proc in notifying_servers]
+    if not streams[0].subscribed:
+        pytest.skip("keyspace notifications are not in this build yet")
+    for conn in conns:
+        conn.execute("FLUSHALL")
+    for stream in streams:
+        stream.drain()
+    yield conns, streams
+    for conn in conns + [stream.conn for stream in streams]:
+        conn.close()
+
+
+def test_keyspace_events_of_each_command_match_redis(event_streams):
+    (raw, real_raw), (ours, theirs) = event_streams
+    commands = [("SET", "a", "1"), ("DEL", "a", "nokey"), ("SET", "a", "1"), ("UNLINK", "a"),
+                ("SET", "a", "1"), ("RENAME", "a", "b"), ("RENAME", "b", "b"),
+                ("RENAMENX", "b", "c"), ("SET", "d", "1"), ("RENAMENX", "c", "d"),
+                ("COPY", "c", "e"), ("COPY", "c", "c", "DB", "1"), ("COPY", "c", "e"),
+                ("COPY", "c", "e", "REPLACE"), ("MOVE", "e", "2"), ("MOVE", "c", "1"),
+                ("EXPIRE", "c", "100"), ("PEXPIRE", "c", "100000", "GT"),
+                ("EXPIREAT", "c", "4102444800"), ("PERSIST", "c"), ("PERSIST", "c"),
+                ("EXPIRE", "c", "-1"), ("EXPIRE", "nokey", "10"), ("TOUCH", "d"),
+                ("EXISTS", "d"), ("TYPE", "d"), ("TTL", "d"), ("KEYS", "*"), ("SCAN", "0"),
+                ("OBJECT", "ENCODING", "d"), ("SELECT", "1"), ("RENAME", "c", "x"),
+                ("MOVE", "x", "0"), ("SELECT", "0")]
+    for args in commands:
+        both(raw, real_raw, *args)
+        assert ours.drain() == theirs.drain(), args
+
+
+def test_expired_events_match_redis(event_streams):
+    (raw, real_raw), (ours, theirs) = event_streams
+    for conn in (raw, real_raw):
+        conn.execute("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        for key in ("lazy", "scanned", "deleted"):
+            both(raw, real_raw, "SET", key, "v")
+            both(raw, real_raw, "PEXPIRE", key, "1")
+        assert ours.drain() == theirs.drain()
+        time.sleep(0.01)
+        for args in (("GET", "lazy"), ("SCAN", "0"), ("DEL", "deleted")):
+            same_members(raw, real_raw, *args)
+            assert sorted(ours.drain()) == sorted(theirs.drain()), args
+    finally:
+        for conn in (raw, real_raw):
+            conn.execute("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, min_size=1, max_size=20))
+def test_keyspace_events_of_command_sequences_match_redis(event_streams, ops):
+    (raw, real_raw), (ours, theirs) = event_streams
+    for conn in (raw, real_raw):
+        conn.execute("SELECT", "0")
+        conn.execute("FLUSHALL")
+    ours.drain()
+    theirs.drain()
+    for args in ops:
+        if args[0] in ("KEYS", "SCAN", "RANDOMKEY"):
+            continue
+        both(raw, real_raw, *args)
+        assert ours.drain() == theirs.drain(), args

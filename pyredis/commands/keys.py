@@ -397,7 +397,15 @@ def encoding_name(value: Any, config: Any) -> bytes:
 
 
 def _object_value(client, key: bytes) -> Any:
-    return client.db.get(key, touch=False)
+    """OBJECT's lookup: counted in the hit/miss stats like a read, but neither an access
+    (the idle time it may report stays as is) nor a keymiss event."""
+    value = client.db.peek(key)
+    stats = client.server.stats
+    if value is None:
+        stats.keyspace_misses += 1
+    else:
+        stats.keyspace_hits += 1
+    return value
 
 
 @command("object|encoding", 3, "readonly", 2, group="generic", since="2.2.3",

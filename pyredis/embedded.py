@@ -298,15 +298,28 @@ class EmbeddedServer:
     def _advance_clock(self, seconds: float) -> None:
         self._check_running()
         if self._process is not None:
-            self._process.stdin.write(b"advance %s\n" % repr(seconds).encode())  # type: ignore
-            self._process.stdin.flush()                           # type: ignore[union-attr]
-            reply = self._read_child_line(STOP_TIMEOUT)
-            if reply != "ok":
-                raise ServerStateError(f"the server process did not move its clock: {reply!r}")
+            answer = self._ask_child(f"advance {seconds!r}")
+            if answer != "ok":
+                raise ServerStateError(f"the server process did not move its clock: {answer!r}")
             return
         core = self._core
         assert core is not None
         self._run_in_loop(lambda: (core.clock.advance(seconds), core.clock_advanced()))
+
+    def _clock_offset(self) -> float:
+        """How far the server's clock was moved, however it was (DEBUG ADVANCE-CLOCK too)."""
+        self._check_running()
+        if self._process is not None:
+            return float(self._ask_child("offset"))
+        return self._core.clock.offset          # type: ignore[union-attr]
+
+    def _ask_child(self, request: str) -> str:
+        """Send one control line to the child process and return its answer."""
+        with self._lock:
+            stdin = self._process.stdin         # type: ignore[union-attr]
+            stdin.write(request.encode() + b"\n")
+            stdin.flush()
+            return self._read_child_line(STOP_TIMEOUT)
 
     def _run_in_loop(self, func: Callable[[], Any]) -> None:
         """Run func in the server's thread and wait for it: nothing else runs meanwhile."""
@@ -347,7 +360,6 @@ class ServerClock:
 
     def __init__(self, server: EmbeddedServer) -> None:
         self._server = server
-        self.offset = 0.0      # seconds added so far
 
     def advance(self, seconds: float) -> None:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
@@ -355,7 +367,11 @@ class ServerClock:
             raise ValueError(f"the clock only moves forward, by a finite number of seconds "
                              f"(got {seconds!r})")
         self._server._advance_clock(float(seconds))
-        self.offset += seconds
+
+    @property
+    def offset(self) -> float:
+        """Seconds the server's clock is ahead of the real one."""
+        return self._server._clock_offset()
 
     def time(self) -> float:
         """The server's time, in seconds since the epoch."""
@@ -494,6 +510,8 @@ def serve_child(run_dir: str, argv: list[str]) -> None:
                 core.clock.advance(float(words[1]))
                 core.clock_advanced()
                 control.write("ok\n")
+            elif words[:1] == [b"offset"]:
+                control.write(f"{core.clock.offset!r}\n")
             elif words[:1] == [b"stop"]:
                 core.shutdown()
 

@@ -30,11 +30,24 @@ class ActiveExpire:
         self.time_limit_hit = False     # the last cycle ran out of time: work is waiting
         self.last_fast_start = 0.0
 
+    def enabled(self) -> bool:
+        server = self.server
+        # DEBUG SET-ACTIVE-EXPIRE 0 turns it off; a paused server keeps its dataset still.
+        return server.active_expire_enabled and not (
+            server.pause_end and time.monotonic() < server.pause_end)
+
+    def expire_all_due(self) -> None:
+        """Every key past its TTL in every database, not a sample: after the clock jumps
+        forward, tests see the keyspace (DBSIZE, SCAN, notifications) as time left it."""
+        if self.enabled():
+            for db in self.server.dbs:
+                for key in list(db.expires):
+                    db.expire_if_needed(key)
+
     def run(self, fast: bool = False) -> None:
         server = self.server
-        if not server.active_expire_enabled or (
-                server.pause_end and time.monotonic() < server.pause_end):
-            return    # a paused server keeps its dataset still, expiry included
+        if not self.enabled():
+            return
         effort = server.config.active_expire_effort - 1
         per_slice = KEYS_PER_SLICE + KEYS_PER_SLICE // 4 * effort
         acceptable = ACCEPTABLE_STALE - effort

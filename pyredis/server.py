@@ -501,9 +501,11 @@ class Server:
         return 1.0 / hz
 
     def clock_advanced(self) -> None:
-        """The clock was moved forward (tests, DEBUG ADVANCE-CLOCK): run the cron now, so keys
-        expire, idle times move and blocked clients time out without waiting for its timer."""
+        """The clock was moved forward (tests, DEBUG ADVANCE-CLOCK): act at once as if that
+        time had passed: keys past their TTL expire, the cron runs (idle times, blocked
+        clients' timeouts), instead of waiting for its timer."""
         self.cron()
+        self.active_expire.expire_all_due()
 
     # -- lifecycle -------------------------------------------------------------------------
 

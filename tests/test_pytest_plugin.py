@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -11,12 +12,18 @@ import threading
 import time
 
 import pytest
+# Imported here so that they stay loaded: pytester's in-process runs unload what they import.
+import redis  # noqa: F401
+import redis.asyncio  # noqa: F401
+import hypothesis  # noqa: F401  (its pytest plugin imports it when a run ends)
 
 from helpers import ROOT, free_port
 
 pytest_plugins = ["pytester"]
 
 PLUGIN = ("-p", "pyredis.pytest_plugin")
+# For pytest subprocesses: hypothesis's plugin alone takes seconds to load on a busy machine.
+LEAN = ("-p", "no:hypothesispytest", "-p", "no:cacheprovider")
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +92,14 @@ def test_options_port_config_and_process(pytester):
     result.assert_outcomes(passed=1)
 
 
+def test_sample_app_suite(pytester):
+    """examples/sessions: an app's test suite moved from fakeredis to the plugin's fixtures."""
+    shutil.copytree(os.path.join(ROOT, "examples", "sessions"), pytester.path,
+                    dirs_exist_ok=True)
+    result = pytester.runpytest(*PLUGIN, "-W", "error::ResourceWarning")
+    result.assert_outcomes(passed=8)
+
+
 def test_help_lists_the_options(pytester):
     result = pytester.runpytest(*PLUGIN, "--help")
     result.stdout.fnmatch_lines(["*--pyredis-port=PORT*", "*--pyredis-config=PATH*",
@@ -119,8 +134,8 @@ def test_xdist_runs_one_server_per_worker(pytester):
                 f.write(str(pyredis_server.port))
     """)
     port = two_free_ports()
-    result = pytester.runpytest_subprocess(*PLUGIN, "-n", "2", "--pyredis-port", str(port),
-                                           timeout=120)
+    result = pytester.runpytest_subprocess(*LEAN, *PLUGIN, "-n", "2", "--pyredis-port",
+                                           str(port), timeout=120)
     result.assert_outcomes(passed=4)
     ports: dict[str, set] = {}
     for path in out.iterdir():
@@ -160,7 +175,7 @@ def test_interrupted_run_leaves_nothing_behind(pytester, mode):
             for _ in range(3000):              # waits for Ctrl-C, 30 s at most
                 time.sleep(0.01)
     """)
-    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PLUGIN]
+    args = [sys.executable, "-m", "pytest", *LEAN, *PLUGIN]
     if mode == "process":
         args.append("--pyredis-process")
     proc = pytester.popen(args)

@@ -112,6 +112,7 @@ def two_free_ports() -> int:
         port = free_port()
         try:
             with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server
                 sock.bind(("127.0.0.1", port + 1))
             return port
         except OSError:

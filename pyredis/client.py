@@ -25,6 +25,10 @@ FLAG_CLOSE_AFTER_REPLY = "c"
 FLAG_UNIX = "U"
 FLAG_MONITOR = "O"
 FLAG_TRACKING = "t"
+FLAG_CLOSE_ASAP = "A"
+FLAG_NO_EVICT = "e"
+# The order CLIENT LIST shows them in (tracking adds R and B; replication S and M).
+FLAG_ORDER = "OSMPxbtRBdcuAUre"
 
 
 class Client:
@@ -72,7 +76,7 @@ class Client:
         self.patterns: set[bytes] = set()
         self.shard_channels: set[bytes] = set()
         self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
-        self.reply_mode = "on"       # CLIENT REPLY on|off|skip
+        self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.lib_name = b""
         self.lib_ver = b""
         self.flags: set[str] = set()
@@ -100,6 +104,7 @@ class Client:
             self.close()
             return
         server = self.server
+        server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
         self.last_interaction = server.clock_time
         self.parser.feed(data)
@@ -119,6 +124,8 @@ class Client:
         try:
             for argv in self.parser.parse():
                 process(self, argv)
+                if self.reply_mode != "on":
+                    self.after_command()
                 if self.blocked is not None or self.paused or self.close_after_reply \
                         or self.closed:
                     break
@@ -131,13 +138,18 @@ class Client:
             self.add_error(exc.message)
             self.close_after_reply = True
 
+    def after_command(self) -> None:
+        """CLIENT REPLY SKIP mutes the reply of the command after it, then replies resume."""
+        if self.reply_mode == "skip":
+            self.reply_mode = "on"
+        elif self.reply_mode == "skip-next":
+            self.reply_mode = "skip"
+
     # -- output ----------------------------------------------------------------------------
 
     def add_reply(self, value: Any) -> None:
         """Queue one reply value (encoded for this client's protocol)."""
         if self.reply_mode != "on":
-            if self.reply_mode == "skip":
-                self.reply_mode = "on"
             return
         t = type(value)
         if t is Raw:
@@ -196,6 +208,7 @@ class Client:
                 self.close()
                 return
             self.server.stats.net_output_bytes += sent
+            self.server.stats.writes_processed += 1
             self.reply_bytes -= sent
             budget -= sent
             pos += sent
@@ -270,12 +283,13 @@ class Client:
                 pass
 
     def flag_string(self) -> str:
+        """CLIENT LIST's flags=, in Redis's order ("N" for none)."""
         flags = set(self.flags)
         if self.in_multi:
             flags.add(FLAG_MULTI)
         if self.watch_dirty:
             flags.add(FLAG_DIRTY_EXEC)
-        if self.blocked is not None:
+        if self.blocked is not None or self.paused:
             flags.add(FLAG_BLOCKED)
         if self.channels or self.patterns or self.shard_channels:
             flags.add(FLAG_PUBSUB)
@@ -283,7 +297,16 @@ class Client:
             flags.add(FLAG_CLOSE_AFTER_REPLY)
         if self.tracking is not None:
             flags.add(FLAG_TRACKING)
-        return "".join(sorted(flags)) or "N"
+        if self.kill_reason:
+            flags.add(FLAG_CLOSE_ASAP)
+        if self.no_evict:
+            flags.add(FLAG_NO_EVICT)
+        return "".join(f for f in FLAG_ORDER if f in flags) or "N"
+
+    def is_local(self) -> bool:
+        """Connected over the unix socket or the loopback interface (Redis's
+        islocalClient, for enable-debug-command / enable-protected-configs "local")."""
+        return FLAG_UNIX in self.flags or self.addr.startswith(("127.", "[::1]:"))
 
     def subscription_count(self) -> int:
         return len(self.channels) + len(self.patterns)

@@ -1,21 +1,39 @@
-"""Typed config directives: Redis's names and defaults, redis.conf parsing, CONFIG GET/SET/REWRITE.
+"""Typed config directives: Redis's names, defaults and checks, redis.conf parsing, and the
+work behind CONFIG GET / SET / REWRITE.
 
-Each directive lives in one table with its kind, default, aliases and flags. Values are kept
-parsed (ints as ints, bools as bools, memory sizes in bytes) as attributes of `Config`, with
-'-' turned into '_' (`config.proto_max_bulk_len`).
+Every directive lives in the one table `DIRECTIVES` with its kind, default, bounds, alias
+and flags. Values are kept parsed as attributes of `Config`, with '-' turned into '_'
+(`config.proto_max_bulk_len`): bools as bools, numbers (memory sizes in bytes) as ints,
+enums as their name, and the special directives as documented next to their parsers.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .glob import glob_match
-from .resp import split_args
+from .resp import sds_repr, split_args
 
-IMMUTABLE = "immutable"
-PROTECTED = "protected"
+# Directive flags (Redis's *_CONFIG flags).
+IMMUTABLE = "immutable"        # only at startup
+PROTECTED = "protected"        # CONFIG SET only where enable-protected-configs allows
+HIDDEN = "hidden"              # CONFIG GET patterns skip it; its exact name still works
+SENSITIVE = "sensitive"        # its value is redacted from MONITOR and SLOWLOG
+DENY_LOADING = "deny-loading"  # not while loading a dataset
+MULTI_ARG = "multi-arg"        # several words (save, bind ...)
+NULLABLE = "nullable"          # an empty string means "unset" (CONFIG REWRITE drops it)
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+UINT_MAX = 2**32 - 1
+LONG_MAX = LLONG_MAX = SSIZE_MAX = 2**63 - 1
+ULLONG_MAX = 2**64 - 1
+
+MIN_HZ, MAX_HZ = 1, 500
+MAX_BIND_ADDRESSES = 16
 
 
 class ConfigError(Exception):
@@ -25,43 +43,186 @@ class ConfigError(Exception):
 @dataclass
 class Directive:
     name: str
-    kind: str                     # bool int memory enum string list special
+    kind: str                     # bool string enum int special
     default: Any
-    aliases: tuple = ()
+    alias: Optional[str] = None
     flags: tuple = ()
-    minimum: Optional[int] = None
-    maximum: Optional[int] = None
-    choices: tuple = ()
-    parse: Optional[Callable[[str], Any]] = None      # for kind "special"
-    show: Optional[Callable[[Any], str]] = None       # for kind "special"
+    minimum: int = 0
+    maximum: int = 0
+    unit: str = ""                # for ints: "" plain, "memory", "memory%" (or percent), "octal"
+    choices: tuple = ()           # for enums: (name, value) in Redis's order
+    check: Optional[Callable[[Any], None]] = None        # extra validation, raises ConfigError
+    parse: Optional[Callable[..., Any]] = None           # special: (args, current, loading)
+    show: Optional[Callable[[Any], str]] = None          # special: value as CONFIG GET shows it
+    rewrite: Optional[Callable[["Directive", Any], tuple[list[str], bool]]] = None
 
     @property
     def attr(self) -> str:
         return self.name.replace("-", "_")
 
+    def has(self, flag: str) -> bool:
+        return flag in self.flags
+
+
+# -- parsing helpers -----------------------------------------------------------------------
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
           "g": 1000**3, "gb": 1024**3}
 
 
 def parse_memory(text: str) -> int:
-    """Redis's memtoull: '1gb' = 1024^3, '1g' = 10^9, case-insensitive."""
-    m = re.fullmatch(r"(-?\d+)([a-zA-Z]*)", text.strip())
-    if not m or m.group(2).lower() not in _UNITS:
+    """Redis's memtoull: digits then an optional unit ('1gb' = 1024^3, '1g' = 10^9)."""
+    m = re.fullmatch(r"(\d*)([^\d]*)", text)
+    if text.startswith("-") or not m or m.group(2).lower() not in _UNITS or not m.group(1):
         raise ConfigError("argument must be a memory value")
-    return int(m.group(1)) * _UNITS[m.group(2).lower()]
+    return (int(m.group(1)) * _UNITS[m.group(2).lower()]) % 2**64
 
 
-def _parse_save(text: str) -> list[tuple[int, int]]:
-    parts = text.split()
-    if len(parts) % 2:
-        raise ConfigError("Invalid save parameters")
+def c_strtoll(text: str) -> tuple[int, str]:
+    """C's strtoll in base 10: (value, unparsed rest); leading spaces and a sign allowed."""
+    m = re.match(r"[ \t\n\v\f\r]*([+-]?\d+)", text)
+    if not m:
+        return 0, text
+    return max(INT64_MIN, min(INT64_MAX, int(m.group(1)))), text[m.end():]
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _strict_int(text: str) -> Optional[int]:
+    """Redis's string2ll: no spaces, no '+', no leading zeros, 64-bit."""
+    if re.fullmatch(r"-?(0|[1-9]\d*)", text) and text != "-0":
+        value = int(text)
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+    return None
+
+
+def _strict_float(text: str) -> Optional[float]:
+    """Redis's string2d: a whole-string strtod without spaces; nan refused."""
+    if not text or text[0].isspace() or text[-1].isspace():
+        return None
     try:
-        pairs = [(int(parts[i]), int(parts[i + 1])) for i in range(0, len(parts), 2)]
+        value = float(text)
     except ValueError:
-        raise ConfigError("Invalid save parameters") from None
-    if any(s < 1 or c < 0 for s, c in pairs):
+        return None
+    return None if math.isnan(value) else value
+
+
+def format_memory(value: int) -> str:
+    """As CONFIG REWRITE writes sizes: gb, mb or kb when exact."""
+    for unit, size in (("gb", 1024**3), ("mb", 1024**2), ("kb", 1024)):
+        if value and value % size == 0:
+            return f"{value // size}{unit}"
+    return str(value)
+
+
+def _trim_double(value: float) -> str:
+    """'%f' without trailing zeros (Redis's trimDoubleString)."""
+    text = "%f" % value
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+# -- numbers -------------------------------------------------------------------------------
+
+def parse_number(directive: Directive, text: str) -> int:
+    unit = directive.unit
+    value: Optional[int] = None
+    if unit.startswith("memory"):
+        try:
+            value = parse_memory(text)
+        except ConfigError:
+            value = None
+    if value is None and unit == "memory%" and len(text) > 1 and text.endswith("%"):
+        percent = _strict_int(text[:-1])
+        if percent is not None and percent >= 0:
+            value = -percent           # percentages are kept negative, as Redis does
+    if value is None and unit == "octal":
+        if re.fullmatch(r"[ \t]*[+-]?[0-7]+", text):
+            value = int(text, 8)
+    if value is None and not unit:
+        value = _strict_int(text)
+    if value is None:
+        raise ConfigError({"memory%": "argument must be a memory or percent value",
+                           "memory": "argument must be a memory value",
+                           "octal": "argument couldn't be parsed as an octal number"}.get(
+                               unit, "argument couldn't be parsed into an integer"))
+    low, high = directive.minimum, directive.maximum
+    if unit == "memory%" and value < 0:
+        if value < low:
+            raise ConfigError(f"percentage argument must be less or equal to {-low}")
+    elif not low <= value <= high:
+        if low >= 0 and value < 0:
+            value += 2**64             # unsigned types see negative numbers as huge ones
+        if unit == "octal":
+            raise ConfigError(f"argument must be between {low:o} and {high:o} inclusive")
+        raise ConfigError(f"argument must be between {low} and {high} inclusive")
+    return value
+
+
+def show_number(directive: Directive, value: int) -> str:
+    if directive.unit == "memory%" and value < 0:
+        return f"{-value}%"
+    if directive.unit == "octal":
+        return "%o" % value
+    return str(value)
+
+
+# -- enums ---------------------------------------------------------------------------------
+
+def parse_enum(directive: Directive, args: list[str]) -> str:
+    """The enum's canonical name (bit flags for multi-word enums like shutdown-on-sigint)."""
+    multi = directive.has(MULTI_ARG)
+    value = 0
+    ok = bool(args) and (multi or len(args) == 1)
+    for arg in args if ok else ():
+        matches = [v for name, v in directive.choices if name == arg.lower()]
+        if not matches:
+            ok = False
+            break
+        value |= matches[0]
+    if not ok:
+        names = ", ".join(name for name, _ in directive.choices)
+        raise ConfigError(("argument(s) must be one of the following: " + names)[:255])
+    return enum_name(directive, value)
+
+
+def enum_name(directive: Directive, value: int) -> str:
+    for name, v in directive.choices:
+        if v == value:
+            return name
+    names, rest = [], value
+    for name, v in directive.choices:
+        if v and v == rest & v:
+            names.append(name)
+            rest &= ~v
+    return " ".join(names) if names and not rest else "unknown"
+
+
+def enum_value(directive: Directive, name: str) -> int:
+    return sum(v for n, v in directive.choices if n in name.split())
+
+
+# -- the special directives ----------------------------------------------------------------
+
+def _parse_save(args: list[str], current: Any, loading: bool) -> list[tuple[int, int]]:
+    """`save <seconds> <changes> ...`: [(seconds, changes)]. In a config file the first save
+    line replaces the defaults and later ones add to it."""
+    if args == [""]:
+        return []
+    if len(args) % 2:
         raise ConfigError("Invalid save parameters")
+    pairs = []
+    for i in range(0, len(args), 2):
+        seconds, rest1 = c_strtoll(args[i])
+        changes, rest2 = c_strtoll(args[i + 1])
+        if rest1 or rest2 or seconds < 1 or changes < 0:
+            raise ConfigError("Invalid save parameters")
+        pairs.append((seconds, changes))
+    if loading == "append":
+        return list(current) + pairs
     return pairs
 
 
@@ -69,43 +230,75 @@ def _show_save(pairs: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in pairs)
 
 
+def _rewrite_save(directive: Directive, pairs: list) -> tuple[list[str], bool]:
+    if not pairs:
+        return ['save ""'], True
+    return [f"save {s} {c}" for s, c in pairs], True
+
+
 OBUF_CLASSES = ("normal", "slave", "pubsub")
+OBUF_DEFAULTS = {"normal": (0, 0, 0), "slave": (256 * 1024**2, 64 * 1024**2, 60),
+                 "pubsub": (32 * 1024**2, 8 * 1024**2, 60)}
 
 
-def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
-    parts = text.split()
-    if not parts or len(parts) % 4:
+def _parse_obuf(args: list[str], current: Any, loading: bool) -> dict:
+    """`<class> <hard> <soft> <seconds> ...`: {class: (hard, soft, seconds)}, the classes not
+    named keep their limits."""
+    if len(args) % 4:
         raise ConfigError("Wrong number of arguments in buffer limit configuration.")
-    limits: dict[str, tuple[int, int, int]] = {}
-    for i in range(0, len(parts), 4):
-        cls = {"replica": "slave"}.get(parts[i].lower(), parts[i].lower())
+    limits = dict(current)
+    for i in range(0, len(args), 4):
+        cls = {"replica": "slave"}.get(args[i].lower(), args[i].lower())
         if cls not in OBUF_CLASSES:
             raise ConfigError("Invalid client class specified in buffer limit configuration.")
         try:
-            hard, soft = parse_memory(parts[i + 1]), parse_memory(parts[i + 2])
-            seconds = int(parts[i + 3])
-        except (ConfigError, ValueError):
-            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
-                              "configuration.") from None
-        if hard < 0 or soft < 0 or seconds < 0:
+            hard, soft = parse_memory(args[i + 1]), parse_memory(args[i + 2])
+        except ConfigError:
+            hard = soft = -1
+        seconds, rest = c_strtoll(args[i + 3])
+        if hard < 0 or soft < 0 or seconds < 0 or rest:
             raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
                               "configuration.")
         limits[cls] = (hard, soft, seconds)
-    return limits
+    return {cls: limits[cls] for cls in OBUF_CLASSES}
 
 
-def _show_obuf(limits: dict[str, tuple[int, int, int]]) -> str:
+def _show_obuf(limits: dict) -> str:
     return " ".join(f"{cls} {h} {s} {sec}" for cls, (h, s, sec) in limits.items())
 
 
-NOTIFY_CLASSES = "g$lshzxeKEtmdn"
+def _rewrite_obuf(directive: Directive, limits: dict) -> tuple[list[str], bool]:
+    lines = [f"client-output-buffer-limit {'replica' if cls == 'slave' else cls} "
+             f"{format_memory(h)} {format_memory(s)} {sec}"
+             for cls, (h, s, sec) in limits.items()]
+    return lines, limits != OBUF_DEFAULTS
 
 
-def _parse_notify(text: str) -> str:
+def _parse_oom_values(args: list[str], current: Any, loading: bool) -> list[int]:
+    if len(args) != 3:
+        raise ConfigError("wrong number of arguments")
+    values = []
+    for arg in args:
+        value, rest = c_strtoll(arg)
+        if rest or not -2000 <= value <= 2000:
+            raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 "
+                              "and 2000.")
+        values.append(value)
+    return values
+
+
+NOTIFY_ALL = "g$lshzxetd"
+NOTIFY_CLASSES = "g$lshzxetdnKEm"   # the stored order of the class letters
+
+
+def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
+    """The selected keyspace event classes, as letters in NOTIFY_CLASSES order."""
+    if len(args) != 1:
+        raise ConfigError("wrong number of arguments")
     flags = set()
-    for ch in text:
+    for ch in args[0]:
         if ch == "A":
-            flags.update("g$lshzxetd")
+            flags.update(NOTIFY_ALL)
         elif ch in NOTIFY_CLASSES:
             flags.add(ch)
         else:
@@ -114,192 +307,431 @@ def _parse_notify(text: str) -> str:
 
 
 def _show_notify(flags: str) -> str:
-    text = flags
-    if all(c in flags for c in "g$lshzxetd"):
-        text = "A" + "".join(c for c in flags if c not in "g$lshzxetd")
-    # Redis lists the class letters first and K/E last
-    body = "".join(c for c in text if c not in "KE")
-    return body + ("K" if "K" in flags else "") + ("E" if "E" in flags else "")
+    if all(c in flags for c in NOTIFY_ALL):
+        text = "A"
+    else:
+        text = "".join(c for c in "g$lshzxetdn" if c in flags)
+    return text + "".join(c for c in "KEm" if c in flags)
 
 
-def _parse_debug_command(text: str) -> str:
-    value = text.lower()
-    if value not in ("yes", "no", "local"):
-        raise ConfigError("argument(s) must be one of the following: no, yes, local")
-    return value
+def _rewrite_notify(directive: Directive, flags: str) -> tuple[list[str], bool]:
+    return [f"notify-keyspace-events {sds_repr(_show_notify(flags).encode())}"], bool(flags)
 
 
-def _parse_octal(text: str) -> int:
-    try:
-        return int(text, 8)
-    except ValueError:
-        raise ConfigError("argument couldn't be parsed into an integer") from None
+def _parse_bind(args: list[str], current: Any, loading: bool) -> list[str]:
+    if len(args) > MAX_BIND_ADDRESSES:
+        raise ConfigError("Too many bind addresses specified.")
+    return [] if args == [""] else list(args)
 
 
-MAXMEMORY_POLICIES = ("volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-                      "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")
+def _rewrite_bind(directive: Directive, addresses: list) -> tuple[list[str], bool]:
+    if addresses == directive.default:
+        return [], False
+    return ["bind " + (" ".join(addresses) if addresses else '""')], True
+
+
+def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
+    """'' for a master, else 'host port'."""
+    if len(args) != 2:
+        raise ConfigError("wrong number of arguments")
+    if args[0].lower() == "no" and args[1].lower() == "one":
+        return ""
+    port, rest = c_strtoll(args[1])
+    if rest or not 0 <= port <= 65535:
+        raise ConfigError("Invalid master port")
+    return f"{args[0]} {port}"
+
+
+def _rewrite_replicaof(directive: Directive, value: str) -> tuple[list[str], bool]:
+    return ([f"replicaof {value}"], True) if value else ([], False)
+
+
+def _parse_percentiles(args: list[str], current: Any, loading: bool) -> list[float]:
+    if args == [""]:
+        return []
+    values = []
+    for arg in args:
+        value = _strict_float(arg)
+        if value is None:
+            raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
+        if not 0.0 <= value <= 100.0:
+            raise ConfigError("latency-tracking-info-percentiles parameters should sit "
+                              "between [0.0,100.0]")
+        values.append(value)
+    return values
+
+
+def _show_percentiles(values: list[float]) -> str:
+    return " ".join(_trim_double(v) for v in values)
+
+
+def _rewrite_percentiles(directive: Directive, values: list) -> tuple[list[str], bool]:
+    text = _show_percentiles(values) if values else '""'
+    return [f"latency-tracking-info-percentiles {text}"], True
+
+
+def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
+    """The directory; Config enters it (see Config._enter_dir)."""
+    if len(args) != 1:
+        raise ConfigError("wrong number of arguments")
+    return args[0]
+
+
+def _rewrite_dir(directive: Directive, value: str) -> tuple[list[str], bool]:
+    return [f"dir {sds_repr(value.encode(errors='surrogateescape'))}"], True
+
+
+# -- checks of single directives -----------------------------------------------------------
+
+def _basename_check(what: str, kind: str = "filename", empty_ok: bool = False) -> Callable:
+    def check(value: str) -> None:
+        if not value and not empty_ok:
+            raise ConfigError(f"{what} can't be empty")
+        if "/" in value:
+            raise ConfigError(f"{what} can't be a path, just a {kind}")
+    return check
+
+
+def _check_hostname(value: str) -> None:
+    if len(value) >= 256:
+        raise ConfigError("Hostnames must be less than 256 characters")
+    if not re.fullmatch(r"[A-Za-z0-9.-]*", value):
+        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+
+
+PROC_TITLE_VARIABLES = ("title", "listen-addr", "server-mode", "config-file", "port",
+                        "tls-port", "unixsocket")
+
+
+def _check_proc_title(value: str) -> None:
+    """Redis's validateProcTitleTemplate: known {variables}, {{ for a brace, not empty."""
+    out, i = [], 0
+    while i < len(value):
+        start = value.find("{", i)
+        if start < 0:
+            out.append(value[i:])
+            break
+        out.append(value[i:start])
+        if start + 1 >= len(value):
+            raise ConfigError("template format is invalid or contains unknown variables")
+        if value[start + 1] == "{":
+            out.append("{")
+            i = start + 2
+            continue
+        end = value.find("}", start)
+        if end < 0 or value[start + 1:end] not in PROC_TITLE_VARIABLES:
+            raise ConfigError("template format is invalid or contains unknown variables")
+        out.append("" if value[start + 1:end] in ("title", "server-mode") else "x")
+        i = end + 1
+    if not "".join(out).strip(" "):
+        raise ConfigError("template format is invalid or contains unknown variables")
+
+
+def _check_shutdown_flags(value: str) -> None:
+    words = value.split()
+    if "save" in words and "nosave" in words:
+        raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+
+
+# -- the table -----------------------------------------------------------------------------
+
+def _bool(name: str, default: bool, *flags: str, alias: Optional[str] = None) -> Directive:
+    return Directive(name, "bool", default, alias, flags)
+
+
+def _str(name: str, default: str, *flags: str, alias: Optional[str] = None,
+         check: Optional[Callable] = None) -> Directive:
+    return Directive(name, "string", default, alias, flags, check=check)
+
+
+def _int(name: str, low: int, high: int, default: int, *flags: str, unit: str = "",
+         alias: Optional[str] = None) -> Directive:
+    return Directive(name, "int", default, alias, flags, minimum=low, maximum=high, unit=unit)
+
+
+def _enum(name: str, choices: Any, default: str, *flags: str,
+          check: Optional[Callable] = None) -> Directive:
+    if isinstance(choices, str):
+        choices = tuple((n, i) for i, n in enumerate(choices.split()))
+    return Directive(name, "enum", default, None, flags, choices=choices, check=check)
+
+
+def _special(name: str, default: Any, parse: Callable, show: Callable, rewrite: Callable,
+             *flags: str, alias: Optional[str] = None) -> Directive:
+    return Directive(name, "special", default, alias, flags, parse=parse, show=show,
+                     rewrite=rewrite)
+
+
+MAXMEMORY_POLICIES = ("volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru "
+                      "allkeys-lfu allkeys-random noeviction")
+_PROTECTED_ACTION = "no yes local"
+_SHUTDOWN_FLAGS = (("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8))
+_OOM_SCORE_ADJ = (("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2))
+_MEM, _MEMP, _OCT = "memory", "memory%", "octal"
 
 DIRECTIVES: list[Directive] = [
-    # network
-    Directive("bind", "list", ["127.0.0.1", "-::1"], flags=()),
-    Directive("port", "int", 6379, minimum=0, maximum=65535),
-    Directive("tcp-backlog", "int", 511, flags=(IMMUTABLE,), minimum=0),
-    Directive("unixsocket", "string", "", flags=(IMMUTABLE,)),
-    Directive("unixsocketperm", "special", 0, flags=(IMMUTABLE,), parse=_parse_octal,
-              show=lambda v: "%o" % v if v else "0"),
-    Directive("timeout", "int", 0, minimum=0),
-    Directive("tcp-keepalive", "int", 300, minimum=0),
-    Directive("protected-mode", "bool", True),
-    Directive("maxclients", "int", 10000, minimum=1),
     # general
-    Directive("daemonize", "bool", False, flags=(IMMUTABLE,)),
-    Directive("pidfile", "string", "", flags=(IMMUTABLE,)),
-    Directive("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning")),
-    Directive("logfile", "string", "", flags=(IMMUTABLE,)),
-    Directive("syslog-enabled", "bool", False, flags=(IMMUTABLE,)),
-    Directive("syslog-ident", "string", "redis", flags=(IMMUTABLE,)),
-    Directive("databases", "int", 16, flags=(IMMUTABLE,), minimum=1),
-    Directive("always-show-logo", "bool", False, flags=(IMMUTABLE,)),
-    Directive("set-proc-title", "bool", True, flags=(IMMUTABLE,)),
-    Directive("enable-debug-command", "special", "no", flags=(IMMUTABLE,),
-              parse=_parse_debug_command, show=str),
-    Directive("enable-protected-configs", "special", "no", flags=(IMMUTABLE,),
-              parse=_parse_debug_command, show=str),
-    Directive("enable-module-command", "special", "no", flags=(IMMUTABLE,),
-              parse=_parse_debug_command, show=str),
-    Directive("hz", "int", 10, minimum=0),
-    Directive("dynamic-hz", "bool", True),
-    Directive("io-threads", "int", 1, flags=(IMMUTABLE,), minimum=1, maximum=128),
-    Directive("io-threads-do-reads", "bool", False, flags=(IMMUTABLE,)),
-    # snapshotting / append only file (kept for compatibility of config files and CONFIG)
-    Directive("save", "special", [(3600, 1), (300, 100), (60, 10000)], parse=_parse_save,
-              show=_show_save),
-    Directive("stop-writes-on-bgsave-error", "bool", True),
-    Directive("rdbcompression", "bool", True),
-    Directive("rdbchecksum", "bool", True),
-    Directive("dbfilename", "string", "dump.rdb", flags=(PROTECTED,)),
-    Directive("rdb-del-sync-files", "bool", False),
-    Directive("dir", "special", "", flags=(PROTECTED,), parse=str, show=str),
-    Directive("appendonly", "bool", False),
-    Directive("appendfilename", "string", "appendonly.aof", flags=(IMMUTABLE,)),
-    Directive("appenddirname", "string", "appendonlydir", flags=(IMMUTABLE,)),
-    Directive("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
-    Directive("no-appendfsync-on-rewrite", "bool", False),
-    Directive("auto-aof-rewrite-percentage", "int", 100, minimum=0),
-    Directive("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, minimum=0),
-    Directive("aof-load-truncated", "bool", True),
-    Directive("aof-use-rdb-preamble", "bool", True),
-    Directive("aof-timestamp-enabled", "bool", False),
+    _bool("daemonize", False, IMMUTABLE),
+    _enum("supervised", "upstart systemd auto no", "no", IMMUTABLE),
+    _str("pidfile", "", IMMUTABLE, NULLABLE),
+    _enum("loglevel", "debug verbose notice warning", "notice"),
+    _str("logfile", "", IMMUTABLE),
+    _bool("syslog-enabled", False, IMMUTABLE),
+    _str("syslog-ident", "redis", IMMUTABLE),
+    _enum("syslog-facility", "user local0 local1 local2 local3 local4 local5 local6 local7",
+          "local0", IMMUTABLE),
+    _int("databases", 1, INT_MAX, 16, IMMUTABLE),
+    _bool("always-show-logo", False, IMMUTABLE),
+    _bool("set-proc-title", True, IMMUTABLE),
+    _str("proc-title-template", "{title} {listen-addr} {server-mode}", check=_check_proc_title),
+    _bool("crash-log-enabled", True),
+    _bool("crash-memcheck-enabled", True),
+    _bool("use-exit-on-panic", False, HIDDEN),
+    _int("watchdog-period", 0, INT_MAX, 0, HIDDEN),
+    _enum("enable-protected-configs", _PROTECTED_ACTION, "no", IMMUTABLE),
+    _enum("enable-debug-command", _PROTECTED_ACTION, "no", IMMUTABLE),
+    _enum("enable-module-command", _PROTECTED_ACTION, "no", IMMUTABLE),
+    _int("hz", 0, INT_MAX, 10),
+    _bool("dynamic-hz", True),
+    _int("io-threads", 1, 128, 1, IMMUTABLE),
+    _bool("io-threads-do-reads", False, IMMUTABLE),
+    _str("server_cpulist", "", IMMUTABLE, NULLABLE),
+    _str("bio_cpulist", "", IMMUTABLE, NULLABLE),
+    _str("aof_rewrite_cpulist", "", IMMUTABLE, NULLABLE),
+    _str("bgsave_cpulist", "", IMMUTABLE, NULLABLE),
+    _str("ignore-warnings", ""),
+    _enum("shutdown-on-sigint", _SHUTDOWN_FLAGS, "default", MULTI_ARG,
+          check=_check_shutdown_flags),
+    _enum("shutdown-on-sigterm", _SHUTDOWN_FLAGS, "default", MULTI_ARG,
+          check=_check_shutdown_flags),
+    _int("shutdown-timeout", 0, INT_MAX, 10),
+    # network
+    _special("bind", ["127.0.0.1", "-::1"], _parse_bind, " ".join, _rewrite_bind, MULTI_ARG),
+    _str("bind-source-addr", "", NULLABLE),
+    _int("port", 0, 65535, 6379),
+    _int("tcp-backlog", 0, INT_MAX, 511, IMMUTABLE),
+    _str("unixsocket", "", IMMUTABLE, NULLABLE),
+    _int("unixsocketperm", 0, 0o777, 0, IMMUTABLE, unit=_OCT),
+    _int("socket-mark-id", 0, UINT_MAX, 0, IMMUTABLE),
+    _int("timeout", 0, INT_MAX, 0),
+    _int("tcp-keepalive", 0, INT_MAX, 300),
+    _bool("protected-mode", True),
+    _int("maxclients", 1, UINT_MAX, 10000),
+    # snapshotting and append only file
+    _special("save", [(3600, 1), (300, 100), (60, 10000)], _parse_save, _show_save,
+             _rewrite_save, MULTI_ARG),
+    _bool("stop-writes-on-bgsave-error", True),
+    _bool("rdbcompression", True),
+    _bool("rdbchecksum", True, IMMUTABLE),
+    _str("dbfilename", "dump.rdb", PROTECTED, check=_basename_check("dbfilename",
+                                                                     empty_ok=True)),
+    _bool("rdb-del-sync-files", False),
+    _bool("rdb-save-incremental-fsync", True),
+    _int("rdb-key-save-delay", INT_MIN, INT_MAX, 0, HIDDEN),
+    _int("key-load-delay", INT_MIN, INT_MAX, 0, HIDDEN),
+    _int("loading-process-events-interval-bytes", 1024, INT_MAX, 2 * 1024 * 1024, HIDDEN),
+    _enum("sanitize-dump-payload", "no yes clients", "no"),
+    _special("dir", "", _parse_dir, str, _rewrite_dir, PROTECTED, DENY_LOADING),
+    _bool("appendonly", False, DENY_LOADING),
+    _str("appendfilename", "appendonly.aof", IMMUTABLE,
+         check=_basename_check("appendfilename")),
+    _str("appenddirname", "appendonlydir", IMMUTABLE,
+         check=_basename_check("appenddirname", "dirname")),
+    _enum("appendfsync", "everysec always no", "everysec"),
+    _bool("no-appendfsync-on-rewrite", False),
+    _int("auto-aof-rewrite-percentage", 0, INT_MAX, 100),
+    _int("auto-aof-rewrite-min-size", 0, LLONG_MAX, 64 * 1024 * 1024, unit=_MEM),
+    _bool("aof-load-truncated", True),
+    _bool("aof-use-rdb-preamble", True),
+    _bool("aof-timestamp-enabled", False),
+    _bool("aof-rewrite-incremental-fsync", True),
+    _bool("aof-disable-auto-gc", False),
+    # replication
+    _special("replicaof", "", _parse_replicaof, str, _rewrite_replicaof, IMMUTABLE, MULTI_ARG,
+             alias="slaveof"),
+    _str("masterauth", "", SENSITIVE, NULLABLE),
+    _str("masteruser", "", SENSITIVE, NULLABLE),
+    _bool("replica-serve-stale-data", True, alias="slave-serve-stale-data"),
+    _bool("replica-read-only", True, alias="slave-read-only"),
+    _bool("repl-diskless-sync", True),
+    _int("repl-diskless-sync-delay", 0, INT_MAX, 5),
+    _int("repl-diskless-sync-max-replicas", 0, INT_MAX, 0),
+    _enum("repl-diskless-load", "disabled on-empty-db swapdb", "disabled", DENY_LOADING),
+    _int("repl-ping-replica-period", 1, INT_MAX, 10, alias="repl-ping-slave-period"),
+    _int("repl-timeout", 1, INT_MAX, 60),
+    _bool("repl-disable-tcp-nodelay", False),
+    _int("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, unit=_MEM),
+    _int("repl-backlog-ttl", 0, LONG_MAX, 3600),
+    _int("replica-priority", 0, INT_MAX, 100, alias="slave-priority"),
+    _bool("replica-announced", True),
+    _int("min-replicas-to-write", 0, INT_MAX, 0, alias="min-slaves-to-write"),
+    _int("min-replicas-max-lag", 0, INT_MAX, 10, alias="min-slaves-max-lag"),
+    _str("replica-announce-ip", "", NULLABLE, alias="slave-announce-ip"),
+    _int("replica-announce-port", 0, 65535, 0, alias="slave-announce-port"),
+    _bool("replica-lazy-flush", False, alias="slave-lazy-flush"),
+    _bool("replica-ignore-maxmemory", True, alias="slave-ignore-maxmemory"),
+    _bool("replica-ignore-disk-write-errors", False),
+    _enum("propagation-error-behavior", "ignore panic panic-on-replicas", "ignore"),
     # security
-    Directive("requirepass", "string", ""),
+    _str("requirepass", "", SENSITIVE, NULLABLE),
+    _str("aclfile", "", IMMUTABLE),
+    _int("acllog-max-len", 0, LONG_MAX, 128),
+    _enum("acl-pubsub-default", (("allchannels", 1), ("resetchannels", 0)), "resetchannels"),
     # memory management
-    Directive("maxmemory", "memory", 0, minimum=0),
-    Directive("maxmemory-policy", "enum", "noeviction", choices=MAXMEMORY_POLICIES),
-    Directive("maxmemory-samples", "int", 5, minimum=1, maximum=64),
-    Directive("maxmemory-eviction-tenacity", "int", 10, minimum=0, maximum=100),
-    Directive("maxmemory-clients", "memory", 0, minimum=0),
-    Directive("lazyfree-lazy-eviction", "bool", False),
-    Directive("lazyfree-lazy-expire", "bool", False),
-    Directive("lazyfree-lazy-server-del", "bool", False),
-    Directive("lazyfree-lazy-user-del", "bool", False),
-    Directive("lazyfree-lazy-user-flush", "bool", False),
-    Directive("active-expire-effort", "int", 1, minimum=1, maximum=10),
-    Directive("activerehashing", "bool", True),
-    Directive("activedefrag", "bool", False),
-    Directive("jemalloc-bg-thread", "bool", True),
-    Directive("oom-score-adj", "enum", "no", choices=("no", "yes", "relative", "absolute")),
-    Directive("disable-thp", "bool", True, flags=(IMMUTABLE,)),
-    Directive("lfu-log-factor", "int", 10, minimum=0),
-    Directive("lfu-decay-time", "int", 1, minimum=0),
+    _int("maxmemory", 0, ULLONG_MAX, 0, unit=_MEM),
+    _enum("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction"),
+    _int("maxmemory-samples", 1, INT_MAX, 5),
+    _int("maxmemory-eviction-tenacity", 0, 100, 10),
+    _int("maxmemory-clients", -100, SSIZE_MAX, 0, unit=_MEMP),
+    _bool("lazyfree-lazy-eviction", False),
+    _bool("lazyfree-lazy-expire", False),
+    _bool("lazyfree-lazy-server-del", False),
+    _bool("lazyfree-lazy-user-del", False),
+    _bool("lazyfree-lazy-user-flush", False),
+    _int("active-expire-effort", 1, 10, 1),
+    _bool("activerehashing", True),
+    _bool("activedefrag", False),
+    _int("active-defrag-ignore-bytes", 1, LLONG_MAX, 100 * 1024 * 1024, unit=_MEM),
+    _int("active-defrag-threshold-lower", 0, 1000, 10),
+    _int("active-defrag-threshold-upper", 0, 1000, 100),
+    _int("active-defrag-cycle-min", 1, 99, 1),
+    _int("active-defrag-cycle-max", 1, 99, 25),
+    _int("active-defrag-max-scan-fields", 1, LONG_MAX, 1000),
+    _bool("jemalloc-bg-thread", True),
+    _enum("oom-score-adj", _OOM_SCORE_ADJ, "no"),
+    _special("oom-score-adj-values", [0, 200, 800], _parse_oom_values,
+             lambda v: " ".join(map(str, v)),
+             lambda d, v: (["oom-score-adj-values " + " ".join(map(str, v))], v != d.default),
+             MULTI_ARG),
+    _bool("disable-thp", True, IMMUTABLE),
+    _int("lfu-log-factor", 0, INT_MAX, 10),
+    _int("lfu-decay-time", 0, INT_MAX, 1),
     # limits
-    Directive("proto-max-bulk-len", "memory", 512 * 1024 * 1024, minimum=1024 * 1024),
-    Directive("client-query-buffer-limit", "memory", 1024**3, minimum=1024 * 1024),
-    Directive("client-output-buffer-limit", "special",
-              {"normal": (0, 0, 0), "slave": (256 * 1024**2, 64 * 1024**2, 60),
-               "pubsub": (32 * 1024**2, 8 * 1024**2, 60)},
-              parse=_parse_obuf, show=_show_obuf),
-    Directive("busy-reply-threshold", "int", 5000, aliases=("lua-time-limit",), minimum=0),
+    _int("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512 * 1024 * 1024, unit=_MEM),
+    _int("client-query-buffer-limit", 1024 * 1024, LONG_MAX, 1024**3, unit=_MEM),
+    _special("client-output-buffer-limit", OBUF_DEFAULTS, _parse_obuf, _show_obuf,
+             _rewrite_obuf, MULTI_ARG),
+    _int("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
     # slow log, latency, tracking, notifications
-    Directive("slowlog-log-slower-than", "int", 10000),
-    Directive("slowlog-max-len", "int", 128, minimum=0),
-    Directive("latency-monitor-threshold", "int", 0, minimum=0),
-    Directive("latency-tracking", "bool", True),
-    Directive("notify-keyspace-events", "special", "", parse=_parse_notify, show=_show_notify),
-    Directive("tracking-table-max-keys", "int", 1000000, minimum=0),
+    _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000),
+    _int("slowlog-max-len", 0, LONG_MAX, 128),
+    _int("latency-monitor-threshold", 0, LLONG_MAX, 0),
+    _bool("latency-tracking", True),
+    _special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
+             _show_percentiles, _rewrite_percentiles, MULTI_ARG),
+    _special("notify-keyspace-events", "", _parse_notify, _show_notify, _rewrite_notify),
+    _int("tracking-table-max-keys", 0, LONG_MAX, 1000000),
     # encodings
-    Directive("hash-max-listpack-entries", "int", 128, aliases=("hash-max-ziplist-entries",),
-              minimum=0),
-    Directive("hash-max-listpack-value", "int", 64, aliases=("hash-max-ziplist-value",),
-              minimum=0),
-    Directive("list-max-listpack-size", "int", -2, aliases=("list-max-ziplist-size",)),
-    Directive("list-compress-depth", "int", 0, minimum=0),
-    Directive("set-max-intset-entries", "int", 512, minimum=0),
-    Directive("zset-max-listpack-entries", "int", 128, aliases=("zset-max-ziplist-entries",),
-              minimum=0),
-    Directive("zset-max-listpack-value", "int", 64, aliases=("zset-max-ziplist-value",),
-              minimum=0),
-    Directive("hll-sparse-max-bytes", "memory", 3000, minimum=0),
-    Directive("stream-node-max-bytes", "memory", 4096, minimum=0),
-    Directive("stream-node-max-entries", "int", 100, minimum=0),
-    # replication and cluster (answered, not acted on: pyredis is a standalone master)
-    Directive("replica-read-only", "bool", True, aliases=("slave-read-only",)),
-    Directive("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",)),
-    Directive("repl-backlog-size", "memory", 1024 * 1024, minimum=1),
-    Directive("min-replicas-to-write", "int", 0, aliases=("min-slaves-to-write",), minimum=0),
-    Directive("min-replicas-max-lag", "int", 10, aliases=("min-slaves-max-lag",), minimum=0),
-    Directive("cluster-enabled", "bool", False, flags=(IMMUTABLE,)),
+    _int("hash-max-listpack-entries", 0, LONG_MAX, 512, alias="hash-max-ziplist-entries"),
+    _int("hash-max-listpack-value", 0, LONG_MAX, 64, unit=_MEM,
+         alias="hash-max-ziplist-value"),
+    _int("list-max-listpack-size", INT_MIN, INT_MAX, -2, alias="list-max-ziplist-size"),
+    _int("list-compress-depth", 0, INT_MAX, 0),
+    _int("set-max-intset-entries", 0, LONG_MAX, 512),
+    _int("zset-max-listpack-entries", 0, LONG_MAX, 128, alias="zset-max-ziplist-entries"),
+    _int("zset-max-listpack-value", 0, LONG_MAX, 64, unit=_MEM,
+         alias="zset-max-ziplist-value"),
+    _int("hll-sparse-max-bytes", 0, LONG_MAX, 3000, unit=_MEM),
+    _int("stream-node-max-bytes", 0, LONG_MAX, 4096, unit=_MEM),
+    _int("stream-node-max-entries", 0, LLONG_MAX, 100),
+    # cluster (pyredis runs standalone: cluster-enabled stays no)
+    _bool("cluster-enabled", False, IMMUTABLE),
+    _str("cluster-config-file", "nodes.conf", IMMUTABLE),
+    _int("cluster-port", 0, 65535, 0, IMMUTABLE),
+    _int("cluster-node-timeout", 0, LLONG_MAX, 15000),
+    _int("cluster-replica-validity-factor", 0, INT_MAX, 10,
+         alias="cluster-slave-validity-factor"),
+    _int("cluster-migration-barrier", 0, INT_MAX, 1),
+    _bool("cluster-allow-replica-migration", True),
+    _bool("cluster-require-full-coverage", True),
+    _bool("cluster-replica-no-failover", False, alias="cluster-slave-no-failover"),
+    _bool("cluster-allow-reads-when-down", False),
+    _bool("cluster-allow-pubsubshard-when-down", True),
+    _int("cluster-link-sendbuf-limit", 0, ULLONG_MAX, 0, unit=_MEM),
+    _str("cluster-announce-ip", "", NULLABLE),
+    _str("cluster-announce-hostname", "", NULLABLE, check=_check_hostname),
+    _int("cluster-announce-port", 0, 65535, 0),
+    _int("cluster-announce-bus-port", 0, 65535, 0),
+    _int("cluster-announce-tls-port", 0, 65535, 0),
+    _enum("cluster-preferred-endpoint-type", "ip hostname unknown-endpoint", "ip"),
 ]
 
 BY_NAME: dict[str, Directive] = {}
 for _d in DIRECTIVES:
     BY_NAME[_d.name] = _d
-    for _alias in _d.aliases:
-        BY_NAME[_alias] = _d
+    if _d.alias:
+        BY_NAME[_d.alias] = _d
+
+# Directives redis.conf may still hold that Redis reads and ignores (name -> arg count).
+DEPRECATED = {"list-max-ziplist-entries": 1, "list-max-ziplist-value": 1,
+              "lua-replicate-commands": 1}
 
 
-def parse_value(directive: Directive, args: list[str]) -> Any:
-    """Turn the text of a directive's argument(s) into its typed value, or ConfigError."""
-    if directive.kind == "list":
-        return list(args)
-    text = " ".join(args)
+def lookup(name: str) -> Optional[Directive]:
+    return BY_NAME.get(name.lower())
+
+
+def parse_value(directive: Directive, args: list[str], current: Any = None,
+                loading: Any = False) -> Any:
+    """Turn a directive's argument(s) into its typed value, or raise ConfigError."""
     kind = directive.kind
-    if kind == "bool":
-        if text.lower() not in ("yes", "no"):
-            raise ConfigError("argument must be 'yes' or 'no'")
-        return text.lower() == "yes"
-    if kind in ("int", "memory"):
-        if kind == "memory":
-            value = parse_memory(text)
-        else:
-            if not re.fullmatch(r"-?\d+", text.strip()):
-                raise ConfigError("argument couldn't be parsed into an integer")
-            value = int(text)
-        if (directive.minimum is not None and value < directive.minimum) or \
-                (directive.maximum is not None and value > directive.maximum):
-            low = directive.minimum if directive.minimum is not None else "-inf"
-            high = directive.maximum if directive.maximum is not None else "+inf"
-            raise ConfigError(f"argument must be between {low} and {high} inclusive")
-        return value
-    if kind == "enum":
-        if text.lower() not in directive.choices:
-            raise ConfigError("argument(s) must be one of the following: "
-                              + ", ".join(directive.choices))
-        return text.lower()
     if kind == "special":
-        return directive.parse(text)  # type: ignore[misc]
-    return text
+        return directive.parse(args, current, loading)  # type: ignore[misc]
+    if kind == "enum":
+        value = parse_enum(directive, args)
+    else:
+        text = args[0]
+        if kind == "bool":
+            if text.lower() not in ("yes", "no"):
+                raise ConfigError("argument must be 'yes' or 'no'")
+            value = text.lower() == "yes"
+        elif kind == "int":
+            value = parse_number(directive, text)
+        else:
+            value = text
+    if directive.check is not None:
+        directive.check(value)
+    if directive.name == "hz":
+        value = max(MIN_HZ, min(MAX_HZ, value))   # a hint: out of range values are capped
+    return value
 
 
 def show_value(directive: Directive, value: Any) -> str:
-    """The value as CONFIG GET and CONFIG REWRITE write it."""
+    """The value as CONFIG GET shows it."""
     kind = directive.kind
     if kind == "bool":
         return "yes" if value else "no"
-    if kind == "list":
-        return " ".join(value)
+    if kind == "int":
+        return show_number(directive, value)
     if kind == "special":
         return directive.show(value)  # type: ignore[misc]
-    return str(value)
+    return value
+
+
+def _rewrite_lines(directive: Directive, value: Any) -> tuple[list[str], bool]:
+    """The lines CONFIG REWRITE writes for a directive, and whether they are needed even
+    when the file does not mention it (the value is not the default)."""
+    name, kind = directive.name, directive.kind
+    if kind == "special":
+        return directive.rewrite(directive, value)  # type: ignore[misc]
+    if kind == "string":
+        if not value and directive.has(NULLABLE):
+            return [], False
+        return [f"{name} {sds_repr(value.encode(errors='surrogateescape'))}"], \
+            value != directive.default
+    if kind == "int":
+        if directive.unit == "memory%" and value < 0:
+            text = f"{-value}%"
+        elif directive.unit.startswith("memory"):
+            text = format_memory(value)
+        else:
+            text = show_number(directive, value)
+        return [f"{name} {text}"], value != directive.default
+    return [f"{name} {show_value(directive, value)}"], value != directive.default
+
+
+class ConfigSetError(ConfigError):
+    """CONFIG SET refused: the text is Redis's whole error message (without ERR)."""
 
 
 class Config:
@@ -316,133 +748,266 @@ class Config:
         # os.path.join(config.dir, name).
         self.chdir = True
         self.config_file: Optional[str] = None
+        # Called after a directive changed at run time (CONFIG SET): the server acts on it
+        # and may refuse with ConfigError, which rolls the whole CONFIG SET back.
         self.on_change: Callable[[str], None] = lambda name: None
+        self._save_loaded = False
 
     def get(self, name: str) -> Any:
-        return getattr(self, BY_NAME[name].attr)
+        return getattr(self, BY_NAME[name.lower()].attr)
 
     def set(self, name: str, args: list[str]) -> None:
-        """Set one directive from its text (startup or CONFIG SET)."""
+        """Set one directive from its words, as a config file line does."""
         directive = BY_NAME[name.lower()]
-        value = parse_value(directive, args)
-        if directive.name == "dir":
-            try:
-                if self.chdir:
-                    os.chdir(value)
-                    value = os.getcwd()
-                else:
-                    os.listdir(value)       # the same errors as chdir, without moving
-                    value = os.path.abspath(value)
-            except OSError as exc:
-                raise ConfigError(exc.strerror or str(exc)) from None
-        setattr(self, directive.attr, value)
+        self._assign(directive, parse_value(directive, args, self.get(name)))
         self.on_change(directive.name)
 
-    def matching(self, pattern: str) -> dict[str, str]:
-        """CONFIG GET: every name or alias matching the glob, with its value as text."""
-        result = {}
-        lowered = pattern.lower().encode()
-        for name, directive in BY_NAME.items():
-            if glob_match(lowered, name.encode(), nocase=True):
-                result[name] = show_value(directive, getattr(self, directive.attr))
-        return result
+    def _assign(self, directive: Directive, value: Any) -> None:
+        if directive.name == "dir":
+            value = self._enter_dir(value)
+        setattr(self, directive.attr, value)
+
+    def _enter_dir(self, path: str) -> str:
+        """`dir` changes the process's working directory, as in Redis, unless `chdir` is
+        off (a server embedded in another program): then persistence finds its files at
+        os.path.join(config.dir, name)."""
+        try:
+            if self.chdir:
+                os.chdir(path)
+                return os.getcwd()
+            os.listdir(path)       # the same errors as chdir, without moving
+            return os.path.abspath(path)
+        except OSError as exc:
+            raise ConfigError(exc.strerror or str(exc)) from None
+
+    def show(self, name: str) -> str:
+        directive = BY_NAME[name.lower()]
+        if directive.name == "dir" and self.chdir:
+            return os.getcwd()
+        return show_value(directive, getattr(self, directive.attr))
+
+    # -- CONFIG GET / SET ------------------------------------------------------------------
+
+    def matching(self, patterns: list[str]) -> dict[str, str]:
+        """CONFIG GET: each exact name (as given) or glob pattern's matches (hidden
+        directives only by exact name), with values as text, without repeats."""
+        found: dict[str, Directive] = {}
+        for pattern in patterns:
+            if not any(c in pattern for c in "[*?"):
+                directive = lookup(pattern)
+                if directive is not None and pattern not in found:
+                    found[pattern] = directive
+                continue
+            raw = pattern.encode(errors="surrogateescape")
+            for name, directive in BY_NAME.items():
+                if directive.has(HIDDEN) or name in found:
+                    continue
+                if glob_match(raw, name.encode(), nocase=True):
+                    found[name] = directive
+        return {name: self.show(d.name) for name, d in found.items()}
+
+    def set_many(self, pairs: list[tuple[str, str]], allow_protected: bool = True,
+                 loading: bool = False) -> None:
+        """CONFIG SET name value [name value ...]: all or nothing. Checks every name, then
+        parses every value, then assigns and lets the server act on each change; any
+        failure restores the old values. Raises ConfigSetError with Redis's message."""
+        unknown = error = None
+        deny_loading = False
+        chosen: list[Directive] = []
+        for name, _ in pairs:
+            directive = lookup(name)
+            if directive is None:
+                unknown = unknown or name
+                continue
+            if unknown or error:
+                continue
+            if directive.has(IMMUTABLE):
+                error = (name, "can't set immutable config")
+            elif directive.has(PROTECTED) and not allow_protected:
+                error = (name, "can't set protected config")
+            elif loading and directive.has(DENY_LOADING):
+                deny_loading = True
+            elif directive in chosen:
+                error = (name, "duplicate parameter")
+            chosen.append(directive)
+        if deny_loading and not unknown:
+            raise ConfigSetError("LOADING Redis is loading the dataset in memory")
+        if unknown:
+            raise ConfigSetError(f"ERR Unknown option or number of arguments for CONFIG SET"
+                                 f" - '{unknown}'")
+        if error:
+            raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to argument "
+                                 f"'{error[0]}') - {error[1]}")
+        old = {d.name: getattr(self, d.attr) for d in chosen}
+        changed: list[Directive] = []
+        try:
+            for directive, (_, text) in zip(chosen, pairs):
+                args = text.split(" ") if directive.has(MULTI_ARG) else [text]
+                try:
+                    value = parse_value(directive, args, getattr(self, directive.attr))
+                    if value != getattr(self, directive.attr) or directive.name == "dir":
+                        self._assign(directive, value)
+                        changed.append(directive)
+                except ConfigError as exc:
+                    raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
+                                         f"argument '{directive.name}') - {exc}") from None
+            applied: list[Directive] = []
+            for directive in changed:
+                try:
+                    self.on_change(directive.name)
+                except ConfigError as exc:
+                    raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
+                                         f"argument '{directive.name}') - {exc}") from None
+                applied.append(directive)
+        except ConfigSetError:
+            for directive in changed:
+                try:
+                    self._assign(directive, old[directive.name])
+                except ConfigError:
+                    pass
+            for directive in changed:
+                try:
+                    self.on_change(directive.name)
+                except ConfigError:
+                    pass
+            raise
 
     # -- files -----------------------------------------------------------------------------
 
-    def load_text(self, text: str, source: str = "") -> None:
-        """Apply redis.conf text; raises ConfigError with Redis's fatal message."""
-        for lineno, raw in enumerate(text.splitlines(), 1):
-            line = raw.strip()
+    def load_text(self, text: str) -> None:
+        """Apply redis.conf text; raises ConfigFileError with Redis's fatal message."""
+        for lineno, raw in enumerate(text.split("\n"), 1):
+            line = raw.strip(" \t\r\n")
             if not line or line.startswith("#"):
                 continue
-            args = split_args(line.encode())
-            if args is None:
-                raise ConfigFileError(lineno, raw, "Unbalanced quotes in configuration line")
-            if not args:
+            words = split_args(line.encode(errors="surrogateescape"))
+            if words is None:
+                raise ConfigFileError(lineno, line, "Unbalanced quotes in configuration line")
+            if not words:
                 continue
-            name = args[0].decode(errors="replace").lower()
-            values = [a.decode(errors="surrogateescape") for a in args[1:]]
-            if name == "include":
-                if len(values) != 1:
-                    raise ConfigFileError(lineno, raw, "Bad directive or wrong number of arguments")
-                with open(values[0]) as f:
-                    self.load_text(f.read(), values[0])
-                continue
-            if name not in BY_NAME:
-                raise ConfigFileError(lineno, raw, "Bad directive or wrong number of arguments")
-            directive = BY_NAME[name]
-            if not values and directive.kind not in ("list", "string"):
-                raise ConfigFileError(lineno, raw, "wrong number of arguments")
-            if directive.name == "save" and values == [""]:
-                values = []
-                self.save = []
-                continue
+            name = words[0].decode(errors="surrogateescape").lower()
+            args = [w.decode(errors="surrogateescape") for w in words[1:]]
+            directive = lookup(name)
             try:
-                self.set(name, values)
+                if directive is not None:
+                    self._load_directive(directive, args)
+                elif DEPRECATED.get(name) == len(args):
+                    continue
+                elif name == "include" and len(args) == 1:
+                    self._include(args[0])
+                else:
+                    raise ConfigError("Bad directive or wrong number of arguments")
+            except ConfigFileError:
+                raise
             except ConfigError as exc:
-                raise ConfigFileError(lineno, raw, str(exc)) from None
+                raise ConfigFileError(lineno, line, str(exc)) from None
 
-    def rewrite(self) -> None:
+    def _load_directive(self, directive: Directive, args: list[str]) -> None:
+        if not directive.has(MULTI_ARG):
+            if len(args) != 1:
+                raise ConfigError("wrong number of arguments")
+        elif len(args) == 1 and args[0]:
+            # One word holding several: `--save "100 10 200 20"`.
+            args = [w.decode(errors="surrogateescape")
+                    for w in split_args(args[0].encode(errors="surrogateescape")) or []]
+        mode: Any = False
+        if directive.name == "save":
+            mode = "append" if self._save_loaded else False
+            self._save_loaded = True
+        value = parse_value(directive, args, getattr(self, directive.attr), mode)
+        self._assign(directive, value)
+
+    def _include(self, pattern: str) -> None:
+        import glob as globmod
+        if any(c in pattern for c in "*?["):
+            paths = sorted(globmod.glob(pattern))
+        else:
+            paths = [pattern]
+        for path in paths:
+            try:
+                with open(path) as f:
+                    content = f.read()
+            except OSError as exc:
+                raise SystemExit(f"Fatal error, can't open config file '{path}': "
+                                 f"{exc.strerror}")
+            self.load_text(content)
+
+    def rewrite(self, force_all: bool = False) -> None:
         """CONFIG REWRITE: rewrite the config file in place with the current values, keeping
-        comments and order, dropping directives that are back at their default."""
+        comments, unknown lines and order; values at their default are written only when the
+        file already mentions them (or with force_all)."""
         if not self.config_file:
             raise ConfigError("The server is running without a config file")
+        path = self.config_file
         try:
-            with open(self.config_file) as f:
-                lines = f.read().splitlines()
+            with open(path) as f:
+                old_lines = f.read().split("\n")
+            if old_lines and old_lines[-1] == "":
+                old_lines.pop()
         except FileNotFoundError:
-            lines = []
+            old_lines = []
         marker = "# Generated by CONFIG REWRITE"
+        lines: list[str] = []
+        where: dict[str, list[int]] = {}     # directive -> its line numbers in the old file
+        needs_marker = True
+        for raw in old_lines:
+            line = raw.strip("\r\n\t ")
+            if not line or line.startswith("#"):
+                if line == marker:
+                    needs_marker = False
+                lines.append(line)
+                continue
+            words = split_args(line.encode(errors="surrogateescape"))
+            name = words[0].decode(errors="surrogateescape").lower() if words else ""
+            directive = lookup(name) if words else None
+            if directive is None and name not in ("include", "rename-command", "user",
+                                                  "loadmodule", "sentinel"):
+                lines.append("# ??? " + line)
+                continue
+            where.setdefault(directive.name if directive else name, []).append(len(lines))
+            lines.append(line)
+        processed: set[str] = {"user", "loadmodule"}
+        for directive in DIRECTIVES:
+            new_lines, force = _rewrite_lines(directive, getattr(self, directive.attr))
+            processed.add(directive.name)
+            for new in new_lines:
+                slots = where.get(directive.name)
+                if slots:
+                    lines[slots.pop(0)] = new
+                elif force or force_all:
+                    if needs_marker:
+                        lines.append(marker)
+                        needs_marker = False
+                    lines.append(new)
+        for name, slots in where.items():
+            if name in processed:
+                for index in slots:
+                    lines[index] = ""
         out: list[str] = []
-        written: set[str] = set()
-        for raw in lines:
-            if raw.strip() == marker:
+        for line in lines:
+            if line == "" and out and out[-1] == "":
                 continue
-            args = split_args(raw.strip().encode()) if raw.strip() and not \
-                raw.strip().startswith("#") else None
-            if not args:
-                out.append(raw)
-                continue
-            name = args[0].decode(errors="replace").lower()
-            directive = BY_NAME.get(name)
-            if directive is None or directive.name in written:
-                if directive is None:
-                    out.append(raw)
-                continue
-            written.add(directive.name)
-            out.extend(self._lines_for(directive))
-        appended = [line for d in DIRECTIVES if d.name not in written
-                    and self._differs(d) for line in self._lines_for(d)]
-        if appended:
-            out.append(marker)
-            out.extend(appended)
-        tmp = self.config_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("\n".join(out) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.config_file)
+            out.append(line)
+        content = "".join(line + "\n" for line in out)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", dir=directory)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644 & ~_umask())
+            os.replace(tmp, path)
+        except OSError:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
 
-    def _differs(self, directive: Directive) -> bool:
-        value = getattr(self, directive.attr)
-        if directive.name == "dir":
-            return False
-        return value != directive.default
 
-    def _lines_for(self, directive: Directive) -> list[str]:
-        value = getattr(self, directive.attr)
-        if directive.name == "save":
-            if not value:
-                return ['save ""']
-            return [f"save {s} {c}" for s, c in value]
-        if directive.name == "client-output-buffer-limit":
-            return [f"client-output-buffer-limit {cls} {h} {s} {sec}"
-                    for cls, (h, s, sec) in value.items()]
-        text = show_value(directive, value)
-        if directive.kind == "string" or (directive.kind == "special" and " " in text) \
-                or text == "":
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return [f"{directive.name} {text}"]
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class ConfigFileError(ConfigError):

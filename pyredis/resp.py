@@ -46,6 +46,11 @@ class Attribute(dict):
     """RESP3 attribute map, dropped in RESP2."""
 
 
+class OrderedSet(list):
+    """A RESP3 set (~) whose elements keep their order (an array in RESP2): for replies
+    Redis builds as sets in a fixed order, like COMMAND INFO's flags."""
+
+
 NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocked, subscribed)
 OK = Raw(b"+OK\r\n")
 QUEUED = Raw(b"+QUEUED\r\n")
@@ -104,7 +109,7 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         for k, v in value.items():  # type: ignore[attr-defined]
             _encode(k, proto, out)
             _encode(v, proto, out)
-    elif t is set or t is frozenset:
+    elif t is set or t is frozenset or t is OrderedSet:
         out.append(b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
         for item in value:  # type: ignore[attr-defined]
             _encode(item, proto, out)
@@ -300,6 +305,27 @@ def split_args(line: bytes) -> Optional[list[bytes]]:
 
 
 _ESCAPES = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("b"): 0x08, ord("a"): 0x07}
+
+
+def sds_repr(data: bytes) -> str:
+    """Bytes quoted the way Redis's sdscatrepr writes them (MONITOR, CONFIG REWRITE): the
+    inverse of split_args for one argument."""
+    out = ['"']
+    for b in data:
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[ch])
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 def _is_hex(c: int) -> bool:

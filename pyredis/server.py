@@ -16,16 +16,18 @@ from . import commands
 from .client import Client
 from .clock import Clock
 from .commands import Command, lookup
-from .config import Config
+from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
 from .expire import ActiveExpire
 from .reactor import Reactor
-from .resp import NO_REPLY, QUEUED
+from .resp import NO_REPLY, QUEUED, sds_repr
 from .scan import ScanCursors
 
 REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
+MAX_ERROR_CODES = 128
+MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
 
 # Commands a RESP2 client may run while subscribed (Redis's processCommand).
 SUBSCRIBED_ALLOWED = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
@@ -56,11 +58,17 @@ class Stats:
         self.error_replies = 0
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
         self.obuf_disconnections = 0
+        self.reads_processed = 0
+        self.writes_processed = 0
         self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
 
     def count_error(self, message: str) -> None:
         self.error_replies += 1
-        self.errors[message.split(" ", 1)[0]] += 1
+        code = message.split(" ", 1)[0]
+        # Like Redis, track at most 128 distinct error codes (a flood of made-up codes
+        # from scripts must not grow the table without bound).
+        if code in self.errors or len(self.errors) < MAX_ERROR_CODES:
+            self.errors[code] += 1
 
     def sample(self, now: float) -> None:
         self.ops_samples.append((now, self.commands_processed, self.net_input_bytes,
@@ -96,8 +104,15 @@ class Server:
         self.stats = Stats()
         self.listeners: list[socket.socket] = []
         self.start_time = time.time()
+        self.lastsave = int(self.start_time)  # LASTSAVE: the last successful save (or start)
         self.pid = os.getpid()
         self.run_id = os.urandom(20).hex()
+        self.replid = os.urandom(20).hex()    # INFO master_replid, DEBUG CHANGE-REPL-ID
+        self.hz = self.config.hz              # the cron's rate: configured hz, or more
+        self.startup_memory = 0               # used_memory once started (INFO memory)
+        self.peak_memory = 0
+        self.current_client: Optional[Client] = None   # the client whose command runs
+        self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.active_expire = ActiveExpire(self)
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
@@ -147,6 +162,7 @@ class Server:
     # -- configuration that acts -----------------------------------------------------------
 
     def _config_changed(self, name: str) -> None:
+        """Act on a directive CONFIG SET changed; ConfigError rolls the change back."""
         if name == "client-output-buffer-limit":
             limits = [v for cls in ("normal", "pubsub")
                       for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
@@ -156,10 +172,25 @@ class Server:
             self.lfu = self.config.maxmemory_policy.endswith("-lfu")
         elif name == "maxclients":
             self.raise_fd_limit()
-        elif name in ("port", "bind") and self.listeners:
-            self.rebind()
+            limit = self.fd_limit() - 32
+            if limit < self.config.maxclients:
+                raise ConfigError("The operating system is not able to handle the specified "
+                                  f"number of clients, try with {limit}")
+        elif name == "port":
+            if not self.rebind():
+                raise ConfigError("Unable to listen on this port. Check server logs.")
+        elif name == "bind":
+            if not self.rebind():
+                raise ConfigError("Failed to bind to specified addresses.")
+        elif name == "hz":
+            self.hz = self.config.hz
 
     # -- listening -------------------------------------------------------------------------
+
+    @staticmethod
+    def fd_limit() -> int:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return 2**31 - 1 if soft == resource.RLIM_INFINITY else soft
 
     def raise_fd_limit(self) -> None:
         """Make room for maxclients plus Redis's 32 reserved descriptors."""
@@ -177,25 +208,7 @@ class Server:
 
         `port 0` means no TCP listener, as in Redis; with any_free_port the OS picks a free
         port instead (the embedded server's port=0), recorded in config.port."""
-        if self.config.port or any_free_port:
-            for addr in self.config.bind or ["*"]:
-                optional = addr.startswith("-")
-                host = addr.lstrip("-")
-                try:
-                    sock = self._tcp_listener(host, self.config.port)
-                    self.listeners.append(sock)
-                    if not self.config.port:   # later addresses share the port picked here
-                        self.config.port = sock.getsockname()[1]
-                except OSError as exc:
-                    if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
-                                                   errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
-                                                   errno.EINVAL):
-                        continue
-                    for sock in self.listeners:
-                        sock.close()
-                    self.listeners = []
-                    raise OSError(exc.errno, f"Could not create server TCP listening socket "
-                                  f"{host}:{self.config.port}: {exc.strerror}") from None
+        self.listeners = self._tcp_listeners(any_free_port)
         if self.config.unixsocket:
             path = self.config.unixsocket
             if os.path.exists(path):
@@ -209,6 +222,30 @@ class Server:
             self.listeners.append(sock)
         for sock in self.listeners:
             self.reactor.add_reader(sock, lambda s=sock: self.accept(s))
+
+    def _tcp_listeners(self, any_free_port: bool = False) -> list[socket.socket]:
+        """One listening socket per bind address on the configured port (none for port 0);
+        all or nothing: raises OSError with Redis's text."""
+        listeners: list[socket.socket] = []
+        if self.config.port or any_free_port:
+            for addr in self.config.bind or ["*"]:
+                optional = addr.startswith("-")
+                host = addr.lstrip("-")
+                try:
+                    sock = self._tcp_listener(host, self.config.port)
+                    listeners.append(sock)
+                    if not self.config.port:   # later addresses share the port picked here
+                        self.config.port = sock.getsockname()[1]
+                except OSError as exc:
+                    if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
+                                                   errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
+                                                   errno.EINVAL):
+                        continue
+                    for sock in listeners:
+                        sock.close()
+                    raise OSError(exc.errno, f"Could not create server TCP listening socket "
+                                  f"{host}:{self.config.port}: {exc.strerror}") from None
+        return listeners
 
     def _tcp_listener(self, host: str, port: int) -> socket.socket:
         if host == "*":
@@ -227,12 +264,26 @@ class Server:
             raise
         return sock
 
-    def rebind(self) -> None:
-        for sock in self.listeners:
+    def rebind(self) -> bool:
+        """Listen on the configured port and bind addresses instead of the current ones
+        (CONFIG SET port / bind). On failure the old listeners stay; returns success."""
+        tcp = [s for s in self.listeners if s.family != socket.AF_UNIX]
+        for sock in tcp:
             self.reactor.forget(sock)
-            sock.close()
-        self.listeners = []
-        self.listen()
+            sock.close()    # first, so that the same addresses may be bound again
+        others = [s for s in self.listeners if s.family == socket.AF_UNIX]
+        try:
+            new = self._tcp_listeners()
+        except OSError as exc:
+            self.log_warning(str(exc))
+            new = [self._tcp_listener(*s.getsockname()[:2]) for s in tcp if _reopenable(s)]
+            ok = False
+        else:
+            ok = True
+        self.listeners = new + others
+        for sock in new:
+            self.reactor.add_reader(sock, lambda s=sock: self.accept(s))
+        return ok
 
     @property
     def port(self) -> int:
@@ -290,13 +341,14 @@ class Server:
         """Redis's processCommand: the checks in Redis's order, then queue or call."""
         client.argv = argv
         cmd = COMMANDS_GET(argv[0]) or lookup(argv)
-        if cmd is not None and cmd.subcommands:
-            cmd = lookup(argv)
-            if cmd is not None and cmd.func is None and len(argv) > 1:
+        if cmd is not None and cmd.subcommands and len(argv) > 1:
+            sub = cmd.subcommands.get(argv[1].lower())
+            if sub is None:
                 self._reject(client, RedisError(
                     "ERR unknown subcommand '%s'. Try %s HELP." % (
                         _printable(argv[1][:128]), argv[0].decode(errors="replace").upper())))
                 return
+            cmd = sub
         if cmd is None:
             args = ""
             for arg in argv[1:]:
@@ -348,32 +400,49 @@ class Server:
         client.add_error(error.message)
 
     def call(self, client: Client, cmd: Command, argv: list[bytes]) -> None:
-        """Run one command and queue its reply (Redis's call)."""
-        if self.monitors:
-            self.feed_monitors(client, argv)
+        """Run one command and queue its reply (Redis's call): then count it in INFO
+        commandstats (a call that replied an error counts as failed) and show it to
+        MONITOR clients, with what the command redacted (see `redact`)."""
+        stats = self.stats
+        self._error_mark = stats.error_replies
+        client.last_cmd = cmd.name
+        caller, self.current_client = self.current_client, client
         start = time.perf_counter()
         try:
             reply = cmd.func(client, argv)  # type: ignore[misc]
         except RedisError as exc:
-            cmd.failed_calls += 1
             client.add_error(exc.message)
         else:
             if reply is not NO_REPLY:
                 client.add_reply(reply)
-        cmd.usec += int((time.perf_counter() - start) * 1_000_000)
+        elapsed = time.perf_counter() - start
+        self.current_client = caller
+        if stats.error_replies > self._error_mark:
+            cmd.failed_calls += 1
+        self._error_mark = stats.error_replies
+        cmd.usec += int(elapsed * 1_000_000)
         cmd.calls += 1
-        self.stats.commands_processed += 1
-        client.last_cmd = cmd.name
+        if self.config.latency_tracking and client.blocked is None:
+            cmd.latency.record(int(elapsed * 1_000_000_000))
+        stats.commands_processed += 1
+        if self.monitors and not cmd.flags & NOT_MONITORED:
+            self.feed_monitors(client, argv)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
-        now = self.clock.time()
-        args = " ".join('"%s"' % _repr_arg(a) for a in argv)
-        line = "%.6f [%d %s] %s" % (now, client.db.index, "lua" if client.sock is None
-                                    else client.addr, args)
-        data = b"+" + line.encode() + b"\r\n"
+        """Show a command to the MONITOR clients, in Redis's format."""
+        now = self.clock.us()
+        if client.sock is None:
+            source = "lua"
+        elif "U" in client.flags:
+            source = "unix:" + self.config.unixsocket
+        else:
+            source = client.addr
+        line = "+%d.%06d [%d %s] %s\r\n" % (now // 1_000_000, now % 1_000_000,
+                                            client.db.index, source,
+                                            " ".join(sds_repr(a) for a in argv))
+        data = line.encode()
         for monitor in self.monitors:
-            if monitor is not client:
-                monitor.add_push(data)
+            monitor.add_push(data)
 
     # -- CLIENT PAUSE ----------------------------------------------------------------------
 
@@ -384,8 +453,22 @@ class Server:
         if not self.pause_writes_only:
             return True
         if client.in_multi and cmd.name == "exec":
-            return any("write" in c.flags for c, _ in client.multi_queue)
-        return "write" in cmd.flags or cmd.name in ("publish", "spublish", "pfcount")
+            return any("write" in c.flags or "may-replicate" in c.flags
+                       for c, _ in client.multi_queue)
+        return "write" in cmd.flags or "may-replicate" in cmd.flags or \
+            cmd.name in ("publish", "spublish", "pfcount")
+
+    def pause(self, seconds: float, writes_only: bool) -> None:
+        """CLIENT PAUSE: hold every command (or only writes) for `seconds`. Over a pause
+        already on, the later end and the stricter kind win, as in Redis."""
+        if seconds <= 0:
+            return
+        end = time.monotonic() + seconds
+        if self.pause_end:
+            end = max(end, self.pause_end)
+            writes_only = writes_only and self.pause_writes_only
+        self.pause_end = end
+        self.pause_writes_only = writes_only
 
     def unpause(self) -> None:
         self.pause_end = 0.0
@@ -395,6 +478,8 @@ class Server:
                 continue
             client.paused = False
             self.process_command(client, client.argv)
+            if client.reply_mode != "on":
+                client.after_command()
             if not client.paused:
                 client.process_input()
 
@@ -482,10 +567,15 @@ class Server:
     def cron(self) -> float:
         """serverCron, `hz` times a second: expiry, client timeouts, stats, pauses."""
         hz = max(1, self.config.hz)
+        if self.config.dynamic_hz:
+            while len(self.clients) / hz > MAX_CLIENTS_PER_CLOCK_TICK and hz < 500:
+                hz = min(hz * 2, 500)
+        self.hz = hz
         now = self.clock.time()
         self.clock_time = now
         self.clock_ms = int(now * 1000)
         self.stats.sample(time.monotonic())
+        self.peak_memory = max(self.peak_memory, self.used_memory())
         self.active_expire.run()
         if self.config.timeout:
             limit = now - self.config.timeout
@@ -521,6 +611,7 @@ class Server:
         """Listen and arm the cron: the server is ready once this returns."""
         self.raise_fd_limit()
         self.listen(any_free_port)
+        self.startup_memory = self.peak_memory = self.used_memory()
         self.reactor.before_sleep = self.before_sleep
         self._cron_timer = self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
 
@@ -560,9 +651,12 @@ COMMANDS_GET = commands.COMMANDS.get
 
 
 def _format_addr(addr: Any) -> str:
+    """"ip:port", with IPv6 addresses in brackets, as Redis writes peers."""
     host, port = addr[0], addr[1]
     if host.startswith("::ffff:"):
         host = host[7:]
+    if ":" in host:
+        return f"[{host}]:{port}"
     return f"{host}:{port}"
 
 
@@ -570,26 +664,18 @@ def _printable(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
 
 
-def _repr_arg(arg: bytes) -> str:
-    """An argument as MONITOR quotes it (Redis's sdscatrepr, without the quotes)."""
-    out = []
-    for b in arg:
-        ch = chr(b)
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\a":
-            out.append("\\a")
-        elif ch == "\b":
-            out.append("\\b")
-        elif 32 <= b < 127:
-            out.append(ch)
-        else:
-            out.append("\\x%02x" % b)
-    return "".join(out)
+def _reopenable(sock: socket.socket) -> bool:
+    return sock.family in (socket.AF_INET, socket.AF_INET6)
+
+
+REDACTED = b"(redacted)"
+# Commands MONITOR never shows (Redis: admin commands, too dangerous to show, and the
+# skip-monitor ones).
+NOT_MONITORED = frozenset(("admin", "skip-monitor"))
+
+
+def redact(argv: list[bytes], index: int) -> None:
+    """Hide a secret argument (a password) from MONITOR: call it once the command has read
+    the argument."""
+    argv[index] = REDACTED
 

@@ -1,0 +1,447 @@
+"""INFO: the sections of Redis's INFO reply, in Redis's order and line format.
+
+Each section is a function of the server returning its "field:value" lines; `SECTIONS`
+lists them with their title and whether plain INFO (the "default" set) shows them. A
+feature that owns figures of its own (persistence, replication ...) replaces its section's
+function with `register_section`.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import platform
+import random
+import resource
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from . import commands
+
+if TYPE_CHECKING:
+    from .server import Server
+
+SectionFn = Callable[["Server"], list[str]]
+
+
+@dataclass
+class Section:
+    name: str          # what INFO <section> asks for
+    title: str         # its header ("# Server")
+    build: SectionFn
+    default: bool      # shown by plain INFO and INFO default
+
+
+SECTIONS: list[Section] = []
+
+
+def info_section(name: str, title: str, default: bool = True) -> Callable[[SectionFn],
+                                                                              SectionFn]:
+    def register(build: SectionFn) -> SectionFn:
+        register_section(name, build, title, default)
+        return build
+    return register
+
+
+def register_section(name: str, build: SectionFn, title: str = "",
+                     default: bool = True) -> None:
+    """Add a section, or replace the one of that name (keeping its place)."""
+    for section in SECTIONS:
+        if section.name == name:
+            section.build = build
+            return
+    SECTIONS.append(Section(name, title or name.capitalize(), build, default))
+
+
+def generate(server: "Server", args: list[bytes]) -> bytes:
+    """The INFO text for `INFO arg ...`: sections by name (any case), "default", "all"
+    (every section) and "everything" (all, and module sections: pyredis has none)."""
+    wanted: set[str] = set()
+    everything = False
+    if not args:
+        wanted = {s.name for s in SECTIONS if s.default}
+    for arg in args:
+        word = arg.decode(errors="replace").lower()
+        if word == "default":
+            wanted |= {s.name for s in SECTIONS if s.default}
+        elif word in ("all", "everything"):
+            everything = True
+        else:
+            wanted.add(word)
+    if "module_list" in wanted:
+        wanted.add("modules")
+    blocks = []
+    for section in SECTIONS:
+        if everything or section.name in wanted:
+            lines = [f"# {section.title}"] + section.build(server)
+            blocks.append("".join(line + "\r\n" for line in lines))
+    return "\r\n".join(blocks).encode(errors="surrogateescape")
+
+
+def bytes_to_human(n: int) -> str:
+    """Redis's bytesToHuman: 1.50K, 2.00M ..."""
+    if n < 1024:
+        return f"{n}B"
+    for power, unit in enumerate("KMGTP", 1):
+        if n < 1024 ** (power + 1):
+            return "%.2f%s" % (n / 1024 ** power, unit)
+    return f"{n}B"
+
+
+def safe_name(name: str) -> str:
+    """Names in INFO lines may not contain the characters of its format."""
+    for ch in "#:\n\r":
+        name = name.replace(ch, "_")
+    return name
+
+
+def _cpu(seconds: float) -> str:
+    usec = int(round(seconds * 1_000_000))
+    return "%d.%06d" % (usec // 1_000_000, usec % 1_000_000)
+
+
+def _trim_double(value: float) -> str:
+    text = "%f" % value
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+BUILD_ID = "a9c3e5d70f2b1846"
+_UNAME = os.uname()
+
+
+@info_section("server", "Server")
+def server_section(server: "Server") -> list[str]:
+    from .server import REDIS_VERSION
+    config = server.config
+    now = server.clock.time()
+    uptime = int(now - server.start_time)
+    lines = [
+        f"redis_version:{REDIS_VERSION}",
+        "redis_git_sha1:00000000",
+        "redis_git_dirty:0",
+        f"redis_build_id:{BUILD_ID}",
+        f"redis_mode:{'cluster' if config.cluster_enabled else 'standalone'}",
+        f"os:{_UNAME.sysname} {_UNAME.release} {_UNAME.machine}",
+        f"arch_bits:{64 if sys.maxsize > 2**32 else 32}",
+        "monotonic_clock:POSIX clock_gettime",
+        f"multiplexing_api:{_multiplexing_api(server)}",
+        f"atomicvar_api:{platform.python_implementation().lower()}-gil",
+        "gcc_version:0.0.0",
+        f"process_id:{os.getpid()}",
+        "process_supervised:no",
+        f"run_id:{server.run_id}",
+        f"tcp_port:{config.port}",
+        f"server_time_usec:{server.clock.us()}",
+        f"uptime_in_seconds:{uptime}",
+        f"uptime_in_days:{uptime // 86400}",
+        f"hz:{server.hz}",
+        f"configured_hz:{config.hz}",
+        f"lru_clock:{int(now) & (2**24 - 1)}",
+        f"executable:{os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ''}",
+        f"config_file:{os.path.abspath(config.config_file) if config.config_file else ''}",
+        "io_threads_active:0",
+    ]
+    return lines
+
+
+def _multiplexing_api(server: "Server") -> str:
+    name = type(server.reactor.selector).__name__.lower()
+    return name.replace("selector", "") or "select"
+
+
+@info_section("clients", "Clients")
+def clients_section(server: "Server") -> list[str]:
+    clients = list(server.clients.values())
+    blocked = sum(1 for c in clients if c.blocked is not None or c.paused)
+    timeouts = sum(1 for c in clients
+                   if c.blocked is not None and getattr(c.blocked, "timeout", 0))
+    return [
+        f"connected_clients:{len(clients)}",
+        "cluster_connections:0",
+        f"maxclients:{server.config.maxclients}",
+        f"client_recent_max_input_buffer:{max((c.parser.pending() for c in clients), default=0)}",
+        f"client_recent_max_output_buffer:{max((c.reply_bytes for c in clients), default=0)}",
+        f"blocked_clients:{blocked}",
+        f"tracking_clients:{sum(1 for c in clients if c.tracking is not None)}",
+        f"clients_in_timeout_table:{timeouts}",
+    ]
+
+
+def _total_system_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+@info_section("memory", "Memory")
+def memory_section(server: "Server") -> list[str]:
+    config = server.config
+    used = server.used_memory()
+    server.peak_memory = max(server.peak_memory, used)
+    peak = server.peak_memory
+    startup = server.startup_memory
+    clients = sum(c.reply_bytes + c.parser.pending() for c in server.clients.values())
+    overhead = min(used, startup + clients)
+    dataset = used - overhead
+    net = used - startup
+    total = _total_system_memory()
+    scripts = len(getattr(server, "scripts", ()))
+    return [
+        f"used_memory:{used}",
+        f"used_memory_human:{bytes_to_human(used)}",
+        f"used_memory_rss:{used}",
+        f"used_memory_rss_human:{bytes_to_human(used)}",
+        f"used_memory_peak:{peak}",
+        f"used_memory_peak_human:{bytes_to_human(peak)}",
+        "used_memory_peak_perc:%.2f%%" % (used * 100 / peak if peak else 100),
+        f"used_memory_overhead:{overhead}",
+        f"used_memory_startup:{startup}",
+        f"used_memory_dataset:{dataset}",
+        "used_memory_dataset_perc:%.2f%%" % (dataset * 100 / net if net > 0 else 0),
+        f"allocator_allocated:{used}",
+        f"allocator_active:{used}",
+        f"allocator_resident:{used}",
+        f"total_system_memory:{total}",
+        f"total_system_memory_human:{bytes_to_human(total)}",
+        "used_memory_lua:0",
+        "used_memory_vm_eval:0",
+        "used_memory_lua_human:0B",
+        "used_memory_scripts_eval:0",
+        f"number_of_cached_scripts:{scripts}",
+        "number_of_functions:0",
+        "number_of_libraries:0",
+        "used_memory_vm_functions:0",
+        "used_memory_vm_total:0",
+        "used_memory_vm_total_human:0B",
+        "used_memory_functions:0",
+        "used_memory_scripts:0",
+        "used_memory_scripts_human:0B",
+        f"maxmemory:{config.maxmemory}",
+        f"maxmemory_human:{bytes_to_human(config.maxmemory)}",
+        f"maxmemory_policy:{config.maxmemory_policy}",
+        "allocator_frag_ratio:1.00",
+        "allocator_frag_bytes:0",
+        "allocator_rss_ratio:1.00",
+        "allocator_rss_bytes:0",
+        "rss_overhead_ratio:1.00",
+        "rss_overhead_bytes:0",
+        "mem_fragmentation_ratio:1.00",
+        "mem_fragmentation_bytes:0",
+        "mem_not_counted_for_evict:0",
+        "mem_replication_backlog:0",
+        "mem_total_replication_buffers:0",
+        "mem_clients_slaves:0",
+        f"mem_clients_normal:{clients}",
+        "mem_cluster_links:0",
+        "mem_aof_buffer:0",
+        "mem_allocator:libc",
+        "active_defrag_running:0",
+        "lazyfree_pending_objects:0",
+        "lazyfreed_objects:0",
+    ]
+
+
+@info_section("persistence", "Persistence")
+def persistence_section(server: "Server") -> list[str]:
+    """Without a persistence layer: nothing loads, saves or rewrites."""
+    return [
+        "loading:0",
+        "async_loading:0",
+        "current_cow_peak:0",
+        "current_cow_size:0",
+        "current_cow_size_age:0",
+        "current_fork_perc:0.00",
+        "current_save_keys_processed:0",
+        "current_save_keys_total:0",
+        f"rdb_changes_since_last_save:{server.dirty}",
+        "rdb_bgsave_in_progress:0",
+        f"rdb_last_save_time:{server.lastsave}",
+        "rdb_last_bgsave_status:ok",
+        "rdb_last_bgsave_time_sec:-1",
+        "rdb_current_bgsave_time_sec:-1",
+        "rdb_saves:0",
+        "rdb_last_cow_size:0",
+        "rdb_last_load_keys_expired:0",
+        "rdb_last_load_keys_loaded:0",
+        "aof_enabled:0",
+        "aof_rewrite_in_progress:0",
+        "aof_rewrite_scheduled:0",
+        "aof_last_rewrite_time_sec:-1",
+        "aof_current_rewrite_time_sec:-1",
+        "aof_last_bgrewrite_status:ok",
+        "aof_rewrites:0",
+        "aof_rewrites_consecutive_failures:0",
+        "aof_last_write_status:ok",
+        "aof_last_cow_size:0",
+        "module_fork_in_progress:0",
+        "module_fork_last_cow_size:0",
+    ]
+
+
+@info_section("stats", "Stats")
+def stats_section(server: "Server") -> list[str]:
+    stats = server.stats
+    clients = server.clients.values()
+    channels: set[bytes] = set()
+    patterns: set[bytes] = set()
+    shard: set[bytes] = set()
+    for client in clients:
+        channels |= client.channels
+        patterns |= client.patterns
+        shard |= client.shard_channels
+    return [
+        f"total_connections_received:{stats.connections_received}",
+        f"total_commands_processed:{stats.commands_processed}",
+        f"instantaneous_ops_per_sec:{int(stats.instantaneous(1))}",
+        f"total_net_input_bytes:{stats.net_input_bytes}",
+        f"total_net_output_bytes:{stats.net_output_bytes}",
+        "total_net_repl_input_bytes:0",
+        "total_net_repl_output_bytes:0",
+        "instantaneous_input_kbps:%.2f" % (stats.instantaneous(2) / 1024),
+        "instantaneous_output_kbps:%.2f" % (stats.instantaneous(3) / 1024),
+        "instantaneous_input_repl_kbps:0.00",
+        "instantaneous_output_repl_kbps:0.00",
+        f"rejected_connections:{stats.rejected_connections}",
+        "sync_full:0",
+        "sync_partial_ok:0",
+        "sync_partial_err:0",
+        f"expired_keys:{stats.expired_keys}",
+        "expired_stale_perc:0.00",
+        "expired_time_cap_reached_count:0",
+        "expire_cycle_cpu_milliseconds:0",
+        f"evicted_keys:{stats.evicted_keys}",
+        "evicted_clients:0",
+        "total_eviction_exceeded_time:0",
+        "current_eviction_exceeded_time:0",
+        f"keyspace_hits:{stats.keyspace_hits}",
+        f"keyspace_misses:{stats.keyspace_misses}",
+        f"pubsub_channels:{len(channels)}",
+        f"pubsub_patterns:{len(patterns)}",
+        f"pubsubshard_channels:{len(shard)}",
+        "latest_fork_usec:0",
+        "total_forks:0",
+        "migrate_cached_sockets:0",
+        "slave_expires_tracked_keys:0",
+        "active_defrag_hits:0",
+        "active_defrag_misses:0",
+        "active_defrag_key_hits:0",
+        "active_defrag_key_misses:0",
+        "total_active_defrag_time:0",
+        "current_active_defrag_time:0",
+        "tracking_total_keys:0",
+        "tracking_total_items:0",
+        "tracking_total_prefixes:0",
+        "unexpected_error_replies:0",
+        f"total_error_replies:{stats.error_replies}",
+        "dump_payload_sanitizations:0",
+        f"total_reads_processed:{stats.reads_processed}",
+        f"total_writes_processed:{stats.writes_processed}",
+        "io_threaded_reads_processed:0",
+        "io_threaded_writes_processed:0",
+        "reply_buffer_shrinks:0",
+        "reply_buffer_expands:0",
+    ]
+
+
+@info_section("replication", "Replication")
+def replication_section(server: "Server") -> list[str]:
+    """A master without replicas."""
+    config = server.config
+    lines = ["role:master", "connected_slaves:0"]
+    if config.min_replicas_to_write and config.min_replicas_max_lag:
+        lines.append("min_slaves_good_slaves:0")
+    lines += [
+        "master_failover_state:no-failover",
+        f"master_replid:{server.replid}",
+        "master_replid2:0000000000000000000000000000000000000000",
+        "master_repl_offset:0",
+        "second_repl_offset:-1",
+        "repl_backlog_active:0",
+        f"repl_backlog_size:{config.repl_backlog_size}",
+        "repl_backlog_first_byte_offset:0",
+        "repl_backlog_histlen:0",
+    ]
+    return lines
+
+
+@info_section("cpu", "CPU")
+def cpu_section(server: "Server") -> list[str]:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    lines = [
+        f"used_cpu_sys:{_cpu(me.ru_stime)}",
+        f"used_cpu_user:{_cpu(me.ru_utime)}",
+        f"used_cpu_sys_children:{_cpu(children.ru_stime)}",
+        f"used_cpu_user_children:{_cpu(children.ru_utime)}",
+    ]
+    if hasattr(resource, "RUSAGE_THREAD"):
+        thread = resource.getrusage(resource.RUSAGE_THREAD)
+        lines += [f"used_cpu_sys_main_thread:{_cpu(thread.ru_stime)}",
+                  f"used_cpu_user_main_thread:{_cpu(thread.ru_utime)}"]
+    return lines
+
+
+@info_section("modules", "Modules")
+def modules_section(server: "Server") -> list[str]:
+    return []
+
+
+@info_section("commandstats", "Commandstats", default=False)
+def commandstats_section(server: "Server") -> list[str]:
+    lines = []
+    for cmd in sorted(commands.all_commands(), key=lambda c: c.name):
+        if cmd.calls or cmd.failed_calls or cmd.rejected_calls:
+            per_call = cmd.usec / cmd.calls if cmd.calls else 0
+            lines.append(f"cmdstat_{safe_name(cmd.name)}:calls={cmd.calls},usec={cmd.usec},"
+                         f"usec_per_call={per_call:.2f},rejected_calls={cmd.rejected_calls},"
+                         f"failed_calls={cmd.failed_calls}")
+    return lines
+
+
+@info_section("errorstats", "Errorstats")
+def errorstats_section(server: "Server") -> list[str]:
+    errors = server.stats.errors
+    return [f"errorstat_{safe_name(code)}:count={errors[code]}" for code in sorted(errors)]
+
+
+@info_section("latencystats", "Latencystats", default=False)
+def latencystats_section(server: "Server") -> list[str]:
+    if not server.config.latency_tracking:
+        return []
+    percentiles = server.config.latency_tracking_info_percentiles
+    lines = []
+    for cmd in sorted(commands.all_commands(), key=lambda c: c.name):
+        if cmd.latency.total:
+            values = ",".join("p%s=%.3f" % (_trim_double(p), cmd.latency.value_at(p) / 1000.0)
+                              for p in percentiles)
+            lines.append(f"latency_percentiles_usec_{safe_name(cmd.name)}:{values}")
+    return lines
+
+
+@info_section("cluster", "Cluster")
+def cluster_section(server: "Server") -> list[str]:
+    return [f"cluster_enabled:{int(server.config.cluster_enabled)}"]
+
+
+@info_section("keyspace", "Keyspace")
+def keyspace_section(server: "Server") -> list[str]:
+    lines = []
+    now = server.clock.ms()
+    for db in server.dbs:
+        if db.data or db.expires:
+            lines.append(f"db{db.index}:keys={len(db.data)},expires={len(db.expires)},"
+                         f"avg_ttl={average_ttl(db, now)}")
+    return lines
+
+
+def average_ttl(db, now_ms: int, samples: int = 64) -> int:
+    """The average time to live of the keys with one, in ms (estimated from a window of
+    keys, as Redis estimates it while expiring)."""
+    expires = db.expires
+    whens = expires.values()
+    if len(expires) > samples:
+        start = random.randrange(len(expires) - samples + 1)
+        whens = itertools.islice(whens, start, start + samples)  # type: ignore[assignment]
+    ttls = [w - now_ms for w in whens if w > now_ms]
+    return sum(ttls) // len(ttls) if ttls else 0

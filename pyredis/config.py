@@ -73,9 +73,10 @@ _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
 def parse_memory(text: str) -> int:
     """Redis's memtoull: digits then an optional unit ('1gb' = 1024^3, '1g' = 10^9)."""
     m = re.fullmatch(r"(\d*)([^\d]*)", text)
-    if text.startswith("-") or not m or m.group(2).lower() not in _UNITS or not m.group(1):
+    if text.startswith("-") or not m or m.group(2).lower() not in _UNITS:
         raise ConfigError("argument must be a memory value")
-    return (int(m.group(1)) * _UNITS[m.group(2).lower()]) % 2**64
+    number = min(int(m.group(1) or 0), 2**64 - 1)     # strtoull saturates
+    return (number * _UNITS[m.group(2).lower()]) % 2**64
 
 
 def c_strtoll(text: str) -> tuple[int, str]:

@@ -177,6 +177,15 @@ class Database:
         self.expire_scan = []
         self.random_keys = []
 
+    def swap_contents(self, other: "Database") -> None:
+        """SWAPDB: exchange keys, TTLs and their bookkeeping with another database; the
+        clients and what they watch or wait for stay with the database number."""
+        for slot in Database.__slots__:
+            if slot not in ("index", "server", "watched_keys", "blocking_keys"):
+                mine, theirs = getattr(self, slot), getattr(other, slot)
+                setattr(self, slot, theirs)
+                setattr(other, slot, mine)
+
     def signal_modified(self, key: bytes) -> None:
         """The one write hook: WATCH, blocked clients and client tracking (Redis's
         signalModifiedKey + signalKeyAsReady)."""

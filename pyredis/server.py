@@ -109,6 +109,7 @@ class Server:
         self.run_id = os.urandom(20).hex()
         self.replid = os.urandom(20).hex()    # INFO master_replid, DEBUG CHANGE-REPL-ID
         self.hz = self.config.hz              # the cron's rate: configured hz, or more
+        self.quicklist_packed_threshold = 1 << 30   # DEBUG QUICKLIST-PACKED-THRESHOLD
         self.startup_memory = 0               # used_memory once started (INFO memory)
         self.peak_memory = 0
         self.current_client: Optional[Client] = None   # the client whose command runs
@@ -268,6 +269,7 @@ class Server:
         """Listen on the configured port and bind addresses instead of the current ones
         (CONFIG SET port / bind). On failure the old listeners stay; returns success."""
         tcp = [s for s in self.listeners if s.family != socket.AF_UNIX]
+        old_addresses = [s.getsockname()[:2] for s in tcp]
         for sock in tcp:
             self.reactor.forget(sock)
             sock.close()    # first, so that the same addresses may be bound again
@@ -276,7 +278,7 @@ class Server:
             new = self._tcp_listeners()
         except OSError as exc:
             self.log_warning(str(exc))
-            new = [self._tcp_listener(*s.getsockname()[:2]) for s in tcp if _reopenable(s)]
+            new = [self._tcp_listener(*address) for address in old_addresses]
             ok = False
         else:
             ok = True
@@ -662,10 +664,6 @@ def _format_addr(addr: Any) -> str:
 
 def _printable(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
-
-
-def _reopenable(sock: socket.socket) -> bool:
-    return sock.family in (socket.AF_INET, socket.AF_INET6)
 
 
 REDACTED = b"(redacted)"

@@ -36,8 +36,8 @@ class Arg:
         flags = [f for f, on in (("optional", self.optional), ("multiple", self.multiple),
                                  ("multiple_token", self.multiple_token)) if on]
         if flags:
-            from .resp import SimpleString
-            reply[b"flags"] = {SimpleString(f.encode()) for f in flags}
+            from .resp import OrderedSet, SimpleString
+            reply[b"flags"] = OrderedSet(SimpleString(f.encode()) for f in flags)
         if self.type in ("oneof", "block"):
             reply[b"arguments"] = [a.as_reply() for a in self.args]
         return reply

@@ -166,8 +166,11 @@ class Command:
         """Keys not at fixed positions (Redis's movablekeys flag)."""
         if self.getkeys is not None:
             return True
+        specs = self.key_specs
+        if len(specs) == 1 and specs[0].is_range:
+            return "incomplete" in specs[0].flags.split()
         prev_last = 0
-        for spec in self.key_specs:
+        for spec in specs:
             if not spec.is_range or spec.step != 1 or \
                     (prev_last and prev_last != spec.index - 1) or "incomplete" in spec.flags:
                 return True

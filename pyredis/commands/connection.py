@@ -10,7 +10,8 @@ WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 
 
 @command("ping", -1, "fast", group="connection", summary="Ping the server",
-         complexity="O(1)", syntax="[message]")
+         complexity="O(1)", syntax="[message]",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def ping(client, argv):
     if len(argv) > 2:
         raise RedisError("ERR wrong number of arguments for 'ping' command")
@@ -19,7 +20,7 @@ def ping(client, argv):
     return argv[1] if len(argv) > 1 else PONG
 
 
-@command("echo", 2, "fast", group="connection", summary="Echo the given string",
+@command("echo", 2, "loading stale fast", group="connection", summary="Echo the given string",
          complexity="O(1)", syntax="message")
 def echo(client, argv):
     return argv[1]
@@ -59,11 +60,15 @@ def check_password(client, username: bytes, password: bytes) -> None:
 def auth(client, argv):
     if len(argv) > 3:
         raise syntax_error()
+    from ..server import redact
+    username = argv[1] if len(argv) == 3 else b"default"
+    password = argv[-1]
+    for index in range(1, len(argv)):
+        redact(argv, index)      # MONITOR shows "(redacted)", whatever happens next
     if len(argv) == 2 and not client.server.config.requirepass:
         raise RedisError("ERR AUTH <password> called without any password configured for the "
                          "default user. Are you sure your configuration is correct?")
-    username = argv[1] if len(argv) == 3 else b"default"
-    check_password(client, username, argv[-1])
+    check_password(client, username, password)
     return OK
 
 
@@ -87,6 +92,9 @@ def hello(client, argv):
         option = reader.keyword()
         if option == b"AUTH" and reader.remaining() >= 2:
             username, password = reader.next(), reader.next()
+            from ..server import redact
+            redact(argv, reader.pos - 2)
+            redact(argv, reader.pos - 1)
             check_password(client, username, password)
         elif option == b"SETNAME" and reader.remaining() >= 1:
             name = reader.next()

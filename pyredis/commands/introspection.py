@@ -54,7 +54,7 @@ def command_info(cmd: Optional[Command]) -> object:
             cmd.last_key, cmd.step, _status_set("@" + c for c in cmd.acl_categories()),
             OrderedSet(t.encode() for t in cmd.tips),
             OrderedSet(key_spec_reply(s) for s in cmd.key_specs),
-            [command_info(sub) for sub in cmd.subcommands.values()]]
+            [command_info(sub) for sub in cmd.subcommands.values()] or OrderedSet()]
 
 
 @lru_cache(maxsize=None)
@@ -193,7 +193,7 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
     return [(pos + 2, flags) for pos, flags in found]
 
 
-@command("command|getkeys", -3, "loading stale", group="server", since="2.8.13",
+@command("command|getkeys", -4, "loading stale", group="server", since="2.8.13",
          categories="connection", summary="Extract keys given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command",
          syntax="command [arg [arg ...]]")
@@ -201,7 +201,7 @@ def command_getkeys(client, argv):
     return [argv[pos] for pos, _ in _keys_of(argv)]
 
 
-@command("command|getkeysandflags", -3, "loading stale", group="server", since="7.0.0",
+@command("command|getkeysandflags", -4, "loading stale", group="server", since="7.0.0",
          categories="connection",
          summary="Extract keys and access flags given a full Redis command",
          complexity="O(N) where N is the number of arguments to the command",
@@ -261,7 +261,7 @@ def client_info(client) -> str:
     server = client.server
     now = int(server.clock.time())
     running = server.current_client is client
-    qbuf = len(client.parser.buf) if client.parser.pending() else 0
+    qbuf = len(client.parser.buf) if running else client.parser.pending()
     argv_mem = sum(len(a) for a in client.argv) if running else 0
     multi_mem = sum(len(a) for _, argv in client.multi_queue for a in argv)
     pending = client.reply_bytes

@@ -200,10 +200,7 @@ def swap_databases(a, b) -> None:
     that exist before or after are signalled as modified."""
     touched_a = _interesting_keys(a, b)
     touched_b = _interesting_keys(b, a)
-    for attr in ("data", "expires", "access", "expire_scan", "avg_ttl"):
-        va, vb = getattr(a, attr), getattr(b, attr)
-        setattr(a, attr, vb)
-        setattr(b, attr, va)
+    a.swap_contents(b)
     for db, keys in ((a, touched_a), (b, touched_b)):
         for key in keys:
             db.signal_modified(key)

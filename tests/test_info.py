@@ -1,0 +1,182 @@
+"""INFO: Redis's sections, fields and line format, with real figures."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import redis
+
+from helpers import RawConnection
+
+DEFAULT = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
+           "Modules", "Errorstats", "Cluster", "Keyspace"]
+ALL = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
+       "Modules", "Commandstats", "Errorstats", "Latencystats", "Cluster", "Keyspace"]
+
+
+def info_text(port: int, *sections: str) -> str:
+    conn = RawConnection(port)
+    try:
+        reply = conn.execute("INFO", *sections)
+    finally:
+        conn.close()
+    header, _, body = reply.partition(b"\r\n")
+    assert header.startswith(b"$") and int(header[1:]) == len(body) - 2
+    return body[:-2].decode()
+
+
+def headers(text: str) -> list[str]:
+    return [line[2:] for line in text.split("\r\n") if line.startswith("# ")]
+
+
+def fields(text: str) -> dict[str, str]:
+    return dict(line.split(":", 1) for line in text.split("\r\n")
+                if line and not line.startswith("#"))
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((), DEFAULT), (("default",), DEFAULT), (("all",), ALL), (("everything",), ALL),
+    (("cpu",), ["CPU"]), (("CommandStats",), ["Commandstats"]),
+    (("cpu", "sentinel"), ["CPU"]), (("keyspace", "server"), ["Server", "Keyspace"]),
+    (("cpu", "all"), ALL), (("cpu", "default"), DEFAULT), (("nosuch",), []),
+    (("modules",), ["Modules"]), (("latencystats",), ["Latencystats"]),
+])
+def test_sections_as_redis(server, real_server, args, expected):
+    assert headers(info_text(server.port, *args)) == expected
+    assert headers(info_text(real_server.port, *args)) == expected
+
+
+def test_same_fields_as_redis(server, real_server):
+    """Every section has Redis's fields in Redis's order."""
+    ours, theirs = info_text(server.port, "default"), info_text(real_server.port, "default")
+    ours_keys = [line.split(":")[0] for line in ours.split("\r\n")]
+    theirs_keys = [line.split(":")[0] for line in theirs.split("\r\n")]
+    theirs_keys = [k for k in theirs_keys if not k.startswith(("db", "errorstat_"))]
+    ours_keys = [k for k in ours_keys if not k.startswith(("db", "errorstat_"))]
+    assert ours_keys == theirs_keys
+
+
+def test_format_is_crlf_lines_with_blank_between_sections(server):
+    text = info_text(server.port)
+    assert "\n" not in text.replace("\r\n", "")
+    assert "\r\n\r\n# Clients\r\n" in text
+    assert text.startswith("# Server\r\nredis_version:7.0.15\r\n")
+
+
+def test_server_fields(server):
+    info = fields(info_text(server.port, "server"))
+    assert info["redis_mode"] == "standalone"
+    assert info["arch_bits"] == "64"
+    assert info["os"].split()[0] == os.uname().sysname
+    assert int(info["process_id"]) == server.proc.pid
+    assert int(info["tcp_port"]) == server.port
+    assert re.fullmatch(r"[0-9a-f]{40}", info["run_id"])
+    assert info["hz"] == info["configured_hz"] == "10"
+    assert info["config_file"] == ""
+    assert int(info["uptime_in_seconds"]) >= 0
+
+
+def test_stats_count_commands_hits_and_errors(r):
+    r.config_resetstat()
+    r.set("k", "v")
+    r.get("k")
+    r.get("missing")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("GET")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCH")
+    stats = r.info("stats")
+    assert stats["keyspace_hits"] == 1
+    assert stats["keyspace_misses"] == 1
+    assert stats["total_error_replies"] == 2
+    assert stats["total_commands_processed"] >= 4
+    errors = r.info("errorstats")
+    assert errors == {"errorstat_ERR": {"count": 2}}
+    commands = r.info("commandstats")
+    assert commands["cmdstat_get"]["calls"] == 2
+    assert commands["cmdstat_get"]["rejected_calls"] == 1
+    assert commands["cmdstat_get"]["failed_calls"] == 0
+    assert commands["cmdstat_set"]["calls"] == 1
+
+
+def test_failed_calls_and_error_codes(r):
+    r.config_resetstat()
+    r.set("s", "x")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("INCR", "s")
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("CONFIG", "SET", "maxmemory", "x")
+    commands = r.info("commandstats")
+    assert commands["cmdstat_incr"]["failed_calls"] == 1
+    assert commands["cmdstat_config|set"]["failed_calls"] == 1
+    assert r.info("errorstats")["errorstat_ERR"]["count"] == 2
+
+
+def test_commandstats_line_format(server):
+    conn = RawConnection(server.port)
+    conn.execute("CONFIG", "RESETSTAT")
+    conn.execute("PING")
+    text = info_text(server.port, "commandstats")
+    assert re.search(r"\r\ncmdstat_ping:calls=1,usec=\d+,usec_per_call=\d+\.\d\d,"
+                     r"rejected_calls=0,failed_calls=0\r\n", text + "\r\n")
+    latency = info_text(server.port, "latencystats")
+    assert re.search(r"latency_percentiles_usec_ping:p50=\d+\.\d{3},p99=\d+\.\d{3},"
+                     r"p99\.9=\d+\.\d{3}", latency)
+    conn.close()
+
+
+def test_keyspace_section(r):
+    r.set("a", "1")
+    r.set("b", "2", ex=100)
+    other = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=3)
+    other.set("c", "3")
+    keyspace = r.info("keyspace")
+    assert keyspace["db0"]["keys"] == 2
+    assert keyspace["db0"]["expires"] == 1
+    assert 0 < keyspace["db0"]["avg_ttl"] <= 100_000
+    assert keyspace["db3"] == {"keys": 1, "expires": 0, "avg_ttl": 0}
+    other.close()
+
+
+def test_clients_and_memory(server, r):
+    extra = [redis.Redis(port=server.port) for _ in range(3)]
+    for c in extra:
+        c.ping()
+    clients = r.info("clients")
+    assert clients["connected_clients"] >= 4
+    assert clients["maxclients"] == 10000
+    memory = r.info("memory")
+    assert memory["used_memory"] > 0
+    assert memory["used_memory_peak"] >= memory["used_memory"] * 0.5
+    assert memory["maxmemory_policy"] == "noeviction"
+    assert memory["used_memory_human"].endswith(("K", "M", "G"))
+    for c in extra:
+        c.close()
+
+
+def test_replication_persistence_cpu_cluster(r):
+    info = r.info("everything")
+    assert info["role"] == "master"
+    assert info["connected_slaves"] == 0
+    assert re.fullmatch(r"[0-9a-f]{40}", info["master_replid"])
+    assert info["master_repl_offset"] == 0
+    assert info["loading"] == 0
+    assert info["aof_enabled"] == 0
+    assert info["rdb_last_bgsave_status"] == "ok"
+    assert info["used_cpu_user"] > 0
+    assert info["cluster_enabled"] == 0
+
+
+def test_info_resp3_is_verbatim(server):
+    conn = RawConnection(server.port)
+    conn.execute("HELLO", "3")
+    reply = conn.execute("INFO", "cluster")
+    assert reply == b"=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n"
+    conn.close()
+
+
+def test_bytes_to_human():
+    from pyredis.info import bytes_to_human
+    assert [bytes_to_human(n) for n in (0, 1023, 1024, 1536, 1024**2, 5 * 1024**3)] == [
+        "0B", "1023B", "1.00K", "1.50K", "1.00M", "5.00G"]

@@ -1,0 +1,387 @@
+"""COMMAND and CLIENT: Redis 7.0's reply shapes and error texts byte for byte, read from the
+one command table; MONITOR's format; redis-cli's hints built from COMMAND DOCS."""
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import time
+
+import pytest
+import redis
+
+from helpers import RawConnection, ServerProcess
+
+
+def both(raw, real_raw, *args) -> bytes:
+    ours, theirs = raw.execute(*args), real_raw.execute(*args)
+    assert ours == theirs, args
+    return ours
+
+
+# -- COMMAND -------------------------------------------------------------------------------
+
+SAME_AS_REDIS = [
+    ("COMMAND", "INFO", "get"),
+    ("COMMAND", "INFO", "info", "config|get", "config|set", "config|resetstat", "time",
+     "dbsize", "flushall", "flushdb", "swapdb", "shutdown", "monitor", "lastsave", "debug"),
+    ("COMMAND", "INFO", "command|count", "command|help", "client|list", "client|kill",
+     "client|id", "client|setname", "client|getname", "client|pause", "client|reply",
+     "client|no-evict", "client|unpause", "client|info", "ping", "echo"),
+    ("COMMAND", "INFO", "get|key", "config|get|key", "nosuch", "CONFIG|GET", "GeT"),
+    ("COMMAND", "INFO", "command|getkeys", "command|getkeysandflags", "command|list",
+     "command|docs", "command|info"),
+    ("COMMAND", "GETKEYS", "get", "key"),
+    ("COMMAND", "GETKEYS", "del", "a", "b", "c"),
+    ("COMMAND", "GETKEYS", "get"),
+    ("COMMAND", "GETKEYS", "nosuch", "a"),
+    ("COMMAND", "GETKEYS", "ping", "x"),
+    ("COMMAND", "GETKEYS", "config", "get", "x"),
+    ("COMMAND", "GETKEYS", "config", "nosuch"),
+    ("COMMAND", "GETKEYS", "get", "a", "b"),
+    ("COMMAND", "GETKEYS"),
+    ("COMMAND", "GETKEYS", "ping"),
+    ("COMMAND", "GETKEYSANDFLAGS", "get", "key"),
+    ("COMMAND", "LIST", "bad_arg"),
+    ("COMMAND", "LIST", "filterby", "bad_arg"),
+    ("COMMAND", "LIST", "filterby", "bad_arg", "bad_arg2"),
+    ("COMMAND", "LIST", "filterby", "pattern", "a", "b"),
+    ("COMMAND", "LIST", "filterby", "pattern", "non_exists*"),
+    ("COMMAND", "LIST", "filterby", "module", "non_existing_module"),
+    ("COMMAND", "LIST", "filterby", "aclcat", "non_existing_category"),
+    ("COMMAND", "LIST", "filterby", "pattern", "get"),
+    ("COMMAND", "DOCS", "nosuch"),
+    ("COMMAND", "DOCS", "get", "nosuch"),
+    ("COMMAND", "DOCS", "dbsize", "time", "info"),
+    ("COMMAND", "HELP"),
+    ("COMMAND", "COUNT", "x"),
+    ("COMMAND", "NOSUCH"),
+]
+
+
+@pytest.mark.parametrize("args", SAME_AS_REDIS, ids=lambda a: " ".join(a[1:4]))
+def test_command_replies_match_redis(raw, real_raw, args):
+    both(raw, real_raw, *args)
+
+
+def test_command_info_resp3_shapes(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.execute("HELLO", "3")
+    both(raw, real_raw, "COMMAND", "INFO", "get", "config|set", "client|list")
+    both(raw, real_raw, "COMMAND", "DOCS", "time")
+
+
+def _call(port: int, *args):
+    """A reply parsed, without redis-py's own parsing of COMMAND replies."""
+    r = redis.Redis(port=port, protocol=2)
+    conn = r.connection_pool.get_connection()
+    try:
+        conn.send_command(*args)
+        return conn.read_response()
+    finally:
+        r.connection_pool.release(conn)
+        r.close()
+
+
+def test_command_count_and_list_cover_the_table(server):
+    port = server.port
+    count = _call(port, "COMMAND", "COUNT")
+    everything = _call(port, "COMMAND")
+    assert count == len(everything) > 20
+    names = _call(port, "COMMAND", "LIST")
+    assert b"get" in names and b"client|list" in names and b"config|get" in names
+    assert len(names) > count                       # subcommands are listed too
+    admin = _call(port, "COMMAND", "LIST", "FILTERBY", "ACLCAT", "admin")
+    assert b"config|set" in admin and b"get" not in admin
+    config = _call(port, "COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*re*")
+    assert set(config) == {b"config|resetstat", b"config|rewrite"}
+    helps = _call(port, "COMMAND", "LIST", "FILTERBY", "PATTERN", "cl*help")
+    assert b"client|help" in helps
+
+
+def test_command_info_shape(server):
+    (info,) = _call(server.port, "COMMAND", "INFO", "config")
+    name, arity, flags, first, last, step, categories, tips, specs, subcommands = info
+    assert (name, arity, flags, first, last, step) == (b"config", -2, [], 0, 0, 0)
+    assert categories == [b"@slow"]
+    assert {sub[0] for sub in subcommands} == {b"config|get", b"config|set",
+                                               b"config|resetstat", b"config|rewrite",
+                                               b"config|help"}
+
+
+def test_key_specs_give_getkeys_and_movablekeys():
+    """Key specs as Redis has them: flags per key, ranges derived, movablekeys flagged."""
+    from pyredis.commands import Command, KeySpec, legacy_range
+    lmove = (KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2))
+    assert legacy_range(lmove) == (1, 2, 1)
+    cmd = Command("lmove", None, 5, frozenset(["write"]), *legacy_range(lmove),
+                  key_specs=lmove)
+    assert cmd.keys_and_flags([b"lmove", b"a", b"b", b"left", b"right"]) == [
+        (1, ["RW", "access", "delete"]), (2, ["RW", "insert"])]
+    assert "movablekeys" not in cmd.shown_flags()
+    xread = (KeySpec("RO access", keyword="STREAMS", startfrom=1, last=-1, limit=2),)
+    cmd = Command("xread", None, -4, frozenset(["readonly"]), 0, 0, 0, key_specs=xread)
+    assert cmd.key_indexes([b"xread", b"COUNT", b"2", b"STREAMS", b"a", b"b", b"1",
+                            b"2"]) == [4, 5]
+    assert "movablekeys" in cmd.shown_flags()
+    zunion = (KeySpec("OW update", index=1), KeySpec("RO access", index=2, keynum=(0, 1, 1)))
+    cmd = Command("zunionstore", None, -4, frozenset(["write"]), *legacy_range(zunion),
+                  key_specs=zunion)
+    assert cmd.key_indexes([b"zunionstore", b"d", b"2", b"a", b"b", b"WEIGHTS", b"1",
+                            b"2"]) == [1, 3, 4]
+    assert cmd.keys_and_flags([b"zunionstore", b"d", b"x", b"a"]) is None
+    assert "movablekeys" in cmd.shown_flags() and legacy_range(zunion) == (1, 1, 1)
+    mset = (KeySpec("OW update", index=1, last=-1, step=2),)
+    assert legacy_range(mset) == (1, -1, 2)
+
+
+def test_command_docs_arguments_from_syntax(server):
+    docs = _call(server.port, "COMMAND", "DOCS", "client|kill")
+    assert docs[0] == b"client|kill" and b"arguments" in docs[1]
+    from pyredis.usage import parse, usage_line
+    assert usage_line(parse("key value [NX | XX] [GET] [EX seconds | PX milliseconds]")) == \
+        "key value [NX|XX] [GET] [EX seconds|PX milliseconds]"
+    assert usage_line(parse("key [key ...]")) == "key [key ...]"
+    assert usage_line(parse("key field value [field value ...]")) == \
+        "key field value [field value ...]"
+    assert usage_line(parse("key [GET pattern [GET pattern ...]] [LIMIT offset count]")) == \
+        "key [GET pattern [GET pattern ...]] [LIMIT offset count]"
+    assert usage_line(parse("[COUNT count] STREAMS key [key ...] id [id ...]")) == \
+        "[COUNT count] STREAMS key [key ...] id [id ...]"
+    (arg,) = parse("[section [section ...]]")
+    assert arg.as_reply()[b"flags"] == [b"optional", b"multiple"]
+    args = parse("key [NX | XX]")
+    assert args[0].as_reply() == {b"name": b"key", b"type": b"key", b"key_spec_index": 0}
+    assert args[1].type == "oneof" and [a.token for a in args[1].args] == ["NX", "XX"]
+
+
+def test_every_syntax_line_parses():
+    from pyredis import commands
+    from pyredis.usage import parse, usage_line
+    commands.load_all()
+    for cmd in commands.all_commands():
+        if cmd.syntax:
+            assert usage_line(parse(cmd.syntax)), cmd.name
+
+
+def _pty_session(port: int, keys: list[bytes]) -> bytes:
+    """Type into an interactive redis-cli on a terminal; everything it drew."""
+    import fcntl
+    import termios
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm"
+        os.execvp("redis-cli", ["redis-cli", "-p", str(port)])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
+
+    def read(seconds: float) -> bytes:
+        out = b""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if ready:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        return out
+    try:
+        out = read(1.0)
+        for key in keys:
+            os.write(fd, key)
+            out += read(0.5)
+        return out
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_redis_cli_hints_come_from_command_docs(server):
+    out = _pty_session(server.port, [b"CONFIG SET ", b"\x15CLIENT KILL ",
+                                     b"\x15help command getkeys\r"])
+    assert b"CONFIG SET \x1b[0;90;49mparameter value [parameter value ...]" in out
+    assert b"CLIENT KILL \x1b[0;90;49mip:port|[ID client-id]" in out
+    assert b"COMMAND GETKEYS\x1b[0m \x1b[90mcommand [arg [arg ...]]" in out
+    assert b"summary:\x1b[0m Extract keys given a full Redis command" in out
+
+
+# -- CLIENT --------------------------------------------------------------------------------
+
+CLIENT_SAME_AS_REDIS = [
+    ("CLIENT", "KILL"), ("CLIENT", "KILL", "id", "str"), ("CLIENT", "KILL", "id", "-1"),
+    ("CLIENT", "KILL", "id", "0"), ("CLIENT", "KILL", "type", "wrong"),
+    ("CLIENT", "KILL", "user", "wrong_user"), ("CLIENT", "KILL", "skipme", "yes_or_no"),
+    ("CLIENT", "KILL", "id", "10", "wrong_arg"), ("CLIENT", "KILL", "1.2.3.4:5"),
+    ("CLIENT", "KILL", "addr", "1.2.3.4:5"), ("CLIENT", "KILL", "id", "99999"),
+    ("CLIENT", "KILL", "type", "master"), ("CLIENT", "LIST", "type", "foo"),
+    ("CLIENT", "LIST", "id", "abc"), ("CLIENT", "LIST", "id", "99999"),
+    ("CLIENT", "LIST", "foo"), ("CLIENT", "LIST", "type", "master"),
+    ("CLIENT", "REPLY", "x"), ("CLIENT", "NO-EVICT", "x"), ("CLIENT", "NO-EVICT", "on"),
+    ("CLIENT", "NO-EVICT", "OFF"), ("CLIENT", "SETNAME", "a b"),
+    ("CLIENT", "SETNAME", "a\nb"), ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", "myname"),
+    ("CLIENT", "GETNAME"), ("CLIENT", "SETNAME", ""), ("CLIENT", "GETNAME"),
+    ("CLIENT", "PAUSE", "abc"), ("CLIENT", "PAUSE", "-1"), ("CLIENT", "PAUSE", "10", "foo"),
+    ("CLIENT", "PAUSE", "10", "all", "x"), ("CLIENT", "PAUSE", "0"), ("CLIENT", "UNPAUSE"),
+    ("CLIENT", "NOSUCH"), ("CLIENT",), ("CLIENT", "ID", "x"), ("CLIENT", "INFO", "x"),
+    ("CLIENT", "SETNAME"), ("CLIENT", "REPLY"),
+]
+
+
+@pytest.mark.parametrize("args", CLIENT_SAME_AS_REDIS, ids=lambda a: " ".join(a[1:4]))
+def test_client_replies_match_redis(raw, real_raw, args):
+    both(raw, real_raw, *args)
+
+
+def test_client_list_and_info_fields(server, real_server):
+    pattern = (r"id=\d+ addr=127\.0\.0\.1:\d+ laddr=127\.0\.0\.1:\d+ fd=\d+ name= age=\d+ "
+               r"idle=\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=26 qbuf-free=\d+ "
+               r"argv-mem=10 multi-mem=0 rbs=\d+ rbp=\d+ obl=0 oll=0 omem=0 tot-mem=\d+ "
+               r"events=r cmd=client\|(list|info) user=default redir=-1 resp=2")
+    for port in (server.port, real_server.port):
+        conn = RawConnection(port)
+        for sub in ("LIST", "INFO"):
+            reply = conn.execute("CLIENT", sub).decode()
+            lines = reply.split("\r\n", 1)[1].rstrip("\r\n").split("\n")
+            mine = [line for line in lines if f"cmd=client|{sub.lower()}" in line]
+            assert re.match(pattern, mine[0]), (port, mine[0])
+        conn.close()
+
+
+def test_client_list_filters_and_lib_info(server):
+    a, b = RawConnection(server.port), RawConnection(server.port)
+    a.execute("CLIENT", "SETNAME", "alpha")
+    assert a.execute("CLIENT", "SETINFO", "LIB-NAME", "mylib") == b"+OK\r\n"
+    assert a.execute("CLIENT", "SETINFO", "lib-ver", "1.2") == b"+OK\r\n"
+    assert a.execute("CLIENT", "SETINFO", "lib-name", "a b") == (
+        b"-ERR lib-name cannot contain spaces, newlines or special characters.\r\n")
+    assert a.execute("CLIENT", "SETINFO", "color", "red") == (
+        b"-ERR Unrecognized option 'color'\r\n")
+    a_id = int(a.execute("CLIENT", "ID")[1:-2])
+    b.execute("SELECT", "5")
+    r = redis.Redis(port=server.port, decode_responses=True)
+    only_a = r.execute_command("CLIENT", "LIST", "ID", a_id, 999999)
+    assert only_a.count("\n") == 1 and "name=alpha " in only_a
+    assert "lib-name=mylib lib-ver=1.2" in only_a
+    normal = r.execute_command("CLIENT", "LIST", "TYPE", "normal")
+    assert "name=alpha" in normal and " db=5 " in normal
+    assert r.execute_command("CLIENT", "LIST", "TYPE", "pubsub") == ""
+    r.close()
+    a.close()
+    b.close()
+
+
+def test_client_setname_getname_with_redis_py(r):
+    assert r.client_getname() is None
+    assert r.client_setname("worker-1")
+    assert r.client_getname() in ("worker-1", b"worker-1")
+    assert r.client_id() > 0
+    assert any(c["name"] == "worker-1" for c in r.client_list())
+
+
+def test_client_reply_off_on_skip(server):
+    conn = RawConnection(server.port)
+    conn.send("CLIENT", "REPLY", "OFF")
+    conn.send("PING", "pong")
+    conn.send("SET", "k", "v")
+    assert conn.execute("CLIENT", "REPLY", "ON") == b"+OK\r\n"
+    assert conn.execute("GET", "k") == b"$1\r\nv\r\n"
+    conn.send("CLIENT", "REPLY", "SKIP")
+    conn.send("PING", "one")
+    assert conn.execute("PING", "two") == b"$3\r\ntwo\r\n"
+    conn.send("CLIENT", "REPLY", "SKIP")
+    assert conn.execute("CLIENT", "REPLY", "ON") == b"+OK\r\n"
+    assert conn.execute("PING") == b"+PONG\r\n"
+    conn.close()
+
+
+@pytest.fixture
+def own_server():
+    """A server of the test's own, for what disturbs every client."""
+    proc = ServerProcess("pyredis")
+    yield proc
+    proc.stop()
+
+
+def test_client_kill_forms(own_server):
+    port = own_server.port
+    me = RawConnection(port)
+    others = [RawConnection(port) for _ in range(3)]
+    for other in others:
+        other.execute("PING")
+    victim_addr = redis.Redis(port=port, decode_responses=True)
+    addrs = [c["addr"] for c in victim_addr.client_list()]
+    victim_addr.close()
+    my_addr = me.execute("CLIENT", "INFO").decode().split("addr=")[1].split()[0]
+    target = next(a for a in addrs if a != my_addr)
+    assert me.execute("CLIENT", "KILL", target) == b"+OK\r\n"
+    assert me.execute("CLIENT", "KILL", "ADDR", target) == b":0\r\n"
+    assert me.execute("CLIENT", "KILL", "LADDR", f"127.0.0.1:{port}",
+                      "SKIPME", "yes") == b":2\r\n"
+    assert me.execute("CLIENT", "KILL", "SKIPME", "no") == b":1\r\n"
+    with pytest.raises(ConnectionError):
+        me.execute("PING")
+    for conn in others:
+        with pytest.raises((ConnectionError, OSError)):
+            conn.execute("PING")
+
+
+def test_client_pause_write_and_all(own_server):
+    port = own_server.port
+    admin, writer = RawConnection(port), RawConnection(port)
+    assert admin.execute("CLIENT", "PAUSE", "100000", "WRITE") == b"+OK\r\n"
+    assert writer.execute("GET", "k") == b"$-1\r\n"          # reads go on
+    writer.send("SET", "k", "v")                              # writes wait
+    assert admin.execute("GET", "k") == b"$-1\r\n"
+    flags = admin.execute("CLIENT", "LIST").decode()
+    assert "flags=b " in flags and "blocked_clients:1" in admin.execute(
+        "INFO", "clients").decode()
+    assert admin.execute("CLIENT", "UNPAUSE") == b"+OK\r\n"
+    assert writer.read_reply() == b"+OK\r\n"
+    assert admin.execute("CLIENT", "PAUSE", "300", "ALL") == b"+OK\r\n"
+    start = time.monotonic()
+    assert writer.execute("GET", "k") == b"$1\r\nv\r\n"      # answered once the pause ends
+    assert time.monotonic() - start >= 0.2
+
+
+def test_monitor_format(server):
+    monitor = RawConnection(server.port)
+    assert monitor.execute("MONITOR") == b"+OK\r\n"
+    conn = RawConnection(server.port)
+    conn.execute("SELECT", "2")
+    conn.execute("SET", "foo", "bar\n\x01\"")
+    conn.execute("CONFIG", "GET", "hz")                 # admin: never shown
+    conn.execute("AUTH", "secret")                      # redacted
+    port = conn.sock.getsockname()[1]
+    lines = [monitor.read_reply() for _ in range(3)]
+    assert re.fullmatch(rb'\+\d+\.\d{6} \[2 127\.0\.0\.1:%d\] "SELECT" "2"\r\n' % port,
+                        lines[0])
+    assert re.fullmatch(rb'\+\d+\.\d{6} \[2 127\.0\.0\.1:%d\] "SET" "foo" "bar\\n\\x01\\""\r\n'
+                        % port, lines[1])
+    assert lines[2].endswith(b'"AUTH" "(redacted)"\r\n')
+    assert "flags=O " in conn.execute("CLIENT", "LIST").decode()
+    monitor.close()
+    conn.close()
+
+
+def test_monitor_with_redis_cli(server):
+    proc = subprocess.Popen(["redis-cli", "-p", str(server.port), "MONITOR"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        r = redis.Redis(port=server.port)
+        deadline = time.monotonic() + 10
+        while not any(c["flags"] == "O" for c in r.client_list()) and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        r.execute_command("ECHO", "seen-by-monitor")
+        line = proc.stdout.readline()
+        while "seen-by-monitor" not in line and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+        assert '"ECHO" "seen-by-monitor"' in line
+        r.close()
+    finally:
+        proc.kill()
+        proc.wait()

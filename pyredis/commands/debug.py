@@ -17,12 +17,13 @@ from typing import Any, Callable
 
 from ..args import parse_float, parse_int
 from ..config import ConfigError, parse_memory
-from ..db import encoding_name, type_name
+from ..db import type_name
 from ..errors import NO_SUCH_KEY, RedisError
 from ..glob import glob_match
 from ..resp import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
                     Verbatim)
 from . import command
+from .keys import encoding_name
 
 DEBUG_SUBCOMMANDS: dict[bytes, Callable] = {}
 

@@ -268,8 +268,8 @@ def _on_client_freed(client: "Client") -> None:
          syntax="client-id [TIMEOUT | ERROR]", categories="dangerous")
 def client_unblock(client, argv):
     if len(argv) > 4:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for 'unblock'. "
-                         "Try CLIENT HELP.")
+        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
+                         "Try CLIENT HELP." % argv[1][:128].decode(errors="replace"))
     error = False
     if len(argv) == 4:
         reason = argv[3].lower()

@@ -399,7 +399,7 @@ def all_commands() -> list[Command]:
 
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "keys", "strings", "debug",
-           "functions", "lists")
+           "functions", "lists", "hashes")
 
 
 def load_all() -> None:

@@ -1,0 +1,318 @@
+"""Hash commands."""
+from __future__ import annotations
+
+import random
+from itertools import islice
+from typing import Optional
+
+from ..args import INT64_MAX, INT64_MIN, parse_int
+from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
+from ..glob import glob_matcher
+from ..longdouble import add_long_double, format_long_double, parse_long_double
+from ..resp import OK
+from ..scan import parse_cursor, parse_scan_options
+from ..types.hash import HashValue
+from . import command
+
+EMPTY_SCAN = [b"0", []]
+
+
+def _lookup(client, key: bytes, write: bool = False) -> Optional[HashValue]:
+    """The hash at key, None if missing, WRONGTYPE for other types. A plain dict (made by
+    code that builds hashes whole) becomes a HashValue in the encoding Redis would load."""
+    db = client.db
+    value = db.get_for_write(key) if write else db.get(key)
+    if value is None or type(value) is HashValue:
+        return value
+    if type(value) is not dict:
+        raise WrongTypeError()
+    value = HashValue.build(value.items(), client.server.config)
+    db.data[key] = value
+    return value
+
+
+def _set_field(hash_: HashValue, field: bytes, value: bytes, config) -> bool:
+    """Set one field (Redis's hashTypeSet, with its listpack conversions); True if new."""
+    hash_.check_lengths(config, (field, value))
+    new = field not in hash_
+    hash_[field] = value
+    if new:
+        hash_.check_size(config)
+    return new
+
+
+def _store(client, key: bytes, hash_: HashValue, created: bool) -> None:
+    """The write hook after changing a hash: a new one is added to the database."""
+    if created:
+        client.db.set(key, hash_)
+    else:
+        client.db.signal_modified(key)
+
+
+def _hset(client, argv) -> int:
+    if len(argv) % 2:
+        raise wrong_arity(argv[0].decode(errors="replace").lower())
+    key = argv[1]
+    hash_ = _lookup(client, key, write=True)
+    created = hash_ is None
+    if created:
+        hash_ = HashValue()
+    config = client.server.config
+    added = 0
+    for i in range(2, len(argv), 2):
+        added += _set_field(hash_, argv[i], argv[i + 1], config)
+    _store(client, key, hash_, created)
+    client.db.notify("h", "hset", key)
+    client.server.dirty += (len(argv) - 2) // 2
+    return added
+
+
+@command("hset", -4, "write denyoom fast", 1, group="hash", since="2.0.0",
+         summary="Set the string value of a hash field",
+         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs "
+                    "when the command is called with multiple field/value pairs.",
+         syntax="key field value [field value ...]")
+def hset(client, argv):
+    return _hset(client, argv)
+
+
+@command("hmset", -4, "write denyoom fast", 1, group="hash", since="2.0.0",
+         summary="Set multiple hash fields to multiple values",
+         complexity="O(N) where N is the number of fields being set.",
+         syntax="key field value [field value ...]")
+def hmset(client, argv):
+    _hset(client, argv)
+    return OK
+
+
+@command("hsetnx", 4, "write denyoom fast", 1, group="hash", since="2.0.0",
+         summary="Set the value of a hash field, only if the field does not exist",
+         complexity="O(1)", syntax="key field value")
+def hsetnx(client, argv):
+    key = argv[1]
+    hash_ = _lookup(client, key, write=True)
+    created = hash_ is None
+    if created:
+        hash_ = HashValue()
+    elif argv[2] in hash_:
+        return 0
+    _set_field(hash_, argv[2], argv[3], client.server.config)
+    _store(client, key, hash_, created)
+    client.db.notify("h", "hset", key)
+    client.server.dirty += 1
+    return 1
+
+
+@command("hget", 3, "readonly fast", 1, group="hash", since="2.0.0",
+         summary="Get the value of a hash field", complexity="O(1)", syntax="key field")
+def hget(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return None if hash_ is None else hash_.get(argv[2])
+
+
+@command("hmget", -3, "readonly fast", 1, group="hash", since="2.0.0",
+         summary="Get the values of all the given hash fields",
+         complexity="O(N) where N is the number of fields being requested.",
+         syntax="key field [field ...]")
+def hmget(client, argv):
+    hash_ = _lookup(client, argv[1])
+    if hash_ is None:
+        return [None] * (len(argv) - 2)
+    get = hash_.get
+    return [get(field) for field in argv[2:]]
+
+
+@command("hdel", -3, "write fast", 1, group="hash", since="2.0.0",
+         summary="Delete one or more hash fields",
+         complexity="O(N) where N is the number of fields to be removed.",
+         syntax="key field [field ...]")
+def hdel(client, argv):
+    db = client.db
+    key = argv[1]
+    hash_ = _lookup(client, key, write=True)
+    if hash_ is None:
+        return 0
+    deleted = 0
+    for field in argv[2:]:
+        if hash_.pop(field, None) is not None:
+            deleted += 1
+            if not hash_:
+                break
+    if deleted:
+        db.notify("h", "hdel", key)
+        if hash_:
+            db.signal_modified(key)
+        else:
+            db.delete(key)
+            db.notify("g", "del", key)
+        client.server.dirty += deleted
+    return deleted
+
+
+@command("hlen", 2, "readonly fast", 1, group="hash", since="2.0.0",
+         summary="Get the number of fields in a hash", complexity="O(1)", syntax="key")
+def hlen(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return 0 if hash_ is None else len(hash_)
+
+
+@command("hstrlen", 3, "readonly fast", 1, group="hash", since="3.2.0",
+         summary="Get the length of the value of a hash field", complexity="O(1)",
+         syntax="key field")
+def hstrlen(client, argv):
+    hash_ = _lookup(client, argv[1])
+    value = None if hash_ is None else hash_.get(argv[2])
+    return 0 if value is None else len(value)
+
+
+@command("hexists", 3, "readonly fast", 1, group="hash", since="2.0.0",
+         summary="Determine if a hash field exists", complexity="O(1)", syntax="key field")
+def hexists(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return int(hash_ is not None and argv[2] in hash_)
+
+
+@command("hkeys", 2, "readonly", 1, group="hash", since="2.0.0",
+         summary="Get all the fields in a hash",
+         complexity="O(N) where N is the size of the hash.", syntax="key")
+def hkeys(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return [] if hash_ is None else list(hash_)
+
+
+@command("hvals", 2, "readonly", 1, group="hash", since="2.0.0",
+         summary="Get all the values in a hash",
+         complexity="O(N) where N is the size of the hash.", syntax="key")
+def hvals(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return [] if hash_ is None else list(hash_.values())
+
+
+@command("hgetall", 2, "readonly", 1, group="hash", since="2.0.0",
+         summary="Get all the fields and values in a hash",
+         complexity="O(N) where N is the size of the hash.", syntax="key")
+def hgetall(client, argv):
+    hash_ = _lookup(client, argv[1])
+    return {} if hash_ is None else dict(hash_)
+
+
+@command("hincrby", 4, "write denyoom fast", 1, group="hash", since="2.0.0",
+         summary="Increment the integer value of a hash field by the given number",
+         complexity="O(1)", syntax="key field increment")
+def hincrby(client, argv):
+    increment = parse_int(argv[3])
+    key, field = argv[1], argv[2]
+    hash_ = _lookup(client, key, write=True)
+    created = hash_ is None
+    if created:
+        hash_ = HashValue()
+    current = hash_.get(field)
+    value = 0
+    if current is not None:
+        value = parse_int(current, "ERR hash value is not an integer")
+    total = value + increment
+    if not INT64_MIN <= total <= INT64_MAX:
+        raise RedisError(OVERFLOW)
+    _set_field(hash_, field, b"%d" % total, client.server.config)
+    _store(client, key, hash_, created)
+    client.db.notify("h", "hincrby", key)
+    client.server.dirty += 1
+    return total
+
+
+@command("hincrbyfloat", 4, "write denyoom fast", 1, group="hash", since="2.6.0",
+         summary="Increment the float value of a hash field by the given amount",
+         complexity="O(1)", syntax="key field increment")
+def hincrbyfloat(client, argv):
+    increment = parse_long_double(argv[3])
+    if increment is None:
+        raise not_float()
+    if isinstance(increment, float):      # parse_long_double's infinities
+        raise RedisError("ERR value is NaN or Infinity")
+    key, field = argv[1], argv[2]
+    hash_ = _lookup(client, key, write=True)
+    created = hash_ is None
+    if created:
+        hash_ = HashValue()
+    current = hash_.get(field)
+    total = increment
+    if current is not None:
+        value = parse_long_double(current)
+        if value is None:
+            raise RedisError("ERR hash value is not a float")
+        total = add_long_double(value, increment)
+        if total is None:
+            raise RedisError("ERR increment would produce NaN or Infinity")
+    result = format_long_double(total)
+    _set_field(hash_, field, result, client.server.config)
+    _store(client, key, hash_, created)
+    client.db.notify("h", "hincrbyfloat", key)
+    client.server.dirty += 1
+    return result
+
+
+# -- random fields ------------------------------------------------------------------------
+
+def _field_at(hash_: HashValue, index: int) -> bytes:
+    return next(islice(hash_, index, None))
+
+
+@command("hrandfield", -2, "readonly", 1, group="hash", since="6.2.0",
+         summary="Get one or multiple random fields from a hash",
+         complexity="O(N) where N is the number of fields returned",
+         syntax="key [count [WITHVALUES]]")
+def hrandfield(client, argv):
+    if len(argv) == 2:
+        hash_ = _lookup(client, argv[1])
+        return None if not hash_ else _field_at(hash_, random.randrange(len(hash_)))
+    count = parse_int(argv[2])
+    if count < -INT64_MAX:
+        raise RedisError("ERR value is out of range, value must between -9223372036854775807 "
+                         "and 9223372036854775807")
+    with_values = False
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withvalues"):
+        raise syntax_error()
+    if len(argv) == 4:
+        with_values = True
+        if not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
+            raise RedisError("ERR value is out of range")
+    hash_ = _lookup(client, argv[1])
+    if hash_ is None or count == 0:
+        return []
+    if count > 0:
+        if count >= len(hash_):
+            fields = list(hash_)
+        else:
+            fields = random.sample(list(hash_), count)
+    else:
+        keys = list(hash_)
+        fields = random.choices(keys, k=-count)
+    if not with_values:
+        return fields
+    if client.proto == 3:
+        return [[field, hash_[field]] for field in fields]
+    return [item for field in fields for item in (field, hash_[field])]
+
+
+@command("hscan", -3, "readonly", 1, group="hash", since="2.8.0",
+         summary="Incrementally iterate hash fields and associated values",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..",
+         syntax="key cursor [MATCH pattern] [COUNT count]")
+def hscan(client, argv):
+    cursor = parse_cursor(argv[2])
+    hash_ = _lookup(client, argv[1])
+    if hash_ is None:
+        return EMPTY_SCAN
+    count, pattern, _ = parse_scan_options(argv, 3, allow_type=False)
+    matches = glob_matcher(pattern) if pattern is not None else None
+    if hash_.listpack:
+        # A listpack is walked whole in one call, as Redis does: cursor 0, COUNT ignored.
+        fields = [f for f in hash_ if matches is None or matches(f)]
+        next_cursor = 0
+    else:
+        next_cursor, fields = client.server.scan_cursors.scan(
+            cursor, count, lambda: hash_,
+            lambda f: f in hash_ and (matches is None or matches(f)), owner=hash_)
+    return [str(next_cursor).encode(), [item for f in fields for item in (f, hash_[f])]]

@@ -125,9 +125,9 @@ def test_debug_advance_clock_errors(server):
     raw = RawConnection(server.port)
     try:
         assert raw.execute("DEBUG", "ADVANCE-CLOCK") == (
-            b"-ERR Unknown subcommand or wrong number of arguments for 'ADVANCE-CLOCK'. "
+            b"-ERR unknown subcommand or wrong number of arguments for 'ADVANCE-CLOCK'. "
             b"Try DEBUG HELP.\r\n")
-        assert raw.execute("DEBUG", "ADVANCE-CLOCK", "1", "2").startswith(b"-ERR Unknown")
+        assert raw.execute("DEBUG", "ADVANCE-CLOCK", "1", "2").startswith(b"-ERR unknown")
         assert raw.execute("DEBUG", "ADVANCE-CLOCK", "soon") == \
             b"-ERR value is not a valid float\r\n"
         for bad in ("-1", "inf"):

@@ -224,9 +224,9 @@ def _serve_key(db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         if value is not None and type(value) is state.kind:
-            served = state.serve(client, db, key, value)
+            served = db.server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
-            served = state.on_gone(client, db, key)
+            served = db.server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
         if served:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING, Any, Optional
 
+from .db import unwatch_all
 from .errors import ProtocolError, RedisError
 from .resp import LazyAggregate, Raw, RequestParser, encode, encode_lazily
 
@@ -71,10 +72,11 @@ class Client:
         self.multi_queue: list = []
         self.multi_error = False
         self.watch_dirty = False
-        self.watched: list = []      # [(db, key)] this client WATCHes
-        self.channels: set[bytes] = set()
-        self.patterns: set[bytes] = set()
-        self.shard_channels: set[bytes] = set()
+        self.watched: list = []      # the db.WatchedKey entries of the keys this client WATCHes
+        # Subscriptions, in the order made (dicts used as ordered sets).
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
         self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.lib_name = b""
@@ -171,6 +173,8 @@ class Client:
 
     def add_push(self, data: bytes) -> None:
         """Out-of-band bytes (pub/sub messages, invalidations) that CLIENT REPLY does not mute."""
+        if self.kill_reason:
+            return  # closing at the end of this cycle: nothing more to queue
         self.reply.append(data)
         self.reply_bytes += len(data)
         if not self.pending_write:
@@ -226,6 +230,9 @@ class Client:
         elif not self.writing:
             self.writing = True
             self.server.reactor.add_writer(self.sock, self.on_writable)
+        if self.obuf_soft_since and not self.closed:
+            # Draining below the soft limit restarts its count of seconds.
+            self.server.check_output_buffer_limits(self)
 
     def _next_chunk(self, budget: int) -> bytes:
         """The bytes to send next, left at the head of the reply queue: the queued small
@@ -268,6 +275,17 @@ class Client:
     def has_pending_replies(self) -> bool:
         return bool(self.reply)
 
+    # -- MULTI -----------------------------------------------------------------------------
+
+    def discard_transaction(self) -> None:
+        """Leave MULTI: drop the queued commands and every WATCH."""
+        self.in_multi = False
+        self.multi_queue = []
+        self.multi_error = False
+        self.watch_dirty = False
+        if self.watched:
+            unwatch_all(self)
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -297,6 +315,10 @@ class Client:
             flags.add(FLAG_CLOSE_AFTER_REPLY)
         if self.tracking is not None:
             flags.add(FLAG_TRACKING)
+            if self.tracking.broken_redirect:
+                flags.add("R")
+            if self.tracking.bcast:
+                flags.add("B")
         if self.kill_reason:
             flags.add(FLAG_CLOSE_ASAP)
         if self.no_evict:

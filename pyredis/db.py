@@ -30,6 +30,49 @@ def register_type(cls: type, name: bytes) -> None:
     _TYPE_NAMES[cls] = name
 
 
+class WatchedKey:
+    """One key a client WATCHes. `expired`: the key was already logically expired when
+    watched, so its deletion alone is no change (Redis's watchedKey)."""
+    __slots__ = ("client", "db", "key", "expired")
+
+    def __init__(self, client: Any, db: "Database", key: bytes, expired: bool) -> None:
+        self.client = client
+        self.db = db
+        self.key = key
+        self.expired = expired
+
+
+def unwatch_all(client: Any) -> None:
+    """Forget every key the client WATCHes (UNWATCH, EXEC, DISCARD, disconnect)."""
+    for watched in client.watched:
+        watchers = watched.db.watched_keys[watched.key]
+        watchers.remove(watched)
+        if not watchers:
+            del watched.db.watched_keys[watched.key]
+    client.watched = []
+
+
+def flush_databases(dbs: list["Database"]) -> int:
+    """Empty databases (FLUSHDB, FLUSHALL: Redis's emptyData), returning how many keys they
+    held. WATCHers of existing keys are touched and tracking clients told once, while the
+    keys are still there."""
+    server = dbs[0].server
+    for db in dbs:
+        db.touch_all_watched(None)
+    if server.tracking_flush_hook is not None:
+        server.tracking_flush_hook()
+    removed = 0
+    for db in dbs:
+        removed += len(db.data)
+        db.data = {}
+        db.expires = {}
+        db.access = {}
+        db.lfu = {}
+        db.expire_scan = []
+        db.random_keys = []
+    return removed
+
+
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
 # decaying by one every `lfu-decay-time` minutes without access.
 LFU_INIT_VAL = 5
@@ -46,7 +89,7 @@ class Database:
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
         self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
-        self.watched_keys: dict[bytes, list] = {}  # key -> clients that WATCH it
+        self.watched_keys: dict[bytes, list[WatchedKey]] = {}  # key -> its WATCHers
         self.blocking_keys: dict[bytes, dict] = {}  # key -> {client: None}, in blocking order
         self.expire_scan: list[bytes] = []        # active expiry's pass over `expires`
         self.avg_ttl = 0
@@ -67,6 +110,8 @@ class Database:
         if value is None or (self.expires and key in self.expires
                              and self.expire_if_needed(key)):
             server.stats.keyspace_misses += 1
+            if server.notify_hook is not None:
+                server.notify_hook(self, "m", "keymiss", key)
             return None
         server.stats.keyspace_hits += 1
         if touch:
@@ -104,17 +149,22 @@ class Database:
     def exists(self, key: bytes) -> bool:
         return self.peek(key) is not None
 
-    def expire_if_needed(self, key: bytes) -> bool:
-        """Delete key if its time has passed (a key expiring at t is still there at t)."""
+    def is_expired(self, key: bytes) -> bool:
+        """The key's time has passed (a key expiring at t is still there at t), whether or
+        not it has been deleted yet."""
         when = self.expires.get(key)
-        if when is None or when >= self.server.clock.ms():
+        return when is not None and when < self.server.clock.ms()
+
+    def expire_if_needed(self, key: bytes) -> bool:
+        """Delete key if its time has passed."""
+        if not self.is_expired(key):
             return False
         if self.server.pause_end and time.monotonic() < self.server.pause_end:
             return True   # CLIENT PAUSE keeps the dataset still: missing, but not deleted
         self.server.stats.expired_keys += 1
         self._remove(key)
         self.notify("x", "expired", key)
-        self.signal_modified(key)
+        self.signal_modified(key, expired=True)
         return True
 
     # -- writes -------------------------------------------------------------------------
@@ -123,6 +173,9 @@ class Database:
             expire_at: Optional[int] = None) -> None:
         """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl, and
         `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
+        if key not in self.data or (self.expires and key in self.expires
+                                    and self.expire_if_needed(key)):
+            self.notify("n", "new", key)
         self.data[key] = value
         self.access[key] = self.server.clock_ms
         if self.server.lfu and key not in self.lfu:
@@ -165,17 +218,8 @@ class Database:
         return True
 
     def flush(self) -> None:
-        """Empty the database (FLUSHDB): every watched key counts as modified."""
-        if self.watched_keys:
-            for key in list(self.watched_keys):
-                if key in self.data:
-                    self.signal_modified(key)
-        self.data = {}
-        self.expires = {}
-        self.access = {}
-        self.lfu = {}
-        self.expire_scan = []
-        self.random_keys = []
+        """Empty the database (FLUSHDB)."""
+        flush_databases([self])
 
     def swap_contents(self, other: "Database") -> None:
         """SWAPDB: exchange keys, TTLs and their bookkeeping with another database; the
@@ -186,17 +230,62 @@ class Database:
                 setattr(self, slot, theirs)
                 setattr(other, slot, mine)
 
-    def signal_modified(self, key: bytes) -> None:
+    def signal_modified(self, key: bytes, expired: bool = False) -> None:
         """The one write hook: WATCH, blocked clients and client tracking (Redis's
-        signalModifiedKey + signalKeyAsReady)."""
+        signalModifiedKey + signalKeyAsReady). `expired`: the server deleted the key
+        because its TTL passed, no client changed it."""
         if self.watched_keys and key in self.watched_keys:
-            for client in self.watched_keys[key]:
-                client.watch_dirty = True
+            self.touch_watched(key)
         if self.blocking_keys and key in self.blocking_keys:
             self.server.ready_keys.append((self, key))
         server = self.server
         if server.tracking_hook is not None:
-            server.tracking_hook(self, key)
+            server.tracking_hook(self, key, None if expired else server.current_client)
+
+    # -- WATCH --------------------------------------------------------------------------
+
+    def watch(self, client: Any, key: bytes) -> None:
+        """Add key to what the client WATCHes (once per database and key)."""
+        for watched in client.watched:
+            if watched.db is self and watched.key == key:
+                return
+        watched = WatchedKey(client, self, key, key in self.data and self.is_expired(key))
+        self.watched_keys.setdefault(key, []).append(watched)
+        client.watched.append(watched)
+
+    def touch_watched(self, key: bytes) -> None:
+        """Fail the EXEC of every client WATCHing key (Redis's touchWatchedKey)."""
+        for watched in list(self.watched_keys[key]):
+            if watched.expired:
+                if key not in self.data:
+                    # The stale key was deleted: logically no change.
+                    watched.expired = False
+                    continue
+                break
+            watched.client.watch_dirty = True
+            # A dirty client's other WATCHes can no longer change anything.
+            unwatch_all(watched.client)
+
+    def touch_all_watched(self, replaced_with: Optional["Database"]) -> None:
+        """Fail the EXEC of clients WATCHing keys of this database when it is emptied
+        (replaced_with None) or swapped with another one (SWAPDB): a watched key counts as
+        changed if it exists on either side, except stale keys that stay gone or stale."""
+        for key, watchers in list(self.watched_keys.items()):
+            exists = key in self.data
+            exists_after = replaced_with is not None and key in replaced_with.data
+            if not exists and not exists_after:
+                continue
+            for watched in watchers:
+                if watched.expired:
+                    if not exists_after:
+                        watched.expired = False
+                        continue
+                    if replaced_with.is_expired(key):  # type: ignore[union-attr]
+                        continue
+                elif not exists and replaced_with.is_expired(key):  # type: ignore[union-attr]
+                    watched.expired = True
+                    continue
+                watched.client.watch_dirty = True
 
     def notify(self, event_class: str, event: str, key: bytes) -> None:
         """Keyspace notification `event` for key, if `notify-keyspace-events` selects it."""
@@ -287,7 +376,7 @@ class Database:
                 self._remove(key)
                 self.server.stats.expired_keys += 1
                 self.notify("x", "expired", key)
-                self.signal_modified(key)
+                self.signal_modified(key, expired=True)
                 expired += 1
             else:
                 ttl_sum += when - now_ms

@@ -162,7 +162,7 @@ def clients_section(server: "Server") -> list[str]:
         f"client_recent_max_input_buffer:{max((c.parser.pending() for c in clients), default=0)}",
         f"client_recent_max_output_buffer:{max((c.reply_bytes for c in clients), default=0)}",
         f"blocked_clients:{blocked}",
-        f"tracking_clients:{sum(1 for c in clients if c.tracking is not None)}",
+        f"tracking_clients:{server.tracking.clients}",
         f"clients_in_timeout_table:{timeouts}",
     ]
 
@@ -282,14 +282,8 @@ def persistence_section(server: "Server") -> list[str]:
 @info_section("stats", "Stats")
 def stats_section(server: "Server") -> list[str]:
     stats = server.stats
-    clients = server.clients.values()
-    channels: set[bytes] = set()
-    patterns: set[bytes] = set()
-    shard: set[bytes] = set()
-    for client in clients:
-        channels |= client.channels
-        patterns |= client.patterns
-        shard |= client.shard_channels
+    pubsub = server.pubsub
+    tracking = server.tracking
     return [
         f"total_connections_received:{stats.connections_received}",
         f"total_commands_processed:{stats.commands_processed}",
@@ -316,9 +310,9 @@ def stats_section(server: "Server") -> list[str]:
         "current_eviction_exceeded_time:0",
         f"keyspace_hits:{stats.keyspace_hits}",
         f"keyspace_misses:{stats.keyspace_misses}",
-        f"pubsub_channels:{len(channels)}",
-        f"pubsub_patterns:{len(patterns)}",
-        f"pubsubshard_channels:{len(shard)}",
+        f"pubsub_channels:{len(pubsub.channels)}",
+        f"pubsub_patterns:{len(pubsub.patterns)}",
+        f"pubsubshard_channels:{len(pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
         "migrate_cached_sockets:0",
@@ -329,9 +323,9 @@ def stats_section(server: "Server") -> list[str]:
         "active_defrag_key_misses:0",
         "total_active_defrag_time:0",
         "current_active_defrag_time:0",
-        "tracking_total_keys:0",
-        "tracking_total_items:0",
-        "tracking_total_prefixes:0",
+        f"tracking_total_keys:{len(tracking.table)}",
+        f"tracking_total_items:{tracking.items}",
+        f"tracking_total_prefixes:{len(tracking.prefixes)}",
         "unexpected_error_replies:0",
         f"total_error_replies:{stats.error_replies}",
         "dump_payload_sanitizations:0",

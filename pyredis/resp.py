@@ -34,6 +34,10 @@ class Push(list):
     """RESP3 push frame (>), an array in RESP2."""
 
 
+class OrderedSet(list):
+    """A RESP3 set (~) whose members keep the order given, an array in RESP2."""
+
+
 class Double(float):
     """A double that RESP2 sends as a bulk string (ZSCORE ...) and RESP3 as ','."""
 

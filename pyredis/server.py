@@ -126,16 +126,27 @@ class Server:
         # Feature hooks, set by the modules that own them (None: feature unused).
         self.notify_hook: Optional[Callable] = None
         self.tracking_hook: Optional[Callable] = None
+        self.tracking_flush_hook: Optional[Callable[[], None]] = None
         self.serve_ready_keys: Optional[Callable[[], None]] = None
+        # Client-side caching's bookkeeping: before each command is processed, and after
+        # each one call() runs (with a flag: the top-level call, not one inside EXEC).
+        self.before_command_hook: Optional[Callable[[Client, list], None]] = None
+        self.after_command_hook: Optional[
+            Callable[[Client, Optional[Command], Optional[list], bool], None]] = None
         # Each feature's per-client cleanup (unwatch, unsubscribe, unblock ...): run when a
         # client is freed and by RESET.
         self.client_cleanup_hooks: list[Callable[[Client], None]] = []
         self.cron_hooks: list[Callable[[], None]] = []
+        # Run at the end of each loop cycle before replies are written (beforeSleep).
+        self.before_sleep_hooks: list[Callable[[], None]] = []
+        self.config_change_hooks: list[Callable[[str], None]] = []  # run with each name set
         self.obuf_check_threshold = 0
         self.config.on_change = self._config_changed
         self._config_changed("client-output-buffer-limit")
         self._config_changed("maxmemory-policy")
         self._cron_timer: Optional[int] = None
+        for setup in commands.SERVER_SETUP:
+            setup(self)
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -164,6 +175,8 @@ class Server:
 
     def _config_changed(self, name: str) -> None:
         """Act on a directive CONFIG SET changed; ConfigError rolls the change back."""
+        for hook in self.config_change_hooks:
+            hook(name)
         if name == "client-output-buffer-limit":
             limits = [v for cls in ("normal", "pubsub")
                       for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
@@ -342,6 +355,8 @@ class Server:
     def process_command(self, client: Client, argv: list[bytes]) -> None:
         """Redis's processCommand: the checks in Redis's order, then queue or call."""
         client.argv = argv
+        if self.before_command_hook is not None:
+            self.before_command_hook(client, argv)
         cmd = COMMANDS_GET(argv[0]) or lookup(argv)
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
@@ -371,7 +386,9 @@ class Server:
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
             return
-        if self.config.maxmemory and "denyoom" in cmd.flags and self.over_maxmemory():
+        if self.config.maxmemory and ("denyoom" in cmd.flags or (
+                cmd.name == "exec" and any("denyoom" in c.flags for c, _ in client.multi_queue))) \
+                and self.over_maxmemory():
             self._reject(client, RedisError(
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
             return
@@ -393,12 +410,30 @@ class Server:
         if self.ready_keys and self.serve_ready_keys is not None:
             self.serve_ready_keys()
 
+    def run_as(self, client: Client, func: Callable, *args: Any) -> Any:
+        """Run work of `client`'s command done outside call() (serving a blocked client) as
+        Redis does: as the current client, with the end-of-command bookkeeping after it."""
+        outer = self.current_client
+        self.current_client = client
+        try:
+            return func(*args)
+        finally:
+            self.current_client = outer
+            if self.after_command_hook is not None:
+                self.after_command_hook(client, None, None, True)
+
     def _reject(self, client: Client, error: RedisError, cmd: Optional[Command] = None) -> None:
-        """A command refused before it ran: counted, and it aborts a MULTI being queued."""
+        """A command refused before it ran: counted, and it aborts a MULTI being queued. A
+        refused EXEC discards the transaction, saying why (the generic ERR code dropped)."""
         if cmd is not None:
             cmd.rejected_calls += 1
         if client.in_multi:
             client.multi_error = True
+        if cmd is not None and cmd.name == "exec":
+            client.discard_transaction()
+            message = error.message[4:] if error.message.startswith("ERR ") else error.message
+            client.add_error("EXECABORT Transaction discarded because of: " + message)
+            return
         client.add_error(error.message)
 
     def call(self, client: Client, cmd: Command, argv: list[bytes]) -> None:
@@ -417,8 +452,9 @@ class Server:
         else:
             if reply is not NO_REPLY:
                 client.add_reply(reply)
+        finally:
+            self.current_client = caller
         elapsed = time.perf_counter() - start
-        self.current_client = caller
         if stats.error_replies > self._error_mark:
             cmd.failed_calls += 1
         self._error_mark = stats.error_replies
@@ -429,6 +465,8 @@ class Server:
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
+        if self.after_command_hook is not None:
+            self.after_command_hook(client, cmd, argv, caller is None)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""
@@ -510,13 +548,14 @@ class Server:
         hard, soft, seconds = self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
         used = client.reply_bytes
         over = hard and used >= hard
-        if not over and soft and used >= soft:
-            now = time.monotonic()
+        if soft and used >= soft:
+            # Over the soft limit for more than its seconds, counted in whole seconds.
+            now = int(time.monotonic())
             if not client.obuf_soft_since:
                 client.obuf_soft_since = now
-            elif now - client.obuf_soft_since >= seconds:
+            elif now - client.obuf_soft_since > seconds:
                 over = True
-        elif not over:
+        else:
             client.obuf_soft_since = 0.0
         if over:
             client.kill_reason = "output buffer limits"
@@ -536,6 +575,8 @@ class Server:
         self.clock_ms = int(now * 1000)
         if self.pending_input:
             self.process_pending_input()
+        for hook in self.before_sleep_hooks:
+            hook()
         if self.clients_to_close:
             closing, self.clients_to_close = self.clients_to_close, []
             for client in closing:

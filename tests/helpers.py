@@ -139,3 +139,40 @@ def _reply_size(data: bytes, pos: int = 0) -> Optional[int]:
             return _reply_size(data, pos)
         return pos
     return pos
+
+
+class Session:
+    """Named connections to one server, for multi-client scenarios compared across servers:
+    `step(name, *command)` runs a command and returns, per connection, every reply and push
+    it received because of that step (a PING on each connection marks the end)."""
+
+    MARK = b"end-of-step"
+
+    def __init__(self, port: int, names: list[str]) -> None:
+        self.conns = {name: RawConnection(port) for name in names}
+        self.in_multi: set[str] = set()   # their PING would only be queued
+
+    def step(self, name: str, *command: object) -> dict[str, list[bytes]]:
+        conn = self.conns[name]
+        conn.send(*command)
+        seen = {name: [conn.read_reply()]}
+        word = str(command[0]).upper()
+        if word == "MULTI":
+            self.in_multi.add(name)
+        elif word in ("EXEC", "DISCARD"):
+            self.in_multi.discard(name)
+        for other, conn in self.conns.items():
+            if other in self.in_multi:
+                continue
+            conn.send("PING", self.MARK)
+            replies = seen.setdefault(other, [])
+            while True:
+                reply = conn.read_reply()
+                if self.MARK in reply:
+                    break
+                replies.append(reply)
+        return seen
+
+    def close(self) -> None:
+        for conn in self.conns.values():
+            conn.close()

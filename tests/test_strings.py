@@ -437,8 +437,9 @@ class LiveServer:
         self.server = Server(config)
         self.events: list[tuple[str, str, bytes]] = []
         self.signals: list[bytes] = []
-        self.server.notify_hook = lambda db, cls, event, key: self.events.append((cls, event, key))
-        self.server.tracking_hook = lambda db, key: self.signals.append(key)
+        self.server.notify_hook = lambda db, cls, event, key: (
+            cls in "nm" or self.events.append((cls, event, key)))  # not "new" nor "keymiss"
+        self.server.tracking_hook = lambda db, key, by: self.signals.append(key)
         self.stopping = threading.Event()
         self.server.cron_hooks.append(self._stop_if_asked)
         self.server.start()

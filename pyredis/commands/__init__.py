@@ -399,7 +399,17 @@ def all_commands() -> list[Command]:
 
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "keys", "strings", "debug",
-           "functions", "lists", "hashes")
+           "functions", "lists", "hashes", "transactions", "pubsub", "tracking")
+
+# Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
+# Server.__init__ with the new server.
+SERVER_SETUP: list[Callable] = []
+
+
+def on_server_init(setup: Callable) -> Callable:
+    """Register `setup(server)` to run for every Server created."""
+    SERVER_SETUP.append(setup)
+    return setup
 
 
 def load_all() -> None:

@@ -6,6 +6,7 @@ from .. import config as configmod
 from .. import info as infomod
 from ..args import parse_int
 from ..config import ConfigError, ConfigSetError
+from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..resp import NO_REPLY, OK, Verbatim
 from . import all_commands, command, container, help_reply
@@ -141,16 +142,6 @@ def _flush_args(client, argv) -> None:
         raise syntax_error()
 
 
-def flush_databases(server, dbs) -> int:
-    """Empty databases (FLUSHDB, FLUSHALL, DEBUG RELOAD without persistence): returns the
-    number of keys removed; WATCHers of keys that existed are touched."""
-    removed = 0
-    for db in dbs:
-        removed += len(db.data)
-        db.flush()
-    return removed
-
-
 @command("flushdb", -1, "write", group="server", categories="keyspace dangerous",
          summary="Remove all keys from the current database",
          complexity="O(N) where N is the number of keys in the selected database",
@@ -159,7 +150,7 @@ def flush_databases(server, dbs) -> int:
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(client, argv):
     _flush_args(client, argv)
-    client.server.dirty += flush_databases(client.server, [client.db])
+    client.server.dirty += flush_databases([client.db])
     return OK
 
 
@@ -172,7 +163,7 @@ def flushdb(client, argv):
 def flushall(client, argv):
     _flush_args(client, argv)
     server = client.server
-    server.dirty += flush_databases(server, server.dbs) + 1
+    server.dirty += flush_databases(server.dbs) + 1
     return OK
 
 
@@ -196,19 +187,15 @@ def swapdb(client, argv):
 
 def swap_databases(a, b) -> None:
     """Exchange the contents of two databases; the clients (and their WATCHes and blocked
-    keys) stay with the database number. Keys watched or waited for in either database
-    that exist before or after are signalled as modified."""
-    touched_a = _interesting_keys(a, b)
-    touched_b = _interesting_keys(b, a)
+    keys) stay with the database number: a watched key that exists on either side counts as
+    changed, and a key waited for that now exists is ready."""
+    a.touch_all_watched(b)
+    b.touch_all_watched(a)
     a.swap_contents(b)
-    for db, keys in ((a, touched_a), (b, touched_b)):
-        for key in keys:
-            db.signal_modified(key)
-
-
-def _interesting_keys(db, other) -> list[bytes]:
-    keys = set(db.watched_keys) | set(db.blocking_keys)
-    return [k for k in keys if k in db.data or k in other.data]
+    for db in (a, b):
+        for key in db.blocking_keys:
+            if key in db.data:
+                db.server.ready_keys.append((db, key))
 
 
 # -- the server's life ---------------------------------------------------------------------

@@ -1,0 +1,154 @@
+"""Client-side caching commands: CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO (the
+tracking table and invalidation messages are in pyredis.tracking)."""
+from __future__ import annotations
+
+from ..args import parse_int
+from ..errors import RedisError, syntax_error
+from ..resp import OK, OrderedSet
+from ..tracking import Tracking
+from . import command, on_server_init
+
+
+@on_server_init
+def setup(server) -> None:
+    server.tracking = Tracking(server)
+    server.client_cleanup_hooks.append(server.tracking.disable)
+
+
+def _overlap(a: bytes, b: bytes) -> bool:
+    """One prefix is a prefix of the other: a key could match both."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def _check_prefixes(client, prefixes: list[bytes]) -> None:
+    existing = sorted(client.tracking.prefixes) if client.tracking is not None else []
+    for i, prefix in enumerate(prefixes):
+        for other in existing:
+            if _overlap(other, prefix):
+                raise RedisError(
+                    "ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a "
+                    "single client must not overlap." % (_text(prefix), _text(other)))
+        for other in prefixes[i + 1:]:
+            if _overlap(prefix, other):
+                raise RedisError(
+                    "ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes "
+                    "for a single client must not overlap." % (_text(prefix), _text(other)))
+
+
+def _text(data: bytes) -> str:
+    return data.split(b"\0", 1)[0].decode(errors="replace")
+
+
+@command("client|tracking", -3, "noscript loading stale", group="connection", since="6.0.0",
+         summary="Enable or disable server assisted client side caching support",
+         complexity="O(1). Some options may introduce additional complexity.",
+         syntax="ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] "
+                "[OPTIN] [OPTOUT] [NOLOOP]")
+def client_tracking(client, argv):
+    server = client.server
+    redirect = 0
+    bcast = optin = optout = noloop = False
+    prefixes: list[bytes] = []
+    j = 3
+    while j < len(argv):
+        option = argv[j].lower()
+        more = j + 1 < len(argv)
+        if option == b"redirect" and more:
+            j += 1
+            if redirect:
+                raise RedisError("ERR A client can only redirect to a single other client")
+            redirect = parse_int(argv[j])
+            if redirect not in server.clients:
+                raise RedisError("ERR The client ID you want redirect to does not exist")
+        elif option == b"bcast":
+            bcast = True
+        elif option == b"optin":
+            optin = True
+        elif option == b"optout":
+            optout = True
+        elif option == b"noloop":
+            noloop = True
+        elif option == b"prefix" and more:
+            j += 1
+            prefixes.append(argv[j])
+        else:
+            raise syntax_error()
+        j += 1
+    mode = argv[2].lower()
+    if mode == b"on":
+        state = client.tracking
+        if not bcast and prefixes:
+            raise RedisError("ERR PREFIX option requires BCAST mode to be enabled")
+        if state is not None and state.bcast != bcast:
+            raise RedisError("ERR You can't switch BCAST mode on/off before disabling tracking "
+                             "for this client, and then re-enabling it with a different mode.")
+        if bcast and (optin or optout):
+            raise RedisError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+        if optin and optout:
+            raise RedisError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+        if state is not None and ((optin and state.optout) or (optout and state.optin)):
+            raise RedisError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking "
+                             "for this client, and then re-enabling it with a different mode.")
+        if bcast:
+            _check_prefixes(client, prefixes)
+        server.tracking.enable(client, redirect, bcast, optin, optout, noloop, prefixes)
+    elif mode == b"off":
+        server.tracking.disable(client)
+    else:
+        raise syntax_error()
+    return OK
+
+
+@command("client|caching", 3, "noscript loading stale", group="connection", since="6.0.0",
+         summary="Instruct the server about tracking or not keys in the next request",
+         complexity="O(1)", syntax="YES|NO")
+def client_caching(client, argv):
+    state = client.tracking
+    if state is None:
+        raise RedisError("ERR CLIENT CACHING can be called only when the client is in tracking "
+                         "mode with OPTIN or OPTOUT mode enabled")
+    option = argv[2].lower()
+    if option == b"yes":
+        if not state.optin:
+            raise RedisError("ERR CLIENT CACHING YES is only valid when tracking is enabled in "
+                             "OPTIN mode.")
+    elif option == b"no":
+        if not state.optout:
+            raise RedisError("ERR CLIENT CACHING NO is only valid when tracking is enabled in "
+                             "OPTOUT mode.")
+    else:
+        raise syntax_error()
+    state.caching = True
+    return OK
+
+
+@command("client|getredir", 2, "noscript loading stale", group="connection", since="6.0.0",
+         summary="Get tracking notifications redirection client ID if any", complexity="O(1)")
+def client_getredir(client, argv):
+    return client.tracking.redirect if client.tracking is not None else -1
+
+
+@command("client|trackinginfo", 2, "noscript loading stale", group="connection",
+         since="6.2.0", summary="Return information about server assisted client side "
+         "caching for the current connection", complexity="O(1)")
+def client_trackinginfo(client, argv):
+    state = client.tracking
+    if state is None:
+        return {b"flags": OrderedSet([b"off"]), b"redirect": -1, b"prefixes": []}
+    flags = [b"on"]
+    if state.bcast:
+        flags.append(b"bcast")
+    if state.optin:
+        flags.append(b"optin")
+        if state.caching:
+            flags.append(b"caching-yes")
+    if state.optout:
+        flags.append(b"optout")
+        if state.caching:
+            flags.append(b"caching-no")
+    if state.noloop:
+        flags.append(b"noloop")
+    if state.broken_redirect:
+        flags.append(b"broken_redirect")
+    return {b"flags": OrderedSet(flags), b"redirect": state.redirect,
+            b"prefixes": sorted(state.prefixes)}

@@ -1,0 +1,99 @@
+"""Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
+
+Queueing is done by the server's command path (commands answer +QUEUED, and a command
+refused while queueing makes EXEC fail with EXECABORT); the WATCH bookkeeping lives in the
+Database write hook (db.WatchedKey). EXEC runs the queued commands one after the other
+through the server's call(), so blocked clients are served only once the whole transaction
+is done and a client's own invalidation messages come after the EXEC reply.
+"""
+from __future__ import annotations
+
+from ..db import unwatch_all
+from ..errors import RedisError
+from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
+from . import command, on_server_init
+
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+
+
+@on_server_init
+def setup(server) -> None:
+    server.client_cleanup_hooks.append(lambda client: client.discard_transaction())
+
+
+@command("multi", 1, "noscript loading stale fast allow-busy", group="transactions",
+         since="1.2.0", summary="Mark the start of a transaction block", complexity="O(1)")
+def multi(client, argv):
+    if client.in_multi:
+        raise RedisError("ERR MULTI calls can not be nested")
+    client.in_multi = True
+    return OK
+
+
+@command("exec", 1, "noscript loading stale skip-slowlog", group="transactions",
+         since="1.2.0", summary="Execute all commands issued after MULTI",
+         complexity="Depends on commands in the transaction")
+def exec_(client, argv):
+    if not client.in_multi:
+        raise RedisError("ERR EXEC without MULTI")
+    if not client.watch_dirty and _watched_key_expired(client):
+        client.watch_dirty = True
+    if client.multi_error or client.watch_dirty:
+        aborted = client.multi_error
+        client.discard_transaction()
+        if aborted:
+            raise RedisError(EXECABORT)
+        return NULL_ARRAY
+    if client.watched:
+        unwatch_all(client)   # before running: the transaction's own writes do not matter
+    queue = client.multi_queue
+    client.add_reply(Raw(b"*%d\r\n" % len(queue)))
+    call = client.server.call
+    try:
+        # in_multi stays set meanwhile: blocking commands answer at once, as if timed out.
+        for cmd, cmd_argv in queue:
+            client.argv = cmd_argv
+            call(client, cmd, cmd_argv)
+    finally:
+        client.argv = argv
+        client.discard_transaction()
+    return NO_REPLY
+
+
+def _watched_key_expired(client) -> bool:
+    """A WATCHed key's TTL passed since WATCH (keys already stale then do not count)."""
+    return any(not watched.expired and watched.db.is_expired(watched.key)
+               for watched in client.watched)
+
+
+@command("discard", 1, "noscript loading stale fast allow-busy", group="transactions",
+         since="2.0.0", summary="Discard all commands issued after MULTI",
+         complexity="O(N), when N is the number of queued commands")
+def discard(client, argv):
+    if not client.in_multi:
+        raise RedisError("ERR DISCARD without MULTI")
+    client.discard_transaction()
+    return OK
+
+
+@command("watch", -2, "noscript loading stale fast allow-busy", 1, -1, 1,
+         group="transactions", since="2.2.0",
+         summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+         complexity="O(1) for every key.", syntax="key [key ...]")
+def watch(client, argv):
+    if client.in_multi:
+        raise RedisError("ERR WATCH inside MULTI is not allowed")
+    if not client.watch_dirty:    # once dirty, more WATCHes cannot change the outcome
+        db = client.db
+        for key in argv[1:]:
+            db.watch(client, key)
+    return OK
+
+
+@command("unwatch", 1, "noscript loading stale fast allow-busy", group="transactions",
+         since="2.2.0", summary="Forget about all watched keys", complexity="O(1)")
+def unwatch(client, argv):
+    if client.watched:
+        unwatch_all(client)
+    client.watch_dirty = False
+    return OK

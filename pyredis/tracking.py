@@ -1,0 +1,265 @@
+"""Client-side caching (CLIENT TRACKING): which clients may have cached which keys, and the
+invalidation messages sent when those keys change.
+
+Default mode: the keys a tracking client reads are remembered in one table (key -> client
+ids, for every database alike); the first write to such a key sends `invalidate [key]` to
+each of those clients and forgets the entry. BCAST mode: clients subscribe to key prefixes
+instead, and the keys written under a prefix during one event loop cycle are sent together
+at its end. Messages go as RESP3 pushes, or for a RESP2 client through REDIRECT to a client
+subscribed in RESP2 (a message on `__redis__:invalidate`). A write made by a command of the
+client that cached the key is told after that command's reply (EXEC's whole reply).
+The table holds at most tracking-table-max-keys keys: past that, the oldest entries are
+invalidated (bounded work per command, more when still over the limit).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Optional
+
+from .pubsub import bulk
+from .resp import encode_int
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .commands import Command
+    from .server import Server
+
+INVALIDATE = b"$10\r\ninvalidate\r\n"
+REDIRECT_BROKEN = b">2\r\n$21\r\ntracking-redir-broken\r\n"
+INVALIDATE_CHANNEL = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
+# Scripts' read-only variants do not remember keys on their own (the commands they call do).
+NOT_REMEMBERING = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))
+
+
+class ClientTracking:
+    """A client's CLIENT TRACKING state (client.tracking while tracking is on)."""
+    __slots__ = ("redirect", "bcast", "optin", "optout", "noloop", "caching",
+                 "broken_redirect", "prefixes", "last_was_client")
+
+    def __init__(self) -> None:
+        self.redirect = 0             # client id the messages go to (0: this client)
+        self.bcast = False
+        self.optin = False
+        self.optout = False
+        self.noloop = False
+        self.caching = False          # CLIENT CACHING yes|no given for the next command
+        self.broken_redirect = False
+        self.prefixes: dict[bytes, None] = {}   # BCAST prefixes
+        self.last_was_client = False  # the previous command was a CLIENT one
+
+
+class Prefix:
+    """A BCAST prefix: its subscribers, and the keys under it written this cycle with the
+    client that wrote each (None: expired), for NOLOOP."""
+    __slots__ = ("clients", "keys")
+
+    def __init__(self) -> None:
+        self.clients: dict["Client", None] = {}
+        self.keys: dict[bytes, Optional["Client"]] = {}
+
+
+def _keys_array(keys: list[bytes]) -> bytes:
+    return b"*%d\r\n" % len(keys) + b"".join(bulk(key) for key in keys)
+
+
+class Tracking:
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.table: OrderedDict[bytes, set[int]] = OrderedDict()
+        self.items = 0                # client ids across the table (tracking_total_items)
+        self.prefixes: dict[bytes, Prefix] = {}
+        self.clients = 0              # clients with tracking on (tracking_clients)
+        self.pending: list[Optional[bytes]] = []  # the running client's own invalidations
+        self.over_limit_runs = 0
+        self.installed = False
+
+    def install(self) -> None:
+        """Hook into the server once the first client turns tracking on."""
+        if self.installed:
+            return
+        self.installed = True
+        server = self.server
+        server.tracking_hook = self.key_modified
+        server.tracking_flush_hook = self.flushed
+        server.before_command_hook = self.before_command
+        server.after_command_hook = self.after_command
+        server.before_sleep_hooks.append(self.broadcast)
+        server.cron_hooks.append(self.limit_table)
+
+    # -- turning tracking on and off -------------------------------------------------------
+
+    def enable(self, client: "Client", redirect: int, bcast: bool, optin: bool, optout: bool,
+               noloop: bool, prefixes: list[bytes]) -> None:
+        state = client.tracking
+        if state is None:
+            state = client.tracking = ClientTracking()
+            self.clients += 1
+            self.install()
+        state.redirect = redirect
+        state.broken_redirect = False
+        state.bcast = bcast
+        state.optin = optin
+        state.optout = optout
+        state.noloop = noloop
+        if bcast:
+            for prefix in prefixes or [b""]:
+                entry = self.prefixes.get(prefix)
+                if entry is None:
+                    entry = self.prefixes[prefix] = Prefix()
+                entry.clients[client] = None
+                state.prefixes[prefix] = None
+
+    def disable(self, client: "Client") -> None:
+        """CLIENT TRACKING off, RESET and disconnection. Keys the client read stay in the
+        table (by id) until written: cheaper than a cleanup."""
+        state = client.tracking
+        if state is None:
+            return
+        for prefix in state.prefixes:
+            entry = self.prefixes[prefix]
+            del entry.clients[client]
+            if not entry.clients:
+                del self.prefixes[prefix]
+        client.tracking = None
+        self.clients -= 1
+
+    # -- remembering reads -----------------------------------------------------------------
+
+    def remember_keys(self, client: "Client", cmd: "Command", argv: list[bytes]) -> None:
+        state = client.tracking
+        if (state.optin and not state.caching) or (state.optout and state.caching):
+            return
+        if "pubsub" in cmd.flags:   # shard channels are keys for COMMAND only
+            return
+        table = self.table
+        client_id = client.id
+        for index in cmd.key_indexes(argv):
+            key = argv[index]
+            ids = table.get(key)
+            if ids is None:
+                ids = table[key] = set()
+            if client_id not in ids:
+                ids.add(client_id)
+                self.items += 1
+
+    # -- server hooks ----------------------------------------------------------------------
+
+    def before_command(self, client: "Client", argv: list[bytes]) -> None:
+        state = client.tracking
+        if state is not None:
+            # CLIENT CACHING applies to the next command only (or the next transaction).
+            if state.caching and not state.last_was_client and not client.in_multi:
+                state.caching = False
+            state.last_was_client = argv[0].lower() == b"client"
+        if self.clients:
+            self.limit_table()
+
+    def after_command(self, client: "Client", cmd: Optional["Command"],
+                      argv: Optional[list[bytes]], top: bool) -> None:
+        """After a command run by call() (cmd None: other work done for the client, such as
+        serving it once unblocked): remember what it read, and once at the top level send
+        the client's own invalidations, after its reply."""
+        state = client.tracking
+        if cmd is not None and state is not None and not state.bcast \
+                and "readonly" in cmd.flags and cmd.name not in NOT_REMEMBERING:
+            self.remember_keys(client, cmd, argv)  # type: ignore[arg-type]
+        if top and self.pending:
+            pending, self.pending = self.pending, []
+            for key in pending:
+                self.send(client, _keys_array([key]) if key is not None else
+                          (b"$-1\r\n" if client.proto == 2 else b"_\r\n"))
+
+    def key_modified(self, db: Any, key: bytes, by: Optional["Client"]) -> None:
+        """A key changed (`by` that client, None when it expired)."""
+        self.invalidate(key, by, True)
+
+    def invalidate(self, key: bytes, by: Optional["Client"], bcast: bool) -> None:
+        if bcast and self.prefixes:
+            for prefix, entry in self.prefixes.items():
+                if key.startswith(prefix):
+                    entry.keys[key] = by
+        ids = self.table.pop(key, None)
+        if ids is None:
+            return
+        self.items -= len(ids)
+        server = self.server
+        current = server.current_client
+        message = None
+        for client_id in ids:
+            target = server.clients.get(client_id)
+            if target is None or target.tracking is None or target.tracking.bcast:
+                continue
+            if target is current:
+                if not target.tracking.noloop:
+                    self.pending.append(key)   # told after the command's reply
+                continue
+            if message is None:
+                message = _keys_array([key])
+            self.send(target, message)
+
+    def flushed(self) -> None:
+        """FLUSHDB / FLUSHALL: every tracking client is told to drop everything (a null)."""
+        if self.clients:
+            current = self.server.current_client
+            for client in self.server.clients.values():
+                if client.tracking is not None:
+                    if client is current:
+                        self.pending.append(None)
+                    else:
+                        self.send(client, b"$-1\r\n" if client.proto == 2 else b"_\r\n")
+        self.table.clear()
+        self.items = 0
+
+    def broadcast(self) -> None:
+        """End of the loop cycle: send each BCAST prefix's written keys to its clients."""
+        if not self.clients:
+            return
+        for entry in self.prefixes.values():
+            if not entry.keys:
+                continue
+            keys = entry.keys
+            entry.keys = {}
+            everything = _keys_array(sorted(keys))
+            for client in entry.clients:
+                if client.tracking.noloop:
+                    others = sorted(key for key, by in keys.items() if by is not client)
+                    if others:
+                        self.send(client, _keys_array(others))
+                else:
+                    self.send(client, everything)
+
+    def limit_table(self) -> None:
+        """Keep the table within tracking-table-max-keys by invalidating its oldest keys,
+        at most 100 per call, 100 more each call that still ends over the limit."""
+        max_keys = self.server.config.tracking_table_max_keys
+        if not max_keys or not self.clients:
+            return
+        table = self.table
+        if len(table) <= max_keys:
+            self.over_limit_runs = 0
+            return
+        for _ in range(100 * (self.over_limit_runs + 1)):
+            self.invalidate(next(iter(table)), None, False)
+            if len(table) <= max_keys:
+                self.over_limit_runs = 0
+                return
+        self.over_limit_runs += 1
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, client: "Client", keys: bytes) -> None:
+        """One invalidation message about `keys` (an encoded array, or a null: all keys) for
+        a client: to it in RESP3, to its REDIRECT client in RESP3 or as a Pub/Sub message."""
+        redirect = client.tracking.redirect if client.tracking is not None else 0
+        target = client
+        if redirect:
+            target = self.server.clients.get(redirect)
+            if target is None:
+                client.tracking.broken_redirect = True  # type: ignore[union-attr]
+                if client.proto == 3:
+                    client.add_push(REDIRECT_BROKEN + encode_int(redirect))
+                return
+        if target.proto == 3:
+            target.add_push(b">2\r\n" + INVALIDATE + keys)
+        elif redirect and (target.channels or target.patterns or target.shard_channels):
+            target.add_push(INVALIDATE_CHANNEL + keys)

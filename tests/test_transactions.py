@@ -1,0 +1,176 @@
+"""MULTI / EXEC / DISCARD / WATCH / UNWATCH: reply sequences compared byte for byte with the
+real redis-server, WATCH broken by every kind of change, and redis-py's transactional
+pipelines and transaction() helper with retries."""
+import pytest
+import redis
+
+from helpers import RawConnection
+
+# Each sequence runs on one fresh connection against both servers; every reply must match.
+SEQUENCES = [
+    # basics, empty transaction, queued replies
+    [("MULTI",), ("SET", "a", "1"), ("GET", "a"), ("PING",), ("EXEC",)],
+    [("MULTI",), ("EXEC",)],
+    [("MULTI",), ("SET", "a", "1"), ("DISCARD",), ("GET", "a")],
+    # errors outside a transaction
+    [("EXEC",), ("DISCARD",), ("EXEC", "x"), ("DISCARD", "x"), ("UNWATCH",)],
+    # nested MULTI and WATCH inside MULTI do not abort the transaction
+    [("MULTI",), ("MULTI",), ("WATCH", "a"), ("SET", "a", "1"), ("EXEC",), ("GET", "a")],
+    # arity and unknown-command errors while queueing abort EXEC
+    [("MULTI",), ("SET", "a", "1"), ("SET", "b"), ("EXEC",), ("GET", "a")],
+    [("MULTI",), ("NOSUCHCOMMAND", "x"), ("SET", "a", "1"), ("EXEC",), ("GET", "a")],
+    [("MULTI",), ("MULTI", "extra"), ("EXEC",)],
+    [("MULTI",), ("EXEC", "extra"), ("PING",)],
+    [("MULTI",), ("DISCARD", "extra"), ("EXEC",)],
+    # a runtime error inside EXEC does not roll the others back
+    [("MULTI",), ("SET", "a", "1"), ("SELECT", "99"), ("SET", "b", "2"), ("EXEC",),
+     ("GET", "a"), ("GET", "b")],
+    # SELECT inside the transaction moves the connection
+    [("MULTI",), ("SELECT", "3"), ("SET", "a", "x"), ("EXEC",), ("GET", "a"), ("SELECT", "0"),
+     ("GET", "a")],
+    # WATCH: own writes before MULTI break it, UNWATCH and DISCARD forget it
+    [("SET", "w", "1"), ("WATCH", "w"), ("SET", "w", "2"), ("MULTI",), ("PING",), ("EXEC",)],
+    [("WATCH", "w"), ("SET", "w", "2"), ("UNWATCH",), ("MULTI",), ("PING",), ("EXEC",)],
+    [("WATCH", "w"), ("SET", "w", "2"), ("MULTI",), ("DISCARD",), ("MULTI",), ("PING",),
+     ("EXEC",)],
+    [("WATCH", "w"), ("MULTI",), ("SET", "w", "3"), ("EXEC",), ("MULTI",), ("PING",),
+     ("EXEC",)],
+    [("WATCH", "w", "w", "x"), ("WATCH", "y"), ("MULTI",), ("GET", "w"), ("EXEC",)],
+    # WATCH remembers the database of the key
+    [("SELECT", "5"), ("SET", "x", "1"), ("WATCH", "x"), ("SELECT", "1"), ("SET", "x", "2"),
+     ("SELECT", "5"), ("MULTI",), ("PING",), ("EXEC",)],
+    # FLUSHALL touches watched keys that exist, not missing ones
+    [("SET", "x", "1"), ("WATCH", "x"), ("FLUSHALL",), ("MULTI",), ("PING",), ("EXEC",)],
+    [("WATCH", "missing"), ("FLUSHALL",), ("MULTI",), ("PING",), ("EXEC",)],
+]
+
+
+def _run(port: int, sequence) -> list[bytes]:
+    conn = RawConnection(port)
+    try:
+        conn.execute("FLUSHALL")
+        return [conn.execute(*command) for command in sequence]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("sequence", SEQUENCES, ids=lambda s: " ".join(c[0] for c in s))
+def test_reply_sequences_match_redis(server, real_server, sequence):
+    assert _run(server.port, sequence) == _run(real_server.port, sequence)
+
+
+def test_resp3_aborted_exec_is_null(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.execute("HELLO", "3")
+    sequence = [("SET", "w", "1"), ("WATCH", "w"), ("SET", "w", "2"), ("MULTI",),
+                ("PING",), ("EXEC",)]
+    assert [raw.execute(*c) for c in sequence] == [real_raw.execute(*c) for c in sequence]
+
+
+def _watch_then(r, port: int, change, key: bytes = b"x") -> object:
+    """WATCH key on one connection, let `change` run on another, then MULTI/PING/EXEC."""
+    watcher = RawConnection(port)
+    try:
+        assert watcher.execute("WATCH", key) == b"+OK\r\n"
+        change(r)
+        watcher.execute("MULTI")
+        watcher.execute("PING")
+        return watcher.execute("EXEC")
+    finally:
+        watcher.close()
+
+
+@pytest.mark.parametrize("change", [
+    lambda r: r.set("x", "2"),
+    lambda r: r.delete("x"),
+    lambda r: r.flushall(),
+], ids=["set", "del", "flushall"])
+def test_watch_broken_by_another_client(r, server, change):
+    r.set("x", "1")
+    assert _watch_then(r, server.port, change) == b"*-1\r\n"
+
+
+def test_watch_not_broken_by_other_keys_or_databases(r, server):
+    r.set("x", "1")
+    other_db = redis.Redis(port=server.port, db=1)
+    try:
+        assert _watch_then(r, server.port, lambda r: (r.set("y", "2"), other_db.set("x", "3"))) \
+            == b"*1\r\n+PONG\r\n"
+    finally:
+        other_db.close()
+
+
+def test_redis_py_transactional_pipeline(r, server):
+    conn = redis.Redis(port=server.port)
+    try:
+        pipe = conn.pipeline(transaction=True)
+        pipe.set("a", "1").get("a").ping()
+        assert pipe.execute() == [True, b"1", True]
+    finally:
+        conn.close()
+
+
+def test_redis_py_pipeline_reports_runtime_errors_in_place(r):
+    pipe = r.pipeline(transaction=True)
+    pipe.set("a", "1").execute_command("SELECT", "99").set("b", "2")
+    results = pipe.execute(raise_on_error=False)
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], redis.ResponseError)
+    assert r.get("a") == b"1" and r.get("b") == b"2"
+
+
+def test_redis_py_pipeline_queueing_error_raises_execabort(r):
+    pipe = r.pipeline(transaction=True)
+    pipe.set("a", "1").execute_command("SET", "only-key").set("b", "2")
+    with pytest.raises(redis.ResponseError) as info:
+        pipe.execute()
+    assert "EXECABORT" in str(info.value) or "wrong number" in str(info.value)
+    assert r.get("a") is None and r.get("b") is None
+
+
+def test_redis_py_transaction_helper_retries_after_conflict(r, server):
+    other = redis.Redis(port=server.port)
+    r.set("counter", "10")
+    attempts = []
+
+    def add_one(pipe):
+        value = int(pipe.get("counter"))
+        attempts.append(value)
+        if len(attempts) == 1:
+            other.set("counter", "20")   # a concurrent write: this attempt must fail
+        pipe.multi()
+        pipe.set("counter", value + 1)
+
+    try:
+        r.transaction(add_one, "counter")
+    finally:
+        other.close()
+    assert attempts == [10, 20]
+    assert r.get("counter") == b"21"
+
+
+def test_redis_py_watch_error(r, server):
+    other = redis.Redis(port=server.port)
+    try:
+        with r.pipeline() as pipe:
+            pipe.watch("k")
+            other.set("k", "changed")
+            pipe.multi()
+            pipe.set("k", "mine")
+            with pytest.raises(redis.WatchError):
+                pipe.execute()
+        assert r.get("k") == b"changed"
+    finally:
+        other.close()
+
+
+def test_queued_commands_are_not_run_before_exec(r, server):
+    conn = RawConnection(server.port)
+    try:
+        conn.execute("MULTI")
+        assert conn.execute("SET", "q", "1") == b"+QUEUED\r\n"
+        assert r.get("q") is None
+        assert conn.execute("EXEC") == b"*1\r\n+OK\r\n"
+        assert r.get("q") == b"1"
+    finally:
+        conn.close()

@@ -135,11 +135,10 @@ def test_copy_is_independent(r):
 
 
 def test_blocking_forms_in_multi_do_not_block(r):
-    require(r, "MULTI")
     pipe = r.pipeline(transaction=True)
     pipe.blpop("missing", 0)
     pipe.brpoplpush("missing", "d", 0)
-    pipe.blmove("missing", "d", "LEFT", "LEFT", 0)
+    pipe.blmove("missing", "d", 0, "LEFT", "LEFT")
     pipe.execute_command("BLMPOP", 0, 1, "missing", "LEFT")
     assert pipe.execute() == [None, None, None, None]
 

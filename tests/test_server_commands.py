@@ -162,13 +162,13 @@ def test_swapdb_touches_watched_and_waited_keys():
     from pyredis.server import Server
     server = Server()
     zero, one = server.dbs[0], server.dbs[1]
-    watchers = {name: SimpleNamespace(watch_dirty=False) for name in "abcd"}
-    zero.watched_keys = {b"in0": [watchers["a"]], b"in1": [watchers["b"]],
-                         b"nowhere": [watchers["c"]]}
-    one.watched_keys = {b"in0": [watchers["d"]]}
-    zero.blocking_keys = {b"in1": ["blocked-client"]}
+    watchers = {name: SimpleNamespace(watch_dirty=False, watched=[]) for name in "abcd"}
     zero.set(b"in0", b"x")
     one.set(b"in1", b"y")
+    for db, name, key in ((zero, "a", b"in0"), (zero, "b", b"in1"), (zero, "c", b"nowhere"),
+                          (one, "d", b"in0")):
+        db.watch(watchers[name], key)
+    zero.blocking_keys = {b"in1": ["blocked-client"]}
     server.ready_keys.clear()
     swap_databases(zero, one)
     assert zero.data == {b"in1": b"y"} and one.data == {b"in0": b"x"}

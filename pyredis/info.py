@@ -154,7 +154,7 @@ def clients_section(server: "Server") -> list[str]:
     clients = list(server.clients.values())
     blocked = sum(1 for c in clients if c.blocked is not None or c.paused)
     timeouts = sum(1 for c in clients
-                   if c.blocked is not None and getattr(c.blocked, "timeout", 0))
+                   if c.blocked is not None and getattr(c.blocked, "deadline", 0))
     return [
         f"connected_clients:{len(clients)}",
         "cluster_connections:0",

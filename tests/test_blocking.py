@@ -11,8 +11,6 @@ from helpers import RawConnection
 
 def blocked_count(conn: RawConnection) -> int:
     reply = conn.execute("INFO", "clients").decode()
-    if reply.startswith("-ERR unknown command"):
-        return -1
     for line in reply.split("\r\n"):
         if line.startswith("blocked_clients:"):
             return int(line.split(":")[1])
@@ -22,10 +20,7 @@ def blocked_count(conn: RawConnection) -> int:
 def wait_blocked(conn: RawConnection, n: int) -> None:
     """Wait (bounded) until the server reports n blocked clients."""
     deadline = time.monotonic() + 10
-    while (count := blocked_count(conn)) != n:
-        if count == -1:      # a server without INFO yet: give the block time to happen
-            time.sleep(0.2)
-            return
+    while blocked_count(conn) != n:
         assert time.monotonic() < deadline, f"never saw {n} blocked clients"
         time.sleep(0.005)
 
@@ -159,4 +154,53 @@ def test_timeout_errors_match_redis(port):
         assert conn.execute("BLPOP", "k", timeout) == reply, timeout
     assert conn.execute("BLPOP", "k", "0x1p-8") == b"*-1\r\n"
     assert conn.execute("BLPOP", "k", "1e-400") == b"*-1\r\n"
+    conn.close()
+
+
+def client_id(conn: RawConnection) -> int:
+    return int(conn.execute("CLIENT", "ID")[1:-2])
+
+
+def test_client_unblock_timeout_and_error(port):
+    ctl, conn = connections(port, 2)
+    target = client_id(conn)
+    assert ctl.execute("CLIENT", "UNBLOCK", target) == b":0\r\n"
+    conn.send("BLPOP", "q", 0)
+    wait_blocked(ctl, 1)
+    assert ctl.execute("CLIENT", "UNBLOCK", target, "TIMEOUT") == b":1\r\n"
+    assert conn.read_reply() == b"*-1\r\n"
+    conn.send("BLMOVE", "q", "d", "LEFT", "LEFT", 0)
+    wait_blocked(ctl, 1)
+    assert ctl.execute("CLIENT", "UNBLOCK", target, "error") == b":1\r\n"
+    assert conn.read_reply() == b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    wait_blocked(ctl, 0)
+    assert conn.execute("PING") == b"+PONG\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_push_in_multi_wakes_after_exec(port):
+    ctl, conn = connections(port, 2)
+    if ctl.execute("MULTI").startswith(b"-ERR unknown"):
+        pytest.skip("MULTI not available yet")
+    ctl.execute("DISCARD")
+    conn.send("BLPOP", "q", 0)
+    wait_blocked(ctl, 1)
+    ctl.execute("MULTI")
+    ctl.execute("RPUSH", "q", "a")
+    ctl.execute("DEL", "q")
+    ctl.execute("RPUSH", "q", "b")
+    assert ctl.execute("EXEC") == b"*3\r\n:1\r\n:1\r\n:1\r\n"
+    assert conn.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_advancing_the_clock_times_blocks_out(server):
+    ctl, conn = connections(server.port, 2)
+    conn.send("BLPOP", "q", 1000)
+    wait_blocked(ctl, 1)
+    assert ctl.execute("DEBUG", "ADVANCE-CLOCK", 1001) == b"+OK\r\n"
+    assert conn.read_reply() == b"*-1\r\n"
+    ctl.close()
     conn.close()

@@ -182,3 +182,14 @@ def test_command_sequences_match_redis(raw, real_raw, commands, protocol):
         if command[0] == "HRANDFIELD" and len(command) > 2 and command[2] == "-1":
             continue        # random picks: checked above
         assert raw.execute(*command) == real_raw.execute(*command), command
+
+
+def test_memory_usage(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.execute("HSET", "h", "a", "1")
+    assert int(raw.execute("MEMORY", "USAGE", "h")[1:-2]) > 0
+    assert int(raw.execute("MEMORY", "USAGE", "h", "SAMPLES", "0")[1:-2]) > 0
+    for command in (("MEMORY", "USAGE", "missing"), ("MEMORY", "USAGE", "h", "SAMPLES", "-1"),
+                    ("MEMORY", "USAGE", "h", "SAMPLES", "x"), ("MEMORY", "USAGE", "h", "x"),
+                    ("MEMORY", "USAGE")):
+        assert raw.execute(*command) == real_raw.execute(*command), command

@@ -6,6 +6,7 @@ errors the same way (`ERR syntax error`, `ERR value is not an integer or out of 
 from __future__ import annotations
 
 import math
+import re
 from typing import Optional
 
 from .errors import RedisError, not_float, not_integer, syntax_error
@@ -33,29 +34,74 @@ def parse_int(raw: bytes, error: Optional[str] = None) -> int:
     raise RedisError(error) if error else not_integer()
 
 
-def parse_int32(raw: bytes) -> int:
-    """Redis's getIntFromObjectOrReply (SELECT, MOVE, COPY DB ...): a 64-bit integer that
-    must also fit a C int."""
-    value = parse_int(raw)
-    if not INT32_MIN <= value <= INT32_MAX:
-        raise RedisError("ERR value is out of range, value must between %d and %d"
-                         % (INT32_MIN, INT32_MAX))
+def parse_range_int(raw: bytes, minimum: int, maximum: int,
+                    error: Optional[str] = None) -> int:
+    """Redis's getRangeLongFromObjectOrReply: an integer in [minimum, maximum]; `error`
+    (when given) replaces both the not-an-integer and the out-of-range texts."""
+    value = parse_int(raw, error)
+    if not minimum <= value <= maximum:
+        raise RedisError(error or "ERR value is out of range, value must between %d and %d"
+                         % (minimum, maximum))
     return value
 
 
+def parse_positive_int(raw: bytes, error: Optional[str] = None) -> int:
+    """Redis's getPositiveLongFromObjectOrReply: an integer >= 0."""
+    return parse_range_int(raw, 0, INT64_MAX, error or "ERR value is out of range, must be positive")
+
+
+# What C's strtod reads: leading spaces, then a decimal, hex, inf or nan number.
+_STRTOD = re.compile(
+    rb"[ \t\n\v\f\r]*[+-]?(?:"
+    rb"(?P<hex>0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
+    rb"|(?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    rb"|(?P<inf>[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+    rb"|(?P<nan>[nN][aA][nN](?:\([0-9A-Za-z_]*\))?))")
+_MIN_NORMAL = 2.2250738585072014e-308
+
+
+def strtod(raw: bytes) -> tuple[float, int, bool]:
+    """C's strtod over raw: (value, bytes consumed, ERANGE). Nothing readable gives
+    (0.0, 0, False), as strtod leaves its end pointer at the start."""
+    m = _STRTOD.match(raw)
+    if m is None:
+        return 0.0, 0, False
+    text = m.group(0).lstrip(b" \t\n\v\f\r")
+    negative = text.startswith(b"-")
+    if m.group("inf") is not None:
+        value = math.inf
+    elif m.group("nan") is not None:
+        value = math.nan
+    elif m.group("hex") is not None:
+        try:
+            value = float.fromhex(m.group("hex").decode())
+        except OverflowError:
+            value = math.inf
+    else:
+        value = float(m.group("dec"))
+    if negative:
+        value = -value
+    erange = False
+    if m.group("dec") is not None or m.group("hex") is not None:
+        mantissa = re.split(rb"[eEpP]", m.group("dec") or m.group("hex")[2:])[0]
+        erange = math.isinf(value) or (abs(value) < _MIN_NORMAL
+                                       and mantissa.strip(b"0.") != b"")
+    return value, m.end(), erange
+
+
+def parse_int32(raw: bytes) -> int:
+    """Redis's getIntFromObjectOrReply (SELECT, MOVE, COPY DB ...): a 64-bit integer that
+    must also fit a C int."""
+    return parse_range_int(raw, INT32_MIN, INT32_MAX)
+
+
 def parse_float(raw: bytes, error: Optional[str] = None) -> float:
-    """Redis's string2ld/strtod: decimal or inf, no spaces, NaN rejected."""
-    try:
-        if not raw or raw[0] in b" \t\n\r\x0b\x0c" or raw[-1] in b" \t\n\r\x0b\x0c":
-            raise ValueError
-        value = float(raw)
-        if math.isnan(value) or b"_" in raw:
-            raise ValueError
-        lowered = raw.lower()
-        if math.isinf(value) and lowered.lstrip(b"+-") not in (b"inf", b"infinity"):
-            raise ValueError
-    except (ValueError, UnicodeDecodeError):
-        raise RedisError(error) if error else not_float() from None
+    """Redis's string2d: all of raw is one strtod number, no leading space, no NaN, no
+    overflow nor underflow to zero (hex and inf are fine)."""
+    value, end, erange = strtod(raw)
+    if (end != len(raw) or not raw or raw[0] in b" \t\n\v\f\r" or math.isnan(value)
+            or (erange and (math.isinf(value) or value == 0))):
+        raise RedisError(error) if error else not_float()
     return value
 
 

@@ -196,6 +196,15 @@ class Database:
         self.signal_modified(key)
         return True
 
+    def changed(self, key: bytes, value: Any) -> None:
+        """After a command changed the collection at key in place: signal it, or delete it
+        (with its "del" event) if it was left empty, as Redis keeps no empty collection."""
+        if len(value):
+            self.signal_modified(key)
+        else:
+            self.delete(key)
+            self.notify("g", "del", key)
+
     def _remove(self, key: bytes) -> None:
         del self.data[key]
         self.access.pop(key, None)

@@ -1,0 +1,406 @@
+"""Set commands: SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS SRANDMEMBER SPOP SMOVE SINTER
+SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN."""
+from __future__ import annotations
+
+import random
+from typing import Any, Callable, Iterable, Optional
+
+from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
+from ..errors import RedisError, WrongTypeError, syntax_error
+from ..resp import OrderedSet
+from ..glob import glob_matcher
+from ..scan import parse_cursor, parse_scan_options
+from ..types.set import SetValue
+from . import command
+
+SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is small (Redis's)
+SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
+
+
+def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str) -> int:
+    """Store a computed collection at key (the *STORE commands), or delete key when the
+    result is empty; returns the result's size."""
+    db = client.db
+    if len(value):
+        db.set(key, value)
+        db.notify(event_class, event, key)
+        client.server.dirty += 1
+        return len(value)
+    if db.delete(key):
+        db.notify("g", "del", key)
+        client.server.dirty += 1
+    return 0
+
+
+def numkeys_keys(numkeys_index: int):
+    """COMMAND GETKEYS for commands that take `numkeys key [key ...]` at numkeys_index."""
+    def getkeys(argv: list[bytes]) -> list[int]:
+        try:
+            count = int(argv[numkeys_index])
+        except (ValueError, IndexError):
+            return []
+        first = numkeys_index + 1
+        keys = list(range(first, min(first + max(count, 0), len(argv))))
+        if numkeys_index == 2:   # a destination key before numkeys
+            keys.insert(0, 1)
+        return keys
+    return getkeys
+
+
+def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
+    """The sets at keys (None for missing ones); WRONGTYPE if any key holds something else."""
+    sets = [db.get(key) for key in keys]
+    for value in sets:
+        if value is not None and type(value) is not SetValue:
+            raise WrongTypeError()
+    return sets
+
+
+# -- single-set commands ----------------------------------------------------------------------
+
+@command("sadd", -3, "write denyoom fast", 1, group="set",
+         summary="Add one or more members to a set",
+         complexity="O(1) for each element added, so O(N) to add N elements when the command "
+                    "is called with multiple arguments.",
+         syntax="key member [member ...]")
+def sadd(client, argv):
+    db = client.db
+    key = argv[1]
+    value = db.get_typed(key, SetValue, write=True)
+    created = value is None
+    if created:
+        value = SetValue.for_member(argv[2])
+    config = client.server.config
+    added = sum(1 for member in argv[2:] if value.add(member, config))
+    if created:
+        db.set(key, value)
+    elif added:
+        db.signal_modified(key)
+    if added:
+        db.notify("s", "sadd", key)
+    client.server.dirty += added
+    return added
+
+
+@command("srem", -3, "write fast", 1, group="set", summary="Remove one or more members from a set",
+         complexity="O(N) where N is the number of members to be removed.",
+         syntax="key member [member ...]")
+def srem(client, argv):
+    db = client.db
+    key = argv[1]
+    value = db.get_typed(key, SetValue, write=True)
+    if value is None:
+        return 0
+    removed = 0
+    for member in argv[2:]:
+        if value.remove(member):
+            removed += 1
+            if not value:
+                break
+    if removed:
+        db.notify("s", "srem", key)
+        db.changed(key, value)
+        client.server.dirty += removed
+    return removed
+
+
+@command("scard", 2, "readonly fast", 1, group="set",
+         summary="Get the number of members in a set", complexity="O(1)", syntax="key")
+def scard(client, argv):
+    value = client.db.get_typed(argv[1], SetValue)
+    return len(value) if value is not None else 0
+
+
+@command("sismember", 3, "readonly fast", 1, group="set",
+         summary="Determine if a given value is a member of a set", complexity="O(1)",
+         syntax="key member")
+def sismember(client, argv):
+    value = client.db.get_typed(argv[1], SetValue)
+    return int(value is not None and argv[2] in value)
+
+
+@command("smismember", -3, "readonly fast", 1, group="set", since="6.2.0",
+         summary="Returns the membership associated with the given elements for a set",
+         complexity="O(N) where N is the number of elements being checked for membership",
+         syntax="key member [member ...]")
+def smismember(client, argv):
+    value = client.db.get_typed(argv[1], SetValue)
+    return [int(value is not None and member in value) for member in argv[2:]]
+
+
+@command("smembers", 2, "readonly", 1, group="set", summary="Get all the members in a set",
+         complexity="O(N) where N is the set cardinality.", syntax="key")
+def smembers(client, argv):
+    return _intersection(client, argv[1:], None, False, 0)
+
+
+@command("srandmember", -2, "readonly", 1, group="set",
+         summary="Get one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
+                    "value of the passed count.",
+         syntax="key [count]")
+def srandmember(client, argv):
+    if len(argv) > 3:
+        raise syntax_error()
+    if len(argv) == 2:
+        value = client.db.get_typed(argv[1], SetValue)
+        return value.random_member() if value is not None else None
+    count = parse_range_int(argv[2], -INT64_MAX, INT64_MAX)
+    value = client.db.get_typed(argv[1], SetValue)
+    if value is None or count == 0:
+        return []
+    if count < 0 or count == 1:
+        # Repeats allowed: independent draws, in random order.
+        items = value.items
+        return [items[i] for i in _random_indexes(len(items), abs(count))]
+    if count >= len(value):
+        return list(value)
+    return _distinct_sample(value, count)
+
+
+def _random_indexes(size: int, count: int):
+    randrange = random.randrange
+    return (randrange(size) for _ in range(count))
+
+
+def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
+    """count distinct random members, count < len(value)."""
+    if count * SRANDMEMBER_SUB_STRATEGY_MUL > len(value):
+        return random.sample(value.items, count)
+    picked: dict[bytes, None] = {}
+    while len(picked) < count:
+        picked[value.random_member()] = None
+    return list(picked)
+
+
+@command("spop", -2, "write fast", 1, group="set",
+         summary="Remove and return one or multiple random members from a set",
+         complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
+                    "the passed count.",
+         syntax="key [count]")
+def spop(client, argv):
+    db = client.db
+    key = argv[1]
+    if len(argv) > 3:
+        raise syntax_error()
+    if len(argv) == 2:
+        value = db.get_typed(key, SetValue, write=True)
+        if value is None:
+            return None
+        member = value.pop_random()
+        db.notify("s", "spop", key)
+        db.changed(key, value)
+        client.server.dirty += 1
+        return member
+    count = parse_positive_int(argv[2])
+    value = db.get_typed(key, SetValue, write=True)
+    if value is None or count == 0:
+        return OrderedSet()
+    size = len(value)
+    db.notify("s", "spop", key)
+    client.server.dirty += min(count, size)
+    if count >= size:
+        popped = _union_or_diff(client, [key], None, True)
+        db.delete(key)
+        db.notify("g", "del", key)
+        return popped
+    if (size - count) * SPOP_MOVE_STRATEGY_MUL > count:
+        popped = OrderedSet(value.pop_random() for _ in range(count))
+        db.signal_modified(key)
+        return popped
+    # Popping most of the set: draw the members that stay into a new set instead.
+    kept = random.sample(value.items, size - count)
+    for member in kept:
+        value.remove(member)
+    popped = OrderedSet(value)
+    rest = SetValue.for_member(kept[0])
+    config = client.server.config
+    for member in kept:
+        rest.add(member, config)
+    db.set(key, rest, keep_ttl=True)
+    return popped
+
+
+@command("smove", 4, "write fast", 1, 2, group="set",
+         summary="Move a member from one set to another", complexity="O(1)",
+         syntax="source destination member")
+def smove(client, argv):
+    db = client.db
+    src_key, dst_key, member = argv[1], argv[2], argv[3]
+    src = db.get_for_write(src_key)
+    dst = db.get_for_write(dst_key)
+    if src is None:
+        return 0
+    if type(src) is not SetValue or (dst is not None and type(dst) is not SetValue):
+        raise WrongTypeError()
+    if src is dst:
+        return int(member in src)
+    if not src.remove(member):
+        return 0
+    db.notify("s", "srem", src_key)
+    if not src:
+        db.delete(src_key)
+        db.notify("g", "del", src_key)
+    else:
+        db.signal_modified(src_key)
+    client.server.dirty += 1
+    created = dst is None
+    if created:
+        dst = SetValue.for_member(member)
+    if dst.add(member, client.server.config):
+        client.server.dirty += 1
+        if created:
+            db.set(dst_key, dst)
+        else:
+            db.signal_modified(dst_key)
+        db.notify("s", "sadd", dst_key)
+    return 1
+
+
+# -- multi-set commands -----------------------------------------------------------------------
+
+def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bool,
+                  limit: int):
+    """SINTER, SMEMBERS, SINTERSTORE and SINTERCARD."""
+    sets = _lookup_sets(client.db, keys)
+    if any(s is None for s in sets):
+        if dst is not None:
+            return store_or_delete(client, dst, SetValue(), "s", "sinterstore")
+        return 0 if card_only else OrderedSet()
+    sets.sort(key=len)
+    first, others = sets[0], [s for s in sets[1:] if s is not sets[0]]
+    if card_only:
+        found = 0
+        for member in first:
+            if all(member in other for other in others):
+                found += 1
+                if found == limit:
+                    break
+        return found
+    members = [m for m in first if all(m in other for other in others)]
+    if dst is None:
+        return OrderedSet(members)
+    result = SetValue()
+    config = client.server.config
+    for member in members:
+        result.add(member, config)
+    return store_or_delete(client, dst, result, "s", "sinterstore")
+
+
+def _union_or_diff(client, keys: list[bytes], dst: Optional[bytes], union: bool):
+    """SUNION, SDIFF and their STORE variants."""
+    sets = _lookup_sets(client.db, keys)
+    config = client.server.config
+    result = SetValue()
+    if union:
+        for value in sets:
+            if value is not None:
+                for member in value:
+                    result.add(member, config)
+    elif sets[0] is not None and not any(s is sets[0] for s in sets[1:]):
+        others = [s for s in sets[1:] if s is not None]
+        for member in sets[0]:
+            if not any(member in other for other in others):
+                result.add(member, config)
+    if dst is None:
+        return OrderedSet(result)
+    return store_or_delete(client, dst, result, "s", "sunionstore" if union else "sdiffstore")
+
+
+@command("sinter", -2, "readonly", 1, -1, group="set", summary="Intersect multiple sets",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
+                    "the number of sets.",
+         syntax="key [key ...]")
+def sinter(client, argv):
+    return _intersection(client, argv[1:], None, False, 0)
+
+
+@command("sintercard", -3, "readonly movablekeys", group="set", since="7.0.0",
+         summary="Intersect multiple sets and return the cardinality of the result",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
+                    "the number of sets.",
+         syntax="numkeys key [key ...] [LIMIT limit]", getkeys=numkeys_keys(1))
+def sintercard(client, argv):
+    numkeys = parse_range_int(argv[1], 1, INT64_MAX, "ERR numkeys should be greater than 0")
+    if numkeys > len(argv) - 2:
+        raise RedisError("ERR Number of keys can't be greater than number of args")
+    reader = ArgReader(argv, 2 + numkeys)
+    limit = 0
+    while reader.more():
+        if reader.keyword() == b"LIMIT" and reader.more():
+            limit = parse_positive_int(reader.next(), "ERR LIMIT can't be negative")
+        else:
+            raise syntax_error()
+    return _intersection(client, argv[2:2 + numkeys], None, True, limit)
+
+
+@command("sinterstore", -3, "write denyoom", 1, -1, group="set",
+         summary="Intersect multiple sets and store the resulting set in a key",
+         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
+                    "the number of sets.",
+         syntax="destination key [key ...]")
+def sinterstore(client, argv):
+    return _intersection(client, argv[2:], argv[1], False, 0)
+
+
+@command("sunion", -2, "readonly", 1, -1, group="set", summary="Add multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         syntax="key [key ...]")
+def sunion(client, argv):
+    return _union_or_diff(client, argv[1:], None, True)
+
+
+@command("sunionstore", -3, "write denyoom", 1, -1, group="set",
+         summary="Add multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         syntax="destination key [key ...]")
+def sunionstore(client, argv):
+    return _union_or_diff(client, argv[2:], argv[1], True)
+
+
+@command("sdiff", -2, "readonly", 1, -1, group="set", summary="Subtract multiple sets",
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         syntax="key [key ...]")
+def sdiff(client, argv):
+    return _union_or_diff(client, argv[1:], None, False)
+
+
+@command("sdiffstore", -3, "write denyoom", 1, -1, group="set",
+         summary="Subtract multiple sets and store the resulting set in a key",
+         complexity="O(N) where N is the total number of elements in all given sets.",
+         syntax="destination key [key ...]")
+def sdiffstore(client, argv):
+    return _union_or_diff(client, argv[2:], argv[1], False)
+
+
+@command("sscan", -3, "readonly", 1, group="set",
+         summary="Incrementally iterate Set elements",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..",
+         syntax="key cursor [MATCH pattern] [COUNT count]")
+def sscan(client, argv):
+    cursor = parse_cursor(argv[2])
+    value = client.db.get_typed(argv[1], SetValue)
+    if value is None:
+        return [b"0", []]
+    cursor, members = scan_collection(client, argv, cursor, value, value.intset,
+                                      lambda: value.items)
+    return [b"%d" % cursor, members]
+
+
+def scan_collection(client, argv: list[bytes], cursor: int, value: Any, small: bool,
+                    names: Callable[[], Iterable[bytes]]) -> tuple[int, list[bytes]]:
+    """One SSCAN/ZSCAN step over value: (next cursor, the names matching MATCH). A small
+    encoding answers everything in one call with cursor 0, as Redis does."""
+    count, pattern, _ = parse_scan_options(argv, 3, allow_type=False)
+    if small:
+        found = list(names())
+        cursor = 0
+    else:
+        cursor, found = client.server.scan_cursors.scan(cursor, count, names,
+                                                        value.__contains__, owner=value)
+    if pattern is not None:
+        matches = glob_matcher(pattern)
+        found = [name for name in found if matches(name)]
+    return cursor, found

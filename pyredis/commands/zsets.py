@@ -1,0 +1,860 @@
+"""Sorted set commands: ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT,
+the ZRANGE family and ZRANGESTORE, ZREMRANGEBY*, ZPOPMIN/ZPOPMAX/ZMPOP, ZUNION/ZINTER/ZDIFF
+(and their STORE variants, ZINTERCARD), ZRANDMEMBER and ZSCAN.
+
+Scores are parsed as Redis parses them (strtod: inf, -inf, hex; NaN rejected) and replied as
+doubles (bulk strings in RESP2, ',' doubles in RESP3)."""
+from __future__ import annotations
+
+import math
+import random
+from typing import Optional
+
+from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
+                    parse_range_int, strtod)
+from ..errors import RedisError, WrongTypeError, syntax_error
+from ..resp import NULL_ARRAY
+from ..scan import parse_cursor
+from ..types.set import SetValue
+from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
+from . import command
+from .sets import numkeys_keys, scan_collection, store_or_delete
+
+NAN_SCORE = "ERR resulting score is not a number (NaN)"
+NOT_FLOAT_RANGE = "ERR min or max is not a float"
+NOT_LEX_RANGE = "ERR min or max not valid string range item"
+ZRANDMEMBER_SUB_STRATEGY_MUL = 3   # past this ratio, sample by removal (as Redis)
+
+RANK, SCORE, LEX = "rank", "score", "lex"
+
+
+def _get_zset(client, key: bytes, write: bool = False) -> Optional[ZSetValue]:
+    return client.db.get_typed(key, ZSetValue, write)
+
+
+def _with_scores(client, pairs, withscores: bool) -> list:
+    """Members, or member/score pairs: flat in RESP2, nested in RESP3."""
+    if not withscores:
+        return [member for _, member in pairs]
+    if client.proto == 2:
+        out = []
+        for score, member in pairs:
+            out.append(member)
+            out.append(score)
+        return out
+    return [[member, score] for score, member in pairs]
+
+
+# -- range parsing --------------------------------------------------------------------------
+
+def _score_bound(raw: bytes) -> tuple[float, bool]:
+    """One end of a score range (Redis's zslParseRange): strtod over the C string, with '('
+    for an open end; an empty string reads as 0."""
+    exclusive = raw[:1] == b"("
+    text = raw[1:] if exclusive else raw
+    text = text.split(b"\0", 1)[0]
+    value, end, _ = strtod(text)
+    if end != len(text) or math.isnan(value):
+        raise RedisError(NOT_FLOAT_RANGE)
+    return value, exclusive
+
+
+def parse_score_range(low: bytes, high: bytes) -> tuple[float, bool, float, bool]:
+    return _score_bound(low) + _score_bound(high)
+
+
+def _lex_bound(raw: bytes) -> tuple[LexBound, bool]:
+    if raw == b"-":
+        return MIN_LEX, True
+    if raw == b"+":
+        return MAX_LEX, True
+    if raw[:1] == b"(":
+        return raw[1:], True
+    if raw[:1] == b"[":
+        return raw[1:], False
+    raise RedisError(NOT_LEX_RANGE)
+
+
+def parse_lex_range(low: bytes, high: bytes) -> tuple[LexBound, bool, LexBound, bool]:
+    return _lex_bound(low) + _lex_bound(high)
+
+
+def _rank_span(length: int, start: int, end: int) -> Optional[tuple[int, int]]:
+    """Redis's rank sanitizing: negative ranks count from the end; None when empty, else
+    the inclusive (start, end) inside [0, length)."""
+    if start < 0:
+        start += length
+    if end < 0:
+        end += length
+    start = max(start, 0)
+    if start > end or start >= length:
+        return None
+    return start, min(end, length - 1)
+
+
+# -- ZADD / ZINCRBY -------------------------------------------------------------------------
+
+ADDED, UPDATED, UNCHANGED = 1, 2, 0
+
+
+def _zadd_generic(client, argv: list[bytes], incr: bool):
+    """ZADD and ZINCRBY (ZINCRBY is ZADD with INCR forced), checks in Redis's order."""
+    nx = xx = gt = lt = ch = False
+    pos = 2
+    while pos < len(argv):
+        option = argv[pos].upper()
+        if option == b"NX":
+            nx = True
+        elif option == b"XX":
+            xx = True
+        elif option == b"CH":
+            ch = True
+        elif option == b"INCR":
+            incr = True
+        elif option == b"GT":
+            gt = True
+        elif option == b"LT":
+            lt = True
+        else:
+            break
+        pos += 1
+    rest = argv[pos:]
+    if not rest or len(rest) % 2:
+        raise syntax_error()
+    if nx and xx:
+        raise RedisError("ERR XX and NX options at the same time are not compatible")
+    if (gt and nx) or (lt and nx) or (gt and lt):
+        raise RedisError("ERR GT, LT, and/or NX options at the same time are not compatible")
+    if incr and len(rest) > 2:
+        raise RedisError("ERR INCR option supports a single increment-element pair")
+    scores = [parse_float(raw) for raw in rest[0::2]]
+    members = rest[1::2]
+
+    db = client.db
+    key = argv[1]
+    value = _get_zset(client, key, write=True)
+    added = updated = processed = 0
+    score = 0.0
+    if value is not None or not xx:
+        created = value is None
+        config = client.server.config
+        if created:
+            value = ZSetValue.for_first_member(members[0], config)
+        for member, score in zip(members, scores):
+            current = value.score(member)
+            if current is None:
+                if xx:
+                    continue
+                value.insert(member, score, config)
+                added += 1
+            else:
+                if nx:
+                    continue
+                if incr:
+                    score += current
+                    if math.isnan(score):
+                        raise RedisError(NAN_SCORE)
+                if (lt and score >= current) or (gt and score <= current):
+                    continue
+                if score != current:
+                    value.update(member, score)
+                    updated += 1
+            processed += 1
+        if created:
+            db.set(key, value)
+        elif added or updated:
+            db.signal_modified(key)
+        if added or updated:
+            db.notify("z", "zincr" if incr else "zadd", key)
+        client.server.dirty += added + updated
+    if incr:
+        return score if processed else None
+    return added + updated if ch else added
+
+
+@command("zadd", -4, "write denyoom fast", 1, group="sorted_set", since="1.2.0",
+         summary="Add one or more members to a sorted set, or update its score if it already "
+                 "exists",
+         complexity="O(log(N)) for each item added, where N is the number of elements in the "
+                    "sorted set.",
+         syntax="key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]")
+def zadd(client, argv):
+    return _zadd_generic(client, argv, False)
+
+
+@command("zincrby", 4, "write denyoom fast", 1, group="sorted_set", since="1.2.0",
+         summary="Increment the score of a member in a sorted set",
+         complexity="O(log(N)) where N is the number of elements in the sorted set.",
+         syntax="key increment member")
+def zincrby(client, argv):
+    return _zadd_generic(client, argv, True)
+
+
+# -- single-key reads -----------------------------------------------------------------------
+
+@command("zcard", 2, "readonly fast", 1, group="sorted_set", since="1.2.0",
+         summary="Get the number of members in a sorted set", complexity="O(1)", syntax="key")
+def zcard(client, argv):
+    value = _get_zset(client, argv[1])
+    return len(value) if value is not None else 0
+
+
+@command("zscore", 3, "readonly fast", 1, group="sorted_set", since="1.2.0",
+         summary="Get the score associated with the given member in a sorted set",
+         complexity="O(1)", syntax="key member")
+def zscore(client, argv):
+    value = _get_zset(client, argv[1])
+    return value.score(argv[2]) if value is not None else None
+
+
+@command("zmscore", -3, "readonly fast", 1, group="sorted_set", since="6.2.0",
+         summary="Get the score associated with the given members in a sorted set",
+         complexity="O(N) where N is the number of members being requested.",
+         syntax="key member [member ...]")
+def zmscore(client, argv):
+    value = _get_zset(client, argv[1])
+    return [value.score(m) if value is not None else None for m in argv[2:]]
+
+
+def _rank(client, argv, reverse: bool):
+    value = _get_zset(client, argv[1])
+    if value is None:
+        return None
+    rank = value.rank(argv[2])
+    if rank is None:
+        return None
+    return len(value) - 1 - rank if reverse else rank
+
+
+@command("zrank", 3, "readonly fast", 1, group="sorted_set", since="2.0.0",
+         summary="Determine the index of a member in a sorted set",
+         complexity="O(log(N))", syntax="key member")
+def zrank(client, argv):
+    return _rank(client, argv, False)
+
+
+@command("zrevrank", 3, "readonly fast", 1, group="sorted_set", since="2.0.0",
+         summary="Determine the index of a member in a sorted set, with scores ordered from "
+                 "high to low",
+         complexity="O(log(N))", syntax="key member")
+def zrevrank(client, argv):
+    return _rank(client, argv, True)
+
+
+@command("zcount", 4, "readonly fast", 1, group="sorted_set", since="2.0.0",
+         summary="Count the members in a sorted set with scores within the given values",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         syntax="key min max")
+def zcount(client, argv):
+    bounds = parse_score_range(argv[2], argv[3])
+    value = _get_zset(client, argv[1])
+    if value is None:
+        return 0
+    first, end = value.score_bounds(*bounds)
+    return max(0, end - first)
+
+
+@command("zlexcount", 4, "readonly fast", 1, group="sorted_set", since="2.8.9",
+         summary="Count the number of members in a sorted set between a given lexicographical "
+                 "range",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         syntax="key min max")
+def zlexcount(client, argv):
+    bounds = parse_lex_range(argv[2], argv[3])
+    value = _get_zset(client, argv[1])
+    if value is None:
+        return 0
+    first, end = value.lex_bounds(*bounds)
+    return max(0, end - first)
+
+
+# -- ZRANGE and friends ---------------------------------------------------------------------
+
+def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
+                    kind: Optional[str], reverse: Optional[bool]):
+    """ZRANGE, ZRANGESTORE and the older Z[REV]RANGE[BYSCORE|BYLEX] (kind and reverse
+    preset), with Redis's option rules and checks in its order."""
+    withscores = False
+    offset, limit = 0, -1
+    reader = ArgReader(argv, src + 3)
+    while reader.more():
+        option = reader.keyword()
+        if dst is None and option == b"WITHSCORES":
+            withscores = True
+        elif option == b"LIMIT" and reader.remaining() >= 2:
+            offset = parse_int(reader.next())
+            limit = parse_int(reader.next())
+        elif reverse is None and option == b"REV":
+            reverse = True
+        elif kind is None and option == b"BYLEX":
+            kind = LEX
+        elif kind is None and option == b"BYSCORE":
+            kind = SCORE
+        else:
+            raise syntax_error()
+    reverse = bool(reverse)
+    kind = kind or RANK
+    if limit != -1 and kind == RANK:
+        raise RedisError("ERR syntax error, LIMIT is only supported in combination with either "
+                         "BYSCORE or BYLEX")
+    if withscores and kind == LEX:
+        raise RedisError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+    low, high = argv[src + 1], argv[src + 2]
+    if reverse and kind != RANK:
+        low, high = high, low   # given as max, min
+    if kind == RANK:
+        start, end = parse_int(low), parse_int(high)
+    elif kind == SCORE:
+        bounds = parse_score_range(low, high)
+    else:
+        bounds = parse_lex_range(low, high)
+
+    value = _get_zset(client, argv[src])
+    if value is None:
+        if dst is not None:
+            return store_or_delete(client, dst, ZSetValue(), "z", "zrangestore")
+        return []
+    if kind == RANK:
+        pairs = _range_by_rank(value, start, end, reverse)
+    else:
+        first, stop = (value.score_bounds(*bounds) if kind == SCORE
+                       else value.lex_bounds(*bounds))
+        pairs = _range_with_limit(value, first, stop, offset, limit, reverse)
+    if dst is None:
+        return _with_scores(client, pairs, withscores)
+    config = client.server.config
+    # Redis sizes the destination from the rank range; score and lex ranges start small.
+    result = ZSetValue(listpack=not (kind == RANK and len(pairs)
+                                     > config.zset_max_listpack_entries))
+    for score, member in pairs:
+        result.insert(member, score, config)
+    return store_or_delete(client, dst, result, "z", "zrangestore")
+
+
+def _range_by_rank(value: ZSetValue, start: int, end: int, reverse: bool) -> list:
+    span = _rank_span(len(value), start, end)
+    if span is None:
+        return []
+    start, end = span
+    if reverse:
+        n = len(value)
+        return list(value.slice(n - 1 - end, n - start, reverse=True))
+    return list(value.slice(start, end + 1))
+
+
+def _range_with_limit(value: ZSetValue, first: int, stop: int, offset: int, limit: int,
+                      reverse: bool) -> list:
+    """The ranks [first, stop) of a score or lex range, after LIMIT offset count (a negative
+    count means all, a negative offset nothing, as Redis's loops work out)."""
+    if offset < 0 or first >= stop:
+        return []
+    if reverse:
+        top = stop - offset
+        bottom = first if limit < 0 else max(first, top - limit)
+        return list(value.slice(bottom, top, reverse=True)) if bottom < top else []
+    begin = first + offset
+    end = stop if limit < 0 else min(stop, begin + limit)
+    return list(value.slice(begin, end)) if begin < end else []
+
+
+@command("zrange", -4, "readonly", 1, group="sorted_set", since="1.2.0",
+         summary="Return a range of members in a sorted set",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements returned.",
+         syntax="key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]")
+def zrange(client, argv):
+    return _zrange_generic(client, argv, 1, None, None, None)
+
+
+@command("zrangestore", -5, "write denyoom", 1, 2, group="sorted_set", since="6.2.0",
+         summary="Store a range of members from sorted set into another key",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements stored into the destination key.",
+         syntax="dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]")
+def zrangestore(client, argv):
+    return _zrange_generic(client, argv, 2, argv[1], None, None)
+
+
+@command("zrevrange", -4, "readonly", 1, group="sorted_set", since="1.2.0",
+         summary="Return a range of members in a sorted set, by index, with scores ordered "
+                 "from high to low",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements returned.",
+         syntax="key start stop [WITHSCORES]")
+def zrevrange(client, argv):
+    return _zrange_generic(client, argv, 1, None, RANK, True)
+
+
+@command("zrangebyscore", -4, "readonly", 1, group="sorted_set", since="1.0.5",
+         summary="Return a range of members in a sorted set, by score",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).",
+         syntax="key min max [WITHSCORES] [LIMIT offset count]")
+def zrangebyscore(client, argv):
+    return _zrange_generic(client, argv, 1, None, SCORE, False)
+
+
+@command("zrevrangebyscore", -4, "readonly", 1, group="sorted_set", since="2.2.0",
+         summary="Return a range of members in a sorted set, by score, with scores ordered "
+                 "from high to low",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).",
+         syntax="key max min [WITHSCORES] [LIMIT offset count]")
+def zrevrangebyscore(client, argv):
+    return _zrange_generic(client, argv, 1, None, SCORE, True)
+
+
+@command("zrangebylex", -4, "readonly", 1, group="sorted_set", since="2.8.9",
+         summary="Return a range of members in a sorted set, by lexicographical range",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).",
+         syntax="key min max [LIMIT offset count]")
+def zrangebylex(client, argv):
+    return _zrange_generic(client, argv, 1, None, LEX, False)
+
+
+@command("zrevrangebylex", -4, "readonly", 1, group="sorted_set", since="2.8.9",
+         summary="Return a range of members in a sorted set, by lexicographical range, "
+                 "ordered from higher to lower strings.",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements being returned. If M is constant (e.g. always "
+                    "asking for the first 10 elements with LIMIT), you can consider it "
+                    "O(log(N)).",
+         syntax="key max min [LIMIT offset count]")
+def zrevrangebylex(client, argv):
+    return _zrange_generic(client, argv, 1, None, LEX, True)
+
+
+# -- removals -------------------------------------------------------------------------------
+
+@command("zrem", -3, "write fast", 1, group="sorted_set", since="1.2.0",
+         summary="Remove one or more members from a sorted set",
+         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
+                    "the number of elements to be removed.",
+         syntax="key member [member ...]")
+def zrem(client, argv):
+    key = argv[1]
+    value = _get_zset(client, key, write=True)
+    if value is None:
+        return 0
+    removed = 0
+    for member in argv[2:]:
+        removed += value.remove(member)
+        if not value:
+            break
+    if removed:
+        client.db.notify("z", "zrem", key)
+        client.db.changed(key, value)
+        client.server.dirty += removed
+    return removed
+
+
+def _zremrange(client, argv, kind: str):
+    key = argv[1]
+    if kind == RANK:
+        start, end = parse_int(argv[2]), parse_int(argv[3])
+    elif kind == SCORE:
+        bounds = parse_score_range(argv[2], argv[3])
+    else:
+        bounds = parse_lex_range(argv[2], argv[3])
+    value = _get_zset(client, key, write=True)
+    if value is None:
+        return 0
+    if kind == RANK:
+        span = _rank_span(len(value), start, end)
+        if span is None:
+            return 0
+        first, stop = span[0], span[1] + 1
+    elif kind == SCORE:
+        first, stop = value.score_bounds(*bounds)
+    else:
+        first, stop = value.lex_bounds(*bounds)
+    removed = value.remove_ranks(first, stop) if first < stop else 0
+    if removed:
+        client.db.notify("z", "zremrangeby" + kind, key)
+        client.db.changed(key, value)
+        client.server.dirty += removed
+    return removed
+
+
+@command("zremrangebyrank", 4, "write", 1, group="sorted_set", since="2.0.0",
+         summary="Remove all members in a sorted set within the given indexes",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.",
+         syntax="key start stop")
+def zremrangebyrank(client, argv):
+    return _zremrange(client, argv, RANK)
+
+
+@command("zremrangebyscore", 4, "write", 1, group="sorted_set", since="1.2.0",
+         summary="Remove all members in a sorted set within the given scores",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.",
+         syntax="key min max")
+def zremrangebyscore(client, argv):
+    return _zremrange(client, argv, SCORE)
+
+
+@command("zremrangebylex", 4, "write", 1, group="sorted_set", since="2.8.9",
+         summary="Remove all members in a sorted set between the given lexicographical range",
+         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
+                    "the number of elements removed by the operation.",
+         syntax="key min max")
+def zremrangebylex(client, argv):
+    return _zremrange(client, argv, LEX)
+
+
+# -- pops -----------------------------------------------------------------------------------
+
+def zpop(client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
+         nested: bool, nil_when_empty: bool):
+    """Redis's genericZpopCommand: pop from the first existing key among keys. `count` -1 is
+    the plain single pop. Reply shapes: flat [m, s, ...], nested [[m, s], ...], with the key
+    first when emit_key (nested: [key, [[m, s], ...]])."""
+    db = client.db
+    value = key = None
+    for key in keys:
+        value = db.get_for_write(key)
+        if value is None:
+            continue
+        if type(value) is not ZSetValue:
+            raise WrongTypeError()
+        break
+    if value is None:
+        return NULL_ARRAY if nil_when_empty else []
+    if count == 0:
+        return []
+    n = min(len(value), 1 if count == -1 else count)
+    pairs = [value.pop(highest) for _ in range(n)]
+    client.server.dirty += n
+    db.notify("z", "zpopmax" if highest else "zpopmin", key)
+    db.changed(key, value)
+    if nested:
+        items = [[member, score] for score, member in pairs]
+        return [key, items] if emit_key else items
+    flat = [key] if emit_key else []
+    for score, member in pairs:
+        flat.append(member)
+        flat.append(score)
+    return flat
+
+
+def _zpop_minmax(client, argv, highest: bool):
+    if len(argv) > 3:
+        raise syntax_error()
+    count = parse_positive_int(argv[2]) if len(argv) == 3 else -1
+    nested = client.proto > 2 and count != -1
+    return zpop(client, [argv[1]], highest, count, False, nested, False)
+
+
+@command("zpopmin", -2, "write fast", 1, group="sorted_set", since="5.0.0",
+         summary="Remove and return members with the lowest scores in a sorted set",
+         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
+                    "being the number of elements popped.",
+         syntax="key [count]")
+def zpopmin(client, argv):
+    return _zpop_minmax(client, argv, False)
+
+
+@command("zpopmax", -2, "write fast", 1, group="sorted_set", since="5.0.0",
+         summary="Remove and return members with the highest scores in a sorted set",
+         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
+                    "being the number of elements popped.",
+         syntax="key [count]")
+def zpopmax(client, argv):
+    return _zpop_minmax(client, argv, True)
+
+
+def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], bool, int]:
+    """numkeys key [key ...] MIN|MAX [COUNT count] of ZMPOP and BZMPOP: (keys, highest,
+    count)."""
+    numkeys = parse_range_int(argv[numkeys_index], 1, INT64_MAX,
+                              "ERR numkeys should be greater than 0")
+    where = numkeys_index + numkeys + 1
+    if where >= len(argv):
+        raise syntax_error()
+    side = argv[where].upper()
+    if side not in (b"MIN", b"MAX"):
+        raise syntax_error()
+    count = -1
+    reader = ArgReader(argv, where + 1)
+    while reader.more():
+        if count == -1 and reader.keyword() == b"COUNT" and reader.more():
+            count = parse_range_int(reader.next(), 1, INT64_MAX,
+                                    "ERR count should be greater than 0")
+        else:
+            raise syntax_error()
+    return argv[numkeys_index + 1:where], side == b"MAX", max(count, 1)
+
+
+@command("zmpop", -4, "write movablekeys", group="sorted_set", since="7.0.0",
+         summary="Remove and return members with scores in a sorted set",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
+                    "number of elements in the sorted set, and M being the number of elements "
+                    "popped.",
+         syntax="numkeys key [key ...] MIN | MAX [COUNT count]", getkeys=numkeys_keys(1))
+def zmpop(client, argv):
+    keys, highest, count = parse_zmpop(argv, 1)
+    return zpop(client, keys, highest, count, True, True, True)
+
+
+# -- ZUNION / ZINTER / ZDIFF ----------------------------------------------------------------
+
+def _members_with_scores(value) -> list[tuple[bytes, float]]:
+    """A zset or set input as (member, score) pairs, in the order Redis walks it (sorted
+    sets from the highest score; plain set members score 1)."""
+    if type(value) is ZSetValue:
+        return [(member, score) for score, member in value.slice(0, len(value), reverse=True)]
+    return [(member, 1.0) for member in value]
+
+
+def _input_score(value, member: bytes) -> Optional[float]:
+    if type(value) is ZSetValue:
+        return value.score(member)
+    return 1.0 if member in value else None
+
+
+def _aggregate(how: bytes, current: float, new: float) -> float:
+    if how == b"SUM":
+        total = current + new
+        return 0.0 if math.isnan(total) else total   # inf + -inf counts as 0
+    if how == b"MIN":
+        return new if new < current else current
+    return new if new > current else current
+
+
+def _set_operation(client, argv: list[bytes], numkeys_index: int, dst: Optional[bytes],
+                   op: str, card_only: bool = False):
+    """ZUNION, ZINTER, ZDIFF, their STORE variants and ZINTERCARD (Redis's
+    zunionInterDiffGenericCommand), checks in Redis's order."""
+    numkeys = parse_int(argv[numkeys_index])
+    if numkeys < 1:
+        raise RedisError("ERR at least 1 input key is needed for '%s' command"
+                         % argv[0].decode(errors="replace").lower())
+    if numkeys > len(argv) - (numkeys_index + 1):
+        raise syntax_error()
+    keys = argv[numkeys_index + 1:numkeys_index + 1 + numkeys]
+    inputs = []
+    for key in keys:
+        value = client.db.get(key)
+        if value is not None and type(value) not in (ZSetValue, SetValue):
+            raise WrongTypeError()
+        inputs.append(value)
+    weights = [1.0] * numkeys
+    how = b"SUM"
+    withscores = False
+    limit = 0
+    reader = ArgReader(argv, numkeys_index + 1 + numkeys)
+    while reader.more():
+        option = reader.keyword()
+        if op != "diff" and not card_only and option == b"WEIGHTS" \
+                and reader.remaining() >= numkeys:
+            weights = [parse_float(reader.next(), "ERR weight value is not a float")
+                       for _ in range(numkeys)]
+        elif op != "diff" and not card_only and option == b"AGGREGATE" and reader.more():
+            how = reader.keyword()
+            if how not in (b"SUM", b"MIN", b"MAX"):
+                raise syntax_error()
+        elif dst is None and not card_only and option == b"WITHSCORES":
+            withscores = True
+        elif card_only and option == b"LIMIT" and reader.more():
+            limit = parse_positive_int(reader.next(), "ERR LIMIT can't be negative")
+        else:
+            raise syntax_error()
+
+    result: dict[bytes, float] = {}
+    sources = list(zip(inputs, weights))
+    if op != "diff":
+        sources.sort(key=lambda source: len(source[0]) if source[0] is not None else 0)
+    if op == "inter":
+        first, first_weight = sources[0]
+        if first is not None and len(first):
+            found = 0
+            for member, score in _members_with_scores(first):
+                total = first_weight * score
+                if math.isnan(total):
+                    total = 0.0
+                for other, weight in sources[1:]:
+                    other_score = score if other is first else _input_score(other, member)
+                    if other_score is None:
+                        break
+                    total = _aggregate(how, total, other_score * weight)
+                else:
+                    found += 1
+                    if not card_only:
+                        result[member] = total
+                    elif found == limit:
+                        break
+            if card_only:
+                return found
+    elif op == "union":
+        for value, weight in sources:
+            if value is None:
+                continue
+            for member, score in _members_with_scores(value):
+                weighted = weight * score
+                if math.isnan(weighted):
+                    weighted = 0.0
+                current = result.get(member)
+                result[member] = weighted if current is None else \
+                    _aggregate(how, current, weighted)
+    else:
+        first = inputs[0]
+        if first is not None and not any(other is first for other in inputs[1:]):
+            others = [other for other in inputs[1:] if other is not None]
+            for member, score in _members_with_scores(first):
+                if not any(_input_score(other, member) is not None for other in others):
+                    result[member] = score
+    if card_only:
+        return 0
+    config = client.server.config
+    if dst is not None:
+        value = ZSetValue.from_pairs(result.items(), config)
+        return store_or_delete(client, dst, value, "z", "z%sstore" % op)
+    pairs = sorted((score, member) for member, score in result.items())
+    return _with_scores(client, pairs, withscores)
+
+
+def _store_keys(argv: list[bytes]) -> list[int]:
+    return numkeys_keys(2)(argv)
+
+
+@command("zunion", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+         summary="Add multiple sorted sets",
+         complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
+                    "sets, and M being the number of elements in the resulting sorted set.",
+         syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
+                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+         getkeys=numkeys_keys(1))
+def zunion(client, argv):
+    return _set_operation(client, argv, 1, None, "union")
+
+
+@command("zinter", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+         summary="Intersect multiple sorted sets",
+         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
+                    "set, K being the number of input sorted sets and M being the number of "
+                    "elements in the resulting sorted set.",
+         syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
+                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+         getkeys=numkeys_keys(1))
+def zinter(client, argv):
+    return _set_operation(client, argv, 1, None, "inter")
+
+
+@command("zdiff", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+         summary="Subtract multiple sorted sets",
+         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
+                    "all the sets, N is the size of the first set, and K is the size of the "
+                    "result set.",
+         syntax="numkeys key [key ...] [WITHSCORES]", getkeys=numkeys_keys(1))
+def zdiff(client, argv):
+    return _set_operation(client, argv, 1, None, "diff")
+
+
+@command("zintercard", -3, "readonly movablekeys", group="sorted_set", since="7.0.0",
+         summary="Intersect multiple sorted sets and return the cardinality of the result",
+         complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
+                    "the number of input sorted sets.",
+         syntax="numkeys key [key ...] [LIMIT limit]", getkeys=numkeys_keys(1))
+def zintercard(client, argv):
+    return _set_operation(client, argv, 1, None, "inter", card_only=True)
+
+
+@command("zunionstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="2.0.0",
+         summary="Add multiple sorted sets and store the resulting sorted set in a new key",
+         complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
+                    "sets, and M being the number of elements in the resulting sorted set.",
+         syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
+                "[AGGREGATE SUM | MIN | MAX]",
+         getkeys=_store_keys)
+def zunionstore(client, argv):
+    return _set_operation(client, argv, 2, argv[1], "union")
+
+
+@command("zinterstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="2.0.0",
+         summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
+                 "key",
+         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
+                    "set, K being the number of input sorted sets and M being the number of "
+                    "elements in the resulting sorted set.",
+         syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
+                "[AGGREGATE SUM | MIN | MAX]",
+         getkeys=_store_keys)
+def zinterstore(client, argv):
+    return _set_operation(client, argv, 2, argv[1], "inter")
+
+
+@command("zdiffstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="6.2.0",
+         summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
+                 "key",
+         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
+                    "all the sets, N is the size of the first set, and K is the size of the "
+                    "result set.",
+         syntax="destination numkeys key [key ...]", getkeys=_store_keys)
+def zdiffstore(client, argv):
+    return _set_operation(client, argv, 2, argv[1], "diff")
+
+
+# -- ZRANDMEMBER and ZSCAN -----------------------------------------------------------------
+
+@command("zrandmember", -2, "readonly", 1, group="sorted_set", since="6.2.0",
+         summary="Get one or multiple random elements from a sorted set",
+         complexity="O(N) where N is the number of elements returned",
+         syntax="key [count [WITHSCORES]]")
+def zrandmember(client, argv):
+    if len(argv) == 2:
+        value = _get_zset(client, argv[1])
+        if value is None:
+            return None
+        return value.at(random.randrange(len(value)))[1]
+    count = parse_range_int(argv[2], -INT64_MAX, INT64_MAX)
+    if len(argv) > 4 or (len(argv) == 4 and argv[3].upper() != b"WITHSCORES"):
+        raise syntax_error()
+    withscores = len(argv) == 4
+    if withscores and not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
+        raise RedisError("ERR value is out of range")
+    value = _get_zset(client, argv[1])
+    if value is None or count == 0:
+        return []
+    size = len(value)
+    if count < 0 or count == 1:
+        # Repeats allowed: independent draws, in random order.
+        pairs = [value.at(random.randrange(size)) for _ in range(abs(count))]
+    elif count >= size:
+        pairs = list(value.slice(0, size, reverse=True))
+    elif count * ZRANDMEMBER_SUB_STRATEGY_MUL > size:
+        pairs = [value.at(i) for i in random.sample(range(size), count)]
+    else:
+        picked: dict[int, None] = {}
+        while len(picked) < count:
+            picked[random.randrange(size)] = None
+        pairs = [value.at(i) for i in picked]
+    return _with_scores(client, pairs, withscores)
+
+
+@command("zscan", -3, "readonly", 1, group="sorted_set", since="2.8.0",
+         summary="Incrementally iterate sorted sets elements and associated scores",
+         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
+                    "command calls for the cursor to return back to 0. N is the number of "
+                    "elements inside the collection..",
+         syntax="key cursor [MATCH pattern] [COUNT count]")
+def zscan(client, argv):
+    cursor = parse_cursor(argv[2])
+    value = _get_zset(client, argv[1])
+    if value is None:
+        return [b"0", []]
+    # A listpack sorts by score and holds scores as text (integers without exponent).
+    if value.listpack:
+        names, text = (lambda: list(value)), listpack_score_text
+    else:
+        names, text = (lambda: value.scores.keys()), (lambda score: b"%.17g" % score)
+    cursor, members = scan_collection(client, argv, cursor, value, value.listpack, names)
+    scores = value.scores
+    return [b"%d" % cursor, [x for m in members for x in (m, text(scores[m]))]]

@@ -1,0 +1,314 @@
+"""Sorted set commands: redis-py integration tests, and differential tests against
+redis-server, byte for byte (sorted sets have a defined order, and scores a defined text)."""
+from __future__ import annotations
+
+import pytest
+import redis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from differential import assert_same, both, parse_reply, shape
+
+
+def test_zadd_options(r):
+    assert r.zadd("z", {"a": 1, "b": 2}) == 2
+    assert r.zadd("z", {"a": 5, "c": 3}, nx=True) == 1
+    assert r.zscore("z", "a") == 1.0
+    assert r.zadd("z", {"a": 5, "d": 3}, xx=True, ch=True) == 1
+    assert r.zscore("z", "d") is None and r.zscore("z", "a") == 5.0
+    assert r.zadd("z", {"a": 4}, gt=True, ch=True) == 0
+    assert r.zadd("z", {"a": 6}, gt=True, ch=True) == 1
+    assert r.zadd("z", {"a": 7}, lt=True, ch=True) == 0
+    assert r.zadd("z", {"a": 1.5}, lt=True, ch=True) == 1
+    assert r.zadd("z", {"a": 1.5}, ch=True) == 0      # same score: not a change
+    assert r.zadd("z", {"e": 1}, xx=True) == 0 and r.zcard("z") == 3
+    assert r.zadd("nokey", {"e": 1}, xx=True) == 0 and r.zcard("nokey") == 0
+    assert r.zadd("z", {"a": 2}, incr=True) == 3.5
+    assert r.zadd("z", {"a": 2}, incr=True, nx=True) is None
+    assert r.zadd("z", {"a": -10}, incr=True, gt=True) is None
+    assert r.zincrby("z", -0.5, "a") == 3.0
+    assert r.zincrby("z", 1, "new") == 1.0
+    with pytest.raises(redis.ResponseError, match="not compatible"):
+        r.execute_command("ZADD", "z", "NX", "XX", 1, "a")
+    with pytest.raises(redis.ResponseError, match="not a valid float"):
+        r.zadd("z", {"a": "nan"})
+
+
+def test_zincrby_nan_is_rejected(r):
+    r.zadd("z", {"a": "inf"})
+    with pytest.raises(redis.ResponseError, match="resulting score is not a number"):
+        r.zincrby("z", "-inf", "a")
+    assert r.zscore("z", "a") == float("inf")
+
+
+def test_scores_are_formatted_as_redis_does(raw, real_raw):
+    for score in ("1.5", "0.1", "1e100", "inf", "-inf", "3.0", "-0", "1e17", "123456789012345678",
+                  "5e-324", "0x10", "-1.25e-5", "+7"):
+        for proto in (2, 3):
+            both(raw, real_raw, "HELLO", proto)
+            assert_same(raw, real_raw, "ZADD", "z", score, "m")
+            assert_same(raw, real_raw, "ZSCORE", "z", "m")
+            assert_same(raw, real_raw, "ZINCRBY", "z", score, "m")
+            assert_same(raw, real_raw, "ZRANGE", "z", 0, -1, "WITHSCORES")
+            assert_same(raw, real_raw, "ZSCAN", "z", 0)
+            assert_same(raw, real_raw, "DEL", "z")
+
+
+def test_rank_and_range_commands(r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4})
+    assert r.zrank("z", "c") == 2 and r.zrevrank("z", "c") == 1
+    assert r.zrank("z", "nope") is None and r.zrank("nokey", "a") is None
+    assert r.zrange("z", 1, 2) == [b"b", b"c"]
+    assert r.zrange("z", -2, -1, withscores=True) == [(b"c", 3.0), (b"d", 4.0)]
+    assert r.zrevrange("z", 0, 0) == [b"d"]
+    assert r.zrange("z", 5, 10) == [] and r.zrange("z", 2, 1) == []
+    assert r.zrangebyscore("z", "(1", 3) == [b"b", b"c"]
+    assert r.zrangebyscore("z", "-inf", "+inf", start=1, num=2) == [b"b", b"c"]
+    assert r.zrevrangebyscore("z", 4, 2) == [b"d", b"c", b"b"]
+    assert r.zrange("z", "(4", 2, byscore=True, desc=True) == [b"c", b"b"]
+    assert r.zcount("z", "(1", "+inf") == 3
+    assert r.zmscore("z", ["a", "x"]) == [1.0, None]
+
+
+def test_lex_commands(r):
+    r.zadd("z", {m: 0 for m in "abcdefg"})
+    assert r.zrangebylex("z", "[b", "(e") == [b"b", b"c", b"d"]
+    assert r.zrangebylex("z", "-", "+", start=2, num=2) == [b"c", b"d"]
+    assert r.zrevrangebylex("z", "+", "[e") == [b"g", b"f", b"e"]
+    assert r.zlexcount("z", "(a", "[c") == 2
+    assert r.zrangebylex("z", "+", "-") == []
+    assert r.zremrangebylex("z", "-", "(c") == 2
+    assert r.zrange("z", 0, -1) == [b"c", b"d", b"e", b"f", b"g"]
+    with pytest.raises(redis.ResponseError, match="not valid string range item"):
+        r.zrangebylex("z", "a", "+")
+
+
+def test_removals_delete_empty_keys(r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5})
+    assert r.zrem("z", "a", "nope") == 1
+    assert r.zremrangebyrank("z", 0, 0) == 1
+    assert r.zremrangebyscore("z", "(3", "inf") == 2
+    assert r.zrange("z", 0, -1) == [b"c"]
+    assert r.zremrangebyscore("z", 0, 10) == 1
+    assert r.dbsize() == 0
+    assert r.zrem("z", "c") == 0 and r.zremrangebyrank("z", 0, -1) == 0
+
+
+def test_pops(r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    assert r.zpopmin("z") == [(b"a", 1.0)]
+    assert r.zpopmax("z", 5) == [(b"c", 3.0), (b"b", 2.0)]
+    assert r.dbsize() == 0 and r.zpopmin("z") == []
+    r.zadd("z2", {"x": 1, "y": 2})
+    assert r.zmpop(3, ["nokey", "z2", "z3"], max=True, count=5) == [b"z2", [[b"y", b"2"], [b"x", b"1"]]]
+    assert r.zmpop(1, ["z2"], min=True) is None
+
+
+def test_union_inter_diff(r):
+    r.zadd("a", {"x": 1, "y": 2, "z": 3})
+    r.zadd("b", {"y": 10, "z": 20, "w": 30})
+    r.sadd("s", "z", "w")
+    assert r.zunion(["a", "b"], withscores=True) == [
+        (b"x", 1.0), (b"y", 12.0), (b"z", 23.0), (b"w", 30.0)]
+    assert r.zinter({"a": 2, "b": 1}, aggregate="MAX", withscores=True) == [
+        (b"y", 10.0), (b"z", 20.0)]
+    assert r.zinter(["a", "s"], aggregate="MIN", withscores=True) == [(b"z", 1.0)]
+    assert r.zdiff(["a", "b"], withscores=True) == [b"x", b"1"]
+    assert r.zunionstore("d", ["a", "b", "s"]) == 4
+    assert r.zrange("d", 0, -1, withscores=True) == [
+        (b"x", 1.0), (b"y", 12.0), (b"z", 24.0), (b"w", 31.0)]
+    assert r.zinterstore("d", ["a", "nokey"]) == 0 and r.dbsize() == 3
+    assert r.zdiffstore("d", ["a", "a"]) == 0
+    assert r.zintercard(2, ["a", "b"]) == 2 and r.zintercard(2, ["a", "b"], limit=1) == 1
+
+
+def test_zrangestore(r):
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    assert r.zrangestore("d", "z", 0, 1) == 2
+    assert r.zrange("d", 0, -1, withscores=True) == [(b"a", 1.0), (b"b", 2.0)]
+    assert r.zrangestore("d", "z", 2, "(1", byscore=True, desc=True) == 1
+    assert r.zrangestore("d", "z", 5, 6) == 0 and r.zcard("d") == 0
+    assert r.zrangestore("d", "nokey", 0, -1) == 0
+
+
+def test_zrandmember(r):
+    assert r.zrandmember("nokey") is None and r.zrandmember("nokey", 3) == []
+    r.zadd("z", {"a": 1, "b": 2, "c": 3})
+    assert r.zrandmember("z") in (b"a", b"b", b"c")
+    assert r.zrandmember("z", 5) == [b"c", b"b", b"a"]
+    picked = r.zrandmember("z", 2, withscores=True)
+    assert len(picked) == 4 and len(set(picked[0::2])) == 2
+    repeated = r.zrandmember("z", -20)
+    assert len(repeated) == 20 and set(repeated) <= {b"a", b"b", b"c"}
+
+
+def test_zscan(r):
+    r.zadd("small", {"a": 1, "b": 2.5})
+    assert r.zscan("small", 0) == (0, [(b"a", 1.0), (b"b", 2.5)])
+    big = {f"m{i}": i for i in range(500)}
+    r.zadd("big", big)
+    seen = dict(r.zscan_iter("big", count=20))
+    assert seen == {k.encode(): float(v) for k, v in big.items()}
+    assert dict(r.zscan_iter("big", match="m1?")) == {f"m1{i}".encode(): 10.0 + i
+                                                      for i in range(10)}
+
+
+def test_wrongtype_everywhere(r):
+    r.set("str", "x")
+    r.zadd("z", {"a": 1})
+    for call in [("ZADD", "str", 1, "a"), ("ZINCRBY", "str", 1, "a"), ("ZSCORE", "str", "a"),
+                 ("ZMSCORE", "str", "a"), ("ZCARD", "str"), ("ZCOUNT", "str", 0, 1),
+                 ("ZLEXCOUNT", "str", "-", "+"), ("ZRANGE", "str", 0, 1),
+                 ("ZRANGESTORE", "d", "str", 0, 1), ("ZRANGEBYSCORE", "str", 0, 1),
+                 ("ZREVRANGEBYLEX", "str", "+", "-"), ("ZRANK", "str", "a"),
+                 ("ZREM", "str", "a"), ("ZREMRANGEBYRANK", "str", 0, 1),
+                 ("ZREMRANGEBYSCORE", "str", 0, 1), ("ZREMRANGEBYLEX", "str", "-", "+"),
+                 ("ZPOPMIN", "str"), ("ZPOPMAX", "str", 2), ("ZMPOP", 2, "nokey", "str", "MIN"),
+                 ("ZUNION", 2, "z", "str"), ("ZINTERSTORE", "d", 2, "z", "str"),
+                 ("ZDIFF", 1, "str"), ("ZINTERCARD", 1, "str"), ("ZRANDMEMBER", "str"),
+                 ("ZSCAN", "str", 0)]:
+        with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+            r.execute_command(*call)
+
+
+# -- differential -------------------------------------------------------------------------
+
+SCRIPTS = [
+    [("ZADD", "z", 1, "a", 2, "b", 2, "bb", 3, "c", "-inf", "m", "inf", "p"),
+     ("ZRANGE", "z", 0, -1, "WITHSCORES"), ("ZRANGE", "z", "(1", "3", "BYSCORE", "LIMIT", 1, 2),
+     ("ZRANGE", "z", "+inf", "(-inf", "BYSCORE", "REV", "WITHSCORES"),
+     ("ZRANGE", "z", "-", "+", "BYLEX", "REV", "LIMIT", 0, 3),
+     ("ZREVRANGE", "z", 1, -2, "WITHSCORES"), ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", -1, 2),
+     ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 2, -1),
+     ("ZRANGEBYSCORE", "z", "", ""), ("ZRANGEBYSCORE", "z", " 1", "0x3"),
+     ("ZREVRANGEBYSCORE", "z", "(3", "(1", "WITHSCORES", "LIMIT", 0, 1),
+     ("ZCOUNT", "z", "(2", "+inf"), ("ZRANK", "z", "bb"), ("ZREVRANK", "z", "bb"),
+     ("ZMSCORE", "z", "a", "x", "p"), ("ZSCAN", "z", 0, "MATCH", "b*"),
+     ("ZRANDMEMBER", "z", 100, "WITHSCORES"), ("ZPOPMIN", "z", 2), ("ZPOPMAX", "z"),
+     ("ZMPOP", 2, "nokey", "z", "MAX", "COUNT", 2), ("ZMPOP", 1, "nokey", "MIN"),
+     ("ZRANGESTORE", "d", "z", 0, -1), ("ZRANGE", "d", 0, -1, "WITHSCORES"),
+     ("ZREMRANGEBYRANK", "z", 0, 0), ("ZREMRANGEBYSCORE", "z", "-inf", "inf"), ("DBSIZE",)],
+    [("ZADD", "l", 0, "alpha", 0, "beta", 0, "gamma", 0, "delta", 0, ""),
+     ("ZRANGEBYLEX", "l", "[b", "(g"), ("ZRANGEBYLEX", "l", "(", "+"),
+     ("ZRANGEBYLEX", "l", "[", "[beta", "LIMIT", 1, 5), ("ZREVRANGEBYLEX", "l", "(gamma", "-"),
+     ("ZLEXCOUNT", "l", "-", "(delta"), ("ZLEXCOUNT", "l", "+", "-"),
+     ("ZREMRANGEBYLEX", "l", "(alpha", "[delta"), ("ZRANGE", "l", 0, -1)],
+    [("ZADD", "a", 1, "x", 2, "y", 3, "z"), ("SADD", "s", "y", "z", "q"),
+     ("ZADD", "b", "inf", "x", 5, "y"),
+     ("ZUNION", 3, "a", "b", "s", "WEIGHTS", 1, 2, 0, "WITHSCORES"),
+     ("ZUNION", 2, "a", "b", "WEIGHTS", 0, 0, "AGGREGATE", "MIN", "WITHSCORES"),
+     ("ZUNION", 2, "a", "b", "WEIGHTS", 1, "-1", "WITHSCORES"),
+     ("ZINTER", 2, "a", "s", "AGGREGATE", "max", "WITHSCORES"),
+     ("ZINTER", 2, "a", "a", "WITHSCORES"), ("ZDIFF", 3, "a", "nokey", "s", "WITHSCORES"),
+     ("ZDIFF", 2, "a", "a"), ("ZUNIONSTORE", "d", 2, "a", "b", "AGGREGATE", "SUM"),
+     ("ZRANGE", "d", 0, -1, "WITHSCORES"), ("ZINTERSTORE", "d", 2, "a", "s"),
+     ("ZRANGE", "d", 0, -1, "WITHSCORES"), ("ZDIFFSTORE", "d", 2, "a", "s"),
+     ("ZRANGE", "d", 0, -1, "WITHSCORES"), ("ZINTERCARD", 3, "a", "b", "s", "LIMIT", 0),
+     ("ZINTERSTORE", "d", 2, "a", "nokey"), ("DBSIZE",)],
+    # errors, in Redis's order of checks
+    [("ZADD", "z", 1, "a"), ("ZADD", "z", "NX", "XX", 1, "a"), ("ZADD", "z", "GT", "LT", 1, "a"),
+     ("ZADD", "z", "NX", "GT", "x", "a"), ("ZADD", "z", "INCR", 1, "a", 2, "b"),
+     ("ZADD", "z", 1, "a", 2), ("ZADD", "z", "nan", "a"), ("ZADD", "z", "1e400", "a"),
+     ("ZADD", "z", " 1", "a"), ("ZINCRBY", "z", "nx", "a"), ("ZINCRBY", "z", "x", "a"),
+     ("ZRANGE", "z", 0, -1, "LIMIT", 0, 1), ("ZRANGE", "z", 0, -1, "LIMIT", 0, -1),
+     ("ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES"), ("ZRANGE", "z", 0, -1, "REV", "REV"),
+     ("ZRANGE", "z", "a", "b"), ("ZRANGE", "z", "a", "b", "BYSCORE"),
+     ("ZRANGE", "z", "a", "b", "BYLEX"), ("ZRANGE", "z", 0, 1, "LIMIT", "x", 1),
+     ("ZRANGE", "z", 0, 1, "LIMIT", 1), ("ZRANGESTORE", "d", "z", 0, -1, "WITHSCORES"),
+     ("ZREVRANGE", "z", 0, -1, "REV"), ("ZRANGEBYSCORE", "z", 0, 1, "BYSCORE"),
+     ("ZRANGEBYLEX", "z", "-", "+", "WITHSCORES"), ("ZCOUNT", "z", "(", "nan"),
+     ("ZREMRANGEBYRANK", "z", "a", 1), ("ZPOPMIN", "z", -1), ("ZPOPMIN", "z", 1, 2),
+     ("ZMPOP", 0, "z", "MIN"), ("ZMPOP", 2, "z", "MIN"), ("ZMPOP", 1, "z", "FOO"),
+     ("ZMPOP", 1, "z", "MIN", "COUNT", 0), ("ZMPOP", 1, "z", "MIN", "COUNT", 1, "COUNT", 1),
+     ("ZUNION", 0, "z"), ("ZUNIONSTORE", "d", 0, "z"), ("ZUNION", "x", "z"), ("ZUNION", 3, "z"),
+     ("ZUNION", 1, "z", "WEIGHTS", "x"), ("ZUNION", 1, "z", "WEIGHTS"),
+     ("ZUNION", 1, "z", "AGGREGATE", "AVG"), ("ZDIFF", 1, "z", "WEIGHTS", 1),
+     ("ZUNIONSTORE", "d", 1, "z", "WITHSCORES"), ("ZINTERCARD", 1, "z", "WITHSCORES"),
+     ("ZINTERCARD", 1, "z", "LIMIT", -1), ("ZRANDMEMBER", "z", "x"),
+     ("ZRANDMEMBER", "z", 1, "foo"), ("ZRANDMEMBER", "z", "-9223372036854775808"),
+     ("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES"), ("ZSCAN", "z", "x")],
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_scripts_match_redis(raw, real_raw, proto, script):
+    if proto == 3:
+        both(raw, real_raw, "HELLO", 3)
+    for call in script:
+        assert_same(raw, real_raw, *call)
+
+
+MEMBERS = st.sampled_from(["a", "b", "c", "d", "1", "10", "long" * 20])
+KEYS = st.sampled_from(["k1", "k2"])
+SCORES = st.sampled_from(["0", "1", "-1", "2.5", "0.1", "inf", "-inf", "1e300", "(1", "(0"])
+PLAIN_SCORES = st.sampled_from(["0", "1", "-1", "2.5", "0.1", "inf", "-inf", "1e300", "-0"])
+RANKS = st.integers(-4, 4)
+LEX = st.sampled_from(["-", "+", "[a", "(a", "[b", "(c", "[d", "[1"])
+ZADD_FLAGS = st.lists(st.sampled_from(["NX", "XX", "GT", "LT", "CH", "INCR"]), max_size=2,
+                      unique=True)
+
+
+@st.composite
+def zadds(draw):
+    pairs = draw(st.lists(st.tuples(PLAIN_SCORES, MEMBERS), min_size=1, max_size=3))
+    return ("ZADD", draw(KEYS), *draw(ZADD_FLAGS), *[x for pair in pairs for x in pair])
+
+
+COMMANDS = st.one_of(
+    zadds(),
+    st.tuples(st.just("ZINCRBY"), KEYS, PLAIN_SCORES, MEMBERS),
+    st.tuples(st.just("ZREM"), KEYS, MEMBERS, MEMBERS),
+    st.tuples(st.sampled_from(["ZSCORE", "ZRANK", "ZREVRANK"]), KEYS, MEMBERS),
+    st.tuples(st.just("ZCARD"), KEYS),
+    st.tuples(st.sampled_from(["ZRANGE", "ZREVRANGE"]), KEYS, RANKS, RANKS,
+              st.sampled_from([(), ("WITHSCORES",)])).map(lambda t: t[:4] + t[4]),
+    st.tuples(st.sampled_from(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZCOUNT",
+                               "ZREMRANGEBYSCORE"]), KEYS, SCORES, SCORES),
+    st.tuples(st.sampled_from(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), KEYS, SCORES, SCORES,
+              st.just("WITHSCORES"), st.just("LIMIT"), RANKS, RANKS),
+    st.tuples(st.sampled_from(["ZREMRANGEBYRANK"]), KEYS, RANKS, RANKS),
+    st.tuples(st.sampled_from(["ZPOPMIN", "ZPOPMAX"]), KEYS, st.integers(0, 3)),
+    st.tuples(st.just("ZMPOP"), st.just(2), KEYS, KEYS, st.sampled_from(["MIN", "MAX"]),
+              st.just("COUNT"), st.integers(1, 3)),
+    st.tuples(st.sampled_from(["ZUNION", "ZINTER"]), st.just(2), KEYS, KEYS,
+              st.just("WEIGHTS"), PLAIN_SCORES, PLAIN_SCORES, st.just("AGGREGATE"),
+              st.sampled_from(["SUM", "MIN", "MAX"]), st.just("WITHSCORES")),
+    st.tuples(st.just("ZDIFF"), st.just(2), KEYS, KEYS, st.just("WITHSCORES")),
+    st.tuples(st.sampled_from(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), KEYS,
+              st.just(2), KEYS, KEYS),
+    st.tuples(st.just("ZRANGESTORE"), KEYS, KEYS, RANKS, RANKS),
+    st.tuples(st.just("ZRANDMEMBER"), KEYS, st.integers(-4, 4), st.just("WITHSCORES")),
+    st.tuples(st.just("ZSCAN"), KEYS, st.just(0)),
+)
+LEX_COMMANDS = st.one_of(
+    st.tuples(st.just("ZADD"), KEYS, st.just(0), MEMBERS),
+    st.tuples(st.sampled_from(["ZRANGEBYLEX", "ZLEXCOUNT", "ZREMRANGEBYLEX"]), KEYS, LEX, LEX),
+    st.tuples(st.just("ZREVRANGEBYLEX"), KEYS, LEX, LEX, st.just("LIMIT"), RANKS, RANKS),
+)
+
+SETTINGS = settings(max_examples=40, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _run_sequence(raw, real_raw, calls, proto):
+    both(raw, real_raw, "FLUSHALL")
+    both(raw, real_raw, "HELLO", proto)
+    for call in calls:
+        if call[0] == "ZRANDMEMBER":
+            mine, theirs = both(raw, real_raw, *call)
+            assert shape(parse_reply(mine)) == shape(parse_reply(theirs)), (call, mine, theirs)
+        else:
+            assert_same(raw, real_raw, *call)
+
+
+@SETTINGS
+@given(st.lists(COMMANDS, min_size=1, max_size=25), st.sampled_from([2, 3]))
+def test_random_sequences_match_redis(raw, real_raw, calls, proto):
+    _run_sequence(raw, real_raw, calls, proto)
+
+
+@SETTINGS
+@given(st.lists(LEX_COMMANDS, min_size=1, max_size=20))
+def test_random_lex_sequences_match_redis(raw, real_raw, calls):
+    _run_sequence(raw, real_raw, calls, 2)

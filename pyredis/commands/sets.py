@@ -385,7 +385,7 @@ def sscan(client, argv):
     if value is None:
         return [b"0", []]
     cursor, members = scan_collection(client, argv, cursor, value, value.intset,
-                                      lambda: value.items)
+                                      lambda: value)
     return [b"%d" % cursor, members]
 
 

@@ -182,7 +182,7 @@ SCRIPTS = [
      ("SMOVE", "a", "b", 1), ("SMOVE", "a", "b", 9), ("SMEMBERS", "b"),
      ("SDIFFSTORE", "c", "a", "a"), ("EXISTS", "c")],
     # errors, in Redis's order of checks
-    [("SADD", "s", "a"), ("SPOP", "s", "x"), ("SPOP", "s", -1), ("SPOP", "s", 1, 2),
+    [("SADD", "s", 1), ("SPOP", "s", "x"), ("SPOP", "s", -1), ("SPOP", "s", 1, 2),
      ("SRANDMEMBER", "s", "x"), ("SRANDMEMBER", "s", 1, 2), ("SINTERCARD", 0, "s"),
      ("SINTERCARD", "x", "s"), ("SINTERCARD", 3, "s", "t"), ("SINTERCARD", 1, "s", "LIMIT"),
      ("SINTERCARD", 1, "s", "LIMIT", -1), ("SINTERCARD", 1, "s", "FOO", 1),

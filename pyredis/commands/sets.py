@@ -11,7 +11,7 @@ from ..resp import OrderedSet
 from ..glob import glob_matcher
 from ..scan import parse_cursor, parse_scan_options
 from ..types.set import SetValue
-from . import command
+from . import KeySpec, command
 
 SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is small (Redis's)
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
@@ -32,20 +32,6 @@ def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str
     return 0
 
 
-def numkeys_keys(numkeys_index: int):
-    """COMMAND GETKEYS for commands that take `numkeys key [key ...]` at numkeys_index."""
-    def getkeys(argv: list[bytes]) -> list[int]:
-        try:
-            count = int(argv[numkeys_index])
-        except (ValueError, IndexError):
-            return []
-        first = numkeys_index + 1
-        keys = list(range(first, min(first + max(count, 0), len(argv))))
-        if numkeys_index == 2:   # a destination key before numkeys
-            keys.insert(0, 1)
-        return keys
-    return getkeys
-
 
 def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
     """The sets at keys (None for missing ones); WRONGTYPE if any key holds something else."""
@@ -58,7 +44,8 @@ def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
 
 # -- single-set commands ----------------------------------------------------------------------
 
-@command("sadd", -3, "write denyoom fast", 1, group="set",
+@command("sadd", -3, "write denyoom fast", key_specs=(KeySpec("RW insert", index=1),),
+         group="set",
          summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
@@ -82,7 +69,8 @@ def sadd(client, argv):
     return added
 
 
-@command("srem", -3, "write fast", 1, group="set", summary="Remove one or more members from a set",
+@command("srem", -3, "write fast", key_specs=(KeySpec("RW delete", index=1),),
+         group="set", summary="Remove one or more members from a set",
          complexity="O(N) where N is the number of members to be removed.",
          syntax="key member [member ...]")
 def srem(client, argv):
@@ -104,14 +92,16 @@ def srem(client, argv):
     return removed
 
 
-@command("scard", 2, "readonly fast", 1, group="set",
+@command("scard", 2, "readonly fast", key_specs=(KeySpec("RO", index=1),),
+         group="set",
          summary="Get the number of members in a set", complexity="O(1)", syntax="key")
 def scard(client, argv):
     value = client.db.get_typed(argv[1], SetValue)
     return len(value) if value is not None else 0
 
 
-@command("sismember", 3, "readonly fast", 1, group="set",
+@command("sismember", 3, "readonly fast", key_specs=(KeySpec("RO", index=1),),
+         group="set",
          summary="Determine if a given value is a member of a set", complexity="O(1)",
          syntax="key member")
 def sismember(client, argv):
@@ -119,7 +109,8 @@ def sismember(client, argv):
     return int(value is not None and argv[2] in value)
 
 
-@command("smismember", -3, "readonly fast", 1, group="set", since="6.2.0",
+@command("smismember", -3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="set", since="6.2.0",
          summary="Returns the membership associated with the given elements for a set",
          complexity="O(N) where N is the number of elements being checked for membership",
          syntax="key member [member ...]")
@@ -128,13 +119,15 @@ def smismember(client, argv):
     return [int(value is not None and member in value) for member in argv[2:]]
 
 
-@command("smembers", 2, "readonly", 1, group="set", summary="Get all the members in a set",
+@command("smembers", 2, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output_order", group="set", summary="Get all the members in a set",
          complexity="O(N) where N is the set cardinality.", syntax="key")
 def smembers(client, argv):
     return _intersection(client, argv[1:], None, False, 0)
 
 
-@command("srandmember", -2, "readonly", 1, group="set",
+@command("srandmember", -2, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output", group="set",
          summary="Get one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
                     "value of the passed count.",
@@ -173,7 +166,8 @@ def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
     return list(picked)
 
 
-@command("spop", -2, "write fast", 1, group="set",
+@command("spop", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
+         tips="nondeterministic_output", group="set",
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
                     "the passed count.",
@@ -221,7 +215,11 @@ def spop(client, argv):
     return popped
 
 
-@command("smove", 4, "write fast", 1, 2, group="set",
+@command("smove", 4, "write fast", key_specs=(
+             KeySpec("RW access delete", index=1),
+             KeySpec("RW insert", index=2),
+         ),
+         group="set",
          summary="Move a member from one set to another", complexity="O(1)",
          syntax="source destination member")
 def smove(client, argv):
@@ -307,7 +305,8 @@ def _union_or_diff(client, keys: list[bytes], dst: Optional[bytes], union: bool)
     return store_or_delete(client, dst, result, "s", "sunionstore" if union else "sdiffstore")
 
 
-@command("sinter", -2, "readonly", 1, -1, group="set", summary="Intersect multiple sets",
+@command("sinter", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
+         tips="nondeterministic_output_order", group="set", summary="Intersect multiple sets",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
                     "the number of sets.",
          syntax="key [key ...]")
@@ -315,11 +314,12 @@ def sinter(client, argv):
     return _intersection(client, argv[1:], None, False, 0)
 
 
-@command("sintercard", -3, "readonly movablekeys", group="set", since="7.0.0",
+@command("sintercard", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
+         group="set", since="7.0.0",
          summary="Intersect multiple sets and return the cardinality of the result",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
                     "the number of sets.",
-         syntax="numkeys key [key ...] [LIMIT limit]", getkeys=numkeys_keys(1))
+         syntax="numkeys key [key ...] [LIMIT limit]")
 def sintercard(client, argv):
     numkeys = parse_range_int(argv[1], 1, INT64_MAX, "ERR numkeys should be greater than 0")
     if numkeys > len(argv) - 2:
@@ -334,7 +334,11 @@ def sintercard(client, argv):
     return _intersection(client, argv[2:2 + numkeys], None, True, limit)
 
 
-@command("sinterstore", -3, "write denyoom", 1, -1, group="set",
+@command("sinterstore", -3, "write denyoom", key_specs=(
+             KeySpec("RW update", index=1),
+             KeySpec("RO access", index=2, last=-1),
+         ),
+         group="set",
          summary="Intersect multiple sets and store the resulting set in a key",
          complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
                     "the number of sets.",
@@ -343,14 +347,19 @@ def sinterstore(client, argv):
     return _intersection(client, argv[2:], argv[1], False, 0)
 
 
-@command("sunion", -2, "readonly", 1, -1, group="set", summary="Add multiple sets",
+@command("sunion", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
+         tips="nondeterministic_output_order", group="set", summary="Add multiple sets",
          complexity="O(N) where N is the total number of elements in all given sets.",
          syntax="key [key ...]")
 def sunion(client, argv):
     return _union_or_diff(client, argv[1:], None, True)
 
 
-@command("sunionstore", -3, "write denyoom", 1, -1, group="set",
+@command("sunionstore", -3, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2, last=-1),
+         ),
+         group="set",
          summary="Add multiple sets and store the resulting set in a key",
          complexity="O(N) where N is the total number of elements in all given sets.",
          syntax="destination key [key ...]")
@@ -358,14 +367,19 @@ def sunionstore(client, argv):
     return _union_or_diff(client, argv[2:], argv[1], True)
 
 
-@command("sdiff", -2, "readonly", 1, -1, group="set", summary="Subtract multiple sets",
+@command("sdiff", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
+         tips="nondeterministic_output_order", group="set", summary="Subtract multiple sets",
          complexity="O(N) where N is the total number of elements in all given sets.",
          syntax="key [key ...]")
 def sdiff(client, argv):
     return _union_or_diff(client, argv[1:], None, False)
 
 
-@command("sdiffstore", -3, "write denyoom", 1, -1, group="set",
+@command("sdiffstore", -3, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2, last=-1),
+         ),
+         group="set",
          summary="Subtract multiple sets and store the resulting set in a key",
          complexity="O(N) where N is the total number of elements in all given sets.",
          syntax="destination key [key ...]")
@@ -373,7 +387,8 @@ def sdiffstore(client, argv):
     return _union_or_diff(client, argv[2:], argv[1], False)
 
 
-@command("sscan", -3, "readonly", 1, group="set",
+@command("sscan", -3, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output", group="set",
          summary="Incrementally iterate Set elements",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
                     "command calls for the cursor to return back to 0. N is the number of "

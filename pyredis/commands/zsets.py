@@ -17,8 +17,8 @@ from ..resp import NULL_ARRAY
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
-from . import command
-from .sets import numkeys_keys, scan_collection, store_or_delete
+from . import KeySpec, command
+from .sets import scan_collection, store_or_delete
 
 NAN_SCORE = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
@@ -172,7 +172,8 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
     return added + updated if ch else added
 
 
-@command("zadd", -4, "write denyoom fast", 1, group="sorted_set", since="1.2.0",
+@command("zadd", -4, "write denyoom fast", key_specs=(KeySpec("RW update", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Add one or more members to a sorted set, or update its score if it already "
                  "exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
@@ -182,7 +183,8 @@ def zadd(client, argv):
     return _zadd_generic(client, argv, False)
 
 
-@command("zincrby", 4, "write denyoom fast", 1, group="sorted_set", since="1.2.0",
+@command("zincrby", 4, "write denyoom fast", key_specs=(KeySpec("RW access update", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Increment the score of a member in a sorted set",
          complexity="O(log(N)) where N is the number of elements in the sorted set.",
          syntax="key increment member")
@@ -192,14 +194,16 @@ def zincrby(client, argv):
 
 # -- single-key reads -----------------------------------------------------------------------
 
-@command("zcard", 2, "readonly fast", 1, group="sorted_set", since="1.2.0",
+@command("zcard", 2, "readonly fast", key_specs=(KeySpec("RO", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Get the number of members in a sorted set", complexity="O(1)", syntax="key")
 def zcard(client, argv):
     value = _get_zset(client, argv[1])
     return len(value) if value is not None else 0
 
 
-@command("zscore", 3, "readonly fast", 1, group="sorted_set", since="1.2.0",
+@command("zscore", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Get the score associated with the given member in a sorted set",
          complexity="O(1)", syntax="key member")
 def zscore(client, argv):
@@ -207,7 +211,8 @@ def zscore(client, argv):
     return value.score(argv[2]) if value is not None else None
 
 
-@command("zmscore", -3, "readonly fast", 1, group="sorted_set", since="6.2.0",
+@command("zmscore", -3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="6.2.0",
          summary="Get the score associated with the given members in a sorted set",
          complexity="O(N) where N is the number of members being requested.",
          syntax="key member [member ...]")
@@ -226,14 +231,16 @@ def _rank(client, argv, reverse: bool):
     return len(value) - 1 - rank if reverse else rank
 
 
-@command("zrank", 3, "readonly fast", 1, group="sorted_set", since="2.0.0",
+@command("zrank", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.0.0",
          summary="Determine the index of a member in a sorted set",
          complexity="O(log(N))", syntax="key member")
 def zrank(client, argv):
     return _rank(client, argv, False)
 
 
-@command("zrevrank", 3, "readonly fast", 1, group="sorted_set", since="2.0.0",
+@command("zrevrank", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.0.0",
          summary="Determine the index of a member in a sorted set, with scores ordered from "
                  "high to low",
          complexity="O(log(N))", syntax="key member")
@@ -241,7 +248,8 @@ def zrevrank(client, argv):
     return _rank(client, argv, True)
 
 
-@command("zcount", 4, "readonly fast", 1, group="sorted_set", since="2.0.0",
+@command("zcount", 4, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.0.0",
          summary="Count the members in a sorted set with scores within the given values",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
          syntax="key min max")
@@ -254,7 +262,8 @@ def zcount(client, argv):
     return max(0, end - first)
 
 
-@command("zlexcount", 4, "readonly fast", 1, group="sorted_set", since="2.8.9",
+@command("zlexcount", 4, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.8.9",
          summary="Count the number of members in a sorted set between a given lexicographical "
                  "range",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
@@ -357,7 +366,8 @@ def _range_with_limit(value: ZSetValue, first: int, stop: int, offset: int, limi
     return list(value.slice(begin, end)) if begin < end else []
 
 
-@command("zrange", -4, "readonly", 1, group="sorted_set", since="1.2.0",
+@command("zrange", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Return a range of members in a sorted set",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements returned.",
@@ -366,7 +376,11 @@ def zrange(client, argv):
     return _zrange_generic(client, argv, 1, None, None, None)
 
 
-@command("zrangestore", -5, "write denyoom", 1, 2, group="sorted_set", since="6.2.0",
+@command("zrangestore", -5, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2),
+         ),
+         group="sorted_set", since="6.2.0",
          summary="Store a range of members from sorted set into another key",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements stored into the destination key.",
@@ -375,7 +389,8 @@ def zrangestore(client, argv):
     return _zrange_generic(client, argv, 2, argv[1], None, None)
 
 
-@command("zrevrange", -4, "readonly", 1, group="sorted_set", since="1.2.0",
+@command("zrevrange", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Return a range of members in a sorted set, by index, with scores ordered "
                  "from high to low",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
@@ -385,7 +400,8 @@ def zrevrange(client, argv):
     return _zrange_generic(client, argv, 1, None, RANK, True)
 
 
-@command("zrangebyscore", -4, "readonly", 1, group="sorted_set", since="1.0.5",
+@command("zrangebyscore", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="1.0.5",
          summary="Return a range of members in a sorted set, by score",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements being returned. If M is constant (e.g. always "
@@ -396,7 +412,8 @@ def zrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, False)
 
 
-@command("zrevrangebyscore", -4, "readonly", 1, group="sorted_set", since="2.2.0",
+@command("zrevrangebyscore", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.2.0",
          summary="Return a range of members in a sorted set, by score, with scores ordered "
                  "from high to low",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
@@ -408,7 +425,8 @@ def zrevrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, True)
 
 
-@command("zrangebylex", -4, "readonly", 1, group="sorted_set", since="2.8.9",
+@command("zrangebylex", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.8.9",
          summary="Return a range of members in a sorted set, by lexicographical range",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements being returned. If M is constant (e.g. always "
@@ -419,7 +437,8 @@ def zrangebylex(client, argv):
     return _zrange_generic(client, argv, 1, None, LEX, False)
 
 
-@command("zrevrangebylex", -4, "readonly", 1, group="sorted_set", since="2.8.9",
+@command("zrevrangebylex", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         group="sorted_set", since="2.8.9",
          summary="Return a range of members in a sorted set, by lexicographical range, "
                  "ordered from higher to lower strings.",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
@@ -433,7 +452,8 @@ def zrevrangebylex(client, argv):
 
 # -- removals -------------------------------------------------------------------------------
 
-@command("zrem", -3, "write fast", 1, group="sorted_set", since="1.2.0",
+@command("zrem", -3, "write fast", key_specs=(KeySpec("RW delete", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Remove one or more members from a sorted set",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
                     "the number of elements to be removed.",
@@ -483,7 +503,8 @@ def _zremrange(client, argv, kind: str):
     return removed
 
 
-@command("zremrangebyrank", 4, "write", 1, group="sorted_set", since="2.0.0",
+@command("zremrangebyrank", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
+         group="sorted_set", since="2.0.0",
          summary="Remove all members in a sorted set within the given indexes",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements removed by the operation.",
@@ -492,7 +513,8 @@ def zremrangebyrank(client, argv):
     return _zremrange(client, argv, RANK)
 
 
-@command("zremrangebyscore", 4, "write", 1, group="sorted_set", since="1.2.0",
+@command("zremrangebyscore", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
+         group="sorted_set", since="1.2.0",
          summary="Remove all members in a sorted set within the given scores",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements removed by the operation.",
@@ -501,7 +523,8 @@ def zremrangebyscore(client, argv):
     return _zremrange(client, argv, SCORE)
 
 
-@command("zremrangebylex", 4, "write", 1, group="sorted_set", since="2.8.9",
+@command("zremrangebylex", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
+         group="sorted_set", since="2.8.9",
          summary="Remove all members in a sorted set between the given lexicographical range",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements removed by the operation.",
@@ -553,7 +576,8 @@ def _zpop_minmax(client, argv, highest: bool):
     return zpop(client, [argv[1]], highest, count, False, nested, False)
 
 
-@command("zpopmin", -2, "write fast", 1, group="sorted_set", since="5.0.0",
+@command("zpopmin", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
+         group="sorted_set", since="5.0.0",
          summary="Remove and return members with the lowest scores in a sorted set",
          complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
                     "being the number of elements popped.",
@@ -562,7 +586,8 @@ def zpopmin(client, argv):
     return _zpop_minmax(client, argv, False)
 
 
-@command("zpopmax", -2, "write fast", 1, group="sorted_set", since="5.0.0",
+@command("zpopmax", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
+         group="sorted_set", since="5.0.0",
          summary="Remove and return members with the highest scores in a sorted set",
          complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
                     "being the number of elements popped.",
@@ -593,12 +618,13 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     return argv[numkeys_index + 1:where], side == b"MAX", max(count, 1)
 
 
-@command("zmpop", -4, "write movablekeys", group="sorted_set", since="7.0.0",
+@command("zmpop", -4, "write", key_specs=(KeySpec("RW access delete", index=1, keynum=(0, 1, 1)),),
+         group="sorted_set", since="7.0.0",
          summary="Remove and return members with scores in a sorted set",
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
                     "number of elements in the sorted set, and M being the number of elements "
                     "popped.",
-         syntax="numkeys key [key ...] MIN | MAX [COUNT count]", getkeys=numkeys_keys(1))
+         syntax="numkeys key [key ...] MIN | MAX [COUNT count]")
 def zmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 1)
     return zpop(client, keys, highest, count, True, True, True)
@@ -721,90 +747,99 @@ def _set_operation(client, argv: list[bytes], numkeys_index: int, dst: Optional[
     return _with_scores(client, pairs, withscores)
 
 
-def _store_keys(argv: list[bytes]) -> list[int]:
-    return numkeys_keys(2)(argv)
-
-
-@command("zunion", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+@command("zunion", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
+         group="sorted_set", since="6.2.0",
          summary="Add multiple sorted sets",
          complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
                     "sets, and M being the number of elements in the resulting sorted set.",
          syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
-         getkeys=numkeys_keys(1))
+                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
 def zunion(client, argv):
     return _set_operation(client, argv, 1, None, "union")
 
 
-@command("zinter", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+@command("zinter", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
+         group="sorted_set", since="6.2.0",
          summary="Intersect multiple sorted sets",
          complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
                     "set, K being the number of input sorted sets and M being the number of "
                     "elements in the resulting sorted set.",
          syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
-         getkeys=numkeys_keys(1))
+                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
 def zinter(client, argv):
     return _set_operation(client, argv, 1, None, "inter")
 
 
-@command("zdiff", -3, "readonly movablekeys", group="sorted_set", since="6.2.0",
+@command("zdiff", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
+         group="sorted_set", since="6.2.0",
          summary="Subtract multiple sorted sets",
          complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
                     "all the sets, N is the size of the first set, and K is the size of the "
                     "result set.",
-         syntax="numkeys key [key ...] [WITHSCORES]", getkeys=numkeys_keys(1))
+         syntax="numkeys key [key ...] [WITHSCORES]")
 def zdiff(client, argv):
     return _set_operation(client, argv, 1, None, "diff")
 
 
-@command("zintercard", -3, "readonly movablekeys", group="sorted_set", since="7.0.0",
+@command("zintercard", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
+         group="sorted_set", since="7.0.0",
          summary="Intersect multiple sorted sets and return the cardinality of the result",
          complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
                     "the number of input sorted sets.",
-         syntax="numkeys key [key ...] [LIMIT limit]", getkeys=numkeys_keys(1))
+         syntax="numkeys key [key ...] [LIMIT limit]")
 def zintercard(client, argv):
     return _set_operation(client, argv, 1, None, "inter", card_only=True)
 
 
-@command("zunionstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="2.0.0",
+@command("zunionstore", -4, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
+         ),
+         group="sorted_set", since="2.0.0",
          summary="Add multiple sorted sets and store the resulting sorted set in a new key",
          complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
                     "sets, and M being the number of elements in the resulting sorted set.",
          syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX]",
-         getkeys=_store_keys)
+                "[AGGREGATE SUM | MIN | MAX]")
 def zunionstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "union")
 
 
-@command("zinterstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="2.0.0",
+@command("zinterstore", -4, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
+         ),
+         group="sorted_set", since="2.0.0",
          summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
                  "key",
          complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
                     "set, K being the number of input sorted sets and M being the number of "
                     "elements in the resulting sorted set.",
          syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX]",
-         getkeys=_store_keys)
+                "[AGGREGATE SUM | MIN | MAX]")
 def zinterstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "inter")
 
 
-@command("zdiffstore", -4, "write denyoom movablekeys", 1, group="sorted_set", since="6.2.0",
+@command("zdiffstore", -4, "write denyoom", key_specs=(
+             KeySpec("OW update", index=1),
+             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
+         ),
+         group="sorted_set", since="6.2.0",
          summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
                  "key",
          complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
                     "all the sets, N is the size of the first set, and K is the size of the "
                     "result set.",
-         syntax="destination numkeys key [key ...]", getkeys=_store_keys)
+         syntax="destination numkeys key [key ...]")
 def zdiffstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "diff")
 
 
 # -- ZRANDMEMBER and ZSCAN -----------------------------------------------------------------
 
-@command("zrandmember", -2, "readonly", 1, group="sorted_set", since="6.2.0",
+@command("zrandmember", -2, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output", group="sorted_set", since="6.2.0",
          summary="Get one or multiple random elements from a sorted set",
          complexity="O(N) where N is the number of elements returned",
          syntax="key [count [WITHSCORES]]")
@@ -839,7 +874,8 @@ def zrandmember(client, argv):
     return _with_scores(client, pairs, withscores)
 
 
-@command("zscan", -3, "readonly", 1, group="sorted_set", since="2.8.0",
+@command("zscan", -3, "readonly", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output", group="sorted_set", since="2.8.0",
          summary="Incrementally iterate sorted sets elements and associated scores",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
                     "command calls for the cursor to return back to 0. N is the number of "

@@ -255,3 +255,57 @@ def _check_spop(raw, real_raw, call):
         return
     members = [popped] if kind == b"$" else [item[1] for item in popped]
     assert real_raw.execute("SREM", key, *members) == b":%d\r\n" % len(members)
+
+
+# -- encodings ----------------------------------------------------------------------------
+
+@pytest.fixture
+def both_servers(raw, real_raw):
+    """pyredis and redis-server side by side; set-max-intset-entries back to its default
+    afterwards (the servers are shared by the session)."""
+    yield raw, real_raw
+    both(raw, real_raw, "CONFIG", "SET", "set-max-intset-entries", 512)
+
+
+def test_intset_conversions(r):
+    r.sadd("s", 1, 2, 3)
+    assert r.object("encoding", "s") == b"intset"
+    r.sadd("s", "a")
+    assert r.object("encoding", "s") == b"hashtable"
+    r.srem("s", "a")
+    assert r.object("encoding", "s") == b"hashtable"      # never back
+    r.sadd("big", *range(512))
+    assert r.object("encoding", "big") == b"intset"
+    r.sadd("big", 512)
+    assert r.object("encoding", "big") == b"hashtable"
+    r.sadd("text", "x")
+    assert r.object("encoding", "text") == b"hashtable"
+    r.sadd("nonint", "01", "1.5", " 1")
+    assert r.object("encoding", "nonint") == b"hashtable"
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([0, 1, 3, 512]), st.lists(COMMANDS, min_size=1, max_size=15))
+def test_encodings_match_redis(both_servers, limit, calls):
+    raw, real_raw = both_servers
+    both(raw, real_raw, "FLUSHALL")
+    both(raw, real_raw, "CONFIG", "SET", "set-max-intset-entries", limit)
+    for call in calls:
+        if call[0] in ("SPOP", "SRANDMEMBER"):
+            continue
+        assert_same(raw, real_raw, *call, ordered=False)
+        for key in ("k1", "k2", "k3"):
+            assert_same(raw, real_raw, "OBJECT", "ENCODING", key)
+
+
+def test_spop_rebuild_takes_the_encoding_of_what_stays(both_servers):
+    raw, real_raw = both_servers
+    both(raw, real_raw, "CONFIG", "SET", "set-max-intset-entries", 5)
+    for call in [("SADD", "s", "a", 1, 2, 3, 4, 5, 6, 7, 8, 9), ("OBJECT", "ENCODING", "s")]:
+        assert_same(raw, real_raw, *call)
+    raw.execute("SPOP", "s", 9)
+    assert raw.execute("SCARD", "s") == b":1\r\n"
+    kept = parse_reply(raw.execute("SMEMBERS", "s"))[1][0][1]
+    expected = b"intset" if kept != b"a" else b"hashtable"
+    assert raw.execute("OBJECT", "ENCODING", "s") == b"$%d\r\n%s\r\n" % (len(expected), expected)

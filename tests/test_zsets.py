@@ -321,3 +321,60 @@ def test_random_sequences_match_redis(raw, real_raw, calls, proto):
 @given(st.lists(LEX_COMMANDS, min_size=1, max_size=20))
 def test_random_lex_sequences_match_redis(raw, real_raw, calls):
     _run_sequence(raw, real_raw, calls, 2)
+
+
+# -- encodings ----------------------------------------------------------------------------
+
+@pytest.fixture
+def both_servers(raw, real_raw):
+    """pyredis and redis-server side by side; the zset thresholds back to their defaults
+    afterwards (the servers are shared by the session)."""
+    yield raw, real_raw
+    both(raw, real_raw, "CONFIG", "SET", "zset-max-listpack-entries", 128)
+    both(raw, real_raw, "CONFIG", "SET", "zset-max-listpack-value", 64)
+
+
+def test_listpack_conversions(r):
+    r.zadd("z", {str(i): i for i in range(128)})
+    assert r.object("encoding", "z") == b"listpack"
+    r.zadd("z", {"128": 128})
+    assert r.object("encoding", "z") == b"skiplist"
+    r.zremrangebyrank("z", 0, -2)
+    assert r.object("encoding", "z") == b"skiplist"       # never back by itself
+    assert r.zunionstore("u", ["z"]) == 1
+    assert r.object("encoding", "u") == b"listpack"       # a rebuilt result fits again
+    r.zadd("long", {"x" * 64: 1})
+    assert r.object("encoding", "long") == b"listpack"
+    r.zadd("long", {"y" * 65: 1})
+    assert r.object("encoding", "long") == b"skiplist"
+    r.zadd("first", {"y" * 65: 1})
+    assert r.object("encoding", "first") == b"skiplist"
+
+
+ENCODING_COMMANDS = st.one_of(
+    zadds(),
+    st.tuples(st.just("ZREM"), KEYS, MEMBERS, MEMBERS),
+    st.tuples(st.sampled_from(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), KEYS,
+              st.just(2), KEYS, KEYS),
+    st.tuples(st.just("ZRANGESTORE"), KEYS, KEYS, RANKS, RANKS),
+    st.tuples(st.just("ZRANGESTORE"), KEYS, KEYS, SCORES, SCORES, st.just("BYSCORE")),
+    st.tuples(st.just("ZREMRANGEBYRANK"), KEYS, RANKS, RANKS),
+    st.tuples(st.just("ZPOPMIN"), KEYS, st.integers(0, 3)),
+)
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([0, 1, 3, 128]), st.sampled_from([0, 2, 64]),
+       st.lists(ENCODING_COMMANDS, min_size=1, max_size=15))
+def test_encodings_match_redis(both_servers, entries, value, calls):
+    raw, real_raw = both_servers
+    both(raw, real_raw, "FLUSHALL")
+    both(raw, real_raw, "CONFIG", "SET", "zset-max-listpack-entries", entries)
+    both(raw, real_raw, "CONFIG", "SET", "zset-max-listpack-value", value)
+    for call in calls:
+        assert_same(raw, real_raw, *call)
+        for key in ("k1", "k2"):
+            assert_same(raw, real_raw, "OBJECT", "ENCODING", key)
+            mine, theirs = both(raw, real_raw, "ZSCAN", key, 0)
+            assert _scan_pairs(mine) == _scan_pairs(theirs)

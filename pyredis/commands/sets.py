@@ -17,14 +17,16 @@ SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is smal
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
 
 
-def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str) -> int:
-    """Store a computed collection at key (the *STORE commands), or delete key when the
-    result is empty; returns the result's size."""
+def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str,
+                    changes: int = 1) -> int:
+    """Store a computed collection at key (the *STORE commands; `changes` is what Redis
+    adds to its dirty counter), or delete key when the result is empty; returns the
+    result's size."""
     db = client.db
     if len(value):
         db.set(key, value)
         db.notify(event_class, event, key)
-        client.server.dirty += 1
+        client.server.dirty += changes
         return len(value)
     if db.delete(key):
         db.notify("g", "del", key)

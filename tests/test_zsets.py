@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from differential import assert_same, both, parse_reply, shape
+from helpers import RawConnection
+from test_blocking import connections, wait_blocked
 
 
 def test_zadd_options(r):
@@ -378,3 +380,90 @@ def test_encodings_match_redis(both_servers, entries, value, calls):
             assert_same(raw, real_raw, "OBJECT", "ENCODING", key)
             mine, theirs = both(raw, real_raw, "ZSCAN", key, 0)
             assert _scan_pairs(mine) == _scan_pairs(theirs)
+
+
+# -- blocking -----------------------------------------------------------------------------
+
+@pytest.fixture(params=["pyredis", "redis"])
+def port(request, server, real_server):
+    """Each blocking scenario runs on pyredis and on redis-server, asserting the same bytes."""
+    proc = server if request.param == "pyredis" else real_server
+    conn = RawConnection(proc.port)
+    conn.execute("FLUSHALL")
+    conn.close()
+    return proc.port
+
+
+def test_bzpopmin_serves_waiters_in_order(port):
+    ctl = RawConnection(port)
+    waiters = connections(port, 3)
+    for i, conn in enumerate(waiters):
+        conn.send("BZPOPMIN", "z", "other", 0)
+        wait_blocked(ctl, i + 1)
+    assert ctl.execute("ZADD", "z", 2, "b", 1, "a") == b":2\r\n"
+    assert waiters[0].read_reply() == b"*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"
+    assert waiters[1].read_reply() == b"*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    wait_blocked(ctl, 1)
+    assert ctl.execute("EXISTS", "z") == b":0\r\n"
+    ctl.execute("ZADD", "other", "1.5", "x")
+    assert waiters[2].read_reply() == b"*3\r\n$5\r\nother\r\n$1\r\nx\r\n$3\r\n1.5\r\n"
+    for conn in waiters + [ctl]:
+        conn.close()
+
+
+def test_bzpopmax_and_bzmpop_when_data_is_there(port):
+    conn = RawConnection(port)
+    conn.execute("ZADD", "z", 1, "a", 2, "b", 3, "c")
+    assert conn.execute("BZPOPMAX", "nokey", "z", 0) == b"*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n"
+    assert conn.execute("BZMPOP", 0, 2, "nokey", "z", "MIN", "COUNT", 5) == (
+        b"*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n")
+    conn.execute("HELLO", 3)
+    conn.execute("ZADD", "z", 1, "a")
+    assert conn.execute("BZPOPMIN", "z", 0) == b"*3\r\n$1\r\nz\r\n$1\r\na\r\n,1\r\n"
+    conn.execute("SET", "str", "x")
+    assert conn.execute("BZPOPMIN", "nokey", "str", 0).startswith(b"-WRONGTYPE")
+    conn.close()
+
+
+def test_bzmpop_blocks_then_pops_count(port):
+    ctl, conn = connections(port, 2)
+    conn.send("BZMPOP", 0, 2, "a", "b", "MAX", "COUNT", 2)
+    wait_blocked(ctl, 1)
+    ctl.execute("ZADD", "b", 1, "x", 2, "y", 3, "z")
+    assert conn.read_reply() == (
+        b"*2\r\n$1\r\nb\r\n*2\r\n*2\r\n$1\r\nz\r\n$1\r\n3\r\n*2\r\n$1\r\ny\r\n$1\r\n2\r\n")
+    assert ctl.execute("ZCARD", "b") == b":1\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_timeouts_and_errors(port):
+    conn = RawConnection(port)
+    assert conn.execute("BZPOPMIN", "z", "0.01") == b"*-1\r\n"
+    assert conn.execute("BZMPOP", "0.01", 1, "z", "MIN") == b"*-1\r\n"
+    for call in (("BZPOPMIN", "z", "-1"), ("BZPOPMIN", "z", "x"), ("BZMPOP", "x", 1, "z", "MIN"),
+                 ("BZMPOP", 0, 0, "z", "MIN"), ("BZMPOP", "-1", 1, "z", "FOO"),
+                 ("BZMPOP", 0, 1, "z", "MIN", "COUNT", 0)):
+        reply = conn.execute(*call)
+        assert reply.startswith(b"-ERR"), (call, reply)
+    conn.close()
+
+
+def test_a_string_does_not_serve_a_zset_waiter(port):
+    ctl, conn = connections(port, 2)
+    conn.send("BZPOPMIN", "k", 0)
+    wait_blocked(ctl, 1)
+    ctl.execute("SET", "k", "string")
+    ctl.execute("DEL", "k")
+    ctl.execute("ZADD", "k", 5, "m")
+    assert conn.read_reply() == b"*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n5\r\n"
+    ctl.close()
+    conn.close()
+
+
+def test_blocking_errors_match_redis(raw, real_raw):
+    for call in (("BZPOPMIN", "z", "-1"), ("BZPOPMIN", "z", "x"), ("BZMPOP", "x", 1, "z", "MIN"),
+                 ("BZMPOP", 0, 0, "z", "MIN"), ("BZMPOP", "-1", 1, "z", "FOO"),
+                 ("BZMPOP", "-1", 1, "z", "MIN"), ("BZMPOP", 0, 1, "z", "MIN", "COUNT", 0),
+                 ("BZMPOP", 0, 2, "z", "MIN")):
+        assert_same(raw, real_raw, *call)

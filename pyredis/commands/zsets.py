@@ -10,10 +10,11 @@ import math
 import random
 from typing import Optional
 
+from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
 from ..errors import RedisError, WrongTypeError, syntax_error
-from ..resp import NULL_ARRAY
+from ..resp import NO_REPLY, NULL_ARRAY
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
@@ -628,6 +629,67 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
 def zmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 1)
     return zpop(client, keys, highest, count, True, True, True)
+
+
+def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, count: int,
+                   nested: bool):
+    """BZPOPMIN/BZPOPMAX (count -1, flat reply) and BZMPOP (nested reply): pop from the
+    first key holding a sorted set, else block until one does."""
+    for key in keys:
+        value = client.db.get_for_write(key)
+        if value is None:
+            continue
+        if type(value) is not ZSetValue:
+            raise WrongTypeError()
+        return zpop(client, [key], highest, count, True, nested, nested)
+    if not blocking.may_block(client):
+        return NULL_ARRAY
+
+    def serve(receiver, db, key: bytes, value: ZSetValue) -> bool:
+        receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested))
+        return True
+
+    blocking.block(client, keys, ZSetValue, serve, timeout)
+    return NO_REPLY
+
+
+@command("bzpopmin", -3, "write noscript blocking fast",
+         key_specs=(KeySpec("RW access delete", index=1, last=-2),),
+         group="sorted_set", since="5.0.0",
+         summary="Remove and return the member with the lowest score from one or more sorted "
+                 "sets, or block until one is available",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         syntax="key [key ...] timeout")
+def bzpopmin(client, argv):
+    timeout = blocking.parse_timeout(argv[-1])
+    return _blocking_zpop(client, argv[1:-1], False, timeout, -1, False)
+
+
+@command("bzpopmax", -3, "write noscript blocking fast",
+         key_specs=(KeySpec("RW access delete", index=1, last=-2),),
+         group="sorted_set", since="5.0.0",
+         summary="Remove and return the member with the highest score from one or more sorted "
+                 "sets, or block until one is available",
+         complexity="O(log(N)) with N being the number of elements in the sorted set.",
+         syntax="key [key ...] timeout")
+def bzpopmax(client, argv):
+    timeout = blocking.parse_timeout(argv[-1])
+    return _blocking_zpop(client, argv[1:-1], True, timeout, -1, False)
+
+
+@command("bzmpop", -5, "write blocking",
+         key_specs=(KeySpec("RW access delete", index=2, keynum=(0, 1, 1)),),
+         group="sorted_set", since="7.0.0",
+         summary="Remove and return members with scores in a sorted set or block until one is "
+                 "available",
+         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
+                    "number of elements in the sorted set, and M being the number of elements "
+                    "popped.",
+         syntax="timeout numkeys key [key ...] MIN | MAX [COUNT count]")
+def bzmpop(client, argv):
+    keys, highest, count = parse_zmpop(argv, 2)
+    timeout = blocking.parse_timeout(argv[1])
+    return _blocking_zpop(client, keys, highest, timeout, count, True)
 
 
 # -- ZUNION / ZINTER / ZDIFF ----------------------------------------------------------------

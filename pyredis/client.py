@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
-from .resp import LazyAggregate, Raw, RequestParser, encode, encode_lazily
+from .resp import DefaultRequestParser, LazyAggregate, Raw, encode, encode_lazily
 
 if TYPE_CHECKING:
     from .db import Database
@@ -51,7 +51,7 @@ class Client:
         self.fd = sock.fileno() if sock is not None else -1
         self.addr = addr
         self.laddr = laddr
-        self.parser = RequestParser(server.config.proto_max_bulk_len)
+        self.parser = DefaultRequestParser(server.config.proto_max_bulk_len)
         self.reply: list = []        # encoded replies (bytes), and LazyAggregate for big ones
         self.reply_bytes = 0         # bytes encoded and not yet sent
         self.lazy_replies = 0        # LazyAggregate entries in `reply`

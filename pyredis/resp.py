@@ -6,6 +6,7 @@ list array, dict map, set set, float double, and the wrappers below for the othe
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator, Optional, Union
 
 from .errors import ProtocolError, RedisError
@@ -371,6 +372,10 @@ class RequestParser:
         """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
         return len(self.buf) - self.pos
 
+    def idle(self) -> bool:
+        """True between requests: everything received was parsed into complete requests."""
+        return self.pos >= len(self.buf) and not self._remaining
+
     def parse(self) -> Iterator[list[bytes]]:
         buf = self.buf
         n = len(buf)
@@ -447,6 +452,163 @@ class RequestParser:
             raise ProtocolError("unbalanced quotes in request")
         self.pos = end + 1
         return args
+
+
+_BIG_COUNT = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
+_ODD_ELEMENT = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
+_ODD_BYTES = (b"+", b"=", b"(", b"~", b"%", b">", b"|")
+
+
+def _risky(data: bytes) -> bool:
+    """Could hiredis read these bytes otherwise than Redis: an array count of 10,000 or more
+    (which hiredis would also preallocate), or an element that is not a bulk string."""
+    if _BIG_COUNT(data):
+        return True
+    for byte in _ODD_BYTES:
+        if byte in data:   # cheap memchr scans first; the precise search only if needed
+            return _ODD_ELEMENT(data) is not None or data[0] in b"+=(~%>|"
+    return False
+
+
+class HiredisRequestParser:
+    """The fast request parser: hiredis splits multibulk requests, and the exact parser
+    above takes over wherever hiredis's view of the bytes could differ from Redis's.
+
+    hiredis.Reader parses replies, not requests: it also accepts elements that are not bulk
+    strings, cannot read inline commands, waits where Redis refuses a length, and has its own
+    error texts. So: data whose first request is inline, or that holds a byte which could
+    start an element of another type (+ = ( ~ % > | after a newline), goes to the exact parser; so
+    does any reply hiredis gives that is not an array of bulk strings within the bulk length
+    limit, from the first byte of that request on; and a request left incomplete is checked by
+    the exact parser (which refuses an over-long length as soon as it is read) or handed to it
+    whole when it grows past 64 KB; and so do bytes holding an array count of 10,000 or more,
+    which hiredis would allocate up front. Where hiredis yields, the request bytes were canonical, so
+    their size is known: that is how the start of the next request is tracked. The exact parser
+    hands back to hiredis once it is between requests.
+    """
+
+    __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        self.max_bulk_len = max_bulk_len
+        self.reader = _hiredis.Reader()
+        self.exact = RequestParser(max_bulk_len)
+        self.exact.buf = None  # type: ignore[assignment]  # None: hiredis is in charge
+        self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
+        self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
+
+    def feed(self, data: bytes) -> None:
+        exact = self.exact
+        if exact.buf is not None:
+            exact.feed(data)
+            return
+        if not data:
+            return
+        if len(self.round) > self.consumed:
+            # A request is carried over: look at the seam as well as the new bytes.
+            if _risky(data) or _risky(self.round[-24:] + data[:24]):
+                self._hand_over(data)
+                return
+            self.round = self.round[self.consumed:] + data
+        else:
+            if data[0] != 0x2A or _risky(data):   # inline, or not for hiredis
+                self._hand_over(data)
+                return
+            self.round = data
+        self.consumed = 0
+        self.reader.feed(data)
+
+    def _hand_over(self, data: bytes = b"") -> None:
+        """Give the exact parser everything from the start of the request hiredis is on."""
+        rest = self.round[self.consumed:]
+        if rest:
+            self.reader = _hiredis.Reader()   # drop hiredis's half-read request
+        self.round = b""
+        self.consumed = 0
+        exact = self.exact
+        exact.buf = b""
+        exact.pos = 0
+        exact.feed(rest + data if rest else data)
+
+    @property
+    def buf(self) -> bytes:
+        """The bytes of the latest read, the running request's included (CLIENT LIST qbuf)."""
+        exact_buf = self.exact.buf
+        return self.round if exact_buf is None else exact_buf  # type: ignore[return-value]
+
+    def pending(self) -> int:
+        if self.exact.buf is not None:
+            return self.exact.pending()
+        return len(self.round) - self.consumed
+
+    def parse(self) -> Iterator[list[bytes]]:
+        exact = self.exact
+        gets = self.reader.gets
+        max_bulk_len = self.max_bulk_len
+        while True:
+            if exact.buf is not None:
+                yield from exact.parse()
+                if exact.idle():
+                    exact.buf = None
+                    gets = self.reader.gets
+                return
+            try:
+                argv = gets()
+            except _hiredis.ProtocolError:
+                self._hand_over()
+                continue
+            if argv is False:
+                self._check_incomplete()
+                if exact.buf is None:
+                    return
+                continue
+            if type(argv) is not list:
+                self._hand_over()
+                continue
+            # The size of the canonical encoding, which is what hiredis accepted.
+            n = len(argv)
+            size = 4 if n < 10 else len(b"%d" % n) + 3
+            for arg in argv:
+                if type(arg) is not bytes:
+                    break
+                length = len(arg)
+                if length > max_bulk_len:
+                    break
+                size += length + (6 if length < 10 else 7 if length < 100
+                                  else len(b"%d" % length) + 5)
+            else:
+                self.consumed += size
+                if n:
+                    yield argv
+                continue
+            self._hand_over()
+
+    def _check_incomplete(self) -> None:
+        """hiredis waits for the rest of a request: hand it to the exact parser if Redis
+        would refuse what has come of it already, or once it passes 64 KB."""
+        rest = len(self.round) - self.consumed
+        if not rest:
+            self.round = b""
+            self.consumed = 0
+            return
+        if rest <= INLINE_MAX_SIZE:
+            check = RequestParser(self.max_bulk_len)
+            check.feed(self.round[self.consumed:])
+            try:
+                if next(check.parse(), None) is None:
+                    return
+            except ProtocolError:
+                pass
+        self._hand_over()
+
+
+try:
+    import hiredis as _hiredis
+    DefaultRequestParser: type = HiredisRequestParser
+except ImportError:  # the pure-Python parser serves alone
+    DefaultRequestParser = RequestParser
+
+REQUEST_PARSERS = {"python": RequestParser, "hiredis": HiredisRequestParser}
 
 
 Reply = Union[bytes, int, None, list, dict, set, float, SimpleString, RedisError]

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from helpers import RawConnection, encode_command
 from pyredis.errors import ProtocolError
-from pyredis.resp import RequestParser, split_args
+from pyredis.resp import REQUEST_PARSERS, split_args
 
 MALFORMED = [
     b"*abc\r\n",                       # invalid multibulk length
@@ -91,12 +91,13 @@ def test_large_bulk_argument(r):
 args_strategy = st.lists(st.binary(max_size=40), min_size=1, max_size=8)
 
 
+@pytest.mark.parametrize("parser_class", REQUEST_PARSERS.values(), ids=REQUEST_PARSERS.keys())
 @settings(max_examples=200, deadline=None)
 @given(st.lists(args_strategy, min_size=1, max_size=6), st.data())
-def test_parser_roundtrip_any_split(commands, data):
+def test_parser_roundtrip_any_split(parser_class, commands, data):
     payload = b"".join(encode_command(tuple(c)) for c in commands)
     cut = data.draw(st.integers(min_value=0, max_value=len(payload)))
-    parser = RequestParser()
+    parser = parser_class()
     parsed = []
     for chunk in (payload[:cut], payload[cut:]):
         parser.feed(chunk)
@@ -105,10 +106,11 @@ def test_parser_roundtrip_any_split(commands, data):
     assert parser.pending() == 0
 
 
+@pytest.mark.parametrize("parser_class", REQUEST_PARSERS.values(), ids=REQUEST_PARSERS.keys())
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200))
-def test_parser_never_crashes_on_garbage(payload):
-    parser = RequestParser()
+def test_parser_never_crashes_on_garbage(parser_class, payload):
+    parser = parser_class()
     parser.feed(payload)
     try:
         for argv in parser.parse():

@@ -1,0 +1,93 @@
+"""The hiredis fast-path request parser against the exact pure-Python one: on any input, cut
+anywhere, both give the same requests and the same protocol error (Redis's text)."""
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from helpers import encode_command
+from pyredis.errors import ProtocolError
+from pyredis.resp import HiredisRequestParser, RequestParser
+
+# Pieces of input, valid and not, that the two parsers must see alike.
+ODD_PIECES = [
+    b"*0\r\n", b"*-1\r\n", b"\r\n", b"\n", b"PING\r\n", b"set k 'v w'\r\n", b'get "a\\x41"\n',
+    b"*1\r\n:5\r\n", b"*1\r\n+PING\r\n", b"*1\r\n=8\r\ntxt:PING\r\n", b"*1\r\n(12\r\n",
+    b"*2\r\n$3\r\nabc\r\n_\r\n", b"*1\r\n,1.5\r\n", b"*1\r\n#t\r\n", b"*1\r\n-ERR x\r\n",
+    b"*1\r\n%1\r\n$1\r\na\r\n$1\r\nb\r\n", b"*1\r\n*1\r\n$1\r\na\r\n", b"*1\r\n$-1\r\n",
+    b"*3000000000\r\n", b"*1\r\n$600000000\r\n", b"*1\r\n$-5\r\n", b"*1\r\n$03\r\nabc\r\n",
+    b"*01\r\n$1\r\na\r\n", b"*1\rX$4\r\nPING\r\n", b"*1\r\n$4\rXPING\r\n",
+    b"*1\r\n$4\r\nPINGxy", b"*2\r\n$1\r\na\r\n", b"$5\r\nhello\r\n", b"+OK\r\n", b":1\r\n",
+    b"*abc\r\n", b"*1\r\nfoo\r\n", b'set "a b\r\n', b"*", b"*1\r\n$", b"*1\r\n$1",
+    b"x" * 70000, b"*" + b"1" * 70000, b"*1\r\n$" + b"1" * 70000,
+]
+
+argument = st.one_of(st.binary(max_size=30),
+                     st.sampled_from([b"", b"\r\n+x", b"\n=", b"(", b"*1\r\n", b"$3\r\n"]))
+request = st.lists(argument, min_size=1, max_size=5).map(lambda a: encode_command(tuple(a)))
+piece = st.one_of(request, request, st.sampled_from(ODD_PIECES), st.binary(max_size=20))
+
+
+def run(parser_class, chunks):
+    """Feed chunk by chunk; the requests parsed, then the protocol error text (or None)."""
+    parser = parser_class()
+    out = []
+    try:
+        for chunk in chunks:
+            parser.feed(chunk)
+            out.extend(parser.parse())
+    except ProtocolError as exc:
+        return out, exc.message
+    return out, None
+
+
+def cut(data, points):
+    points = sorted(p % (len(data) + 1) for p in points)
+    return [data[a:b] for a, b in zip([0] + points, points + [len(data)])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(piece, min_size=1, max_size=8), st.lists(st.integers(0, 10**6), max_size=6))
+def test_both_parsers_agree(pieces, points):
+    chunks = cut(b"".join(pieces), points)
+    assert run(HiredisRequestParser, chunks) == run(RequestParser, chunks)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(request, min_size=1, max_size=30), st.integers(1, 64))
+def test_pipelines_of_valid_requests(requests, size):
+    """Valid pipelines fed in fixed-size reads: both parsers, the same requests."""
+    data = b"".join(requests)
+    chunks = [data[i:i + size] for i in range(0, len(data), size)]
+    out, error = run(HiredisRequestParser, chunks)
+    assert error is None
+    assert (out, error) == run(RequestParser, chunks)
+
+
+@pytest.mark.parametrize("piece", ODD_PIECES)
+def test_each_odd_piece_alone_and_after_a_request(piece):
+    for data in (piece, encode_command(("SET", "k", "v")) + piece):
+        for size in ((1, 3, len(data)) if len(data) < 1000 else (1000, len(data))):
+            chunks = [data[i:i + size] for i in range(0, len(data), size)]
+            assert run(HiredisRequestParser, chunks) == run(RequestParser, chunks)
+
+
+def test_big_argument_across_many_reads():
+    value = b"v" * 300_000
+    data = encode_command(("SET", "k", value)) + encode_command(("GET", "k"))
+    chunks = [data[i:i + 16384] for i in range(0, len(data), 16384)]
+    assert run(HiredisRequestParser, chunks) == ([[b"SET", b"k", value], [b"GET", b"k"]], None)
+
+
+def test_lower_bulk_limit_is_kept():
+    data = encode_command(("SET", "k", "v" * 100))
+    assert run(lambda: HiredisRequestParser(50), [data]) == run(lambda: RequestParser(50), [data])
+    assert run(lambda: HiredisRequestParser(50), [data])[1] == \
+        "ERR Protocol error: invalid bulk length"
+
+
+def test_hiredis_is_in_charge_again_after_an_inline_command():
+    parser = HiredisRequestParser()
+    parser.feed(b"PING\r\n")
+    assert list(parser.parse()) == [[b"PING"]]
+    parser.feed(encode_command(("GET", "k")))
+    assert parser.exact.buf is None
+    assert list(parser.parse()) == [[b"GET", b"k"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -107,13 +108,15 @@ def test_help_lists_the_options(pytester):
 
 
 def two_free_ports() -> int:
-    """A port P such that P and P+1 are both free now."""
+    """A port P such that P and P+1 are both free now (below the ephemeral range, where
+    the OS would hand P out again and again and client sockets take the ports around it)."""
     for _ in range(100):
-        port = free_port()
+        port = random.randrange(20000, 30000)
         try:
-            with socket.socket() as sock:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as the server
-                sock.bind(("127.0.0.1", port + 1))
+            for candidate in (port, port + 1):
+                with socket.socket() as sock:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server
+                    sock.bind(("127.0.0.1", candidate))
             return port
         except OSError:
             continue

@@ -96,8 +96,7 @@ def debug_set_active_expire(client, argv):
 def debug_advance_clock(client, argv):
     """DEBUG ADVANCE-CLOCK seconds: move the server's clock forward, as if that much time had
     passed: keys expire, TTLs and idle times move, blocked clients time out (tests)."""
-    if len(argv) != 3:
-        raise wrong_debug_arguments(argv)
+    _arity(argv, 3)
     seconds = parse_float(argv[2])
     if seconds < 0 or math.isinf(seconds):
         raise RedisError("ERR the clock only moves forward, by a finite number of seconds")

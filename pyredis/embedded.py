@@ -9,9 +9,8 @@ returns, and `stop()` (or leaving the `with` block) closes it and removes the te
 directory it made. Configuration comes as keyword arguments named after redis.conf's
 directives (`maxmemory_policy="allkeys-lru"`, `appendonly=True`), checked at once.
 
-A child process is driven through its stdin and stdout: it prints `ready <port>` (or `error
-<message>`), then reads `advance <seconds>` and `stop` lines; the end of its stdin (the parent
-exited, however it died) stops it too, so it never outlives its parent.
+A child process (embedded_child.py) is driven through its stdin and stdout; the end of its
+stdin (the parent exited, however it died) stops it too, so it never outlives its parent.
 """
 from __future__ import annotations
 
@@ -32,6 +31,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 from urllib.parse import quote
 
 from .cli import options_to_text
+from .embedded_child import CHILD_MAIN
 from .config import BY_NAME, Config, ConfigError, ConfigFileError
 from .server import Server as CoreServer
 
@@ -178,10 +178,9 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         """Stop the server, close its clients and remove its temporary directory. Stopping a
-        stopped server does nothing."""
+        server that is not running does nothing."""
         with self._lock:
             if self.state != "running":
-                self.state = "stopped"
                 return
             self.state = "stopped"
         self._abort()
@@ -436,6 +435,8 @@ def _check_options(config_file: Optional[str], options: list[tuple[str, list[str
         except OSError as exc:
             raise ConfigError(f"can't open config file '{config_file}': {exc.strerror}") \
                 from None
+        except SystemExit as exc:       # a file it includes is missing: Redis's fatal error
+            raise ConfigError(str(exc.code)) from None
         except ConfigFileError as exc:
             raise ConfigError(f"invalid config file '{config_file}', line {exc.lineno} "
                               f"('{exc.line.strip()}'): {exc.reason}") from None
@@ -467,57 +468,3 @@ def _stop_live_servers() -> None:
     """A program that exits without stopping its servers still leaves nothing behind."""
     for server in list(_LIVE_SERVERS):
         server.stop()
-
-
-# -- the child process ---------------------------------------------------------------------
-
-# Run by the child's interpreter: argv is [package root, run dir, --option value ...].
-CHILD_MAIN = ("import sys\n"
-              "if sys.argv[1] not in sys.path: sys.path.insert(0, sys.argv[1])\n"
-              "from pyredis.embedded import serve_child\n"
-              "serve_child(sys.argv[2], sys.argv[3:])\n")
-
-
-def serve_child(run_dir: str, argv: list[str]) -> None:
-    """The child side of start_process(): serve until told to stop or the parent is gone
-    (then remove the temporary run_dir, as nobody else will)."""
-    from .cli import build_config
-    control = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)            # stray prints must not mix with the control lines
-    core = CoreServer(build_config(argv))
-    try:
-        core.start(any_free_port=True)
-    except OSError as exc:
-        control.write(f"error {exc.errno or 0} {exc.strerror or exc}\n")
-        raise SystemExit(1)
-    control.write(f"ready {core.port}\n")
-    pending = bytearray()
-    parent_gone = False
-
-    def on_control() -> None:
-        nonlocal parent_gone
-        data = os.read(0, 4096)
-        if not data:
-            parent_gone = True
-            core.shutdown()
-            return
-        pending.extend(data)
-        while b"\n" in pending:
-            line, _, rest = bytes(pending).partition(b"\n")
-            pending[:] = rest
-            words = line.split()
-            if words[:1] == [b"advance"]:
-                core.clock.advance(float(words[1]))
-                core.clock_advanced()
-                control.write("ok\n")
-            elif words[:1] == [b"offset"]:
-                control.write(f"{core.clock.offset!r}\n")
-            elif words[:1] == [b"stop"]:
-                core.shutdown()
-
-    os.set_blocking(0, False)
-    core.reactor.add_reader(0, on_control)
-    core.serve_forever()
-    core.reactor.close()
-    if parent_gone:
-        shutil.rmtree(run_dir, ignore_errors=True)

@@ -121,6 +121,9 @@ def test_bad_config_file_is_refused(tmp_path):
         pyredis.Server(config_file=str(conf))
     with pytest.raises(pyredis.ConfigError, match="can't open config file"):
         pyredis.Server(config_file=str(tmp_path / "missing.conf"))
+    conf.write_text(f"include {tmp_path / 'missing.conf'}\n")
+    with pytest.raises(pyredis.ConfigError, match="can't open config file"):
+        pyredis.Server(config_file=str(conf))
 
 
 def test_port_already_taken(start):

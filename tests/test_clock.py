@@ -1,6 +1,7 @@
 """The controllable clock: server.clock.advance(seconds), from this process (thread server),
 through the control pipe (child process server) or over the wire (DEBUG ADVANCE-CLOCK).
-Keys expire, TTLs and idle times move, blocked clients time out: at once, without sleeping."""
+Keys expire, TTLs and idle times move, blocked clients time out: at once, without sleeping
+(threads wait only for the server to have acted, in loops bounded in time)."""
 from __future__ import annotations
 
 import threading
@@ -106,6 +107,50 @@ def test_persist_stops_the_clock_for_a_key(r, advance):
     assert r.persist("k")
     advance(100)
     assert r.get("k") == b"v" and r.ttl("k") == -1
+
+
+def blocked_clients(r) -> int:
+    return r.info("clients")["blocked_clients"]
+
+
+def wait_until_blocked(r, count: int) -> None:
+    for _ in range(3000):                      # 30 s at most
+        if blocked_clients(r) == count:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{count} clients never blocked")
+
+
+def blpop_in_thread(server, *args):
+    """Run BLPOP on a connection of its own in a thread; returns (thread, results)."""
+    results = []
+    client = server.client()
+    thread = threading.Thread(target=lambda: results.append(client.blpop(*args)))
+    thread.start()
+    return thread, results
+
+
+def test_blpop_times_out_when_the_clock_passes_its_timeout(clocked, r, advance):
+    server, _ = clocked
+    thread, results = blpop_in_thread(server, ["queue"], 10)
+    wait_until_blocked(r, 1)
+    advance(9)
+    assert blocked_clients(r) == 1             # the server acted on the advance: still 1 s
+    advance(1.5)
+    thread.join(30)
+    assert not thread.is_alive() and results == [None]
+    assert blocked_clients(r) == 0
+
+
+def test_blpop_without_timeout_waits_whatever_the_clock(clocked, r, advance):
+    server, _ = clocked
+    thread, results = blpop_in_thread(server, ["queue"], 0)
+    wait_until_blocked(r, 1)
+    advance(10 ** 6)
+    assert blocked_clients(r) == 1
+    r.rpush("queue", "job")
+    thread.join(30)
+    assert results == [(b"queue", b"job")]
 
 
 def test_advance_rejects_going_back():

@@ -300,9 +300,10 @@ def setrange(client, argv):
     _check_length(client, offset, len(patch))
     if value is None:
         value = b""
-    if len(value) < offset:
-        value += bytes(offset - len(value))
-    value = value[:offset] + patch + value[offset + len(patch):]
+    if len(value) <= offset:  # zero padding up to offset
+        value = b"".join((value, bytes(offset - len(value)), patch))
+    else:
+        value = b"".join((value[:offset], patch, value[offset + len(patch):]))
     db.set(key, value, keep_ttl=True)
     db.notify("$", "setrange", key)
     client.server.dirty += 1

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
 from .longdouble import ZERO, add_long_double, parse_long_double
-from .commands import command
+from .commands import command, on_server_init
 from .errors import RedisError
 from .resp import NULL_ARRAY
 
@@ -112,7 +112,6 @@ def block(client: "Client", keys: list[bytes], kind: type, serve: Serve, timeout
     """Block `client` on `keys` (in its current db) until `serve` succeeds on one of them or
     `timeout` seconds pass (0 = forever). The command then returns NO_REPLY."""
     server = client.server
-    _install(server)
     db = client.db
     unique = list(dict.fromkeys(keys))
     deadline = server.clock.monotonic() + timeout if timeout > 0 else 0.0
@@ -247,12 +246,12 @@ def _queue_for_reprocessing(client: "Client") -> None:
 
 # -- wiring -----------------------------------------------------------------------------------
 
-def _install(server: "Server") -> None:
-    """Set this module's hooks on the server the first time a client blocks."""
-    if server.serve_ready_keys is None:
-        server.serve_ready_keys = lambda: serve_ready_keys(server)
-        server.client_cleanup_hooks.append(_on_client_freed)
-        server.cron_hooks.append(lambda: _expire_timeouts(server))
+@on_server_init
+def _setup(server: "Server") -> None:
+    """This module's hooks on each new server."""
+    server.serve_ready_keys = lambda: serve_ready_keys(server)
+    server.client_cleanup_hooks.append(_on_client_freed)
+    server.cron_hooks.append(lambda: _expire_timeouts(server))
 
 
 def _on_client_freed(client: "Client") -> None:

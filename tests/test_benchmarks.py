@@ -30,3 +30,15 @@ def test_benchmark_suite_smoke_run(tmp_path):
     assert (tmp_path / "latest.csv").read_text().startswith("test,pipeline,")
     assert "<!-- benchmark results: start -->" in readme.read_text()
     assert "Command: `python -m benchmarks --quick" in readme.read_text()
+
+
+def test_collections_scaling_smoke_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.collections_scaling", "--sizes", "10,200",
+         "--ops", "50", "--rounds", "1", "--redis"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    assert "### pyredis/selectors: microseconds per command" in out.stdout
+    assert "| LPUSH+RPOP |" in out.stdout and "| HINCRBY |" in out.stdout
+    assert "### redis: microseconds per command" in out.stdout

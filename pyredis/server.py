@@ -122,6 +122,7 @@ class Server:
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
+        self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         # Feature hooks, set by the modules that own them (None: feature unused).
         self.notify_hook: Optional[Callable] = None
@@ -386,11 +387,22 @@ class Server:
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
             return
-        if self.config.maxmemory and ("denyoom" in cmd.flags or (
-                cmd.name == "exec" and any("denyoom" in c.flags for c, _ in client.multi_queue))) \
+        if self.config.maxmemory and (
+                "denyoom" in cmd.flags
+                # queueing must not use memory without bound either
+                or (client.in_multi and cmd.name not in ("exec", "discard", "quit", "reset"))
+                or (cmd.name == "exec" and any("denyoom" in c.flags
+                                               for c, _ in client.multi_queue))) \
                 and self.over_maxmemory():
             self._reject(client, RedisError(
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
+            return
+        if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and (
+                "write" in cmd.flags or (cmd.name == "exec" and any(
+                    "write" in c.flags for c, _ in client.multi_queue))):
+            # min-replicas-to-write: a master without replicas refuses writes.
+            self._reject(client, RedisError("NOREPLICAS Not enough good replicas to write."),
+                         cmd)
             return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
                 and cmd.name not in SUBSCRIBED_ALLOWED:
@@ -614,6 +626,8 @@ class Server:
             while len(self.clients) / hz > MAX_CLIENTS_PER_CLOCK_TICK and hz < 500:
                 hz = min(hz * 2, 500)
         self.hz = hz
+        if self.pause_cron:
+            return 1.0 / hz
         now = self.clock.time()
         self.clock_time = now
         self.clock_ms = int(now * 1000)

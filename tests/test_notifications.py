@@ -33,7 +33,58 @@ def _events(port: int, commands: list[tuple]) -> list[list[bytes]]:
 
 
 FAMILIES = {
-    "generic": [("GET", "missing"), ("FLUSHALL",)],
+    "generic": [
+        ("GET", "missing"), ("SET", "k", "v"), ("SET", "k", "v2"), ("DEL", "k", "nope"),
+        ("DEL", "k"), ("SET", "a", "1"), ("UNLINK", "a"), ("SET", "a", "1"),
+        ("EXPIRE", "a", "100"), ("PEXPIRE", "a", "100000"), ("EXPIREAT", "a", "9999999999"),
+        ("PEXPIREAT", "a", "9999999999000"), ("PERSIST", "a"), ("PERSIST", "a"),
+        ("EXPIRE", "a", "-1"), ("SET", "a", "1"), ("RENAME", "a", "b"), ("SET", "c", "1"),
+        ("RENAMENX", "c", "b"), ("RENAME", "c", "b"), ("COPY", "b", "d"),
+        ("COPY", "b", "d", "REPLACE"), ("MOVE", "d", "3"), ("MOVE", "nope", "3"),
+        ("TOUCH", "b"), ("TYPE", "b"), ("EXISTS", "b", "nope"), ("SET", "e", "1", "EX", "100"),
+        ("SET", "e", "2", "KEEPTTL"),
+        ("FLUSHDB",), ("SET", "x", "1"), ("FLUSHALL",), ("SWAPDB", "0", "2"),
+    ],
+    "string": [
+        ("SET", "s", "v"), ("SET", "s", "v", "NX"), ("SET", "s", "w", "XX", "GET"),
+        ("SETNX", "s", "x"), ("SETNX", "t", "x"), ("SETEX", "u", "100", "v"),
+        ("PSETEX", "u", "100000", "v"), ("GETSET", "s", "y"), ("GETDEL", "s"), ("GETDEL", "s"),
+        ("MSET", "m1", "1", "m2", "2"), ("MSETNX", "m1", "1", "m3", "3"),
+        ("MSETNX", "m4", "4", "m5", "5"), ("APPEND", "m1", "x"), ("APPEND", "new", "x"),
+        ("SETRANGE", "m2", "3", "abc"), ("SETRANGE", "empty", "0", ""),
+        ("INCR", "n"), ("INCRBY", "n", "5"), ("DECR", "n"), ("DECRBY", "n", "2"),
+        ("INCRBYFLOAT", "n", "1.5"), ("INCR", "m1"), ("GETEX", "n", "EX", "100"),
+        ("GETEX", "n", "PERSIST"), ("GETEX", "n"), ("GETEX", "n", "PX", "0"),
+        ("SET", "z", "1", "PX", "0"), ("GET", "nothing"), ("STRLEN", "m1"),
+        ("GETRANGE", "m1", "0", "1"), ("LCS", "m1", "m2"),
+    ],
+    "list": [
+        ("LPUSH", "l", "a", "b"), ("RPUSH", "l", "c"), ("LPUSHX", "l", "d"),
+        ("RPUSHX", "l", "e"), ("LPUSHX", "nol", "x"), ("LPOP", "l"), ("RPOP", "l"),
+        ("LPOP", "l", "2"), ("LINSERT", "l", "BEFORE", "c", "x"),
+        ("LINSERT", "l", "AFTER", "zz", "y"), ("LSET", "l", "0", "s"), ("LREM", "l", "0", "s"),
+        ("LREM", "l", "0", "nothere"), ("RPUSH", "l", "1", "2", "3"), ("LTRIM", "l", "0", "1"),
+        ("LTRIM", "l", "0", "0"), ("LTRIM", "l", "5", "10"), ("RPUSH", "src", "a", "b"),
+        ("LMOVE", "src", "dst", "LEFT", "RIGHT"), ("RPOPLPUSH", "src", "dst"),
+        ("LMPOP", "2", "nol", "dst", "LEFT", "COUNT", "5"), ("RPUSH", "bl", "x"),
+        ("BLPOP", "bl", "0"), ("RPUSH", "bl", "x", "y"), ("BRPOP", "bl", "0"),
+        ("BLMOVE", "bl", "bl2", "LEFT", "LEFT", "0"), ("BLMPOP", "0", "1", "bl2", "RIGHT"),
+        ("RPUSH", "one", "x"), ("RPOP", "one"),
+    ],
+    "expired": [
+        ("DEBUG", "SET-ACTIVE-EXPIRE", "0"), ("SET", "k", "v", "PX", "1"),
+        ("DEBUG", "SLEEP", "0.01"), ("GET", "k"), ("SET", "k2", "v", "PX", "1"),
+        ("DEBUG", "SLEEP", "0.01"), ("EXISTS", "k2"), ("SET", "k3", "v", "PX", "1"),
+        ("DEBUG", "SLEEP", "0.01"), ("SET", "k3", "w"), ("RPUSH", "l", "a"),
+        ("PEXPIRE", "l", "1"), ("DEBUG", "SLEEP", "0.01"), ("LPUSH", "l", "b"),
+        ("DEBUG", "SET-ACTIVE-EXPIRE", "1"),
+    ],
+    "hash": [
+        ("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HSETNX", "h", "a", "3"),
+        ("HSETNX", "h", "c", "3"), ("HMSET", "h", "d", "4"), ("HINCRBY", "h", "a", "5"),
+        ("HINCRBYFLOAT", "h", "a", "0.5"), ("HDEL", "h", "nope"), ("HDEL", "h", "a", "b"),
+        ("HDEL", "h", "c", "d"), ("HGET", "h", "a"), ("HGETALL", "nohash"),
+    ],
 }
 
 

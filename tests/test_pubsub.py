@@ -133,6 +133,20 @@ def test_resp3_pushes_interleave_with_replies(server, r):
         conn.close()
 
 
+def test_pushes_ignore_client_reply_off(server, r):
+    conn = RawConnection(server.port)
+    try:
+        conn.execute("HELLO", "3")
+        conn.send("CLIENT", "REPLY", "OFF")
+        conn.send("SUBSCRIBE", "quiet")
+        assert conn.read_reply() == b">3\r\n$9\r\nsubscribe\r\n$5\r\nquiet\r\n:1\r\n"
+        r.publish("quiet", "still delivered")
+        assert conn.read_reply() == \
+            b">3\r\n$7\r\nmessage\r\n$5\r\nquiet\r\n$15\r\nstill delivered\r\n"
+    finally:
+        conn.close()
+
+
 # -- redis-py ---------------------------------------------------------------------------
 
 def test_redis_py_pubsub_listen_and_pattern_handlers(r):
@@ -231,7 +245,7 @@ def test_redis_py_resp3_pubsub(server):
 # -- glob rules ---------------------------------------------------------------------------
 
 CHANNELS = ["a", "ab", "abc", "b", "h[llo", "hello", "hallo", "hxllo", "a*b", "a?c", "x\\y",
-            "news.sport", "news.art", "-", "]", "^x", "A", "\xe9"]
+            "news.sport", "news.art", "-", "]", "^x", "", "A", "\xe9"]
 PATTERN_ALPHABET = st.sampled_from(["a", "b", "c", "*", "?", "[", "]", "^", "-", "\\", "h",
                                     "l", "o", "e", "x", ".", "A", "!"])
 
@@ -351,6 +365,24 @@ def test_subscriber_over_the_soft_limit_for_its_seconds_is_disconnected(soft_lim
     finally:
         sock.close()
         r.close()
+
+
+def test_hard_limit_set_with_config_set(r, server):
+    default = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    r.config_set("client-output-buffer-limit", "pubsub 1mb 0 0")
+    sock = _subscriber_that_never_reads(server.port, "small")
+    try:
+        assert "pubsub 1048576 0 0" in \
+            r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+        deadline = time.monotonic() + 10
+        while not _numsub(r, "small") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _publish_until_disconnected(r, "small", 16 * 1024, 64 * 1024 * 1024) \
+            < 32 * 1024 * 1024
+        assert _numsub(r, "small") == 0
+    finally:
+        sock.close()
+        r.config_set("client-output-buffer-limit", default)
 
 
 # -- encode once --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """MULTI / EXEC / DISCARD / WATCH / UNWATCH: reply sequences compared byte for byte with the
 real redis-server, WATCH broken by every kind of change, and redis-py's transactional
 pipelines and transaction() helper with retries."""
+import time
+
 import pytest
 import redis
 
@@ -83,11 +85,30 @@ def _watch_then(r, port: int, change, key: bytes = b"x") -> object:
 @pytest.mark.parametrize("change", [
     lambda r: r.set("x", "2"),
     lambda r: r.delete("x"),
+    lambda r: r.flushdb(),
     lambda r: r.flushall(),
-], ids=["set", "del", "flushall"])
+    lambda r: r.expire("x", 100),
+    lambda r: r.persist("x"),
+    lambda r: r.rename("x", "y"),
+    lambda r: r.rename("z", "x"),
+    lambda r: r.move("x", 1),
+    lambda r: r.swapdb(0, 1),
+], ids=["set", "del", "flushdb", "flushall", "expire", "persist", "rename-from", "rename-to",
+        "move", "swapdb"])
 def test_watch_broken_by_another_client(r, server, change):
-    r.set("x", "1")
+    r.set("x", "1", ex=1000)
+    r.set("z", "2")
     assert _watch_then(r, server.port, change) == b"*-1\r\n"
+
+
+def test_swapdb_breaks_watch_of_a_missing_key_it_brings(r, server):
+    other_db = redis.Redis(port=server.port, db=1)
+    try:
+        other_db.set("x", "from db 1")
+        assert _watch_then(r, server.port, lambda r: r.swapdb(0, 1)) == b"*-1\r\n"
+        assert _watch_then(r, server.port, lambda r: r.swapdb(1, 2)) == b"*1\r\n+PONG\r\n"
+    finally:
+        other_db.close()
 
 
 def test_watch_not_broken_by_other_keys_or_databases(r, server):
@@ -98,6 +119,57 @@ def test_watch_not_broken_by_other_keys_or_databases(r, server):
             == b"*1\r\n+PONG\r\n"
     finally:
         other_db.close()
+
+
+def test_watch_broken_by_expiry(r, server):
+    r.set("x", "1", px=50)
+    watcher = RawConnection(server.port)
+    try:
+        watcher.execute("WATCH", "x")
+        deadline = time.monotonic() + 10
+        while r.exists("x") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        watcher.execute("MULTI")
+        watcher.execute("PING")
+        assert watcher.execute("EXEC") == b"*-1\r\n"
+    finally:
+        watcher.close()
+
+
+def test_watch_of_key_already_stale_survives_its_deletion(r, server):
+    """A key watched after its TTL passed (not yet deleted) does not fail EXEC when the
+    server then deletes it, nor when FLUSHDB removes it."""
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        for change in (lambda: r.exists("x"), lambda: r.flushdb()):
+            r.set("x", "1", px=1)
+            time.sleep(0.01)
+            watcher = RawConnection(server.port)
+            try:
+                watcher.execute("WATCH", "x")
+                change()
+                watcher.execute("MULTI")
+                watcher.execute("PING")
+                assert watcher.execute("EXEC") == b"*1\r\n+PONG\r\n"
+            finally:
+                watcher.close()
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_exec_fails_when_watched_key_expires_before_exec(r, server):
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    watcher = RawConnection(server.port)
+    try:
+        r.set("x", "1", px=30)
+        watcher.execute("WATCH", "x")
+        time.sleep(0.05)
+        watcher.execute("MULTI")
+        watcher.execute("GET", "x")
+        assert watcher.execute("EXEC") == b"*-1\r\n"
+    finally:
+        watcher.close()
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
 def test_redis_py_transactional_pipeline(r, server):
@@ -125,7 +197,7 @@ def test_redis_py_pipeline_queueing_error_raises_execabort(r):
     with pytest.raises(redis.ResponseError) as info:
         pipe.execute()
     assert "EXECABORT" in str(info.value) or "wrong number" in str(info.value)
-    assert r.get("a") is None and r.get("b") is None
+    assert r.exists("a", "b") == 0
 
 
 def test_redis_py_transaction_helper_retries_after_conflict(r, server):
@@ -169,8 +241,38 @@ def test_queued_commands_are_not_run_before_exec(r, server):
     try:
         conn.execute("MULTI")
         assert conn.execute("SET", "q", "1") == b"+QUEUED\r\n"
-        assert r.get("q") is None
+        assert r.exists("q") == 0
         assert conn.execute("EXEC") == b"*1\r\n+OK\r\n"
         assert r.get("q") == b"1"
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("setting", [("maxmemory", "1"), ("min-replicas-to-write", "2")])
+def test_exec_refused_by_server_state_changed_after_queueing(server, real_server, setting):
+    """Writes queued, then the server starts refusing writes (OOM, too few replicas): EXEC
+    is refused with EXECABORT and the reason; a read-only transaction still runs."""
+    name, value = setting
+    results = []
+    for port in (server.port, real_server.port):
+        conn, admin = RawConnection(port), RawConnection(port)
+        default = admin.execute("CONFIG", "GET", name).split(b"\r\n")[-2]
+        try:
+            replies = [conn.execute("MULTI"), conn.execute("SET", "x", "1"),
+                       conn.execute("GET", "x")]
+            replies.append(admin.execute("CONFIG", "SET", name, value))
+            replies += [conn.execute("EXEC"), conn.execute("MULTI"), conn.execute("GET", "x"),
+                        conn.execute("EXEC")]
+            results.append(replies)
+        finally:
+            admin.execute("CONFIG", "SET", name, default)
+            conn.close()
+            admin.close()
+    assert results[0] == results[1]
+    assert results[0][4].startswith(b"-EXECABORT Transaction discarded because of: ")
+
+
+def test_commands_not_allowed_in_multi(raw, real_raw):
+    sequence = [("MULTI",), ("SET", "a", "1"), ("SHUTDOWN",), ("EXEC",),
+                ("GET", "a")]
+    assert [raw.execute(*c) for c in sequence] == [real_raw.execute(*c) for c in sequence]

@@ -85,6 +85,14 @@ def debug_sleep(client, argv):
     return OK
 
 
+@debug_subcommand("pause-cron")
+def debug_pause_cron(client, argv):
+    """Stop (1) or restart (0) the periodic cron, to look at what commands alone do."""
+    _arity(argv, 3)
+    client.server.pause_cron = _atoi(argv[2]) != 0
+    return OK
+
+
 @debug_subcommand("set-active-expire")
 def debug_set_active_expire(client, argv):
     _arity(argv, 3)

@@ -86,8 +86,10 @@ def _rename(client, argv, nx: bool) -> Any:
         raise RedisError(NO_SUCH_KEY)
     if src == dst:
         return 0 if nx else OK
-    if db.get_for_write(dst) is not None and nx:
-        return 0
+    if db.get_for_write(dst) is not None:
+        if nx:
+            return 0
+        db.delete(dst)   # Redis deletes, then adds: the new key is "new" (keyspace events)
     expire_at = db.get_expire(src)
     frequency = db.frequency(src) if client.server.lfu else None
     db.delete(src)
@@ -157,8 +159,10 @@ def copy_(client, argv):
     value = src_db.get(key)
     if value is None:
         return 0
-    if dst_db.get_for_write(new_key) is not None and not replace:
-        return 0
+    if dst_db.get_for_write(new_key) is not None:
+        if not replace:
+            return 0
+        dst_db.delete(new_key)   # then added anew, as Redis does ("new" event)
     dst_db.set(new_key, duplicate(value), expire_at=src_db.get_expire(key))
     dst_db.notify("g", "copy_to", new_key)
     client.server.dirty += 1

@@ -385,3 +385,62 @@ def test_monitor_with_redis_cli(server):
     finally:
         proc.kill()
         proc.wait()
+
+
+def _spec_source(spec: list) -> str:
+    """A redis-server key spec (COMMAND INFO, RESP2) as the KeySpec(...) that declares it."""
+    def pairs(items):
+        return {items[i].decode(): items[i + 1] for i in range(0, len(items), 2)}
+    spec = pairs(spec)
+    begin, find = pairs(spec["begin_search"]), pairs(spec["find_keys"])
+    args = ['"%s"' % " ".join(f.decode() for f in spec["flags"])]
+    if begin["type"] == b"unknown":
+        args.append("unknown=True")
+    else:
+        where = pairs(begin["spec"])
+        args.append(f"index={where['index']}" if begin["type"] == b"index" else
+                    f"keyword=\"{where['keyword'].decode()}\", startfrom={where['startfrom']}")
+        how = pairs(find["spec"])
+        if find["type"] == b"range":
+            args.append(f"last={how['lastkey']}, step={how['keystep']}, limit={how['limit']}")
+        else:
+            args.append(f"keynum=({how['keynumidx']}, {how['firstkey']}, {how['keystep']})")
+    if "notes" in spec:
+        args.append(f"notes=\"{spec['notes'].decode()}\"")
+    return "KeySpec(%s)" % ", ".join(args)
+
+
+def test_every_command_is_described_as_redis_describes_it(server, real_server):
+    """COMMAND INFO of every command pyredis has equals redis-server's: arity, flags, key
+    positions and key specs, ACL categories, tips. A mismatch names what to declare."""
+    def by_name(port):
+        found = {}
+        def walk(entries):
+            for entry in entries:
+                found[entry[0].decode()] = entry
+                walk(entry[9])
+        walk(_call(port, "COMMAND"))
+        return found
+    ours, theirs = by_name(server.port), by_name(real_server.port)
+    problems = []
+    fields = ("arity", "flags", "first key", "last key", "step", "ACL categories", "tips",
+              "key specs")
+    for name, entry in sorted(ours.items()):
+        if name == "client|setinfo":        # Redis 7.2's, not in 7.0.15
+            continue
+        if name not in theirs:
+            problems.append(f"{name}: redis-server 7.0.15 has no such command")
+            continue
+        for i, field in enumerate(fields, 1):
+            mine, real = entry[i], theirs[name][i]
+            if i in (2, 6, 7, 8):      # sets, in RESP3: compare them as lists
+                mine, real = list(mine), list(real)
+            if mine != real:
+                hint = ""
+                if field == "key specs":
+                    hint = "  declare key_specs=(%s,)" % ", ".join(
+                        _spec_source(s) for s in real)
+                elif field == "tips":
+                    hint = '  declare tips="%s"' % " ".join(t.decode() for t in real)
+                problems.append(f"{name}: {field} {mine!r}, redis-server says {real!r}{hint}")
+    assert not problems, "\n".join(problems)

@@ -163,10 +163,11 @@ class Command:
 
     @property
     def movable_keys(self) -> bool:
-        """Keys not at fixed positions (Redis's movablekeys flag)."""
-        if self.getkeys is not None:
-            return True
+        """Keys that the (first, last, step) range does not describe (Redis's movablekeys
+        flag), as the key specs tell; a getkeys function without key specs counts too."""
         specs = self.key_specs
+        if self.getkeys is not None and not specs:
+            return True
         if len(specs) == 1 and specs[0].is_range:
             return "incomplete" in specs[0].flags.split()
         prev_last = 0
@@ -398,7 +399,7 @@ def all_commands() -> list[Command]:
 
 
 # The command families; each module registers its commands when imported.
-MODULES = ("connection", "server", "introspection", "keys", "strings", "debug",
+MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort")
 

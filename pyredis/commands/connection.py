@@ -26,7 +26,7 @@ def echo(client, argv):
     return argv[1]
 
 
-@command("quit", -1, "allow-loading allow-stale fast no-auth", group="connection",
+@command("quit", -1, "noscript loading stale fast no-auth allow-busy", group="connection",
          summary="Close the connection", complexity="O(1)")
 def quit_(client, argv):
     client.add_reply(OK)
@@ -54,7 +54,7 @@ def check_password(client, username: bytes, password: bytes) -> None:
     client.user = username
 
 
-@command("auth", -2, "noscript loading stale fast no-auth", group="connection",
+@command("auth", -2, "noscript loading stale fast no-auth allow-busy", group="connection",
          summary="Authenticate to the server", complexity="O(N) where N is the number of "
          "passwords defined for the user", syntax="[username] password")
 def auth(client, argv):
@@ -72,7 +72,7 @@ def auth(client, argv):
     return OK
 
 
-@command("hello", -1, "noscript loading stale fast no-auth", group="connection",
+@command("hello", -1, "noscript loading stale fast no-auth allow-busy", group="connection",
          summary="Handshake with Redis", complexity="O(1)", since="6.0.0",
          syntax="[protover [AUTH username password] [SETNAME clientname]]")
 def hello(client, argv):
@@ -121,7 +121,7 @@ def validate_client_name(name: bytes) -> None:
                          "characters.")
 
 
-@command("reset", 1, "noscript loading stale fast no-auth", group="connection",
+@command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection",
          summary="Reset the connection", complexity="O(1)", since="6.2.0")
 def reset(client, argv):
     server = client.server

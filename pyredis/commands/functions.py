@@ -17,7 +17,8 @@ container("function", group="scripting", since="7.0.0",
 
 @command("function|flush", -2, "write noscript", group="scripting", since="7.0.0",
          summary="Deleting all functions", complexity="O(N) where N is the number of "
-         "functions deleted", syntax="[ASYNC | SYNC]")
+         "functions deleted", syntax="[ASYNC | SYNC]",
+         tips="request_policy:all_shards response_policy:all_succeeded")
 def function_flush(client, argv):
     if len(argv) > 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
@@ -30,7 +31,8 @@ def function_flush(client, argv):
 @command("function|list", -2, "noscript", group="scripting", since="7.0.0",
          summary="List information about all the functions",
          complexity="O(N) where N is the number of functions",
-         syntax="[LIBRARYNAME library-name-pattern] [WITHCODE]")
+         syntax="[LIBRARYNAME library-name-pattern] [WITHCODE]",
+         tips="nondeterministic_output_order")
 def function_list(client, argv):
     reader = ArgReader(argv, 2)
     seen = set()

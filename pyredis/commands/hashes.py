@@ -12,7 +12,7 @@ from ..longdouble import add_long_double, format_long_double, parse_long_double
 from ..resp import OK
 from ..scan import parse_cursor, parse_scan_options
 from ..types.hash import HashValue
-from . import command
+from . import KeySpec, command
 
 EMPTY_SCAN = [b"0", []]
 
@@ -71,7 +71,8 @@ def _hset(client, argv) -> int:
          summary="Set the string value of a hash field",
          complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs "
                     "when the command is called with multiple field/value pairs.",
-         syntax="key field value [field value ...]")
+         syntax="key field value [field value ...]",
+         key_specs=(KeySpec("RW update", index=1),))
 def hset(client, argv):
     return _hset(client, argv)
 
@@ -79,7 +80,8 @@ def hset(client, argv):
 @command("hmset", -4, "write denyoom fast", 1, group="hash", since="2.0.0",
          summary="Set multiple hash fields to multiple values",
          complexity="O(N) where N is the number of fields being set.",
-         syntax="key field value [field value ...]")
+         syntax="key field value [field value ...]",
+         key_specs=(KeySpec("RW update", index=1),))
 def hmset(client, argv):
     _hset(client, argv)
     return OK
@@ -87,7 +89,8 @@ def hmset(client, argv):
 
 @command("hsetnx", 4, "write denyoom fast", 1, group="hash", since="2.0.0",
          summary="Set the value of a hash field, only if the field does not exist",
-         complexity="O(1)", syntax="key field value")
+         complexity="O(1)", syntax="key field value",
+         key_specs=(KeySpec("RW insert", index=1),))
 def hsetnx(client, argv):
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
@@ -125,7 +128,8 @@ def hmget(client, argv):
 @command("hdel", -3, "write fast", 1, group="hash", since="2.0.0",
          summary="Delete one or more hash fields",
          complexity="O(N) where N is the number of fields to be removed.",
-         syntax="key field [field ...]")
+         syntax="key field [field ...]",
+         key_specs=(KeySpec("RW delete", index=1),))
 def hdel(client, argv):
     db = client.db
     key = argv[1]
@@ -150,7 +154,8 @@ def hdel(client, argv):
 
 
 @command("hlen", 2, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Get the number of fields in a hash", complexity="O(1)", syntax="key")
+         summary="Get the number of fields in a hash", complexity="O(1)", syntax="key",
+         key_specs=(KeySpec("RO", index=1),))
 def hlen(client, argv):
     hash_ = _lookup(client, argv[1])
     return 0 if hash_ is None else len(hash_)
@@ -158,7 +163,8 @@ def hlen(client, argv):
 
 @command("hstrlen", 3, "readonly fast", 1, group="hash", since="3.2.0",
          summary="Get the length of the value of a hash field", complexity="O(1)",
-         syntax="key field")
+         syntax="key field",
+         key_specs=(KeySpec("RO", index=1),))
 def hstrlen(client, argv):
     hash_ = _lookup(client, argv[1])
     value = None if hash_ is None else hash_.get(argv[2])
@@ -166,7 +172,8 @@ def hstrlen(client, argv):
 
 
 @command("hexists", 3, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Determine if a hash field exists", complexity="O(1)", syntax="key field")
+         summary="Determine if a hash field exists", complexity="O(1)", syntax="key field",
+         key_specs=(KeySpec("RO", index=1),))
 def hexists(client, argv):
     hash_ = _lookup(client, argv[1])
     return int(hash_ is not None and argv[2] in hash_)
@@ -174,7 +181,8 @@ def hexists(client, argv):
 
 @command("hkeys", 2, "readonly", 1, group="hash", since="2.0.0",
          summary="Get all the fields in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key")
+         complexity="O(N) where N is the size of the hash.", syntax="key",
+         tips="nondeterministic_output_order")
 def hkeys(client, argv):
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_)
@@ -182,7 +190,8 @@ def hkeys(client, argv):
 
 @command("hvals", 2, "readonly", 1, group="hash", since="2.0.0",
          summary="Get all the values in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key")
+         complexity="O(N) where N is the size of the hash.", syntax="key",
+         tips="nondeterministic_output_order")
 def hvals(client, argv):
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_.values())
@@ -190,7 +199,8 @@ def hvals(client, argv):
 
 @command("hgetall", 2, "readonly", 1, group="hash", since="2.0.0",
          summary="Get all the fields and values in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key")
+         complexity="O(N) where N is the size of the hash.", syntax="key",
+         tips="nondeterministic_output_order")
 def hgetall(client, argv):
     hash_ = _lookup(client, argv[1])
     return {} if hash_ is None else dict(hash_)
@@ -260,7 +270,8 @@ def _field_at(hash_: HashValue, index: int) -> bytes:
 @command("hrandfield", -2, "readonly", 1, group="hash", since="6.2.0",
          summary="Get one or multiple random fields from a hash",
          complexity="O(N) where N is the number of fields returned",
-         syntax="key [count [WITHVALUES]]")
+         syntax="key [count [WITHVALUES]]",
+         tips="nondeterministic_output")
 def hrandfield(client, argv):
     if len(argv) == 2:
         hash_ = _lookup(client, argv[1])
@@ -299,7 +310,8 @@ def hrandfield(client, argv):
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
                     "command calls for the cursor to return back to 0. N is the number of "
                     "elements inside the collection..",
-         syntax="key cursor [MATCH pattern] [COUNT count]")
+         syntax="key cursor [MATCH pattern] [COUNT count]",
+         tips="nondeterministic_output")
 def hscan(client, argv):
     cursor = parse_cursor(argv[2])
     hash_ = _lookup(client, argv[1])

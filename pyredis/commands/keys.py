@@ -11,7 +11,7 @@ from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
 from ..resp import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
-from . import command, container, help_reply
+from . import KeySpec, command, container, help_reply
 from .strings import string_encoding
 
 SAME_OBJECT = "ERR source and destination objects are the same"
@@ -37,7 +37,9 @@ def _delete_keys(client, keys: list[bytes]) -> int:
          "remove holds a value other than a string, the individual complexity for this key is "
          "O(M) where M is the number of elements in the list, set, sorted set or hash. "
          "Removing a single key that holds a string value is O(1).",
-         syntax="key [key ...]")
+         syntax="key [key ...]",
+         key_specs=(KeySpec("RM delete", index=1, last=-1),),
+         tips="request_policy:multi_shard response_policy:agg_sum")
 def del_(client, argv):
     return _delete_keys(client, argv[1:])
 
@@ -47,14 +49,18 @@ def del_(client, argv):
          "but non blocking.",
          complexity="O(1) for each key removed regardless of its size. Then the command does "
          "O(N) work in a different thread in order to reclaim memory, where N is the number of "
-         "allocations the deleted objects where composed of.", syntax="key [key ...]")
+         "allocations the deleted objects where composed of.", syntax="key [key ...]",
+         key_specs=(KeySpec("RM delete", index=1, last=-1),),
+         tips="request_policy:multi_shard response_policy:agg_sum")
 def unlink(client, argv):
     return _delete_keys(client, argv[1:])
 
 
 @command("exists", -2, "readonly fast", 1, -1, group="generic",
          summary="Determine if a key exists",
-         complexity="O(N) where N is the number of keys to check.", syntax="key [key ...]")
+         complexity="O(N) where N is the number of keys to check.", syntax="key [key ...]",
+         key_specs=(KeySpec("RO", index=1, last=-1),),
+         tips="request_policy:multi_shard response_policy:agg_sum")
 def exists(client, argv):
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key, touch=False) is not None)
@@ -63,14 +69,17 @@ def exists(client, argv):
 @command("touch", -2, "readonly fast", 1, -1, group="generic", since="3.2.1",
          summary="Alters the last access time of a key(s). Returns the number of existing keys "
          "specified.", complexity="O(N) where N is the number of keys that will be touched.",
-         syntax="key [key ...]")
+         syntax="key [key ...]",
+         key_specs=(KeySpec("RO", index=1, last=-1),),
+         tips="request_policy:multi_shard response_policy:agg_sum")
 def touch(client, argv):
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key) is not None)
 
 
 @command("type", 2, "readonly fast", 1, group="generic",
-         summary="Determine the type stored at key", complexity="O(1)", syntax="key")
+         summary="Determine the type stored at key", complexity="O(1)", syntax="key",
+         key_specs=(KeySpec("RO", index=1),))
 def type_(client, argv):
     value = client.db.get(argv[1], touch=False)
     return SimpleString(b"none" if value is None else type_name(value))
@@ -103,14 +112,16 @@ def _rename(client, argv, nx: bool) -> Any:
 
 
 @command("rename", 3, "write", 1, 2, group="generic", summary="Rename a key",
-         complexity="O(1)", syntax="key newkey")
+         complexity="O(1)", syntax="key newkey",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW update", index=2)))
 def rename(client, argv):
     return _rename(client, argv, nx=False)
 
 
 @command("renamenx", 3, "write fast", 1, 2, group="generic",
          summary="Rename a key, only if the new key does not exist", complexity="O(1)",
-         syntax="key newkey")
+         syntax="key newkey",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW insert", index=2)))
 def renamenx(client, argv):
     return _rename(client, argv, nx=True)
 
@@ -136,7 +147,8 @@ def duplicate(value: Any) -> Any:
 @command("copy", -3, "write denyoom", 1, 2, group="generic", since="6.2.0",
          summary="Copy a key", complexity="O(N) worst case for collections, where N is the "
          "number of nested items. O(1) for string values.",
-         syntax="source destination [DB destination-db] [REPLACE]")
+         syntax="source destination [DB destination-db] [REPLACE]",
+         key_specs=(KeySpec("RO access", index=1), KeySpec("OW update", index=2)))
 def copy_(client, argv):
     src_db = dst_db = client.db
     replace = False
@@ -200,7 +212,8 @@ def move(client, argv):
          summary="Find all keys matching the given pattern",
          complexity="O(N) with N being the number of keys in the database, under the "
          "assumption that the key names in the database and the given pattern have limited "
-         "length.", syntax="pattern")
+         "length.", syntax="pattern",
+         tips="request_policy:all_shards nondeterministic_output_order")
 def keys(client, argv):
     db = client.db
     pattern = argv[1]
@@ -216,7 +229,8 @@ def keys(client, argv):
          summary="Incrementally iterate the keys space",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
          "command calls for the cursor to return back to 0. N is the number of elements "
-         "inside the collection.", syntax="cursor [MATCH pattern] [COUNT count] [TYPE type]")
+         "inside the collection.", syntax="cursor [MATCH pattern] [COUNT count] [TYPE type]",
+         tips="nondeterministic_output request_policy:special")
 def scan(client, argv):
     cursor = parse_cursor(argv[1])
     count, pattern, wanted_type = parse_scan_options(argv, 2, allow_type=True)
@@ -241,7 +255,8 @@ def scan(client, argv):
 
 
 @command("randomkey", 1, "readonly", group="generic", categories="keyspace",
-         summary="Return a random key from the keyspace", complexity="O(1)")
+         summary="Return a random key from the keyspace", complexity="O(1)",
+         tips="request_policy:all_shards nondeterministic_output")
 def randomkey(client, argv):
     return client.db.random_key()
 
@@ -302,28 +317,32 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
 
 @command("expire", -3, "write fast", 1, group="generic",
          summary="Set a key's time to live in seconds", complexity="O(1)",
-         syntax="key seconds [NX | XX | GT | LT]")
+         syntax="key seconds [NX | XX | GT | LT]",
+         key_specs=(KeySpec("RW update", index=1),))
 def expire(client, argv):
     return _expire(client, argv, "expire", relative=True, seconds=True)
 
 
 @command("pexpire", -3, "write fast", 1, group="generic", since="2.6.0",
          summary="Set a key's time to live in milliseconds", complexity="O(1)",
-         syntax="key milliseconds [NX | XX | GT | LT]")
+         syntax="key milliseconds [NX | XX | GT | LT]",
+         key_specs=(KeySpec("RW update", index=1),))
 def pexpire(client, argv):
     return _expire(client, argv, "pexpire", relative=True, seconds=False)
 
 
 @command("expireat", -3, "write fast", 1, group="generic", since="1.2.0",
          summary="Set the expiration for a key as a UNIX timestamp", complexity="O(1)",
-         syntax="key unix-time-seconds [NX | XX | GT | LT]")
+         syntax="key unix-time-seconds [NX | XX | GT | LT]",
+         key_specs=(KeySpec("RW update", index=1),))
 def expireat(client, argv):
     return _expire(client, argv, "expireat", relative=False, seconds=True)
 
 
 @command("pexpireat", -3, "write fast", 1, group="generic", since="2.6.0",
          summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-         complexity="O(1)", syntax="key unix-time-milliseconds [NX | XX | GT | LT]")
+         complexity="O(1)", syntax="key unix-time-milliseconds [NX | XX | GT | LT]",
+         key_specs=(KeySpec("RW update", index=1),))
 def pexpireat(client, argv):
     return _expire(client, argv, "pexpireat", relative=False, seconds=False)
 
@@ -340,14 +359,16 @@ def _ttl(client, key: bytes, milliseconds: bool, absolute: bool) -> int:
 
 
 @command("ttl", 2, "readonly fast", 1, group="generic",
-         summary="Get the time to live for a key in seconds", complexity="O(1)", syntax="key")
+         summary="Get the time to live for a key in seconds", complexity="O(1)", syntax="key",
+         tips="nondeterministic_output")
 def ttl(client, argv):
     return _ttl(client, argv[1], milliseconds=False, absolute=False)
 
 
 @command("pttl", 2, "readonly fast", 1, group="generic", since="2.6.0",
          summary="Get the time to live for a key in milliseconds", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         tips="nondeterministic_output")
 def pttl(client, argv):
     return _ttl(client, argv[1], milliseconds=True, absolute=False)
 
@@ -367,7 +388,8 @@ def pexpiretime(client, argv):
 
 
 @command("persist", 2, "write fast", 1, group="generic", since="2.2.0",
-         summary="Remove the expiration from a key", complexity="O(1)", syntax="key")
+         summary="Remove the expiration from a key", complexity="O(1)", syntax="key",
+         key_specs=(KeySpec("RW update", index=1),))
 def persist(client, argv):
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None or not db.persist(key):
@@ -414,7 +436,9 @@ def _object_value(client, key: bytes) -> Any:
 
 @command("object|encoding", 3, "readonly", 2, group="generic", since="2.2.3",
          summary="Inspect the internal encoding of a Redis object", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         key_specs=(KeySpec("RO", index=2),),
+         tips="nondeterministic_output")
 def object_encoding(client, argv):
     value = _object_value(client, argv[2])
     return None if value is None else encoding_name(value, client.server.config)
@@ -422,7 +446,9 @@ def object_encoding(client, argv):
 
 @command("object|refcount", 3, "readonly", 2, group="generic", since="2.2.3",
          summary="Get the number of references to the value of the key", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         key_specs=(KeySpec("RO", index=2),),
+         tips="nondeterministic_output")
 def object_refcount(client, argv):
     value = _object_value(client, argv[2])
     if value is None:
@@ -439,7 +465,9 @@ def object_refcount(client, argv):
 
 @command("object|idletime", 3, "readonly", 2, group="generic", since="2.2.3",
          summary="Get the time since a Redis object was last accessed", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         key_specs=(KeySpec("RO", index=2),),
+         tips="nondeterministic_output")
 def object_idletime(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:
@@ -451,7 +479,9 @@ def object_idletime(client, argv):
 
 @command("object|freq", 3, "readonly", 2, group="generic", since="4.0.0",
          summary="Get the logarithmic access frequency counter of a Redis object",
-         complexity="O(1)", syntax="key")
+         complexity="O(1)", syntax="key",
+         key_specs=(KeySpec("RO", index=2),),
+         tips="nondeterministic_output")
 def object_freq(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:

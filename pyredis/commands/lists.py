@@ -8,7 +8,7 @@ from ..args import ArgReader, parse_int
 from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
 from ..resp import NO_REPLY, NULL_ARRAY, OK
 from ..types.list import ListValue
-from . import command
+from . import KeySpec, command
 
 NO_SUCH_KEY = "ERR no such key"
 POSITIVE = "ERR value is out of range, must be positive"
@@ -86,7 +86,8 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
 @command("lpush", -3, "write denyoom fast", 1, group="list",
          summary="Prepend one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]")
+                    "is called with multiple arguments.", syntax="key element [element ...]",
+         key_specs=(KeySpec("RW insert", index=1),))
 def lpush(client, argv):
     return _push(client, argv, True, False)
 
@@ -94,7 +95,8 @@ def lpush(client, argv):
 @command("rpush", -3, "write denyoom fast", 1, group="list",
          summary="Append one or multiple elements to a list",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]")
+                    "is called with multiple arguments.", syntax="key element [element ...]",
+         key_specs=(KeySpec("RW insert", index=1),))
 def rpush(client, argv):
     return _push(client, argv, False, False)
 
@@ -102,7 +104,8 @@ def rpush(client, argv):
 @command("lpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
          summary="Prepend an element to a list, only if the list exists",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]")
+                    "is called with multiple arguments.", syntax="key element [element ...]",
+         key_specs=(KeySpec("RW insert", index=1),))
 def lpushx(client, argv):
     return _push(client, argv, True, True)
 
@@ -110,7 +113,8 @@ def lpushx(client, argv):
 @command("rpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
          summary="Append an element to a list, only if the list exists",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]")
+                    "is called with multiple arguments.", syntax="key element [element ...]",
+         key_specs=(KeySpec("RW insert", index=1),))
 def rpushx(client, argv):
     return _push(client, argv, False, True)
 
@@ -141,14 +145,16 @@ def _pop(client, argv, left: bool):
 
 @command("lpop", -2, "write fast", 1, group="list",
          summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned", syntax="key [count]")
+         complexity="O(N) where N is the number of elements returned", syntax="key [count]",
+         key_specs=(KeySpec("RW access delete", index=1),))
 def lpop(client, argv):
     return _pop(client, argv, True)
 
 
 @command("rpop", -2, "write fast", 1, group="list",
          summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned", syntax="key [count]")
+         complexity="O(N) where N is the number of elements returned", syntax="key [count]",
+         key_specs=(KeySpec("RW access delete", index=1),))
 def rpop(client, argv):
     return _pop(client, argv, False)
 
@@ -195,7 +201,8 @@ def _mpop_keys(numkeys_index: int):
 @command("lmpop", -4, "write", group="list", since="7.0.0", summary="Pop elements from a list",
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
-         syntax="numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", getkeys=_mpop_keys(1))
+         syntax="numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", getkeys=_mpop_keys(1),
+         key_specs=(KeySpec("RW access delete", index=1, keynum=(0, 1, 1)),))
 def lmpop(client, argv):
     keys, left, count = _parse_mpop(argv, 1)
     for key in keys:
@@ -208,7 +215,8 @@ def lmpop(client, argv):
 # -- reading ----------------------------------------------------------------------------------
 
 @command("llen", 2, "readonly fast", 1, group="list", summary="Get the length of a list",
-         complexity="O(1)", syntax="key")
+         complexity="O(1)", syntax="key",
+         key_specs=(KeySpec("RO", index=1),))
 def llen(client, argv):
     lst = _lookup(client, argv[1])
     return len(lst) if lst is not None else 0
@@ -298,7 +306,8 @@ def lpos(client, argv):
 @command("lset", 4, "write denyoom", 1, group="list",
          summary="Set the value of an element in a list by its index",
          complexity="O(N) where N is the length of the list. Setting either the first or the "
-                    "last element of the list is O(1).", syntax="key index element")
+                    "last element of the list is O(1).", syntax="key index element",
+         key_specs=(KeySpec("RW update", index=1),))
 def lset(client, argv):
     db = client.db
     lst = _lookup(client, argv[1], write=True)
@@ -321,7 +330,8 @@ def lset(client, argv):
          complexity="O(N) where N is the number of elements to traverse before seeing the "
                     "value pivot. This means that inserting somewhere on the left end on the "
                     "list (head) can be considered O(1) and inserting somewhere on the right "
-                    "end (tail) is O(N).", syntax="key <BEFORE | AFTER> pivot element")
+                    "end (tail) is O(N).", syntax="key <BEFORE | AFTER> pivot element",
+         key_specs=(KeySpec("RW insert", index=1),))
 def linsert(client, argv):
     where = argv[2].lower()
     if where not in (b"before", b"after"):
@@ -343,7 +353,8 @@ def linsert(client, argv):
 
 @command("lrem", 4, "write", 1, group="list", summary="Remove elements from a list",
          complexity="O(N+M) where N is the length of the list and M is the number of elements "
-                    "removed.", syntax="key count element")
+                    "removed.", syntax="key count element",
+         key_specs=(KeySpec("RW delete", index=1),))
 def lrem(client, argv):
     to_remove = parse_int(argv[2])
     db = client.db
@@ -377,7 +388,8 @@ def lrem(client, argv):
 
 @command("ltrim", 4, "write", 1, group="list", summary="Trim a list to the specified range",
          complexity="O(N) where N is the number of elements to be removed by the operation.",
-         syntax="key start stop")
+         syntax="key start stop",
+         key_specs=(KeySpec("RW delete", index=1),))
 def ltrim(client, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     db = client.db
@@ -429,7 +441,8 @@ def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
 
 @command("lmove", 5, "write denyoom", 1, 2, group="list", since="6.2.0",
          summary="Pop an element from a list, push it to another list and return it",
-         complexity="O(1)", syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT>")
+         complexity="O(1)", syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT>",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
 def lmove(client, argv):
     left_from, left_to = _side(argv[3]), _side(argv[4])
     lst = _lookup(client, argv[1], write=True)
@@ -440,7 +453,8 @@ def lmove(client, argv):
 
 @command("rpoplpush", 3, "write denyoom", 1, 2, group="list", since="1.2.0",
          summary="Remove the last element in a list, prepend it to another list and return it",
-         complexity="O(1)", syntax="source destination")
+         complexity="O(1)", syntax="source destination",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
 def rpoplpush(client, argv):
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
@@ -480,7 +494,8 @@ def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
 
 @command("blpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
          summary="Remove and get the first element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout")
+         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout",
+         key_specs=(KeySpec("RW access delete", index=1, last=-2),))
 def blpop(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], True, timeout, None)
@@ -488,7 +503,8 @@ def blpop(client, argv):
 
 @command("brpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
          summary="Remove and get the last element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout")
+         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout",
+         key_specs=(KeySpec("RW access delete", index=1, last=-2),))
 def brpop(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], False, timeout, None)
@@ -499,7 +515,8 @@ def brpop(client, argv):
          complexity="O(N+M) where N is the number of provided keys and M is the number of "
                     "elements returned.",
          syntax="timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
-         getkeys=_mpop_keys(2))
+         getkeys=_mpop_keys(2),
+         key_specs=(KeySpec("RW access delete", index=2, keynum=(0, 1, 1)),))
 def blmpop(client, argv):
     keys, left, count = _parse_mpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])
@@ -528,7 +545,8 @@ def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: boo
 @command("blmove", 6, "write denyoom noscript blocking", 1, 2, group="list", since="6.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block "
                  "until one is available", complexity="O(1)",
-         syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout")
+         syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
 def blmove(client, argv):
     left_from, left_to = _side(argv[3]), _side(argv[4])
     timeout = blocking.parse_timeout(argv[5])
@@ -537,7 +555,8 @@ def blmove(client, argv):
 
 @command("brpoplpush", 4, "write denyoom noscript blocking", 1, 2, group="list", since="2.2.0",
          summary="Pop an element from a list, push it to another list and return it; or block "
-                 "until one is available", complexity="O(1)", syntax="source destination timeout")
+                 "until one is available", complexity="O(1)", syntax="source destination timeout",
+         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
 def brpoplpush(client, argv):
     timeout = blocking.parse_timeout(argv[3])
     return _blocking_move(client, argv[1], argv[2], False, True, timeout)

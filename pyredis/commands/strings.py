@@ -11,7 +11,7 @@ from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
-from . import command
+from . import KeySpec, command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -114,7 +114,12 @@ def get(client, argv):
 @command("set", -3, "write denyoom", 1, group="string",
          summary="Set the string value of a key", complexity="O(1)",
          syntax="key value [NX | XX] [GET] [EX seconds | PX milliseconds | "
-                "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]")
+                "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
+         key_specs=(
+             KeySpec("RW access update variable_flags", index=1,
+                     notes="RW and ACCESS due to the optional `GET` argument"),
+         ), getkeys=lambda argv: [(1, "RW access update" if any(
+             a.lower() == b"get" for a in argv[3:]) else "OW update")])
 def set_(client, argv):
     if len(argv) == 3:  # the common case, without options
         db = client.db
@@ -128,21 +133,24 @@ def set_(client, argv):
 
 @command("setnx", 3, "write denyoom fast", 1, group="string",
          summary="Set the value of a key, only if the key does not exist", complexity="O(1)",
-         syntax="key value")
+         syntax="key value",
+         key_specs=(KeySpec("OW insert", index=1),))
 def setnx(client, argv):
     return _set_generic(client, argv[1], argv[2], {b"NX"}, None, "setnx", 1, 0)
 
 
 @command("setex", 4, "write denyoom", 1, group="string", since="2.0.0",
          summary="Set the value and expiration of a key", complexity="O(1)",
-         syntax="key seconds value")
+         syntax="key seconds value",
+         key_specs=(KeySpec("OW update", index=1),))
 def setex(client, argv):
     return _set_generic(client, argv[1], argv[3], {b"EX"}, argv[2], "setex", OK, None)
 
 
 @command("psetex", 4, "write denyoom", 1, group="string", since="2.6.0",
          summary="Set the value and expiration in milliseconds of a key", complexity="O(1)",
-         syntax="key milliseconds value")
+         syntax="key milliseconds value",
+         key_specs=(KeySpec("OW update", index=1),))
 def psetex(client, argv):
     return _set_generic(client, argv[1], argv[3], {b"PX"}, argv[2], "psetex", OK, None)
 
@@ -150,7 +158,11 @@ def psetex(client, argv):
 @command("getex", -2, "write fast", 1, group="string", since="6.2.0",
          summary="Get the value of a key and optionally set its expiration", complexity="O(1)",
          syntax="key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
-                "PXAT unix-time-milliseconds | PERSIST]")
+                "PXAT unix-time-milliseconds | PERSIST]",
+         key_specs=(
+             KeySpec("RW access update", index=1,
+                     notes="RW and UPDATE because it changes the TTL"),
+         ))
 def getex(client, argv):
     flags, expire = _parse_extended(argv, for_set=False)
     db = client.db
@@ -175,7 +187,8 @@ def getex(client, argv):
 
 @command("getdel", 2, "write fast", 1, group="string", since="6.2.0",
          summary="Get the value of a key and delete the key", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         key_specs=(KeySpec("RW access delete", index=1),))
 def getdel(client, argv):
     db = client.db
     value = db.get_typed(argv[1], bytes)
@@ -203,7 +216,8 @@ def getset(client, argv):
 
 @command("mget", -2, "readonly fast", 1, -1, group="string",
          summary="Get the values of all the given keys",
-         complexity="O(N) where N is the number of keys to retrieve.", syntax="key [key ...]")
+         complexity="O(N) where N is the number of keys to retrieve.", syntax="key [key ...]",
+         tips="request_policy:multi_shard")
 def mget(client, argv):
     db = client.db
     values = []
@@ -226,7 +240,9 @@ def _mset(client, argv: list[bytes], name: str) -> None:
 @command("mset", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
          summary="Set multiple keys to multiple values",
          complexity="O(N) where N is the number of keys to set.",
-         syntax="key value [key value ...]")
+         syntax="key value [key value ...]",
+         key_specs=(KeySpec("OW update", index=1, last=-1, step=2),),
+         tips="request_policy:multi_shard response_policy:all_succeeded")
 def mset(client, argv):
     _mset(client, argv, "mset")
     return OK
@@ -235,7 +251,9 @@ def mset(client, argv):
 @command("msetnx", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
          summary="Set multiple keys to multiple values, only if none of the keys exist",
          complexity="O(N) where N is the number of keys to set.",
-         syntax="key value [key value ...]")
+         syntax="key value [key value ...]",
+         key_specs=(KeySpec("OW insert", index=1, last=-1, step=2),),
+         tips="request_policy:multi_shard response_policy:agg_min")
 def msetnx(client, argv):
     if len(argv) % 2 == 0:
         raise wrong_arity("msetnx")
@@ -256,7 +274,8 @@ def msetnx(client, argv):
                     "is small and the already present value is of any size, since the dynamic "
                     "string library used by Redis will double the free space available on "
                     "every reallocation.",
-         syntax="key value")
+         syntax="key value",
+         key_specs=(KeySpec("RW insert", index=1),))
 def append(client, argv):
     db = client.db
     key, extra = argv[1], argv[2]
@@ -275,7 +294,8 @@ def append(client, argv):
 
 @command("strlen", 2, "readonly fast", 1, group="string", since="2.2.0",
          summary="Get the length of the value stored in a key", complexity="O(1)",
-         syntax="key")
+         syntax="key",
+         key_specs=(KeySpec("RO", index=1),))
 def strlen(client, argv):
     value = client.db.get_typed(argv[1], bytes)
     return 0 if value is None else len(value)
@@ -287,7 +307,8 @@ def strlen(client, argv):
                     "Usually, this string is very small so the amortized complexity is O(1). "
                     "Otherwise, complexity is O(M) with M being the length of the value "
                     "argument.",
-         syntax="key offset value")
+         syntax="key offset value",
+         key_specs=(KeySpec("RW update", index=1),))
 def setrange(client, argv):
     db = client.db
     key, patch = argv[1], argv[3]

@@ -10,7 +10,7 @@ from ..errors import RedisError
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD, PubSub
 from ..resp import NO_REPLY, SimpleString
-from . import command, container, on_server_init
+from . import KeySpec, command, container, on_server_init
 
 
 @on_server_init
@@ -92,7 +92,8 @@ def publish(client, argv):
 @command("ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, group="pubsub",
          since="7.0.0", summary="Listen for messages published to the given shard channels",
          complexity="O(N) where N is the number of shard channels to subscribe to.",
-         syntax="shardchannel [shardchannel ...]")
+         syntax="shardchannel [shardchannel ...]",
+         key_specs=(KeySpec("not_key", index=1, last=-1),))
 def ssubscribe(client, argv):
     _check_may_subscribe(client, "SSUBSCRIBE", even_in_multi=True)
     pubsub = client.server.pubsub
@@ -105,7 +106,8 @@ def ssubscribe(client, argv):
          since="7.0.0", summary="Stop listening for messages posted to the given shard channels",
          complexity="O(N) where N is the number of clients already subscribed to a shard "
                     "channel.",
-         syntax="[shardchannel [shardchannel ...]]")
+         syntax="[shardchannel [shardchannel ...]]",
+         key_specs=(KeySpec("not_key", index=1, last=-1),))
 def sunsubscribe(client, argv):
     pubsub = client.server.pubsub
     if len(argv) == 1:
@@ -119,7 +121,8 @@ def sunsubscribe(client, argv):
          since="7.0.0", summary="Post a message to a shard channel",
          complexity="O(N) where N is the number of clients subscribed to the receiving shard "
                     "channel.",
-         syntax="shardchannel message")
+         syntax="shardchannel message",
+         key_specs=(KeySpec("not_key", index=1),))
 def spublish(client, argv):
     return client.server.pubsub.publish(argv[1], argv[2], SHARD)
 
@@ -144,7 +147,8 @@ HELP = (
 
 
 @command("pubsub|help", 2, "loading stale", group="pubsub", since="6.2.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+         summary="Show helpful text about the different subcommands", complexity="O(1)",
+         categories="-pubsub")
 def pubsub_help(client, argv):
     header = "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
     return [SimpleString(line.encode())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..db import unwatch_all
 from ..errors import RedisError
 from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
-from . import command, on_server_init
+from . import KeySpec, command, on_server_init
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 
@@ -79,7 +79,8 @@ def discard(client, argv):
 @command("watch", -2, "noscript loading stale fast allow-busy", 1, -1, 1,
          group="transactions", since="2.2.0",
          summary="Watch the given keys to determine execution of the MULTI/EXEC block",
-         complexity="O(1) for every key.", syntax="key [key ...]")
+         complexity="O(1) for every key.", syntax="key [key ...]",
+         key_specs=(KeySpec("RO", index=1, last=-1),))
 def watch(client, argv):
     if client.in_multi:
         raise RedisError("ERR WATCH inside MULTI is not allowed")

@@ -176,10 +176,8 @@ def _time_out(client: "Client", state: BlockedState) -> None:
 
 
 def _expire_timeouts(server: "Server") -> None:
-    """Cron hook: time out the blocks whose deadline the server's clock passed, when the
-    clock was moved forward (DEBUG ADVANCE-CLOCK) ahead of their timers."""
-    if not server.blocked_clients:
-        return
+    """Time out the blocks whose deadline the server's clock passed because the clock was
+    moved forward (DEBUG ADVANCE-CLOCK, tests) ahead of their timers."""
     now = server.clock.monotonic()
     for client in list(server.clients.values()):
         state = client.blocked
@@ -251,7 +249,16 @@ def _setup(server: "Server") -> None:
     """This module's hooks on each new server."""
     server.serve_ready_keys = lambda: serve_ready_keys(server)
     server.client_cleanup_hooks.append(_on_client_freed)
-    server.cron_hooks.append(lambda: _expire_timeouts(server))
+    seen_offset = [getattr(server.clock, "offset", None)]
+
+    def after_cron() -> None:
+        # Timers follow real time: only a clock moved forward can leave deadlines behind.
+        offset = getattr(server.clock, "offset", None)
+        if offset is None or offset != seen_offset[0]:
+            seen_offset[0] = offset
+            if server.blocked_clients:
+                _expire_timeouts(server)
+    server.cron_hooks.append(after_cron)
 
 
 def _on_client_freed(client: "Client") -> None:

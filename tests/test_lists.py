@@ -237,6 +237,15 @@ def test_errors_match_redis(raw, real_raw, command):
     assert raw.execute(*command) == real_raw.execute(*command)
 
 
+def test_lpos_with_the_lowest_rank_matches_redis(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.execute("RPUSH", "k", "a", "b", "a")
+    lowest = "-9223372036854775808"
+    for command in (("LPOS", "k", "a", "RANK", lowest), ("LPOS", "k", "a", "RANK", lowest,
+                                                         "COUNT", "0")):
+        assert raw.execute(*command) == real_raw.execute(*command), command
+
+
 def test_resp3_replies_match_redis(raw, real_raw):
     for conn in (raw, real_raw):
         conn.execute("HELLO", "3")

@@ -277,7 +277,8 @@ def lpos(client, argv):
     if lst is None:
         return [] if count != -1 else None
     forward = rank > 0
-    rank = abs(rank)
+    # C's -LONG_MIN stays LONG_MIN, a rank every match reaches: the first one from the tail.
+    rank = 1 if rank == -2**63 else abs(rank)
     n = len(lst)
     if count == -1 and rank == 1 and forward and not maxlen:
         try:

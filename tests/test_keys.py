@@ -127,6 +127,8 @@ def test_copy_deep_copies_containers(raw, write, size):
     if run(write, "src", 0).startswith(b"-ERR unknown command"):
         pytest.skip(f"{write[0]} is not in this build yet")
     assert raw.execute("COPY", "src", "dst") == b":1\r\n"
+    for info in (("TYPE",), ("OBJECT", "ENCODING")):
+        assert raw.execute(*info, "dst") == raw.execute(*info, "src")
     before = run(size, "src", 0)
     assert run(size, "dst", 0) == before
     run(write, "dst", 1)

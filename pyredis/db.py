@@ -161,11 +161,15 @@ class Database:
             return False
         if self.server.pause_end and time.monotonic() < self.server.pause_end:
             return True   # CLIENT PAUSE keeps the dataset still: missing, but not deleted
+        self._delete_expired(key)
+        return True
+
+    def _delete_expired(self, key: bytes) -> None:
+        """Remove a key whose TTL has passed: counted, notified and signalled."""
         self.server.stats.expired_keys += 1
         self._remove(key)
         self.notify("x", "expired", key)
         self.signal_modified(key, expired=True)
-        return True
 
     # -- writes -------------------------------------------------------------------------
 
@@ -382,10 +386,7 @@ class Database:
                 continue
             sampled += 1
             if when < now_ms:
-                self._remove(key)
-                self.server.stats.expired_keys += 1
-                self.notify("x", "expired", key)
-                self.signal_modified(key, expired=True)
+                self._delete_expired(key)
                 expired += 1
             else:
                 ttl_sum += when - now_ms

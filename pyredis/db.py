@@ -167,7 +167,9 @@ class Database:
     def _delete_expired(self, key: bytes) -> None:
         """Remove a key whose TTL has passed: counted, notified and signalled."""
         self.server.stats.expired_keys += 1
-        self._remove(key)
+        value = self._remove(key)
+        if self.server.config.lazyfree_lazy_expire:
+            self.server.lazyfree.release(value)
         self.notify("x", "expired", key)
         self.signal_modified(key, expired=True)
 
@@ -191,12 +193,15 @@ class Database:
             self.expires.pop(key, None)
         self.signal_modified(key)
 
-    def delete(self, key: bytes) -> bool:
-        """Remove key if it exists (expired keys count as missing). True if removed."""
+    def delete(self, key: bytes, lazy: bool = False) -> bool:
+        """Remove key if it exists (expired keys count as missing). True if removed.
+        `lazy`: a big value is taken apart later by the cron (UNLINK)."""
         if key not in self.data or (self.expires and key in self.expires
                                      and self.expire_if_needed(key)):
             return False
-        self._remove(key)
+        value = self._remove(key)
+        if lazy:
+            self.server.lazyfree.release(value)
         self.signal_modified(key)
         return True
 
@@ -209,13 +214,15 @@ class Database:
             self.delete(key)
             self.notify("g", "del", key)
 
-    def _remove(self, key: bytes) -> None:
-        del self.data[key]
+    def _remove(self, key: bytes) -> Any:
+        """Drop key and everything kept about it; returns its value."""
+        value = self.data.pop(key)
         self.access.pop(key, None)
         if self.lfu:
             self.lfu.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
+        return value
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms

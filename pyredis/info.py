@@ -237,8 +237,8 @@ def memory_section(server: "Server") -> list[str]:
         "mem_aof_buffer:0",
         "mem_allocator:libc",
         "active_defrag_running:0",
-        "lazyfree_pending_objects:0",
-        "lazyfreed_objects:0",
+        f"lazyfree_pending_objects:{server.lazyfree.pending}",
+        f"lazyfreed_objects:{server.stats.lazyfreed_objects}",
     ]
 
 

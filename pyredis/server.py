@@ -20,6 +20,7 @@ from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
 from .expire import ActiveExpire
+from .lazyfree import LazyFree
 from .reactor import Reactor
 from .resp import NO_REPLY, QUEUED, sds_repr
 from .scan import ScanCursors
@@ -49,6 +50,7 @@ class Stats:
         self.net_output_bytes = 0
         self.rejected_connections = 0
         self.expired_keys = 0
+        self.lazyfreed_objects = 0
         self.expired_stale_perc = 0.0         # estimated share of expired keys not reclaimed
         self.expired_time_cap_reached_count = 0
         self.expire_cycle_time_used = 0       # microseconds spent in active expiry
@@ -116,6 +118,7 @@ class Server:
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.active_expire = ActiveExpire(self)
+        self.lazyfree = LazyFree(self)
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
         self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
@@ -634,6 +637,7 @@ class Server:
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
         self.active_expire.run()
+        self.lazyfree.run()
         if self.config.timeout:
             limit = now - self.config.timeout
             for client in list(self.clients.values()):

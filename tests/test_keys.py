@@ -517,3 +517,64 @@ def test_lfu_counter_decays_by_idle_minutes():
         r.close()
     finally:
         proc.stop()
+
+
+# -- lazy freeing ----------------------------------------------------------------------------
+
+def lazyfree_info(r: redis.Redis) -> tuple[int, int]:
+    memory = r.info("memory")
+    return memory["lazyfree_pending_objects"], memory["lazyfreed_objects"]
+
+
+def wait_lazyfree_done(r: redis.Redis) -> int:
+    for _ in range(400):
+        pending, freed = lazyfree_info(r)
+        if pending == 0:
+            return freed
+        assert r.ping()
+        time.sleep(0.025)
+    raise AssertionError("lazy free never finished")
+
+
+def test_unlink_hands_big_values_to_the_lazy_free(r):
+    freed = wait_lazyfree_done(r)
+    r.hset("big", mapping={f"f{i}": i for i in range(20_000)})     # a hashtable
+    r.hset("small", "f", "v")                                      # a listpack
+    r.set("string", "v")
+    assert r.unlink("small", "string") == 2
+    assert lazyfree_info(r) == (0, freed)          # one allocation each: freed at once
+    assert r.unlink("big") == 1
+    assert r.exists("big") == 0
+    assert wait_lazyfree_done(r) == freed + 1
+
+
+def test_del_is_lazy_only_with_lazyfree_lazy_user_del(r):
+    freed = wait_lazyfree_done(r)
+    r.hset("big", mapping={f"f{i}": i for i in range(1000)})
+    assert r.delete("big") == 1
+    assert lazyfree_info(r) == (0, freed)
+    r.config_set("lazyfree-lazy-user-del", "yes")
+    try:
+        r.hset("big", mapping={f"f{i}": i for i in range(1000)})
+        assert r.delete("big") == 1
+        assert wait_lazyfree_done(r) == freed + 1
+    finally:
+        r.config_set("lazyfree-lazy-user-del", "no")
+
+
+def test_expiry_is_lazy_only_with_lazyfree_lazy_expire(r):
+    freed = wait_lazyfree_done(r)
+    r.config_set("lazyfree-lazy-expire", "yes")
+    try:
+        r.hset("big", mapping={f"f{i}": i for i in range(1000)})
+        r.pexpire("big", 1)
+        for _ in range(400):          # the active cycle reclaims it, nobody reads it
+            if r.dbsize() == 0:
+                break
+            time.sleep(0.025)
+        assert wait_lazyfree_done(r) == freed + 1
+        r.hset("big", mapping={f"f{i}": i for i in range(1000)})
+        assert r.expire("big", -1) == 1       # a time in the past deletes, lazily too
+        assert wait_lazyfree_done(r) == freed + 2
+    finally:
+        r.config_set("lazyfree-lazy-expire", "no")

@@ -21,11 +21,11 @@ SHARED_REFCOUNT = 2147483647     # ... and reports this refcount for them
 
 # -- deleting and checking keys ----------------------------------------------------------
 
-def _delete_keys(client, keys: list[bytes]) -> int:
+def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
     db = client.db
     deleted = 0
     for key in keys:
-        if db.delete(key):
+        if db.delete(key, lazy):
             db.notify("g", "del", key)
             deleted += 1
     client.server.dirty += deleted
@@ -41,7 +41,7 @@ def _delete_keys(client, keys: list[bytes]) -> int:
          key_specs=(KeySpec("RM delete", index=1, last=-1),),
          tips="request_policy:multi_shard response_policy:agg_sum")
 def del_(client, argv):
-    return _delete_keys(client, argv[1:])
+    return _delete_keys(client, argv[1:], client.server.config.lazyfree_lazy_user_del)
 
 
 @command("unlink", -2, "write fast", 1, -1, group="generic", since="4.0.0",
@@ -53,7 +53,7 @@ def del_(client, argv):
          key_specs=(KeySpec("RM delete", index=1, last=-1),),
          tips="request_policy:multi_shard response_policy:agg_sum")
 def unlink(client, argv):
-    return _delete_keys(client, argv[1:])
+    return _delete_keys(client, argv[1:], lazy=True)
 
 
 @command("exists", -2, "readonly fast", 1, -1, group="generic",
@@ -306,7 +306,7 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
         if b"LT" in flags and current is not None and when >= current:
             return 0
     if when <= now:
-        db.delete(key)
+        db.delete(key, lazy=client.server.config.lazyfree_lazy_expire)
         db.notify("g", "del", key)
     else:
         db.set_expire(key, when)

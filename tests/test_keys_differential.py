@@ -327,7 +327,7 @@ def test_keyspace_events_of_each_command_match_redis(event_streams):
                 ("RENAMENX", "b", "c"), ("SET", "d", "1"), ("RENAMENX", "c", "d"),
                 ("COPY", "c", "e"), ("COPY", "c", "c", "DB", "1"), ("COPY", "c", "e"),
                 ("COPY", "c", "e", "REPLACE"), ("MOVE", "e", "2"), ("MOVE", "c", "1"),
-                ("EXPIRE", "c", "100"), ("PEXPIRE", "c", "100000", "GT"),
+                ("EXPIRE", "c", "100"), ("PEXPIRE", "c", "200000", "GT"),
                 ("EXPIREAT", "c", "4102444800"), ("PERSIST", "c"), ("PERSIST", "c"),
                 ("EXPIRE", "c", "-1"), ("EXPIRE", "nokey", "10"), ("TOUCH", "d"),
                 ("EXISTS", "d"), ("TYPE", "d"), ("TTL", "d"), ("KEYS", "*"), ("SCAN", "0"),

@@ -103,7 +103,8 @@ def _sort(client, argv: list[bytes], readonly: bool):
             i += 1
         elif option == b"BY" and left >= 1:
             by = argv[i + 1]
-            dontsort = b"*" not in by   # a constant BY key: nothing to sort by
+            if b"*" not in by:   # a constant BY key: nothing to sort by (for good, as Redis)
+                dontsort = True
             i += 1
         elif option == b"GET" and left >= 1:
             gets.append(argv[i + 1])

@@ -85,6 +85,30 @@ FAMILIES = {
         ("HINCRBYFLOAT", "h", "a", "0.5"), ("HDEL", "h", "nope"), ("HDEL", "h", "a", "b"),
         ("HDEL", "h", "c", "d"), ("HGET", "h", "a"), ("HGETALL", "nohash"),
     ],
+    "set": [
+        ("SADD", "s", 1, 2, 3, 4), ("SADD", "s", 1), ("SREM", "s", 1, 9), ("SREM", "s", 9),
+        ("SMOVE", "s", "t", 2), ("SMOVE", "s", "t", 9), ("SMOVE", "t", "t", 2),
+        ("SADD", "p", 7), ("SPOP", "p"), ("SADD", "p", 7), ("SPOP", "p", 0), ("SPOP", "p", 1),
+        ("SADD", "p", 5, 6), ("SPOP", "p", 10), ("SINTERSTORE", "d", "t", "t"),
+        ("SUNIONSTORE", "d", "t", "u"), ("SDIFFSTORE", "d", "t", "t"),
+        ("SINTERSTORE", "d", "t", "missing"), ("SREM", "t", 2),
+    ],
+    "zset": [
+        ("ZADD", "z", 1, "a", 2, "b", 3, "c"), ("ZADD", "z", "NX", 5, "a"),
+        ("ZADD", "z", "XX", 5, "a"), ("ZINCRBY", "z", 1, "b"), ("ZADD", "z", "INCR", 0, "b"),
+        ("ZREM", "z", "a", "x"), ("ZADD", "z", 4, "d", 5, "e", 6, "f", 7, "g"),
+        ("ZREMRANGEBYRANK", "z", 0, 0), ("ZREMRANGEBYSCORE", "z", 4, 4),
+        ("ZREMRANGEBYLEX", "z", "-", "+"), ("ZADD", "z", 1, "a", 2, "b", 3, "c"),
+        ("ZPOPMIN", "z"), ("ZPOPMAX", "z", 5), ("ZADD", "y", 1, "a"), ("ZMPOP", 1, "y", "MAX"),
+        ("ZADD", "y", 1, "a", 2, "b"), ("BZPOPMIN", "y", 0), ("BZMPOP", 0, 1, "y", "MIN"),
+        ("ZADD", "y", 1, "a"), ("ZUNIONSTORE", "d", 1, "y"), ("ZINTERSTORE", "d", 2, "y", "y"),
+        ("ZDIFFSTORE", "d", 1, "y"), ("ZRANGESTORE", "d2", "y", 0, -1),
+        ("ZDIFFSTORE", "d", 2, "y", "y"), ("ZRANGESTORE", "d2", "y", 5, 6),
+    ],
+    "sort": [
+        ("RPUSH", "l", 3, 1, 2), ("SORT", "l", "STORE", "d"), ("SORT", "l"),
+        ("SORT", "missing", "STORE", "d"),
+    ],
 }
 
 

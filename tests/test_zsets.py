@@ -437,10 +437,14 @@ def test_bzmpop_blocks_then_pops_count(port):
     conn.close()
 
 
-def test_timeouts_and_errors(port):
+def test_timeouts_multi_and_errors(port):
     conn = RawConnection(port)
     assert conn.execute("BZPOPMIN", "z", "0.01") == b"*-1\r\n"
     assert conn.execute("BZMPOP", "0.01", 1, "z", "MIN") == b"*-1\r\n"
+    conn.execute("MULTI")
+    conn.execute("BZPOPMAX", "z", 0)
+    conn.execute("BZMPOP", 0, 1, "z", "MAX")
+    assert conn.execute("EXEC") == b"*2\r\n*-1\r\n*-1\r\n"    # no blocking inside EXEC
     for call in (("BZPOPMIN", "z", "-1"), ("BZPOPMIN", "z", "x"), ("BZMPOP", "x", 1, "z", "MIN"),
                  ("BZMPOP", 0, 0, "z", "MIN"), ("BZMPOP", "-1", 1, "z", "FOO"),
                  ("BZMPOP", 0, 1, "z", "MIN", "COUNT", 0)):

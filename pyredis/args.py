@@ -34,6 +34,18 @@ def parse_int(raw: bytes, error: Optional[str] = None) -> int:
     raise RedisError(error) if error else not_integer()
 
 
+def is_int64(raw: bytes) -> bool:
+    """Whether raw is a canonical 64-bit integer, as Redis's string2ll accepts it (what an
+    intset holds, and what a string stores as an "int")."""
+    if not 0 < len(raw) <= 20:
+        return False
+    try:
+        parse_int(raw)
+    except RedisError:
+        return False
+    return True
+
+
 def parse_range_int(raw: bytes, minimum: int, maximum: int,
                     error: Optional[str] = None) -> int:
     """Redis's getRangeLongFromObjectOrReply: an integer in [minimum, maximum]; `error`

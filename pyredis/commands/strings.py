@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
+from ..args import INT64_MAX, INT64_MIN, ArgReader, is_int64, parse_int
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
@@ -20,12 +20,8 @@ STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 def string_encoding(value: bytes) -> bytes:
     """OBJECT ENCODING of a string as Redis's tryObjectEncoding decides it: a canonical
     64-bit integer is "int", other short strings "embstr", the rest "raw"."""
-    if len(value) <= 20:
-        try:
-            parse_int(value)
-            return b"int"
-        except RedisError:
-            pass
+    if is_int64(value):
+        return b"int"
     return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
 
 

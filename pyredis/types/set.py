@@ -11,22 +11,10 @@ from __future__ import annotations
 import random
 from typing import Any, Iterable, Iterator
 
-from ..args import parse_int
+from ..args import is_int64
 from ..db import register_type
-from ..errors import RedisError
 
 INTSET_HARD_LIMIT = 1 << 30   # Redis caps set-max-intset-entries here
-
-
-def is_integer(member: bytes) -> bool:
-    """Whether Redis would store member in an intset (a canonical 64-bit integer)."""
-    if len(member) > 20 or not member:
-        return False
-    try:
-        parse_int(member)
-    except RedisError:
-        return False
-    return True
 
 
 def _intset_limit(config: Any) -> int:
@@ -44,7 +32,7 @@ class SetValue:
     @classmethod
     def for_member(cls, member: bytes) -> "SetValue":
         """An empty set able to hold member (Redis's setTypeCreate)."""
-        return cls(intset=is_integer(member))
+        return cls(intset=is_int64(member))
 
     @classmethod
     def from_members(cls, members: Iterable[bytes], config: Any) -> "SetValue":
@@ -53,7 +41,7 @@ class SetValue:
         for member in members:
             value._append(member)
         value.intset = (len(value.items) <= _intset_limit(config)
-                        and all(is_integer(m) for m in value.items))
+                        and all(is_int64(m) for m in value.items))
         return value
 
     # -- reads ------------------------------------------------------------------------------
@@ -89,7 +77,7 @@ class SetValue:
         if member in self.positions:
             return False
         self._append(member)
-        if self.intset and (not is_integer(member) or len(self.items) > _intset_limit(config)):
+        if self.intset and (not is_int64(member) or len(self.items) > _intset_limit(config)):
             self.intset = False
         return True
 

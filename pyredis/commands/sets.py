@@ -3,6 +3,7 @@ SINTERCARD SINTERSTORE SUNION SUNIONSTORE SDIFF SDIFFSTORE SSCAN."""
 from __future__ import annotations
 
 import random
+from itertools import islice
 from typing import Any, Callable, Iterable, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
@@ -34,7 +35,6 @@ def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str
     return 0
 
 
-
 def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
     """The sets at keys (None for missing ones); WRONGTYPE if any key holds something else."""
     sets = [db.get(key) for key in keys]
@@ -51,7 +51,8 @@ def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
          summary="Add one or more members to a set",
          complexity="O(1) for each element added, so O(N) to add N elements when the command "
                     "is called with multiple arguments.",
-         syntax="key member [member ...]")
+         syntax="key member [member ...]",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def sadd(client, argv):
     db = client.db
     key = argv[1]
@@ -74,7 +75,8 @@ def sadd(client, argv):
 @command("srem", -3, "write fast", key_specs=(KeySpec("RW delete", index=1),),
          group="set", summary="Remove one or more members from a set",
          complexity="O(N) where N is the number of members to be removed.",
-         syntax="key member [member ...]")
+         syntax="key member [member ...]",
+         history=(("2.4.0", "Accepts multiple `member` arguments."),))
 def srem(client, argv):
     db = client.db
     key = argv[1]
@@ -133,7 +135,8 @@ def smembers(client, argv):
          summary="Get one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
                     "value of the passed count.",
-         syntax="key [count]")
+         syntax="key [count]",
+         history=(("2.6.0", "Added the optional `count` argument."),))
 def srandmember(client, argv):
     if len(argv) > 3:
         raise syntax_error()
@@ -146,16 +149,10 @@ def srandmember(client, argv):
         return []
     if count < 0 or count == 1:
         # Repeats allowed: independent draws, in random order.
-        items = value.items
-        return [items[i] for i in _random_indexes(len(items), abs(count))]
+        return random.choices(value.items, k=abs(count))
     if count >= len(value):
         return list(value)
     return _distinct_sample(value, count)
-
-
-def _random_indexes(size: int, count: int):
-    randrange = random.randrange
-    return (randrange(size) for _ in range(count))
 
 
 def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
@@ -173,7 +170,8 @@ def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
          summary="Remove and return one or multiple random members from a set",
          complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
                     "the passed count.",
-         syntax="key [count]")
+         syntax="key [count]",
+         history=(("3.2.0", "Added the `count` argument."),))
 def spop(client, argv):
     db = client.db
     key = argv[1]
@@ -238,11 +236,7 @@ def smove(client, argv):
     if not src.remove(member):
         return 0
     db.notify("s", "srem", src_key)
-    if not src:
-        db.delete(src_key)
-        db.notify("g", "del", src_key)
-    else:
-        db.signal_modified(src_key)
+    db.changed(src_key, src)
     client.server.dirty += 1
     created = dst is None
     if created:
@@ -269,20 +263,14 @@ def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bo
         return 0 if card_only else OrderedSet()
     sets.sort(key=len)
     first, others = sets[0], [s for s in sets[1:] if s is not sets[0]]
+    common = (m for m in first if all(m in other for other in others))
     if card_only:
-        found = 0
-        for member in first:
-            if all(member in other for other in others):
-                found += 1
-                if found == limit:
-                    break
-        return found
-    members = [m for m in first if all(m in other for other in others)]
+        return sum(1 for _ in islice(common, limit or None))
     if dst is None:
-        return OrderedSet(members)
+        return OrderedSet(common)
     result = SetValue()
     config = client.server.config
-    for member in members:
+    for member in common:
         result.add(member, config)
     return store_or_delete(client, dst, result, "s", "sinterstore")
 
@@ -390,7 +378,7 @@ def sdiffstore(client, argv):
 
 
 @command("sscan", -3, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output", group="set",
+         tips="nondeterministic_output", group="set", since="2.8.0",
          summary="Incrementally iterate Set elements",
          complexity="O(1) for every call. O(N) for a complete iteration, including enough "
                     "command calls for the cursor to return back to 0. N is the number of "

@@ -95,9 +95,6 @@ def _rank_span(length: int, start: int, end: int) -> Optional[tuple[int, int]]:
 
 # -- ZADD / ZINCRBY -------------------------------------------------------------------------
 
-ADDED, UPDATED, UNCHANGED = 1, 2, 0
-
-
 def _zadd_generic(client, argv: list[bytes], incr: bool):
     """ZADD and ZINCRBY (ZINCRBY is ZADD with INCR forced), checks in Redis's order."""
     nx = xx = gt = lt = ch = False
@@ -179,7 +176,10 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
                  "exists",
          complexity="O(log(N)) for each item added, where N is the number of elements in the "
                     "sorted set.",
-         syntax="key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]")
+         syntax="key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+         history=(("2.4.0", "Accepts multiple elements."),
+                  ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
+                  ("6.2.0", "Added the `GT` and `LT` options.")))
 def zadd(client, argv):
     return _zadd_generic(client, argv, False)
 
@@ -372,7 +372,8 @@ def _range_with_limit(value: ZSetValue, first: int, stop: int, offset: int, limi
          summary="Return a range of members in a sorted set",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements returned.",
-         syntax="key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]")
+         syntax="key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
 def zrange(client, argv):
     return _zrange_generic(client, argv, 1, None, None, None)
 
@@ -396,7 +397,9 @@ def zrangestore(client, argv):
                  "from high to low",
          complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
                     "the number of elements returned.",
-         syntax="key start stop [WITHSCORES]")
+         syntax="key start stop [WITHSCORES]",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` argument")
 def zrevrange(client, argv):
     return _zrange_generic(client, argv, 1, None, RANK, True)
 
@@ -408,7 +411,10 @@ def zrevrange(client, argv):
                     "the number of elements being returned. If M is constant (e.g. always "
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
-         syntax="key min max [WITHSCORES] [LIMIT offset count]")
+         syntax="key min max [WITHSCORES] [LIMIT offset count]",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `BYSCORE` argument",
+         history=(("2.0.0", "Added the `WITHSCORES` modifier."),))
 def zrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, False)
 
@@ -421,7 +427,10 @@ def zrangebyscore(client, argv):
                     "the number of elements being returned. If M is constant (e.g. always "
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
-         syntax="key max min [WITHSCORES] [LIMIT offset count]")
+         syntax="key max min [WITHSCORES] [LIMIT offset count]",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
+         history=(("2.1.6", "`min` and `max` can be exclusive."),))
 def zrevrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, True)
 
@@ -433,7 +442,9 @@ def zrevrangebyscore(client, argv):
                     "the number of elements being returned. If M is constant (e.g. always "
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
-         syntax="key min max [LIMIT offset count]")
+         syntax="key min max [LIMIT offset count]",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `BYLEX` argument")
 def zrangebylex(client, argv):
     return _zrange_generic(client, argv, 1, None, LEX, False)
 
@@ -446,7 +457,9 @@ def zrangebylex(client, argv):
                     "the number of elements being returned. If M is constant (e.g. always "
                     "asking for the first 10 elements with LIMIT), you can consider it "
                     "O(log(N)).",
-         syntax="key max min [LIMIT offset count]")
+         syntax="key max min [LIMIT offset count]",
+         doc_flags="deprecated", deprecated_since="6.2.0",
+         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments")
 def zrevrangebylex(client, argv):
     return _zrange_generic(client, argv, 1, None, LEX, True)
 
@@ -458,7 +471,8 @@ def zrevrangebylex(client, argv):
          summary="Remove one or more members from a sorted set",
          complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
                     "the number of elements to be removed.",
-         syntax="key member [member ...]")
+         syntax="key member [member ...]",
+         history=(("2.4.0", "Accepts multiple elements."),))
 def zrem(client, argv):
     key = argv[1]
     value = _get_zset(client, key, write=True)
@@ -625,7 +639,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
                     "number of elements in the sorted set, and M being the number of elements "
                     "popped.",
-         syntax="numkeys key [key ...] MIN | MAX [COUNT count]")
+         syntax="numkeys key [key ...] <MIN | MAX> [COUNT count]")
 def zmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 1)
     return zpop(client, keys, highest, count, True, True, True)
@@ -659,7 +673,8 @@ def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, cou
          summary="Remove and return the member with the lowest score from one or more sorted "
                  "sets, or block until one is available",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key [key ...] timeout")
+         syntax="key [key ...] timeout",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmin(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], False, timeout, -1, False)
@@ -671,7 +686,8 @@ def bzpopmin(client, argv):
          summary="Remove and return the member with the highest score from one or more sorted "
                  "sets, or block until one is available",
          complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key [key ...] timeout")
+         syntax="key [key ...] timeout",
+         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
 def bzpopmax(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], True, timeout, -1, False)
@@ -685,7 +701,7 @@ def bzpopmax(client, argv):
          complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
                     "number of elements in the sorted set, and M being the number of elements "
                     "popped.",
-         syntax="timeout numkeys key [key ...] MIN | MAX [COUNT count]")
+         syntax="timeout numkeys key [key ...] <MIN | MAX> [COUNT count]")
 def bzmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])

@@ -42,3 +42,14 @@ def test_collections_scaling_smoke_run():
     assert "### pyredis/selectors: microseconds per command" in out.stdout
     assert "| LPUSH+RPOP |" in out.stdout and "| HINCRBY |" in out.stdout
     assert "### redis: microseconds per command" in out.stdout
+
+
+def test_zset_scaling_smoke_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.zset_scaling", "--sizes", "20,300", "--ops", "50"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    for row in ("| ZADD (new member) | pyredis/selectors |", "| ZRANK | redis |",
+                "| ZRANGE BYSCORE (10) | pyredis/selectors |"):
+        assert row in out.stdout

@@ -61,7 +61,7 @@ class ActiveExpire:
                 return
             self.last_fast_start = start
         else:
-            budget = (SLOW_TIME_PERCENT + 2 * effort) / 100 / max(1, server.config.hz)
+            budget = (SLOW_TIME_PERCENT + 2 * effort) / 100 / max(1, server.hz)
         dbs = server.dbs
         dbs_per_call = len(dbs) if self.time_limit_hit else min(DBS_PER_CALL, len(dbs))
         self.time_limit_hit = False

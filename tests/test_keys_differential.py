@@ -212,6 +212,10 @@ keys = st.lists(key, min_size=1, max_size=3)
 flags = st.sampled_from(FLAGS)
 operation = st.one_of(
     st.tuples(st.just("SET"), key, st.sampled_from(VALUES)),
+    # collections, for TYPE, OBJECT ENCODING, COPY and friends on every type
+    st.tuples(st.sampled_from(["RPUSH", "SADD"]), key, st.sampled_from(VALUES)),
+    st.tuples(st.just("HSET"), key, st.sampled_from(["f", "g"]), st.sampled_from(VALUES)),
+    st.tuples(st.just("ZADD"), key, st.sampled_from(["1", "2.5"]), st.sampled_from(VALUES)),
     st.tuples(st.just("GET"), key),
     keys.map(lambda k: ("DEL", *k)),
     keys.map(lambda k: ("UNLINK", *k)),
@@ -234,7 +238,9 @@ operation = st.one_of(
     st.tuples(st.just("OBJECT"), st.sampled_from(["ENCODING", "REFCOUNT"]), key),
     st.sampled_from([("KEYS", "*"), ("KEYS", "a*"), ("KEYS", "?"), ("DBSIZE",),
                      ("SCAN", "0", "COUNT", "100"), ("SCAN", "0", "MATCH", "*b*", "COUNT", "100"),
-                     ("SCAN", "0", "TYPE", "string", "COUNT", "100"), ("RANDOMKEY",)]),
+                     ("SCAN", "0", "TYPE", "string", "COUNT", "100"),
+                     ("SCAN", "0", "TYPE", "zset", "COUNT", "100"), ("RANDOMKEY",)]),
+    st.tuples(st.just("DEBUG"), st.just("DIGEST-VALUE"), key),
 )
 
 

@@ -214,10 +214,11 @@ COMMANDS = st.one_of(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(COMMANDS, min_size=1, max_size=25))
-def test_command_sequences_match_redis(raw, real_raw, commands):
+@given(st.lists(COMMANDS, min_size=1, max_size=25), st.sampled_from([2, 3]))
+def test_command_sequences_match_redis(raw, real_raw, commands, protocol):
     for conn in (raw, real_raw):
         conn.execute("FLUSHALL")
+        conn.execute("HELLO", protocol)
         conn.execute("SET", "s", "string")
     for command in commands:
         assert raw.execute(*command) == real_raw.execute(*command), command

@@ -27,7 +27,8 @@ script wakes clients only once the whole transaction or script has run, and the 
 while serving (BLMOVE into a key others wait on) are served in the same pass.
 
 A timeout is a reactor timer (no polling): when it fires the client gets `on_timeout(client)`,
-by default the null array, as Redis replies. CLIENT UNBLOCK id [TIMEOUT|ERROR] (registered here)
+by default the null array, as Redis replies; a deadline the server's clock passed by moving
+forward (DEBUG ADVANCE-CLOCK) is caught by the next cron tick. CLIENT UNBLOCK id [TIMEOUT|ERROR] (registered here)
 ends a block the same way or with an UNBLOCKED error; a closed connection leaves every queue
 it was in (a client cleanup hook). `server.blocked_clients` counts blocked clients (INFO).
 """
@@ -38,9 +39,9 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .longdouble import ZERO, add_long_double, parse_long_double
 from .commands import command, on_server_init
 from .errors import RedisError
+from .longdouble import ZERO, add_long_double, parse_long_double
 from .resp import NULL_ARRAY
 
 if TYPE_CHECKING:

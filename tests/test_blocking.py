@@ -208,3 +208,15 @@ def test_advancing_the_clock_times_blocks_out():
         conn.close()
     finally:
         own.stop()
+
+
+def test_timeouts_in_milliseconds_for_stream_style_commands():
+    from pyredis.blocking import parse_timeout
+    from pyredis.errors import RedisError
+    assert parse_timeout(b"1500", milliseconds=True) == 1.5
+    assert parse_timeout(b"0", milliseconds=True) == 0
+    for raw, message in ((b"1.5", "ERR timeout is not an integer or out of range"),
+                         (b"-1", "ERR timeout is negative")):
+        with pytest.raises(RedisError) as caught:
+            parse_timeout(raw, milliseconds=True)
+        assert caught.value.message == message

@@ -206,6 +206,8 @@ COMMANDS = st.one_of(
     | st.tuples(st.just("LMPOP"), st.just("2"), KEYS, KEYS, SIDES, st.just("COUNT"),
                 INDEXES).map(list),
     st.tuples(st.sampled_from(["BLPOP", "BRPOP"]), KEYS, TIMEOUTS).map(list),
+    st.tuples(st.sampled_from(["BLPOP", "BRPOP"]), KEYS, KEYS, KEYS, TIMEOUTS).map(list),
+    st.tuples(st.just("BLMPOP"), TIMEOUTS, st.just("2"), KEYS, KEYS, SIDES).map(list),
     st.tuples(st.just("BLMOVE"), KEYS, KEYS, SIDES, SIDES, TIMEOUTS).map(list),
     st.tuples(st.just("BLMPOP"), TIMEOUTS, st.just("1"), KEYS, SIDES, st.just("COUNT"),
               INDEXES).map(list),

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from differential import assert_same, both, parse_reply, shape, unordered
+from helpers import RawConnection
 
 
 def test_sadd_srem_scard_sismember(r):
@@ -309,3 +310,48 @@ def test_spop_rebuild_takes_the_encoding_of_what_stays(both_servers):
     kept = parse_reply(raw.execute("SMEMBERS", "s"))[1][0][1]
     expected = b"intset" if kept != b"a" else b"hashtable"
     assert raw.execute("OBJECT", "ENCODING", "s") == b"$%d\r\n%s\r\n" % (len(expected), expected)
+
+
+# -- WATCH ---------------------------------------------------------------------------------
+
+WATCH_CASES = [
+    # (setup, command run by another client while "k" is watched)
+    ([("SADD", "k", 1)], ("SADD", "k", 2)), ([("SADD", "k", 1)], ("SADD", "k", 1)),
+    ([("SADD", "k", 1)], ("SREM", "k", 2)), ([("SADD", "k", 1)], ("SREM", "k", 1)),
+    ([("SADD", "k", 1, 2)], ("SPOP", "k", 0)), ([("SADD", "k", 1, 2)], ("SPOP", "k")),
+    ([("SADD", "k", 1)], ("SMOVE", "k", "k", 1)), ([("SADD", "s", 1)], ("SMOVE", "s", "k", 1)),
+    ([("SADD", "s", 1)], ("SINTERSTORE", "k", "s", "missing")),
+    ([("SADD", "k", 1)], ("SINTERSTORE", "k", "s", "missing")),
+    ([("SADD", "s", 1)], ("SUNIONSTORE", "k", "s")),
+    ([("ZADD", "k", 1, "a")], ("ZADD", "k", 1, "a")),
+    ([("ZADD", "k", 1, "a")], ("ZADD", "k", 2, "a")),
+    ([("ZADD", "k", 1, "a")], ("ZADD", "k", "NX", 2, "a")),
+    ([("ZADD", "k", 1, "a")], ("ZINCRBY", "k", 0, "a")),
+    ([("ZADD", "k", 1, "a")], ("ZREM", "k", "b")), ([("ZADD", "k", 1, "a")], ("ZREM", "k", "a")),
+    ([("ZADD", "k", 1, "a")], ("ZREMRANGEBYSCORE", "k", 5, 6)),
+    ([("ZADD", "k", 1, "a")], ("ZPOPMIN", "k", 0)),
+    ([("ZADD", "k", 1, "a", 2, "b")], ("ZPOPMAX", "k")),
+    ([("ZADD", "z", 1, "a")], ("ZUNIONSTORE", "k", 1, "z")),
+    ([("ZADD", "z", 1, "a")], ("ZRANGESTORE", "k", "z", 5, 6)),
+    ([("RPUSH", "l", 1)], ("SORT", "l", "STORE", "k")), ([("RPUSH", "l", 1)], ("SORT", "l")),
+]
+
+
+@pytest.mark.parametrize("setup,command", WATCH_CASES)
+def test_writes_touch_watched_keys_as_redis(server, real_server, setup, command):
+    replies = []
+    for port in (server.port, real_server.port):
+        watcher, other = RawConnection(port), RawConnection(port)
+        try:
+            watcher.execute("FLUSHALL")
+            for call in setup:
+                other.execute(*call)
+            watcher.execute("WATCH", "k")
+            other.execute(*command)
+            watcher.execute("MULTI")
+            watcher.execute("PING")
+            replies.append(watcher.execute("EXEC"))
+        finally:
+            watcher.close()
+            other.close()
+    assert replies[0] == replies[1], (command, replies)

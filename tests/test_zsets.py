@@ -102,7 +102,8 @@ def test_pops(r):
     assert r.zpopmax("z", 5) == [(b"c", 3.0), (b"b", 2.0)]
     assert r.dbsize() == 0 and r.zpopmin("z") == []
     r.zadd("z2", {"x": 1, "y": 2})
-    assert r.zmpop(3, ["nokey", "z2", "z3"], max=True, count=5) == [b"z2", [[b"y", b"2"], [b"x", b"1"]]]
+    assert r.zmpop(3, ["nokey", "z2", "z3"], max=True, count=5) == [
+        b"z2", [[b"y", b"2"], [b"x", b"1"]]]
     assert r.zmpop(1, ["z2"], min=True) is None
 
 
@@ -180,7 +181,8 @@ SCRIPTS = [
      ("ZRANGE", "z", 0, -1, "WITHSCORES"), ("ZRANGE", "z", "(1", "3", "BYSCORE", "LIMIT", 1, 2),
      ("ZRANGE", "z", "+inf", "(-inf", "BYSCORE", "REV", "WITHSCORES"),
      ("ZRANGE", "z", "-", "+", "BYLEX", "REV", "LIMIT", 0, 3),
-     ("ZREVRANGE", "z", 1, -2, "WITHSCORES"), ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", -1, 2),
+     ("ZREVRANGE", "z", 1, -2, "WITHSCORES"),
+     ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", -1, 2),
      ("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 2, -1),
      ("ZRANGEBYSCORE", "z", "", ""), ("ZRANGEBYSCORE", "z", " 1", "0x3"),
      ("ZREVRANGEBYSCORE", "z", "(3", "(1", "WITHSCORES", "LIMIT", 0, 1),

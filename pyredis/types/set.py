@@ -9,7 +9,7 @@ when a whole set is rebuilt, as by a reload).
 from __future__ import annotations
 
 import random
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ..args import is_int64
 from ..db import register_type
@@ -33,16 +33,6 @@ class SetValue:
     def for_member(cls, member: bytes) -> "SetValue":
         """An empty set able to hold member (Redis's setTypeCreate)."""
         return cls(intset=is_int64(member))
-
-    @classmethod
-    def from_members(cls, members: Iterable[bytes], config: Any) -> "SetValue":
-        """A set built whole (a loaded or restored value): intset when it would fit one."""
-        value = cls(intset=False)
-        for member in members:
-            value._append(member)
-        value.intset = (len(value.items) <= _intset_limit(config)
-                        and all(is_int64(m) for m in value.items))
-        return value
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -76,14 +66,11 @@ class SetValue:
         """Add member; False if it was there. May turn the intset into a hashtable."""
         if member in self.positions:
             return False
-        self._append(member)
+        self.positions[member] = len(self.items)
+        self.items.append(member)
         if self.intset and (not is_int64(member) or len(self.items) > _intset_limit(config)):
             self.intset = False
         return True
-
-    def _append(self, member: bytes) -> None:
-        self.positions[member] = len(self.items)
-        self.items.append(member)
 
     def remove(self, member: bytes) -> bool:
         """Remove member in O(1): the last member takes its slot."""

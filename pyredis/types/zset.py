@@ -69,10 +69,6 @@ class ZSetValue:
         """Members in order, lowest score first."""
         return (member for _, member in self.order)
 
-    def items(self) -> Iterator[tuple[float, bytes]]:
-        """(score, member) pairs, lowest first."""
-        return iter(self.order)
-
     def score(self, member: bytes) -> Optional[float]:
         return self.scores.get(member)
 

@@ -67,3 +67,13 @@ def assert_same(ours: RawConnection, real: RawConnection, *args: object,
         assert unordered(parse_reply(mine)) == unordered(parse_reply(theirs)), \
             (args, mine, theirs)
     return mine
+
+
+def assert_script_same(ours: RawConnection, real: RawConnection, script: list,
+                       proto: int = 2) -> None:
+    """Every call of script, in order, answers the same bytes on both servers (after
+    HELLO proto)."""
+    if proto == 3:
+        both(ours, real, "HELLO", 3)
+    for call in script:
+        assert_same(ours, real, *call)

@@ -7,7 +7,7 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from differential import assert_same, both, parse_reply, shape, unordered
+from differential import assert_same, assert_script_same, both, parse_reply, shape, unordered
 from helpers import RawConnection
 
 
@@ -196,10 +196,7 @@ SCRIPTS = [
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_scripts_match_redis(raw, real_raw, proto, script):
-    if proto == 3:
-        both(raw, real_raw, "HELLO", 3)
-    for call in script:
-        assert_same(raw, real_raw, *call)
+    assert_script_same(raw, real_raw, script, proto)
 
 
 def test_hashtable_sets_match_redis_up_to_order(raw, real_raw):

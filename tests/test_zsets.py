@@ -7,9 +7,9 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from differential import assert_same, both, parse_reply, shape
+from differential import assert_same, assert_script_same, both, parse_reply, shape
 from helpers import RawConnection
-from test_blocking import connections, wait_blocked
+from test_blocking import connections, port, wait_blocked  # noqa: F401 (port: fixture)
 
 
 def test_zadd_options(r):
@@ -237,10 +237,7 @@ SCRIPTS = [
 @pytest.mark.parametrize("proto", [2, 3])
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_scripts_match_redis(raw, real_raw, proto, script):
-    if proto == 3:
-        both(raw, real_raw, "HELLO", 3)
-    for call in script:
-        assert_same(raw, real_raw, *call)
+    assert_script_same(raw, real_raw, script, proto)
 
 
 MEMBERS = st.sampled_from(["a", "b", "c", "d", "1", "10", "long" * 20])
@@ -385,16 +382,6 @@ def test_encodings_match_redis(both_servers, entries, value, calls):
 
 
 # -- blocking -----------------------------------------------------------------------------
-
-@pytest.fixture(params=["pyredis", "redis"])
-def port(request, server, real_server):
-    """Each blocking scenario runs on pyredis and on redis-server, asserting the same bytes."""
-    proc = server if request.param == "pyredis" else real_server
-    conn = RawConnection(proc.port)
-    conn.execute("FLUSHALL")
-    conn.close()
-    return proc.port
-
 
 def test_bzpopmin_serves_waiters_in_order(port):
     ctl = RawConnection(port)

@@ -144,11 +144,7 @@ def hdel(client, argv):
                 break
     if deleted:
         db.notify("h", "hdel", key)
-        if hash_:
-            db.signal_modified(key)
-        else:
-            db.delete(key)
-            db.notify("g", "del", key)
+        db.changed(key, hash_)
         client.server.dirty += deleted
     return deleted
 

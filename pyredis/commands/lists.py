@@ -32,11 +32,7 @@ def _removed(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> 
     """After popping `count` elements: events, deletion of an emptied list, the write hook
     (Redis's listElementsRemoved)."""
     db.notify("l", "lpop" if left else "rpop", key)
-    if lst:
-        db.signal_modified(key)
-    else:
-        db.delete(key)
-        db.notify("g", "del", key)
+    db.changed(key, lst)
     client.server.dirty += count
 
 
@@ -379,11 +375,7 @@ def lrem(client, argv):
     lst.remove_indexes(indexes)
     client.server.dirty += len(indexes)
     db.notify("l", "lrem", key)
-    if lst:
-        db.signal_modified(key)
-    else:
-        db.delete(key)
-        db.notify("g", "del", key)
+    db.changed(key, lst)
     return len(indexes)
 
 
@@ -401,11 +393,7 @@ def ltrim(client, argv):
     bounds = _normalize_range(start, end, len(lst))
     removed = lst.trim(*bounds) if bounds else lst.trim(1, 0)
     db.notify("l", "ltrim", key)
-    if lst:
-        db.signal_modified(key)
-    else:
-        db.delete(key)
-        db.notify("g", "del", key)
+    db.changed(key, lst)
     client.server.dirty += removed
     return OK
 
@@ -431,11 +419,8 @@ def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
         db.signal_modified(dst)
     db.notify("l", "lpush" if left_to else "rpush", dst)
     db.notify("l", "lpop" if left_from else "rpop", src)
-    if not lst:
-        db.delete(src)
-        db.notify("g", "del", src)
-    elif src != dst:
-        db.signal_modified(src)
+    if src != dst:       # a rotation was signalled as the destination already
+        db.changed(src, lst)
     client.server.dirty += 1
     return value
 

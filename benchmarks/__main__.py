@@ -32,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="comma-separated subset of: " + ", ".join(SECTIONS))
     p.add_argument("--io", default="selectors",
                    help="pyredis I/O backends to compare, comma-separated (selectors,uvloop)")
+    p.add_argument("--baseline", default="", metavar="DIR",
+                   help="also run pyredis from this checkout (label 'baseline'): before/after")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     p.add_argument("--requests", type=int, default=100_000,
                    help="redis-benchmark -n for the simple tests (heavy ones get fewer)")
@@ -65,7 +67,8 @@ def main(argv: list[str]) -> int:
     command = "python -m benchmarks " + " ".join(argv)
     if os.environ.get("MAKELEVEL"):
         command = f"make bench ({command.strip()})"
-    report = Report([f"pyredis/{io}" for io in ios], command.strip())
+    labels = [f"pyredis/{io}" for io in ios] + (["baseline"] if args.baseline else [])
+    report = Report(labels, command.strip())
     report.load.append(os.getloadavg())
     progress = lambda text: print(text, file=sys.stderr, flush=True)
     started = time.monotonic()
@@ -73,14 +76,14 @@ def main(argv: list[str]) -> int:
     if "throughput" in sections:
         tests = [t.strip().upper() for t in args.tests.split(",") if t.strip()]
         cases = throughput.build_cases(args.requests, tests)
-        servers = start_all(ios)
+        servers = start_all(ios, baseline=args.baseline)
         try:
             report.throughput = throughput.run(servers, cases, args.rounds, args.clients,
                                                progress)
         finally:
             stop_all(servers)
     if "memory" in sections:
-        servers = start_all(ios)
+        servers = start_all(ios, baseline=args.baseline)
         try:
             for server in servers:
                 report.keys[server.label] = memory.key_memory(
@@ -90,7 +93,7 @@ def main(argv: list[str]) -> int:
     if "clients" in sections:
         memory.raise_fd_limit(args.idle_clients + 256)
         extra = ["--maxclients", str(args.idle_clients + 100)]
-        servers = start_all(ios, extra)
+        servers = start_all(ios, extra, args.baseline)
         try:
             for server in servers:
                 report.clients[server.label] = memory.idle_clients(server, args.idle_clients)

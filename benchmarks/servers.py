@@ -92,11 +92,11 @@ def encode(args: tuple) -> bytes:
 class Server:
     """One server process. `kind` is "redis" or "pyredis"; `io` picks pyredis's backend."""
 
-    def __init__(self, kind: str, io: str = "selectors", extra: Optional[list[str]] = None
-                 ) -> None:
+    def __init__(self, kind: str, io: str = "selectors", extra: Optional[list[str]] = None,
+                 root: str = ROOT, label: str = "") -> None:
         self.kind = kind
         self.io = io
-        self.label = "redis" if kind == "redis" else f"pyredis/{io}"
+        self.label = label or ("redis" if kind == "redis" else f"pyredis/{io}")
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -110,7 +110,7 @@ class Server:
             cmd = [sys.executable, "-m", "pyredis"] + args
             if io != "selectors":
                 cmd += ["--io", io]
-        env = dict(os.environ, PYTHONPATH=ROOT)
+        env = dict(os.environ, PYTHONPATH=root)
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env=env)
         self.pid = self.proc.pid
@@ -179,13 +179,18 @@ class Server:
         return None
 
 
-def start_all(ios: list[str], extra: Optional[list[str]] = None) -> list[Server]:
-    """The real Redis first, then one pyredis per I/O backend."""
+def start_all(ios: list[str], extra: Optional[list[str]] = None,
+              baseline: str = "") -> list[Server]:
+    """The real Redis first, then one pyredis per I/O backend, then pyredis from another
+    checkout (`baseline`, for before/after figures in one run) if given."""
     servers: list[Server] = []
     try:
         servers.append(Server("redis", extra=extra))
         for io in ios:
             servers.append(Server("pyredis", io, extra=extra))
+        if baseline:
+            servers.append(Server("pyredis", extra=extra, root=os.path.abspath(baseline),
+                                  label="baseline"))
     except BaseException:
         stop_all(servers)
         raise

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
-from .resp import DefaultRequestParser, LazyAggregate, Raw, encode, encode_lazily
+from .resp import (LAZY_MIN_ITEMS, SMALL_INTS, DefaultRequestParser, LazyAggregate, Raw, encode,
+                   encode_lazily)
 
 if TYPE_CHECKING:
     from .db import Database
@@ -152,19 +153,32 @@ class Client:
     def add_reply(self, value: Any) -> None:
         """Queue one reply value (encoded for this client's protocol)."""
         if self.reply_mode != "on":
+            if self.reply_mode == "skip":
+                self.reply_mode = "on"
             return
         t = type(value)
         if t is Raw:
-            self.add_push(value)
+            data = value
+        elif t is bytes:   # the common replies, encoded here without a call
+            data = b"$%d\r\n%s\r\n" % (len(value), value)
+        elif t is int:
+            data = SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
+        elif (t is list or t is dict or t is set or t is tuple or t is frozenset) \
+                and len(value) >= LAZY_MIN_ITEMS:
+            header, lazy = encode_lazily(value, self.proto)  # type: ignore[misc]
+            self.add_push(header)
+            self.reply.append(lazy)
+            self.lazy_replies += 1
             return
-        if t is list or t is dict or t is set or t is tuple or t is frozenset:
-            lazy = encode_lazily(value, self.proto)
-            if lazy is not None:
-                self.add_push(lazy[0])
-                self.reply.append(lazy[1])
-                self.lazy_replies += 1
-                return
-        self.add_push(encode(value, self.proto))
+        else:
+            data = encode(value, self.proto)
+        self.reply.append(data)
+        self.reply_bytes += len(data)
+        if not self.pending_write:
+            self.pending_write = True
+            self.server.pending_writes.append(self)
+        if self.reply_bytes > self.server.obuf_check_threshold:
+            self.server.check_output_buffer_limits(self)
 
     def add_error(self, message: str) -> None:
         """An error reply, counted in INFO errorstats."""

@@ -62,7 +62,7 @@ QUEUED = Raw(b"+QUEUED\r\n")
 PONG = Raw(b"+PONG\r\n")
 NULL_BULK = Raw(b"$-1\r\n")
 EMPTY_ARRAY = Raw(b"*0\r\n")
-_SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
+SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
 
 
 class NullArray:
@@ -92,7 +92,7 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         out.append(value)  # type: ignore[arg-type]
     elif t is int:
         if 0 <= value < 10000:  # type: ignore[operator]
-            out.append(_SMALL_INTS[value])  # type: ignore[index]
+            out.append(SMALL_INTS[value])  # type: ignore[index]
         else:
             out.append(b":%d\r\n" % value)  # type: ignore[str-format]
     elif value is None:
@@ -216,7 +216,7 @@ def error_line(message: str) -> bytes:
 
 
 def encode_int(value: int) -> bytes:
-    return _SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
+    return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
 
 
 # ---------------------------------------------------------------------------

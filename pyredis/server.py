@@ -10,12 +10,13 @@ import socket
 import sys
 import time
 from collections import Counter
+from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
 from .client import Client
 from .clock import Clock
-from .commands import Command, lookup
+from .commands import Command, command_for
 from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
@@ -361,7 +362,7 @@ class Server:
         client.argv = argv
         if self.before_command_hook is not None:
             self.before_command_hook(client, argv)
-        cmd = COMMANDS_GET(argv[0]) or lookup(argv)
+        cmd = command_for(argv[0])
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
@@ -459,7 +460,7 @@ class Server:
         self._error_mark = stats.error_replies
         client.last_cmd = cmd.name
         caller, self.current_client = self.current_client, client
-        start = time.perf_counter()
+        start = perf_counter_ns()
         try:
             reply = cmd.func(client, argv)  # type: ignore[misc]
         except RedisError as exc:
@@ -469,14 +470,14 @@ class Server:
                 client.add_reply(reply)
         finally:
             self.current_client = caller
-        elapsed = time.perf_counter() - start
+        elapsed_ns = perf_counter_ns() - start
         if stats.error_replies > self._error_mark:
             cmd.failed_calls += 1
         self._error_mark = stats.error_replies
-        cmd.usec += int(elapsed * 1_000_000)
+        cmd.usec += elapsed_ns // 1000
         cmd.calls += 1
         if self.config.latency_tracking and client.blocked is None:
-            cmd.latency.record(int(elapsed * 1_000_000_000))
+            cmd.latency.record(elapsed_ns)
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
@@ -706,9 +707,6 @@ class Server:
             os.unlink(self.config.pidfile)
         self.log_warning("Redis is now ready to exit, bye bye...")
         self.reactor.stop()
-
-
-COMMANDS_GET = commands.COMMANDS.get
 
 
 def _format_addr(addr: Any) -> str:

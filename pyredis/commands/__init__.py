@@ -262,10 +262,15 @@ class LatencyHistogram:
         self.total = 0
 
     def record(self, ns: int) -> None:
-        ns = min(max(ns, 1), 1_000_000_000)
-        shift = max((ns | 255).bit_length() - 8, 0)
-        low = (ns >> shift) << shift
-        self.counts[low] = self.counts.get(low, 0) + 1
+        if ns > 255:   # keep the top 8 bits: the bucket's lowest value
+            if ns > 1_000_000_000:
+                ns = 1_000_000_000
+            shift = ns.bit_length() - 8
+            ns = ns >> shift << shift
+        elif ns < 1:
+            ns = 1
+        counts = self.counts
+        counts[ns] = counts.get(ns, 0) + 1
         self.total += 1
 
     def value_at(self, percentile: float) -> int:
@@ -368,6 +373,20 @@ def help_reply(argv: list[bytes], lines: tuple) -> list:
         argv[0].decode(errors="replace").upper())
     return [SimpleString(line.encode()) for line in
             (header, *lines, "HELP", "    Prints this help.")]
+
+
+_BY_SPELLING: dict[bytes, Command] = {}   # command names as clients spell them: SET, set
+
+
+def command_for(name: bytes) -> Optional[Command]:
+    """The top-level command `name` in any case, found by the exact bytes the client sent
+    (one dict lookup on the hot path; each spelling is lowered once)."""
+    cmd = _BY_SPELLING.get(name)
+    if cmd is None:
+        cmd = COMMANDS.get(name) or COMMANDS.get(name.lower())
+        if cmd is not None and len(_BY_SPELLING) < 4096:
+            _BY_SPELLING[name] = cmd
+    return cmd
 
 
 def lookup(argv: list[bytes]) -> Optional[Command]:

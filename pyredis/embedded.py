@@ -167,11 +167,13 @@ class EmbeddedServer:
         return config
 
     def _run_loop(self) -> None:
-        assert self._core is not None
+        core = self._core
+        assert core is not None
         try:
-            self._core.serve_forever(install_signals=False)
+            core.serve_forever(install_signals=False)
         except BaseException:
             logger.exception("the embedded pyredis server stopped on an error")
+            core.shutdown()     # its clients get a closed connection, not a hang
             raise
 
     # -- stopping --------------------------------------------------------------------------

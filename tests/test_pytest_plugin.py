@@ -2,8 +2,10 @@
 fixtures, its options, xdist, and nothing left behind by failing or interrupted runs."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import random
 import shutil
 import signal
@@ -18,7 +20,17 @@ import redis  # noqa: F401
 import redis.asyncio  # noqa: F401
 import hypothesis  # noqa: F401  (its pytest plugin imports it when a run ends)
 
+import pyredis
+import pyredis.commands
 from helpers import ROOT, free_port
+
+# All of pyredis too: were a run to unload a submodule the `pyredis` package still refers to,
+# a later import would mix two generations of its classes. (Commands first, in their table's
+# order; __main__ would start a server.)
+pyredis.commands.load_all()
+for _module in pkgutil.walk_packages(pyredis.__path__, "pyredis."):
+    if not _module.name.endswith("__main__"):
+        importlib.import_module(_module.name)
 
 pytest_plugins = ["pytester"]
 

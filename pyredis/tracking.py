@@ -34,7 +34,7 @@ NOT_REMEMBERING = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))
 class ClientTracking:
     """A client's CLIENT TRACKING state (client.tracking while tracking is on)."""
     __slots__ = ("redirect", "bcast", "optin", "optout", "noloop", "caching",
-                 "broken_redirect", "prefixes", "last_was_client")
+                 "broken_redirect", "prefixes", "last_argv", "last_was_client")
 
     def __init__(self) -> None:
         self.redirect = 0             # client id the messages go to (0: this client)
@@ -45,7 +45,8 @@ class ClientTracking:
         self.caching = False          # CLIENT CACHING yes|no given for the next command
         self.broken_redirect = False
         self.prefixes: dict[bytes, None] = {}   # BCAST prefixes
-        self.last_was_client = False  # the previous command was a CLIENT one
+        self.last_argv: Optional[list[bytes]] = None   # the command seen last
+        self.last_was_client = False  # ... was a CLIENT one
 
 
 class Prefix:
@@ -146,10 +147,11 @@ class Tracking:
 
     def before_command(self, client: "Client", argv: list[bytes]) -> None:
         state = client.tracking
-        if state is not None:
+        if state is not None and argv is not state.last_argv:   # (not a paused one again)
             # CLIENT CACHING applies to the next command only (or the next transaction).
             if state.caching and not state.last_was_client and not client.in_multi:
                 state.caching = False
+            state.last_argv = argv
             state.last_was_client = argv[0].lower() == b"client"
         if self.clients:
             self.limit_table()

@@ -276,3 +276,60 @@ def test_commands_not_allowed_in_multi(raw, real_raw):
     sequence = [("MULTI",), ("SET", "a", "1"), ("SHUTDOWN",), ("EXEC",),
                 ("GET", "a")]
     assert [raw.execute(*c) for c in sequence] == [real_raw.execute(*c) for c in sequence]
+
+
+def test_redis_py_asyncio_transaction_with_retries(server):
+    import asyncio
+
+    import redis.asyncio
+
+    async def scenario():
+        client = redis.asyncio.Redis(port=server.port)
+        other = redis.asyncio.Redis(port=server.port)
+        attempts = []
+
+        async def double(pipe):
+            value = int(await pipe.get("n"))
+            attempts.append(value)
+            if len(attempts) == 1:
+                await other.set("n", "7")
+            pipe.multi()
+            pipe.set("n", value * 2)
+
+        try:
+            await client.set("n", "5")
+            await client.transaction(double, "n")
+            assert attempts == [5, 7]
+            assert await client.get("n") == b"14"
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.incr("n").get("n")
+                assert await pipe.execute() == [15, b"15"]
+        finally:
+            await client.aclose()
+            await other.aclose()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_blocked_clients_are_served_after_the_whole_transaction(server, real_server):
+    """A push inside MULTI/EXEC wakes a BLPOP only once EXEC is over: the transaction's own
+    LPOP takes the first element, the blocked client gets what is left."""
+    results = []
+    for port in (server.port, real_server.port):
+        blocked, writer = RawConnection(port), RawConnection(port)
+        try:
+            writer.execute("DEL", "l")
+            blocked.send("BLPOP", "l", "0")
+            deadline = time.monotonic() + 10
+            while b"blocked_clients:1" not in writer.execute("INFO", "clients") \
+                    and time.monotonic() < deadline:
+                time.sleep(0.01)
+            replies = [writer.execute(*c) for c in (("MULTI",), ("RPUSH", "l", "a"),
+                                                    ("RPUSH", "l", "b"), ("LPOP", "l"),
+                                                    ("EXEC",))]
+            results.append((replies, blocked.read_reply(), writer.execute("LLEN", "l")))
+        finally:
+            blocked.close()
+            writer.close()
+    assert results[0] == results[1]
+    assert results[0][1] == b"*2\r\n$1\r\nl\r\n$1\r\nb\r\n"

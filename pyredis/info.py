@@ -186,7 +186,7 @@ def memory_section(server: "Server") -> list[str]:
     dataset = used - overhead
     net = used - startup
     total = _total_system_memory()
-    scripts = len(getattr(server, "scripts", ()))
+    lua = server.scripting.memory_info()
     return [
         f"used_memory:{used}",
         f"used_memory_human:{bytes_to_human(used)}",
@@ -204,19 +204,19 @@ def memory_section(server: "Server") -> list[str]:
         f"allocator_resident:{used}",
         f"total_system_memory:{total}",
         f"total_system_memory_human:{bytes_to_human(total)}",
-        "used_memory_lua:0",
-        "used_memory_vm_eval:0",
-        "used_memory_lua_human:0B",
-        "used_memory_scripts_eval:0",
-        f"number_of_cached_scripts:{scripts}",
-        "number_of_functions:0",
-        "number_of_libraries:0",
-        "used_memory_vm_functions:0",
-        "used_memory_vm_total:0",
-        "used_memory_vm_total_human:0B",
-        "used_memory_functions:0",
-        "used_memory_scripts:0",
-        "used_memory_scripts_human:0B",
+        f"used_memory_lua:{lua['used_memory_lua']}",
+        f"used_memory_vm_eval:{lua['used_memory_vm_eval']}",
+        f"used_memory_lua_human:{bytes_to_human(lua['used_memory_lua'])}",
+        f"used_memory_scripts_eval:{lua['used_memory_scripts_eval']}",
+        f"number_of_cached_scripts:{lua['number_of_cached_scripts']}",
+        f"number_of_functions:{lua['number_of_functions']}",
+        f"number_of_libraries:{lua['number_of_libraries']}",
+        f"used_memory_vm_functions:{lua['used_memory_vm_functions']}",
+        f"used_memory_vm_total:{lua['used_memory_vm_total']}",
+        f"used_memory_vm_total_human:{bytes_to_human(lua['used_memory_vm_total'])}",
+        f"used_memory_functions:{lua['used_memory_functions']}",
+        f"used_memory_scripts:{lua['used_memory_scripts']}",
+        f"used_memory_scripts_human:{bytes_to_human(lua['used_memory_scripts'])}",
         f"maxmemory:{config.maxmemory}",
         f"maxmemory_human:{bytes_to_human(config.maxmemory)}",
         f"maxmemory_policy:{config.maxmemory_policy}",

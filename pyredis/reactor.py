@@ -99,7 +99,6 @@ class Reactor:
 
     def run(self) -> None:
         self.running = True
-        select = self.selector.select
         while self.running:
             self.before_sleep()
             if not self.running:
@@ -109,13 +108,18 @@ class Reactor:
                 timeout = 0.0
             elif self._timers:
                 timeout = max(0.0, self._timers[0][0] - time.monotonic())
-            for key, mask in select(timeout):
-                handlers = key.data
-                if mask & READ and handlers[0] is not None:
-                    handlers[0]()
-                if mask & WRITE and handlers[1] is not None:
-                    handlers[1]()
+            self.poll(timeout)
             self._run_timers()
+
+    def poll(self, timeout: Optional[float]) -> None:
+        """Wait up to `timeout` seconds for file events and handle them (timers aside): one
+        turn of the loop, also taken by a long script to serve other clients."""
+        for key, mask in self.selector.select(timeout):
+            handlers = key.data
+            if mask & READ and handlers[0] is not None:
+                handlers[0]()
+            if mask & WRITE and handlers[1] is not None:
+                handlers[1]()
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""

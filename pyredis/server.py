@@ -128,6 +128,7 @@ class Server:
         self.shutdown_asap = False
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
+        self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # Feature hooks, set by the modules that own them (None: feature unused).
         self.notify_hook: Optional[Callable] = None
         self.tracking_hook: Optional[Callable] = None
@@ -391,8 +392,9 @@ class Server:
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
             return
+        flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and (
-                "denyoom" in cmd.flags
+                "denyoom" in flags
                 # queueing must not use memory without bound either
                 or (client.in_multi and cmd.name not in ("exec", "discard", "quit", "reset"))
                 or (cmd.name == "exec" and any("denyoom" in c.flags
@@ -402,7 +404,7 @@ class Server:
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
             return
         if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and (
-                "write" in cmd.flags or (cmd.name == "exec" and any(
+                "write" in flags or (cmd.name == "exec" and any(
                     "write" in c.flags for c, _ in client.multi_queue))):
             # min-replicas-to-write: a master without replicas refuses writes.
             self._reject(client, RedisError("NOREPLICAS Not enough good replicas to write."),
@@ -413,6 +415,10 @@ class Server:
             self._reject(client, RedisError(
                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                 "RESET are allowed in this context" % cmd.name), cmd)
+            return
+        if self.busy_script is not None and "allow-busy" not in cmd.flags:
+            # A script runs past busy-reply-threshold: only a few commands may be served.
+            self._reject(client, RedisError(self.busy_script), cmd)
             return
         if self.pause_end and self._must_pause(client, cmd):
             client.paused = True

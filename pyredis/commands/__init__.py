@@ -150,6 +150,9 @@ class Command:
     deprecated_since: str = ""
     replaced_by: str = ""
     history: tuple = ()            # (version, change)
+    # flags that depend on the arguments (EVAL, FCALL: their script's flags), for the
+    # processCommand checks: (client, argv) -> flags
+    dynamic_flags: Optional[Callable] = None
     # INFO commandstats and latencystats
     calls: int = 0
     usec: int = 0
@@ -420,7 +423,7 @@ def all_commands() -> list[Command]:
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
-           "memory", "sets", "zsets", "sort")
+           "memory", "sets", "zsets", "sort", "scripting")
 
 # Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
 # Server.__init__ with the new server.

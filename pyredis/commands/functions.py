@@ -1,30 +1,115 @@
-"""FUNCTION: the library registry of Redis 7 functions.
-
-pyredis has no script engine yet, so no library can be loaded (FUNCTION LOAD is not a known
-subcommand); what exists answers exactly as Redis does for an empty registry. Redis's own
-test suite flushes functions before every unit, which is why FLUSH is here.
-"""
+"""FUNCTION and FCALL: Redis 7 function libraries (the engine is pyredis/scripting.py)."""
 from __future__ import annotations
 
-from ..args import ArgReader
+from ..args import parse_int
 from ..errors import RedisError
-from ..resp import OK
-from . import command, container
+from ..glob import glob_match
+from ..resp import NO_REPLY, OK, OrderedSet, SimpleString
+from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
+from . import COMMANDS, KeySpec, command, container, help_reply
+from .. import function_dump
 
 container("function", group="scripting", since="7.0.0",
           summary="A container for function commands")
 
+_FCALL_KEYS = (KeySpec("RW access update", index=2, keynum=(0, 1, 1),
+                       notes="We cannot tell how the keys will be used so we assume the worst, "
+                             "RW and UPDATE"),)
+_FCALL_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1),
+                          notes="We cannot tell how the keys will be used so we assume the "
+                                "worst, RO and ACCESS"),)
+_FLAGS = "noscript stale skip-monitor no-mandatory-keys may-replicate"
+
+
+def run_fcall(client, argv: list[bytes], read_only: bool):
+    """FCALL and FCALL_RO (Redis's fcallCommandGeneric)."""
+    server = client.server
+    if server.monitors:
+        server.feed_monitors(client, argv)
+    scripting = server.scripting
+    function = scripting.functions.get(argv[1].lower())
+    if function is None:
+        raise RedisError("ERR Function not found")
+    numkeys = parse_int(argv[2], "ERR Bad number of keys provided")
+    if numkeys > len(argv) - 3:
+        raise RedisError("ERR Number of keys can't be greater than number of args")
+    if numkeys < 0:
+        raise RedisError("ERR Number of keys can't be negative")
+    scripting.run(client, scripting.function_state, function.function, argv, numkeys,
+                  function.flags, function.name, False, read_only, COMMANDS[argv[0].lower()])
+    return NO_REPLY
+
+
+def fcall_flags(client, argv: list[bytes]) -> frozenset:
+    """The flags processCommand checks for an FCALL: its function's (fcallGetCommandFlags)."""
+    cmd = COMMANDS[argv[0].lower()]
+    function = client.server.scripting.functions.get(argv[1].lower())
+    if function is None:
+        return cmd.flags
+    return command_flags(cmd.flags, function.flags)
+
+
+@command("fcall", -3, _FLAGS, group="scripting", since="7.0.0", summary="Invoke a function",
+         complexity="Depends on the function that is executed.",
+         syntax="function numkeys [key [key ...]] [arg [arg ...]]", key_specs=_FCALL_KEYS)
+def fcall(client, argv):
+    return run_fcall(client, argv, False)
+
+
+@command("fcall_ro", -3, "readonly " + _FLAGS, group="scripting", since="7.0.0",
+         summary="Invoke a read-only function",
+         complexity="Depends on the function that is executed.",
+         syntax="function numkeys [key [key ...]] [arg [arg ...]]", key_specs=_FCALL_RO_KEYS)
+def fcall_ro(client, argv):
+    return run_fcall(client, argv, True)
+
+
+for _name in (b"fcall", b"fcall_ro"):
+    COMMANDS[_name].dynamic_flags = fcall_flags
+
+
+_ALL_SHARDS = "request_policy:all_shards response_policy:all_succeeded"
+
+
+@command("function|load", -3, "write denyoom noscript", group="scripting", since="7.0.0",
+         summary="Create a function with the given arguments (name, code, description)",
+         complexity="O(1) (considering compilation time is redundant)",
+         syntax="[REPLACE] function-code", tips=_ALL_SHARDS)
+def function_load(client, argv):
+    replace = False
+    for arg in argv[2:-1]:
+        if arg.lower() != b"replace":
+            raise RedisError("ERR Unknown option given: %s" % arg.decode(errors="replace"))
+        replace = True
+    name = client.server.scripting.load_library(argv[-1], replace)
+    client.server.dirty += 1
+    return name
+
+
+@command("function|delete", 3, "write noscript", group="scripting", since="7.0.0",
+         summary="Delete a function by name", complexity="O(1)", syntax="library-name",
+         tips=_ALL_SHARDS)
+def function_delete(client, argv):
+    scripting = client.server.scripting
+    library = scripting.libraries.get(argv[2])
+    if library is None:
+        raise RedisError("ERR Library not found")
+    scripting.unlink_library(library)
+    client.server.dirty += 1
+    return OK
+
 
 @command("function|flush", -2, "write noscript", group="scripting", since="7.0.0",
          summary="Deleting all functions", complexity="O(N) where N is the number of "
-         "functions deleted", syntax="[ASYNC | SYNC]",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+         "functions deleted", syntax="[ASYNC | SYNC]", tips=_ALL_SHARDS)
 def function_flush(client, argv):
     if len(argv) > 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                          "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
-    if len(argv) == 3 and argv[2].upper() not in (b"ASYNC", b"SYNC"):
+    if len(argv) == 3 and argv[2].lower() not in (b"async", b"sync"):
         raise RedisError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+    client.server.scripting.flush_functions()
+    client.server.dirty += 1
     return OK
 
 
@@ -34,18 +119,167 @@ def function_flush(client, argv):
          syntax="[LIBRARYNAME library-name-pattern] [WITHCODE]",
          tips="nondeterministic_output_order")
 def function_list(client, argv):
-    reader = ArgReader(argv, 2)
-    seen = set()
-    while reader.more():
-        option = reader.keyword()
-        if option == b"WITHCODE" and option not in seen:
-            seen.add(option)
-        elif option == b"LIBRARYNAME" and option not in seen:
-            if not reader.more():
+    with_code = False
+    pattern = None
+    i = 2
+    while i < len(argv):
+        arg = argv[i]
+        if not with_code and arg.lower() == b"withcode":
+            with_code = True
+        elif pattern is None and arg.lower() == b"libraryname":
+            if i >= len(argv) - 1:
                 raise RedisError("ERR library name argument was not given")
-            seen.add(option)
-            reader.next()
+            i += 1
+            pattern = argv[i]
         else:
-            raise RedisError("ERR Unknown argument %s" % argv[reader.pos - 1].decode(
-                errors="replace"))
-    return []
+            raise RedisError("ERR Unknown argument %s" % arg.decode(errors="replace"))
+        i += 1
+    reply = []
+    for library in client.server.scripting.libraries.values():
+        if pattern is not None and not glob_match(pattern, library.name):
+            continue
+        entry = {b"library_name": library.name, b"engine": b"LUA",
+                 b"functions": [{b"name": f.name, b"description": f.description,
+                                 b"flags": OrderedSet(SimpleString(name.encode())
+                                                      for name, flag in FLAG_NAMES
+                                                      if f.flags & flag)}
+                                for f in library.functions.values()]}
+        if with_code:
+            entry[b"library_code"] = library.code
+        reply.append(entry)
+    return reply
+
+
+@command("function|kill", 2, "noscript allow-busy", group="scripting", since="7.0.0",
+         summary="Kill the function currently in execution.", complexity="O(1)",
+         tips="request_policy:all_shards response_policy:one_succeeded")
+def function_kill(client, argv):
+    client.server.scripting.kill(is_eval=False)
+    return OK
+
+
+@command("function|stats", 2, "noscript allow-busy", group="scripting", since="7.0.0",
+         summary="Return information about the function currently running (name, "
+                 "description, duration)", complexity="O(1)",
+         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+def function_stats(client, argv):
+    scripting = client.server.scripting
+    run = scripting.current
+    if run is not None and run.is_eval:
+        raise RedisError(BUSY_EVAL)
+    running = None
+    if run is not None:
+        import time
+        running = {b"name": run.name, b"command": list(run.caller.argv),
+                   b"duration_ms": int((time.monotonic() - run.start) * 1000)}
+    return {b"running_script": running,
+            b"engines": {b"LUA": {b"libraries_count": len(scripting.libraries),
+                                  b"functions_count": len(scripting.functions)}}}
+
+
+@command("function|dump", 2, "noscript", group="scripting", since="7.0.0",
+         summary="Dump all functions into a serialized binary payload",
+         complexity="O(N) where N is the number of functions")
+def function_dump_command(client, argv):
+    return function_dump.dump(client.server.scripting.libraries.values())
+
+
+@command("function|restore", -3, "write denyoom noscript", group="scripting", since="7.0.0",
+         summary="Restore all the functions on the given payload",
+         complexity="O(N) where N is the number of functions on the payload",
+         syntax="serialized-value [FLUSH | APPEND | REPLACE]", tips=_ALL_SHARDS)
+def function_restore(client, argv):
+    if len(argv) > 4:
+        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
+                         "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
+    policy = b"append"
+    if len(argv) == 4:
+        policy = argv[3].lower()
+        if policy not in (b"append", b"replace", b"flush"):
+            raise RedisError("ERR Wrong restore policy given, value should be either FLUSH, "
+                             "APPEND or REPLACE.")
+    scripting = client.server.scripting
+    payloads = function_dump.load(argv[2])
+    libraries = []
+    for payload in payloads:
+        library = scripting.compile_library(*function_dump.library_of(payload))
+        if any(lib.name == library.name for lib in libraries):
+            raise RedisError("ERR Library '%s' already exists"
+                             % library.name.decode(errors="replace"))
+        libraries.append(library)
+    names = {}
+    for library in libraries:
+        for function in library.functions.values():
+            key = function.name.lower()
+            if key in names:
+                raise RedisError("ERR Function %s already exists"
+                                 % function.name.decode(errors="replace"))
+            names[key] = function
+    if policy == b"flush":
+        scripting.flush_functions()
+    else:
+        replaced = [scripting.libraries[lib.name] for lib in libraries
+                    if lib.name in scripting.libraries]
+        if replaced and policy == b"append":
+            raise RedisError("ERR Library %s already exists"
+                             % replaced[0].name.decode(errors="replace"))
+        for key, function in names.items():
+            owner = scripting.functions.get(key)
+            if owner is not None and owner.library not in replaced:
+                raise RedisError("ERR Function %s already exists"
+                                 % function.name.decode(errors="replace"))
+        for old in replaced:
+            scripting.unlink_library(old)
+    for library in libraries:
+        scripting.link_library(library)
+    client.server.dirty += 1
+    return OK
+
+
+@command("function|help", 2, "loading stale", group="scripting", since="7.0.0",
+         summary="Show helpful text about the different subcommands", complexity="O(1)")
+def function_help(client, argv):
+    return help_reply(argv, (
+        "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code.",
+        "DELETE <LIBRARY NAME>",
+        "    Delete the given library.",
+        "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+        "    Return general information on all the libraries:",
+        "    * Library name",
+        "    * The engine used to run the Library",
+        "    * Library description",
+        "    * Functions list",
+        "    * Library code (if WITHCODE is given)",
+        "    It also possible to get only function that matches a pattern using LIBRARYNAME "
+        "argument.",
+        "STATS",
+        "    Return information about the current function running:",
+        "    * Function name",
+        "    * Command used to run the function",
+        "    * Duration in MS that the function is running",
+        "    If no function is running, return nil",
+        "    In addition, returns a list of available engines.",
+        "KILL",
+        "    Kill the current running function.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "    When called without the optional mode argument, the behavior is determined by the",
+        "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+        "    * ASYNC: Asynchronously flush the libraries.",
+        "    * SYNC: Synchronously flush the libraries.",
+        "DUMP",
+        "    Return a serialized payload representing the current libraries, can be restored "
+        "using FUNCTION RESTORE command",
+        "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+        "    Restore the libraries represented by the given payload, it is possible to give a "
+        "restore policy to",
+        "    control how to handle existing libraries (default APPEND):",
+        "    * FLUSH: delete all existing libraries.",
+        "    * APPEND: appends the restored libraries to the existing libraries. On collision, "
+        "abort.",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, "
+        "replace the old",
+        "      libraries with the new libraries (notice that even on this option there is a "
+        "chance of failure",
+        "      in case of functions name collision with another library)."))

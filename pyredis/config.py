@@ -54,7 +54,7 @@ class Directive:
     check: Optional[Callable[[Any], None]] = None        # extra validation, raises ConfigError
     parse: Optional[Callable[..., Any]] = None           # special: (args, current, loading)
     show: Optional[Callable[[Any], str]] = None          # special: value as CONFIG GET shows it
-    rewrite: Optional[Callable[["Directive", Any], tuple[list[str], bool]]] = None
+    rewrite: Optional[Callable[["Directive", Any], list[tuple[str, bool]]]] = None
 
     @property
     def attr(self) -> str:
@@ -231,10 +231,10 @@ def _show_save(pairs: list[tuple[int, int]]) -> str:
     return " ".join(f"{s} {c}" for s, c in pairs)
 
 
-def _rewrite_save(directive: Directive, pairs: list) -> tuple[list[str], bool]:
+def _rewrite_save(directive: Directive, pairs: list) -> list[tuple[str, bool]]:
     if not pairs:
-        return ['save ""'], True
-    return [f"save {s} {c}" for s, c in pairs], True
+        return [('save ""', True)]
+    return [(f"save {s} {c}", True) for s, c in pairs]
 
 
 OBUF_CLASSES = ("normal", "slave", "pubsub")
@@ -268,11 +268,11 @@ def _show_obuf(limits: dict) -> str:
     return " ".join(f"{cls} {h} {s} {sec}" for cls, (h, s, sec) in limits.items())
 
 
-def _rewrite_obuf(directive: Directive, limits: dict) -> tuple[list[str], bool]:
-    lines = [f"client-output-buffer-limit {'replica' if cls == 'slave' else cls} "
-             f"{format_memory(h)} {format_memory(s)} {sec}"
-             for cls, (h, s, sec) in limits.items()]
-    return lines, limits != OBUF_DEFAULTS
+def _rewrite_obuf(directive: Directive, limits: dict) -> list[tuple[str, bool]]:
+    """One line per class, needed when that class is not at its default."""
+    return [(f"client-output-buffer-limit {'replica' if cls == 'slave' else cls} "
+             f"{format_memory(h)} {format_memory(s)} {sec}", (h, s, sec) != OBUF_DEFAULTS[cls])
+            for cls, (h, s, sec) in limits.items()]
 
 
 def _parse_oom_values(args: list[str], current: Any, loading: bool) -> list[int]:
@@ -315,8 +315,8 @@ def _show_notify(flags: str) -> str:
     return text + "".join(c for c in "KEm" if c in flags)
 
 
-def _rewrite_notify(directive: Directive, flags: str) -> tuple[list[str], bool]:
-    return [f"notify-keyspace-events {sds_repr(_show_notify(flags).encode())}"], bool(flags)
+def _rewrite_notify(directive: Directive, flags: str) -> list[tuple[str, bool]]:
+    return [(f"notify-keyspace-events {sds_repr(_show_notify(flags).encode())}", bool(flags))]
 
 
 def _parse_bind(args: list[str], current: Any, loading: bool) -> list[str]:
@@ -325,10 +325,10 @@ def _parse_bind(args: list[str], current: Any, loading: bool) -> list[str]:
     return [] if args == [""] else list(args)
 
 
-def _rewrite_bind(directive: Directive, addresses: list) -> tuple[list[str], bool]:
+def _rewrite_bind(directive: Directive, addresses: list) -> list[tuple[str, bool]]:
     if addresses == directive.default:
-        return [], False
-    return ["bind " + (" ".join(addresses) if addresses else '""')], True
+        return []
+    return [("bind " + (" ".join(addresses) if addresses else '""'), True)]
 
 
 def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
@@ -343,8 +343,8 @@ def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
     return f"{args[0]} {port}"
 
 
-def _rewrite_replicaof(directive: Directive, value: str) -> tuple[list[str], bool]:
-    return ([f"replicaof {value}"], True) if value else ([], False)
+def _rewrite_replicaof(directive: Directive, value: str) -> list[tuple[str, bool]]:
+    return [(f"replicaof {value}", True)] if value else []
 
 
 def _parse_percentiles(args: list[str], current: Any, loading: bool) -> list[float]:
@@ -366,9 +366,9 @@ def _show_percentiles(values: list[float]) -> str:
     return " ".join(_trim_double(v) for v in values)
 
 
-def _rewrite_percentiles(directive: Directive, values: list) -> tuple[list[str], bool]:
+def _rewrite_percentiles(directive: Directive, values: list) -> list[tuple[str, bool]]:
     text = _show_percentiles(values) if values else '""'
-    return [f"latency-tracking-info-percentiles {text}"], True
+    return [(f"latency-tracking-info-percentiles {text}", True)]
 
 
 def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
@@ -378,8 +378,8 @@ def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
     return args[0]
 
 
-def _rewrite_dir(directive: Directive, value: str) -> tuple[list[str], bool]:
-    return [f"dir {sds_repr(value.encode(errors='surrogateescape'))}"], True
+def _rewrite_dir(directive: Directive, value: str) -> list[tuple[str, bool]]:
+    return [(f"dir {sds_repr(value.encode(errors='surrogateescape'))}", True)]
 
 
 # -- checks of single directives -----------------------------------------------------------
@@ -602,7 +602,7 @@ DIRECTIVES: list[Directive] = [
     _enum("oom-score-adj", _OOM_SCORE_ADJ, "no"),
     _special("oom-score-adj-values", [0, 200, 800], _parse_oom_values,
              lambda v: " ".join(map(str, v)),
-             lambda d, v: (["oom-score-adj-values " + " ".join(map(str, v))], v != d.default),
+             lambda d, v: [("oom-score-adj-values " + " ".join(map(str, v)), v != d.default)],
              MULTI_ARG),
     _bool("disable-thp", True, IMMUTABLE),
     _int("lfu-log-factor", 0, INT_MAX, 10),
@@ -709,17 +709,17 @@ def show_value(directive: Directive, value: Any) -> str:
     return value
 
 
-def _rewrite_lines(directive: Directive, value: Any) -> tuple[list[str], bool]:
-    """The lines CONFIG REWRITE writes for a directive, and whether they are needed even
+def _rewrite_lines(directive: Directive, value: Any) -> list[tuple[str, bool]]:
+    """The lines CONFIG REWRITE writes for a directive, each with whether it is needed even
     when the file does not mention it (the value is not the default)."""
     name, kind = directive.name, directive.kind
     if kind == "special":
         return directive.rewrite(directive, value)  # type: ignore[misc]
     if kind == "string":
         if not value and directive.has(NULLABLE):
-            return [], False
-        return [f"{name} {sds_repr(value.encode(errors='surrogateescape'))}"], \
-            value != directive.default
+            return []
+        return [(f"{name} {sds_repr(value.encode(errors='surrogateescape'))}",
+                 value != directive.default)]
     if kind == "int":
         if directive.unit == "memory%" and value < 0:
             text = f"{-value}%"
@@ -727,8 +727,8 @@ def _rewrite_lines(directive: Directive, value: Any) -> tuple[list[str], bool]:
             text = format_memory(value)
         else:
             text = show_number(directive, value)
-        return [f"{name} {text}"], value != directive.default
-    return [f"{name} {show_value(directive, value)}"], value != directive.default
+        return [(f"{name} {text}", value != directive.default)]
+    return [(f"{name} {show_value(directive, value)}", value != directive.default)]
 
 
 class ConfigSetError(ConfigError):
@@ -942,9 +942,8 @@ class Config:
         path = self.config_file
         try:
             with open(path) as f:
-                old_lines = f.read().split("\n")
-            if old_lines and old_lines[-1] == "":
-                old_lines.pop()
+                text = f.read()
+            old_lines = text.split("\n") if text else []
         except FileNotFoundError:
             old_lines = []
         marker = "# Generated by CONFIG REWRITE"
@@ -969,9 +968,8 @@ class Config:
             lines.append(line)
         processed: set[str] = {"user", "loadmodule"}
         for directive in DIRECTIVES:
-            new_lines, force = _rewrite_lines(directive, getattr(self, directive.attr))
             processed.add(directive.name)
-            for new in new_lines:
+            for new, force in _rewrite_lines(directive, getattr(self, directive.attr)):
                 slots = where.get(directive.name)
                 if slots:
                     lines[slots.pop(0)] = new

@@ -297,7 +297,12 @@ class Server:
             new = self._tcp_listeners()
         except OSError as exc:
             self.log_warning(str(exc))
-            new = [self._tcp_listener(*address) for address in old_addresses]
+            new = []
+            for address in old_addresses:
+                try:
+                    new.append(self._tcp_listener(*address))
+                except OSError as again:
+                    self.log_warning(f"Could not listen again on {address}: {again}")
             ok = False
         else:
             ok = True
@@ -382,6 +387,7 @@ class Server:
                 "ERR unknown command '%s', with args beginning with: %s"
                 % (_printable(argv[0][:128]), args)))
             return
+        client.last_cmd = cmd.name      # CLIENT LIST's cmd=, even for a refused command
         n = len(argv)
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             self._reject(client, wrong_arity(cmd.name), cmd)

@@ -413,7 +413,7 @@ def debug_stringmatch_test(client, argv):
     _arity(argv, 2)
     alphabet = b"*?[]^-\\ab"
     rng = random.Random(os.urandom(8))
-    for _ in range(2000):
+    for _ in range(300):      # a few hundred: the server stops meanwhile
         pattern = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         subject = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         glob_match(pattern, subject)

@@ -11,13 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .glob import glob_matcher
+from .resp import encode
 
 if TYPE_CHECKING:
     from .client import Client
-
-
-def bulk(data: bytes) -> bytes:
-    return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
 def frame(proto: int, parts: bytes, count: int) -> bytes:
@@ -39,16 +36,16 @@ class Kind:
 
     def __init__(self, attr: str, subscribe: bytes, unsubscribe: bytes, message: bytes) -> None:
         self.attr = attr
-        self.subscribe = bulk(subscribe)
-        self.unsubscribe = bulk(unsubscribe)
-        self.message = bulk(message)
+        self.subscribe = encode(subscribe)
+        self.unsubscribe = encode(unsubscribe)
+        self.message = encode(message)
 
 
 PLAIN = Kind("channels", b"subscribe", b"unsubscribe", b"message")
 SHARD = Kind("shard_channels", b"ssubscribe", b"sunsubscribe", b"smessage")
-PSUBSCRIBE = bulk(b"psubscribe")
-PUNSUBSCRIBE = bulk(b"punsubscribe")
-PMESSAGE = bulk(b"pmessage")
+PSUBSCRIBE = encode(b"psubscribe")
+PUNSUBSCRIBE = encode(b"punsubscribe")
+PMESSAGE = encode(b"pmessage")
 
 
 def subscription_count(client: "Client", kind: Kind) -> int:
@@ -59,8 +56,7 @@ def subscription_count(client: "Client", kind: Kind) -> int:
 
 
 def _confirm(client: "Client", word: bytes, name: Optional[bytes], count: int) -> None:
-    parts = word + (bulk(name) if name is not None else
-                    (b"$-1\r\n" if client.proto == 2 else b"_\r\n")) + b":%d\r\n" % count
+    parts = word + encode(name, client.proto) + encode(count)
     client.add_push(frame(client.proto, parts, 3))
 
 
@@ -144,15 +140,15 @@ class PubSub:
         receivers = 0
         clients = self._table(kind).get(channel)
         if clients:
-            deliver(clients, kind.message + bulk(channel) + bulk(message), 3)
+            deliver(clients, kind.message + encode(channel) + encode(message), 3)
             receivers = len(clients)
         if kind is PLAIN and self.patterns:
             tail = None
             for pattern, entry in self.patterns.items():
                 if entry.match(channel):
                     if tail is None:
-                        tail = bulk(channel) + bulk(message)
-                    deliver(entry.clients, PMESSAGE + bulk(pattern) + tail, 4)
+                        tail = encode(channel) + encode(message)
+                    deliver(entry.clients, PMESSAGE + encode(pattern) + tail, 4)
                     receivers += len(entry.clients)
         return receivers
 

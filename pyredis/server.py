@@ -431,7 +431,8 @@ class Server:
             self.paused_clients.append(client)
             return
         if client.in_multi and cmd.name not in MULTI_IMMEDIATE:
-            client.multi_queue.append((cmd, argv))
+            if not (client.multi_error or client.watch_dirty):   # else EXEC will not run it
+                client.multi_queue.append((cmd, argv))
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Optional
 
-from .pubsub import bulk
-from .resp import encode_int
+from .resp import encode, encode_int
 
 if TYPE_CHECKING:
     from .client import Client
@@ -57,10 +56,6 @@ class Prefix:
     def __init__(self) -> None:
         self.clients: dict["Client", None] = {}
         self.keys: dict[bytes, Optional["Client"]] = {}
-
-
-def _keys_array(keys: list[bytes]) -> bytes:
-    return b"*%d\r\n" % len(keys) + b"".join(bulk(key) for key in keys)
 
 
 class Tracking:
@@ -168,8 +163,8 @@ class Tracking:
         if top and self.pending:
             pending, self.pending = self.pending, []
             for key in pending:
-                self.send(client, _keys_array([key]) if key is not None else
-                          (b"$-1\r\n" if client.proto == 2 else b"_\r\n"))
+                # a key, or None: the whole keyspace (a flush)
+                self.send(client, encode([key] if key is not None else None, client.proto))
 
     def key_modified(self, db: Any, key: bytes, by: Optional["Client"]) -> None:
         """A key changed (`by` that client, None when it expired)."""
@@ -196,7 +191,7 @@ class Tracking:
                     self.pending.append(key)   # told after the command's reply
                 continue
             if message is None:
-                message = _keys_array([key])
+                message = encode([key])
             self.send(target, message)
 
     def flushed(self) -> None:
@@ -208,7 +203,7 @@ class Tracking:
                     if client is current:
                         self.pending.append(None)
                     else:
-                        self.send(client, b"$-1\r\n" if client.proto == 2 else b"_\r\n")
+                        self.send(client, encode(None, client.proto))
         self.table.clear()
         self.items = 0
 
@@ -221,12 +216,12 @@ class Tracking:
                 continue
             keys = entry.keys
             entry.keys = {}
-            everything = _keys_array(sorted(keys))
+            everything = encode(sorted(keys))
             for client in entry.clients:
                 if client.tracking.noloop:
                     others = sorted(key for key, by in keys.items() if by is not client)
                     if others:
-                        self.send(client, _keys_array(others))
+                        self.send(client, encode(others))
                 else:
                     self.send(client, everything)
 

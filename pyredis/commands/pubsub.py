@@ -9,8 +9,8 @@ from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD, PubSub
-from ..resp import NO_REPLY, SimpleString
-from . import KeySpec, command, container, on_server_init
+from ..resp import NO_REPLY
+from . import KeySpec, command, container, help_reply, on_server_init
 
 
 @on_server_init
@@ -150,9 +150,7 @@ HELP = (
          summary="Show helpful text about the different subcommands", complexity="O(1)",
          categories="-pubsub")
 def pubsub_help(client, argv):
-    header = "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
-    return [SimpleString(line.encode())
-            for line in (header, *HELP, "HELP", "    Prints this help.")]
+    return help_reply(argv, HELP)
 
 
 def _channel_list(client, argv, channels: dict) -> list:

@@ -40,6 +40,8 @@ HASH_OPS = [
     ("HEXISTS", lambda i: [("HEXISTS", "h", "f3")]),
     ("HINCRBY", lambda i: [("HINCRBY", "h", "counter", 1)]),
     ("HLEN", lambda i: [("HLEN", "h")]),
+    ("HRANDFIELD", lambda i: [("HRANDFIELD", "h")]),
+    ("HRANDFIELD 5", lambda i: [("HRANDFIELD", "h", 5)]),
 ]
 
 

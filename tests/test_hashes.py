@@ -193,3 +193,25 @@ def test_memory_usage(raw, real_raw):
                     ("MEMORY", "USAGE", "h", "SAMPLES", "x"), ("MEMORY", "USAGE", "h", "x"),
                     ("MEMORY", "USAGE")):
         assert raw.execute(*command) == real_raw.execute(*command), command
+
+
+def test_hrandfield_follows_added_and_removed_fields(r):
+    r.hset("h", mapping={f"f{i}": i for i in range(1000)})
+    assert r.object("encoding", "h") == b"hashtable"
+    assert len(set(r.hrandfield("h", -2000))) > 1
+    r.hdel("h", *[f"f{i}" for i in range(999)])
+    r.hset("h", "new", "x")
+    assert set(r.hrandfield("h", -50)) == {b"f999", b"new"}
+    assert sorted(r.hrandfield("h", 5)) == [b"f999", b"new"]
+    assert r.hrandfield("h") in (b"f999", b"new")
+
+
+def test_hrandfield_count_limits_match_redis(raw, real_raw):
+    for conn in (raw, real_raw):
+        conn.execute("HSET", "h", "a", "1")
+    for command in (("HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"),
+                    ("HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"),
+                    ("HRANDFIELD", "h", "-9223372036854775808"),
+                    ("HRANDFIELD", "h", "1", "WITHVALUES", "x"),
+                    ("HRANDFIELD", "h", "x", "y")):
+        assert raw.execute(*command) == real_raw.execute(*command), command

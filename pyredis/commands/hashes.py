@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-from itertools import islice
 from typing import Optional
 
 from ..args import INT64_MAX, INT64_MIN, parse_int
@@ -38,6 +37,7 @@ def _set_field(hash_: HashValue, field: bytes, value: bytes, config) -> bool:
     hash_[field] = value
     if new:
         hash_.check_size(config)
+        hash_.fields_changed()
     return new
 
 
@@ -143,6 +143,7 @@ def hdel(client, argv):
             if not hash_:
                 break
     if deleted:
+        hash_.fields_changed()
         db.notify("h", "hdel", key)
         db.changed(key, hash_)
         client.server.dirty += deleted
@@ -259,8 +260,19 @@ def hincrbyfloat(client, argv):
 
 # -- random fields ------------------------------------------------------------------------
 
-def _field_at(hash_: HashValue, index: int) -> bytes:
-    return next(islice(hash_, index, None))
+def _pick(hash_: HashValue, count: int) -> list[bytes]:
+    """`count` random fields: distinct ones if count > 0 (fewer than the hash has), with
+    repeats if count < 0."""
+    for _ in range(2):
+        fields = hash_.field_list()
+        if count > 0:
+            picked = random.sample(fields, count)
+        else:
+            picked = random.choices(fields, k=-count)
+        if all(field in hash_ for field in picked):
+            break
+        hash_.fields_changed()     # a writer left the list behind: rebuild it, once
+    return picked
 
 
 @command("hrandfield", -2, "readonly", 1, group="hash", since="6.2.0",
@@ -271,7 +283,7 @@ def _field_at(hash_: HashValue, index: int) -> bytes:
 def hrandfield(client, argv):
     if len(argv) == 2:
         hash_ = _lookup(client, argv[1])
-        return None if not hash_ else _field_at(hash_, random.randrange(len(hash_)))
+        return None if not hash_ else _pick(hash_, -1)[0]
     count = parse_int(argv[2])
     if count < -INT64_MAX:
         raise RedisError("ERR value is out of range, value must between -9223372036854775807 "
@@ -281,19 +293,12 @@ def hrandfield(client, argv):
         raise syntax_error()
     if len(argv) == 4:
         with_values = True
-        if not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
+        if not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:
             raise RedisError("ERR value is out of range")
     hash_ = _lookup(client, argv[1])
     if hash_ is None or count == 0:
         return []
-    if count > 0:
-        if count >= len(hash_):
-            fields = list(hash_)
-        else:
-            fields = random.sample(list(hash_), count)
-    else:
-        keys = list(hash_)
-        fields = random.choices(keys, k=-count)
+    fields = list(hash_) if count >= len(hash_) else _pick(hash_, count)
     if not with_values:
         return fields
     if client.proto == 3:

@@ -7,17 +7,29 @@ Redis would; the data lives in the dict either way.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from ..db import register_type
 
 
 class HashValue(dict):
-    __slots__ = ("listpack",)
+    __slots__ = ("listpack", "_fields")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.listpack = True
+        self._fields: Optional[list[bytes]] = None
+
+    def field_list(self) -> list[bytes]:
+        """The fields as a list, for random picks in O(1) (a dict has no random access):
+        kept until a field is added or removed (writers call fields_changed)."""
+        fields = self._fields
+        if fields is None or len(fields) != len(self):
+            fields = self._fields = list(self)
+        return fields
+
+    def fields_changed(self) -> None:
+        self._fields = None
 
     def copy(self) -> "HashValue":
         duplicate = HashValue(self)

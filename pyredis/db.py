@@ -153,7 +153,10 @@ class Database:
         """The key's time has passed (a key expiring at t is still there at t), whether or
         not it has been deleted yet."""
         when = self.expires.get(key)
-        return when is not None and when < self.server.clock.ms()
+        if when is None:
+            return False
+        frozen = self.server.frozen_ms    # a script sees the time it started at
+        return when < (frozen if frozen is not None else self.server.clock.ms())
 
     def expire_if_needed(self, key: bytes) -> bool:
         """Delete key if its time has passed."""

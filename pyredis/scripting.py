@@ -441,6 +441,7 @@ class Scripting:
         self.functions: dict[bytes, Function] = {}   # by lower-case name: FCALL ignores case
         self.current: Optional[Run] = None
         self.loading: Optional[Library] = None   # the library FUNCTION LOAD is running
+        self.allow_noscript = False              # DEBUG SET-DISABLE-DENY-SCRIPTS
         self.load_deadline = 0.0
 
     # -- the two Lua states, made on first use -----------------------------------------------
@@ -652,7 +653,7 @@ class Scripting:
             error = "ERR Unknown Redis command called from script"
         elif (cmd.arity > 0 and len(argv) != cmd.arity) or len(argv) < -cmd.arity:
             error = "ERR Wrong number of args calling Redis command from script"
-        elif "noscript" in cmd.flags:
+        elif "noscript" in cmd.flags and not self.allow_noscript:
             error = "ERR This Redis command is not allowed from script"
         elif run is not None and run.read_only and ("write" in cmd.flags
                                                     or "may-replicate" in cmd.flags):
@@ -664,9 +665,13 @@ class Scripting:
             elif not run.allow_oom and run.oom_at_start and "denyoom" in cmd.flags:
                 error = "OOM command not allowed when used memory > 'maxmemory'."
         if error is not None:
-            count_error(self.server, error)
+            # Counted once, here (Redis's incrCommandStatsOnError): not again by the
+            # command running the script.
+            server = self.server
+            count_error(server, error)
             if cmd is not None:
                 cmd.rejected_calls += 1
+            server._error_mark = server.stats.error_replies
             return error
         if "write" in cmd.flags and run is not None:  # type: ignore[union-attr]
             run.write_dirty = True
@@ -700,6 +705,7 @@ class Scripting:
         keys = state.table_from(argv[3:3 + numkeys])
         args = state.table_from(argv[3 + numkeys:])
         self.current = run
+        server.frozen_ms = server.clock.ms()
         try:
             reply, errors = state.run_function(
                 function, keys, args, is_eval, config.busy_reply_threshold > 0, caller.proto,
@@ -709,6 +715,7 @@ class Scripting:
             reply, errors = b"-%s\r\n" % message.encode(), [message, False]
         finally:
             self.current = None
+            server.frozen_ms = None
             if run.timed_out:
                 self._leave_busy(run)
         caller.add_reply(_raw(reply))

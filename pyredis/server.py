@@ -129,6 +129,7 @@ class Server:
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
+        self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
         # Feature hooks, set by the modules that own them (None: feature unused).
         self.notify_hook: Optional[Callable] = None
         self.tracking_hook: Optional[Callable] = None

@@ -7,6 +7,7 @@ from ..errors import RedisError
 from ..resp import NO_REPLY, OK
 from ..scripting import NOSCRIPT, Scripting, command_flags, parse_shebang, sha1hex
 from . import COMMANDS, KeySpec, command, container, help_reply, on_server_init
+from .debug import debug_subcommand
 
 _KEYS_NOTE = "We cannot tell how the keys will be used so we assume the worst, "
 _EVAL_KEYS = (KeySpec("RW access update", index=2, keynum=(0, 1, 1),
@@ -170,4 +171,14 @@ def script_load(client, argv):
          tips="request_policy:all_shards response_policy:one_succeeded")
 def script_kill(client, argv):
     client.server.scripting.kill(is_eval=True)
+    return OK
+
+
+@debug_subcommand("set-disable-deny-scripts")
+def debug_set_disable_deny_scripts(client, argv):
+    """Let scripts run commands flagged noscript (Redis's tests use it)."""
+    if len(argv) != 3:
+        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
+                         "Try DEBUG HELP." % argv[1].decode(errors="replace"))
+    client.server.scripting.allow_noscript = bool(parse_int(argv[2]))
     return OK

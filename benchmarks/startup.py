@@ -1,7 +1,7 @@
 """Start-up time: from "start a server" to its first PONG, for the embedded pyredis server in
 a thread of this process, in a child process, and for redis-server, side by side.
 
-    python -m benchmarks.startup [--runs 20]
+    python -m benchmarks.startup [--runs 20] [--readme README.md]
 
 Each run starts a server on a free port, sends PING on a new connection until PONG comes
 back (retrying while the port refuses), and stops the server. "first start" is a fresh
@@ -117,20 +117,40 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20, help="starts per case (default 20)")
+    parser.add_argument("--readme", default="",
+                        help="README file whose start-up results section to update")
     args = parser.parse_args(argv)
     times: dict[str, list[float]] = {name: [] for name, _ in CASES}
+    load_before = os.getloadavg()[0]
     for _ in range(args.runs):              # interleaved, so load changes hit every case
         for name, case in CASES:
             times[name].append(case())
-    print(f"Start-up to first PONG, {args.runs} runs each (ms); "
-          f"load average {os.getloadavg()[0]:.2f}\n")
-    print(f"| {'server':<40} | median |   min |   max |")
-    print(f"|{'-' * 42}|-------:|------:|------:|")
+    lines = [f"| {'server':<40} | median ms | min ms | max ms |",
+             f"|{'-' * 42}|----------:|-------:|-------:|"]
     for name, values in times.items():
         ms = [v * 1000 for v in values]
-        print(f"| {name:<40} | {statistics.median(ms):6.1f} | {min(ms):5.1f} | "
-              f"{max(ms):5.1f} |")
+        lines.append(f"| {name:<40} | {statistics.median(ms):9.1f} | {min(ms):6.1f} | "
+                     f"{max(ms):6.1f} |")
+    lines += ["", f"`python -m benchmarks.startup --runs {args.runs}`: {args.runs} starts each, "
+                  f"interleaved, on {os.cpu_count()} CPUs with a load average of "
+                  f"{load_before:.1f} to {os.getloadavg()[0]:.1f}."]
+    print("\n".join(lines))
+    if args.readme:
+        update_readme(args.readme, lines)
     return 0
+
+
+def update_readme(path: str, lines: list[str]) -> None:
+    """Replace the text between the README's start-up results markers."""
+    start, end = "<!-- startup results: start -->", "<!-- startup results: end -->"
+    with open(path) as f:
+        text = f.read()
+    head, found, rest = text.partition(start)
+    if not found or end not in rest:
+        raise SystemExit(f"{path} has no {start} ... {end} section")
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(head + start + "\n" + "\n".join(lines) + "\n" + end + tail)
 
 
 if __name__ == "__main__":

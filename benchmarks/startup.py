@@ -5,11 +5,13 @@ a thread of this process, in a child process, and for redis-server, side by side
 
 Each run starts a server on a free port, sends PING on a new connection until PONG comes
 back (retrying while the port refuses), and stops the server. "first start" is a fresh
-interpreter's first in-process server, its imports included (what a test session pays once).
+interpreter's first in-process server, its imports included (what a test session pays once);
+the other in-process starts come after a first, unmeasured one.
 """
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import shutil
 import socket
@@ -48,27 +50,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def in_thread() -> float:
-    started = time.perf_counter()
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process used so far, all its threads (nanosecond schedstat, not ticks)."""
+    total = 0
+    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass    # a thread that ended meanwhile
+    return total / 1e9
+
+
+# Each case returns (wall seconds, CPU seconds) from "start" to the first PONG. CPU time
+# hardly depends on what else the machine runs; wall time does.
+
+def in_thread() -> tuple[float, float]:
+    started, cpu = time.perf_counter(), time.process_time()
     server = pyredis.Server(port=0).start()
     try:
         wait_for_pong(server.port, started + PING_TIMEOUT)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
     finally:
         server.stop()
 
 
-def in_child_process() -> float:
+def in_child_process() -> tuple[float, float]:
     started = time.perf_counter()
     server = pyredis.Server.start_process(port=0)
     try:
         wait_for_pong(server.port, started + PING_TIMEOUT)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(server._process.pid)
     finally:
         server.stop()
 
 
-def redis_server() -> float:
+def redis_server() -> tuple[float, float]:
     binary = shutil.which("redis-server")
     if binary is None:
         raise SystemExit("redis-server is not installed (make system-deps)")
@@ -79,7 +96,7 @@ def redis_server() -> float:
                              "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL)
     try:
         wait_for_pong(port, started + PING_TIMEOUT)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(proc.pid)
     finally:
         proc.terminate()
         proc.wait()
@@ -88,24 +105,25 @@ def redis_server() -> float:
 
 FIRST_START = """
 import time
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 import pyredis
 from benchmarks.startup import wait_for_pong
 server = pyredis.Server(port=0).start()
 wait_for_pong(server.port, started + 20)
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time() - cpu)
 server.stop()
 """
 
 
-def first_start() -> float:
+def first_start() -> tuple[float, float]:
     """A fresh interpreter's first in-process server, `import pyredis` included."""
     out = subprocess.run([sys.executable, "-c", FIRST_START], capture_output=True, text=True,
                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), check=True)
-    return float(out.stdout.split()[-1])
+    wall, cpu = out.stdout.split()[-2:]
+    return float(wall), float(cpu)
 
 
-CASES: list[tuple[str, Callable[[], float]]] = [
+CASES: list[tuple[str, Callable[[], tuple[float, float]]]] = [
     ("pyredis.Server().start()  (thread)", in_thread),
     ("pyredis.Server.start_process()", in_child_process),
     ("first start, imports included (thread)", first_start),
@@ -120,20 +138,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--readme", default="",
                         help="README file whose start-up results section to update")
     args = parser.parse_args(argv)
-    times: dict[str, list[float]] = {name: [] for name, _ in CASES}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in CASES}
+    in_thread()                             # the first one imports the command modules
     load_before = os.getloadavg()[0]
     for _ in range(args.runs):              # interleaved, so load changes hit every case
         for name, case in CASES:
             times[name].append(case())
-    lines = [f"| {'server':<40} | median ms | min ms | max ms |",
-             f"|{'-' * 42}|----------:|-------:|-------:|"]
+    lines = [f"| {'server':<40} | wall ms: median | min | max | CPU ms: median |",
+             f"|{'-' * 42}|---------------:|----:|----:|---------------:|"]
     for name, values in times.items():
-        ms = [v * 1000 for v in values]
-        lines.append(f"| {name:<40} | {statistics.median(ms):9.1f} | {min(ms):6.1f} | "
-                     f"{max(ms):6.1f} |")
+        wall = [w * 1000 for w, _ in values]
+        cpu = statistics.median(c * 1000 for _, c in values)
+        lines.append(f"| {name:<40} | {statistics.median(wall):14.1f} | {min(wall):3.0f} | "
+                     f"{max(wall):3.0f} | {cpu:14.1f} |")
     lines += ["", f"`python -m benchmarks.startup --runs {args.runs}`: {args.runs} starts each, "
                   f"interleaved, on {os.cpu_count()} CPUs with a load average of "
-                  f"{load_before:.1f} to {os.getloadavg()[0]:.1f}."]
+                  f"{load_before:.1f} to {os.getloadavg()[0]:.1f}. Wall time is from the call "
+                  "(or the spawn) to the first PONG; CPU time is the server's until then (the "
+                  "whole test process's for the thread cases)."]
+    if sys.dont_write_bytecode:
+        lines.append("Bytecode was not cached (PYTHONDONTWRITEBYTECODE): every new interpreter "
+                     "compiled pyredis from source, which an installed package does not do.")
     print("\n".join(lines))
     if args.readme:
         update_readme(args.readme, lines)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 
@@ -12,7 +14,7 @@ import pytest
 import redis
 
 import pyredis
-from helpers import RawConnection
+from helpers import ROOT, RawConnection
 
 
 def server_threads() -> list[threading.Thread]:
@@ -192,14 +194,12 @@ def test_process_logs_are_relayed_when_it_stops(caplog):
 def test_a_process_server_does_not_outlive_its_parent(tmp_path):
     """The child watches its stdin: when the parent dies (even SIGKILLed), it exits and
     removes its directory."""
-    import subprocess
-    import sys
     script = ("import os, sys, pyredis\n"
               "s = pyredis.Server.start_process()\n"
               "print(s._process.pid, s.dir, flush=True)\n"
               "os._exit(0)\n")                     # no cleanup at all in the parent
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60, env=dict(os.environ, PYTHONPATH=helpers_root()))
+                         timeout=60, env=dict(os.environ, PYTHONPATH=ROOT))
     pid, data_dir = out.stdout.split()
     deadline_polls = 500
     while process_alive(int(pid)) and deadline_polls:
@@ -209,6 +209,18 @@ def test_a_process_server_does_not_outlive_its_parent(tmp_path):
     assert not os.path.exists(data_dir)
 
 
-def helpers_root() -> str:
-    from helpers import ROOT
-    return ROOT
+def test_startup_benchmark_smoke_run(tmp_path):
+    """benchmarks/startup.py runs each case and writes its table into a README (one run: a
+    check that it works, not of speed)."""
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- startup results: start -->\nold\n<!-- startup results: end -->\n")
+    out = subprocess.run([sys.executable, "-m", "benchmarks.startup", "--runs", "1",
+                          "--readme", str(readme)], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    for row in ("pyredis.Server().start()  (thread)", "pyredis.Server.start_process()",
+                "first start, imports included", "redis-server 7"):
+        assert f"| {row}" in out.stdout
+    text = readme.read_text()
+    assert "old" not in text and "| pyredis.Server.start_process()" in text
+    assert server_threads() == []

@@ -220,3 +220,18 @@ def test_timeouts_in_milliseconds_for_stream_style_commands():
         with pytest.raises(RedisError) as caught:
             parse_timeout(raw, milliseconds=True)
         assert caught.value.message == message
+
+
+def test_push_in_a_script_wakes_after_it_ends(port):
+    ctl, conn = connections(port, 2)
+    # from a script BLMPOP answers at once: its null array reaches Lua as false
+    assert ctl.execute("EVAL", "return redis.call('blmpop', 0, 1, 'q', 'left')", 0) == \
+        b"$-1\r\n"
+    conn.send("BLPOP", "q", 0)
+    wait_blocked(ctl, 1)
+    script = ("redis.call('rpush', KEYS[1], 'a'); redis.call('del', KEYS[1]); "
+              "redis.call('rpush', KEYS[1], 'b'); return redis.call('llen', KEYS[1])")
+    assert ctl.execute("EVAL", script, 1, "q") == b":1\r\n"
+    assert conn.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n"
+    ctl.close()
+    conn.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import RawConnection, ServerProcess
 
@@ -235,3 +237,63 @@ def test_push_in_a_script_wakes_after_it_ends(port):
     assert conn.read_reply() == b"*2\r\n$1\r\nq\r\n$1\r\nb\r\n"
     ctl.close()
     conn.close()
+
+
+# -- several waiters, random pushes: served the same way as by redis-server -------------------
+
+BKEYS = ["a", "b", "c"]
+WAITER = st.one_of(
+    st.tuples(st.sampled_from(["BLPOP", "BRPOP"]),
+              st.lists(st.sampled_from(BKEYS), min_size=1, max_size=3)).map(
+        lambda t: [t[0], *t[1], 0]),
+    st.tuples(st.sampled_from(BKEYS), st.sampled_from(BKEYS), st.sampled_from(["LEFT", "RIGHT"]),
+              st.sampled_from(["LEFT", "RIGHT"])).map(lambda t: ["BLMOVE", *t, 0]),
+    st.tuples(st.lists(st.sampled_from(BKEYS), min_size=1, max_size=2),
+              st.sampled_from(["LEFT", "RIGHT"]), st.integers(1, 3)).map(
+        lambda t: ["BLMPOP", 0, len(t[0]), *t[0], t[1], "COUNT", t[2]]),
+)
+PUSH = st.tuples(st.sampled_from(["LPUSH", "RPUSH"]), st.sampled_from(BKEYS),
+                 st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=3)).map(
+    lambda t: [t[0], t[1], *t[2]])
+
+
+def play(port: int, waiters: list, pushes: list) -> list:
+    """Block each waiter in turn, push, release the rest; every reply and the final lists."""
+    ctl = RawConnection(port)
+    ctl.execute("FLUSHALL")
+    conns = connections(port, len(waiters))
+    for i, (conn, command) in enumerate(zip(conns, waiters)):
+        conn.send(*command)
+        wait_blocked(ctl, i + 1)
+    transcript = []
+    for batch in pushes:
+        if len(batch) > 1:
+            ctl.execute("MULTI")
+            for push in batch:
+                ctl.execute(*push)
+            transcript.append(ctl.execute("EXEC"))
+        else:
+            transcript.append(ctl.execute(*batch[0]))
+    for conn in conns:
+        ctl.execute("CLIENT", "UNBLOCK", client_id_of(ctl, conn))
+        transcript.append(conn.read_reply())
+    transcript += [ctl.execute("LRANGE", key, 0, -1) for key in BKEYS]
+    for conn in conns + [ctl]:
+        conn.close()
+    return transcript
+
+
+def client_id_of(ctl: RawConnection, conn: RawConnection) -> int:
+    """The id of a (possibly blocked) connection, from CLIENT LIST by its local port."""
+    port = conn.sock.getsockname()[1]
+    for line in ctl.execute("CLIENT", "LIST").decode().split("\n"):
+        if f"addr=127.0.0.1:{port} " in line:
+            return int(line.split("id=")[1].split()[0])
+    raise AssertionError("connection not in CLIENT LIST")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(WAITER, min_size=1, max_size=3),
+       st.lists(st.lists(PUSH, min_size=1, max_size=2), min_size=1, max_size=4))
+def test_random_waiters_are_served_as_by_redis(server, real_server, waiters, pushes):
+    assert play(server.port, waiters, pushes) == play(real_server.port, waiters, pushes)

@@ -202,7 +202,7 @@ def encode_lazily(value: object, proto: int) -> Optional[tuple[bytes, LazyAggreg
         n = len(value)  # type: ignore[arg-type]
         header = b"%%%d\r\n" % n if proto == 3 else b"*%d\r\n" % (2 * n)
         return header, LazyAggregate(list(value.items()), proto, True)  # type: ignore
-    if t is set or t is frozenset:
+    if t is set or t is frozenset or t is OrderedSet:
         if len(value) < LAZY_MIN_ITEMS:  # type: ignore[arg-type]
             return None
         header = b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value))  # type: ignore

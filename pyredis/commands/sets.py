@@ -262,8 +262,10 @@ def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bo
             return store_or_delete(client, dst, SetValue(), "s", "sinterstore")
         return 0 if card_only else OrderedSet()
     sets.sort(key=len)
-    first, others = sets[0], [s for s in sets[1:] if s is not sets[0]]
-    common = (m for m in first if all(m in other for other in others))
+    common = iter(sets[0])
+    for other in sets[1:]:
+        if other is not sets[0]:
+            common = filter(other.positions.__contains__, common)
     if card_only:
         return sum(1 for _ in islice(common, limit or None))
     if dst is None:

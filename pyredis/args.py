@@ -107,9 +107,16 @@ def parse_int32(raw: bytes) -> int:
     return parse_range_int(raw, INT32_MIN, INT32_MAX)
 
 
+# A short plain decimal ("12", "-0.5"): what float() reads exactly as strtod does, and too
+# short to overflow or underflow (the fast path of parse_float).
+_PLAIN_DECIMAL = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?").fullmatch
+
+
 def parse_float(raw: bytes, error: Optional[str] = None) -> float:
     """Redis's string2d: all of raw is one strtod number, no leading space, no NaN, no
     overflow nor underflow to zero (hex and inf are fine)."""
+    if len(raw) <= 20 and _PLAIN_DECIMAL(raw):
+        return float(raw)
     value, end, erange = strtod(raw)
     if (end != len(raw) or not raw or raw[0] in b" \t\n\v\f\r" or math.isnan(value)
             or (erange and (math.isinf(value) or value == 0))):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from differential import assert_same, assert_script_same, both, parse_reply, shape
 from helpers import RawConnection
+from pyredis.types.zset import MAX_LEX, MIN_LEX, ZSetValue
 from test_blocking import connections, port, wait_blocked  # noqa: F401 (port: fixture)
 
 
@@ -460,3 +461,60 @@ def test_blocking_errors_match_redis(raw, real_raw):
                  ("BZMPOP", "-1", 1, "z", "MIN"), ("BZMPOP", 0, 1, "z", "MIN", "COUNT", 0),
                  ("BZMPOP", 0, 2, "z", "MIN")):
         assert_same(raw, real_raw, *call)
+
+
+# -- the value type alone --------------------------------------------------------------------
+
+class _Config:
+    zset_max_listpack_entries = 4
+    zset_max_listpack_value = 3
+
+
+FINITE = st.floats(allow_nan=False, allow_infinity=True, width=64)
+NAMES = st.binary(max_size=4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "remove"]), NAMES, FINITE), max_size=40),
+       FINITE, FINITE, st.booleans(), st.booleans())
+def test_zset_value_ranks_and_score_ranges(ops, low, high, low_ex, high_ex):
+    value, model = ZSetValue(), {}
+    for op, member, score in ops:
+        if op == "add":
+            if member in model:
+                value.update(member, score)
+            else:
+                value.insert(member, score, _Config)
+            model[member] = score + 0.0 if value.listpack else score
+        else:
+            assert value.remove(member) == (model.pop(member, None) is not None)
+    ordered = sorted((s, m) for m, s in model.items())
+    assert list(value.slice(0, len(value))) == ordered
+    assert [value.rank(m) for _, m in ordered] == list(range(len(ordered)))
+    first, end = value.score_bounds(low, low_ex, high, high_ex)
+    inside = [(s, m) for s, m in ordered
+              if (s > low if low_ex else s >= low) and (s < high if high_ex else s <= high)]
+    assert ordered[first:max(first, end)] == inside
+    if value.listpack:      # (a skiplist stays one, however small it gets)
+        assert len(ordered) <= 4 and all(len(m) <= 3 for m in model)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sets(NAMES, max_size=30), st.one_of(NAMES, st.sampled_from([MIN_LEX, MAX_LEX])),
+       st.one_of(NAMES, st.sampled_from([MIN_LEX, MAX_LEX])), st.booleans(), st.booleans())
+def test_zset_value_lex_ranges(members, low, high, low_ex, high_ex):
+    value = ZSetValue.from_pairs([(m, 0.0) for m in members], _Config)
+
+    def above_low(m: bytes) -> bool:
+        if low is MIN_LEX or low is MAX_LEX:
+            return low is MIN_LEX
+        return m > low if low_ex else m >= low
+
+    def below_high(m: bytes) -> bool:
+        if high is MIN_LEX or high is MAX_LEX:
+            return high is MAX_LEX
+        return m < high if high_ex else m <= high
+
+    first, end = value.lex_bounds(low, low_ex, high, high_ex)
+    assert [m for _, m in value.slice(first, max(first, end))] == \
+        [m for m in sorted(members) if above_low(m) and below_high(m)]

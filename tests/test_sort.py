@@ -94,6 +94,10 @@ CALLS = [
     ("SORT", "l", "STORE", "d"), ("LRANGE", "d", 0, -1), ("SORT", "w", "ALPHA", "STORE", "d"),
     ("SORT", "w", "ALPHA", "GET", "k_*", "STORE", "d"), ("LRANGE", "d", 0, -1),
     ("SORT", "nokey", "STORE", "d"), ("EXISTS", "d"), ("SORT_RO", "l", "DESC"),
+    # from a script, a set has no order of its own: BY nosort sorts it (ALPHA) anyway
+    ("SADD", "hs", "b", "c", "a", 10, 9), ("EVAL", "return redis.call('sort', KEYS[1], 'by', "
+                                          "'nosort')", 1, "hs"),
+    ("EVAL", "return redis.call('sort', KEYS[1], 'by', 'nosort', 'desc')", 1, "z"),
     # errors
     ("SORT", "l", "LIMIT", 1), ("SORT", "l", "LIMIT", "x", 1), ("SORT", "l", "FOO"),
     ("SORT", "l", "BY"), ("SORT", "l", "GET"), ("SORT", "l", "STORE"),

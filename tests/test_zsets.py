@@ -459,7 +459,9 @@ def test_blocking_errors_match_redis(raw, real_raw):
     for call in (("BZPOPMIN", "z", "-1"), ("BZPOPMIN", "z", "x"), ("BZMPOP", "x", 1, "z", "MIN"),
                  ("BZMPOP", 0, 0, "z", "MIN"), ("BZMPOP", "-1", 1, "z", "FOO"),
                  ("BZMPOP", "-1", 1, "z", "MIN"), ("BZMPOP", 0, 1, "z", "MIN", "COUNT", 0),
-                 ("BZMPOP", 0, 2, "z", "MIN")):
+                 ("BZMPOP", 0, 2, "z", "MIN"),
+                 ("EVAL", "return redis.call('bzmpop', 0, 1, 'z', 'min')", 1, "z"),
+                 ("EVAL", "return redis.call('bzpopmin', 'z', 0)", 1, "z")):
         assert_same(raw, real_raw, *call)
 
 

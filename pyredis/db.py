@@ -1,7 +1,8 @@
 """Database: one numbered keyspace (key -> value), its expires, and the one write hook.
 
-Values are plain Python objects (DESIGN.md): bytes for strings, dict for hashes, set for
-sets, the list and zset types of pyredis.types for the rest. Every write goes through a
+Values are plain Python objects (DESIGN.md): bytes for strings (a bytearray once a command
+changed one in place, see `mutable_string`), dict for hashes, set for sets, the list and zset
+types of pyredis.types for the rest. Every write goes through a
 method here, or calls `signal_modified` itself after changing a value in place: WATCH,
 blocked clients, keyspace notifications and client tracking all hang off that hook.
 """
@@ -22,7 +23,22 @@ def type_name(value: Any) -> bytes:
     return _TYPE_NAMES.get(type(value)) or getattr(value, "type_name", b"none")
 
 
-_TYPE_NAMES: dict[type, bytes] = {bytes: b"string", dict: b"hash", set: b"set"}
+_TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string", dict: b"hash",
+                                  set: b"set"}
+
+
+def is_string(value: Any) -> bool:
+    """A string value: bytes, or the bytearray of a string changed in place (APPEND,
+    SETRANGE, SETBIT, BITFIELD), which Redis reports in its "raw" encoding."""
+    t = type(value)
+    return t is bytes or t is bytearray
+
+
+def frozen_string(value: Any) -> Optional[bytes]:
+    """The bytes of a string value (a copy of a bytearray), None for other types: for what
+    outlives the command, such as the elements of a reply encoded later or of a new list."""
+    t = type(value)
+    return value if t is bytes else bytes(value) if t is bytearray else None
 
 
 def register_type(cls: type, name: bytes) -> None:
@@ -140,11 +156,42 @@ class Database:
         return value
 
     def get_typed(self, key: bytes, kind: type, write: bool = False) -> Any:
-        """The value at key if it is of `kind`, None if missing; WRONGTYPE otherwise."""
+        """The value at key if it is of `kind`, None if missing; WRONGTYPE otherwise.
+        `kind` bytes means any string (get_string)."""
+        if kind is bytes:
+            return self.get_string(key, write)
         value = self.get_for_write(key) if write else self.get(key)
         if value is not None and type(value) is not kind:
             raise WrongTypeError()
         return value
+
+    def get_string(self, key: bytes, write: bool = False) -> "bytes | bytearray | None":
+        """The string at key (bytes or bytearray), None if missing; WRONGTYPE otherwise.
+        A bytearray may change after the command: reply with it at once, or keep
+        `frozen_string(value)`."""
+        value = self.get_for_write(key) if write else self.get(key)
+        if value is not None and type(value) is not bytes and type(value) is not bytearray:
+            raise WrongTypeError()
+        return value
+
+    def mutable_string(self, key: bytes, value: "bytes | bytearray | None") -> bytearray:
+        """The string at key (`value`, as get_string(write=True) found it) as a bytearray
+        the command changes in place (Redis's dbUnshareStringValue): bytes are replaced by a
+        bytearray once, which then grows in place, amortized O(1) per APPEND. A missing key
+        (`value` None) is added as an empty string, with its "new" event. The caller signals
+        the key (signal_modified) if it changes it."""
+        if type(value) is bytearray:
+            return value
+        string = bytearray(value or b"")
+        if value is None:
+            self.notify("n", "new", key)
+            if self.server.lfu:
+                self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
+            if self.expires:
+                self.expires.pop(key, None)   # a logically expired key kept while paused
+        self.data[key] = string
+        self.access[key] = self.server.clock_ms
+        return string
 
     def exists(self, key: bytes) -> bool:
         return self.peek(key) is not None

@@ -13,6 +13,8 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .db import is_string
+
 if TYPE_CHECKING:
     from .server import Server
 
@@ -23,7 +25,7 @@ CRON_TIME_PERCENT = 10         # of each cron period, at most
 
 def free_effort(value: Any, config: Any) -> int:
     """About how many allocations freeing `value` takes (Redis's lazyfreeGetFreeEffort)."""
-    if type(value) is bytes:
+    if is_string(value):
         return 1
     effort = getattr(value, "free_effort", None)
     if effort is not None:

@@ -1,8 +1,9 @@
 """RESP: parsing requests (multibulk and inline) and encoding replies (RESP2 / RESP3).
 
 The request parser keeps Redis's limits and its exact protocol error texts. Replies are Python
-values turned into bytes by `encode`, following DESIGN.md: bytes bulk, int integer, None null,
-list array, dict map, set set, float double, and the wrappers below for the other types.
+values turned into bytes by `encode`, following DESIGN.md: bytes (or bytearray) bulk, int
+integer, None null, list array, dict map, set set, float double, and the wrappers below for
+the other types.
 """
 from __future__ import annotations
 
@@ -101,6 +102,8 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
         for item in value:  # type: ignore[attr-defined]
             _encode(item, proto, out)
+    elif t is bytearray:  # a string changed in place (db.mutable_string)
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
     elif t is SimpleString:
         out.append(b"+%s\r\n" % value)  # type: ignore[str-format]
     elif isinstance(value, RedisError):

@@ -1,11 +1,12 @@
 """Shared fixtures: a pyredis server and the real redis-server, each in a subprocess on a free
-127.0.0.1 port, and redis-py clients on them."""
+127.0.0.1 port, redis-py clients on them, and a pyredis server in a thread of the test process
+(`live`, one per test module; `fresh` empties it) for looking at what commands do inside."""
 from __future__ import annotations
 
 import pytest
 import redis
 
-from helpers import RawConnection, ServerProcess
+from helpers import LiveServer, RawConnection, ServerProcess
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +47,16 @@ def real_raw(real_server):
     conn.execute("FLUSHALL")
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="module")
+def live():
+    server = LiveServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh(live):
+    live.client.flushall()
+    return live

@@ -1,5 +1,6 @@
-"""Test helpers: free ports, real servers started as subprocesses, and a raw RESP connection
-that returns each reply's exact bytes (for byte-for-byte differential tests)."""
+"""Test helpers: free ports, real servers started as subprocesses, a raw RESP connection
+that returns each reply's exact bytes (for byte-for-byte differential tests), and a pyredis
+server in a thread of the test process (LiveServer) for looking at what a command did inside."""
 from __future__ import annotations
 
 import os
@@ -8,8 +9,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Optional
+
+import redis
+
+from pyredis.config import Config
+from pyredis.server import Server
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -176,3 +183,50 @@ class Session:
     def close(self) -> None:
         for conn in self.conns.values():
             conn.close()
+
+
+class LiveServer:
+    """A pyredis server in a thread of this process, with its keyspace events and
+    modified-key signals recorded, so tests can look at what a command did inside."""
+
+    def __init__(self) -> None:
+        config = Config()
+        config.set("port", [str(free_port())])
+        config.set("bind", ["127.0.0.1"])
+        self.server = Server(config)
+        self.events: list[tuple[str, str, bytes]] = []
+        self.signals: list[bytes] = []
+        self.server.notify_hook = lambda db, cls, event, key: (
+            cls in "nm" or self.events.append((cls, event, key)))  # not "new" nor "keymiss"
+        self.server.tracking_hook = lambda db, key, by: self.signals.append(key)
+        self.stopping = threading.Event()
+        self.server.cron_hooks.append(self._stop_if_asked)
+        self.server.start()
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"install_signals": False}, daemon=True)
+        self.thread.start()
+        self.port = self.server.port
+        self.client = redis.Redis(port=self.port, socket_timeout=30)
+        self.raw = RawConnection(self.port)
+
+    def _stop_if_asked(self) -> None:
+        if self.stopping.is_set():
+            self.server.shutdown()
+
+    def run(self, *args):
+        """Run one command; returns (raw reply, events, signalled keys, dirty delta)."""
+        self.events.clear()
+        self.signals.clear()
+        dirty = self.server.dirty
+        reply = self.raw.execute(*args)
+        return reply, list(self.events), list(self.signals), self.server.dirty - dirty
+
+    def ttl_ms(self, key: bytes):
+        when = self.server.dbs[0].expires.get(key)
+        return None if when is None else when - self.server.clock.ms()
+
+    def stop(self) -> None:
+        self.client.close()
+        self.raw.close()
+        self.stopping.set()
+        self.thread.join(10)

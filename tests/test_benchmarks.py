@@ -53,3 +53,15 @@ def test_zset_scaling_smoke_run():
     for row in ("| ZADD (new member) | pyredis/selectors |", "| ZRANK | redis |",
                 "| ZRANGE BYSCORE (10) | pyredis/selectors |"):
         assert row in out.stdout
+
+
+def test_append_scaling_smoke_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.append_scaling", "--counts", "50,200", "--chunk", "10",
+         "--redis"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.returncode == 0, out.stderr
+    assert "### pyredis/selectors: server CPU µs per command" in out.stdout
+    assert "| APPEND |" in out.stdout and "| SETBIT near the end |" in out.stdout
+    assert "### redis: server CPU µs per command" in out.stdout

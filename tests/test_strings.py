@@ -3,17 +3,13 @@ and the side effects (TTLs, keyspace events, modified-key signals, the dirty cou
 at inside a live server."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import RawConnection, free_port
+from helpers import RawConnection
 from pyredis.commands.strings import LcsTable, string_encoding
-from pyredis.config import Config
-from pyredis.server import Server
 
 DIFF_SETTINGS = settings(max_examples=50, deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -426,66 +422,6 @@ def test_lcs_table_lengths(a, b):
 # ---------------------------------------------------------------------------
 # Inside a live server: TTLs, events, signals and dirty
 # ---------------------------------------------------------------------------
-
-class LiveServer:
-    """A pyredis server in a thread of this process, with its keyspace events and
-    modified-key signals recorded, so tests can look at what a command did inside."""
-
-    def __init__(self) -> None:
-        config = Config()
-        config.set("port", [str(free_port())])
-        config.set("bind", ["127.0.0.1"])
-        self.server = Server(config)
-        self.events: list[tuple[str, str, bytes]] = []
-        self.signals: list[bytes] = []
-        self.server.notify_hook = lambda db, cls, event, key: (
-            cls in "nm" or self.events.append((cls, event, key)))  # not "new" nor "keymiss"
-        self.server.tracking_hook = lambda db, key, by: self.signals.append(key)
-        self.stopping = threading.Event()
-        self.server.cron_hooks.append(self._stop_if_asked)
-        self.server.start()
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"install_signals": False}, daemon=True)
-        self.thread.start()
-        self.port = self.server.port
-        self.client = redis.Redis(port=self.port, socket_timeout=30)
-        self.raw = RawConnection(self.port)
-
-    def _stop_if_asked(self) -> None:
-        if self.stopping.is_set():
-            self.server.shutdown()
-
-    def run(self, *args):
-        """Run one command; returns (raw reply, events, signalled keys, dirty delta)."""
-        self.events.clear()
-        self.signals.clear()
-        dirty = self.server.dirty
-        reply = self.raw.execute(*args)
-        return reply, list(self.events), list(self.signals), self.server.dirty - dirty
-
-    def ttl_ms(self, key: bytes):
-        when = self.server.dbs[0].expires.get(key)
-        return None if when is None else when - self.server.clock.ms()
-
-    def stop(self) -> None:
-        self.client.close()
-        self.raw.close()
-        self.stopping.set()
-        self.thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def live():
-    server = LiveServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fresh(live):
-    live.client.flushall()
-    return live
-
 
 SET_EVENT = ("$", "set", b"k")
 EXPIRE_EVENT = ("g", "expire", b"k")

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..args import parse_float, parse_int
 from ..config import ConfigError, parse_memory
-from ..db import type_name
+from ..db import is_string, type_name
 from ..errors import NO_SUCH_KEY, RedisError
 from ..glob import glob_match
 from ..resp import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
@@ -130,11 +130,16 @@ def debug_error(client, argv):
 @debug_subcommand("reload")
 def debug_reload(client, argv):
     """Save, flush and load back the dataset. Without persistence the dataset stays as it
-    is: what a save and reload would rebuild."""
+    is: what a save and reload would rebuild, where strings changed in place come back in
+    the encodings a load gives them (bytes: int, embstr or raw by their content)."""
     for option in argv[2:]:
         if option.upper() not in (b"MERGE", b"NOFLUSH", b"NOSAVE"):
             raise RedisError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
                              "options.")
+    for db in client.server.dbs:
+        for key, value in db.data.items():
+            if type(value) is bytearray:
+                db.data[key] = bytes(value)
     client.server.log("notice", "DB reloaded by DEBUG RELOAD")
     return OK
 
@@ -178,7 +183,7 @@ def _serialized_length(value: Any) -> int:
     """About the size of the value in an RDB file: its payload plus length prefixes."""
     def length_prefix(n: int) -> int:
         return 1 if n < 64 else 2 if n < 16384 else 5
-    if type(value) is bytes:
+    if is_string(value):
         try:
             number = parse_int(value)
         except RedisError:

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ..args import INT64_MAX, parse_int, parse_int32
-from ..db import type_name
+from ..db import is_string, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
 from ..resp import OK, SimpleString
@@ -136,8 +136,9 @@ def _target_db(client, raw: bytes):
 
 
 def duplicate(value: Any) -> Any:
-    """An independent copy of a value (COPY): strings are immutable, containers are copied
-    with their `copy()` (elements are immutable bytes), anything else deeply."""
+    """An independent copy of a value (COPY): bytes are immutable, a bytearray (a "raw"
+    string, which Redis's dupStringObject keeps raw) and containers are copied with their
+    `copy()` (elements are immutable bytes), anything else deeply."""
     if type(value) is bytes:
         return value
     make_copy = getattr(value, "copy", None)
@@ -413,7 +414,7 @@ def encoding_name(value: Any, config: Any) -> bytes:
     """OBJECT ENCODING: strings as Redis's tryObjectEncoding decides; other values answer
     through their `encoding(config)` method; builtin dicts and sets still plain are
     hashtables."""
-    if type(value) is bytes:
+    if is_string(value):
         return string_encoding(value)
     encoding = getattr(value, "encoding", None)
     if encoding is not None:

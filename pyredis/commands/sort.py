@@ -8,7 +8,7 @@ import math
 from typing import Optional
 
 from ..args import parse_int, strtod
-from ..db import type_name
+from ..db import frozen_string, type_name
 from ..errors import RedisError, WrongTypeError, syntax_error
 from ..types.list import ListValue
 from ..types.set import SetValue
@@ -46,7 +46,7 @@ def lookup_by_pattern(db, pattern: bytes, element: bytes) -> Optional[bytes]:
         return None
     if field is not None:
         return value.get(field) if type_name(value) == b"hash" else None
-    return value if type(value) is bytes else None
+    return frozen_string(value)
 
 
 def _sort_score(raw: bytes) -> Optional[float]:

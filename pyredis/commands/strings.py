@@ -1,13 +1,16 @@
 """String commands: GET/SET and their variants, counters, ranges, MGET/MSET and LCS.
 
-Values are bytes. Redis keeps small canonical integers in an "int" encoding; here every
-string is bytes and `string_encoding` tells OBJECT ENCODING what Redis would report.
+Values are bytes. Redis keeps small canonical integers in an "int" encoding; here a string
+is bytes and `string_encoding` tells OBJECT ENCODING what Redis would report. A string changed
+in place (APPEND, SETRANGE and the bit commands) becomes a bytearray (Database.mutable_string),
+Redis's "raw" encoding, that later appends grow in place.
 """
 from __future__ import annotations
 
 from typing import Optional
 
 from ..args import INT64_MAX, INT64_MIN, ArgReader, is_int64, parse_int
+from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
@@ -17,15 +20,18 @@ EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 
-def string_encoding(value: bytes) -> bytes:
+def string_encoding(value: "bytes | bytearray") -> bytes:
     """OBJECT ENCODING of a string as Redis's tryObjectEncoding decides it: a canonical
-    64-bit integer is "int", other short strings "embstr", the rest "raw"."""
+    64-bit integer is "int", other short strings "embstr", the rest "raw"; a string changed
+    in place (a bytearray) is "raw" whatever it holds, as in Redis."""
+    if type(value) is bytearray:
+        return b"raw"
     if is_int64(value):
         return b"int"
     return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
 
 
-def _check_length(client, size: int, extra: int) -> None:
+def check_string_length(client, size: int, extra: int) -> None:
     """Refuse to grow a string beyond proto-max-bulk-len (APPEND, SETRANGE)."""
     if size + extra > client.server.config.proto_max_bulk_len:
         raise RedisError(STRING_TOO_LONG)
@@ -89,7 +95,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
     db = client.db
     when = _expire_at(client, expire, flags, name) if expire is not None else None
     get = b"GET" in flags
-    old = db.get_typed(key, bytes) if get else None
+    old = db.get_string(key) if get else None
     found = db.get_for_write(key) is not None
     if (b"NX" in flags and found) or (b"XX" in flags and not found):
         return old if get else abort_reply
@@ -104,7 +110,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
 @command("get", 2, "readonly fast", 1, group="string", summary="Get the value of a key",
          complexity="O(1)", syntax="key")
 def get(client, argv):
-    return client.db.get_typed(argv[1], bytes)
+    return client.db.get_string(argv[1])
 
 
 @command("set", -3, "write denyoom", 1, group="string",
@@ -163,7 +169,7 @@ def getex(client, argv):
     flags, expire = _parse_extended(argv, for_set=False)
     db = client.db
     key = argv[1]
-    value = db.get_typed(key, bytes)
+    value = db.get_string(key)
     if value is None:
         return None
     if expire is not None:
@@ -187,7 +193,7 @@ def getex(client, argv):
          key_specs=(KeySpec("RW access delete", index=1),))
 def getdel(client, argv):
     db = client.db
-    value = db.get_typed(argv[1], bytes)
+    value = db.get_string(argv[1])
     if value is not None and db.delete(argv[1]):
         db.notify("g", "del", argv[1])
         client.server.dirty += 1
@@ -199,7 +205,7 @@ def getdel(client, argv):
          syntax="key value")
 def getset(client, argv):
     db = client.db
-    old = db.get_typed(argv[1], bytes)
+    old = db.get_string(argv[1])
     db.set(argv[1], argv[2])
     db.notify("$", "set", argv[1])
     client.server.dirty += 1
@@ -219,7 +225,7 @@ def mget(client, argv):
     values = []
     for key in argv[1:]:
         value = db.get(key)
-        values.append(value if type(value) is bytes else None)  # other types read as nil
+        values.append(frozen_string(value))  # other types read as nil
     return values
 
 
@@ -275,14 +281,15 @@ def msetnx(client, argv):
 def append(client, argv):
     db = client.db
     key, extra = argv[1], argv[2]
-    value = db.get_typed(key, bytes, write=True)
+    value = db.get_string(key, write=True)
     if value is None:
         value = extra
         db.set(key, value)
     else:
-        _check_length(client, len(value), len(extra))
-        value += extra
-        db.set(key, value, keep_ttl=True)
+        check_string_length(client, len(value), len(extra))
+        value = db.mutable_string(key, value)
+        value += extra   # in place: the bytearray over-allocates as it grows
+        db.signal_modified(key)
     db.notify("$", "append", key)
     client.server.dirty += 1
     return len(value)
@@ -293,7 +300,7 @@ def append(client, argv):
          syntax="key",
          key_specs=(KeySpec("RO", index=1),))
 def strlen(client, argv):
-    value = client.db.get_typed(argv[1], bytes)
+    value = client.db.get_string(argv[1])
     return 0 if value is None else len(value)
 
 
@@ -311,17 +318,15 @@ def setrange(client, argv):
     offset = parse_int(argv[2])
     if offset < 0:
         raise RedisError("ERR offset is out of range")
-    value = db.get_typed(key, bytes, write=True)
+    value = db.get_string(key, write=True)
     if not patch:  # nothing to write: no key is created, no event
         return 0 if value is None else len(value)
-    _check_length(client, offset, len(patch))
-    if value is None:
-        value = b""
-    if len(value) <= offset:  # zero padding up to offset
-        value = b"".join((value, bytes(offset - len(value)), patch))
-    else:
-        value = b"".join((value[:offset], patch, value[offset + len(patch):]))
-    db.set(key, value, keep_ttl=True)
+    check_string_length(client, offset, len(patch))
+    value = db.mutable_string(key, value)
+    if len(value) < offset:  # zero padding up to offset
+        value.extend(bytes(offset - len(value)))
+    value[offset:offset + len(patch)] = patch
+    db.signal_modified(key)
     db.notify("$", "setrange", key)
     client.server.dirty += 1
     return len(value)
@@ -330,7 +335,7 @@ def setrange(client, argv):
 def _getrange(client, argv):
     start = parse_int(argv[2])
     end = parse_int(argv[3])
-    value = client.db.get_typed(argv[1], bytes)
+    value = client.db.get_string(argv[1])
     if value is None:
         return b""
     size = len(value)
@@ -374,7 +379,7 @@ def substr(client, argv):
 
 def _incr_by(client, key: bytes, delta: int) -> int:
     db = client.db
-    value = db.get_typed(key, bytes, write=True)
+    value = db.get_string(key, write=True)
     result = (0 if value is None else parse_int(value)) + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise RedisError(OVERFLOW)
@@ -421,7 +426,7 @@ def decrby(client, argv):
 def incrbyfloat(client, argv):
     db = client.db
     key = argv[1]
-    current = db.get_typed(key, bytes, write=True)
+    current = db.get_string(key, write=True)
     value = ZERO if current is None else parse_long_double(current)
     increment = parse_long_double(argv[2]) if value is not None else None
     if increment is None:
@@ -447,7 +452,7 @@ def incrbyfloat(client, argv):
 def lcs(client, argv):
     db = client.db
     a, b = db.get(argv[1]), db.get(argv[2])
-    if (a is not None and type(a) is not bytes) or (b is not None and type(b) is not bytes):
+    if (a is not None and not is_string(a)) or (b is not None and not is_string(b)):
         raise RedisError("ERR The specified keys must contain string values")
     a, b = a or b"", b or b""
     want_len = want_idx = with_match_len = False

@@ -4,6 +4,8 @@ redis-py, replies byte for byte against the real redis-server, keyspace events c
 it, and what the commands do inside a live server."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -511,6 +513,8 @@ def test_big_mget_reply_is_a_snapshot(fresh):
     reader = RawConnection(fresh.port, timeout=60)
     try:
         reader.send("MGET", *keys)            # 11 MB: more than the socket buffers take
+        # Its first bytes arriving (peeked, not read) tell that MGET ran before the APPENDs.
+        assert reader.sock.recv(1, socket.MSG_PEEK) == b"*"
         pipe = fresh.client.pipeline(transaction=False)
         for key in keys:
             pipe.append(key, "!")

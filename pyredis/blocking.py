@@ -196,13 +196,17 @@ def blocked_clients_with_timeout(server: "Server") -> int:
 
 def serve_ready_keys(server: "Server") -> None:
     """Serve the clients blocked on keys written by the command that just ran, key by key in
-    the order they were first written, each key's clients first-blocked-first-served."""
+    the order they became ready, each key's clients first-blocked-first-served."""
     while server.ready_keys:
-        batch = list({(id(db), key): (db, key) for db, key in server.ready_keys}.values())
-        server.ready_keys = []
-        waiting = {(id(db), key) for db, key in batch}
-        for db, key in batch:
-            waiting.discard((id(db), key))
+        signals, server.ready_keys = server.ready_keys, []
+        batch: dict[tuple, tuple] = {}
+        for db, key, kind in signals:
+            ident = (id(db), key)
+            if ident not in batch and _makes_ready(db, key, kind):
+                batch[ident] = (db, key)
+        waiting = set(batch)
+        for ident, (db, key) in batch.items():
+            waiting.discard(ident)
             mark = len(server.ready_keys)
             _serve_key(db, key)
             if waiting and len(server.ready_keys) > mark:
@@ -210,6 +214,17 @@ def serve_ready_keys(server: "Server") -> None:
                 # another one, and still waiting in this batch, is not queued again.
                 server.ready_keys[mark:] = [e for e in server.ready_keys[mark:]
                                             if (id(e[0]), e[1]) not in waiting]
+
+
+def _makes_ready(db: "Database", key: bytes, kind: type) -> bool:
+    """Whether a write that left a value of type `kind` at key (NoneType: deleted) makes it
+    ready, as Redis signals it: for a client waiting for that type, or for one that wants to
+    hear of its key's deletion or change of type (`on_gone`)."""
+    for client in db.blocking_keys.get(key, ()):
+        state = client.blocked
+        if isinstance(state, BlockedState) and (state.kind is kind or state.on_gone):
+            return True
+    return False
 
 
 def _serve_key(db: "Database", key: bytes) -> None:

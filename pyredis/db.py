@@ -307,7 +307,9 @@ class Database:
         if self.watched_keys and key in self.watched_keys:
             self.touch_watched(key)
         if self.blocking_keys and key in self.blocking_keys:
-            self.server.ready_keys.append((self, key))
+            # With the type the key holds now: only a value its waiters can use makes it
+            # ready (Redis's signalKeyAsReady), which decides the order keys are served in.
+            self.server.ready_keys.append((self, key, type(self.data.get(key))))
         server = self.server
         if server.tracking_hook is not None:
             server.tracking_hook(self, key, None if expired else server.current_client)

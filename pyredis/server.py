@@ -101,7 +101,7 @@ class Server:
         self.pending_writes: list[Client] = []
         self.pending_input: list[Client] = []   # clients with commands left for next cycle
         self.clients_to_close: list[Client] = []
-        self.ready_keys: list[tuple[Database, bytes]] = []
+        self.ready_keys: list[tuple[Database, bytes, type]] = []  # (db, key, type of value)
         self.blocked_clients = 0              # clients blocked on keys (INFO), by blocking.py
         self.monitors: list[Client] = []
         self.stats = Stats()

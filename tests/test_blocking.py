@@ -254,7 +254,9 @@ WAITER = st.one_of(
 )
 PUSH = st.tuples(st.sampled_from(["LPUSH", "RPUSH"]), st.sampled_from(BKEYS),
                  st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=3)).map(
-    lambda t: [t[0], t[1], *t[2]])
+    lambda t: [t[0], t[1], *t[2]]) | st.tuples(
+    st.sampled_from(["DEL", "LPOP", "SET"]), st.sampled_from(BKEYS)).map(
+    lambda t: [*t, "s"] if t[0] == "SET" else list(t))
 
 
 def play(port: int, waiters: list, pushes: list) -> list:
@@ -294,6 +296,24 @@ def client_id_of(ctl: RawConnection, conn: RawConnection) -> int:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(WAITER, min_size=1, max_size=3),
-       st.lists(st.lists(PUSH, min_size=1, max_size=2), min_size=1, max_size=4))
+       st.lists(st.lists(PUSH, min_size=1, max_size=4), min_size=1, max_size=4))
 def test_random_waiters_are_served_as_by_redis(server, real_server, waiters, pushes):
     assert play(server.port, waiters, pushes) == play(real_server.port, waiters, pushes)
+
+
+def test_keys_are_served_in_the_order_they_became_ready(port):
+    """A SET of another type does not make a list waiter's key ready: in this transaction b
+    is ready before a (created as a list after it), so b's waiter gets b's own element."""
+    ctl, popper, mover = connections(port, 3)
+    popper.send("BLPOP", "b", 0)
+    wait_blocked(ctl, 1)
+    mover.send("BLMOVE", "a", "b", "RIGHT", "LEFT", 0)
+    wait_blocked(ctl, 2)
+    for command in (("MULTI",), ("SET", "a", "s"), ("RPUSH", "b", "x"), ("DEL", "a"),
+                    ("RPUSH", "a", "y"), ("EXEC",)):
+        ctl.execute(*command)
+    assert popper.read_reply() == b"*2\r\n$1\r\nb\r\n$1\r\nx\r\n"
+    assert mover.read_reply() == b"$1\r\ny\r\n"
+    assert ctl.execute("LRANGE", "b", 0, -1) == b"*1\r\n$1\r\ny\r\n"
+    for conn in (ctl, popper, mover):
+        conn.close()

@@ -179,7 +179,7 @@ def test_swapdb_touches_watched_and_waited_keys():
     swap_databases(zero, one)
     assert zero.data == {b"in1": b"y"} and one.data == {b"in0": b"x"}
     assert [w.watch_dirty for w in watchers.values()] == [True, True, False, True]
-    assert (zero, b"in1") in server.ready_keys
+    assert (zero, b"in1", bytes) in server.ready_keys
 
 
 def test_shutdown_stops_the_server():

@@ -195,7 +195,7 @@ def swap_databases(a, b) -> None:
     for db in (a, b):
         for key in db.blocking_keys:
             if key in db.data:
-                db.server.ready_keys.append((db, key))
+                db.server.ready_keys.append((db, key, type(db.data[key])))
 
 
 # -- the server's life ---------------------------------------------------------------------

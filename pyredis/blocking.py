@@ -20,8 +20,10 @@ BLPOP stays blocked while the key holds a sorted set. `on_gone(client, db, key) 
 given, is called instead when the key was deleted or holds another type (XREADGROUP); it may
 reply and return True to unblock the client.
 
-Keys become ready through `Database.signal_modified`, which appends (db, key) to
-`server.ready_keys` when a client is blocked on the key; `server.process_command` calls
+Keys become ready through `Database.signal_modified`, which appends (db, key, type of the
+value now there) to `server.ready_keys` when a client is blocked on the key; a write counts
+only if it left a value of a type some waiter wants (or a waiter has `on_gone`), as Redis
+signals keys, so keys are served in Redis's order. `server.process_command` calls
 `server.serve_ready_keys` (installed here) after each command, so a push inside MULTI/EXEC or a
 script wakes clients only once the whole transaction or script has run, and the pushes done
 while serving (BLMOVE into a key others wait on) are served in the same pass.

@@ -86,4 +86,5 @@ def main(argv: Optional[list[str]] = None) -> None:
         raise SystemExit(1)
     server.log("notice", f"pyredis {REDIS_VERSION}-compatible server started, pid={server.pid}, "
                f"port={server.port}")
+    server.snapshots.load_at_startup()
     server.serve_forever()

@@ -13,6 +13,7 @@ import platform
 import random
 import resource
 import sys
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -244,7 +245,9 @@ def memory_section(server: "Server") -> list[str]:
 
 @info_section("persistence", "Persistence")
 def persistence_section(server: "Server") -> list[str]:
-    """Without a persistence layer: nothing loads, saves or rewrites."""
+    """RDB figures from the snapshots; no AOF here yet."""
+    rdb = server.snapshots
+    current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
         "loading:0",
         "async_loading:0",
@@ -255,15 +258,15 @@ def persistence_section(server: "Server") -> list[str]:
         "current_save_keys_processed:0",
         "current_save_keys_total:0",
         f"rdb_changes_since_last_save:{server.dirty}",
-        "rdb_bgsave_in_progress:0",
+        f"rdb_bgsave_in_progress:{int(rdb.in_progress())}",
         f"rdb_last_save_time:{server.lastsave}",
-        "rdb_last_bgsave_status:ok",
-        "rdb_last_bgsave_time_sec:-1",
-        "rdb_current_bgsave_time_sec:-1",
-        "rdb_saves:0",
+        f"rdb_last_bgsave_status:{'ok' if rdb.last_bgsave_ok else 'err'}",
+        f"rdb_last_bgsave_time_sec:{rdb.last_bgsave_seconds}",
+        f"rdb_current_bgsave_time_sec:{current}",
+        f"rdb_saves:{rdb.saves}",
         "rdb_last_cow_size:0",
-        "rdb_last_load_keys_expired:0",
-        "rdb_last_load_keys_loaded:0",
+        f"rdb_last_load_keys_expired:{rdb.last_load_expired}",
+        f"rdb_last_load_keys_loaded:{rdb.last_load_loaded}",
         "aof_enabled:0",
         "aof_rewrite_in_progress:0",
         "aof_rewrite_scheduled:0",

@@ -615,7 +615,13 @@ class Server:
         self.handle_clients_with_pending_writes()
         self.reactor.busy = bool(self.pending_input)
         if self.shutdown_asap:
-            self.shutdown()
+            self.shutdown_asap = False
+            save_hook = getattr(self, "save_on_shutdown", None)
+            if save_hook is not None and not save_hook(bool(self.config.save)):
+                self.log_warning("SIGTERM received but errors trying to shut down the "
+                                 "server, check the logs for more information")
+            else:
+                self.shutdown()
 
     def process_pending_input(self) -> None:
         """Run the next share of the commands that clients' pipelines left for this cycle."""

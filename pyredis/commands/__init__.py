@@ -423,7 +423,7 @@ def all_commands() -> list[Command]:
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
-           "memory", "sets", "zsets", "sort", "scripting", "bitmaps")
+           "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence")
 
 # Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
 # Server.__init__ with the new server.

@@ -127,23 +127,6 @@ def debug_error(client, argv):
     return Raw(b"-%s\r\n" % argv[2].replace(b"\r", b" ").replace(b"\n", b" "))
 
 
-@debug_subcommand("reload")
-def debug_reload(client, argv):
-    """Save, flush and load back the dataset. Without persistence the dataset stays as it
-    is: what a save and reload would rebuild, where strings changed in place come back in
-    the encodings a load gives them (bytes: int, embstr or raw by their content)."""
-    for option in argv[2:]:
-        if option.upper() not in (b"MERGE", b"NOFLUSH", b"NOSAVE"):
-            raise RedisError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
-                             "options.")
-    for db in client.server.dbs:
-        for key, value in db.data.items():
-            if type(value) is bytearray:
-                db.data[key] = bytes(value)
-    client.server.log("notice", "DB reloaded by DEBUG RELOAD")
-    return OK
-
-
 @debug_subcommand("change-repl-id")
 def debug_change_repl_id(client, argv):
     _arity(argv, 2)

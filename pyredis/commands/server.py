@@ -219,9 +219,9 @@ def shutdown(client, argv):
         # Shutdown is immediate here (there are no replicas to wait for).
         raise RedisError("ERR No shutdown in progress.")
     server = client.server
-    save = (b"save" in options or server.config.save) and b"nosave" not in options
+    save = bool(b"save" in options or server.config.save) and b"nosave" not in options
     save_hook = getattr(server, "save_on_shutdown", None)
-    if save and save_hook is not None and not save_hook() and b"force" not in options:
+    if save_hook is not None and not save_hook(save) and b"force" not in options:
         raise RedisError("ERR Errors trying to SHUTDOWN. Check logs.")
     server.shutdown()
     return NO_REPLY

@@ -1,0 +1,189 @@
+"""DUMP and RESTORE (one key's value in RDB's serialization); SAVE, BGSAVE and DEBUG
+RELOAD (the whole dataset in dbfilename)."""
+from __future__ import annotations
+
+from ..args import parse_int
+from ..client import FLAG_MULTI
+from ..db import flush_databases
+from ..errors import RedisError, syntax_error
+from ..persistence import rdb
+from ..persistence.snapshots import Snapshots
+from ..resp import OK, SimpleString
+from . import KeySpec, command, on_server_init
+from .debug import debug_subcommand
+
+
+@command("dump", 2, "readonly", 1, 1, group="generic", since="2.6.0",
+         categories="keyspace",
+         summary="Return a serialized version of the value stored at the specified key.",
+         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
+         "the number of Redis objects composing the value and M their average size. For small "
+         "string values the time complexity is thus O(1)+O(1*M) where M is small, so simply "
+         "O(1).", syntax="key", key_specs=(KeySpec("RO access", index=1),),
+         tips="nondeterministic_output")
+def dump(client, argv):
+    value = client.db.get(argv[1])
+    if value is None:
+        return None
+    return rdb.dump_payload(value)
+
+
+@command("restore", -4, "write denyoom", 1, 1, group="generic", since="2.6.0",
+         categories="keyspace dangerous",
+         summary="Create a key using the provided serialized value, previously obtained using "
+         "DUMP.",
+         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
+         "serialized value, where N is the number of Redis objects composing the value and M "
+         "their average size. For small string values the time complexity is thus "
+         "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
+         "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
+         "O(log(N)).",
+         syntax="key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] "
+                "[FREQ frequency]",
+         key_specs=(KeySpec("OW update", index=1),),
+         history=(("3.0.0", "Added the `REPLACE` modifier."),
+                  ("5.0.0", "Added the `ABSTTL` modifier."),
+                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
+def restore(client, argv):
+    replace = absttl = False
+    idle = freq = -1
+    i = 4
+    while i < len(argv):
+        word = argv[i].lower()
+        more = len(argv) - i - 1
+        if word == b"replace":
+            replace = True
+        elif word == b"absttl":
+            absttl = True
+        elif word == b"idletime" and more >= 1 and freq == -1:
+            idle = parse_int(argv[i + 1])
+            if idle < 0:
+                raise RedisError("ERR Invalid IDLETIME value, must be >= 0")
+            i += 1
+        elif word == b"freq" and more >= 1 and idle == -1:
+            freq = parse_int(argv[i + 1])
+            if not 0 <= freq <= 255:
+                raise RedisError("ERR Invalid FREQ value, must be >= 0 and <= 255")
+            i += 1
+        else:
+            raise syntax_error()
+        i += 1
+    db, key, server = client.db, argv[1], client.server
+    if not replace and db.get_for_write(key) is not None:
+        raise RedisError("BUSYKEY Target key name already exists.")
+    ttl = parse_int(argv[2])
+    if ttl < 0:
+        raise RedisError("ERR Invalid TTL value, must be >= 0")
+    if not rdb.verify_payload(argv[3]):
+        raise RedisError("ERR DUMP payload version or checksum are wrong")
+    try:
+        value = rdb.load_payload(argv[3], server.config)
+    except rdb.RdbError:
+        raise RedisError("ERR Bad data format") from None
+    deleted = replace and db.delete(key)
+    if ttl and not absttl:
+        ttl += server.clock.ms()
+    if ttl and ttl < server.clock.ms():
+        if deleted:
+            db.notify("g", "del", key)
+            server.dirty += 1
+        return OK
+    db.set(key, value, expire_at=ttl or None)
+    if server.lfu:
+        if freq >= 0:
+            db.set_frequency(key, freq)
+    elif idle >= 0:
+        db.set_idle(key, idle)
+    db.notify("g", "restore", key)
+    server.dirty += 1
+    return OK
+
+
+# -- snapshots -----------------------------------------------------------------------------
+
+@on_server_init
+def _setup(server) -> None:
+    server.snapshots = Snapshots(server)
+    server.cron_hooks.append(server.snapshots.cron)
+    server.save_on_shutdown = lambda save: _save_on_shutdown(server, save)
+
+
+def _save_on_shutdown(server, save: bool) -> bool:
+    """Stop a background save; then save when asked. False if that save failed."""
+    snapshots = server.snapshots
+    if snapshots.in_progress():
+        server.log_warning("There is a child saving an .rdb. Killing it!")
+        snapshots.kill_child()
+    if not save:
+        return True
+    server.log("notice", "Saving the final RDB snapshot before exiting.")
+    if not snapshots.write():
+        server.log_warning("Error trying to save the DB, can't exit.")
+        return False
+    return True
+
+
+@command("save", 1, "admin noscript no-async-loading no-multi", group="server",
+         categories="dangerous", summary="Synchronously save the dataset to disk",
+         complexity="O(N) where N is the total number of keys in all databases")
+def save(client, argv):
+    snapshots = client.server.snapshots
+    if snapshots.in_progress():
+        raise RedisError("ERR Background save already in progress")
+    snapshots.saves += 1
+    if not snapshots.write():
+        raise RedisError("ERR")
+    return OK
+
+
+@command("bgsave", -1, "admin noscript no-async-loading", group="server",
+         categories="dangerous", summary="Asynchronously save the dataset to disk",
+         complexity="O(1)", syntax="[SCHEDULE]",
+         history=(("3.2.2", "Added the `SCHEDULE` option."),))
+def bgsave(client, argv):
+    if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
+        raise syntax_error()
+    snapshots = client.server.snapshots
+    if snapshots.in_progress():
+        raise RedisError("ERR Background save already in progress")
+    if FLAG_MULTI in client.flags:
+        # Inside EXEC the fork waits for the cron, as in Redis.
+        snapshots.bgsave_scheduled = True
+        return SimpleString(b"Background saving scheduled")
+    if not snapshots.background_save():
+        raise RedisError("ERR")
+    return SimpleString(b"Background saving started")
+
+
+@debug_subcommand("reload")
+def debug_reload(client, argv):
+    """Save (unless NOSAVE), empty the dataset (unless NOFLUSH) and load the file back;
+    MERGE lets loaded keys replace existing ones."""
+    flush = save_first = True
+    merge = False
+    for option in argv[2:]:
+        word = option.lower()
+        if word == b"merge":
+            merge = True
+        elif word == b"noflush":
+            flush = False
+        elif word == b"nosave":
+            save_first = False
+        else:
+            raise RedisError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                             "options.")
+    server = client.server
+    if save_first and not server.snapshots.write():
+        raise RedisError("ERR")
+    if flush:
+        flush_databases(server.dbs)
+        server.scripting.flush_functions()
+    try:
+        loaded = server.snapshots.load(merge=merge)
+    except (rdb.RdbError, OSError) as exc:
+        server.log_warning(str(exc))
+        loaded = False
+    if not loaded:
+        raise RedisError("ERR Error trying to load the RDB dump")
+    server.log_warning("DB reloaded by DEBUG RELOAD")
+    return OK

@@ -1,0 +1,1 @@
+"""Persistence: the RDB format and snapshots."""

@@ -1,0 +1,221 @@
+"""Snapshots of the dataset in dbfilename: SAVE in the server process, BGSAVE in a forked
+child (as Redis does, so the loop goes on serving), `save` points checked by the cron,
+loading at startup and by DEBUG RELOAD."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Optional
+
+from . import rdb
+
+BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
+
+
+class Snapshots:
+    """The RDB side of a server: its state is what INFO persistence shows."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.child_pid: Optional[int] = None
+        self.child_started = 0.0
+        self.dirty_before_bgsave = 0
+        self.bgsave_scheduled = False
+        self.last_bgsave_ok = True
+        self.last_bgsave_try = 0
+        self.last_bgsave_seconds = -1
+        self.saves = 0
+        self.last_load_loaded = 0
+        self.last_load_expired = 0
+
+    def path(self) -> str:
+        return os.path.join(self.server.config.dir, self.server.config.dbfilename)
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def write(self) -> bool:
+        """Write the snapshot in this process (Redis's rdbSave): on success the dataset
+        counts as saved. Logs as Redis does; True on success."""
+        server = self.server
+        path = self.path()
+        try:
+            rdb.write_snapshot(server, path, server.clock.ms())
+        except OSError as exc:
+            if exc.filename2:
+                server.log_warning("Error moving temp DB file %s on the final destination %s "
+                                   "(in server root dir %s): %s"
+                                   % (os.path.basename(exc.filename), exc.filename2,
+                                      os.getcwd(), exc.strerror))
+            elif exc.filename:
+                server.log_warning("Failed opening the temp RDB file %s (in server root dir "
+                                   "%s) for saving: %s" % (os.path.basename(exc.filename),
+                                                           os.getcwd(), exc.strerror))
+            else:
+                server.log_warning("Write error saving DB on disk: %s" % exc.strerror)
+            self.last_bgsave_ok = False
+            return False
+        server.log("notice", "DB saved on disk")
+        server.dirty = 0
+        server.lastsave = int(time.time())
+        self.last_bgsave_ok = True
+        return True
+
+    def background_save(self) -> bool:
+        """Fork a child that writes the snapshot and exits; False if the fork failed."""
+        server = self.server
+        self.saves += 1
+        self.dirty_before_bgsave = server.dirty
+        self.last_bgsave_try = int(time.time())
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            self.last_bgsave_ok = False
+            server.log_warning("Can't save in background: fork: %s" % exc.strerror)
+            return False
+        if pid == 0:
+            code = 1
+            try:
+                code = 0 if self.write() else 1
+            finally:
+                os._exit(code)
+        server.log("notice", "Background saving started by pid %d" % pid)
+        self.child_pid = pid
+        self.child_started = time.time()
+        return True
+
+    def in_progress(self) -> bool:
+        return self.child_pid is not None
+
+    def check_child(self) -> None:
+        """Reap a finished child and take in its outcome (Redis's checkChildrenDone)."""
+        if self.child_pid is None:
+            return
+        pid, status = os.waitpid(self.child_pid, os.WNOHANG)
+        if pid == 0:
+            return
+        self.child_pid = None
+        self.last_bgsave_seconds = int(time.time() - self.child_started)
+        server = self.server
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            server.log("notice", "Background saving terminated with success")
+            server.dirty -= self.dirty_before_bgsave
+            server.lastsave = int(time.time())
+            self.last_bgsave_ok = True
+        elif os.WIFEXITED(status):
+            server.log_warning("Background saving error")
+            self.last_bgsave_ok = False
+        else:
+            signum = os.WTERMSIG(status)
+            server.log_warning("Background saving terminated by signal %d" % signum)
+            try:
+                os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
+            except OSError:
+                pass
+            if signum != 10:     # SIGUSR1 stops a save without counting as an error
+                self.last_bgsave_ok = False
+
+    def kill_child(self) -> None:
+        """Stop a running background save (at shutdown) and remove its temporary file."""
+        if self.child_pid is None:
+            return
+        pid = self.child_pid
+        self.child_pid = None
+        try:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        try:
+            os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
+        except OSError:
+            pass
+
+    def cron(self) -> None:
+        """Reap the child; else start a background save when a save point is reached or
+        one was scheduled (failed saves are retried after a delay)."""
+        if self.child_pid is not None:
+            self.check_child()
+            return
+        server = self.server
+        now = int(time.time())
+        may_retry = self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_DELAY
+        if not may_retry:
+            return
+        for seconds, changes in server.config.save:
+            if server.dirty >= changes and now - server.lastsave > seconds:
+                server.log("notice", "%d changes in %d seconds. Saving..." % (changes, seconds))
+                self.background_save()
+                return
+        if self.bgsave_scheduled and self.background_save():
+            self.bgsave_scheduled = False
+
+    # -- loading --------------------------------------------------------------------------
+
+    def load(self, merge: bool = False) -> bool:
+        """Load dbfilename into the (emptied or not) dataset. False if there is no file;
+        RdbError if it is not a valid RDB, OSError if it cannot be read."""
+        server = self.server
+        try:
+            with open(self.path(), "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return False
+        now = server.clock.ms()
+        loaded = expired = 0
+
+        def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
+            nonlocal loaded, expired
+            if index >= len(server.dbs):
+                raise rdb.RdbError("FATAL: Data file was created with a Redis server "
+                                   "configured to handle more than %d databases. Exiting\n"
+                                   % len(server.dbs))
+            if expire is not None and expire < now:
+                expired += 1
+                return
+            db = server.dbs[index]
+            if key in db.data and not merge:
+                raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
+                                   % (key.decode(errors="replace"), index))
+            db.data[key] = value
+            db.access[key] = server.clock_ms
+            if expire is not None:
+                db.expires[key] = expire
+            elif merge:
+                db.expires.pop(key, None)
+            loaded += 1
+
+        def on_function(code: bytes) -> None:
+            from ..errors import RedisError
+            try:
+                server.scripting.load_library(code, replace=merge)
+            except RedisError as exc:
+                raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
+
+        aux = rdb.parse_snapshot(data, server.config, on_key, on_function)
+        if b"redis-ver" in aux:
+            server.log("notice", "Loading RDB produced by version %s"
+                       % aux[b"redis-ver"].decode(errors="replace"))
+        if b"ctime" in aux:
+            server.log("notice", "RDB age %d seconds" % (int(time.time()) - int(aux[b"ctime"])))
+        if b"used-mem" in aux:
+            server.log("notice", "RDB memory usage when created %.2f Mb"
+                       % (int(aux[b"used-mem"]) / 1024 / 1024))
+        server.log("notice", "Done loading RDB, keys loaded: %d, keys expired: %d."
+                   % (loaded, expired))
+        self.last_load_loaded, self.last_load_expired = loaded, expired
+        return True
+
+    def load_at_startup(self) -> None:
+        """Redis's loadDataFromDisk: a bad file stops the server."""
+        start = time.monotonic()
+        try:
+            if self.load():
+                self.server.log("notice", "DB loaded from disk: %.3f seconds"
+                                % (time.monotonic() - start))
+        except rdb.RdbError as exc:
+            self.server.log_warning(str(exc))
+            self.server.log_warning("Terminating server after rdb file reading failure.")
+            raise SystemExit(1)
+        except OSError as exc:
+            self.server.log_warning("Fatal error loading the DB: %s. Exiting." % exc.strerror)
+            raise SystemExit(1)

@@ -128,6 +128,7 @@ class Server:
         self.shutdown_asap = False
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
+        self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
         # Feature hooks, set by the modules that own them (None: feature unused).
@@ -409,6 +410,12 @@ class Server:
                 and self.over_maxmemory():
             self._reject(client, RedisError(
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
+            return
+        if self.disk_error is not None and self.config.save \
+                and self.config.stop_writes_on_bgsave_error and (
+                "write" in flags or cmd.name == "ping" or (cmd.name == "exec" and any(
+                    "write" in c.flags for c, _ in client.multi_queue))):
+            self._reject(client, RedisError(self.disk_error), cmd)
             return
         if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and (
                 "write" in flags or (cmd.name == "exec" and any(

@@ -9,7 +9,12 @@ from typing import Any, Optional
 
 from . import rdb
 
-BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
+BGSAVE_RETRY_DELAY = 5
+MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+           "persist to disk. Commands that may modify the data set are disabled, because this "
+           "instance is configured to report errors during writes if RDB snapshotting fails "
+           "(stop-writes-on-bgsave-error option). Please check the Redis logs for details "
+           "about the RDB error.")   # seconds before the cron retries a failed background save
 
 
 class Snapshots:
@@ -27,6 +32,12 @@ class Snapshots:
         self.saves = 0
         self.last_load_loaded = 0
         self.last_load_expired = 0
+
+    def set_status(self, ok: bool) -> None:
+        """The last save's outcome; a failure makes writes answer MISCONF while save points
+        and stop-writes-on-bgsave-error are set (the server checks them)."""
+        self.last_bgsave_ok = ok
+        self.server.disk_error = None if ok else MISCONF
 
     def path(self) -> str:
         return os.path.join(self.server.config.dir, self.server.config.dbfilename)
@@ -52,12 +63,11 @@ class Snapshots:
                                                            os.getcwd(), exc.strerror))
             else:
                 server.log_warning("Write error saving DB on disk: %s" % exc.strerror)
-            self.last_bgsave_ok = False
-            return False
+            return False     # as rdbSave: the last status stays (a child's exit sets it)
         server.log("notice", "DB saved on disk")
         server.dirty = 0
         server.lastsave = int(time.time())
-        self.last_bgsave_ok = True
+        self.set_status(True)
         return True
 
     def background_save(self) -> bool:
@@ -69,7 +79,7 @@ class Snapshots:
         try:
             pid = os.fork()
         except OSError as exc:
-            self.last_bgsave_ok = False
+            self.set_status(False)
             server.log_warning("Can't save in background: fork: %s" % exc.strerror)
             return False
         if pid == 0:
@@ -100,10 +110,10 @@ class Snapshots:
             server.log("notice", "Background saving terminated with success")
             server.dirty -= self.dirty_before_bgsave
             server.lastsave = int(time.time())
-            self.last_bgsave_ok = True
+            self.set_status(True)
         elif os.WIFEXITED(status):
             server.log_warning("Background saving error")
-            self.last_bgsave_ok = False
+            self.set_status(False)
         else:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
@@ -112,7 +122,7 @@ class Snapshots:
             except OSError:
                 pass
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
-                self.last_bgsave_ok = False
+                self.set_status(False)
 
     def kill_child(self) -> None:
         """Stop a running background save (at shutdown) and remove its temporary file."""

@@ -347,3 +347,54 @@ def test_ziplist_and_intset_payloads_load_as_in_redis(r, real):
         assert (r.execute_command("DEBUG", "DIGEST-VALUE", key)
                 == real.execute_command("DEBUG", "DIGEST-VALUE", key))
     assert r.lrange("list", 0, -1) == [b"a", b"12", b"300", b"-1099511627776"]
+
+
+def test_flushall_saves_with_save_points(r, server):
+    r.set("k", "v")
+    r.config_set("save", "3600 100")
+    try:
+        r.flushall()
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 1
+        assert r.execute_command("DEBUG", "RELOAD", "NOSAVE")
+        assert r.dbsize() == 0
+    finally:
+        r.config_set("save", "")
+    r.set("k", "v")
+    r.flushall()
+    assert r.info("persistence")["rdb_changes_since_last_save"] > 1
+
+
+def test_save_points_and_shutdown(tmp_path):
+    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    try:
+        c = redis.Redis(port=ours.port)
+        c.config_set("save", "1 1")
+        start = c.lastsave()
+        c.set("k", "v")
+        wait_until(lambda: c.lastsave() != start and bgsave_done(c), 30)
+        c.set("k2", "v2")
+        c.shutdown()          # saves: a save point is configured
+        ours.proc.wait(10)
+    finally:
+        ours.stop()
+    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    try:
+        c = redis.Redis(port=ours.port)
+        assert c.get("k2") == b"v2"
+        c.set("k3", "v3")
+        c.shutdown(nosave=True)
+        ours.proc.wait(10)
+    finally:
+        ours.stop()
+    ours = ServerProcess("pyredis", ["--dir", str(tmp_path), "--save", "3600 1"])
+    try:
+        c = redis.Redis(port=ours.port)
+        assert c.exists("k2") == 1 and c.exists("k3") == 0
+        c.set("k4", "v4")
+    finally:
+        ours.stop()               # SIGTERM saves too, with a save point
+    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    try:
+        assert redis.Redis(port=ours.port).get("k4") == b"v4"
+    finally:
+        ours.stop()

@@ -163,7 +163,9 @@ def flushdb(client, argv):
 def flushall(client, argv):
     _flush_args(client, argv)
     server = client.server
-    server.dirty += flush_databases(server.dbs) + 1
+    server.dirty += flush_databases(server.dbs)
+    server.snapshots.reset_after_flushall()
+    server.dirty += 1
     return OK
 
 

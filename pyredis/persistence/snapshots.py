@@ -140,6 +140,13 @@ class Snapshots:
         except OSError:
             pass
 
+    def reset_after_flushall(self) -> None:
+        """FLUSHALL: a running background save is stale; with save points the (empty)
+        dataset is saved at once, as Redis does."""
+        self.kill_child()
+        if self.server.config.save:
+            self.write()
+
     def cron(self) -> None:
         """Reap the child; else start a background save when a save point is reached or
         one was scheduled (failed saves are retried after a delay)."""

@@ -68,10 +68,11 @@ def unwatch_all(client: Any) -> None:
     client.watched = []
 
 
-def flush_databases(dbs: list["Database"]) -> int:
+def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
     """Empty databases (FLUSHDB, FLUSHALL: Redis's emptyData), returning how many keys they
     held. WATCHers of existing keys are touched and tracking clients told once, while the
-    keys are still there."""
+    keys are still there. `lazy` (ASYNC): the old keyspace is freed by the cron, a slice at
+    a time, instead of at once."""
     server = dbs[0].server
     for db in dbs:
         db.touch_all_watched(None)
@@ -80,6 +81,8 @@ def flush_databases(dbs: list["Database"]) -> int:
     removed = 0
     for db in dbs:
         removed += len(db.data)
+        if lazy:
+            server.lazyfree.release(db.data)
         db.data = {}
         db.expires = {}
         db.access = {}

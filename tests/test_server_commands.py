@@ -150,6 +150,18 @@ def test_flushdb_and_flushall(r, server):
     other.close()
 
 
+def test_flush_async_frees_in_the_background(r):
+    r.config_resetstat()
+    r.execute_command("DEBUG", "POPULATE", "5000")
+    assert r.flushall(asynchronous=True)
+    assert r.dbsize() == 0
+    deadline = time.monotonic() + 10
+    while r.info("memory")["lazyfreed_objects"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert r.info("memory")["lazyfreed_objects"] == 1
+    assert r.info("memory")["lazyfree_pending_objects"] == 0
+
+
 def test_swapdb(r, server):
     other = redis.Redis(port=server.port, db=1)
     r.set("a", "in0")

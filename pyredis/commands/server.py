@@ -134,12 +134,13 @@ def dbsize(client, argv):
     return len(client.db)
 
 
-def _flush_args(client, argv) -> None:
-    """[ASYNC | SYNC]: both free the memory at once here (Python has no lazy free thread)."""
+def _flush_lazily(client, argv) -> bool:
+    """[ASYNC | SYNC]; without either, lazyfree-lazy-user-flush decides."""
     if len(argv) == 2 and argv[1].lower() in (b"sync", b"async"):
-        return
+        return argv[1].lower() == b"async"
     if len(argv) != 1:
         raise syntax_error()
+    return client.server.config.lazyfree_lazy_user_flush
 
 
 @command("flushdb", -1, "write", group="server", categories="keyspace dangerous",
@@ -149,8 +150,8 @@ def _flush_args(client, argv) -> None:
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(client, argv):
-    _flush_args(client, argv)
-    client.server.dirty += flush_databases([client.db])
+    lazy = _flush_lazily(client, argv)
+    client.server.dirty += flush_databases([client.db], lazy)
     return OK
 
 
@@ -161,9 +162,9 @@ def flushdb(client, argv):
          history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(client, argv):
-    _flush_args(client, argv)
+    lazy = _flush_lazily(client, argv)
     server = client.server
-    server.dirty += flush_databases(server.dbs)
+    server.dirty += flush_databases(server.dbs, lazy)
     server.snapshots.reset_after_flushall()
     server.dirty += 1
     return OK

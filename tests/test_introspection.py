@@ -201,12 +201,54 @@ def _pty_session(port: int, keys: list[bytes]) -> bytes:
 
 
 def test_redis_cli_hints_come_from_command_docs(server):
-    out = _pty_session(server.port, [b"CONFIG SET ", b"\x15CLIENT KILL ",
-                                     b"\x15help command getkeys\r"])
+    out = _pty_session(server.port, [b"CONFIG SET ", b"\x15CLIENT PAUSE ",
+                                     b"\x15help zadd\r"])
     assert b"CONFIG SET \x1b[0;90;49mparameter value [parameter value ...]" in out
-    assert b"CLIENT KILL \x1b[0;90;49mip:port|[ID client-id]" in out
-    assert b"COMMAND GETKEYS\x1b[0m \x1b[90mcommand [arg [arg ...]]" in out
-    assert b"summary:\x1b[0m Extract keys given a full Redis command" in out
+    assert b"CLIENT PAUSE \x1b[0;90;49mtimeout [WRITE|ALL]" in out
+    assert b"ZADD\x1b[0m \x1b[90mkey [NX|XX] [GT|LT] [CH] [INCR] score member " \
+        b"[score member ...]" in out
+    assert b"summary:\x1b[0m Add one or more members to a sorted set" in out
+
+
+def _hints(port: int) -> dict:
+    """Every command's arguments as redis-cli turns COMMAND DOCS into hints."""
+    def pairs(items):
+        return {items[i].decode(): items[i + 1] for i in range(0, len(items), 2)}
+
+    def usage(arg):
+        arg = pairs(arg)
+        kind, name = arg["type"].decode(), arg["name"].decode()
+        flags = [f.decode() for f in arg.get("flags", [])]
+        token = arg["token"].decode() if "token" in arg else ""
+        if kind in ("oneof", "block"):
+            body = ("|" if kind == "oneof" else " ").join(usage(a) for a in arg["arguments"])
+        else:
+            body = "" if kind == "pure-token" else name
+        head = token + (" " if token and kind != "pure-token" else "")
+        text = head + body
+        if "multiple" in flags:
+            text += " [" + (head if "multiple_token" in flags else "") + body + " ...]"
+        return f"[{text}]" if "optional" in flags else text
+
+    hints = {}
+
+    def walk(name, docs):
+        docs = pairs(docs)
+        hints[name] = " ".join(usage(a) for a in docs.get("arguments", []))
+        for sub, sub_docs in pairs(docs.get("subcommands", [])).items():
+            walk(sub, sub_docs)
+    for name, docs in pairs(_call(port, "COMMAND", "DOCS")).items():
+        walk(name, docs)
+    return hints
+
+
+def test_redis_cli_hints_same_as_with_redis(server, real_server):
+    """The syntax line of every command gives redis-cli the hint redis-server's docs give."""
+    ours, theirs = _hints(server.port), _hints(real_server.port)
+    differ = [f"{name}: {hint!r}, redis-server: {theirs[name]!r}"
+              for name, hint in sorted(ours.items())
+              if name in theirs and hint != theirs[name]]
+    assert not differ, "\n".join(differ)
 
 
 # -- CLIENT --------------------------------------------------------------------------------

@@ -195,8 +195,7 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
 
 @command("command|getkeys", -4, "loading stale", group="server", since="2.8.13",
          categories="connection", summary="Extract keys given a full Redis command",
-         complexity="O(N) where N is the number of arguments to the command",
-         syntax="command [arg [arg ...]]")
+         complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys(client, argv):
     return [argv[pos] for pos, _ in _keys_of(argv)]
 
@@ -204,8 +203,7 @@ def command_getkeys(client, argv):
 @command("command|getkeysandflags", -4, "loading stale", group="server", since="7.0.0",
          categories="connection",
          summary="Extract keys and access flags given a full Redis command",
-         complexity="O(N) where N is the number of arguments to the command",
-         syntax="command [arg [arg ...]]")
+         complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(client, argv):
     return [[argv[pos], _status_set(flags)] for pos, flags in _keys_of(argv)]
 
@@ -379,8 +377,9 @@ def client_setinfo(client, argv):
 @command("client|kill", -3, "admin noscript loading stale", group="connection",
          since="2.4.0", categories="connection", summary="Kill the connection of a client",
          complexity="O(N) where N is the number of client connections",
-         syntax="<ip:port | [ID client-id] [TYPE <NORMAL | MASTER | SLAVE | REPLICA | PUBSUB>] "
-                "[USER username] [ADDR ip:port] [LADDR ip:port] [SKIPME <YES | NO>]>",
+         syntax="<ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | "
+                "PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | "
+                "[SKIPME yes/no] ...>>",
          history=(("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."),
                   ("3.2.0", "Added `master` type in for `TYPE` option."),
                   ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "

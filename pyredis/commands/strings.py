@@ -448,7 +448,7 @@ def incrbyfloat(client, argv):
 @command("lcs", -3, "readonly", 1, 2, group="string", since="7.0.0",
          summary="Find longest common substring",
          complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         syntax="key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]")
+         syntax="key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]")
 def lcs(client, argv):
     db = client.db
     a, b = db.get(argv[1]), db.get(argv[2])

@@ -93,6 +93,10 @@ def _parse_sequence(tokens: list[str], pos: int, closer: Optional[str]) -> tuple
             repeat = len(inner) > 1 and inner[-1][-1:] == ["..."]
             if repeat:
                 inner[-1] = inner[-1][:-1]
+            elif _ends_with_its_repeat(inner):
+                # `[a | b [a | b ...]]`: any of the alternatives, one or more times
+                inner[-1] = inner[-1][:-1]
+                repeat = True
             alternatives[-1].append(Group(inner, token == "[", repeat))
         else:
             alternatives[-1].append(token)
@@ -100,6 +104,13 @@ def _parse_sequence(tokens: list[str], pos: int, closer: Optional[str]) -> tuple
     if closer is not None:
         raise SyntaxParseError(f"missing {closer!r}")
     return alternatives, pos
+
+
+def _ends_with_its_repeat(alternatives: list[list[Item]]) -> bool:
+    last = alternatives[-1][-1:] if len(alternatives) > 1 else []
+    if not last or not isinstance(last[0], Group) or not last[0].repeat:
+        return False
+    return repr(last[0].alternatives) == repr(alternatives[:-1] + [alternatives[-1][:-1]])
 
 
 def parse(syntax: str) -> list[Arg]:

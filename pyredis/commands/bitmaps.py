@@ -203,7 +203,7 @@ def bitpos(client, argv):
                                                   KeySpec("RO access", index=3, last=-1)),
          group="bitmap", since="2.6.0",
          summary="Perform bitwise operations between strings", complexity="O(N)",
-         syntax="<AND | OR | XOR | NOT> destkey key [key ...]")
+         syntax="operation destkey key [key ...]")
 def bitop(client, argv):
     operation = argv[1].upper()
     if operation not in (b"AND", b"OR", b"XOR", b"NOT"):

@@ -115,7 +115,7 @@ class Server:
         self.quicklist_packed_threshold = 1 << 30   # DEBUG QUICKLIST-PACKED-THRESHOLD
         self.startup_memory = 0               # used_memory once started (INFO memory)
         self.peak_memory = 0
-        self.current_client: Optional[Client] = None   # the client whose command runs
+        self.current_client: Optional[Client] = None   # whose command runs (outermost)
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.active_expire = ActiveExpire(self)
@@ -480,7 +480,11 @@ class Server:
         stats = self.stats
         self._error_mark = stats.error_replies
         client.last_cmd = cmd.name
-        caller, self.current_client = self.current_client, client
+        # The client of the outermost call stays current inside EXEC and scripts (Redis's
+        # current_client: NOLOOP and a client's own invalidations go by it).
+        caller = self.current_client
+        if caller is None:
+            self.current_client = client
         start = perf_counter_ns()
         try:
             reply = cmd.func(client, argv)  # type: ignore[misc]

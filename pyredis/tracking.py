@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Optional
 
+from .commands import lookup
 from .resp import encode, encode_int
 
 if TYPE_CHECKING:
@@ -156,10 +157,15 @@ class Tracking:
         """After a command run by call() (cmd None: other work done for the client, such as
         serving it once unblocked): remember what it read, and once at the top level send
         the client's own invalidations, after its reply."""
-        state = client.tracking
-        if cmd is not None and state is not None and not state.bcast \
-                and "readonly" in cmd.flags and cmd.name not in NOT_REMEMBERING:
-            self.remember_keys(client, cmd, argv)  # type: ignore[arg-type]
+        if cmd is not None and "readonly" in cmd.flags and cmd.name not in NOT_REMEMBERING:
+            current = self.server.current_client
+            if not top and current is not client and current is not None:
+                # A script read something: its caller caches the keys the script declared.
+                client, argv = current, current.argv
+                cmd = lookup(argv)
+            state = client.tracking
+            if state is not None and not state.bcast and cmd is not None:
+                self.remember_keys(client, cmd, argv)  # type: ignore[arg-type]
         if top and self.pending:
             pending, self.pending = self.pending, []
             for key in pending:

@@ -94,6 +94,18 @@ SCENARIOS = {
         ("c", "CLIENT", "TRACKINGINFO"), ("w", "SET", "a", "4"), ("w", "SET", "b", "4"),
         ("c", "CLIENT", "CACHING", "YES"),
     ]),
+    "scripts": (["c", "w"], [
+        ("c", "HELLO", "3"), ("c", "CLIENT", "TRACKING", "ON"),
+        ("c", "EVAL", "redis.call('set', KEYS[1], 'x')", "2", "a", "b"),
+        ("w", "MSET", "a", "1", "b", "1"),
+        ("c", "EVAL", "return redis.call('get', 'other')", "2", "a", "b"),
+        ("w", "MSET", "b", "2", "a", "2"),
+        ("c", "EVAL_RO", "return redis.call('ping')", "1", "a"), ("w", "SET", "a", "3"),
+        ("c", "EVAL_RO", "return redis.call('get', KEYS[1])", "1", "a"), ("w", "SET", "a", "4"),
+        ("c", "CLIENT", "TRACKING", "ON", "NOLOOP"), ("c", "GET", "a"),
+        ("c", "EVAL", "return redis.call('set', KEYS[1], '5')", "1", "a"), ("c", "GET", "a"),
+        ("w", "SET", "a", "6"),
+    ]),
     "option errors": (["c"], [
         ("c", "CLIENT", "TRACKING", "MAYBE"), ("c", "CLIENT", "TRACKING", "ON", "FOO"),
         ("c", "CLIENT", "TRACKING", "ON", "REDIRECT"),

@@ -486,3 +486,37 @@ def test_every_command_is_described_as_redis_describes_it(server, real_server):
                     hint = '  declare tips="%s"' % " ".join(t.decode() for t in real)
                 problems.append(f"{name}: {field} {mine!r}, redis-server says {real!r}{hint}")
     assert not problems, "\n".join(problems)
+
+
+def _syntax_strategy():
+    from hypothesis import strategies as st
+    word = st.sampled_from(["key", "value", "count", "member", "seconds", "pattern"])
+    token = st.sampled_from(["NX", "XX", "GET", "LIMIT", "WITHSCORES", "COUNT"])
+    leaf = st.one_of(word, token, st.tuples(token, word).map(" ".join))
+
+    def extend(inner):
+        seq = st.lists(inner, min_size=1, max_size=3).map(" ".join)
+        alternatives = st.lists(seq, min_size=2, max_size=3).map(" | ".join)
+        return st.one_of(
+            seq.map(lambda s: f"[{s}]"),
+            alternatives.map(lambda s: f"[{s}]"),
+            alternatives.map(lambda s: f"<{s}>"),
+            word.map(lambda w: f"{w} [{w} ...]"))
+    return st.lists(st.recursive(leaf, extend, max_leaves=6), min_size=1,
+                    max_size=4).map(" ".join)
+
+
+def test_usage_lines_are_stable_under_reparsing():
+    """A hint read back as a syntax line gives the same hint (for every shape of syntax:
+    options, alternatives, repetitions, nested)."""
+    from hypothesis import given, settings
+    from pyredis.usage import parse, usage_line
+
+    @settings(max_examples=50, deadline=None)
+    @given(_syntax_strategy())
+    def check(syntax):
+        hint = usage_line(parse(syntax))
+        assert hint
+        again = usage_line(parse(hint.replace("|", " | ")))
+        assert again == hint, (syntax, hint)
+    check()

@@ -409,62 +409,81 @@ def debug_stringmatch_test(client, argv):
     return SimpleString(b"Apparently Redis did not crash: test passed")
 
 
-@debug_subcommand("help")
-def debug_help(client, argv):
-    _arity(argv, 2)
-    lines = [
-        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ADVANCE-CLOCK <seconds>",
-        "    Move the server's clock forward: keys expire, idle times grow (pyredis).",
-        "CHANGE-REPL-ID",
-        "    Change the replication IDs of the instance.",
-        "    Dangerous: should be used only for testing the replication subsystem.",
+# DEBUG HELP's text of each subcommand, in Redis's order; HELP lists those registered.
+DEBUG_HELP = {
+    "advance-clock": ["ADVANCE-CLOCK <seconds>",
+                      "    Move the server's clock forward: keys expire, idle times grow "
+                      "(pyredis)."],
+    "change-repl-id": ["CHANGE-REPL-ID",
+                       "    Change the replication IDs of the instance.",
+                       "    Dangerous: should be used only for testing the replication "
+                       "subsystem."],
+    "config-rewrite-force-all": [
         "CONFIG-REWRITE-FORCE-ALL",
         "    Like CONFIG REWRITE but writes all configuration options, including",
-        "    keywords not listed in original configuration file or default values.",
-        "DIGEST",
-        "    Output a hex signature representing the current DB content.",
-        "DIGEST-VALUE <key> [<key> ...]",
-        "    Output a hex signature of the values of all the specified keys.",
-        "ERROR <string>",
-        "    Return a Redis protocol error with <string> as message. Useful for clients",
-        "    unit tests to simulate Redis errors.",
-        "LOG <message>",
-        "    Write <message> to the server log.",
-        "OBJECT <key>",
-        "    Show low level info about `key` and associated value.",
-        "POPULATE <count> [<prefix>] [<size>]",
-        "    Create <count> string keys named key:<num>. If <prefix> is specified then",
-        "    it is used instead of the 'key' prefix. These are not propagated to",
-        "    replicas. Cluster slots are not respected so keys not belonging to the",
-        "    current node can be created in cluster mode.",
-        "PROTOCOL <type>",
-        "    Reply with a test value of the specified type. <type> can be: string,",
-        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-        "    true, false.",
-        "RELOAD [option ...]",
-        "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
-        "    * MERGE: conflicting keys will be loaded from RDB.",
-        "    * NOFLUSH: the existing database will not be removed before load, but",
-        "      conflicting keys will generate an exception and kill the server.",
-        "    * NOSAVE: the database will be loaded from an existing RDB file.",
+        "    keywords not listed in original configuration file or default values."],
+    "digest": ["DIGEST", "    Output a hex signature representing the current DB content."],
+    "digest-value": ["DIGEST-VALUE <key> [<key> ...]",
+                     "    Output a hex signature of the values of all the specified keys."],
+    "error": ["ERROR <string>",
+              "    Return a Redis protocol error with <string> as message. Useful for clients",
+              "    unit tests to simulate Redis errors."],
+    "log": ["LOG <message>", "    Write <message> to the server log."],
+    "object": ["OBJECT <key>", "    Show low level info about `key` and associated value."],
+    "populate": ["POPULATE <count> [<prefix>] [<size>]",
+                 "    Create <count> string keys named key:<num>. If <prefix> is specified "
+                 "then",
+                 "    it is used instead of the 'key' prefix. These are not propagated to",
+                 "    replicas. Cluster slots are not respected so keys not belonging to the",
+                 "    current node can be created in cluster mode."],
+    "protocol": ["PROTOCOL <type>",
+                 "    Reply with a test value of the specified type. <type> can be: string,",
+                 "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                 "    true, false."],
+    "reload": ["RELOAD [option ...]",
+               "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+               "    * MERGE: conflicting keys will be loaded from RDB.",
+               "    * NOFLUSH: the existing database will not be removed before load, but",
+               "      conflicting keys will generate an exception and kill the server.",
+               "    * NOSAVE: the database will be loaded from an existing RDB file.",
+               "    Examples:",
+               "    * DEBUG RELOAD: verify that the server is able to persist, flush and "
+               "reload",
+               "      the database.",
+               "    * DEBUG RELOAD NOSAVE: replace the current database with the contents "
+               "of an",
+               "      existing RDB file.",
+               "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+               "      file to the database."],
+    "set-active-expire": [
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-        "    default.",
+        "    default."],
+    "quicklist-packed-threshold": [
         "QUICKLIST-PACKED-THRESHOLD <size>",
         "    Sets the threshold for elements to be inserted as plain vs packed nodes",
-        "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
-        "SLEEP <seconds>",
-        "    Stop the server for <seconds>. Decimals allowed.",
-        "STRINGMATCH-TEST",
-        "    Run a fuzz tester against the stringmatchlen() function.",
-        "LISTPACK <key>",
-        "    Show low level info about the listpack encoding of <key>.",
-        "QUICKLIST <key> [<0|1>]",
-        "    Show low level info about the quicklist encoding of <key>.",
-        "    The optional argument (0 by default) sets the level of detail",
-        "HELP",
-        "    Prints this help.",
-    ]
+        "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to "
+        "default."],
+    "sleep": ["SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed."],
+    "stringmatch-test": ["STRINGMATCH-TEST",
+                         "    Run a fuzz tester against the stringmatchlen() function."],
+    "listpack": ["LISTPACK <key>",
+                 "    Show low level info about the listpack encoding of <key>."],
+    "quicklist": ["QUICKLIST <key> [<0|1>]",
+                  "    Show low level info about the quicklist encoding of <key>.",
+                  "    The optional argument (0 by default) sets the level of detail"],
+    "pause-cron": ["PAUSE-CRON <0|1>", "    Stop periodic cron job processing."],
+}
+
+
+@debug_subcommand("help")
+def debug_help(client, argv):
+    _arity(argv, 2)
+    registered = [name.decode() for name in DEBUG_SUBCOMMANDS if name != b"help"]
+    lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"]
+    for name in [n for n in DEBUG_HELP if n in registered] + \
+            [n for n in registered if n not in DEBUG_HELP]:
+        lines += DEBUG_HELP.get(name, [name.upper()])
+    lines += ["HELP", "    Prints this help."]
     return [SimpleString(line.encode()) for line in lines]

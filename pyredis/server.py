@@ -28,6 +28,21 @@ from .scan import ScanCursors
 
 REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
+LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
+PROTECTED_MODE_DENIED = (
+    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    b"password is set for the default user. In this mode connections are only accepted from "
+    b"the loopback interface. If you want to connect from external computers to Redis you "
+    b"may adopt one of the following solutions: 1) Just disable protected mode sending the "
+    b"command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+    b"Redis from the same host the server is running, however MAKE SURE Redis is not "
+    b"publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+    b"permanent. 2) Alternatively you can just disable the protected mode by editing the Redis "
+    b"configuration file, and setting the protected mode option to 'no', and then restarting "
+    b"the server. 3) If you started the server manually just for testing, restart it with the "
+    b"'--protected-mode no' option. 4) Setup a an authentication password for the default "
+    b"user. NOTE: You only need to do one of the above things in order for the server to "
+    b"start accepting connections from the outside.\r\n")
 MAX_ERROR_CODES = 128
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
 
@@ -343,10 +358,15 @@ class Server:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             addr = _format_addr(peer)
             laddr = _format_addr(sock.getsockname())
-        self.stats.connections_received += 1
         if len(self.clients) >= self.config.maxclients:
             self._refuse(sock, b"-ERR max number of clients reached\r\n")
             return None
+        if (self.config.protected_mode and not self.config.requirepass
+                and sock.family != socket.AF_UNIX
+                and addr.rsplit(":", 1)[0].strip("[]") not in LOCAL_IPS):
+            self._refuse(sock, PROTECTED_MODE_DENIED)
+            return None
+        self.stats.connections_received += 1
         client = Client(self, sock, addr, laddr, self.next_client_id)
         if sock.family == socket.AF_UNIX:
             client.flags.add("U")

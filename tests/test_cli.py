@@ -1,5 +1,6 @@
 """The command line and config file, as redis-server's, and redis-cli's bulk modes."""
 import os
+import socket
 import subprocess
 import sys
 
@@ -117,3 +118,26 @@ def test_redis_benchmark_runs_without_error_replies(server):
     assert out.returncode == 0, out.stdout + out.stderr
     for test in ("PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"):
         assert f"\n{test}" in out.stdout
+
+
+@pytest.mark.parametrize("protected", ["yes", "no"])
+def test_protected_mode_refuses_non_loopback_peers_as_redis(protected):
+    """With no password, a peer other than 127.0.0.1 / ::1 gets Redis's DENIED text."""
+    replies = []
+    for kind in ("pyredis", "redis"):
+        server = ServerProcess(kind, ["--protected-mode", protected])
+        try:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10,
+                                          source_address=("127.0.0.2", 0)) as sock:
+                sock.sendall(b"PING\r\n")
+                data = b""
+                while not data.endswith(b"\r\n"):
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                replies.append(data)
+        finally:
+            server.stop()
+    assert replies[0] == replies[1]
+    assert replies[0].startswith(b"-DENIED" if protected == "yes" else b"+PONG")

@@ -175,6 +175,10 @@ def test_failing_test_leaves_nothing_behind(pytester):
     assert not [t for t in threading.enumerate() if t.name.startswith("pyredis-server")]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("mode", ["thread", "process"])
 def test_interrupted_run_leaves_nothing_behind(pytester, mode):
     """Ctrl-C in the middle of a test: the server stops, its directory goes."""
@@ -194,7 +198,9 @@ def test_interrupted_run_leaves_nothing_behind(pytester, mode):
     args = [sys.executable, "-m", "pytest", *LEAN, *PLUGIN]
     if mode == "process":
         args.append("--pyredis-process")
-    proc = pytester.popen(args)
+    # A shell that started this suite in the background may have left SIGINT ignored, and a
+    # Python started with SIGINT ignored never turns it into KeyboardInterrupt: restore it.
+    proc = pytester.popen(args, preexec_fn=_default_sigint)
     try:
         for _ in range(3000):
             if mark.exists() or proc.poll() is not None:

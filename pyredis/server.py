@@ -20,12 +20,14 @@ from .commands import Command, command_for
 from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
+from .evict import evict_in_background, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
 from .reactor import Reactor
 from .resp import NO_REPLY, QUEUED, sds_repr
 from .scan import ScanCursors
 
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
 LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
@@ -141,6 +143,7 @@ class Server:
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
+        self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
@@ -205,6 +208,16 @@ class Server:
                       for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
                       if v]
             self.obuf_check_threshold = min(limits) if limits else float("inf")  # type: ignore
+        elif name == "maxmemory":
+            if self.config.maxmemory:
+                if self.over_maxmemory():
+                    self.log_warning(
+                        f"WARNING: the new maxmemory value set via CONFIG SET "
+                        f"({self.config.maxmemory}) is smaller than the current memory usage "
+                        f"({self.used_memory()}). This will result in key eviction and/or the "
+                        "inability to accept new write commands depending on the "
+                        "maxmemory-policy.")
+                evict_in_background(self)
         elif name == "maxmemory-policy":
             self.lfu = self.config.maxmemory_policy.endswith("-lfu")
         elif name == "maxclients":
@@ -421,13 +434,12 @@ class Server:
             self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
             return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
-        if self.config.maxmemory and (
+        if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags
                 # queueing must not use memory without bound either
                 or (client.in_multi and cmd.name not in ("exec", "discard", "quit", "reset"))
                 or (cmd.name == "exec" and any("denyoom" in c.flags
-                                               for c, _ in client.multi_queue))) \
-                and self.over_maxmemory():
+                                               for c, _ in client.multi_queue))):
             self._reject(client, RedisError(
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
             return
@@ -587,10 +599,12 @@ class Server:
     # -- memory ----------------------------------------------------------------------------
 
     def used_memory(self) -> int:
-        """Bytes in use: the process's resident set (what the allocator holds)."""
+        """Bytes in use: the process's resident set (what the allocator holds). Read from a
+        file kept open: maxmemory asks before every command."""
         try:
-            with open("/proc/self/statm") as f:
-                return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            if self._statm is None:
+                self._statm = os.open("/proc/self/statm", os.O_RDONLY)
+            return int(os.pread(self._statm, 128, 0).split()[1]) * PAGE_SIZE
         except (OSError, ValueError):
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 

@@ -1,0 +1,101 @@
+"""maxmemory eviction (Redis's performEvictions): while the server uses more memory than
+`maxmemory`, keys are evicted as `maxmemory-policy` says, each with an `evicted` keyspace
+event (class e) and the write signal (WATCH, client-side caching invalidations).
+
+Used memory is the process's resident set, which does not shrink as keys go, so a server
+over its limit keeps evicting the keys the policy allows, a bounded number per call (the
+next command, or the eviction timer CONFIG SET arms, goes on) until none is left: then
+commands that would use memory get Redis's OOM error. Candidates are chosen as Redis does,
+approximately: a sample of `maxmemory-samples` keys of each database, the best one by
+access time (lru), frequency (lfu) or expire time (ttl), or one random key (random).
+"""
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from .db import Database
+    from .server import Server
+
+# Keys evicted per call at most: the rest waits for the next command or timer tick, so a
+# large keyspace never stalls the loop.
+EVICTIONS_PER_CALL = 64
+
+
+def perform_evictions(server: "Server") -> bool:
+    """Evict keys while over maxmemory; True when still over with nothing left to evict
+    (out of memory), False when under the limit or eviction goes on at the next call."""
+    if not server.over_maxmemory():
+        return False
+    policy = server.config.maxmemory_policy
+    if policy == "noeviction":
+        return True
+    for _ in range(EVICTIONS_PER_CALL):
+        found = _pick(server, policy)
+        if found is None:
+            return True
+        db, key = found
+        db.delete(key)
+        db.notify("e", "evicted", key)
+        server.stats.evicted_keys += 1
+        if not server.over_maxmemory():
+            return False
+    return False
+
+
+def evict_in_background(server: "Server") -> None:
+    """After CONFIG SET lowered maxmemory: evict from a timer until done (Redis's eviction
+    time proc), even if no command comes."""
+    def run() -> Optional[float]:
+        if server.config.maxmemory and not perform_evictions(server) \
+                and server.over_maxmemory():
+            return 0.001   # more to evict
+        return None
+    server.reactor.call_later(0, run)
+
+
+def _pick(server: "Server", policy: str) -> Optional[tuple["Database", bytes]]:
+    volatile = policy.startswith("volatile-")
+    kind = policy.split("-", 1)[1]
+    dbs = [db for db in server.dbs if (db.expires if volatile else db.data)]
+    if not dbs:
+        return None
+    if kind == "random":
+        for db in random.sample(dbs, len(dbs)):
+            keys = _sample(db, volatile, 1)
+            if keys:
+                return db, keys[0]
+        return None
+    best: Optional[tuple["Database", bytes]] = None
+    best_score = None
+    samples = server.config.maxmemory_samples
+    for db in dbs:
+        for key in _sample(db, volatile, samples):
+            if kind == "lru":
+                score = -db.access.get(key, 0)          # the longest idle first
+            elif kind == "lfu":
+                score = -db.frequency(key)              # the least used first
+            else:
+                score = -db.expires.get(key, 0)         # the soonest to expire first
+            if best_score is None or score > best_score:
+                best, best_score = (db, key), score
+    return best
+
+
+def _sample(db: "Database", volatile: bool, count: int) -> list[bytes]:
+    """Up to `count` random keys of the database (with a TTL only, if volatile)."""
+    if not volatile:
+        keys = []
+        for _ in range(count):
+            key = db.random_key()
+            if key is None:
+                break
+            keys.append(key)
+        return keys
+    expires = db.expires
+    if len(expires) <= count:
+        return list(expires)
+    # Random keys that have a TTL, a bounded number of tries; then the oldest TTLs.
+    keys = [k for k in (db.random_key() for _ in range(count * 4)) if k in expires][:count]
+    return keys or [next(iter(expires))]

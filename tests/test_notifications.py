@@ -106,6 +106,14 @@ FAMILIES = {
         ("RPUSH", "l", "3", "1", "2"), ("SORT", "l", "STORE", "dst"), ("SORT", "nope", "STORE", "dst"),
         ("SORT", "l"),
     ],
+    "bitmap": [
+        ("SETBIT", "b", "7", "1"), ("SETBIT", "b", "7", "1"), ("SETBIT", "b", "100", "0"),
+        ("SET", "c", "ab"), ("BITOP", "AND", "d", "b", "c"), ("BITOP", "OR", "d", "none"),
+        ("BITOP", "NOT", "e", "c"), ("BITFIELD", "f", "SET", "u8", "0", "255"),
+        ("BITFIELD", "f", "GET", "u8", "0"), ("BITFIELD", "f", "INCRBY", "u8", "0", "1"),
+        ("BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300"),
+        ("BITFIELD_RO", "f", "GET", "u8", "0"), ("BITCOUNT", "nothing"),
+    ],
     "hash": [
         ("HSET", "h", "a", "1", "b", "2"), ("HSET", "h", "a", "1"), ("HSETNX", "h", "a", "3"),
         ("HSETNX", "h", "c", "3"), ("HMSET", "h", "d", "4"), ("HINCRBY", "h", "a", "5"),

@@ -30,7 +30,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help="comma-separated subset of: " + ", ".join(SECTIONS))
-    p.add_argument("--io", default="selectors",
+    p.add_argument("--io", default="selectors,uvloop",
                    help="pyredis I/O backends to compare, comma-separated (selectors,uvloop)")
     p.add_argument("--baseline", default="", metavar="DIR",
                    help="also run pyredis from this checkout (label 'baseline'): before/after")

@@ -17,7 +17,8 @@ def usage() -> str:
             "       ./pyredis-server /etc/redis/6379.conf\n"
             "       ./pyredis-server --port 7777\n"
             "       ./pyredis-server /etc/myredis.conf --loglevel verbose -\n"
-            "       ./pyredis-server /etc/myredis.conf --loglevel verbose\n")
+            "       ./pyredis-server /etc/myredis.conf --loglevel verbose\n"
+            "       ./pyredis-server --io uvloop (the uvloop I/O backend; default selectors)\n")
 
 
 def options_to_text(args: list[str]) -> str:
@@ -68,8 +69,9 @@ def build_config(argv: list[str]) -> Config:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
+    from .reactor import IO_BACKENDS
     from .server import REDIS_VERSION, Server
-    args = sys.argv[1:] if argv is None else argv
+    args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-v", "--version"):
         print(f"Redis server v={REDIS_VERSION} sha=00000000:0 malloc=pymalloc bits=64 "
               "build=pyredis")
@@ -77,8 +79,16 @@ def main(argv: Optional[list[str]] = None) -> None:
     if args and args[0] in ("-h", "--help"):
         sys.stdout.write(usage())
         return
+    io = "selectors"
+    if "--io" in args:   # pyredis's own option (not a redis.conf directive): the I/O backend
+        at = args.index("--io")
+        if at + 1 >= len(args) or args[at + 1] not in IO_BACKENDS:
+            sys.stderr.write(f"--io takes one of: {', '.join(IO_BACKENDS)}\n")
+            raise SystemExit(1)
+        io = args[at + 1]
+        del args[at:at + 2]
     config = build_config(args)
-    server = Server(config)
+    server = Server(config, io=io)
     try:
         server.start()
     except OSError as exc:

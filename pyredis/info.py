@@ -146,8 +146,7 @@ def server_section(server: "Server") -> list[str]:
 
 
 def _multiplexing_api(server: "Server") -> str:
-    name = type(server.reactor.selector).__name__.lower()
-    return name.replace("selector", "") or "select"
+    return server.reactor.api_name
 
 
 @info_section("clients", "Clients")

@@ -7,6 +7,7 @@ import heapq
 import itertools
 import selectors
 import socket
+import sys
 import time
 from typing import Any, Callable, Optional
 
@@ -17,6 +18,8 @@ WRITE = selectors.EVENT_WRITE
 class Reactor:
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
+        # INFO's multiplexing_api: "epoll", "kqueue", "poll" ...
+        self.api_name = type(self.selector).__name__.lower().replace("selector", "") or "select"
         self._timers: list[tuple[float, int, Callable[[], Optional[float]]]] = []
         self._timer_ids = itertools.count()
         self._cancelled: set[int] = set()
@@ -152,3 +155,150 @@ class Reactor:
         self.selector.close()
         self._wake_r.close()
         self._wake_w.close()
+
+
+class UvloopReactor:
+    """The same interface on uvloop (libuv): `--io uvloop`.
+
+    libuv has no before-sleep hook, so each callback run by the loop (a ready file, a timer,
+    a call from another thread) schedules `before_sleep` once: it then runs after the
+    callbacks of that loop iteration, before the loop polls again, as in the selectors loop.
+    """
+
+    api_name = "epoll" if sys.platform.startswith("linux") else "kqueue"
+
+    def __init__(self) -> None:
+        import uvloop
+        self.loop = uvloop.new_event_loop()
+        self.before_sleep: Callable[[], None] = lambda: None
+        self.busy = False
+        self.running = False
+        self._sleep_scheduled = False
+        self._timers: dict[int, Any] = {}
+        self._timer_ids = itertools.count()
+        self._files: dict[int, list] = {}   # fd -> [on_readable, on_writable], for poll()
+
+    def _then_before_sleep(self, callback: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            callback()
+            if not self._sleep_scheduled:
+                self._sleep_scheduled = True
+                self.loop.call_soon(self._before_sleep)
+        return run
+
+    def _before_sleep(self) -> None:
+        self._sleep_scheduled = False
+        self.before_sleep()
+        if not self.running:
+            self.loop.stop()
+        elif self.busy and not self._sleep_scheduled:
+            self._sleep_scheduled = True   # work left for the next cycle: come back at once
+            self.loop.call_soon(self._before_sleep)
+
+    # -- file events -----------------------------------------------------------------------
+
+    def add_reader(self, sock: Any, callback: Callable[[], None]) -> None:
+        fd = sock.fileno()
+        self._files.setdefault(fd, [None, None])[0] = callback
+        self.loop.add_reader(fd, self._then_before_sleep(callback))
+
+    def remove_reader(self, sock: Any) -> None:
+        fd = sock.fileno()
+        self._files.get(fd, [None, None])[0] = None
+        self.loop.remove_reader(fd)
+
+    def add_writer(self, sock: Any, callback: Callable[[], None]) -> None:
+        fd = sock.fileno()
+        self._files.setdefault(fd, [None, None])[1] = callback
+        self.loop.add_writer(fd, self._then_before_sleep(callback))
+
+    def remove_writer(self, sock: Any) -> None:
+        fd = sock.fileno()
+        self._files.get(fd, [None, None])[1] = None
+        self.loop.remove_writer(fd)
+
+    def forget(self, sock: Any) -> None:
+        """Drop every handler of a file about to be closed."""
+        fd = sock.fileno()
+        if fd >= 0:
+            handlers = self._files.pop(fd, None)
+            if handlers is not None:
+                handlers[:] = [None, None]   # poll() may hold this file's event in hand
+            self.loop.remove_reader(fd)
+            self.loop.remove_writer(fd)
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def call_later(self, delay: float, callback: Callable[[], Optional[float]]) -> int:
+        """Run callback after `delay` seconds; if it returns a number, again after that many."""
+        timer_id = next(self._timer_ids)
+
+        def fire() -> None:
+            again = callback()
+            if again is not None and timer_id in self._timers:
+                self._timers[timer_id] = self.loop.call_later(again, wrapped)
+            else:
+                self._timers.pop(timer_id, None)
+
+        wrapped = self._then_before_sleep(fire)
+        self._timers[timer_id] = self.loop.call_later(delay, wrapped)
+        return timer_id
+
+    def cancel(self, timer_id: int) -> None:
+        handle = self._timers.pop(timer_id, None)
+        if handle is not None:
+            handle.cancel()
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.running = True
+        self._sleep_scheduled = True
+        self.loop.call_soon(self._before_sleep)
+        self.loop.run_forever()
+
+    def poll(self, timeout: Optional[float]) -> None:
+        """Wait up to `timeout` seconds for file events and handle them, from inside a
+        callback (a long script serving other clients): libuv cannot be entered again from
+        its own callback, so the same files are polled here with a selector of their own."""
+        with selectors.DefaultSelector() as selector:
+            for fd, handlers in self._files.items():
+                mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
+                if mask:
+                    selector.register(fd, mask, handlers)
+            for key, mask in selector.select(timeout):
+                handlers = key.data
+                if mask & READ and handlers[0] is not None:
+                    handlers[0]()
+                if mask & WRITE and handlers[1] is not None:
+                    handlers[1]()
+
+    def stop(self) -> None:
+        """End the loop after the current cycle; safe to call from any thread."""
+        self.running = False
+        self.wake()
+
+    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run callback in the loop's thread, in its next cycle."""
+        self.loop.call_soon_threadsafe(self._then_before_sleep(callback))
+
+    def wake(self) -> None:
+        try:
+            self.loop.call_soon_threadsafe(self._then_before_sleep(lambda: None))
+        except RuntimeError:
+            pass   # the loop is closed
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+IO_BACKENDS = ("selectors", "uvloop")
+
+
+def make_reactor(io: str = "selectors") -> Any:
+    """The event loop for an I/O backend name (`--io`)."""
+    if io == "uvloop":
+        return UvloopReactor()
+    if io != "selectors":
+        raise ValueError(f"unknown I/O backend {io!r} (choose from {', '.join(IO_BACKENDS)})")
+    return Reactor()

@@ -23,7 +23,7 @@ from .errors import RedisError, wrong_arity
 from .evict import evict_in_background, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
-from .reactor import Reactor
+from .reactor import make_reactor
 from .resp import NO_REPLY, QUEUED, sds_repr
 from .scan import ScanCursors
 
@@ -105,13 +105,14 @@ class Stats:
 
 
 class Server:
-    def __init__(self, config: Optional[Config] = None, clock: Optional[Clock] = None) -> None:
+    def __init__(self, config: Optional[Config] = None, clock: Optional[Clock] = None,
+                 io: str = "selectors") -> None:
         commands.load_all()
         self.config = config or Config()
         self.clock = clock or Clock()
         self.clock_ms = self.clock.ms()       # cached once per loop cycle (access times)
         self.clock_time = self.clock.time()
-        self.reactor = Reactor()
+        self.reactor = make_reactor(io)   # the I/O backend: selectors or uvloop
         self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1

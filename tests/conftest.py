@@ -9,10 +9,11 @@ import redis
 from helpers import LiveServer, RawConnection, ServerProcess
 
 
-@pytest.fixture(scope="session")
-def server():
-    """A pyredis server shared by the session (tests flush it through the `r` fixture)."""
-    proc = ServerProcess("pyredis")
+@pytest.fixture(scope="session", params=["selectors", "uvloop"])
+def server(request):
+    """A pyredis server shared by the session (tests flush it through the `r` fixture), once
+    per I/O backend: every test on it runs on both."""
+    proc = ServerProcess("pyredis", io=request.param)
     yield proc
     proc.stop()
 

@@ -46,14 +46,16 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> N
 class ServerProcess:
     """A server (pyredis or the real redis-server) in a subprocess, in its own temp dir."""
 
-    def __init__(self, kind: str = "pyredis", args: Optional[list[str]] = None) -> None:
+    def __init__(self, kind: str = "pyredis", args: Optional[list[str]] = None,
+                 io: str = "selectors") -> None:
         self.kind = kind
+        self.io = io
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"{kind}-test-")
         base = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--enable-debug-command", "yes"] + (args or [])
         if kind == "pyredis":
-            cmd = [sys.executable, "-m", "pyredis"] + base
+            cmd = [sys.executable, "-m", "pyredis"] + base + ["--io", io]
         else:
             binary = shutil.which("redis-server")
             if binary is None:

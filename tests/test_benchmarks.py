@@ -30,11 +30,12 @@ def test_benchmark_suite_smoke_run(tmp_path):
     tests = {(r["case"]["test"], r["case"]["pipeline"]) for r in results["throughput"]}
     assert ("GET", 16) in tests and ("SET", 1) in tests
     for case in results["throughput"]:
-        for label in ("redis", "pyredis/selectors"):
+        for label in ("redis", "pyredis/selectors", "pyredis/uvloop"):
             sample = case["samples"][label][0]
             assert sample["rps"] > 0 and sample["cpu_us"] > 0
     assert results["keys"]["pyredis/selectors"][0]["kind"] == "string"
     assert results["clients"]["pyredis/selectors"]["answered"] == 100
+    assert results["clients"]["pyredis/uvloop"]["answered"] == 100
     assert (tmp_path / "latest.csv").read_text().startswith("test,pipeline,")
     assert "<!-- benchmark results: start -->" in readme.read_text()
     assert "Command: `python -m benchmarks --quick" in readme.read_text()

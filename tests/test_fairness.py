@@ -115,7 +115,8 @@ def test_long_pipeline_does_not_hold_up_others(server, raw):
         a.close()
 
 
-def test_ten_thousand_clients_all_served():
+@pytest.mark.parametrize("io", ["selectors", "uvloop"])
+def test_ten_thousand_clients_all_served(io):
     """10,000 connections open at once (the server raises its descriptor limit as Redis
     does), then a PING on every one: each gets its PONG."""
     count = 10_000
@@ -123,7 +124,7 @@ def test_ten_thousand_clients_all_served():
     if hard != resource.RLIM_INFINITY and hard < count + 200:
         pytest.skip(f"descriptor limit {hard} is below {count}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 200), hard))
-    proc = ServerProcess("pyredis", ["--maxclients", str(count + 100)])
+    proc = ServerProcess("pyredis", ["--maxclients", str(count + 100)], io=io)
     socks = []
     selector = selectors.DefaultSelector()
     try:

@@ -27,6 +27,7 @@ FLAG_CLOSE_AFTER_REPLY = "c"
 FLAG_UNIX = "U"
 FLAG_MONITOR = "O"
 FLAG_TRACKING = "t"
+NO_FLAGS: frozenset = frozenset()
 FLAG_CLOSE_ASAP = "A"
 FLAG_NO_EVICT = "e"
 # The order CLIENT LIST shows them in (tracking adds R and B; replication S and M).
@@ -82,7 +83,7 @@ class Client:
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.lib_name = b""
         self.lib_ver = b""
-        self.flags: set[str] = set()
+        self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
         self.tracking: Any = None    # client-side caching state (CLIENT TRACKING)
         self.no_evict = False

@@ -8,7 +8,7 @@ the other types.
 from __future__ import annotations
 
 import re
-from typing import Iterator, Optional, Union
+from typing import Any, Iterator, Optional, Union
 
 from .errors import ProtocolError, RedisError
 
@@ -494,9 +494,9 @@ class HiredisRequestParser:
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.max_bulk_len = max_bulk_len
-        self.reader = _hiredis.Reader()
-        self.exact = RequestParser(max_bulk_len)
-        self.exact.buf = None  # type: ignore[assignment]  # None: hiredis is in charge
+        # Both made at first use: an idle connection costs neither (many clients, little RAM).
+        self.reader: Any = None
+        self.exact = _NO_EXACT   # its buf is None while hiredis is in charge
         self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
         self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
 
@@ -519,6 +519,8 @@ class HiredisRequestParser:
                 return
             self.round = data
         self.consumed = 0
+        if self.reader is None:
+            self.reader = _hiredis.Reader()
         self.reader.feed(data)
 
     def _hand_over(self, data: bytes = b"") -> None:
@@ -529,6 +531,8 @@ class HiredisRequestParser:
         self.round = b""
         self.consumed = 0
         exact = self.exact
+        if exact is _NO_EXACT:
+            exact = self.exact = RequestParser(self.max_bulk_len)
         exact.buf = b""
         exact.pos = 0
         exact.feed(rest + data if rest else data)
@@ -545,16 +549,17 @@ class HiredisRequestParser:
         return len(self.round) - self.consumed
 
     def parse(self) -> Iterator[list[bytes]]:
-        exact = self.exact
-        gets = self.reader.gets
         max_bulk_len = self.max_bulk_len
         while True:
+            exact = self.exact
             if exact.buf is not None:
                 yield from exact.parse()
                 if exact.idle():
                     exact.buf = None
-                    gets = self.reader.gets
                 return
+            if self.reader is None:
+                return   # nothing received yet
+            gets = self.reader.gets
             try:
                 argv = gets()
             except _hiredis.ProtocolError:
@@ -562,7 +567,7 @@ class HiredisRequestParser:
                 continue
             if argv is False:
                 self._check_incomplete()
-                if exact.buf is None:
+                if self.exact.buf is None:
                     return
                 continue
             if type(argv) is not list:
@@ -604,6 +609,9 @@ class HiredisRequestParser:
                 pass
         self._hand_over()
 
+
+_NO_EXACT = RequestParser()
+_NO_EXACT.buf = None  # type: ignore[assignment]  # shared, never fed: "hiredis is in charge"
 
 try:
     import hiredis as _hiredis

@@ -383,7 +383,7 @@ class Server:
         self.stats.connections_received += 1
         client = Client(self, sock, addr, laddr, self.next_client_id)
         if sock.family == socket.AF_UNIX:
-            client.flags.add("U")
+            client.flags = frozenset("U")
         self.next_client_id += 1
         self.clients[client.id] = client
         self.reactor.add_reader(sock, client.on_readable)

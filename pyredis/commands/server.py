@@ -235,6 +235,6 @@ def shutdown(client, argv):
 def monitor(client, argv):
     if "O" in client.flags:
         return NO_REPLY
-    client.flags.add("O")
+    client.flags = client.flags | {"O"}   # a frozenset, shared while empty
     client.server.monitors.append(client)
     return OK

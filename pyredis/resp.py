@@ -459,7 +459,7 @@ class RequestParser:
 
 _BIG_COUNT = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
 _ODD_ELEMENT = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
-_ODD_BYTES = (b"+", b"=", b"(", b"~", b"%", b">", b"|")
+_ODD_BYTES = b"+=(~%>|"
 
 
 def _risky(data: bytes) -> bool:
@@ -467,10 +467,9 @@ def _risky(data: bytes) -> bool:
     (which hiredis would also preallocate), or an element that is not a bulk string."""
     if _BIG_COUNT(data):
         return True
-    for byte in _ODD_BYTES:
-        if byte in data:   # cheap memchr scans first; the precise search only if needed
-            return _ODD_ELEMENT(data) is not None or data[0] in b"+=(~%>|"
-    return False
+    if len(data.translate(None, _ODD_BYTES)) == len(data):
+        return False   # one cheap pass; the precise search only when one of those bytes is in
+    return _ODD_ELEMENT(data) is not None or data[0] in _ODD_BYTES
 
 
 class HiredisRequestParser:
@@ -549,7 +548,6 @@ class HiredisRequestParser:
         return len(self.round) - self.consumed
 
     def parse(self) -> Iterator[list[bytes]]:
-        max_bulk_len = self.max_bulk_len
         while True:
             exact = self.exact
             if exact.buf is not None:
@@ -560,36 +558,39 @@ class HiredisRequestParser:
             if self.reader is None:
                 return   # nothing received yet
             gets = self.reader.gets
+            max_bulk_len = self.max_bulk_len
+            consumed = self.consumed
             try:
                 argv = gets()
+                while type(argv) is list:
+                    # The size of the canonical encoding, which is what hiredis accepted.
+                    n = len(argv)
+                    size = 4 if n < 10 else len(b"%d" % n) + 3
+                    for arg in argv:
+                        if type(arg) is not bytes:
+                            break
+                        length = len(arg)
+                        if length > max_bulk_len:
+                            break
+                        size += length + (6 if length < 10 else 7 if length < 100
+                                          else len(b"%d" % length) + 5)
+                    else:
+                        consumed += size
+                        if n:
+                            self.consumed = consumed
+                            yield argv
+                        argv = gets()
+                        continue
+                    break   # not an array of bulk strings within the limit
             except _hiredis.ProtocolError:
+                argv = None
+            self.consumed = consumed
+            if argv is not False:
                 self._hand_over()
                 continue
-            if argv is False:
-                self._check_incomplete()
-                if self.exact.buf is None:
-                    return
-                continue
-            if type(argv) is not list:
-                self._hand_over()
-                continue
-            # The size of the canonical encoding, which is what hiredis accepted.
-            n = len(argv)
-            size = 4 if n < 10 else len(b"%d" % n) + 3
-            for arg in argv:
-                if type(arg) is not bytes:
-                    break
-                length = len(arg)
-                if length > max_bulk_len:
-                    break
-                size += length + (6 if length < 10 else 7 if length < 100
-                                  else len(b"%d" % length) + 5)
-            else:
-                self.consumed += size
-                if n:
-                    yield argv
-                continue
-            self._hand_over()
+            self._check_incomplete()
+            if self.exact.buf is None:
+                return
 
     def _check_incomplete(self) -> None:
         """hiredis waits for the rest of a request: hand it to the exact parser if Redis

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 from . import commands
 from .client import Client
 from .clock import Clock
-from .commands import Command, command_for
+from .commands import BY_SPELLING, Command, command_for
 from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
@@ -404,7 +404,7 @@ class Server:
         client.argv = argv
         if self.before_command_hook is not None:
             self.before_command_hook(client, argv)
-        cmd = command_for(argv[0])
+        cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
@@ -528,14 +528,15 @@ class Server:
                 client.add_reply(reply)
         finally:
             self.current_client = caller
-        elapsed_ns = perf_counter_ns() - start
+        usec = (perf_counter_ns() - start) // 1000   # whole microseconds, as Redis counts
         if stats.error_replies > self._error_mark:
             cmd.failed_calls += 1
         self._error_mark = stats.error_replies
-        cmd.usec += elapsed_ns // 1000
+        cmd.usec += usec
         cmd.calls += 1
         if self.config.latency_tracking and client.blocked is None:
-            cmd.latency.record(elapsed_ns)
+            counts = cmd.latency.counts
+            counts[usec] = counts.get(usec, 0) + 1
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)

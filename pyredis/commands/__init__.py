@@ -255,38 +255,33 @@ class Command:
 
 
 class LatencyHistogram:
-    """Per-command latencies for INFO latencystats, in nanoseconds, with Redis's 2
-    significant digits (HdrHistogram buckets: 128 sub-buckets per power of two)."""
+    """Per-command latencies for INFO latencystats. Like Redis, a command's duration is
+    measured in whole microseconds; `counts` maps it to how many calls took it (server.call
+    counts them inline). Percentiles are read with Redis's precision: HdrHistogram buckets
+    of 2 significant digits over nanoseconds (128 sub-buckets per power of two)."""
 
-    __slots__ = ("counts", "total")
+    __slots__ = ("counts",)
 
     def __init__(self) -> None:
-        self.counts: dict[int, int] = {}    # bucket's lowest value -> samples
-        self.total = 0
+        self.counts: dict[int, int] = {}    # duration in microseconds -> calls
 
-    def record(self, ns: int) -> None:
-        if ns > 255:   # keep the top 8 bits: the bucket's lowest value
-            if ns > 1_000_000_000:
-                ns = 1_000_000_000
-            shift = ns.bit_length() - 8
-            ns = ns >> shift << shift
-        elif ns < 1:
-            ns = 1
-        counts = self.counts
-        counts[ns] = counts.get(ns, 0) + 1
-        self.total += 1
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
     def value_at(self, percentile: float) -> int:
-        """The highest value of the bucket holding the given percentile."""
-        if not self.total:
+        """The highest value (ns) of the bucket holding the given percentile."""
+        total = self.total
+        if not total:
             return 0
-        wanted = max(int(percentile / 100 * self.total + 0.5), 1)
+        wanted = max(int(percentile / 100 * total + 0.5), 1)
         seen = 0
-        for low in sorted(self.counts):
-            seen += self.counts[low]
+        for usec in sorted(self.counts):
+            seen += self.counts[usec]
             if seen >= wanted:
-                shift = max((low | 255).bit_length() - 8, 0)
-                return low + (1 << shift) - 1
+                ns = max(usec * 1000, 1)   # Redis records at least 1 ns
+                shift = max(ns.bit_length() - 8, 0)   # the bucket keeps the top 8 bits
+                return (ns >> shift << shift) + (1 << shift) - 1
         return 0
 
 
@@ -378,17 +373,17 @@ def help_reply(argv: list[bytes], lines: tuple) -> list:
             (header, *lines, "HELP", "    Prints this help.")]
 
 
-_BY_SPELLING: dict[bytes, Command] = {}   # command names as clients spell them: SET, set
+BY_SPELLING: dict[bytes, Command] = {}   # command names as clients spell them: SET, set
 
 
 def command_for(name: bytes) -> Optional[Command]:
     """The top-level command `name` in any case, found by the exact bytes the client sent
     (one dict lookup on the hot path; each spelling is lowered once)."""
-    cmd = _BY_SPELLING.get(name)
+    cmd = BY_SPELLING.get(name)
     if cmd is None:
         cmd = COMMANDS.get(name) or COMMANDS.get(name.lower())
-        if cmd is not None and len(_BY_SPELLING) < 4096:
-            _BY_SPELLING[name] = cmd
+        if cmd is not None and len(BY_SPELLING) < 4096:
+            BY_SPELLING[name] = cmd
     return cmd
 
 

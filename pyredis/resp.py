@@ -13,6 +13,7 @@ from typing import Any, Iterator, Optional, Union
 from .errors import ProtocolError, RedisError
 
 INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
+BIG_ARG = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
 MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
 
 
@@ -100,8 +101,12 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif t is list or t is tuple:
         out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
-        for item in value:  # type: ignore[attr-defined]
-            _encode(item, proto, out)
+        bulks = _encode_bulks(value)  # type: ignore[arg-type]
+        if bulks is not None:
+            out.append(bulks)
+        else:
+            for item in value:  # type: ignore[attr-defined]
+                _encode(item, proto, out)
     elif t is bytearray:  # a string changed in place (db.mutable_string)
         out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
     elif t is SimpleString:
@@ -154,7 +159,22 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
+
+
+def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
+    """The common array reply (LRANGE, SMEMBERS ...): plain bytes elements of under 4 KB,
+    encoded in one comprehension, without a call per element. None if any element is of
+    another type or longer: the caller encodes element by element."""
+    try:
+        return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" if type(x) is bytes else None
+                         for x in items])   # type: ignore[misc]
+    except (TypeError, IndexError):
+        return None
+
+
 LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains
+BULKS_PER_SLICE = 256   # elements a lazy reply tries to encode in one go
 
 
 class LazyAggregate:
@@ -176,6 +196,13 @@ class LazyAggregate:
         size = 0
         items, proto, i, n = self.items, self.proto, self.pos, len(self.items)
         while i < n and size < limit:
+            if not self.pairs:
+                bulks = _encode_bulks(items[i:i + BULKS_PER_SLICE])
+                if bulks is not None:
+                    out.append(bulks)
+                    size += len(bulks)
+                    i = min(n, i + BULKS_PER_SLICE)
+                    continue
             if self.pairs:
                 key, value = items[i]
                 _encode(key, proto, out)
@@ -379,6 +406,20 @@ class RequestParser:
         """True between requests: everything received was parsed into complete requests."""
         return self.pos >= len(self.buf) and not self._remaining
 
+    def wanted(self) -> int:
+        """The bytes still to come of the big bulk argument being read (BIG_ARG or more),
+        which the client reads at once, as Redis does; 0 otherwise."""
+        if not self._remaining:
+            return 0
+        buf, pos = self.buf, self.pos
+        end = buf.find(b"\r", pos, pos + 24)
+        if end < 0 or buf[pos] != 0x24:   # '$'
+            return 0
+        size = _parse_ll(buf[pos + 1:end])
+        if size is None or size < BIG_ARG:
+            return 0
+        return max(0, end + 2 + size + 2 - len(buf))
+
     def parse(self) -> Iterator[list[bytes]]:
         buf = self.buf
         n = len(buf)
@@ -547,6 +588,9 @@ class HiredisRequestParser:
             return self.exact.pending()
         return len(self.round) - self.consumed
 
+    def wanted(self) -> int:
+        return 0 if self.exact.buf is None else self.exact.wanted()
+
     def parse(self) -> Iterator[list[bytes]]:
         while True:
             exact = self.exact
@@ -594,7 +638,8 @@ class HiredisRequestParser:
 
     def _check_incomplete(self) -> None:
         """hiredis waits for the rest of a request: hand it to the exact parser if Redis
-        would refuse what has come of it already, or once it passes 64 KB."""
+        would refuse what has come of it already, once it passes 64 KB, or when it holds a
+        big argument (which the exact parser reads at once)."""
         rest = len(self.round) - self.consumed
         if not rest:
             self.round = b""
@@ -604,7 +649,7 @@ class HiredisRequestParser:
             check = RequestParser(self.max_bulk_len)
             check.feed(self.round[self.consumed:])
             try:
-                if next(check.parse(), None) is None:
+                if next(check.parse(), None) is None and not check.wanted():
                     return
             except ProtocolError:
                 pass

@@ -91,3 +91,25 @@ def test_hiredis_is_in_charge_again_after_an_inline_command():
     parser.feed(encode_command(("GET", "k")))
     assert parser.exact.buf is None
     assert list(parser.parse()) == [[b"GET", b"k"]]
+
+
+@pytest.mark.parametrize("parser_class", [HiredisRequestParser, RequestParser])
+def test_the_rest_of_a_big_argument_is_wanted_at_once(parser_class):
+    """From 32 KB on, the parser tells how many bytes the argument still needs (the client
+    reads them in one go, as Redis does); smaller arguments want nothing special."""
+    value = b"v" * 100_000
+    data = encode_command(("SET", "k", value))
+    parser = parser_class()
+    parser.feed(data[:16384])
+    assert list(parser.parse()) == []
+    assert parser.wanted() == len(data) - 16384
+    parser.feed(data[16384:50000])
+    assert list(parser.parse()) == []
+    assert parser.wanted() == len(data) - 50000
+    parser.feed(data[50000:])
+    assert list(parser.parse()) == [[b"SET", b"k", value]]
+    assert parser.wanted() == 0
+    small = encode_command(("SET", "k", b"v" * 1000))
+    parser.feed(small[:500])
+    assert list(parser.parse()) == []
+    assert parser.wanted() == 0

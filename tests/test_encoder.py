@@ -1,0 +1,35 @@
+"""The reply encoder's array fast path (plain bytes elements, one comprehension) and lazy
+big replies give the same bytes as encoding element by element."""
+from hypothesis import given, settings, strategies as st
+
+from pyredis.resp import (NULL_ARRAY, OK, LazyAggregate, SimpleString, encode,
+                          encode_lazily)
+
+element = st.one_of(
+    st.binary(max_size=20), st.binary(min_size=4090, max_size=4100),
+    st.builds(bytearray, st.binary(max_size=5)), st.builds(SimpleString, st.binary(max_size=5)),
+    st.just(OK), st.integers(-5, 20000), st.none(), st.just(NULL_ARRAY),
+    st.lists(st.binary(max_size=5), max_size=3))
+
+
+def one_by_one(items: list, proto: int) -> bytes:
+    return b"*%d\r\n" % len(items) + b"".join(encode(item, proto) for item in items)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(element, max_size=12), st.sampled_from([2, 3]))
+def test_arrays_encode_as_their_elements(items, proto):
+    assert encode(items, proto) == one_by_one(items, proto)
+    assert encode(tuple(items), proto) == one_by_one(items, proto)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(element, min_size=1, max_size=4), st.integers(1, 70000))
+def test_lazy_replies_in_slices_equal_the_whole(pattern, limit):
+    items = (pattern * (2000 // len(pattern) + 1))[:2000]
+    header, lazy = encode_lazily(items, 2)
+    assert isinstance(lazy, LazyAggregate)
+    body = b""
+    while not lazy.done():
+        body += lazy.encode_some(limit)
+    assert header + body == one_by_one(items, 2)

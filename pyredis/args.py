@@ -115,6 +115,8 @@ _PLAIN_DECIMAL = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?").fullmatch
 def parse_float(raw: bytes, error: Optional[str] = None) -> float:
     """Redis's string2d: all of raw is one strtod number, no leading space, no NaN, no
     overflow nor underflow to zero (hex and inf are fine)."""
+    if len(raw) <= 15 and raw.isdigit():
+        return float(raw)     # the most common score: plain digits, exact as a double
     if len(raw) <= 20 and _PLAIN_DECIMAL(raw):
         return float(raw)
     value, end, erange = strtod(raw)

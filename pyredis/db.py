@@ -232,18 +232,26 @@ class Database:
             expire_at: Optional[int] = None) -> None:
         """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl, and
         `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
+        server = self.server
         if key not in self.data or (self.expires and key in self.expires
                                     and self.expire_if_needed(key)):
-            self.notify("n", "new", key)
+            if server.notify_hook is not None:
+                server.notify_hook(self, "n", "new", key)
         self.data[key] = value
-        self.access[key] = self.server.clock_ms
-        if self.server.lfu and key not in self.lfu:
+        self.access[key] = server.clock_ms
+        if server.lfu and key not in self.lfu:
             # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
             self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
         if expire_at is not None:
             self.expires[key] = expire_at
         elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
+        self.signal_modified(key)
+
+    def replace(self, key: bytes, value: Any) -> None:
+        """Give a key that exists (just looked up for writing) a new value, keeping its TTL
+        and access statistics (Redis's dbReplaceValue: INCR and friends)."""
+        self.data[key] = value
         self.signal_modified(key)
 
     def delete(self, key: bytes, lazy: bool = False) -> bool:

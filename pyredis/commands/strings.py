@@ -383,7 +383,10 @@ def _incr_by(client, key: bytes, delta: int) -> int:
     result = (0 if value is None else parse_int(value)) + delta
     if not INT64_MIN <= result <= INT64_MAX:
         raise RedisError(OVERFLOW)
-    db.set(key, b"%d" % result, keep_ttl=True)  # a counter keeps its TTL
+    if value is None:
+        db.set(key, b"%d" % result)
+    else:
+        db.replace(key, b"%d" % result)  # a counter keeps its TTL
     db.notify("$", "incrby", key)
     client.server.dirty += 1
     return result
@@ -435,7 +438,10 @@ def incrbyfloat(client, argv):
     if total is None:
         raise RedisError("ERR increment would produce NaN or Infinity")
     result = format_long_double(total)
-    db.set(key, result, keep_ttl=True)
+    if current is None:
+        db.set(key, result)
+    else:
+        db.replace(key, result)  # keeps its TTL
     db.notify("$", "incrbyfloat", key)
     client.server.dirty += 1
     return result

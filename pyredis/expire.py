@@ -46,16 +46,16 @@ class ActiveExpire:
 
     def run(self, fast: bool = False) -> None:
         server = self.server
-        if not self.enabled():
-            return
         effort = server.config.active_expire_effort - 1
-        per_slice = KEYS_PER_SLICE + KEYS_PER_SLICE // 4 * effort
         acceptable = ACCEPTABLE_STALE - effort
         stats = server.stats
+        if fast and not self.time_limit_hit and stats.expired_stale_perc < acceptable / 100:
+            return   # the usual end of a loop cycle: the slow cycle left no work behind
+        if not self.enabled():
+            return
+        per_slice = KEYS_PER_SLICE + KEYS_PER_SLICE // 4 * effort
         start = time.perf_counter()
         if fast:
-            if not self.time_limit_hit and stats.expired_stale_perc < acceptable / 100:
-                return
             budget = FAST_DURATION + FAST_DURATION / 4 * effort
             if start < self.last_fast_start + 2 * budget:
                 return

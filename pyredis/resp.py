@@ -632,6 +632,10 @@ class HiredisRequestParser:
             if argv is not False:
                 self._hand_over()
                 continue
+            if consumed == len(self.round):   # the usual end: the reads held whole requests
+                self.round = b""
+                self.consumed = 0
+                return
             self._check_incomplete()
             if self.exact.buf is None:
                 return
@@ -641,10 +645,6 @@ class HiredisRequestParser:
         would refuse what has come of it already, once it passes 64 KB, or when it holds a
         big argument (which the exact parser reads at once)."""
         rest = len(self.round) - self.consumed
-        if not rest:
-            self.round = b""
-            self.consumed = 0
-            return
         if rest <= INLINE_MAX_SIZE:
             check = RequestParser(self.max_bulk_len)
             check.feed(self.round[self.consumed:])

@@ -14,7 +14,7 @@ import redis
 from hypothesis import given, settings, strategies as st
 
 from helpers import ServerProcess
-from pyredis.function_dump import crc64
+from pyredis.persistence.crc64 import crc64
 
 KEYS = ["s", "int", "neg", "big", "lzf", "list", "biglist", "intlist", "iset", "bigiset",
         "sset", "zset", "bigzset", "hash", "bighash"]

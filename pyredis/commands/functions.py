@@ -4,10 +4,10 @@ from __future__ import annotations
 from ..args import parse_int
 from ..errors import RedisError
 from ..glob import glob_match
+from ..persistence import function_dump
 from ..resp import NO_REPLY, OK, OrderedSet, SimpleString
 from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
 from . import COMMANDS, KeySpec, command, container, help_reply
-from .. import function_dump
 
 container("function", group="scripting", since="7.0.0",
           summary="A container for function commands")

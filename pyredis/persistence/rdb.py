@@ -12,11 +12,12 @@ import struct
 import time
 from typing import Any, BinaryIO, Callable, Iterator, Optional
 
-from ..function_dump import crc64, lzf_decompress
 from ..types.hash import HashValue
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue
+from .crc64 import crc64
+from .lzf import lzf_decompress
 
 RDB_VERSION = 10
 
@@ -111,9 +112,14 @@ def encode_value(value: Any) -> tuple[int, bytes]:
 
 
 def dump_payload(value: Any) -> bytes:
-    """DUMP's serialization: type, value, RDB version, CRC64 of all that."""
+    """DUMP's serialization: type, value, then the payload footer."""
     kind, body = encode_value(value)
-    data = bytes((kind,)) + body + struct.pack("<H", RDB_VERSION)
+    return seal_payload(bytes((kind,)) + body)
+
+
+def seal_payload(body: bytes) -> bytes:
+    """A DUMP or FUNCTION DUMP payload: the body, the RDB version, a CRC64 of both."""
+    data = body + struct.pack("<H", RDB_VERSION)
     return data + struct.pack("<Q", crc64(data))
 
 
@@ -238,7 +244,7 @@ class Reader:
             original_len = self.length()
             try:
                 return lzf_decompress(self.take(compressed_len), original_len)
-            except Exception as exc:
+            except (ValueError, IndexError) as exc:
                 raise RdbError("bad LZF string") from exc
         raise RdbError("unknown string encoding")
 

@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         case.prepare(conn)
         conn.close()
         record = subprocess.Popen([spy, "record", "--pid", str(server.pid), "--rate", "250",
-                                   "--format", "raw", "--output", raw, "--nonblocking"],
+                                   "--format", "raw", "--output", raw],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cmd = ["redis-benchmark", "-p", str(server.port), "-c", str(args.clients),
                "-n", str(args.requests), "-P", str(args.pipeline), "-r", "100000",

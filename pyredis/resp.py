@@ -100,6 +100,9 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
     elif value is None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif t is list or t is tuple:
+        if not value:
+            out.append(b"*0\r\n")
+            return
         out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
         bulks = _encode_bulks(value)  # type: ignore[arg-type]
         if bulks is not None:

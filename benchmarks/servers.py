@@ -90,13 +90,14 @@ def encode(args: tuple) -> bytes:
 
 
 class Server:
-    """One server process. `kind` is "redis" or "pyredis"; `io` picks pyredis's backend."""
+    """One server process. `kind` is "redis", "pyredis" (`io` picks its backend) or
+    "floor" (benchmarks/floor.py)."""
 
     def __init__(self, kind: str, io: str = "selectors", extra: Optional[list[str]] = None,
                  root: str = ROOT, label: str = "") -> None:
         self.kind = kind
         self.io = io
-        self.label = label or ("redis" if kind == "redis" else f"pyredis/{io}")
+        self.label = label or (kind if kind != "pyredis" else f"pyredis/{io}")
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -106,6 +107,8 @@ class Server:
             if binary is None:
                 raise SystemExit("redis-server is not installed (make system-deps)")
             cmd = [binary] + args
+        elif kind == "floor":   # benchmarks/floor.py: the least a CPython server can do
+            cmd = [sys.executable, "-m", "benchmarks.floor", "--serve", str(self.port)]
         else:
             cmd = [sys.executable, "-m", "pyredis"] + args
             if io != "selectors":

@@ -74,3 +74,15 @@ def test_append_scaling_smoke_run():
     assert "### pyredis/selectors: server CPU µs per command" in out.stdout
     assert "| APPEND |" in out.stdout and "| SETBIT near the end |" in out.stdout
     assert "### redis: server CPU µs per command" in out.stdout
+
+
+def test_floor_benchmark_smoke_run():
+    """benchmarks.floor runs its floor server beside redis-server and pyredis."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.floor", "--requests", "500",
+                          "--rounds", "1"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=_env_outside_make())
+    assert out.returncode == 0, out.stderr
+    rows = [line.split() for line in out.stdout.splitlines()[1:]]
+    assert [(row[0], row[1]) for row in rows] == [
+        (test, p) for p in ("16", "1") for test in ("PING_MBULK", "SET", "GET")]
+    assert all(float(value) > 0 for row in rows for value in row[2:5])

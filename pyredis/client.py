@@ -65,7 +65,7 @@ class Client:
         self.db: "Database" = server.dbs[0]
         self.name: Optional[bytes] = None
         self.proto = 2
-        self.authenticated = not server.config.requirepass
+        self.set_authenticated(not server.config.requirepass)
         self.user = b"default"
         self.ctime = server.clock.time()
         self.last_interaction = self.ctime
@@ -95,6 +95,11 @@ class Client:
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
         self.paused = False          # held by CLIENT PAUSE with input still to run
         self.input_pending = False   # in server.pending_input: commands left for next cycle
+
+    def set_authenticated(self, authenticated: bool) -> None:
+        """Until it authenticates, a client's requests are held to Redis's small limits."""
+        self.authenticated = authenticated
+        self.parser.auth_limits = not authenticated
 
     # -- input -----------------------------------------------------------------------------
 

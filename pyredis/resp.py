@@ -15,6 +15,10 @@ from .errors import ProtocolError, RedisError
 INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
 BIG_ARG = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
 MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
+# What a client that must authenticate first may send (Redis's authRequired limits), so
+# that an unknown peer cannot make the server buffer much.
+UNAUTHENTICATED_MAX_ARGS = 10
+UNAUTHENTICATED_MAX_BULK = 16384
 
 
 # ---------------------------------------------------------------------------
@@ -378,12 +382,13 @@ class RequestParser:
     `*0`) yield nothing, as in Redis.
     """
 
-    __slots__ = ("buf", "pos", "max_bulk_len", "_argv", "_remaining")
+    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.buf: bytes | bytearray = b""
         self.pos = 0
         self.max_bulk_len = max_bulk_len
+        self.auth_limits = False       # the client must authenticate: small requests only
         self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
         self._remaining = 0            # how many arguments that request still expects
 
@@ -444,6 +449,8 @@ class RequestParser:
                 count = _parse_ll(buf[self.pos + 1:end])
                 if count is None or count > MAX_MULTIBULK_LEN:
                     raise ProtocolError("invalid multibulk length")
+                if count > UNAUTHENTICATED_MAX_ARGS and self.auth_limits:
+                    raise ProtocolError("unauthenticated multibulk length")
                 self.pos = end + 2
                 if count <= 0:
                     continue
@@ -474,6 +481,8 @@ class RequestParser:
             size = _parse_ll(buf[pos + 1:end])
             if size is None or size < 0 or size > self.max_bulk_len:
                 raise ProtocolError("invalid bulk length")
+            if size > UNAUTHENTICATED_MAX_BULK and self.auth_limits:
+                raise ProtocolError("unauthenticated bulk length")
             start = end + 2
             if start + size + 2 > n:
                 break
@@ -533,15 +542,28 @@ class HiredisRequestParser:
     hands back to hiredis once it is between requests.
     """
 
-    __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len")
+    __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len", "_auth_limits")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.max_bulk_len = max_bulk_len
+        self._auth_limits = False
         # Both made at first use: an idle connection costs neither (many clients, little RAM).
         self.reader: Any = None
         self.exact = _NO_EXACT   # its buf is None while hiredis is in charge
         self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
         self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
+
+    @property
+    def auth_limits(self) -> bool:
+        """The client must authenticate first: the exact parser, which knows Redis's
+        limits for such clients, reads everything until it has."""
+        return self._auth_limits
+
+    @auth_limits.setter
+    def auth_limits(self, on: bool) -> None:
+        self._auth_limits = on
+        if self.exact is not _NO_EXACT:
+            self.exact.auth_limits = on
 
     def feed(self, data: bytes) -> None:
         exact = self.exact
@@ -549,6 +571,9 @@ class HiredisRequestParser:
             exact.feed(data)
             return
         if not data:
+            return
+        if self._auth_limits:
+            self._hand_over(data)
             return
         if len(self.round) > self.consumed:
             # A request is carried over: look at the seam as well as the new bytes.
@@ -576,6 +601,7 @@ class HiredisRequestParser:
         exact = self.exact
         if exact is _NO_EXACT:
             exact = self.exact = RequestParser(self.max_bulk_len)
+            exact.auth_limits = self._auth_limits
         exact.buf = b""
         exact.pos = 0
         exact.feed(rest + data if rest else data)

@@ -36,7 +36,7 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> N
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
                 sock.sendall(b"PING\r\n")
-                if sock.recv(64).startswith(b"+PONG"):
+                if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):  # up (maybe with a password)
                     return
         except OSError:
             time.sleep(0.02)

@@ -113,3 +113,21 @@ def test_the_rest_of_a_big_argument_is_wanted_at_once(parser_class):
     parser.feed(small[:500])
     assert list(parser.parse()) == []
     assert parser.wanted() == 0
+
+
+def test_limits_before_authentication_are_lifted_after_it():
+    parser = HiredisRequestParser()
+    parser.auth_limits = True
+    parser.feed(encode_command(("AUTH", "pw")))
+    assert list(parser.parse()) == [[b"AUTH", b"pw"]]
+    parser.auth_limits = False
+    big = ("SET",) + ("k",) * 10
+    parser.feed(encode_command(big))
+    assert list(parser.parse()) == [[arg.encode() for arg in big]]
+    parser.feed(encode_command(big))
+    assert parser.exact.buf is None    # hiredis is in charge again
+    assert list(parser.parse()) == [[arg.encode() for arg in big]]
+    parser.auth_limits = True
+    parser.feed(encode_command(big))
+    with pytest.raises(ProtocolError, match="unauthenticated multibulk length"):
+        list(parser.parse())

@@ -5,7 +5,7 @@ import socket
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import RawConnection, encode_command
+from helpers import RawConnection, ServerProcess, encode_command
 from pyredis.errors import ProtocolError
 from pyredis.resp import REQUEST_PARSERS, split_args
 
@@ -131,3 +131,36 @@ def test_parser_never_crashes_on_garbage(parser_class, payload):
 ])
 def test_split_args(line, expected):
     assert split_args(line) == expected
+
+
+@pytest.fixture(scope="module")
+def password_servers():
+    """pyredis and redis-server with requirepass: clients must authenticate first."""
+    servers = [ServerProcess(kind, ["--requirepass", "pw"]) for kind in ("pyredis", "redis")]
+    yield servers
+    for proc in servers:
+        proc.stop()
+
+
+@pytest.mark.parametrize("payload", [
+    encode_command(("SET",) + ("k",) * 10),                 # 11 arguments
+    b"*1\r\n$16385\r\n",                                     # a bulk over 16 KB
+    b"*11\r\n$3\r\nSET\r\n",                                 # the header alone is enough
+    encode_command(("PING",)) + b"*2\r\n$4\r\nECHO\r\n$17000\r\n",   # after a request
+])
+def test_unauthenticated_clients_send_small_requests_only(password_servers, payload):
+    """Before AUTH, Redis refuses a request of more than 10 arguments or a bulk of more
+    than 16 KB with a protocol error, and closes the connection."""
+    ours, theirs = (_exchange(proc.port, payload) for proc in password_servers)
+    assert ours == theirs
+    assert ours[1] and b"unauthenticated" in ours[0]
+
+
+def test_authenticated_clients_have_the_usual_limits(password_servers):
+    payload = (encode_command(("AUTH", "pw")) + encode_command(("SET",) + ("k",) * 10)
+               + encode_command(("ECHO", "x" * 20000)) + encode_command(("RESET",))
+               + b"*2\r\n$4\r\nECHO\r\n$20000\r\n")
+    ours, theirs = (_exchange(proc.port, payload) for proc in password_servers)
+    assert ours == theirs
+    assert ours[0].startswith(b"+OK\r\n-ERR syntax error\r\n$20000\r\n")
+    assert ours[0].endswith(b"+RESET\r\n-ERR Protocol error: unauthenticated bulk length\r\n")

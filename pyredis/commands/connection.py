@@ -50,7 +50,7 @@ def check_password(client, username: bytes, password: bytes) -> None:
     required = client.server.config.requirepass
     if username != b"default" or (required and password != required.encode()):
         raise RedisError(WRONGPASS)
-    client.authenticated = True
+    client.set_authenticated(True)
     client.user = username
 
 
@@ -131,6 +131,6 @@ def reset(client, argv):
     client.proto = 2
     client.name = None
     client.reply_mode = "on"
-    client.authenticated = not server.config.requirepass
+    client.set_authenticated(not server.config.requirepass)
     client.user = b"default"
     return SimpleString(b"RESET")

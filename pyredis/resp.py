@@ -167,15 +167,27 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
 
 
 _BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
+_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]   # an element's end, the next's header
+_PLAIN = {bytes}
 
 
 def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
     """The common array reply (LRANGE, SMEMBERS ...): plain bytes elements of under 4 KB,
-    encoded in one comprehension, without a call per element. None if any element is of
-    another type or longer: the caller encodes element by element."""
+    encoded without a Python call per element. None if any element is of another type or
+    longer: the caller encodes element by element."""
     try:
-        return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" if type(x) is bytes else None
-                         for x in items])   # type: ignore[misc]
+        if len(items) < 16:
+            return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" if type(x) is bytes else None
+                             for x in items])   # type: ignore[misc]
+        if not set(map(type, items)) <= _PLAIN:
+            return None
+        # Longer arrays interleave the elements with their separators in C loops.
+        pieces: list = [b""] * (2 * len(items))
+        pieces[0::2] = map(_BULK_SEPARATORS.__getitem__, map(len, items))
+        pieces[1::2] = items
+        pieces[0] = pieces[0][2:]
+        pieces.append(b"\r\n")
+        return b"".join(pieces)
     except (TypeError, IndexError):
         return None
 

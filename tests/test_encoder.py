@@ -16,8 +16,10 @@ def one_by_one(items: list, proto: int) -> bytes:
     return b"*%d\r\n" % len(items) + b"".join(encode(item, proto) for item in items)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(element, max_size=12), st.sampled_from([2, 3]))
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(element, max_size=12), st.lists(element, min_size=14, max_size=40),
+                 st.lists(st.binary(max_size=20), min_size=14, max_size=40)),
+       st.sampled_from([2, 3]))
 def test_arrays_encode_as_their_elements(items, proto):
     assert encode(items, proto) == one_by_one(items, proto)
     assert encode(tuple(items), proto) == one_by_one(items, proto)

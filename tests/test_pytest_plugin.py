@@ -84,7 +84,10 @@ def test_fixtures(pytester):
     result.assert_outcomes(passed=5)
 
 
-def test_options_port_config_and_process(pytester):
+def test_options_port_config_and_process(pytester, monkeypatch):
+    # The inner run is no xdist worker, even when this test runs in one (workers offset
+    # --pyredis-port by their number).
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     port = free_port()
     pytester.makefile(".conf", myredis="databases 3\nrequirepass secret\n")
     pytester.makepyfile(f"""

@@ -108,7 +108,8 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
             out.append(b"*0\r\n")
             return
         out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
-        bulks = _encode_bulks(value)  # type: ignore[arg-type]
+        # One or two elements (ZPOPMIN's member and score ...) go faster one by one.
+        bulks = _encode_bulks(value) if len(value) > 2 else None  # type: ignore[arg-type]
         if bulks is not None:
             out.append(bulks)
         else:
@@ -175,12 +176,11 @@ def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
     """The common array reply (LRANGE, SMEMBERS ...): plain bytes elements of under 4 KB,
     encoded without a Python call per element. None if any element is of another type or
     longer: the caller encodes element by element."""
+    if not set(map(type, items)) <= _PLAIN:   # a C loop: no exception to raise and catch
+        return None
     try:
         if len(items) < 16:
-            return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" if type(x) is bytes else None
-                             for x in items])   # type: ignore[misc]
-        if not set(map(type, items)) <= _PLAIN:
-            return None
+            return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" for x in items])
         # Longer arrays interleave the elements with their separators in C loops.
         pieces: list = [b""] * (2 * len(items))
         pieces[0::2] = map(_BULK_SEPARATORS.__getitem__, map(len, items))
@@ -188,7 +188,7 @@ def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
         pieces[0] = pieces[0][2:]
         pieces.append(b"\r\n")
         return b"".join(pieces)
-    except (TypeError, IndexError):
+    except IndexError:   # an element of 4 KB or more
         return None
 
 

@@ -168,7 +168,8 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
 
 
 _BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
-_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]   # an element's end, the next's header
+# An element's end and the next one's header, for interleaving.
+_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]
 _PLAIN = {bytes}
 
 
@@ -215,22 +216,25 @@ class LazyAggregate:
         size = 0
         items, proto, i, n = self.items, self.proto, self.pos, len(self.items)
         while i < n and size < limit:
-            if not self.pairs:
-                bulks = _encode_bulks(items[i:i + BULKS_PER_SLICE])
-                if bulks is not None:
-                    out.append(bulks)
-                    size += len(bulks)
-                    i = min(n, i + BULKS_PER_SLICE)
-                    continue
             if self.pairs:
                 key, value = items[i]
                 _encode(key, proto, out)
                 size += len(out[-1])
                 _encode(value, proto, out)
-            else:
+                size += len(out[-1])
+                i += 1
+                continue
+            end = min(n, i + BULKS_PER_SLICE)
+            bulks = _encode_bulks(items[i:end])
+            if bulks is not None:
+                out.append(bulks)
+                size += len(bulks)
+                i = end
+                continue
+            while i < end and size < limit:   # other elements in the slice: one by one
                 _encode(items[i], proto, out)
-            size += len(out[-1])
-            i += 1
+                size += len(out[-1])
+                i += 1
         self.pos = i
         return b"".join(out)
 

@@ -21,6 +21,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time used by every thread of a process so far, in nanoseconds (schedstat, not
+    clock ticks)."""
+    total = 0
+    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total
+
+
 class Conn:
     """A minimal blocking RESP connection for control commands (INFO, FLUSHALL, loading)."""
 
@@ -147,15 +160,7 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def cpu_ns(self) -> int:
-        """CPU time used by every thread of the process so far, in nanoseconds."""
-        total = 0
-        for path in glob.glob(f"/proc/{self.pid}/task/*/schedstat"):
-            try:
-                with open(path) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass  # a thread that ended meanwhile
-        return total
+        return cpu_ns(self.pid)
 
     def rss(self) -> int:
         """Resident set size in bytes."""

@@ -11,7 +11,6 @@ the other in-process starts come after a first, unmeasured one.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import shutil
 import socket
@@ -27,6 +26,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import pyredis  # noqa: E402  (after the path set-up above)
+from benchmarks.servers import cpu_ns  # noqa: E402
 
 PING_TIMEOUT = 20.0
 
@@ -50,18 +50,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time a process used so far, all its threads (nanosecond schedstat, not ticks)."""
-    total = 0
-    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
-        try:
-            with open(path) as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass    # a thread that ended meanwhile
-    return total / 1e9
-
-
 # Each case returns (wall seconds, CPU seconds) from "start" to the first PONG. CPU time
 # hardly depends on what else the machine runs; wall time does.
 
@@ -80,7 +68,7 @@ def in_child_process() -> tuple[float, float]:
     server = pyredis.Server.start_process(port=0)
     try:
         wait_for_pong(server.port, started + PING_TIMEOUT)
-        return time.perf_counter() - started, cpu_seconds(server._process.pid)
+        return time.perf_counter() - started, cpu_ns(server._process.pid) / 1e9
     finally:
         server.stop()
 
@@ -96,7 +84,7 @@ def redis_server() -> tuple[float, float]:
                              "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL)
     try:
         wait_for_pong(port, started + PING_TIMEOUT)
-        return time.perf_counter() - started, cpu_seconds(proc.pid)
+        return time.perf_counter() - started, cpu_ns(proc.pid) / 1e9
     finally:
         proc.terminate()
         proc.wait()

@@ -15,6 +15,17 @@ READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
 
 
+def dispatch(events: list) -> None:
+    """Call the handlers of ready files: (selector key whose data is [on_read, on_write],
+    event mask) pairs, as a selector's select() returns them."""
+    for key, mask in events:
+        handlers = key.data
+        if mask & READ and handlers[0] is not None:
+            handlers[0]()
+        if mask & WRITE and handlers[1] is not None:
+            handlers[1]()
+
+
 class Reactor:
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
@@ -117,12 +128,7 @@ class Reactor:
     def poll(self, timeout: Optional[float]) -> None:
         """Wait up to `timeout` seconds for file events and handle them (timers aside): one
         turn of the loop, also taken by a long script to serve other clients."""
-        for key, mask in self.selector.select(timeout):
-            handlers = key.data
-            if mask & READ and handlers[0] is not None:
-                handlers[0]()
-            if mask & WRITE and handlers[1] is not None:
-                handlers[1]()
+        dispatch(self.selector.select(timeout))
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""
@@ -266,12 +272,7 @@ class UvloopReactor:
                 mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
                 if mask:
                     selector.register(fd, mask, handlers)
-            for key, mask in selector.select(timeout):
-                handlers = key.data
-                if mask & READ and handlers[0] is not None:
-                    handlers[0]()
-                if mask & WRITE and handlers[1] is not None:
-                    handlers[1]()
+            dispatch(selector.select(timeout))
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""

@@ -16,14 +16,18 @@ def _env_outside_make() -> dict:
     return env
 
 
+def _run(module: str, *args: str) -> subprocess.CompletedProcess:
+    """python -m <module> <args> from the repository, as a user would run it."""
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env=_env_outside_make())
+
+
 def test_benchmark_suite_smoke_run(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# title\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--tests", "PING_MBULK,SET,GET",
-         "--out", str(tmp_path), "--readme", str(readme)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env=_env_outside_make())
+    out = _run("benchmarks", "--quick", "--tests", "PING_MBULK,SET,GET",
+               "--out", str(tmp_path), "--readme", str(readme))
     assert out.returncode == 0, out.stderr
     assert "| PING_MBULK |  1 |" in out.stdout and "SET 100KB" in out.stdout
     results = json.loads((tmp_path / "latest.json").read_text())
@@ -42,11 +46,8 @@ def test_benchmark_suite_smoke_run(tmp_path):
 
 
 def test_collections_scaling_smoke_run():
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.collections_scaling", "--sizes", "10,200",
-         "--ops", "50", "--rounds", "1", "--redis"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=ROOT))
+    out = _run("benchmarks.collections_scaling", "--sizes", "10,200", "--ops", "50",
+               "--rounds", "1", "--redis")
     assert out.returncode == 0, out.stderr
     assert "### pyredis/selectors: microseconds per command" in out.stdout
     assert "| LPUSH+RPOP |" in out.stdout and "| HINCRBY |" in out.stdout
@@ -54,10 +55,7 @@ def test_collections_scaling_smoke_run():
 
 
 def test_zset_scaling_smoke_run():
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.zset_scaling", "--sizes", "20,300", "--ops", "50"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=ROOT))
+    out = _run("benchmarks.zset_scaling", "--sizes", "20,300", "--ops", "50")
     assert out.returncode == 0, out.stderr
     for row in ("| ZADD (new member) | pyredis/selectors |", "| ZRANK | redis |",
                 "| ZRANGE BYSCORE (10) | pyredis/selectors |"):
@@ -65,11 +63,7 @@ def test_zset_scaling_smoke_run():
 
 
 def test_append_scaling_smoke_run():
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.append_scaling", "--counts", "50,200", "--chunk", "10",
-         "--redis"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env=dict(os.environ, PYTHONPATH=ROOT))
+    out = _run("benchmarks.append_scaling", "--counts", "50,200", "--chunk", "10", "--redis")
     assert out.returncode == 0, out.stderr
     assert "### pyredis/selectors: server CPU µs per command" in out.stdout
     assert "| APPEND |" in out.stdout and "| SETBIT near the end |" in out.stdout
@@ -78,9 +72,7 @@ def test_append_scaling_smoke_run():
 
 def test_floor_benchmark_smoke_run():
     """benchmarks.floor runs its floor server beside redis-server and pyredis."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks.floor", "--requests", "500",
-                          "--rounds", "1"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=_env_outside_make())
+    out = _run("benchmarks.floor", "--requests", "500", "--rounds", "1")
     assert out.returncode == 0, out.stderr
     rows = [line.split() for line in out.stdout.splitlines()[1:]]
     assert [(row[0], row[1]) for row in rows] == [

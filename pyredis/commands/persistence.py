@@ -2,7 +2,7 @@
 RELOAD (the whole dataset in dbfilename)."""
 from __future__ import annotations
 
-from ..args import parse_int
+from ..args import ArgReader, parse_int
 from ..client import FLAG_MULTI
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
@@ -47,27 +47,21 @@ def dump(client, argv):
 def restore(client, argv):
     replace = absttl = False
     idle = freq = -1
-    i = 4
-    while i < len(argv):
-        word = argv[i].lower()
-        more = len(argv) - i - 1
-        if word == b"replace":
+    reader = ArgReader(argv, 4)
+    while reader.more():
+        word = reader.keyword()
+        if word == b"REPLACE":
             replace = True
-        elif word == b"absttl":
+        elif word == b"ABSTTL":
             absttl = True
-        elif word == b"idletime" and more >= 1 and freq == -1:
-            idle = parse_int(argv[i + 1])
-            if idle < 0:
-                raise RedisError("ERR Invalid IDLETIME value, must be >= 0")
-            i += 1
-        elif word == b"freq" and more >= 1 and idle == -1:
-            freq = parse_int(argv[i + 1])
-            if not 0 <= freq <= 255:
-                raise RedisError("ERR Invalid FREQ value, must be >= 0 and <= 255")
-            i += 1
+        elif word == b"IDLETIME" and reader.more() and freq == -1:
+            idle = reader.next_int(minimum=0,
+                                   range_error="ERR Invalid IDLETIME value, must be >= 0")
+        elif word == b"FREQ" and reader.more() and idle == -1:
+            freq = reader.next_int(minimum=0, maximum=255, range_error="ERR Invalid FREQ "
+                                   "value, must be >= 0 and <= 255")
         else:
             raise syntax_error()
-        i += 1
     db, key, server = client.db, argv[1], client.server
     if not replace and db.get_for_write(key) is not None:
         raise RedisError("BUSYKEY Target key name already exists.")

@@ -18,7 +18,7 @@ from .client import Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
 from .config import Config, ConfigError
-from .db import Database
+from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import RedisError, wrong_arity
 from .evict import evict_in_background, perform_evictions
 from .expire import ActiveExpire
@@ -110,10 +110,7 @@ class Server:
         commands.load_all()
         self.config = config or Config()
         self.clock = clock or Clock()
-        self.clock_ms = self.clock.ms()       # cached once per loop cycle (access times)
-        self.clock_time = self.clock.time()
         self.reactor = make_reactor(io)   # the I/O backend: selectors or uvloop
-        self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: list[Client] = []
@@ -123,6 +120,13 @@ class Server:
         self.blocked_clients = 0              # clients blocked on keys (INFO), by blocking.py
         self.monitors: list[Client] = []
         self.stats = Stats()
+        self.lazyfree = LazyFree(self.config, self.stats)
+        events = KeyspaceEvents()
+        events.key_ready = lambda db, key, kind: self.ready_keys.append((db, key, kind))
+        events.paused = self.dataset_paused
+        self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
+                                        events)
+        self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         self.listeners: list[socket.socket] = []
         self.start_time = time.time()
         self.lastsave = int(self.start_time)  # LASTSAVE: the last successful save (or start)
@@ -137,23 +141,16 @@ class Server:
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.active_expire = ActiveExpire(self)
-        self.lazyfree = LazyFree(self)
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
-        self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
         self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
-        self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
-        self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
         # Feature hooks, set by the modules that own them (None: feature unused).
-        self.notify_hook: Optional[Callable] = None
-        self.tracking_hook: Optional[Callable] = None
-        self.tracking_flush_hook: Optional[Callable[[], None]] = None
         self.serve_ready_keys: Optional[Callable[[], None]] = None
         # Client-side caching's bookkeeping: before each command is processed, and after
         # each one call() runs (with a flag: the top-level call, not one inside EXEC).
@@ -220,7 +217,7 @@ class Server:
                         "maxmemory-policy.")
                 evict_in_background(self)
         elif name == "maxmemory-policy":
-            self.lfu = self.config.maxmemory_policy.endswith("-lfu")
+            self.keyspace.lfu = self.config.maxmemory_policy.endswith("-lfu")
         elif name == "maxclients":
             self.raise_fd_limit()
             limit = self.fd_limit() - 32
@@ -585,6 +582,10 @@ class Server:
         self.pause_end = end
         self.pause_writes_only = writes_only
 
+    def dataset_paused(self) -> bool:
+        """A CLIENT PAUSE is on: the dataset stands still (no key expires)."""
+        return bool(self.pause_end) and time.monotonic() < self.pause_end
+
     def unpause(self) -> None:
         self.pause_end = 0.0
         paused, self.paused_clients = self.paused_clients, []
@@ -647,9 +648,7 @@ class Server:
 
     def before_sleep(self) -> None:
         """Redis's beforeSleep, in its order: then flush every client's replies."""
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        self.clock.refresh()
         if self.pending_input:
             self.process_pending_input()
         for hook in self.before_sleep_hooks:
@@ -699,13 +698,11 @@ class Server:
         self.hz = hz
         if self.pause_cron:
             return 1.0 / hz
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        now = self.clock.refresh()
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
         self.active_expire.run()
-        self.lazyfree.run()
+        self.lazyfree.run(self.hz)
         if self.config.timeout:
             limit = now - self.config.timeout
             for client in list(self.clients.values()):

@@ -14,7 +14,7 @@ invalidated (bounded work per command, more when still over the limit).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .commands import lookup
 from .resp import encode, encode_int
@@ -22,6 +22,7 @@ from .resp import encode, encode_int
 if TYPE_CHECKING:
     from .client import Client
     from .commands import Command
+    from .db import Database
     from .server import Server
 
 INVALIDATE = b"$10\r\ninvalidate\r\n"
@@ -76,8 +77,8 @@ class Tracking:
             return
         self.installed = True
         server = self.server
-        server.tracking_hook = self.key_modified
-        server.tracking_flush_hook = self.flushed
+        server.keyspace.events.key_changed = self.key_modified
+        server.keyspace.events.flushed = self.flushed
         server.before_command_hook = self.before_command
         server.after_command_hook = self.after_command
         server.before_sleep_hooks.append(self.broadcast)
@@ -172,9 +173,9 @@ class Tracking:
                 # a key, or None: the whole keyspace (a flush)
                 self.send(client, encode([key] if key is not None else None, client.proto))
 
-    def key_modified(self, db: Any, key: bytes, by: Optional["Client"]) -> None:
-        """A key changed (`by` that client, None when it expired)."""
-        self.invalidate(key, by, True)
+    def key_modified(self, db: "Database", key: bytes, by_client: bool) -> None:
+        """A key changed: by the running command's client, or not (it expired)."""
+        self.invalidate(key, self.server.current_client if by_client else None, True)
 
     def invalidate(self, key: bytes, by: Optional["Client"], bcast: bool) -> None:
         if bcast and self.prefixes:

@@ -69,7 +69,7 @@ def setbit(client, argv):
         value[byte] = value[byte] | mask if on else value[byte] & ~mask
         db.signal_modified(key)
         db.notify("$", "setbit", key)
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
     return 1 if old else 0
 
 
@@ -217,7 +217,7 @@ def bitop(client, argv):
     if not size:
         if db.delete(target):
             db.notify("g", "del", target)
-            client.server.dirty += 1
+            client.server.keyspace.dirty += 1
         return 0
     # Each string as one big number, shorter ones padded with zero bytes on the right.
     numbers = [int.from_bytes(source, "big") << 8 * (size - len(source)) for source in sources]
@@ -234,7 +234,7 @@ def bitop(client, argv):
     # Stored "raw" as Redis stores it, whatever it holds.
     db.set(target, bytearray(result.to_bytes(size, "big")))
     db.notify("$", "set", target)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return size
 
 
@@ -398,7 +398,7 @@ def _bitfield(client, argv: list[bytes], readonly_command: bool) -> list:
     if changes:
         db.signal_modified(key)
         db.notify("$", "setbit", key)
-        client.server.dirty += changes
+        client.server.keyspace.dirty += changes
     return replies
 
 

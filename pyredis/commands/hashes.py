@@ -63,7 +63,7 @@ def _hset(client, argv) -> int:
         added += _set_field(hash_, argv[i], argv[i + 1], config)
     _store(client, key, hash_, created)
     client.db.notify("h", "hset", key)
-    client.server.dirty += (len(argv) - 2) // 2
+    client.server.keyspace.dirty += (len(argv) - 2) // 2
     return added
 
 
@@ -102,7 +102,7 @@ def hsetnx(client, argv):
     _set_field(hash_, argv[2], argv[3], client.server.config)
     _store(client, key, hash_, created)
     client.db.notify("h", "hset", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return 1
 
 
@@ -146,7 +146,7 @@ def hdel(client, argv):
         hash_.fields_changed()
         db.notify("h", "hdel", key)
         db.changed(key, hash_)
-        client.server.dirty += deleted
+        client.server.keyspace.dirty += deleted
     return deleted
 
 
@@ -223,7 +223,7 @@ def hincrby(client, argv):
     _set_field(hash_, field, b"%d" % total, client.server.config)
     _store(client, key, hash_, created)
     client.db.notify("h", "hincrby", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return total
 
 
@@ -254,7 +254,7 @@ def hincrbyfloat(client, argv):
     _set_field(hash_, field, result, client.server.config)
     _store(client, key, hash_, created)
     client.db.notify("h", "hincrbyfloat", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return result
 
 

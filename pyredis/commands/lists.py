@@ -33,7 +33,7 @@ def _removed(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> 
     (Redis's listElementsRemoved)."""
     db.notify("l", "lpop" if left else "rpop", key)
     db.changed(key, lst)
-    client.server.dirty += count
+    client.server.keyspace.dirty += count
 
 
 def _pop_many(lst: ListValue, left: bool, count: int) -> list[bytes]:
@@ -74,7 +74,7 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
         db.set(key, lst)
     else:
         db.signal_modified(key)
-    client.server.dirty += len(argv) - 2
+    client.server.keyspace.dirty += len(argv) - 2
     db.notify("l", "lpush" if left else "rpush", key)
     return len(lst)
 
@@ -318,7 +318,7 @@ def lset(client, argv):
     lst[index] = argv[3]
     db.signal_modified(argv[1])
     db.notify("l", "lset", argv[1])
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return OK
 
 
@@ -344,7 +344,7 @@ def linsert(client, argv):
     lst.insert(index + 1 if where == b"after" else index, argv[4])
     db.signal_modified(argv[1])
     db.notify("l", "linsert", argv[1])
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return len(lst)
 
 
@@ -373,7 +373,7 @@ def lrem(client, argv):
     if not indexes:
         return 0
     lst.remove_indexes(indexes)
-    client.server.dirty += len(indexes)
+    client.server.keyspace.dirty += len(indexes)
     db.notify("l", "lrem", key)
     db.changed(key, lst)
     return len(indexes)
@@ -394,7 +394,7 @@ def ltrim(client, argv):
     removed = lst.trim(*bounds) if bounds else lst.trim(1, 0)
     db.notify("l", "ltrim", key)
     db.changed(key, lst)
-    client.server.dirty += removed
+    client.server.keyspace.dirty += removed
     return OK
 
 
@@ -421,7 +421,7 @@ def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
     db.notify("l", "lpop" if left_from else "rpop", src)
     if src != dst:       # a rotation was signalled as the destination already
         db.changed(src, lst)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return value
 
 

@@ -27,11 +27,11 @@ def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str
     if len(value):
         db.set(key, value)
         db.notify(event_class, event, key)
-        client.server.dirty += changes
+        client.server.keyspace.dirty += changes
         return len(value)
     if db.delete(key):
         db.notify("g", "del", key)
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
     return 0
 
 
@@ -68,7 +68,7 @@ def sadd(client, argv):
         db.signal_modified(key)
     if added:
         db.notify("s", "sadd", key)
-    client.server.dirty += added
+    client.server.keyspace.dirty += added
     return added
 
 
@@ -92,7 +92,7 @@ def srem(client, argv):
     if removed:
         db.notify("s", "srem", key)
         db.changed(key, value)
-        client.server.dirty += removed
+        client.server.keyspace.dirty += removed
     return removed
 
 
@@ -184,7 +184,7 @@ def spop(client, argv):
         member = value.pop_random()
         db.notify("s", "spop", key)
         db.changed(key, value)
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
         return member
     count = parse_positive_int(argv[2])
     value = db.get_typed(key, SetValue, write=True)
@@ -192,7 +192,7 @@ def spop(client, argv):
         return OrderedSet()
     size = len(value)
     db.notify("s", "spop", key)
-    client.server.dirty += min(count, size)
+    client.server.keyspace.dirty += min(count, size)
     if count >= size:
         popped = _union_or_diff(client, [key], None, True)
         db.delete(key)
@@ -237,12 +237,12 @@ def smove(client, argv):
         return 0
     db.notify("s", "srem", src_key)
     db.changed(src_key, src)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     created = dst is None
     if created:
         dst = SetValue.for_member(member)
     if dst.add(member, client.server.config):
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
         if created:
             db.set(dst_key, dst)
         else:

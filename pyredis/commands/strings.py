@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..args import INT64_MAX, INT64_MIN, ArgReader, is_int64, parse_int
+from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
+from ..types import is_int64
 from . import KeySpec, command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
@@ -100,7 +101,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
     if (b"NX" in flags and found) or (b"XX" in flags and not found):
         return old if get else abort_reply
     db.set(key, value, keep_ttl=b"KEEPTTL" in flags, expire_at=when)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     db.notify("$", "set", key)
     if when is not None:
         db.notify("g", "expire", key)
@@ -126,7 +127,7 @@ def set_(client, argv):
     if len(argv) == 3:  # the common case, without options
         db = client.db
         db.set(argv[1], argv[2])
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
         db.notify("$", "set", argv[1])
         return OK
     flags, expire = _parse_extended(argv, for_set=True)
@@ -180,10 +181,10 @@ def getex(client, argv):
         else:
             db.set_expire(key, when)
             db.notify("g", "expire", key)
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
     elif b"PERSIST" in flags and db.persist(key):
         db.notify("g", "persist", key)
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
     return value
 
 
@@ -196,7 +197,7 @@ def getdel(client, argv):
     value = db.get_string(argv[1])
     if value is not None and db.delete(argv[1]):
         db.notify("g", "del", argv[1])
-        client.server.dirty += 1
+        client.server.keyspace.dirty += 1
     return value
 
 
@@ -208,7 +209,7 @@ def getset(client, argv):
     old = db.get_string(argv[1])
     db.set(argv[1], argv[2])
     db.notify("$", "set", argv[1])
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return old
 
 
@@ -236,7 +237,7 @@ def _mset(client, argv: list[bytes], name: str) -> None:
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
         db.notify("$", "set", argv[i])
-    client.server.dirty += len(argv) // 2
+    client.server.keyspace.dirty += len(argv) // 2
 
 
 @command("mset", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
@@ -291,7 +292,7 @@ def append(client, argv):
         value += extra   # in place: the bytearray over-allocates as it grows
         db.signal_modified(key)
     db.notify("$", "append", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return len(value)
 
 
@@ -328,7 +329,7 @@ def setrange(client, argv):
     value[offset:offset + len(patch)] = patch
     db.signal_modified(key)
     db.notify("$", "setrange", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return len(value)
 
 
@@ -388,7 +389,7 @@ def _incr_by(client, key: bytes, delta: int) -> int:
     else:
         db.replace(key, b"%d" % result)  # a counter keeps its TTL
     db.notify("$", "incrby", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return result
 
 
@@ -443,7 +444,7 @@ def incrbyfloat(client, argv):
     else:
         db.replace(key, result)  # keeps its TTL
     db.notify("$", "incrbyfloat", key)
-    client.server.dirty += 1
+    client.server.keyspace.dirty += 1
     return result
 
 

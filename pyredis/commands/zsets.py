@@ -164,7 +164,7 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
             db.signal_modified(key)
         if added or updated:
             db.notify("z", "zincr" if incr else "zadd", key)
-        client.server.dirty += added + updated
+        client.server.keyspace.dirty += added + updated
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -486,7 +486,7 @@ def zrem(client, argv):
     if removed:
         client.db.notify("z", "zrem", key)
         client.db.changed(key, value)
-        client.server.dirty += removed
+        client.server.keyspace.dirty += removed
     return removed
 
 
@@ -514,7 +514,7 @@ def _zremrange(client, argv, kind: str):
     if removed:
         client.db.notify("z", "zremrangeby" + kind, key)
         client.db.changed(key, value)
-        client.server.dirty += removed
+        client.server.keyspace.dirty += removed
     return removed
 
 
@@ -570,7 +570,7 @@ def zpop(client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
         return []
     n = min(len(value), 1 if count == -1 else count)
     pairs = [value.pop(highest) for _ in range(n)]
-    client.server.dirty += n
+    client.server.keyspace.dirty += n
     db.notify("z", "zpopmax" if highest else "zpopmin", key)
     db.changed(key, value)
     if nested:

@@ -1,10 +1,11 @@
-"""Database: one numbered keyspace (key -> value), its expires, and the one write hook.
+"""Database: one numbered keyspace (key -> value), its expires, and the one write call.
 
 Values are plain Python objects (DESIGN.md): bytes for strings (a bytearray once a command
 changed one in place, see `mutable_string`), dict for hashes, set for sets, the list and zset
-types of pyredis.types for the rest. Every write goes through a
-method here, or calls `signal_modified` itself after changing a value in place: WATCH,
-blocked clients, keyspace notifications and client tracking all hang off that hook.
+types of pyredis.types for the rest. A command changes a key through the methods here (or in
+place), then says so with one call, `written` (`elements_removed` for a collection that may
+be left empty): WATCH, blocked clients, keyspace notifications, client tracking and the
+count of changes to save all hang off it.
 
 A Database knows nothing of the server: it is built from a `KeyspaceContext` (the clock,
 the stats, the config, lazy freeing, the changes counter) and reports what happens to its
@@ -83,6 +84,11 @@ class KeyspaceContext:
         self.events = events
         self.lfu = False            # maxmemory-policy is an LFU one: keys count accesses
         self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
+
+    def count_changes(self, count: int = 1) -> None:
+        """Changes to save that no key's `written` counted: FLUSHALL's own, SWAPDB,
+        FUNCTION LOAD ..."""
+        self.dirty += count
 
 
 class WatchedKey:
@@ -225,8 +231,8 @@ class Database:
         """The string at key (`value`, as get_string(write=True) found it) as a bytearray
         the command changes in place (Redis's dbUnshareStringValue): bytes are replaced by a
         bytearray once, which then grows in place, amortized O(1) per APPEND. A missing key
-        (`value` None) is added as an empty string, with its "new" event. The caller signals
-        the key (signal_modified) if it changes it."""
+        (`value` None) is added as an empty string, with its "new" event. The caller tells
+        of its change with `written`."""
         if type(value) is bytearray:
             return value
         string = bytearray(value or b"")
@@ -268,14 +274,26 @@ class Database:
         if context.config.lazyfree_lazy_expire:
             context.lazyfree.release(value)
         self.notify("x", "expired", key)
-        self.signal_modified(key, expired=True)
+        self.signal_modified(key, by_client=False)
+
+    def evict(self, key: bytes) -> None:
+        """Delete a key maxmemory-policy chose: notified and signalled, as deleted by the
+        server, not by the running command."""
+        self._remove(key)
+        self.signal_modified(key, by_client=False)
+        self.notify("e", "evicted", key)
 
     # -- writes -------------------------------------------------------------------------
+    #
+    # A command changes keys with set/replace/delete/set_expire/persist (or in place), then
+    # tells of each change with `written` (or `elements_removed`): one call signals the key
+    # to WATCH, blocked clients and client tracking, sends its keyspace event and counts
+    # the change to save, in Redis's order of events.
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False,
             expire_at: Optional[int] = None) -> None:
-        """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl, and
-        `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
+        """Create or overwrite key (Redis's setKey, "new" event included): the old TTL goes
+        unless keep_ttl, and `expire_at` (unix ms) sets a new one in the same write."""
         if key not in self.data or (self.expires and key in self.expires
                                     and self.expire_if_needed(key)):
             notify = self.events.notify
@@ -290,13 +308,11 @@ class Database:
             self.expires[key] = expire_at
         elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.signal_modified(key)
 
     def replace(self, key: bytes, value: Any) -> None:
         """Give a key that exists (just looked up for writing) a new value, keeping its TTL
         and access statistics (Redis's dbReplaceValue: INCR and friends)."""
         self.data[key] = value
-        self.signal_modified(key)
 
     def delete(self, key: bytes, lazy: bool = False) -> bool:
         """Remove key if it exists (expired keys count as missing). True if removed.
@@ -307,17 +323,7 @@ class Database:
         value = self._remove(key)
         if lazy:
             self.context.lazyfree.release(value)
-        self.signal_modified(key)
         return True
-
-    def changed(self, key: bytes, value: Any) -> None:
-        """After a command changed the collection at key in place: signal it, or delete it
-        (with its "del" event) if it was left empty, as Redis keeps no empty collection."""
-        if len(value):
-            self.signal_modified(key)
-        else:
-            self.delete(key)
-            self.notify("g", "del", key)
 
     def _remove(self, key: bytes) -> Any:
         """Drop key and everything kept about it; returns its value."""
@@ -331,20 +337,37 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
-        self.signal_modified(key)
 
     def get_expire(self, key: bytes) -> Optional[int]:
         return self.expires.get(key)
 
     def persist(self, key: bytes) -> bool:
-        if self.expires.pop(key, None) is None:
-            return False
-        self.signal_modified(key)
-        return True
+        return self.expires.pop(key, None) is not None
 
-    def flush(self) -> None:
-        """Empty the database (FLUSHDB)."""
-        flush_databases([self])
+    def written(self, key: bytes, event_class: str, event: str, changes: int = 1) -> None:
+        """A command changed key (Redis's signalModifiedKey, notifyKeyspaceEvent and
+        server.dirty in one): WATCH, blocked clients and client tracking hear of it, the
+        keyspace event goes out, and `changes` (Redis's count for the command: elements
+        added or removed ...; 0 for an extra key of one change) add to the changes to save."""
+        self.context.dirty += changes
+        self.signal_modified(key)
+        notify = self.events.notify
+        if notify is not None:
+            notify(self, event_class, event, key)
+
+    def elements_removed(self, key: bytes, value: Any, event_class: str, event: str,
+                         changes: int = 1) -> None:
+        """A command removed elements from the collection `value` at key (pops, SREM,
+        LTRIM ...): its event, then the key deleted with a "del" event if it was left
+        empty, as Redis keeps no empty collection; signalled and counted as `written`."""
+        self.context.dirty += changes
+        self.notify(event_class, event, key)
+        emptied = not len(value)
+        if emptied:
+            self._remove(key)
+        self.signal_modified(key)
+        if emptied:
+            self.notify("g", "del", key)
 
     def swap_contents(self, other: "Database") -> None:
         """SWAPDB: exchange keys, TTLs and their bookkeeping with another database; the
@@ -364,10 +387,11 @@ class Database:
             if value is not None:
                 self.events.key_ready(self, key, type(value))
 
-    def signal_modified(self, key: bytes, expired: bool = False) -> None:
-        """The one write hook: WATCH, blocked clients and client tracking (Redis's
-        signalModifiedKey + signalKeyAsReady). `expired`: the server deleted the key
-        because its TTL passed, no client changed it."""
+    def signal_modified(self, key: bytes, by_client: bool = True) -> None:
+        """Tell WATCH, blocked clients and client tracking that key changed (Redis's
+        signalModifiedKey + signalKeyAsReady): part of `written`, and alone for a change
+        that is no command's write (DEBUG POPULATE). `by_client` False: the server deleted
+        the key (expiry, eviction), not the running command."""
         if self.watched_keys and key in self.watched_keys:
             self.touch_watched(key)
         if self.blocking_keys and key in self.blocking_keys:
@@ -376,7 +400,7 @@ class Database:
             self.events.key_ready(self, key, type(self.data.get(key)))
         key_changed = self.events.key_changed
         if key_changed is not None:
-            key_changed(self, key, not expired)
+            key_changed(self, key, by_client)
 
     # -- WATCH --------------------------------------------------------------------------
 

@@ -46,10 +46,39 @@ def test_set_and_get_count_hits_and_misses(keyspace):
     db.set(b"k", b"v")
     assert db.get(b"k") == b"v"
     assert (context.stats.keyspace_hits, context.stats.keyspace_misses) == (1, 1)
-    assert events.take() == [("notify", 3, "m", "keymiss", b"k"), ("notify", 3, "n", "new", b"k"),
-                             ("changed", 3, b"k", True)]
+    assert events.take() == [("notify", 3, "m", "keymiss", b"k"),
+                             ("notify", 3, "n", "new", b"k")]
     db.set(b"k", b"w")          # an overwrite: no "new" event
-    assert events.take() == [("changed", 3, b"k", True)]
+    assert events.take() == []
+
+
+def test_written_signals_notifies_and_counts_the_change(keyspace):
+    db, context, events = keyspace
+    db.set(b"k", b"v")
+    events.take()
+    db.written(b"k", "$", "set")
+    assert events.take() == [("changed", 3, b"k", True), ("notify", 3, "$", "set", b"k")]
+    db.written(b"k", "g", "rename_to", changes=0)
+    db.written(b"k", "l", "lpush", changes=3)
+    assert context.dirty == 4
+    context.count_changes()
+    assert context.dirty == 5
+
+
+def test_elements_removed_deletes_an_emptied_collection(keyspace):
+    db, context, events = keyspace
+    members = {b"a", b"b"}
+    db.set(b"s", members)
+    events.take()
+    members.discard(b"a")
+    db.elements_removed(b"s", members, "s", "srem")
+    assert events.take() == [("notify", 3, "s", "srem", b"s"), ("changed", 3, b"s", True)]
+    members.discard(b"b")
+    db.elements_removed(b"s", members, "s", "srem")
+    assert b"s" not in db.data
+    assert events.take() == [("notify", 3, "s", "srem", b"s"), ("changed", 3, b"s", True),
+                             ("notify", 3, "g", "del", b"s")]
+    assert context.dirty == 2
 
 
 def test_a_key_expires_by_the_context_clock(keyspace):
@@ -66,6 +95,7 @@ def test_a_key_expires_by_the_context_clock(keyspace):
     clock.frozen_ms = None
     assert db.get(b"k") is None
     assert context.stats.expired_keys == 1
+    assert context.dirty == 0
     assert events.take() == [("notify", 3, "x", "expired", b"k"),
                              ("changed", 3, b"k", False),
                              ("notify", 3, "m", "keymiss", b"k")]
@@ -82,10 +112,39 @@ def test_a_paused_dataset_keeps_expired_keys(keyspace):
     assert b"k" not in db.data
 
 
+def test_an_evicted_key_is_told_as_deleted_by_the_server(keyspace):
+    db, context, events = keyspace
+    db.set(b"k", b"v")
+    events.take()
+    db.evict(b"k")
+    assert b"k" not in db.data
+    assert events.take() == [("changed", 3, b"k", False), ("notify", 3, "e", "evicted", b"k")]
+    assert context.dirty == 0
+
+
 def test_a_write_to_a_key_a_client_waits_on_makes_it_ready(keyspace):
     db, _, events = keyspace
     db.blocking_keys[b"queue"] = {object(): None}
     db.set(b"queue", b"v")
+    db.written(b"queue", "$", "set")
     assert ("ready", 3, b"queue", bytes) in events.take()
     db.delete(b"queue")
+    db.written(b"queue", "g", "del")
     assert ("ready", 3, b"queue", type(None)) in events.take()
+
+
+def test_watchers_of_a_written_key_fail_their_exec(keyspace):
+    db, _, _ = keyspace
+
+    class Watcher:      # what WATCH keeps of a client
+        def __init__(self) -> None:
+            self.watched: list = []
+            self.watch_dirty = False
+
+    watcher = Watcher()
+    db.watch(watcher, b"k")
+    db.set(b"k", b"v")
+    assert not watcher.watch_dirty
+    db.written(b"k", "$", "set")
+    assert watcher.watch_dirty
+    assert watcher.watched == []

@@ -260,6 +260,7 @@ def debug_populate(client, argv):
         if size:
             value = value[:size].ljust(size, b"\0")
         db.set(key, value)
+        db.signal_modified(key)   # no event, no change to save: as Redis does
     return OK
 
 

@@ -27,9 +27,8 @@ def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
     deleted = 0
     for key in keys:
         if db.delete(key, lazy):
-            db.notify("g", "del", key)
+            db.written(key, "g", "del")
             deleted += 1
-    client.server.keyspace.dirty += deleted
     return deleted
 
 
@@ -106,9 +105,8 @@ def _rename(client, argv, nx: bool) -> Any:
     db.set(dst, value, expire_at=expire_at)
     if frequency is not None:
         db.set_frequency(dst, frequency)    # the value keeps its LFU counter, as in Redis
-    db.notify("g", "rename_from", src)
-    db.notify("g", "rename_to", dst)
-    client.server.keyspace.dirty += 1
+    db.written(src, "g", "rename_from")
+    db.written(dst, "g", "rename_to", changes=0)     # one change for the two keys
     return 1 if nx else OK
 
 
@@ -178,8 +176,7 @@ def copy_(client, argv):
             return 0
         dst_db.delete(new_key)   # then added anew, as Redis does ("new" event)
     dst_db.set(new_key, duplicate(value), expire_at=src_db.get_expire(key))
-    dst_db.notify("g", "copy_to", new_key)
-    client.server.keyspace.dirty += 1
+    dst_db.written(new_key, "g", "copy_to")
     return 1
 
 
@@ -202,9 +199,8 @@ def move(client, argv):
     dst_db.set(key, value, expire_at=expire_at)
     if frequency is not None:
         dst_db.set_frequency(key, frequency)
-    src_db.notify("g", "move_from", key)
-    dst_db.notify("g", "move_to", key)
-    client.server.keyspace.dirty += 1
+    src_db.written(key, "g", "move_from")
+    dst_db.written(key, "g", "move_to", changes=0)   # one change for the two keys
     return 1
 
 
@@ -309,11 +305,10 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
             return 0
     if when <= now:
         db.delete(key, lazy=client.server.config.lazyfree_lazy_expire)
-        db.notify("g", "del", key)
+        db.written(key, "g", "del")
     else:
         db.set_expire(key, when)
-        db.notify("g", "expire", key)
-    client.server.keyspace.dirty += 1
+        db.written(key, "g", "expire")
     return 1
 
 
@@ -396,8 +391,7 @@ def persist(client, argv):
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None or not db.persist(key):
         return 0
-    db.notify("g", "persist", key)
-    client.server.keyspace.dirty += 1
+    db.written(key, "g", "persist")
     return 1
 
 

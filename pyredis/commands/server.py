@@ -151,7 +151,7 @@ def _flush_lazily(client, argv) -> bool:
                   ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(client, argv):
     lazy = _flush_lazily(client, argv)
-    client.server.keyspace.dirty += flush_databases([client.db], lazy)
+    client.server.keyspace.count_changes(flush_databases([client.db], lazy))
     return OK
 
 
@@ -164,9 +164,9 @@ def flushdb(client, argv):
 def flushall(client, argv):
     lazy = _flush_lazily(client, argv)
     server = client.server
-    server.keyspace.dirty += flush_databases(server.dbs, lazy)
+    server.keyspace.count_changes(flush_databases(server.dbs, lazy))
     server.snapshots.reset_after_flushall()
-    server.keyspace.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 
@@ -184,7 +184,7 @@ def swapdb(client, argv):
         raise RedisError("ERR DB index is out of range")
     if first != second:
         swap_databases(server.dbs[first], server.dbs[second])
-    server.keyspace.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 

@@ -40,6 +40,7 @@ def frozen_string(value: Any) -> Optional[bytes]:
 
 
 def _not_paused() -> bool:
+    """A Database of its own has no CLIENT PAUSE."""
     return False
 
 
@@ -49,8 +50,8 @@ def _nobody_waits(db: "Database", key: bytes, kind: type) -> None:
 
 class KeyspaceEvents:
     """Where the databases report what happens to their keys. The server wires each kind
-    of event to the part that follows it; None: no part follows it now, and a write pays
-    one attribute check for it."""
+    of event to the part that follows it. The optional ones are None while no part follows
+    them (notifications off, no tracking client yet): a write pays one attribute check."""
 
     __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused")
 

@@ -14,18 +14,24 @@ from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
+from .blocking import Blocking
 from .client import Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
 from .config import Config, ConfigError
 from .db import Database
 from .errors import RedisError, wrong_arity
-from .evict import evict_in_background, perform_evictions
+from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
+from .notifications import Notifications
+from .persistence.snapshots import Snapshots
+from .pubsub import PubSub
 from .reactor import make_reactor
 from .resp import NO_REPLY, QUEUED, sds_repr
 from .scan import ScanCursors
+from .scripting import Scripting
+from .tracking import Tracking
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 REDIS_VERSION = "7.0.15"
@@ -136,8 +142,6 @@ class Server:
         self.current_client: Optional[Client] = None   # whose command runs (outermost)
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
-        self.active_expire = ActiveExpire(self)
-        self.lazyfree = LazyFree(self)
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
         self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
@@ -150,30 +154,26 @@ class Server:
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
-        # Feature hooks, set by the modules that own them (None: feature unused).
+        # What a write tells keyspace notifications and client-side caching (None: unused).
         self.notify_hook: Optional[Callable] = None
         self.tracking_hook: Optional[Callable] = None
         self.tracking_flush_hook: Optional[Callable[[], None]] = None
-        self.serve_ready_keys: Optional[Callable[[], None]] = None
-        # Client-side caching's bookkeeping: before each command is processed, and after
-        # each one call() runs (with a flag: the top-level call, not one inside EXEC).
-        self.before_command_hook: Optional[Callable[[Client, list], None]] = None
-        self.after_command_hook: Optional[
-            Callable[[Client, Optional[Command], Optional[list], bool], None]] = None
-        # Each feature's per-client cleanup (unwatch, unsubscribe, unblock ...): run when a
-        # client is freed and by RESET.
-        self.client_cleanup_hooks: list[Callable[[Client], None]] = []
-        self.cron_hooks: list[Callable[[], None]] = []
-        # Run at the end of each loop cycle before replies are written (beforeSleep).
-        self.before_sleep_hooks: list[Callable[[], None]] = []
-        self.config_change_hooks: list[Callable[[str], None]] = []  # run with each name set
+        # The server's parts: each keeps its own state; the cron, the end of each loop cycle
+        # and free_client call them by name.
+        self.active_expire = ActiveExpire(self)
+        self.lazyfree = LazyFree(self)
+        self.eviction = Eviction(self)
+        self.pubsub = PubSub()
+        self.notifications = Notifications(self)    # publishes through pubsub
+        self.blocking = Blocking(self)
+        self.tracking = Tracking(self)
+        self.scripting = Scripting(self)             # Lua scripts and functions
+        self.snapshots = Snapshots(self)
         self.obuf_check_threshold = 0
         self.config.on_change = self._config_changed
         self._config_changed("client-output-buffer-limit")
         self._config_changed("maxmemory-policy")
         self._cron_timer: Optional[int] = None
-        for setup in commands.SERVER_SETUP:
-            setup(self)
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -202,8 +202,6 @@ class Server:
 
     def _config_changed(self, name: str) -> None:
         """Act on a directive CONFIG SET changed; ConfigError rolls the change back."""
-        for hook in self.config_change_hooks:
-            hook(name)
         if name == "client-output-buffer-limit":
             limits = [v for cls in ("normal", "pubsub")
                       for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
@@ -218,7 +216,7 @@ class Server:
                         f"({self.used_memory()}). This will result in key eviction and/or the "
                         "inability to accept new write commands depending on the "
                         "maxmemory-policy.")
-                evict_in_background(self)
+                self.eviction.evict_in_background()
         elif name == "maxmemory-policy":
             self.lfu = self.config.maxmemory_policy.endswith("-lfu")
         elif name == "maxclients":
@@ -235,6 +233,8 @@ class Server:
                 raise ConfigError("Failed to bind to specified addresses.")
         elif name == "hz":
             self.hz = self.config.hz
+        elif name == "notify-keyspace-events":
+            self.notifications.configure()
 
     # -- listening -------------------------------------------------------------------------
 
@@ -402,8 +402,8 @@ class Server:
     def process_command(self, client: Client, argv: list[bytes]) -> None:
         """Redis's processCommand: the checks in Redis's order, then queue or call."""
         client.argv = argv
-        if self.before_command_hook is not None:
-            self.before_command_hook(client, argv)
+        if self.tracking.enabled:
+            self.tracking.before_command(client, argv)
         cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
@@ -477,8 +477,8 @@ class Server:
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
-        if self.ready_keys and self.serve_ready_keys is not None:
-            self.serve_ready_keys()
+        if self.ready_keys:
+            self.blocking.serve_ready_keys()
 
     def run_as(self, client: Client, func: Callable, *args: Any) -> Any:
         """Run work of `client`'s command done outside call() (serving a blocked client) as
@@ -489,8 +489,8 @@ class Server:
             return func(*args)
         finally:
             self.current_client = outer
-            if self.after_command_hook is not None:
-                self.after_command_hook(client, None, None, True)
+            if self.tracking.enabled:
+                self.tracking.after_command(client, None, None, True)
 
     def _reject(self, client: Client, error: RedisError, cmd: Optional[Command] = None) -> None:
         """A command refused before it ran: counted, and it aborts a MULTI being queued. A
@@ -540,8 +540,8 @@ class Server:
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
-        if self.after_command_hook is not None:
-            self.after_command_hook(client, cmd, argv, caller is None)
+        if self.tracking.enabled:
+            self.tracking.after_command(client, cmd, argv, caller is None)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""
@@ -652,8 +652,7 @@ class Server:
         self.clock_ms = int(now * 1000)
         if self.pending_input:
             self.process_pending_input()
-        for hook in self.before_sleep_hooks:
-            hook()
+        self.tracking.broadcast()
         if self.clients_to_close:
             closing, self.clients_to_close = self.clients_to_close, []
             for client in closing:
@@ -663,8 +662,7 @@ class Server:
         self.reactor.busy = bool(self.pending_input)
         if self.shutdown_asap:
             self.shutdown_asap = False
-            save_hook = getattr(self, "save_on_shutdown", None)
-            if save_hook is not None and not save_hook(bool(self.config.save)):
+            if not self.prepare_for_shutdown(bool(self.config.save)):
                 self.log_warning("SIGTERM received but errors trying to shut down the "
                                  "server, check the logs for more information")
             else:
@@ -715,8 +713,9 @@ class Server:
                     client.close()
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
-        for hook in self.cron_hooks:
-            hook()
+        self.blocking.time_out_if_clock_jumped()
+        self.snapshots.cron()
+        self.tracking.limit_table()
         return 1.0 / hz
 
     def clock_advanced(self) -> None:
@@ -733,8 +732,30 @@ class Server:
         self.clients.pop(client.id, None)
         if client in self.monitors:
             self.monitors.remove(client)
-        for hook in self.client_cleanup_hooks:
-            hook(client)
+        self.blocking.client_freed(client)
+        self.clear_client_state(client)
+
+    def clear_client_state(self, client: Client) -> None:
+        """Undo what a client set up on the server for itself: when it is freed, and by
+        RESET (Redis's clearClientConnectionState)."""
+        client.discard_transaction()      # and its WATCHes
+        self.pubsub.forget(client)
+        self.tracking.disable(client)
+
+    def prepare_for_shutdown(self, save: bool) -> bool:
+        """Stop a background save; then save when asked (Redis's prepareForShutdown). False
+        if that save failed."""
+        snapshots = self.snapshots
+        if snapshots.in_progress():
+            self.log_warning("There is a child saving an .rdb. Killing it!")
+            snapshots.kill_child()
+        if not save:
+            return True
+        self.log("notice", "Saving the final RDB snapshot before exiting.")
+        if not snapshots.write():
+            self.log_warning("Error trying to save the DB, can't exit.")
+            return False
+        return True
 
     def start(self, any_free_port: bool = False) -> None:
         """Listen and arm the cron: the server is ready once this returns."""

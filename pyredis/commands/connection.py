@@ -125,8 +125,7 @@ def validate_client_name(name: bytes) -> None:
          summary="Reset the connection", complexity="O(1)", since="6.2.0")
 def reset(client, argv):
     server = client.server
-    for hook in server.client_cleanup_hooks:
-        hook(client)
+    server.clear_client_state(client)
     client.db = server.dbs[0]
     client.proto = 2
     client.name = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..args import parse_int
 from ..errors import RedisError
 from ..resp import NO_REPLY, OK
-from ..scripting import NOSCRIPT, Scripting, command_flags, parse_shebang, sha1hex
-from . import COMMANDS, KeySpec, command, container, help_reply, on_server_init
+from ..scripting import NOSCRIPT, command_flags, parse_shebang, sha1hex
+from . import COMMANDS, KeySpec, command, container, help_reply
 from .debug import debug_subcommand
 
 _KEYS_NOTE = "We cannot tell how the keys will be used so we assume the worst, "
@@ -17,12 +17,6 @@ _EVAL_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1),
                          notes=_KEYS_NOTE + "RO and ACCESS"),)
 _EVALSHA_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1)),)
 _FLAGS = "noscript stale skip-monitor no-mandatory-keys may-replicate"
-
-
-@on_server_init
-def setup(server) -> None:
-    server.scripting = Scripting(server)
-    server.busy_script = None
 
 
 def run_eval(client, argv: list[bytes], evalsha: bool, read_only: bool):

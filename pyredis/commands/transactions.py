@@ -11,14 +11,9 @@ from __future__ import annotations
 from ..db import unwatch_all
 from ..errors import RedisError
 from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
-from . import KeySpec, command, on_server_init
+from . import KeySpec, command
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
-
-
-@on_server_init
-def setup(server) -> None:
-    server.client_cleanup_hooks.append(lambda client: client.discard_transaction())
 
 
 @command("multi", 1, "noscript loading stale fast allow-busy", group="transactions",

@@ -730,8 +730,6 @@ class Server:
     def free_client(self, client: Client) -> None:
         """Drop every trace of a closed client (Redis's freeClient)."""
         self.clients.pop(client.id, None)
-        if client in self.monitors:
-            self.monitors.remove(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 
@@ -741,6 +739,9 @@ class Server:
         client.discard_transaction()      # and its WATCHes
         self.pubsub.forget(client)
         self.tracking.disable(client)
+        if "O" in client.flags:           # MONITOR
+            self.monitors.remove(client)
+            client.flags = client.flags - {"O"}
 
     def prepare_for_shutdown(self, save: bool) -> bool:
         """Stop a background save; then save when asked (Redis's prepareForShutdown). False

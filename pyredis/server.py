@@ -646,27 +646,30 @@ class Server:
     # -- end of cycle and cron -------------------------------------------------------------
 
     def before_sleep(self) -> None:
-        """Redis's beforeSleep, in its order: then flush every client's replies."""
+        """The end of each loop cycle, before the loop waits for events: Redis's beforeSleep,
+        in its order."""
         now = self.clock.time()
         self.clock_time = now
         self.clock_ms = int(now * 1000)
+        # A short expiry pass when the last one left work behind; first, so that the keys it
+        # deletes are in this cycle's invalidations.
+        self.active_expire.run(fast=True)
+        # Commands of clients unblocked this cycle, and the share of long pipelines left
+        # for this cycle (Redis's processUnblockedClients).
         if self.pending_input:
             self.process_pending_input()
+        # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
-        if self.clients_to_close:
-            closing, self.clients_to_close = self.clients_to_close, []
-            for client in closing:
-                client.close()
-        self.active_expire.run(fast=True)
+        # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
-        self.reactor.busy = bool(self.pending_input)
+        # Clients marked to close (output buffer limits) go after the writes, as in Redis:
+        # nothing is queued for them any more.
+        if self.clients_to_close:
+            self.free_clients_to_close()
+        self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
+        # SIGTERM / SIGINT: shut down at the end of a cycle, not inside a command.
         if self.shutdown_asap:
-            self.shutdown_asap = False
-            if not self.prepare_for_shutdown(bool(self.config.save)):
-                self.log_warning("SIGTERM received but errors trying to shut down the "
-                                 "server, check the logs for more information")
-            else:
-                self.shutdown()
+            self.shutdown_on_signal()
 
     def process_pending_input(self) -> None:
         """Run the next share of the commands that clients' pipelines left for this cycle."""
@@ -675,6 +678,19 @@ class Server:
             client.input_pending = False
             if not client.closed and client.blocked is None and not client.paused:
                 client.process_input()
+
+    def free_clients_to_close(self) -> None:
+        closing, self.clients_to_close = self.clients_to_close, []
+        for client in closing:
+            client.close()
+
+    def shutdown_on_signal(self) -> None:
+        self.shutdown_asap = False
+        if not self.prepare_for_shutdown(bool(self.config.save)):
+            self.log_warning("SIGTERM received but errors trying to shut down the server, "
+                             "check the logs for more information")
+        else:
+            self.shutdown()
 
     def handle_clients_with_pending_writes(self) -> None:
         pending = self.pending_writes
@@ -689,7 +705,8 @@ class Server:
                 client.close()
 
     def cron(self) -> float:
-        """serverCron, `hz` times a second: expiry, client timeouts, stats, pauses."""
+        """serverCron, `hz` times a second, in Redis's order: returns the delay to the next
+        run."""
         hz = max(1, self.config.hz)
         if self.config.dynamic_hz:
             while len(self.clients) / hz > MAX_CLIENTS_PER_CLOCK_TICK and hz < 500:
@@ -700,23 +717,35 @@ class Server:
         now = self.clock.time()
         self.clock_time = now
         self.clock_ms = int(now * 1000)
+        # INFO's instantaneous rates and peak memory.
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
+        # Clients (Redis's clientsCron): idle ones past `timeout`, blocks whose deadline
+        # a clock moved forward passed.
+        if self.config.timeout:
+            self.close_idle_clients(now - self.config.timeout)
+        self.blocking.time_out_if_clock_jumped()
+        # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
+        # time (Redis frees them in a background thread).
         self.active_expire.run()
         self.lazyfree.run()
-        if self.config.timeout:
-            limit = now - self.config.timeout
-            for client in list(self.clients.values()):
-                if (client.last_interaction < limit and client.blocked is None
-                        and not client.channels and not client.patterns
-                        and not client.shard_channels and "O" not in client.flags):
-                    client.close()
+        # A finished background save, or a save point reached.
+        self.snapshots.cron()
+        # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
-        self.blocking.time_out_if_clock_jumped()
-        self.snapshots.cron()
+        # tracking-table-max-keys, a bounded share per run.
         self.tracking.limit_table()
         return 1.0 / hz
+
+    def close_idle_clients(self, last_allowed: float) -> None:
+        """`timeout`: close the clients silent since before `last_allowed`, except the
+        blocked, subscribed and monitoring ones, as Redis does."""
+        for client in list(self.clients.values()):
+            if (client.last_interaction < last_allowed and client.blocked is None
+                    and not client.channels and not client.patterns
+                    and not client.shard_channels and "O" not in client.flags):
+                client.close()
 
     def clock_advanced(self) -> None:
         """The clock was moved forward (tests, DEBUG ADVANCE-CLOCK): act at once as if that

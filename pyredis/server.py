@@ -18,7 +18,7 @@ from .blocking import Blocking
 from .client import Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
-from .config import Config, ConfigError
+from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
 from .db import Database
 from .errors import RedisError, wrong_arity
 from .evict import Eviction, perform_evictions
@@ -169,10 +169,11 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
-        self.obuf_check_threshold = 0
-        self.config.on_change = self._config_changed
-        self._config_changed("client-output-buffer-limit")
-        self._config_changed("maxmemory-policy")
+        self.obuf_check_threshold = 0.0       # replies past it check the buffer limits
+        # Derived from the directives as CONFIG SET derives it, through their rows' apply.
+        apply_output_buffer_limits(self)
+        apply_maxmemory_policy(self)
+        self.config.server = self             # CONFIG SET acts on this server from now on
         self._cron_timer: Optional[int] = None
 
     # -- logging ---------------------------------------------------------------------------
@@ -197,44 +198,6 @@ class Server:
 
     def log_warning(self, message: str) -> None:
         self.log("warning", message)
-
-    # -- configuration that acts -----------------------------------------------------------
-
-    def _config_changed(self, name: str) -> None:
-        """Act on a directive CONFIG SET changed; ConfigError rolls the change back."""
-        if name == "client-output-buffer-limit":
-            limits = [v for cls in ("normal", "pubsub")
-                      for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
-                      if v]
-            self.obuf_check_threshold = min(limits) if limits else float("inf")  # type: ignore
-        elif name == "maxmemory":
-            if self.config.maxmemory:
-                if self.over_maxmemory():
-                    self.log_warning(
-                        f"WARNING: the new maxmemory value set via CONFIG SET "
-                        f"({self.config.maxmemory}) is smaller than the current memory usage "
-                        f"({self.used_memory()}). This will result in key eviction and/or the "
-                        "inability to accept new write commands depending on the "
-                        "maxmemory-policy.")
-                self.eviction.evict_in_background()
-        elif name == "maxmemory-policy":
-            self.lfu = self.config.maxmemory_policy.endswith("-lfu")
-        elif name == "maxclients":
-            self.raise_fd_limit()
-            limit = self.fd_limit() - 32
-            if limit < self.config.maxclients:
-                raise ConfigError("The operating system is not able to handle the specified "
-                                  f"number of clients, try with {limit}")
-        elif name == "port":
-            if not self.rebind():
-                raise ConfigError("Unable to listen on this port. Check server logs.")
-        elif name == "bind":
-            if not self.rebind():
-                raise ConfigError("Failed to bind to specified addresses.")
-        elif name == "hz":
-            self.hz = self.config.hz
-        elif name == "notify-keyspace-events":
-            self.notifications.configure()
 
     # -- listening -------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Server: listeners, clients, databases, the command path (Redis's processCommand and call),
-serverCron, and handle_clients_with_pending_writes at the end of each loop cycle."""
+"""Server: its parts (created in __init__), listeners, clients, databases, the command path
+(Redis's processCommand and call), and the cron and the end of each loop cycle as named
+calls in Redis's order (serverCron, beforeSleep)."""
 from __future__ import annotations
 
 import errno
@@ -643,11 +644,13 @@ class Server:
                 client.process_input()
 
     def free_clients_to_close(self) -> None:
+        """Redis's freeClientsInAsyncFreeQueue."""
         closing, self.clients_to_close = self.clients_to_close, []
         for client in closing:
             client.close()
 
     def shutdown_on_signal(self) -> None:
+        """SIGTERM / SIGINT: save if save points are set, then stop."""
         self.shutdown_asap = False
         if not self.prepare_for_shutdown(bool(self.config.save)):
             self.log_warning("SIGTERM received but errors trying to shut down the server, "

@@ -445,6 +445,20 @@ def test_monitor_format(server):
     conn.close()
 
 
+def test_reset_ends_monitor_mode(server, real_server):
+    """RESET leaves MONITOR, as in Redis: neither its own RESET nor later commands of others
+    reach the connection."""
+    for port in (server.port, real_server.port):
+        monitor, other = RawConnection(port), RawConnection(port)
+        assert monitor.execute("MONITOR") == b"+OK\r\n"
+        assert monitor.execute("RESET") == b"+RESET\r\n"
+        assert other.execute("SET", "seen", "no") == b"+OK\r\n"
+        assert monitor.execute("ECHO", "next") == b"$4\r\nnext\r\n"
+        assert "flags=O " not in other.execute("CLIENT", "LIST").decode()
+        monitor.close()
+        other.close()
+
+
 def test_monitor_with_redis_cli(server):
     proc = subprocess.Popen(["redis-cli", "-p", str(server.port), "MONITOR"],
                             stdout=subprocess.PIPE, text=True)

@@ -20,8 +20,9 @@ BLPOP stays blocked while the key holds a sorted set. `on_gone(client, db, key) 
 given, is called instead when the key was deleted or holds another type (XREADGROUP); it may
 reply and return True to unblock the client.
 
-Keys become ready through `Database.signal_modified`, which appends (db, key, type of the
-value now there) to `server.ready_keys` when a client is blocked on the key; a write counts
+Keys become ready through `Database.signal_modified`, which reports (db, key, type of the
+value now there) to the keyspace events' `key_ready`, wired by the server to append to
+`server.ready_keys`, when a client is blocked on the key; a write counts
 only if it left a value of a type some waiter wants (or a waiter has `on_gone`), as Redis
 signals keys, so keys are served in Redis's order. `server.process_command` calls
 `server.blocking.serve_ready_keys()` after each command that left keys ready, so a push inside
@@ -209,7 +210,7 @@ class Blocking:
             for ident, (db, key) in batch.items():
                 waiting.discard(ident)
                 mark = len(server.ready_keys)
-                _serve_key(db, key)
+                _serve_key(server, db, key)
                 if waiting and len(server.ready_keys) > mark:
                     # Redis queues a key once until it is served: a key written while serving
                     # another one, and still waiting in this batch, is not queued again.
@@ -252,7 +253,7 @@ def _makes_ready(db: "Database", key: bytes, kind: type) -> bool:
     return False
 
 
-def _serve_key(db: "Database", key: bytes) -> None:
+def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
     waiting = db.blocking_keys.get(key)
     if not waiting:
         return
@@ -262,9 +263,9 @@ def _serve_key(db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         if value is not None and type(value) is state.kind:
-            served = db.server.run_as(client, state.serve, client, db, key, value)
+            served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
-            served = db.server.run_as(client, state.on_gone, client, db, key)
+            served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
         if served:

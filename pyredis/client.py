@@ -119,7 +119,7 @@ class Client:
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
-        self.last_interaction = server.clock_time
+        self.last_interaction = server.clock.cached_time
         self.parser.feed(data)
         self.process_input()
         if not self.closed and self.parser.pending() > server.config.client_query_buffer_limit:

@@ -511,7 +511,7 @@ def _apply_maxmemory(server: "Server") -> None:
 
 def apply_maxmemory_policy(server: "Server") -> None:
     """Whether keys keep LFU counters (OBJECT FREQ) instead of access times."""
-    server.lfu = server.config.maxmemory_policy.endswith("-lfu")
+    server.keyspace.lfu = server.config.maxmemory_policy.endswith("-lfu")
 
 
 def apply_output_buffer_limits(server: "Server") -> None:

@@ -36,8 +36,7 @@ def perform_evictions(server: "Server") -> bool:
         if found is None:
             return True
         db, key = found
-        db.delete(key)
-        db.notify("e", "evicted", key)
+        db.evict(key)
         server.stats.evicted_keys += 1
         if not server.over_maxmemory():
             return False

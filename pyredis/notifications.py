@@ -1,8 +1,8 @@
 """Keyspace notifications (notify-keyspace-events): Database.notify publishes
 `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> key on Pub/Sub.
 
-The hook is installed on the server only while some event class is enabled, so a server
-without notifications pays one attribute check per write."""
+The hook is installed in the keyspace's events only while some event class is enabled, so a
+server without notifications pays one attribute check per write."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,12 +16,13 @@ class Notifications:
         self.configure()
 
     def configure(self) -> None:
-        """Set or clear the server's notify hook from the configured classes (at start and
+        """Set or clear the keyspace's notify hook from the configured classes (at start and
         on CONFIG SET notify-keyspace-events)."""
         server = self.server
         flags = server.config.notify_keyspace_events
+        events = server.keyspace.events
         if not flags or ("K" not in flags and "E" not in flags):
-            server.notify_hook = None
+            events.notify = None
             return
         keyspace = "K" in flags
         keyevent = "E" in flags
@@ -36,4 +37,4 @@ class Notifications:
             if keyevent:
                 publish(b"__keyevent@%d__:%s" % (db.index, name), key)
 
-        server.notify_hook = notify
+        events.notify = notify

@@ -705,7 +705,7 @@ class Scripting:
         keys = state.table_from(argv[3:3 + numkeys])
         args = state.table_from(argv[3 + numkeys:])
         self.current = run
-        server.frozen_ms = server.clock.ms()
+        server.clock.frozen_ms = server.clock.ms()
         try:
             reply, errors = state.run_function(
                 function, keys, args, is_eval, config.busy_reply_threshold > 0, caller.proto,
@@ -715,7 +715,7 @@ class Scripting:
             reply, errors = b"-%s\r\n" % message.encode(), [message, False]
         finally:
             self.current = None
-            server.frozen_ms = None
+            server.clock.frozen_ms = None
             if run.timed_out:
                 self._leave_busy(run)
         caller.add_reply(_raw(reply))

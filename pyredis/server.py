@@ -20,7 +20,7 @@ from .client import Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
 from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
-from .db import Database
+from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import RedisError, wrong_arity
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
@@ -129,10 +129,7 @@ class Server:
         commands.load_all()
         self.config = config or Config()
         self.clock = clock or Clock()
-        self.clock_ms = self.clock.ms()       # cached once per loop cycle (access times)
-        self.clock_time = self.clock.time()
         self.reactor = make_reactor(io)   # the I/O backend: selectors or uvloop
-        self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: list[Client] = []
@@ -156,25 +153,26 @@ class Server:
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
-        self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
         self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
-        self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
-        self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
-        # What a write tells keyspace notifications and client-side caching (None: unused).
-        self.notify_hook: Optional[Callable] = None
-        self.tracking_hook: Optional[Callable] = None
-        self.tracking_flush_hook: Optional[Callable[[], None]] = None
         # The server's parts: each keeps its own state; the cron, the end of each loop cycle
         # and free_client call them by name.
         self.active_expire = ActiveExpire(self)
-        self.lazyfree = LazyFree(self)
+        self.lazyfree = LazyFree(self.config, self.stats)
+        # The databases, built from what they use of the server; what happens to their keys
+        # goes to the keyspace events, wired here and by the parts that follow them.
+        events = KeyspaceEvents()
+        events.key_ready = lambda db, key, kind: self.ready_keys.append((db, key, kind))
+        events.paused = self.dataset_paused
+        self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
+                                        events)
+        self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         self.eviction = Eviction(self)
         self.pubsub = PubSub()
         self.notifications = Notifications(self)    # publishes through pubsub
@@ -551,6 +549,10 @@ class Server:
         self.pause_end = end
         self.pause_writes_only = writes_only
 
+    def dataset_paused(self) -> bool:
+        """A CLIENT PAUSE is on: the dataset stands still (no key expires)."""
+        return bool(self.pause_end) and time.monotonic() < self.pause_end
+
     def unpause(self) -> None:
         self.pause_end = 0.0
         paused, self.paused_clients = self.paused_clients, []
@@ -614,9 +616,7 @@ class Server:
     def before_sleep(self) -> None:
         """The end of each loop cycle, before the loop waits for events: Redis's beforeSleep,
         in its order."""
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        self.clock.refresh()
         # A short expiry pass when the last one left work behind; first, so that the keys it
         # deletes are in this cycle's invalidations.
         self.active_expire.run(fast=True)
@@ -682,9 +682,7 @@ class Server:
         self.hz = hz
         if self.pause_cron:
             return 1.0 / hz
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        now = self.clock.refresh()
         # INFO's instantaneous rates and peak memory.
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
@@ -696,7 +694,7 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
-        self.lazyfree.run()
+        self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
         # A CLIENT PAUSE that ran out while no command came.

@@ -14,7 +14,7 @@ invalidated (bounded work per command, more when still over the limit).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .commands import lookup
 from .resp import encode, encode_int
@@ -22,6 +22,7 @@ from .resp import encode, encode_int
 if TYPE_CHECKING:
     from .client import Client
     from .commands import Command
+    from .db import Database
     from .server import Server
 
 INVALIDATE = b"$10\r\ninvalidate\r\n"
@@ -81,8 +82,8 @@ class Tracking:
             state = client.tracking = ClientTracking()
             self.clients += 1
             self.enabled = True
-            self.server.tracking_hook = self.key_modified
-            self.server.tracking_flush_hook = self.flushed
+            self.server.keyspace.events.key_changed = self.key_modified
+            self.server.keyspace.events.flushed = self.flushed
         state.redirect = redirect
         state.broken_redirect = False
         state.bcast = bcast
@@ -167,9 +168,9 @@ class Tracking:
             if not self.clients:
                 self.enabled = False
 
-    def key_modified(self, db: Any, key: bytes, by: Optional["Client"]) -> None:
-        """A key changed (`by` that client, None when it expired)."""
-        self.invalidate(key, by, True)
+    def key_modified(self, db: "Database", key: bytes, by_client: bool) -> None:
+        """A key changed: by the running command's client, or not (it expired)."""
+        self.invalidate(key, self.server.current_client if by_client else None, True)
 
     def invalidate(self, key: bytes, by: Optional["Client"], bcast: bool) -> None:
         if bcast and self.prefixes:

@@ -56,17 +56,15 @@ def restore(client, argv):
         ttl += server.clock.ms()
     if ttl and ttl < server.clock.ms():
         if deleted:
-            db.notify("g", "del", key)
-            server.dirty += 1
+            db.written(key, "g", "del")
         return OK
     db.set(key, value, expire_at=ttl or None)
-    if server.lfu:
+    if server.keyspace.lfu:
         if freq >= 0:
             db.set_frequency(key, freq)
     elif idle >= 0:
         db.set_idle(key, idle)
-    db.notify("g", "restore", key)
-    server.dirty += 1
+    db.written(key, "g", "restore")
     return OK
 
 

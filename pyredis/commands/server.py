@@ -116,7 +116,7 @@ def _flush_lazily(client, argv) -> bool:
 @command("flushdb")
 def flushdb(client, argv):
     lazy = _flush_lazily(client, argv)
-    client.server.dirty += flush_databases([client.db], lazy)
+    client.server.keyspace.count_changes(flush_databases([client.db], lazy))
     return OK
 
 
@@ -124,9 +124,9 @@ def flushdb(client, argv):
 def flushall(client, argv):
     lazy = _flush_lazily(client, argv)
     server = client.server
-    server.dirty += flush_databases(server.dbs, lazy)
+    server.keyspace.count_changes(flush_databases(server.dbs, lazy))
     server.snapshots.reset_after_flushall()
-    server.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 
@@ -141,7 +141,7 @@ def swapdb(client, argv):
         raise RedisError("ERR DB index is out of range")
     if first != second:
         swap_databases(server.dbs[first], server.dbs[second])
-    server.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 
@@ -152,10 +152,8 @@ def swap_databases(a, b) -> None:
     a.touch_all_watched(b)
     b.touch_all_watched(a)
     a.swap_contents(b)
-    for db in (a, b):
-        for key in db.blocking_keys:
-            if key in db.data:
-                db.server.ready_keys.append((db, key, type(db.data[key])))
+    a.signal_waited_keys()
+    b.signal_waited_keys()
 
 
 # -- the server's life ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .glob import glob_match
-from .resp import sds_repr, split_args
+from .protocol.parse import sds_repr, split_args
 
 # Directive flags (Redis's *_CONFIG flags).
 IMMUTABLE = "immutable"        # only at startup

@@ -24,7 +24,8 @@ from .evict import evict_in_background, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
 from .reactor import make_reactor
-from .resp import NO_REPLY, QUEUED, sds_repr
+from .protocol.encode import NO_REPLY, QUEUED
+from .protocol.parse import sds_repr
 from .scan import ScanCursors
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

@@ -36,7 +36,7 @@ class Arg:
         flags = [f for f, on in (("optional", self.optional), ("multiple", self.multiple),
                                  ("multiple_token", self.multiple_token)) if on]
         if flags:
-            from .resp import OrderedSet, SimpleString
+            from .protocol.encode import OrderedSet, SimpleString
             reply[b"flags"] = OrderedSet(SimpleString(f.encode()) for f in flags)
         if self.type in ("oneof", "block"):
             reply[b"arguments"] = [a.as_reply() for a in self.args]

@@ -25,7 +25,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ..resp import SimpleString
+from ..protocol.encode import SimpleString
 
 # Command flags in the order COMMAND INFO lists them (Redis's names, with '-' for '_').
 FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",

@@ -10,7 +10,7 @@ from .. import usage
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
 from ..glob import glob_match
-from ..resp import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
 from . import (ACL_CATEGORIES, COMMANDS, Command, KeySpec, all_commands, command,
                container, help_reply, lookup_name)
 from .connection import validate_client_name

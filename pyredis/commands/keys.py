@@ -9,7 +9,7 @@ from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import is_string, type_name
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
 from . import KeySpec, command, container, help_reply
 from .strings import string_encoding

@@ -8,7 +8,7 @@ from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..persistence import rdb
 from ..persistence.snapshots import Snapshots
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from . import KeySpec, command, on_server_init
 from .debug import debug_subcommand
 

@@ -9,7 +9,7 @@ from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD, PubSub
-from ..resp import NO_REPLY
+from ..protocol.encode import NO_REPLY
 from . import KeySpec, command, container, help_reply, on_server_init
 
 

@@ -13,7 +13,7 @@ from ..args import INT64_MAX, INT64_MIN, ArgReader, is_int64, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
-from ..resp import OK
+from ..protocol.encode import OK
 from . import KeySpec, command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+from ..args import string2ll
 from ..errors import ProtocolError
 
 INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
@@ -14,27 +15,6 @@ MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
 # that an unknown peer cannot make the server buffer much.
 UNAUTHENTICATED_MAX_ARGS = 10
 UNAUTHENTICATED_MAX_BULK = 16384
-
-
-def _parse_ll(data: bytes) -> Optional[int]:
-    """Redis's string2ll: a strict base-10 64-bit integer (no spaces, no '+', no leading 0)."""
-    n = len(data)
-    if n == 0 or n > 20:
-        return None
-    if data[0] == 0x2D:  # '-'
-        digits = data[1:]
-        sign = -1
-    else:
-        digits = data
-        sign = 1
-    if not digits.isdigit() or (len(digits) > 1 and digits[0] == 0x30) or not digits.isascii():
-        return None
-    if digits == b"0" and sign < 0:
-        return None
-    value = sign * int(digits)
-    if not -(2**63) <= value < 2**63:
-        return None
-    return value
 
 
 def split_args(line: bytes) -> Optional[list[bytes]]:
@@ -179,7 +159,7 @@ class RequestParser:
         end = buf.find(b"\r", pos, pos + 24)
         if end < 0 or buf[pos] != 0x24:   # '$'
             return 0
-        size = _parse_ll(buf[pos + 1:end])
+        size = string2ll(buf[pos + 1:end])
         if size is None or size < BIG_ARG:
             return 0
         return max(0, end + 2 + size + 2 - len(buf))
@@ -202,7 +182,7 @@ class RequestParser:
                     return
                 if end + 1 >= n:
                     return
-                count = _parse_ll(buf[self.pos + 1:end])
+                count = string2ll(buf[self.pos + 1:end])
                 if count is None or count > MAX_MULTIBULK_LEN:
                     raise ProtocolError("invalid multibulk length")
                 if count > UNAUTHENTICATED_MAX_ARGS and self.auth_limits:
@@ -234,7 +214,7 @@ class RequestParser:
                 break
             if buf[pos] != 0x24:  # '$'
                 raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
-            size = _parse_ll(buf[pos + 1:end])
+            size = string2ll(buf[pos + 1:end])
             if size is None or size < 0 or size > self.max_bulk_len:
                 raise ProtocolError("invalid bulk length")
             if size > UNAUTHENTICATED_MAX_BULK and self.auth_limits:

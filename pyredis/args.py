@@ -10,19 +10,18 @@ import re
 from typing import Optional
 
 from .errors import RedisError, not_float, not_integer, syntax_error
-from .types import INT64_MAX, INT64_MIN, is_int64
+from .types import INT64_MAX, INT64_MIN, string2ll
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
 def parse_int(raw: bytes, error: Optional[str] = None) -> int:
-    """Redis's string2ll: strict base 10, 64-bit, no spaces, no '+', no leading zeros."""
-    if raw.isdigit() and raw.isascii() and (len(raw) == 1 or raw[0] != 0x30) and len(raw) < 19:
-        return int(raw)  # fast path: small positive canonical numbers
-    if is_int64(raw):
-        return int(raw)
-    raise RedisError(error) if error else not_integer()
+    """An integer argument read by string2ll; `error` replaces Redis's default text."""
+    value = string2ll(raw)
+    if value is None:
+        raise RedisError(error) if error else not_integer()
+    return value
 
 
 def parse_range_int(raw: bytes, minimum: int, maximum: int,

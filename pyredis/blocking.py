@@ -45,7 +45,7 @@ from .args import parse_int
 from .commands import command
 from .errors import RedisError
 from .longdouble import ZERO, add_long_double, parse_long_double
-from .resp import NULL_ARRAY
+from .protocol.encode import NULL_ARRAY
 
 if TYPE_CHECKING:
     from .client import Client

@@ -17,8 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .types import INT64_MAX, INT64_MIN, string2ll
 from .glob import glob_match
-from .resp import sds_repr, split_args
+from .protocol.parse import sds_repr, split_args
 
 if TYPE_CHECKING:
     from .server import Server
@@ -94,18 +95,6 @@ def c_strtoll(text: str) -> tuple[int, str]:
     return max(INT64_MIN, min(INT64_MAX, int(m.group(1)))), text[m.end():]
 
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _strict_int(text: str) -> Optional[int]:
-    """Redis's string2ll: no spaces, no '+', no leading zeros, 64-bit."""
-    if re.fullmatch(r"-?(0|[1-9]\d*)", text) and text != "-0":
-        value = int(text)
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
-    return None
-
-
 def _strict_float(text: str) -> Optional[float]:
     """Redis's string2d: a whole-string strtod without spaces; nan refused."""
     if not text or text[0].isspace() or text[-1].isspace():
@@ -144,14 +133,14 @@ def parse_number(directive: Directive, text: str) -> int:
         except ConfigError:
             value = None
     if value is None and unit == "memory%" and len(text) > 1 and text.endswith("%"):
-        percent = _strict_int(text[:-1])
+        percent = string2ll(text[:-1].encode("utf-8", "surrogatepass"))
         if percent is not None and percent >= 0:
             value = -percent           # percentages are kept negative, as Redis does
     if value is None and unit == "octal":
         if re.fullmatch(r"[ \t]*[+-]?[0-7]+", text):
             value = int(text, 8)
     if value is None and not unit:
-        value = _strict_int(text)
+        value = string2ll(text.encode("utf-8", "surrogatepass"))
     if value is None:
         raise ConfigError({"memory%": "argument must be a memory or percent value",
                            "memory": "argument must be a memory value",

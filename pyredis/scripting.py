@@ -32,7 +32,8 @@ from . import lua_libs
 from .lua_libs import ScriptError
 from .commands import Command, lookup
 from .errors import RedisError
-from .resp import LazyAggregate, split_args
+from .protocol.encode import LazyAggregate
+from .protocol.parse import split_args
 
 if TYPE_CHECKING:
     from .client import Client
@@ -849,7 +850,7 @@ def _lua_tonumber(value: Any) -> Optional[float]:
 
 
 def _raw(data: bytes) -> Any:
-    from .resp import Raw
+    from .protocol.encode import Raw
     return Raw(data)
 
 

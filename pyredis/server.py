@@ -29,7 +29,8 @@ from .notifications import Notifications
 from .persistence.snapshots import Snapshots
 from .pubsub import PubSub
 from .reactor import make_reactor
-from .resp import NO_REPLY, QUEUED, sds_repr
+from .protocol.encode import NO_REPLY, QUEUED
+from .protocol.parse import sds_repr
 from .scan import ScanCursors
 from .scripting import Scripting
 from .tracking import Tracking

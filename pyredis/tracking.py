@@ -17,7 +17,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Optional
 
 from .commands import lookup
-from .resp import encode, encode_int
+from .protocol.encode import encode
 
 if TYPE_CHECKING:
     from .client import Client
@@ -256,7 +256,7 @@ class Tracking:
             if target is None:
                 client.tracking.broken_redirect = True  # type: ignore[union-attr]
                 if client.proto == 3:
-                    client.add_push(REDIRECT_BROKEN + encode_int(redirect))
+                    client.add_push(REDIRECT_BROKEN + encode(redirect))
                 return
         if target.proto == 3:
             target.add_push(b">2\r\n" + INVALIDATE + keys)

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ..resp import SimpleString
+from ..protocol.encode import SimpleString
 
 DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.json")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..args import ArgReader, parse_int, parse_int32
 from ..errors import DB_INDEX, RedisError, syntax_error
-from ..resp import NO_REPLY, OK, PONG, SimpleString
+from ..protocol.encode import NO_REPLY, OK, PONG, SimpleString
 from . import command
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."

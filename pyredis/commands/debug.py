@@ -20,8 +20,8 @@ from ..config import ConfigError, parse_memory
 from ..db import is_string
 from ..errors import NO_SUCH_KEY, RedisError
 from ..glob import glob_match
-from ..resp import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
-                    Verbatim)
+from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
+                               Verbatim)
 from ..types import type_name
 from . import command
 from .keys import encoding_name

@@ -5,7 +5,7 @@ from ..args import parse_int
 from ..errors import RedisError
 from ..glob import glob_match
 from ..persistence import function_dump
-from ..resp import NO_REPLY, OK, OrderedSet, SimpleString
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString
 from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
 from . import COMMANDS, command, help_reply
 

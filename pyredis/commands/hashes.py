@@ -8,7 +8,7 @@ from ..args import INT64_MAX, INT64_MIN, parse_int
 from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
-from ..resp import OK
+from ..protocol.encode import OK
 from ..scan import parse_cursor, parse_scan_options
 from ..types.hash import HashValue
 from . import command

@@ -9,7 +9,7 @@ from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import is_string
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
 from ..types import type_name
 from . import command, help_reply

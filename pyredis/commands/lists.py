@@ -6,7 +6,7 @@ from typing import Optional
 from .. import blocking
 from ..args import ArgReader, parse_int
 from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
-from ..resp import NO_REPLY, NULL_ARRAY, OK
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK
 from ..types.list import ListValue
 from . import command
 

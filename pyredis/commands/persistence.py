@@ -7,7 +7,7 @@ from ..client import FLAG_MULTI
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..persistence import rdb
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from . import command
 from .debug import debug_subcommand
 

@@ -8,7 +8,7 @@ from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD
-from ..resp import NO_REPLY
+from ..protocol.encode import NO_REPLY
 from . import command, help_reply
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..args import parse_int
 from ..errors import RedisError
-from ..resp import NO_REPLY, OK
+from ..protocol.encode import NO_REPLY, OK
 from ..scripting import NOSCRIPT, command_flags, parse_shebang, sha1hex
 from . import COMMANDS, command, help_reply
 from .debug import debug_subcommand

@@ -8,7 +8,7 @@ from ..args import parse_int
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
-from ..resp import NO_REPLY, OK, Verbatim
+from ..protocol.encode import NO_REPLY, OK, Verbatim
 from . import all_commands, command, help_reply
 
 

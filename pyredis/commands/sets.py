@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
 from ..errors import RedisError, WrongTypeError, syntax_error
 from ..glob import glob_matcher
-from ..resp import OrderedSet
+from ..protocol.encode import OrderedSet
 from ..scan import parse_cursor, parse_scan_options
 from ..types.set import SetValue
 from . import command

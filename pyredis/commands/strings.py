@@ -13,7 +13,7 @@ from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
-from ..resp import OK
+from ..protocol.encode import OK
 from ..types import is_int64
 from . import command
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
-from ..resp import OK, OrderedSet
+from ..protocol.encode import OK, OrderedSet
 from . import command
 
 

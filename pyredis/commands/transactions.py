@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..db import unwatch_all
 from ..errors import RedisError
-from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw
 from . import TABLE, command
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."

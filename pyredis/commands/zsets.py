@@ -14,7 +14,7 @@ from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
 from ..errors import RedisError, WrongTypeError, syntax_error
-from ..resp import NO_REPLY, NULL_ARRAY
+from ..protocol.encode import NO_REPLY, NULL_ARRAY
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text

@@ -10,7 +10,7 @@ import re
 from typing import Optional
 
 from .errors import RedisError, not_float, not_integer, syntax_error
-from .types import INT64_MAX, INT64_MIN, string2ll
+from .types import INT64_MAX, string2ll
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
@@ -37,7 +37,8 @@ def parse_range_int(raw: bytes, minimum: int, maximum: int,
 
 def parse_positive_int(raw: bytes, error: Optional[str] = None) -> int:
     """Redis's getPositiveLongFromObjectOrReply: an integer >= 0."""
-    return parse_range_int(raw, 0, INT64_MAX, error or "ERR value is out of range, must be positive")
+    return parse_range_int(raw, 0, INT64_MAX,
+                           error or "ERR value is out of range, must be positive")
 
 
 # What C's strtod reads: leading spaces, then a decimal, hex, inf or nan number.

@@ -11,6 +11,7 @@ from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, encode_reply
 
 if TYPE_CHECKING:
+    from .blocking import BlockedState
     from .db import Database
     from .server import Server
 
@@ -40,7 +41,8 @@ FLAG_ORDER = "OSMPxbtRBdcuAUre"
 
 class Client:
     __slots__ = (
-        "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes", "reply_pos",
+        "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes",
+        "reply_pos",
         "db", "name", "proto", "authenticated", "user", "ctime", "last_interaction",
         "last_cmd", "close_after_reply", "closed", "pending_write", "writing",
         "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
@@ -84,7 +86,7 @@ class Client:
         self.channels: dict[bytes, None] = {}
         self.patterns: dict[bytes, None] = {}
         self.shard_channels: dict[bytes, None] = {}
-        self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
+        self.blocked: Optional[BlockedState] = None   # while blocked (BLPOP ...)
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
@@ -106,7 +108,7 @@ class Client:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
         try:
-            data = self.sock.recv(  # type: ignore[union-attr]
+            data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
                 min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
             return
@@ -167,7 +169,7 @@ class Client:
                 self.reply_mode = "on"
             return
         data = encode_reply(value, self.proto)
-        if type(data) is LazyAggregate:
+        if isinstance(data, LazyAggregate):
             self.add_push(data.header)
             self.reply.append(data)
             self.lazy_replies += 1

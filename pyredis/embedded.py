@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import IO, Any, Callable, Optional, Sequence, Union
 from urllib.parse import quote
 
 from .cli import options_to_text
@@ -80,7 +80,7 @@ class EmbeddedServer:
         self.clock = ServerClock(self)
         self._core: Optional[CoreServer] = None
         self._thread: Optional[threading.Thread] = None
-        self._process: Optional[subprocess.Popen] = None
+        self._process: Optional[subprocess.Popen[bytes]] = None
         self._clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self._lock = threading.Lock()
 
@@ -215,12 +215,24 @@ class EmbeddedServer:
             shutil.rmtree(self.dir, ignore_errors=True)
         _LIVE_SERVERS.discard(self)
 
+    def _child_pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The child process's stdin and stdout (it is started with both as pipes)."""
+        process = self._process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        return process.stdin, process.stdout
+
+    def _running_core(self) -> CoreServer:
+        """The server running in this process's thread."""
+        assert self._core is not None
+        return self._core
+
     def _stop_child(self) -> None:
         process = self._process
         assert process is not None
+        stdin, stdout = self._child_pipes()
         try:
-            process.stdin.write(b"stop\n")   # type: ignore[union-attr]
-            process.stdin.close()            # type: ignore[union-attr]
+            stdin.write(b"stop\n")
+            stdin.close()
         except OSError:
             pass                             # already gone
         try:
@@ -228,7 +240,7 @@ class EmbeddedServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        process.stdout.close()               # type: ignore[union-attr]
+        stdout.close()
         self._relay_child_log()
         self._process = None
 
@@ -303,21 +315,24 @@ class EmbeddedServer:
             if answer != "ok":
                 raise ServerStateError(f"the server process did not move its clock: {answer!r}")
             return
-        core = self._core
-        assert core is not None
-        self._run_in_loop(lambda: (core.clock.advance(seconds), core.clock_advanced()))
+        core = self._running_core()
+
+        def advance() -> None:
+            core.clock.advance(seconds)
+            core.clock_advanced()
+        self._run_in_loop(advance)
 
     def _clock_offset(self) -> float:
         """How far the server's clock was moved, however it was (DEBUG ADVANCE-CLOCK too)."""
         self._check_running()
         if self._process is not None:
             return float(self._ask_child("offset"))
-        return self._core.clock.offset          # type: ignore[union-attr]
+        return self._running_core().clock.offset
 
     def _ask_child(self, request: str) -> str:
         """Send one control line to the child process and return its answer."""
         with self._lock:
-            stdin = self._process.stdin         # type: ignore[union-attr]
+            stdin = self._child_pipes()[0]
             stdin.write(request.encode() + b"\n")
             stdin.flush()
             return self._read_child_line(STOP_TIMEOUT)
@@ -335,7 +350,7 @@ class EmbeddedServer:
             finally:
                 done.set()
 
-        self._core.reactor.call_soon_threadsafe(call)   # type: ignore[union-attr]
+        self._running_core().reactor.call_soon_threadsafe(call)
         if not done.wait(STOP_TIMEOUT):
             raise ServerStateError("the server thread did not answer")
         if failure:
@@ -343,7 +358,7 @@ class EmbeddedServer:
 
     def _read_child_line(self, timeout: float) -> str:
         """One line from the child's stdout, waiting at most timeout seconds."""
-        stdout = self._process.stdout   # type: ignore[union-attr]
+        stdout = self._child_pipes()[1]
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
             if not selector.select(timeout):

@@ -490,7 +490,7 @@ class Server:
             self.current_client = client
         start = perf_counter_ns()
         try:
-            reply = cmd.func(client, argv)  # type: ignore[misc]
+            reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
         except RedisError as exc:
             client.add_error(exc.message)
         else:

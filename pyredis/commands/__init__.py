@@ -125,7 +125,7 @@ class KeySpec:
             last = first + count - 1
         if last >= argc or last < first or first >= argc:
             return None
-        return [i for i in range(first, last + 1, step)]
+        return list(range(first, last + 1, step))
 
 
 @dataclass(eq=False)
@@ -183,14 +183,13 @@ class Command:
         specs = [s for s in self.key_specs if "not_key" not in s.flags]
         variable = any("variable_flags" in s.flags for s in self.key_specs)
         if specs and not variable:
-            found: Optional[list[tuple[int, tuple]]] = []
+            found: list[tuple[int, tuple]] = []
             for spec in specs:
                 positions = spec.positions(argv)
                 if positions is None or "incomplete" in spec.flags:
-                    found = None
                     break
-                found.extend((p, spec.flags) for p in positions)  # type: ignore[union-attr]
-            if found is not None:
+                found.extend((p, spec.flags) for p in positions)
+            else:
                 return found
         if self.getkeys is None:
             return None if specs else []

@@ -350,9 +350,9 @@ def _write_field(value: bytearray, op: FieldOp) -> tuple[Optional[int], bool]:
         start, increment = (op.argument if op.signed else op.argument & UINT64_MASK), 0
     check = signed_overflow if op.signed else unsigned_overflow
     overflowed, limit = check(start, increment, op.bits, op.overflow)
-    if overflowed and op.overflow == FAIL:
+    if overflowed and limit is None:   # OVERFLOW FAIL: the field is left as it is
         return None, False
-    new = limit if overflowed else start + increment
+    new = start + increment if limit is None else limit
     set_field(value, op.offset, op.bits, new)
     return (new if op.name == b"INCRBY" else old), new != old
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 import random
 from typing import Optional
 
-from ..args import INT64_MAX, INT64_MIN, parse_int
+from ..args import parse_int
 from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK
 from ..scan import parse_cursor, parse_scan_options
+from ..types import INT64_MAX, INT64_MIN
 from ..types.hash import HashValue
 from . import command
 
@@ -56,7 +57,7 @@ def _hset(client, argv) -> int:
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
-    if created:
+    if hash_ is None:
         hash_ = HashValue()
     config = client.server.config
     added = 0

@@ -92,7 +92,7 @@ def command_docs_(client, argv):
 
 @command("command|list")
 def command_list(client, argv):
-    kind = value = None
+    kind, value = None, b""
     i = 2
     while i < len(argv):
         if argv[i].lower() == b"filterby" and len(argv) - 1 - i == 2:
@@ -108,11 +108,10 @@ def command_list(client, argv):
         if kind == b"module":
             continue            # pyredis loads no modules
         if kind == b"aclcat":
-            category = value.lower().decode(errors="replace")  # type: ignore[union-attr]
+            category = value.lower().decode(errors="replace")
             if category not in cmd.acl_categories:
                 continue
-        if kind == b"pattern" and not glob_match(value, cmd.name.encode(),  # type: ignore
-                                                 nocase=True):
+        if kind == b"pattern" and not glob_match(value, cmd.name.encode(), nocase=True):
             continue
         names.append(cmd.name.encode())
     return names
@@ -126,7 +125,7 @@ def _lookup_full(argv: list[bytes]) -> Optional[Command]:
     return cmd.subcommands.get(argv[1].lower())
 
 
-def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
+def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple]]:
     """COMMAND GETKEYS / GETKEYSANDFLAGS: the keys of the command line argv[2:]."""
     line = argv[2:]
     cmd = _lookup_full(line)

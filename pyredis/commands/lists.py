@@ -60,7 +60,7 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
     key = argv[1]
     lst = _lookup(client, key, write=True)
     created = lst is None
-    if created:
+    if lst is None:
         if only_existing:
             return 0
         lst = ListValue()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
-from ..pubsub import PLAIN, SHARD
+from ..pubsub import SHARD
 from ..protocol.encode import NO_REPLY
 from . import command, help_reply
 

@@ -199,8 +199,9 @@ def smove(client, argv):
 def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bool,
                   limit: int):
     """SINTER, SMEMBERS, SINTERSTORE and SINTERCARD."""
-    sets = _lookup_sets(client.db, keys)
-    if any(s is None for s in sets):
+    found = _lookup_sets(client.db, keys)
+    sets = [s for s in found if s is not None]
+    if len(sets) < len(found):
         if dst is not None:
             return store_or_delete(client, dst, SetValue(), "s", "sinterstore")
         return 0 if card_only else OrderedSet()

@@ -7,14 +7,14 @@ Redis's "raw" encoding, that later appends grow in place.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
-from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
+from ..args import ArgReader, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK
-from ..types import is_int64
+from ..types import INT64_MAX, INT64_MIN, is_int64
 from . import command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
@@ -486,7 +486,7 @@ class LcsTable:
             if close:
                 size = a_end - a_start + 1
                 if size >= min_match_len:
-                    match = [[a_start, a_end], [b_start, b_end]]
+                    match: list[Union[list[int], int]] = [[a_start, a_end], [b_start, b_end]]
                     if with_match_len:
                         match.append(size)
                     matches.append(match)

@@ -136,7 +136,7 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
     if value is not None or not xx:
         created = value is None
         config = client.server.config
-        if created:
+        if value is None:
             value = ZSetValue.for_first_member(members[0], config)
         for member, score in zip(members, scores):
             current = value.score(member)
@@ -276,7 +276,7 @@ def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
     elif kind == SCORE:
         bounds = parse_score_range(low, high)
     else:
-        bounds = parse_lex_range(low, high)
+        lex_bounds = parse_lex_range(low, high)
 
     value = _get_zset(client, argv[src])
     if value is None:
@@ -287,7 +287,7 @@ def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
         pairs = _range_by_rank(value, start, end, reverse)
     else:
         first, stop = (value.score_bounds(*bounds) if kind == SCORE
-                       else value.lex_bounds(*bounds))
+                       else value.lex_bounds(*lex_bounds))
         pairs = _range_with_limit(value, first, stop, offset, limit, reverse)
     if dst is None:
         return _with_scores(client, pairs, withscores)
@@ -386,7 +386,7 @@ def _zremrange(client, argv, kind: str):
     elif kind == SCORE:
         bounds = parse_score_range(argv[2], argv[3])
     else:
-        bounds = parse_lex_range(argv[2], argv[3])
+        lex_bounds = parse_lex_range(argv[2], argv[3])
     value = _get_zset(client, key, write=True)
     if value is None:
         return 0
@@ -398,7 +398,7 @@ def _zremrange(client, argv, kind: str):
     elif kind == SCORE:
         first, stop = value.score_bounds(*bounds)
     else:
-        first, stop = value.lex_bounds(*bounds)
+        first, stop = value.lex_bounds(*lex_bounds)
     removed = value.remove_ranks(first, stop) if first < stop else 0
     if removed:
         client.db.elements_removed(key, value, "z", "zremrangeby" + kind, removed)

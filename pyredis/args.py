@@ -16,7 +16,7 @@ INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
-def parse_int(raw: bytes, error: Optional[str] = None) -> int:
+def parse_int(raw: bytes | bytearray, error: Optional[str] = None) -> int:
     """An integer argument read by string2ll; `error` replaces Redis's default text."""
     value = string2ll(raw)
     if value is None:

@@ -3,16 +3,17 @@ database, name, protocol version, MULTI queue, subscriptions and blocked state."
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
 from .protocol.auto import AutoRequestParser
-from .protocol.encode import LazyAggregate, encode_reply
+from .protocol.encode import LazyAggregate, Reply, encode_reply
 
 if TYPE_CHECKING:
     from .blocking import BlockedState
     from .db import Database
+    from .tracking import ClientTracking
     from .server import Server
 
 # Bytes read per readable event. Redis reads 16 KB (PROTO_IOBUF_LEN); each event costs
@@ -90,7 +91,7 @@ class Client:
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
-        self.tracking: Any = None    # client-side caching state (CLIENT TRACKING)
+        self.tracking: Optional[ClientTracking] = None   # CLIENT TRACKING state
         self.no_evict = False
         self.kill_reason = ""
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
@@ -162,7 +163,7 @@ class Client:
 
     # -- output ----------------------------------------------------------------------------
 
-    def add_reply(self, value: Any) -> None:
+    def add_reply(self, value: Reply) -> None:
         """Queue one reply value (encoded for this client's protocol)."""
         if self.reply_mode != "on":
             if self.reply_mode == "skip":

@@ -114,8 +114,9 @@ class Tracking:
 
     # -- remembering reads -----------------------------------------------------------------
 
-    def remember_keys(self, client: "Client", cmd: "Command", argv: list[bytes]) -> None:
-        state = client.tracking
+    def remember_keys(self, client: "Client", state: ClientTracking, cmd: "Command",
+                      argv: list[bytes]) -> None:
+        """Remember the keys of a read for a tracking client (its state)."""
         if (state.optin and not state.caching) or (state.optout and state.caching):
             return
         if "pubsub" in cmd.flags:   # shard channels are keys for COMMAND only
@@ -157,7 +158,7 @@ class Tracking:
                 cmd = lookup(argv)
             state = client.tracking
             if state is not None and not state.bcast and cmd is not None and argv is not None:
-                self.remember_keys(client, cmd, argv)
+                self.remember_keys(client, state, cmd, argv)
         if top:
             if self.pending:
                 pending, self.pending = self.pending, []
@@ -220,7 +221,8 @@ class Tracking:
             entry.keys = {}
             everything = encode(sorted(keys))
             for client in entry.clients:
-                if client.tracking.noloop:
+                tracking = client.tracking
+                if tracking is not None and tracking.noloop:
                     others = sorted(key for key, by in keys.items() if by is not client)
                     if others:
                         self.send(client, encode(others))

@@ -289,9 +289,6 @@ class Client:
             self.writing = False
             self.server.reactor.remove_writer(self.sock)
 
-    def has_pending_replies(self) -> bool:
-        return bool(self.reply)
-
     # -- MULTI -----------------------------------------------------------------------------
 
     def discard_transaction(self) -> None:

@@ -198,10 +198,6 @@ def enum_name(directive: Directive, value: int) -> str:
     return " ".join(names) if names and not rest else "unknown"
 
 
-def enum_value(directive: Directive, name: str) -> int:
-    return sum(v for n, v in directive.choices if n in name.split())
-
-
 # -- the special directives ----------------------------------------------------------------
 
 def _parse_save(args: list[str], current: Any, loading: bool) -> list[tuple[int, int]]:

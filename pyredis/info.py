@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import commands
+from .blocking import blocked_clients_with_timeout
 
 if TYPE_CHECKING:
     from .server import Server
@@ -153,7 +154,7 @@ def _multiplexing_api(server: "Server") -> str:
 def clients_section(server: "Server") -> list[str]:
     clients = list(server.clients.values())
     blocked = sum(1 for c in clients if c.blocked is not None or c.paused)
-    timeouts = sum(1 for c in clients if c.blocked is not None and c.blocked.deadline)
+    timeouts = blocked_clients_with_timeout(server)
     return [
         f"connected_clients:{len(clients)}",
         "cluster_connections:0",

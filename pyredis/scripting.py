@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import lupa.lua51 as lua51
 
@@ -898,4 +898,3 @@ def parse_library_metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
     return name, engine, payload[end:]
 
 
-DynamicFlags = Callable[["Client", list], frozenset]

@@ -225,13 +225,10 @@ def debug_quicklist(client: Client, argv: list[bytes]) -> Reply:
     return SimpleString(b"Quicklist structure printed on stdout")
 
 
-QUICKLIST_PACKED_THRESHOLD = 1 << 30
-
-
 @debug_subcommand("quicklist-packed-threshold")
 def debug_quicklist_packed_threshold(client: Client, argv: list[bytes]) -> Reply:
-    """The size from which list elements get a node of their own (lists read
-    server.quicklist_packed_threshold)."""
+    """The size from which Redis gives a list element a node of its own. pyredis's lists
+    have no such nodes: the size is checked as Redis checks it, and changes nothing."""
     _arity(argv, 3)
     try:
         size = parse_memory(argv[2].decode(errors="replace"))
@@ -240,7 +237,6 @@ def debug_quicklist_packed_threshold(client: Client, argv: list[bytes]) -> Reply
     if size < 0 or size > (1 << 32) - (1 << 20):
         raise RedisError("ERR argument must be a memory value bigger than 1 and smaller than "
                          "4gb")
-    client.server.quicklist_packed_threshold = size or QUICKLIST_PACKED_THRESHOLD
     return OK
 
 

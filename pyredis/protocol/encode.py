@@ -50,8 +50,6 @@ NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocke
 OK = Raw(b"+OK\r\n")
 QUEUED = Raw(b"+QUEUED\r\n")
 PONG = Raw(b"+PONG\r\n")
-NULL_BULK = Raw(b"$-1\r\n")
-EMPTY_ARRAY = Raw(b"*0\r\n")
 SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
 
 

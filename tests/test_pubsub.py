@@ -174,6 +174,13 @@ def test_redis_py_pubsub_listen_and_pattern_handlers(r):
         assert received[0]["channel"] == b"events.login" and received[0]["data"] == b"alice"
         ps.unsubscribe("orders")
         ps.punsubscribe("events.*")
+        # Both confirmed before publishing: the server may read the other connection first.
+        confirmed = set()
+        deadline = time.monotonic() + 5
+        while len(confirmed) < 2 and time.monotonic() < deadline:
+            message = ps.get_message(timeout=0.1)
+            if message is not None:
+                confirmed.add(message["type"])
         assert r.publish("orders", "o2") == 0
     finally:
         ps.close()
@@ -189,7 +196,7 @@ def test_redis_py_pubsub_run_in_thread(r):
             got.set()
 
     ps = r.pubsub()
-    ps.subscribe(**{"jobs": handler})
+    ps.subscribe(jobs=handler)
     worker = ps.run_in_thread(sleep_time=0.01, daemon=True)
     try:
         deadline = time.monotonic() + 5

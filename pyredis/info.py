@@ -21,6 +21,7 @@ from . import commands
 from .blocking import blocked_clients_with_timeout
 
 if TYPE_CHECKING:
+    from .db import Database
     from .server import Server
 
 SectionFn = Callable[["Server"], list[str]]
@@ -431,7 +432,7 @@ def keyspace_section(server: "Server") -> list[str]:
     return lines
 
 
-def average_ttl(db, now_ms: int, samples: int = 64) -> int:
+def average_ttl(db: Database, now_ms: int, samples: int = 64) -> int:
     """The average time to live of the keys with one, in ms (estimated from a window of
     keys, as Redis estimates it while expiring)."""
     expires = db.expires

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 DISABLED = "ERR This instance has cluster support disabled"
 
 
-def cluster_disabled(client: Client, argv):
+def cluster_disabled(client: Client, argv: list[bytes]) -> Reply:
     raise RedisError(DISABLED)
 
 

@@ -28,6 +28,7 @@ from .keys import encoding_name
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..db import Database
 
 DEBUG_SUBCOMMANDS: dict[bytes, CommandFunc] = {}
 
@@ -57,13 +58,13 @@ def debug(client: Client, argv: list[bytes]) -> Reply:
     return handler(client, argv)
 
 
-def wrong_debug_arguments(argv) -> RedisError:
+def wrong_debug_arguments(argv: list[bytes]) -> RedisError:
     """Redis's answer to an unknown DEBUG subcommand or a wrong number of arguments."""
     return RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                       "Try DEBUG HELP." % argv[1][:128].decode(errors="replace"))
 
 
-def _arity(argv, *counts: int) -> None:
+def _arity(argv: list[bytes], *counts: int) -> None:
     if len(argv) not in counts:
         raise wrong_debug_arguments(argv)
 
@@ -285,7 +286,7 @@ def _mix(digest: bytearray, data: bytes) -> None:
     digest[:] = hashlib.sha1(bytes(digest)).digest()
 
 
-def value_digest(db, key: bytes, value: Any, digest: bytearray) -> None:
+def value_digest(db: Database, key: bytes, value: Any, digest: bytearray) -> None:
     """Mix one value into digest as Redis's xorObjectDigest does: ordered things mixed,
     unordered ones (set members, hash fields) xor-ed so that order does not count."""
     kind = type_name(value)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..client import Client
 
 
-def run_fcall(client: Client, argv: list[bytes], read_only: bool):
+def run_fcall(client: Client, argv: list[bytes], read_only: bool) -> Reply:
     """FCALL and FCALL_RO (Redis's fcallCommandGeneric)."""
     server = client.server
     if server.monitors:

@@ -12,6 +12,7 @@ from . import command
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..db import Database
 
 NO_SUCH_KEY = "ERR no such key"
 POSITIVE = "ERR value is out of range, must be positive"
@@ -392,7 +393,7 @@ def _blocking_pop(client: Client, keys: list[bytes], left: bool, timeout: float,
     if not blocking.may_block(client):
         return NULL_ARRAY
 
-    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
         if count is not None:
             receiver.add_reply(_pop_with_key(db, key, lst, left, count))
         else:
@@ -432,7 +433,7 @@ def _blocking_move(client: Client, src: bytes, dst: bytes, left_from: bool, left
     if not blocking.may_block(client):
         return None
 
-    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
         try:
             receiver.add_reply(_move(db, key, lst, dst, left_from, left_to))
         except RedisError as exc:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..client import Client
 
 
-def run_eval(client: Client, argv: list[bytes], evalsha: bool, read_only: bool):
+def run_eval(client: Client, argv: list[bytes], evalsha: bool, read_only: bool) -> Reply:
     """EVAL and its variants (Redis's evalGenericCommand)."""
     server = client.server
     if server.monitors:

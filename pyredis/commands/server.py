@@ -15,6 +15,7 @@ from . import all_commands, command, help_reply
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..db import Database
 
 
 @command("info")
@@ -150,7 +151,7 @@ def swapdb(client: Client, argv: list[bytes]) -> Reply:
     return OK
 
 
-def swap_databases(a, b) -> None:
+def swap_databases(a: Database, b: Database) -> None:
     """Exchange the contents of two databases; the clients (and their WATCHes and blocked
     keys) stay with the database number: a watched key that exists on either side counts as
     changed, and a key waited for that now exists is ready."""

@@ -20,11 +20,12 @@ from .sets import store_or_delete
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..db import Database
 
 NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 
 
-def lookup_by_pattern(db, pattern: bytes, element: bytes) -> Optional[bytes]:
+def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> Optional[bytes]:
     """The value a BY/GET pattern names for one element (Redis's lookupKeyByPattern): '#' is
     the element itself; the first '*' is replaced by the element; `key->field` reads a hash
     field. None when the pattern has no '*' or the key or field is missing or of another

@@ -23,6 +23,7 @@ from .sets import scan_collection, store_or_delete
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..db import Database
 
 NAN_SCORE = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
@@ -426,7 +427,7 @@ def zremrangebylex(client: Client, argv: list[bytes]) -> Reply:
 # -- pops -----------------------------------------------------------------------------------
 
 def zpop(client: Client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
-         nested: bool, nil_when_empty: bool):
+         nested: bool, nil_when_empty: bool) -> Reply:
     """Redis's genericZpopCommand: pop from the first existing key among keys. `count` -1 is
     the plain single pop. Reply shapes: flat [m, s, ...], nested [[m, s], ...], with the key
     first when emit_key (nested: [key, [[m, s], ...]])."""
@@ -516,7 +517,7 @@ def _blocking_zpop(client: Client, keys: list[bytes], highest: bool, timeout: fl
     if not blocking.may_block(client):
         return NULL_ARRAY
 
-    def serve(receiver, db, key: bytes, value: ZSetValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, value: ZSetValue) -> bool:
         receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested))
         return True
 

@@ -285,11 +285,7 @@ def _on_client_freed(client: "Client") -> None:
         _release(client, state)
 
 
-@command("client|unblock", -3, "admin noscript loading stale sentinel", group="connection",
-         since="5.0.0",
-         summary="Unblock a client blocked in a blocking command from a different connection",
-         complexity="O(log N) where N is the number of client connections",
-         syntax="client-id [TIMEOUT | ERROR]", categories="dangerous")
+@command("client|unblock")
 def client_unblock(client, argv):
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "

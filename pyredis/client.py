@@ -44,8 +44,8 @@ class Client:
         "db", "name", "proto", "authenticated", "user", "ctime", "last_interaction",
         "last_cmd", "close_after_reply", "closed", "pending_write", "writing",
         "in_multi", "multi_queue", "multi_error", "watch_dirty", "watched",
-        "channels", "patterns", "shard_channels", "blocked", "reply_mode", "lib_name",
-        "lib_ver", "flags", "obuf_soft_since", "tracking", "no_evict", "kill_reason",
+        "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
+        "obuf_soft_since", "tracking", "no_evict", "kill_reason",
         "argv", "paused", "input_pending", "lazy_replies",
     )
 
@@ -85,8 +85,6 @@ class Client:
         self.shard_channels: dict[bytes, None] = {}
         self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
-        self.lib_name = b""
-        self.lib_ver = b""
         self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
         self.tracking: Any = None    # client-side caching state (CLIENT TRACKING)

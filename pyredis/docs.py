@@ -20,6 +20,26 @@ def _markers(name: str) -> tuple[str, str]:
             f"<!-- end generated: {name} -->")
 
 
+def usage(arg: dict) -> str:
+    """One argument of COMMAND DOCS as a usage line shows it: `[NX | XX]`, `key [key ...]`,
+    `<ON | OFF>`."""
+    kind, flags = arg["type"], arg.get("flags", [])
+    if kind == "oneof":
+        body = " | ".join(usage(a) for a in arg["arguments"])
+    elif kind == "block":
+        body = " ".join(usage(a) for a in arg["arguments"])
+    else:
+        body = "" if kind == "pure-token" else arg["name"]
+    token = arg.get("token", "")
+    if kind == "oneof" and (token or "optional" not in flags):
+        body = f"<{body}>"
+    head = token + (" " if token and body else "")
+    text = head + body
+    if "multiple" in flags:
+        text += " [" + (head if "multiple_token" in flags else "") + body + " ...]"
+    return f"[{text}]" if "optional" in flags else text
+
+
 def commands_section() -> str:
     """A table per command group: name, syntax and summary."""
     commands.load_all()
@@ -27,14 +47,15 @@ def commands_section() -> str:
     for cmd in commands.all_commands():
         if cmd.subcommands and cmd.func is None:
             continue        # a container: its subcommands are listed
-        groups.setdefault(cmd.group.replace("_", "-"), []).append(cmd)
+        groups.setdefault(cmd.group, []).append(cmd)
     total = sum(len(cmds) for cmds in groups.values())
     lines = [f"{total} commands and subcommands, as `COMMAND DOCS` describes them.", ""]
     for group in sorted(groups):
         lines += [f"### {group}", "", "| command | arguments | summary |", "|---|---|---|"]
         for cmd in sorted(groups[group], key=lambda c: c.name):
             name = cmd.name.replace("|", " ").upper()
-            syntax = cmd.syntax.replace("|", "\\|") if cmd.syntax else ""
+            syntax = " ".join(usage(a) for a in cmd.entry["docs"].get("arguments", []))
+            syntax = syntax.replace("|", "\\|")
             lines.append(f"| `{name}` | {('`' + syntax + '`') if syntax else ''} | "
                          f"{cmd.summary.replace('|', '/')} |")
         lines.append("")

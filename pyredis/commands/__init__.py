@@ -1,60 +1,55 @@
-"""The command table and the @command decorator.
+"""The command table: every Redis 7.0 command's metadata, and the functions bound to it.
 
-Every command is a plain function `func(client, argv) -> reply` registered here with its
-Redis metadata. COMMAND (INFO, COUNT, DOCS, LIST, GETKEYS), ACL categories, INFO
-commandstats, WATCH and the README's command list all read this one table.
+`commands.json` holds, for every command and subcommand of Redis 7.0, what a real
+redis-server 7.0.15 answers to COMMAND INFO and COMMAND DOCS (arity, flags, ACL categories,
+key specs, tips, the documentation and its argument tree), plus the flags Redis keeps but does
+not show (`may_replicate`, `protected`); scripts/generate_commands.py regenerates it.
 
-Metadata, as Redis 7.0 reports it in COMMAND INFO / COMMAND DOCS:
-- `flags`: Redis's command flags, e.g. "write denyoom" or "readonly fast" ("loading",
-  "stale", "no-auth", "no-multi", "skip-monitor", "may-replicate", "allow-busy" ...; dashes
-  or underscores alike).
-- keys: `first_key, last_key, step` for a plain range of keys; `key_specs` (KeySpec, below)
-  for Redis's key specifications with their flags (RO/RW/OW/RM, access/update/insert/delete),
-  which COMMAND GETKEYSANDFLAGS reports; `getkeys(argv)` for keys found by parsing (it makes
-  the command `movablekeys`), returning positions or (position, "flags") pairs.
-- `categories`: ACL categories beyond those the flags imply (write -> @write, admin ->
-  @admin @dangerous, not fast -> @slow ...) and the group's own (@string for group "string",
-  @keyspace for "generic"); "-keyspace" drops one the group implies.
-- `syntax`: the usage line of Redis's docs, e.g. "key value [NX | XX] [GET]"; COMMAND DOCS
-  builds its "arguments" from it (see docs_syntax.py).
-- `tips`: Redis's command tips, e.g. "nondeterministic_output request_policy:all_shards".
+A command is a plain function `func(client, argv) -> reply` bound to its entry with
+`@command("set")` (or "config|get" for a subcommand). Only code has a keyword argument:
+`getkeys(argv)` for keys the key specs cannot find (movable keys with incomplete or unknown
+specs), returning positions or (position, "flags") pairs; `dynamic_flags(client, argv)` for
+flags that depend on the arguments (a script's). An entry without a function is a command
+pyredis does not have: it answers as an unknown one, and COMMAND does not list it.
+
+COMMAND (INFO, COUNT, DOCS, LIST, GETKEYS), ACL categories, INFO commandstats, the command
+path's checks and the README's command list all read this one table.
 """
 from __future__ import annotations
 
 import importlib
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from ..resp import SimpleString
 
-# Command flags in the order COMMAND INFO lists them (Redis's names, with '-' for '_').
-FLAG_ORDER = ("write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript",
-              "blocking", "loading", "stale", "skip-monitor", "skip-slowlog", "asking", "fast",
-              "no-auth", "no-mandatory-keys", "no-async-loading", "no-multi", "movablekeys",
-              "allow-busy")
-# Flags Redis keeps but does not show.
-HIDDEN_FLAGS = ("may-replicate", "sentinel", "only-sentinel", "protected")
-_FLAG_ALIASES = {"allow-loading": "loading", "allow-stale": "stale"}
+DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.json")
 
-# ACL categories in Redis's order (COMMAND INFO lists a command's categories in this order).
-ACL_CATEGORIES = ("keyspace", "read", "write", "set", "sortedset", "list", "hash", "string",
-                  "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
-                  "blocking", "dangerous", "connection", "transaction", "scripting")
-# The category a command group implies.
-_GROUP_CATEGORIES = {"generic": "keyspace", "string": "string", "list": "list", "set": "set",
-                     "sorted_set": "sortedset", "sorted-set": "sortedset", "hash": "hash",
-                     "stream": "stream", "bitmap": "bitmap", "hyperloglog": "hyperloglog",
-                     "geo": "geo", "pubsub": "pubsub", "transactions": "transaction",
-                     "scripting": "scripting", "connection": "connection"}
+# Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
+# subcommands). Every other entry of commands.json has a function.
+NOT_YET_IMPLEMENTED = (
+    "acl", "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
+    "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
+    "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
+    "memory|purge", "memory|stats", "script|debug",
+    "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
+    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
+    "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
+    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
+    "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim",
+)
 
 # Key spec flags in the order COMMAND INFO lists them.
 KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
                   "incomplete", "variable_flags")
 
 
-def normalize_flags(flags: str) -> frozenset:
-    words = (w.lower().replace("_", "-") for w in flags.split())
-    return frozenset(_FLAG_ALIASES.get(w, w) for w in words)
+def ordered_key_flags(words: str) -> tuple:
+    """Key spec flags given as words ("RW access update"), in COMMAND INFO's order."""
+    given = words.split()
+    return tuple(f for f in KEY_FLAG_ORDER if f in given)
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ class KeySpec:
     """One Redis key specification: where a command's keys start (an index, or after a
     keyword searched from `startfrom`) and how to find them from there (a range up to
     `last` with `step`, or a count at `keynum` = (count index, first key, step))."""
-    flags: str = ""                       # e.g. "RW access delete"
+    flags: tuple                          # e.g. ("RW", "access", "delete")
     index: int = 0                        # begin_search: index
     keyword: str = ""                     # begin_search: keyword (with startfrom)
     startfrom: int = 1
@@ -70,16 +65,22 @@ class KeySpec:
     step: int = 1
     limit: int = 0
     keynum: Optional[tuple] = None        # find_keys keynum: (keynumidx, firstkey, keystep)
-    unknown: bool = False                 # begin_search and find_keys "unknown"
-    notes: str = ""
+    unknown: bool = False                 # begin_search or find_keys "unknown"
 
-    @property
-    def is_range(self) -> bool:
-        return not self.unknown and not self.keyword and self.keynum is None
-
-    def key_flags(self) -> list[str]:
-        words = self.flags.split()
-        return [f for f in KEY_FLAG_ORDER if f in words]
+    @classmethod
+    def from_data(cls, spec: dict) -> "KeySpec":
+        """A key spec as COMMAND INFO describes it (an entry of commands.json)."""
+        begin, find = spec["begin_search"], spec["find_keys"]
+        flags = tuple(spec["flags"])
+        if begin["type"] == "unknown" or find["type"] == "unknown":
+            return cls(flags, unknown=True)
+        where, how = begin["spec"], find["spec"]
+        start = dict(index=where["index"]) if begin["type"] == "index" else \
+            dict(keyword=where["keyword"], startfrom=where["startfrom"])
+        if find["type"] == "range":
+            return cls(flags, last=how["lastkey"], step=how["keystep"], limit=how["limit"],
+                       **start)
+        return cls(flags, keynum=(how["keynumidx"], how["firstkey"], how["keystep"]), **start)
 
     def positions(self, argv: list) -> Optional[list[int]]:
         """The key positions this spec finds in argv; None when argv does not fit."""
@@ -130,29 +131,19 @@ class KeySpec:
 @dataclass(eq=False)
 class Command:
     name: str                      # lower case; subcommands as "config|get"
-    func: Optional[Callable]
     arity: int                     # negative: at least -arity arguments
+    # Redis's command flags with '-' for '_' ("write", "no-auth", "may-replicate" ...),
+    # the hidden ones included: the command path's checks read them
     flags: frozenset
-    first_key: int = 0
-    last_key: int = 0
-    step: int = 0
-    group: str = "generic"
-    since: str = "1.0.0"
-    summary: str = ""
-    complexity: str = ""
-    syntax: str = ""               # the usage line of Redis's docs, e.g. "key value [NX | XX]"
-    getkeys: Optional[Callable] = None   # for commands with movable keys (argv -> key indexes)
-    categories: tuple = ()         # extra ACL categories (dangerous, keyspace, connection ...)
-    subcommands: dict = field(default_factory=dict)
-    key_specs: tuple = ()          # KeySpec, in Redis's order
-    tips: tuple = ()
-    doc_flags: tuple = ()          # "deprecated", "syscmd"
-    deprecated_since: str = ""
-    replaced_by: str = ""
-    history: tuple = ()            # (version, change)
+    acl_categories: tuple          # without the '@': ("write", "string", "slow")
+    key_specs: tuple               # KeySpec, in Redis's order
+    entry: dict                    # the entry of commands.json: COMMAND INFO / DOCS replies
+    func: Optional[Callable] = None
+    getkeys: Optional[Callable] = None   # for movable keys the specs cannot find
     # flags that depend on the arguments (EVAL, FCALL: their script's flags), for the
     # processCommand checks: (client, argv) -> flags
     dynamic_flags: Optional[Callable] = None
+    subcommands: dict = field(default_factory=dict)   # the implemented ones, by name
     # INFO commandstats and latencystats
     calls: int = 0
     usec: int = 0
@@ -160,94 +151,57 @@ class Command:
     failed_calls: int = 0
     latency: "LatencyHistogram" = field(default_factory=lambda: LatencyHistogram())
 
-    @property
-    def display_name(self) -> str:
-        return self.name
+    @classmethod
+    def from_data(cls, name: str, entry: dict) -> "Command":
+        shown = entry["flags"] + entry.get("hidden_flags", [])
+        return cls(name=name, arity=entry["arity"],
+                   flags=frozenset(f.replace("_", "-") for f in shown),
+                   acl_categories=tuple(c[1:] for c in entry["acl_categories"]),
+                   key_specs=tuple(KeySpec.from_data(s) for s in entry["key_specs"]),
+                   entry=entry)
 
     @property
-    def movable_keys(self) -> bool:
-        """Keys that the (first, last, step) range does not describe (Redis's movablekeys
-        flag), as the key specs tell; a getkeys function without key specs counts too."""
-        specs = self.key_specs
-        if self.getkeys is not None and not specs:
-            return True
-        if len(specs) == 1 and specs[0].is_range:
-            return "incomplete" in specs[0].flags.split()
-        prev_last = 0
-        for spec in specs:
-            if not spec.is_range or spec.step != 1 or \
-                    (prev_last and prev_last != spec.index - 1) or "incomplete" in spec.flags:
-                return True
-            prev_last = spec.last if spec.last < 0 else spec.index + spec.last
-        return False
+    def group(self) -> str:
+        return self.entry["docs"]["group"]
 
-    def shown_flags(self) -> list[str]:
-        """The flags COMMAND INFO lists (with Redis's underscores)."""
-        flags = set(self.flags)
-        if self.movable_keys:
-            flags.add("movablekeys")
-        return [f.replace("-", "_") for f in FLAG_ORDER if f in flags]
+    @property
+    def summary(self) -> str:
+        return self.entry["docs"].get("summary", "")
 
     def has_keys(self) -> bool:
         return self.getkeys is not None or \
-            any("not_key" not in spec.flags.split() for spec in self.key_specs)
+            any("not_key" not in spec.flags for spec in self.key_specs)
 
     def key_indexes(self, argv: list) -> list[int]:
         """Positions of the key arguments in argv (COMMAND GETKEYS, WATCH-like checks)."""
         return [pos for pos, _ in self.keys_and_flags(argv) or ()]
 
-    def keys_and_flags(self, argv: list) -> Optional[list[tuple[int, list[str]]]]:
+    def keys_and_flags(self, argv: list) -> Optional[list[tuple[int, tuple]]]:
         """Key positions with their key spec flags, as Redis's getKeysFromCommandWithSpecs:
         the specs when they can tell, else the getkeys function; None when argv does not
         fit the command's key positions."""
-        specs = [s for s in self.key_specs if "not_key" not in s.flags.split()]
-        variable = any("variable_flags" in s.flags.split() for s in self.key_specs)
+        specs = [s for s in self.key_specs if "not_key" not in s.flags]
+        variable = any("variable_flags" in s.flags for s in self.key_specs)
         if specs and not variable:
-            found: Optional[list[tuple[int, list[str]]]] = []
+            found: Optional[list[tuple[int, tuple]]] = []
             for spec in specs:
                 positions = spec.positions(argv)
-                if positions is None or "incomplete" in spec.flags.split():
+                if positions is None or "incomplete" in spec.flags:
                     found = None
                     break
-                found.extend((p, spec.key_flags()) for p in positions)  # type: ignore
+                found.extend((p, spec.flags) for p in positions)  # type: ignore[union-attr]
             if found is not None:
                 return found
         if self.getkeys is None:
             return None if specs else []
         result = []
-        default = self.key_specs[0].key_flags() if self.key_specs else []
+        default = self.key_specs[0].flags if self.key_specs else ()
         for item in self.getkeys(argv):
             if isinstance(item, tuple):
-                result.append((item[0], KeySpec(item[1]).key_flags()))
+                result.append((item[0], ordered_key_flags(item[1])))
             else:
                 result.append((item, default))
         return result
-
-    def acl_categories(self) -> list[str]:
-        """The ACL categories, as Redis derives them (setImplicitACLCategories) plus the
-        group's and the declared ones, in Redis's order."""
-        cats = set()
-        flags = self.flags
-        explicit = set(c for c in self.categories if not c.startswith("-"))
-        dropped = set(c[1:] for c in self.categories if c.startswith("-"))
-        if self.func is not None and self.group in _GROUP_CATEGORIES:
-            cats.add(_GROUP_CATEGORIES[self.group])
-        cats |= explicit
-        if "write" in flags:
-            cats.add("write")
-        if "readonly" in flags and "scripting" not in cats:
-            cats.add("read")
-        if "admin" in flags:
-            cats |= {"admin", "dangerous"}
-        if "pubsub" in flags:
-            cats.add("pubsub")
-        if "fast" in flags:
-            cats.add("fast")
-        if "blocking" in flags:
-            cats.add("blocking")
-        if "fast" not in cats:
-            cats.add("slow")
-        return [c for c in ACL_CATEGORIES if c in cats and c not in dropped]
 
     def reset_stats(self) -> None:
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
@@ -285,83 +239,51 @@ class LatencyHistogram:
         return 0
 
 
-# The table, keyed by the lower-case name as bytes (what clients send, once lowered).
+def _load(path: str) -> dict[str, Command]:
+    """Every command and subcommand of commands.json, by full name."""
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    table = {}
+    for name, entry in data.items():
+        table[name] = Command.from_data(name, entry)
+        for sub_name, sub_entry in entry.get("subcommands", {}).items():
+            table[sub_name] = Command.from_data(sub_name, sub_entry)
+    return table
+
+
+# Every Redis 7.0 command and subcommand, by full name ("get", "config|get").
+TABLE: dict[str, Command] = _load(DATA_PATH)
+
+# The commands pyredis has, keyed by the lower-case name as bytes (what clients send, once
+# lowered): those with a function, and the containers of those subcommands.
 COMMANDS: dict[bytes, Command] = {}
 
 
-def command(name: str, arity: int, flags: str = "", first_key: int = 0, last_key: int = 0,
-            step: int = 0, group: str = "generic", since: str = "1.0.0", summary: str = "",
-            complexity: str = "", syntax: str = "", getkeys: Optional[Callable] = None,
-            categories: str = "", key_specs: tuple = (), tips: str = "",
-            doc_flags: str = "", deprecated_since: str = "", replaced_by: str = "",
-            history: tuple = ()) -> Callable:
-    """Register a command. `name` may be "parent|sub" for a subcommand of a container.
-    Give keys either as first_key/last_key/step (a plain range, read-only or read-write by
-    the command's flags) or as key_specs, from which the range is derived."""
-    def register(func: Callable) -> Callable:
-        specs = tuple(key_specs)
-        first, last, key_step = first_key, (last_key if last_key else first_key), step
-        if first and not key_step:
-            key_step = 1
-        if specs:
-            first, last, key_step = legacy_range(specs)
-        elif first:
-            access = "RO access" if "readonly" in normalize_flags(flags) else "RW access update"
-            specs = (KeySpec(access, index=first, step=key_step,
-                             last=last - first if last >= 0 else last),)
-        cmd = Command(name=name, func=func, arity=arity, flags=normalize_flags(flags),
-                      first_key=first, last_key=last, step=key_step, group=group, since=since,
-                      summary=summary, complexity=complexity, syntax=syntax, getkeys=getkeys,
-                      categories=tuple(categories.split()), key_specs=specs,
-                      tips=tuple(tips.split()), doc_flags=tuple(doc_flags.split()),
-                      deprecated_since=deprecated_since, replaced_by=replaced_by,
-                      history=tuple(history))
+def command(name: str, getkeys: Optional[Callable] = None,
+            dynamic_flags: Optional[Callable] = None) -> Callable:
+    """Bind a function to the entry `name` of the table ("set", or "config|get")."""
+    cmd = TABLE.get(name)
+    if cmd is None:
+        raise KeyError(f"{name!r} is no Redis 7.0 command (see commands.json)")
+
+    def bind(func: Callable) -> Callable:
+        if cmd.func is not None:
+            raise ValueError(f"{name!r} is bound twice")
+        cmd.func, cmd.getkeys, cmd.dynamic_flags = func, getkeys, dynamic_flags
         if "|" in name:
             parent_name, sub = name.split("|", 1)
-            parent = container(parent_name, group=group)
+            parent = TABLE[parent_name]
+            COMMANDS[parent_name.encode()] = parent
             parent.subcommands[sub.encode()] = cmd
         else:
             COMMANDS[name.encode()] = cmd
         return func
-    return register
+    return bind
 
 
-def legacy_range(specs: tuple) -> tuple[int, int, int]:
-    """(first, last, step) of COMMAND INFO from key specs (Redis's
-    populateCommandLegacyRangeSpec): the consecutive plain ranges, else 0 0 0."""
-    if len(specs) == 1 and specs[0].is_range:
-        spec = specs[0]
-        last = spec.last if spec.last < 0 else spec.index + spec.last
-        return spec.index, last, spec.step
-    first, last, prev_last = 2**31, 0, 0
-    for spec in specs:
-        if not spec.is_range or spec.step != 1 or (prev_last and prev_last != spec.index - 1):
-            continue
-        first = min(first, spec.index)
-        spec_last = spec.last if spec.last < 0 else spec.last + spec.index
-        last = max(last % 2**32, spec_last % 2**32)     # unsigned: a negative end wins
-        last = last - 2**32 if last >= 2**31 else last
-        prev_last = last
-    if first == 2**31:
-        return 0, 0, 0
-    return first, last, 1
-
-
-def container(name: str, group: str = "generic", since: str = "1.0.0", summary: str = "",
-              complexity: str = "") -> Command:
-    """The parent of subcommands (CONFIG, CLIENT ...): arity -2, no function of its own."""
-    cmd = COMMANDS.get(name.encode())
-    if cmd is None:
-        cmd = Command(name=name, func=None, arity=-2, flags=frozenset(), group=group,
-                      since=since, summary=summary or f"A container for {name.upper()} commands",
-                      complexity=complexity or "Depends on subcommand.")
-        COMMANDS[name.encode()] = cmd
-    else:
-        if since != "1.0.0":
-            cmd.since = since
-        if summary:
-            cmd.summary = summary
-    return cmd
+def subcommand_names(container: str) -> list[str]:
+    """The full names of a container's subcommands in the table ("cluster|info" ...)."""
+    return list(TABLE[container].entry["subcommands"])
 
 
 def help_reply(argv: list[bytes], lines: tuple) -> list:

@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional
 
 from ..args import INT64_MAX, parse_int
 from ..errors import RedisError, syntax_error
-from . import KeySpec, command
+from . import command
 
 BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BIT_VALUE_ERROR = "ERR bit is not an integer or out of range"
@@ -51,9 +51,7 @@ def _grow(value: bytearray, size: int) -> bool:
 # SETBIT, GETBIT
 # ---------------------------------------------------------------------------
 
-@command("setbit", 4, "write denyoom", 1, group="bitmap", since="2.2.0",
-         summary="Sets or clears the bit at offset in the string value stored at key",
-         complexity="O(1)", syntax="key offset value")
+@command("setbit")
 def setbit(client, argv):
     key = argv[1]
     offset = parse_bit_offset(client, argv[2])
@@ -73,9 +71,7 @@ def setbit(client, argv):
     return 1 if old else 0
 
 
-@command("getbit", 3, "readonly fast", 1, group="bitmap", since="2.2.0",
-         summary="Returns the bit value at offset in the string value stored at key",
-         complexity="O(1)", syntax="key offset")
+@command("getbit")
 def getbit(client, argv):
     offset = parse_bit_offset(client, argv[2])
     value = client.db.get_string(argv[1])
@@ -142,9 +138,7 @@ def find_bit(value: "bytes | bytearray", bit: int, first: int, last: int) -> int
     return (a + len(chunk) - len(rest)) * 8 + 8 - byte.bit_length()
 
 
-@command("bitcount", -2, "readonly", 1, group="bitmap", since="2.6.0",
-         summary="Count set bits in a string",
-         complexity="O(N)", syntax="key [start end [BYTE | BIT]]")
+@command("bitcount")
 def bitcount(client, argv):
     value = client.db.get_string(argv[1])
     if value is None:
@@ -162,9 +156,7 @@ def bitcount(client, argv):
     return count_bits(value, first, last) if first <= last else 0
 
 
-@command("bitpos", -3, "readonly", 1, group="bitmap", since="2.8.7",
-         summary="Find first bit set or clear in a string",
-         complexity="O(N)", syntax="key bit [start [end [BYTE | BIT]]]")
+@command("bitpos")
 def bitpos(client, argv):
     bit = parse_int(argv[2])
     if bit not in (0, 1):
@@ -199,11 +191,7 @@ def bitpos(client, argv):
 # BITOP
 # ---------------------------------------------------------------------------
 
-@command("bitop", -4, "write denyoom", key_specs=(KeySpec("OW update", index=2),
-                                                  KeySpec("RO access", index=3, last=-1)),
-         group="bitmap", since="2.6.0",
-         summary="Perform bitwise operations between strings", complexity="O(N)",
-         syntax="operation destkey key [key ...]")
+@command("bitop")
 def bitop(client, argv):
     operation = argv[1].upper()
     if operation not in (b"AND", b"OR", b"XOR", b"NOT"):
@@ -418,27 +406,11 @@ def _bitfield_keys(argv: list[bytes]) -> list:
     return [(1, "RO access")]
 
 
-_BITFIELD_COMPLEXITY = "O(1) for each subcommand specified"
-
-
-@command("bitfield", -2, "write denyoom", key_specs=(
-             KeySpec("RW access update variable_flags", index=1,
-                     notes="This command allows both access and modification of the key"),),
-         getkeys=_bitfield_keys, group="bitmap", since="3.2.0",
-         summary="Perform arbitrary bitfield integer operations on strings",
-         complexity=_BITFIELD_COMPLEXITY,
-         syntax="key [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] "
-                "<SET encoding offset value | INCRBY encoding offset increment> "
-                "[GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] "
-                "<SET encoding offset value | INCRBY encoding offset increment> ...]]")
+@command("bitfield", getkeys=_bitfield_keys)
 def bitfield(client, argv):
     return _bitfield(client, argv, readonly_command=False)
 
 
-@command("bitfield_ro", -2, "readonly fast", 1, group="bitmap", since="6.0.0",
-         summary="Perform arbitrary bitfield integer operations on strings. Read-only variant "
-                 "of BITFIELD",
-         complexity=_BITFIELD_COMPLEXITY,
-         syntax="key [GET encoding offset [GET encoding offset ...]]")
+@command("bitfield_ro")
 def bitfield_ro(client, argv):
     return _bitfield(client, argv, readonly_command=True)

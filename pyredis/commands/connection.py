@@ -9,9 +9,7 @@ from . import command
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 
 
-@command("ping", -1, "fast", group="connection", summary="Ping the server",
-         complexity="O(1)", syntax="[message]",
-         tips="request_policy:all_shards response_policy:all_succeeded")
+@command("ping")
 def ping(client, argv):
     if len(argv) > 2:
         raise RedisError("ERR wrong number of arguments for 'ping' command")
@@ -20,23 +18,19 @@ def ping(client, argv):
     return argv[1] if len(argv) > 1 else PONG
 
 
-@command("echo", 2, "loading stale fast", group="connection", summary="Echo the given string",
-         complexity="O(1)", syntax="message")
+@command("echo")
 def echo(client, argv):
     return argv[1]
 
 
-@command("quit", -1, "noscript loading stale fast no-auth allow-busy", group="connection",
-         summary="Close the connection", complexity="O(1)")
+@command("quit")
 def quit_(client, argv):
     client.add_reply(OK)
     client.close_after_reply = True
     return NO_REPLY
 
 
-@command("select", 2, "loading stale fast", group="connection",
-         summary="Change the selected database for the current connection",
-         complexity="O(1)", syntax="index")
+@command("select")
 def select(client, argv):
     index = parse_int32(argv[1])
     if not 0 <= index < len(client.server.dbs):
@@ -54,9 +48,7 @@ def check_password(client, username: bytes, password: bytes) -> None:
     client.user = username
 
 
-@command("auth", -2, "noscript loading stale fast no-auth allow-busy", group="connection",
-         summary="Authenticate to the server", complexity="O(N) where N is the number of "
-         "passwords defined for the user", syntax="[username] password")
+@command("auth")
 def auth(client, argv):
     if len(argv) > 3:
         raise syntax_error()
@@ -72,9 +64,7 @@ def auth(client, argv):
     return OK
 
 
-@command("hello", -1, "noscript loading stale fast no-auth allow-busy", group="connection",
-         summary="Handshake with Redis", complexity="O(1)", since="6.0.0",
-         syntax="[protover [AUTH username password] [SETNAME clientname]]")
+@command("hello")
 def hello(client, argv):
     from ..server import REDIS_VERSION
     reader = ArgReader(argv)
@@ -121,8 +111,7 @@ def validate_client_name(name: bytes) -> None:
                          "characters.")
 
 
-@command("reset", 1, "noscript loading stale fast no-auth allow-busy", group="connection",
-         summary="Reset the connection", complexity="O(1)", since="6.2.0")
+@command("reset")
 def reset(client, argv):
     server = client.server
     for hook in server.client_cleanup_hooks:

@@ -40,9 +40,7 @@ def debug_allowed(client) -> bool:
     return setting == "yes" or (setting == "local" and client.is_local())
 
 
-@command("debug", -2, "admin noscript loading stale", group="server",
-         summary="A container for debugging commands", complexity="Depends on subcommand.",
-         doc_flags="syscmd")
+@command("debug")
 def debug(client, argv):
     if not debug_allowed(client):
         raise RedisError("ERR DEBUG command not allowed. If the enable-debug-command option is "

@@ -7,18 +7,7 @@ from ..glob import glob_match
 from ..persistence import function_dump
 from ..resp import NO_REPLY, OK, OrderedSet, SimpleString
 from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
-from . import COMMANDS, KeySpec, command, container, help_reply
-
-container("function", group="scripting", since="7.0.0",
-          summary="A container for function commands")
-
-_FCALL_KEYS = (KeySpec("RW access update", index=2, keynum=(0, 1, 1),
-                       notes="We cannot tell how the keys will be used so we assume the worst, "
-                             "RW and UPDATE"),)
-_FCALL_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1),
-                          notes="We cannot tell how the keys will be used so we assume the "
-                                "worst, RO and ACCESS"),)
-_FLAGS = "noscript stale skip-monitor no-mandatory-keys may-replicate"
+from . import COMMANDS, command, help_reply
 
 
 def run_fcall(client, argv: list[bytes], read_only: bool):
@@ -49,32 +38,17 @@ def fcall_flags(client, argv: list[bytes]) -> frozenset:
     return command_flags(cmd.flags, function.flags)
 
 
-@command("fcall", -3, _FLAGS, group="scripting", since="7.0.0", summary="Invoke a function",
-         complexity="Depends on the function that is executed.",
-         syntax="function numkeys [key [key ...]] [arg [arg ...]]", key_specs=_FCALL_KEYS)
+@command("fcall", dynamic_flags=fcall_flags)
 def fcall(client, argv):
     return run_fcall(client, argv, False)
 
 
-@command("fcall_ro", -3, "readonly " + _FLAGS, group="scripting", since="7.0.0",
-         summary="Invoke a read-only function",
-         complexity="Depends on the function that is executed.",
-         syntax="function numkeys [key [key ...]] [arg [arg ...]]", key_specs=_FCALL_RO_KEYS)
+@command("fcall_ro", dynamic_flags=fcall_flags)
 def fcall_ro(client, argv):
     return run_fcall(client, argv, True)
 
 
-for _name in (b"fcall", b"fcall_ro"):
-    COMMANDS[_name].dynamic_flags = fcall_flags
-
-
-_ALL_SHARDS = "request_policy:all_shards response_policy:all_succeeded"
-
-
-@command("function|load", -3, "write denyoom noscript", group="scripting", since="7.0.0",
-         summary="Create a function with the given arguments (name, code, description)",
-         complexity="O(1) (considering compilation time is redundant)",
-         syntax="[REPLACE] function-code", tips=_ALL_SHARDS)
+@command("function|load")
 def function_load(client, argv):
     replace = False
     for arg in argv[2:-1]:
@@ -86,9 +60,7 @@ def function_load(client, argv):
     return name
 
 
-@command("function|delete", 3, "write noscript", group="scripting", since="7.0.0",
-         summary="Delete a function by name", complexity="O(1)", syntax="library-name",
-         tips=_ALL_SHARDS)
+@command("function|delete")
 def function_delete(client, argv):
     scripting = client.server.scripting
     library = scripting.libraries.get(argv[2])
@@ -99,9 +71,7 @@ def function_delete(client, argv):
     return OK
 
 
-@command("function|flush", -2, "write noscript", group="scripting", since="7.0.0",
-         summary="Deleting all functions", complexity="O(N) where N is the number of "
-         "functions deleted", syntax="[ASYNC | SYNC]", tips=_ALL_SHARDS)
+@command("function|flush")
 def function_flush(client, argv):
     if len(argv) > 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
@@ -113,11 +83,7 @@ def function_flush(client, argv):
     return OK
 
 
-@command("function|list", -2, "noscript", group="scripting", since="7.0.0",
-         summary="List information about all the functions",
-         complexity="O(N) where N is the number of functions",
-         syntax="[LIBRARYNAME library-name-pattern] [WITHCODE]",
-         tips="nondeterministic_output_order")
+@command("function|list")
 def function_list(client, argv):
     with_code = False
     pattern = None
@@ -150,18 +116,13 @@ def function_list(client, argv):
     return reply
 
 
-@command("function|kill", 2, "noscript allow-busy", group="scripting", since="7.0.0",
-         summary="Kill the function currently in execution.", complexity="O(1)",
-         tips="request_policy:all_shards response_policy:one_succeeded")
+@command("function|kill")
 def function_kill(client, argv):
     client.server.scripting.kill(is_eval=False)
     return OK
 
 
-@command("function|stats", 2, "noscript allow-busy", group="scripting", since="7.0.0",
-         summary="Return information about the function currently running (name, "
-                 "description, duration)", complexity="O(1)",
-         tips="nondeterministic_output request_policy:all_shards response_policy:special")
+@command("function|stats")
 def function_stats(client, argv):
     scripting = client.server.scripting
     run = scripting.current
@@ -177,17 +138,12 @@ def function_stats(client, argv):
                                   b"functions_count": len(scripting.functions)}}}
 
 
-@command("function|dump", 2, "noscript", group="scripting", since="7.0.0",
-         summary="Dump all functions into a serialized binary payload",
-         complexity="O(N) where N is the number of functions")
+@command("function|dump")
 def function_dump_command(client, argv):
     return function_dump.dump(client.server.scripting.libraries.values())
 
 
-@command("function|restore", -3, "write denyoom noscript", group="scripting", since="7.0.0",
-         summary="Restore all the functions on the given payload",
-         complexity="O(N) where N is the number of functions on the payload",
-         syntax="serialized-value [FLUSH | APPEND | REPLACE]", tips=_ALL_SHARDS)
+@command("function|restore")
 def function_restore(client, argv):
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
@@ -236,8 +192,7 @@ def function_restore(client, argv):
     return OK
 
 
-@command("function|help", 2, "loading stale", group="scripting", since="7.0.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+@command("function|help")
 def function_help(client, argv):
     return help_reply(argv, (
         "LOAD [REPLACE] <FUNCTION CODE>",

@@ -11,7 +11,7 @@ from ..longdouble import add_long_double, format_long_double, parse_long_double
 from ..resp import OK
 from ..scan import parse_cursor, parse_scan_options
 from ..types.hash import HashValue
-from . import KeySpec, command
+from . import command
 
 EMPTY_SCAN = [b"0", []]
 
@@ -67,30 +67,18 @@ def _hset(client, argv) -> int:
     return added
 
 
-@command("hset", -4, "write denyoom fast", 1, group="hash", since="2.0.0",
-         summary="Set the string value of a hash field",
-         complexity="O(1) for each field/value pair added, so O(N) to add N field/value pairs "
-                    "when the command is called with multiple field/value pairs.",
-         syntax="key field value [field value ...]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("hset")
 def hset(client, argv):
     return _hset(client, argv)
 
 
-@command("hmset", -4, "write denyoom fast", 1, group="hash", since="2.0.0",
-         summary="Set multiple hash fields to multiple values",
-         complexity="O(N) where N is the number of fields being set.",
-         syntax="key field value [field value ...]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("hmset")
 def hmset(client, argv):
     _hset(client, argv)
     return OK
 
 
-@command("hsetnx", 4, "write denyoom fast", 1, group="hash", since="2.0.0",
-         summary="Set the value of a hash field, only if the field does not exist",
-         complexity="O(1)", syntax="key field value",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("hsetnx")
 def hsetnx(client, argv):
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
@@ -106,17 +94,13 @@ def hsetnx(client, argv):
     return 1
 
 
-@command("hget", 3, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Get the value of a hash field", complexity="O(1)", syntax="key field")
+@command("hget")
 def hget(client, argv):
     hash_ = _lookup(client, argv[1])
     return None if hash_ is None else hash_.get(argv[2])
 
 
-@command("hmget", -3, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Get the values of all the given hash fields",
-         complexity="O(N) where N is the number of fields being requested.",
-         syntax="key field [field ...]")
+@command("hmget")
 def hmget(client, argv):
     hash_ = _lookup(client, argv[1])
     if hash_ is None:
@@ -125,11 +109,7 @@ def hmget(client, argv):
     return [get(field) for field in argv[2:]]
 
 
-@command("hdel", -3, "write fast", 1, group="hash", since="2.0.0",
-         summary="Delete one or more hash fields",
-         complexity="O(N) where N is the number of fields to be removed.",
-         syntax="key field [field ...]",
-         key_specs=(KeySpec("RW delete", index=1),))
+@command("hdel")
 def hdel(client, argv):
     db = client.db
     key = argv[1]
@@ -150,62 +130,44 @@ def hdel(client, argv):
     return deleted
 
 
-@command("hlen", 2, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Get the number of fields in a hash", complexity="O(1)", syntax="key",
-         key_specs=(KeySpec("RO", index=1),))
+@command("hlen")
 def hlen(client, argv):
     hash_ = _lookup(client, argv[1])
     return 0 if hash_ is None else len(hash_)
 
 
-@command("hstrlen", 3, "readonly fast", 1, group="hash", since="3.2.0",
-         summary="Get the length of the value of a hash field", complexity="O(1)",
-         syntax="key field",
-         key_specs=(KeySpec("RO", index=1),))
+@command("hstrlen")
 def hstrlen(client, argv):
     hash_ = _lookup(client, argv[1])
     value = None if hash_ is None else hash_.get(argv[2])
     return 0 if value is None else len(value)
 
 
-@command("hexists", 3, "readonly fast", 1, group="hash", since="2.0.0",
-         summary="Determine if a hash field exists", complexity="O(1)", syntax="key field",
-         key_specs=(KeySpec("RO", index=1),))
+@command("hexists")
 def hexists(client, argv):
     hash_ = _lookup(client, argv[1])
     return int(hash_ is not None and argv[2] in hash_)
 
 
-@command("hkeys", 2, "readonly", 1, group="hash", since="2.0.0",
-         summary="Get all the fields in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key",
-         tips="nondeterministic_output_order")
+@command("hkeys")
 def hkeys(client, argv):
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_)
 
 
-@command("hvals", 2, "readonly", 1, group="hash", since="2.0.0",
-         summary="Get all the values in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key",
-         tips="nondeterministic_output_order")
+@command("hvals")
 def hvals(client, argv):
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_.values())
 
 
-@command("hgetall", 2, "readonly", 1, group="hash", since="2.0.0",
-         summary="Get all the fields and values in a hash",
-         complexity="O(N) where N is the size of the hash.", syntax="key",
-         tips="nondeterministic_output_order")
+@command("hgetall")
 def hgetall(client, argv):
     hash_ = _lookup(client, argv[1])
     return {} if hash_ is None else dict(hash_)
 
 
-@command("hincrby", 4, "write denyoom fast", 1, group="hash", since="2.0.0",
-         summary="Increment the integer value of a hash field by the given number",
-         complexity="O(1)", syntax="key field increment")
+@command("hincrby")
 def hincrby(client, argv):
     increment = parse_int(argv[3])
     key, field = argv[1], argv[2]
@@ -227,9 +189,7 @@ def hincrby(client, argv):
     return total
 
 
-@command("hincrbyfloat", 4, "write denyoom fast", 1, group="hash", since="2.6.0",
-         summary="Increment the float value of a hash field by the given amount",
-         complexity="O(1)", syntax="key field increment")
+@command("hincrbyfloat")
 def hincrbyfloat(client, argv):
     increment = parse_long_double(argv[3])
     if increment is None:
@@ -275,11 +235,7 @@ def _pick(hash_: HashValue, count: int) -> list[bytes]:
     return picked
 
 
-@command("hrandfield", -2, "readonly", 1, group="hash", since="6.2.0",
-         summary="Get one or multiple random fields from a hash",
-         complexity="O(N) where N is the number of fields returned",
-         syntax="key [count [WITHVALUES]]",
-         tips="nondeterministic_output")
+@command("hrandfield")
 def hrandfield(client, argv):
     if len(argv) == 2:
         hash_ = _lookup(client, argv[1])
@@ -306,13 +262,7 @@ def hrandfield(client, argv):
     return [item for field in fields for item in (field, hash_[field])]
 
 
-@command("hscan", -3, "readonly", 1, group="hash", since="2.8.0",
-         summary="Incrementally iterate hash fields and associated values",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-                    "command calls for the cursor to return back to 0. N is the number of "
-                    "elements inside the collection..",
-         syntax="key cursor [MATCH pattern] [COUNT count]",
-         tips="nondeterministic_output")
+@command("hscan")
 def hscan(client, argv):
     cursor = parse_cursor(argv[2])
     hash_ = _lookup(client, argv[1])

@@ -3,126 +3,82 @@ connections). CLIENT UNBLOCK and the CLIENT TRACKING family live with blocking a
 client-side caching."""
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional
 
-from .. import usage
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
 from ..glob import glob_match
 from ..resp import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
-from . import (ACL_CATEGORIES, COMMANDS, Command, KeySpec, all_commands, command,
-               container, help_reply, lookup_name)
+from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
 from .connection import validate_client_name
 
 # -- COMMAND -------------------------------------------------------------------------------
+
+# The fields of commands.json that Redis replies as sets of status strings, and as sets.
+_STATUS_SETS = frozenset(("flags", "doc_flags"))
+_SETS = frozenset(("tips", "key_specs", "history"))
 
 
 def _status_set(words) -> OrderedSet:
     return OrderedSet(SimpleString(w.encode()) for w in words)
 
 
-def key_spec_reply(spec: KeySpec) -> dict:
-    reply: dict = {}
-    if spec.notes:
-        reply[b"notes"] = spec.notes.encode()
-    reply[b"flags"] = _status_set(spec.key_flags())
-    if spec.unknown:
-        reply[b"begin_search"] = {b"type": b"unknown", b"spec": {}}
-        reply[b"find_keys"] = {b"type": b"unknown", b"spec": {}}
-        return reply
-    if spec.keyword:
-        reply[b"begin_search"] = {b"type": b"keyword", b"spec": {
-            b"keyword": spec.keyword.encode(), b"startfrom": spec.startfrom}}
-    else:
-        reply[b"begin_search"] = {b"type": b"index", b"spec": {b"index": spec.index}}
-    if spec.keynum is not None:
-        count_index, first, step = spec.keynum
-        reply[b"find_keys"] = {b"type": b"keynum", b"spec": {
-            b"keynumidx": count_index, b"firstkey": first, b"keystep": step}}
-    else:
-        reply[b"find_keys"] = {b"type": b"range", b"spec": {
-            b"lastkey": spec.last, b"keystep": spec.step, b"limit": spec.limit}}
-    return reply
+def _reply(name: Optional[str], value: Any) -> Any:
+    """A field of commands.json as Redis replies it: strings as bulk strings, objects as
+    maps, lists as arrays, sets or sets of status strings by the field's name."""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, dict):
+        return {key.encode(): _reply(key, item) for key, item in value.items()}
+    if isinstance(value, list):
+        if name in _STATUS_SETS:
+            return _status_set(value)
+        items = [_reply(None, item) for item in value]
+        return OrderedSet(items) if name in _SETS else items
+    return value
 
 
 def command_info(cmd: Optional[Command]) -> object:
-    """One command as COMMAND INFO describes it (Redis 7.0's ten fields)."""
+    """One command as COMMAND INFO describes it (Redis 7.0's ten fields); of a container,
+    the subcommands pyredis has."""
     if cmd is None:
         return None
-    return [cmd.name.encode(), cmd.arity, _status_set(cmd.shown_flags()), cmd.first_key,
-            cmd.last_key, cmd.step, _status_set("@" + c for c in cmd.acl_categories()),
-            OrderedSet(t.encode() for t in cmd.tips),
-            OrderedSet(key_spec_reply(s) for s in cmd.key_specs),
+    entry = cmd.entry
+    return [cmd.name.encode(), entry["arity"], _status_set(entry["flags"]),
+            entry["first_key"], entry["last_key"], entry["step"],
+            _status_set(entry["acl_categories"]), _reply("tips", entry["tips"]),
+            _reply("key_specs", entry["key_specs"]),
             [command_info(sub) for sub in cmd.subcommands.values()] or OrderedSet()]
 
 
-@lru_cache(maxsize=None)
-def _arguments(syntax: str) -> list:
-    return [arg.as_reply() for arg in usage.parse(syntax)]
-
-
 def command_docs(cmd: Command) -> dict:
-    """One command as COMMAND DOCS describes it; the arguments come from its syntax line."""
-    docs: dict = {}
-    if cmd.summary:
-        docs[b"summary"] = cmd.summary.encode()
-    if cmd.since:
-        docs[b"since"] = cmd.since.encode()
-    docs[b"group"] = cmd.group.replace("_", "-").encode()
-    if cmd.complexity:
-        docs[b"complexity"] = cmd.complexity.encode()
-    if cmd.doc_flags:
-        docs[b"doc_flags"] = _status_set(cmd.doc_flags)
-    if cmd.deprecated_since:
-        docs[b"deprecated_since"] = cmd.deprecated_since.encode()
-    if cmd.replaced_by:
-        docs[b"replaced_by"] = cmd.replaced_by.encode()
-    if cmd.history:
-        docs[b"history"] = OrderedSet([v.encode(), c.encode()] for v, c in cmd.history)
-    if cmd.syntax:
-        docs[b"arguments"] = _arguments(cmd.syntax)
+    """One command as COMMAND DOCS describes it; of a container, the subcommands pyredis
+    has."""
+    docs = _reply(None, cmd.entry["docs"])
     if cmd.subcommands:
         docs[b"subcommands"] = {sub.name.encode(): command_docs(sub)
                                 for sub in cmd.subcommands.values()}
     return docs
 
 
-@command("command", -1, "loading stale", group="server", since="2.8.13",
-         categories="connection", summary="Get array of Redis command details",
-         complexity="O(N) where N is the total number of Redis commands",
-         tips="nondeterministic_output_order")
+@command("command")
 def command_(client, argv):
     return [command_info(cmd) for cmd in COMMANDS.values()]
 
 
-container("command", group="server", since="2.8.13")
-
-
-@command("command|count", 2, "loading stale", group="server", since="2.8.13",
-         categories="connection", summary="Get total number of Redis commands",
-         complexity="O(1)")
+@command("command|count")
 def command_count(client, argv):
     return len(COMMANDS)
 
 
-@command("command|info", -2, "loading stale", group="server", since="2.8.13",
-         categories="connection", summary="Get array of specific Redis command details, or "
-         "all when no argument is given.",
-         complexity="O(N) where N is the number of commands to look up",
-         syntax="[command-name [command-name ...]]", tips="nondeterministic_output_order",
-         history=(("7.0.0", "Allowed to be called with no argument to get info on all "
-                   "commands."),))
+@command("command|info")
 def command_info_(client, argv):
     if len(argv) == 2:
         return [command_info(cmd) for cmd in COMMANDS.values()]
     return [command_info(lookup_name(name)) for name in argv[2:]]
 
 
-@command("command|docs", -2, "loading stale", group="server", since="7.0.0",
-         categories="connection", summary="Get array of specific Redis command documentation",
-         complexity="O(N) where N is the number of commands to look up",
-         syntax="[command-name [command-name ...]]", tips="nondeterministic_output_order")
+@command("command|docs")
 def command_docs_(client, argv):
     if len(argv) == 2:
         return {cmd.name.encode(): command_docs(cmd) for cmd in COMMANDS.values()}
@@ -134,12 +90,7 @@ def command_docs_(client, argv):
     return found
 
 
-@command("command|list", -2, "loading stale", group="server", since="7.0.0",
-         categories="connection",
-         summary="Get an array of Redis command names",
-         complexity="O(N) where N is the total number of Redis commands",
-         syntax="[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
-         tips="nondeterministic_output_order")
+@command("command|list")
 def command_list(client, argv):
     kind = value = None
     i = 2
@@ -158,7 +109,7 @@ def command_list(client, argv):
             continue            # pyredis loads no modules
         if kind == b"aclcat":
             category = value.lower().decode(errors="replace")  # type: ignore[union-attr]
-            if category not in ACL_CATEGORIES or category not in cmd.acl_categories():
+            if category not in cmd.acl_categories:
                 continue
         if kind == b"pattern" and not glob_match(value, cmd.name.encode(),  # type: ignore
                                                  nocase=True):
@@ -193,24 +144,17 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
     return [(pos + 2, flags) for pos, flags in found]
 
 
-@command("command|getkeys", -4, "loading stale", group="server", since="2.8.13",
-         categories="connection", summary="Extract keys given a full Redis command",
-         complexity="O(N) where N is the number of arguments to the command")
+@command("command|getkeys")
 def command_getkeys(client, argv):
     return [argv[pos] for pos, _ in _keys_of(argv)]
 
 
-@command("command|getkeysandflags", -4, "loading stale", group="server", since="7.0.0",
-         categories="connection",
-         summary="Extract keys and access flags given a full Redis command",
-         complexity="O(N) where N is the number of arguments to the command")
+@command("command|getkeysandflags")
 def command_getkeysandflags(client, argv):
     return [[argv[pos], _status_set(flags)] for pos, flags in _keys_of(argv)]
 
 
-@command("command|help", 2, "loading stale", group="server", since="5.0.0",
-         categories="connection", summary="Show helpful text about the different subcommands",
-         complexity="O(1)")
+@command("command|help")
 def command_help(client, argv):
     return help_reply(argv, [
         "(no subcommand)",
@@ -236,8 +180,6 @@ def command_help(client, argv):
 
 # -- CLIENT --------------------------------------------------------------------------------
 
-container("client", group="connection", since="2.4.0",
-          summary="A container for client connection commands")
 
 CLIENT_TYPES = {b"normal": "normal", b"slave": "slave", b"replica": "slave",
                 b"pubsub": "pubsub", b"master": "master"}
@@ -255,7 +197,7 @@ def client_type(client) -> str:
 
 
 def client_info(client) -> str:
-    """One line of CLIENT LIST, with Redis 7.0's fields (and lib-name/lib-ver)."""
+    """One line of CLIENT LIST, with Redis 7.0's fields."""
     server = client.server
     now = int(server.clock.time())
     running = server.current_client is client
@@ -287,38 +229,21 @@ def client_info(client) -> str:
         f"events={events}", f"cmd={client.last_cmd}",
         "user=" + client.user.decode(errors="replace"), f"redir={redir}",
         f"resp={client.proto}",
-        "lib-name=" + client.lib_name.decode(errors="replace"),
-        "lib-ver=" + client.lib_ver.decode(errors="replace"),
     ]
     return " ".join(fields)
 
 
-@command("client|id", 2, "noscript loading stale", group="connection", since="5.0.0",
-         summary="Returns the client ID for the current connection", complexity="O(1)")
+@command("client|id")
 def client_id(client, argv):
     return client.id
 
 
-@command("client|info", 2, "noscript loading stale", group="connection", since="6.2.0",
-         summary="Returns information about the current client connection.",
-         complexity="O(1)", tips="nondeterministic_output")
+@command("client|info")
 def client_info_(client, argv):
     return Verbatim((client_info(client) + "\n").encode())
 
 
-@command("client|list", -2, "admin noscript loading stale", group="connection",
-         since="2.4.0", categories="connection",
-         summary="Get the list of client connections",
-         complexity="O(N) where N is the number of client connections",
-         syntax="[TYPE <NORMAL | MASTER | REPLICA | PUBSUB>] [ID client-id [client-id ...]]",
-         tips="nondeterministic_output",
-         history=(("2.8.12", "Added unique client `id` field."),
-                  ("5.0.0", "Added optional `TYPE` filter."),
-                  ("6.0.0", "Added `user` field."),
-                  ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
-                   "optional `ID` filter."),
-                  ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
-                  ("7.0.3", "Added `ssub` field.")))
+@command("client|list")
 def client_list(client, argv):
     server = client.server
     if len(argv) == 4 and argv[2].lower() == b"type":
@@ -339,9 +264,7 @@ def client_list(client, argv):
     return Verbatim("".join(client_info(c) + "\n" for c in chosen).encode())
 
 
-@command("client|setname", 3, "noscript loading stale", group="connection", since="2.6.9",
-         summary="Set the current connection name", complexity="O(1)",
-         syntax="connection-name")
+@command("client|setname")
 def client_setname(client, argv):
     name = argv[2]
     validate_client_name(name)
@@ -349,42 +272,12 @@ def client_setname(client, argv):
     return OK
 
 
-@command("client|getname", 2, "noscript loading stale", group="connection",
-         since="2.6.9", summary="Get the current connection name", complexity="O(1)")
+@command("client|getname")
 def client_getname(client, argv):
     return client.name
 
 
-@command("client|setinfo", 4, "noscript loading stale", group="connection", since="7.2.0",
-         summary="Set client or connection specific info", complexity="O(1)",
-         syntax="<LIB-NAME libname | LIB-VER libver>",
-         tips="request_policy:all_nodes response_policy:all_succeeded")
-def client_setinfo(client, argv):
-    attr = argv[2].lower()
-    value = argv[3]
-    if attr not in (b"lib-name", b"lib-ver"):
-        raise RedisError("ERR Unrecognized option '%s'" % argv[2].decode(errors="replace"))
-    if any(b < 33 or b > 126 for b in value):
-        raise RedisError("ERR %s cannot contain spaces, newlines or special characters."
-                         % argv[2].decode(errors="replace"))
-    if attr == b"lib-name":
-        client.lib_name = value
-    else:
-        client.lib_ver = value
-    return OK
-
-
-@command("client|kill", -3, "admin noscript loading stale", group="connection",
-         since="2.4.0", categories="connection", summary="Kill the connection of a client",
-         complexity="O(N) where N is the number of client connections",
-         syntax="<ip:port | <[ID client-id] | [TYPE <NORMAL | MASTER | SLAVE | REPLICA | "
-                "PUBSUB>] | [USER username] | [ADDR ip:port] | [LADDR ip:port] | "
-                "[SKIPME yes/no] ...>>",
-         history=(("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."),
-                  ("3.2.0", "Added `master` type in for `TYPE` option."),
-                  ("5.0.0", "Replaced `slave` `TYPE` with `replica`. `slave` still supported "
-                   "for backward compatibility."),
-                  ("6.2.0", "`LADDR` option.")))
+@command("client|kill")
 def client_kill(client, argv):
     server = client.server
     addr = laddr = user = kind = None
@@ -463,11 +356,7 @@ def client_kill(client, argv):
     return reply
 
 
-@command("client|pause", -3, "admin noscript loading stale", group="connection",
-         since="2.9.50", categories="connection",
-         summary="Stop processing commands from clients for some time",
-         complexity="O(1)", syntax="timeout [WRITE | ALL]",
-         history=(("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
+@command("client|pause")
 def client_pause(client, argv):
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. Try "
@@ -485,18 +374,13 @@ def client_pause(client, argv):
     return OK
 
 
-@command("client|unpause", 2, "admin noscript loading stale", group="connection",
-         since="6.2.0", categories="connection",
-         summary="Resume processing of clients that were paused",
-         complexity="O(N) Where N is the number of paused clients")
+@command("client|unpause")
 def client_unpause(client, argv):
     client.server.unpause()
     return OK
 
 
-@command("client|reply", 3, "noscript loading stale", group="connection", since="3.2.0",
-         summary="Instruct the server whether to reply to commands", complexity="O(1)",
-         syntax="<ON | OFF | SKIP>")
+@command("client|reply")
 def client_reply(client, argv):
     mode = argv[2].lower()
     if mode == b"on":
@@ -512,10 +396,7 @@ def client_reply(client, argv):
     return NO_REPLY
 
 
-@command("client|no-evict", 3, "admin noscript loading stale", group="connection",
-         since="7.0.0", categories="connection",
-         summary="Set client eviction mode for the current connection", complexity="O(1)",
-         syntax="<ON | OFF>")
+@command("client|no-evict")
 def client_no_evict(client, argv):
     mode = argv[2].lower()
     if mode not in (b"on", b"off"):
@@ -524,8 +405,7 @@ def client_no_evict(client, argv):
     return OK
 
 
-@command("client|help", 2, "loading stale", group="connection", since="5.0.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+@command("client|help")
 def client_help(client, argv):
     return help_reply(argv, [
         "CACHING (YES|NO)",
@@ -564,10 +444,6 @@ def client_help(client, argv):
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
-        "SETINFO <option> <value>",
-        "    Set client meta attr. Options are:",
-        "    * LIB-NAME: the client lib name.",
-        "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
         "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",

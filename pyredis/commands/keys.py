@@ -11,7 +11,7 @@ from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
 from ..resp import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
-from . import KeySpec, command, container, help_reply
+from . import command, help_reply
 from .strings import string_encoding
 
 SAME_OBJECT = "ERR source and destination objects are the same"
@@ -32,54 +32,29 @@ def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
     return deleted
 
 
-@command("del", -2, "write", 1, -1, group="generic", summary="Delete a key",
-         complexity="O(N) where N is the number of keys that will be removed. When a key to "
-         "remove holds a value other than a string, the individual complexity for this key is "
-         "O(M) where M is the number of elements in the list, set, sorted set or hash. "
-         "Removing a single key that holds a string value is O(1).",
-         syntax="key [key ...]",
-         key_specs=(KeySpec("RM delete", index=1, last=-1),),
-         tips="request_policy:multi_shard response_policy:agg_sum")
+@command("del")
 def del_(client, argv):
     return _delete_keys(client, argv[1:], client.server.config.lazyfree_lazy_user_del)
 
 
-@command("unlink", -2, "write fast", 1, -1, group="generic", since="4.0.0",
-         summary="Delete a key asynchronously in another thread. Otherwise it is just as DEL, "
-         "but non blocking.",
-         complexity="O(1) for each key removed regardless of its size. Then the command does "
-         "O(N) work in a different thread in order to reclaim memory, where N is the number of "
-         "allocations the deleted objects where composed of.", syntax="key [key ...]",
-         key_specs=(KeySpec("RM delete", index=1, last=-1),),
-         tips="request_policy:multi_shard response_policy:agg_sum")
+@command("unlink")
 def unlink(client, argv):
     return _delete_keys(client, argv[1:], lazy=True)
 
 
-@command("exists", -2, "readonly fast", 1, -1, group="generic",
-         summary="Determine if a key exists",
-         complexity="O(N) where N is the number of keys to check.", syntax="key [key ...]",
-         key_specs=(KeySpec("RO", index=1, last=-1),),
-         tips="request_policy:multi_shard response_policy:agg_sum")
+@command("exists")
 def exists(client, argv):
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key, touch=False) is not None)
 
 
-@command("touch", -2, "readonly fast", 1, -1, group="generic", since="3.2.1",
-         summary="Alters the last access time of a key(s). Returns the number of existing keys "
-         "specified.", complexity="O(N) where N is the number of keys that will be touched.",
-         syntax="key [key ...]",
-         key_specs=(KeySpec("RO", index=1, last=-1),),
-         tips="request_policy:multi_shard response_policy:agg_sum")
+@command("touch")
 def touch(client, argv):
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key) is not None)
 
 
-@command("type", 2, "readonly fast", 1, group="generic",
-         summary="Determine the type stored at key", complexity="O(1)", syntax="key",
-         key_specs=(KeySpec("RO", index=1),))
+@command("type")
 def type_(client, argv):
     value = client.db.get(argv[1], touch=False)
     return SimpleString(b"none" if value is None else type_name(value))
@@ -111,17 +86,12 @@ def _rename(client, argv, nx: bool) -> Any:
     return 1 if nx else OK
 
 
-@command("rename", 3, "write", 1, 2, group="generic", summary="Rename a key",
-         complexity="O(1)", syntax="key newkey",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW update", index=2)))
+@command("rename")
 def rename(client, argv):
     return _rename(client, argv, nx=False)
 
 
-@command("renamenx", 3, "write fast", 1, 2, group="generic",
-         summary="Rename a key, only if the new key does not exist", complexity="O(1)",
-         syntax="key newkey",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("OW insert", index=2)))
+@command("renamenx")
 def renamenx(client, argv):
     return _rename(client, argv, nx=True)
 
@@ -145,11 +115,7 @@ def duplicate(value: Any) -> Any:
     return make_copy() if make_copy is not None else copy.deepcopy(value)
 
 
-@command("copy", -3, "write denyoom", 1, 2, group="generic", since="6.2.0",
-         summary="Copy a key", complexity="O(N) worst case for collections, where N is the "
-         "number of nested items. O(1) for string values.",
-         syntax="source destination [DB destination-db] [REPLACE]",
-         key_specs=(KeySpec("RO access", index=1), KeySpec("OW update", index=2)))
+@command("copy")
 def copy_(client, argv):
     src_db = dst_db = client.db
     replace = False
@@ -182,8 +148,7 @@ def copy_(client, argv):
     return 1
 
 
-@command("move", 3, "write fast", 1, group="generic",
-         summary="Move a key to another database", complexity="O(1)", syntax="key db")
+@command("move")
 def move(client, argv):
     if client.server.config.cluster_enabled:
         raise RedisError("ERR MOVE is not allowed in cluster mode")
@@ -209,12 +174,7 @@ def move(client, argv):
 
 # -- iterating the keyspace ---------------------------------------------------------------
 
-@command("keys", 2, "readonly", group="generic", categories="keyspace dangerous",
-         summary="Find all keys matching the given pattern",
-         complexity="O(N) with N being the number of keys in the database, under the "
-         "assumption that the key names in the database and the given pattern have limited "
-         "length.", syntax="pattern",
-         tips="request_policy:all_shards nondeterministic_output_order")
+@command("keys")
 def keys(client, argv):
     db = client.db
     pattern = argv[1]
@@ -226,12 +186,7 @@ def keys(client, argv):
     return names
 
 
-@command("scan", -2, "readonly", group="generic", since="2.8.0", categories="keyspace",
-         summary="Incrementally iterate the keys space",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-         "command calls for the cursor to return back to 0. N is the number of elements "
-         "inside the collection.", syntax="cursor [MATCH pattern] [COUNT count] [TYPE type]",
-         tips="nondeterministic_output request_policy:special")
+@command("scan")
 def scan(client, argv):
     cursor = parse_cursor(argv[1])
     count, pattern, wanted_type = parse_scan_options(argv, 2, allow_type=True)
@@ -255,9 +210,7 @@ def scan(client, argv):
     return [str(next_cursor).encode(), names]
 
 
-@command("randomkey", 1, "readonly", group="generic", categories="keyspace",
-         summary="Return a random key from the keyspace", complexity="O(1)",
-         tips="request_policy:all_shards nondeterministic_output")
+@command("randomkey")
 def randomkey(client, argv):
     return client.db.random_key()
 
@@ -316,34 +269,22 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
     return 1
 
 
-@command("expire", -3, "write fast", 1, group="generic",
-         summary="Set a key's time to live in seconds", complexity="O(1)",
-         syntax="key seconds [NX | XX | GT | LT]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("expire")
 def expire(client, argv):
     return _expire(client, argv, "expire", relative=True, seconds=True)
 
 
-@command("pexpire", -3, "write fast", 1, group="generic", since="2.6.0",
-         summary="Set a key's time to live in milliseconds", complexity="O(1)",
-         syntax="key milliseconds [NX | XX | GT | LT]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("pexpire")
 def pexpire(client, argv):
     return _expire(client, argv, "pexpire", relative=True, seconds=False)
 
 
-@command("expireat", -3, "write fast", 1, group="generic", since="1.2.0",
-         summary="Set the expiration for a key as a UNIX timestamp", complexity="O(1)",
-         syntax="key unix-time-seconds [NX | XX | GT | LT]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("expireat")
 def expireat(client, argv):
     return _expire(client, argv, "expireat", relative=False, seconds=True)
 
 
-@command("pexpireat", -3, "write fast", 1, group="generic", since="2.6.0",
-         summary="Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-         complexity="O(1)", syntax="key unix-time-milliseconds [NX | XX | GT | LT]",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("pexpireat")
 def pexpireat(client, argv):
     return _expire(client, argv, "pexpireat", relative=False, seconds=False)
 
@@ -359,38 +300,27 @@ def _ttl(client, key: bytes, milliseconds: bool, absolute: bool) -> int:
     return ttl if milliseconds else (ttl + 500) // 1000
 
 
-@command("ttl", 2, "readonly fast", 1, group="generic",
-         summary="Get the time to live for a key in seconds", complexity="O(1)", syntax="key",
-         tips="nondeterministic_output")
+@command("ttl")
 def ttl(client, argv):
     return _ttl(client, argv[1], milliseconds=False, absolute=False)
 
 
-@command("pttl", 2, "readonly fast", 1, group="generic", since="2.6.0",
-         summary="Get the time to live for a key in milliseconds", complexity="O(1)",
-         syntax="key",
-         tips="nondeterministic_output")
+@command("pttl")
 def pttl(client, argv):
     return _ttl(client, argv[1], milliseconds=True, absolute=False)
 
 
-@command("expiretime", 2, "readonly fast", 1, group="generic", since="7.0.0",
-         summary="Get the expiration Unix timestamp for a key", complexity="O(1)",
-         syntax="key")
+@command("expiretime")
 def expiretime(client, argv):
     return _ttl(client, argv[1], milliseconds=False, absolute=True)
 
 
-@command("pexpiretime", 2, "readonly fast", 1, group="generic", since="7.0.0",
-         summary="Get the expiration Unix timestamp for a key in milliseconds",
-         complexity="O(1)", syntax="key")
+@command("pexpiretime")
 def pexpiretime(client, argv):
     return _ttl(client, argv[1], milliseconds=True, absolute=True)
 
 
-@command("persist", 2, "write fast", 1, group="generic", since="2.2.0",
-         summary="Remove the expiration from a key", complexity="O(1)", syntax="key",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("persist")
 def persist(client, argv):
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None or not db.persist(key):
@@ -402,8 +332,6 @@ def persist(client, argv):
 
 # -- OBJECT --------------------------------------------------------------------------------
 
-container("object", group="generic", since="2.2.3",
-          summary="A container for object introspection commands")
 
 LFU_POLICY_ERROR = ("ERR An LFU maxmemory policy is {}selected, {} not tracked. Please note "
                     "that when switching between policies at runtime LRU and LFU data will "
@@ -435,21 +363,13 @@ def _object_value(client, key: bytes) -> Any:
     return value
 
 
-@command("object|encoding", 3, "readonly", 2, group="generic", since="2.2.3",
-         summary="Inspect the internal encoding of a Redis object", complexity="O(1)",
-         syntax="key",
-         key_specs=(KeySpec("RO", index=2),),
-         tips="nondeterministic_output")
+@command("object|encoding")
 def object_encoding(client, argv):
     value = _object_value(client, argv[2])
     return None if value is None else encoding_name(value, client.server.config)
 
 
-@command("object|refcount", 3, "readonly", 2, group="generic", since="2.2.3",
-         summary="Get the number of references to the value of the key", complexity="O(1)",
-         syntax="key",
-         key_specs=(KeySpec("RO", index=2),),
-         tips="nondeterministic_output")
+@command("object|refcount")
 def object_refcount(client, argv):
     value = _object_value(client, argv[2])
     if value is None:
@@ -464,11 +384,7 @@ def object_refcount(client, argv):
     return 1
 
 
-@command("object|idletime", 3, "readonly", 2, group="generic", since="2.2.3",
-         summary="Get the time since a Redis object was last accessed", complexity="O(1)",
-         syntax="key",
-         key_specs=(KeySpec("RO", index=2),),
-         tips="nondeterministic_output")
+@command("object|idletime")
 def object_idletime(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:
@@ -478,11 +394,7 @@ def object_idletime(client, argv):
     return client.db.idle_ms(key) // 1000
 
 
-@command("object|freq", 3, "readonly", 2, group="generic", since="4.0.0",
-         summary="Get the logarithmic access frequency counter of a Redis object",
-         complexity="O(1)", syntax="key",
-         key_specs=(KeySpec("RO", index=2),),
-         tips="nondeterministic_output")
+@command("object|freq")
 def object_freq(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:
@@ -508,9 +420,7 @@ OBJECT_HELP = (
 )
 
 
-@command("object|help", 2, "loading stale", group="generic", since="6.2.0",
-         categories="keyspace", summary="Show helpful text about the different subcommands",
-         complexity="O(1)")
+@command("object|help")
 def object_help(client, argv):
     return help_reply(argv, OBJECT_HELP)
 

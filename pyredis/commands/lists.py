@@ -8,7 +8,7 @@ from ..args import ArgReader, parse_int
 from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
 from ..resp import NO_REPLY, NULL_ARRAY, OK
 from ..types.list import ListValue
-from . import KeySpec, command
+from . import command
 
 NO_SUCH_KEY = "ERR no such key"
 POSITIVE = "ERR value is out of range, must be positive"
@@ -79,38 +79,22 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
     return len(lst)
 
 
-@command("lpush", -3, "write denyoom fast", 1, group="list",
-         summary="Prepend one or multiple elements to a list",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("lpush")
 def lpush(client, argv):
     return _push(client, argv, True, False)
 
 
-@command("rpush", -3, "write denyoom fast", 1, group="list",
-         summary="Append one or multiple elements to a list",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("rpush")
 def rpush(client, argv):
     return _push(client, argv, False, False)
 
 
-@command("lpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
-         summary="Prepend an element to a list, only if the list exists",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("lpushx")
 def lpushx(client, argv):
     return _push(client, argv, True, True)
 
 
-@command("rpushx", -3, "write denyoom fast", 1, group="list", since="2.2.0",
-         summary="Append an element to a list, only if the list exists",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.", syntax="key element [element ...]",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("rpushx")
 def rpushx(client, argv):
     return _push(client, argv, False, True)
 
@@ -139,18 +123,12 @@ def _pop(client, argv, left: bool):
     return items
 
 
-@command("lpop", -2, "write fast", 1, group="list",
-         summary="Remove and get the first elements in a list",
-         complexity="O(N) where N is the number of elements returned", syntax="key [count]",
-         key_specs=(KeySpec("RW access delete", index=1),))
+@command("lpop")
 def lpop(client, argv):
     return _pop(client, argv, True)
 
 
-@command("rpop", -2, "write fast", 1, group="list",
-         summary="Remove and get the last elements in a list",
-         complexity="O(N) where N is the number of elements returned", syntax="key [count]",
-         key_specs=(KeySpec("RW access delete", index=1),))
+@command("rpop")
 def rpop(client, argv):
     return _pop(client, argv, False)
 
@@ -194,11 +172,7 @@ def _mpop_keys(numkeys_index: int):
     return getkeys
 
 
-@command("lmpop", -4, "write", group="list", since="7.0.0", summary="Pop elements from a list",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-                    "elements returned.",
-         syntax="numkeys key [key ...] <LEFT | RIGHT> [COUNT count]", getkeys=_mpop_keys(1),
-         key_specs=(KeySpec("RW access delete", index=1, keynum=(0, 1, 1)),))
+@command("lmpop", getkeys=_mpop_keys(1))
 def lmpop(client, argv):
     keys, left, count = _parse_mpop(argv, 1)
     for key in keys:
@@ -210,18 +184,13 @@ def lmpop(client, argv):
 
 # -- reading ----------------------------------------------------------------------------------
 
-@command("llen", 2, "readonly fast", 1, group="list", summary="Get the length of a list",
-         complexity="O(1)", syntax="key",
-         key_specs=(KeySpec("RO", index=1),))
+@command("llen")
 def llen(client, argv):
     lst = _lookup(client, argv[1])
     return len(lst) if lst is not None else 0
 
 
-@command("lrange", 4, "readonly", 1, group="list", summary="Get a range of elements from a list",
-         complexity="O(S+N) where S is the distance of start offset from HEAD for small lists, "
-                    "from nearest end (HEAD or TAIL) for large lists; and N is the number of "
-                    "elements in the specified range.", syntax="key start stop")
+@command("lrange")
 def lrange(client, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     lst = _lookup(client, argv[1])
@@ -231,10 +200,7 @@ def lrange(client, argv):
     return lst.range(*bounds) if bounds else []
 
 
-@command("lindex", 3, "readonly", 1, group="list", summary="Get an element from a list by its index",
-         complexity="O(N) where N is the number of elements to traverse to get to the element "
-                    "at index. This makes asking for the first or the last element of the list "
-                    "O(1).", syntax="key index")
+@command("lindex")
 def lindex(client, argv):
     lst = _lookup(client, argv[1])
     if lst is None:
@@ -245,12 +211,7 @@ def lindex(client, argv):
     return lst[index] if 0 <= index < len(lst) else None
 
 
-@command("lpos", -3, "readonly", 1, group="list", since="6.0.6",
-         summary="Return the index of matching elements on a list",
-         complexity="O(N) where N is the number of elements in the list, for the average case. "
-                    "When searching for elements near the head or the tail of the list, or when "
-                    "the MAXLEN option is provided, the command may run in constant time.",
-         syntax="key element [RANK rank] [COUNT num-matches] [MAXLEN len]")
+@command("lpos")
 def lpos(client, argv):
     element = argv[2]
     rank, count, maxlen = 1, -1, 0      # count -1: no COUNT option
@@ -300,11 +261,7 @@ def lpos(client, argv):
 
 # -- changing ---------------------------------------------------------------------------------
 
-@command("lset", 4, "write denyoom", 1, group="list",
-         summary="Set the value of an element in a list by its index",
-         complexity="O(N) where N is the length of the list. Setting either the first or the "
-                    "last element of the list is O(1).", syntax="key index element",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("lset")
 def lset(client, argv):
     db = client.db
     lst = _lookup(client, argv[1], write=True)
@@ -322,13 +279,7 @@ def lset(client, argv):
     return OK
 
 
-@command("linsert", 5, "write denyoom", 1, group="list", since="2.2.0",
-         summary="Insert an element before or after another element in a list",
-         complexity="O(N) where N is the number of elements to traverse before seeing the "
-                    "value pivot. This means that inserting somewhere on the left end on the "
-                    "list (head) can be considered O(1) and inserting somewhere on the right "
-                    "end (tail) is O(N).", syntax="key <BEFORE | AFTER> pivot element",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("linsert")
 def linsert(client, argv):
     where = argv[2].lower()
     if where not in (b"before", b"after"):
@@ -348,10 +299,7 @@ def linsert(client, argv):
     return len(lst)
 
 
-@command("lrem", 4, "write", 1, group="list", summary="Remove elements from a list",
-         complexity="O(N+M) where N is the length of the list and M is the number of elements "
-                    "removed.", syntax="key count element",
-         key_specs=(KeySpec("RW delete", index=1),))
+@command("lrem")
 def lrem(client, argv):
     to_remove = parse_int(argv[2])
     db = client.db
@@ -379,10 +327,7 @@ def lrem(client, argv):
     return len(indexes)
 
 
-@command("ltrim", 4, "write", 1, group="list", summary="Trim a list to the specified range",
-         complexity="O(N) where N is the number of elements to be removed by the operation.",
-         syntax="key start stop",
-         key_specs=(KeySpec("RW delete", index=1),))
+@command("ltrim")
 def ltrim(client, argv):
     start, end = parse_int(argv[2]), parse_int(argv[3])
     db = client.db
@@ -425,10 +370,7 @@ def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
     return value
 
 
-@command("lmove", 5, "write denyoom", 1, 2, group="list", since="6.2.0",
-         summary="Pop an element from a list, push it to another list and return it",
-         complexity="O(1)", syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT>",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
+@command("lmove")
 def lmove(client, argv):
     left_from, left_to = _side(argv[3]), _side(argv[4])
     lst = _lookup(client, argv[1], write=True)
@@ -437,10 +379,7 @@ def lmove(client, argv):
     return _move(client, client.db, argv[1], lst, argv[2], left_from, left_to)
 
 
-@command("rpoplpush", 3, "write denyoom", 1, 2, group="list", since="1.2.0",
-         summary="Remove the last element in a list, prepend it to another list and return it",
-         complexity="O(1)", syntax="source destination",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
+@command("rpoplpush")
 def rpoplpush(client, argv):
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
@@ -478,31 +417,19 @@ def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
     return NO_REPLY
 
 
-@command("blpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
-         summary="Remove and get the first element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout",
-         key_specs=(KeySpec("RW access delete", index=1, last=-2),))
+@command("blpop")
 def blpop(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], True, timeout, None)
 
 
-@command("brpop", -3, "write noscript blocking", 1, -2, group="list", since="2.0.0",
-         summary="Remove and get the last element in a list, or block until one is available",
-         complexity="O(N) where N is the number of provided keys.", syntax="key [key ...] timeout",
-         key_specs=(KeySpec("RW access delete", index=1, last=-2),))
+@command("brpop")
 def brpop(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], False, timeout, None)
 
 
-@command("blmpop", -5, "write blocking", group="list", since="7.0.0",
-         summary="Pop elements from a list, or block until one is available",
-         complexity="O(N+M) where N is the number of provided keys and M is the number of "
-                    "elements returned.",
-         syntax="timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
-         getkeys=_mpop_keys(2),
-         key_specs=(KeySpec("RW access delete", index=2, keynum=(0, 1, 1)),))
+@command("blmpop", getkeys=_mpop_keys(2))
 def blmpop(client, argv):
     keys, left, count = _parse_mpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])
@@ -528,21 +455,14 @@ def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: boo
     return NO_REPLY
 
 
-@command("blmove", 6, "write denyoom noscript blocking", 1, 2, group="list", since="6.2.0",
-         summary="Pop an element from a list, push it to another list and return it; or block "
-                 "until one is available", complexity="O(1)",
-         syntax="source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
+@command("blmove")
 def blmove(client, argv):
     left_from, left_to = _side(argv[3]), _side(argv[4])
     timeout = blocking.parse_timeout(argv[5])
     return _blocking_move(client, argv[1], argv[2], left_from, left_to, timeout)
 
 
-@command("brpoplpush", 4, "write denyoom noscript blocking", 1, 2, group="list", since="2.2.0",
-         summary="Pop an element from a list, push it to another list and return it; or block "
-                 "until one is available", complexity="O(1)", syntax="source destination timeout",
-         key_specs=(KeySpec("RW access delete", index=1), KeySpec("RW insert", index=2)))
+@command("brpoplpush")
 def brpoplpush(client, argv):
     timeout = blocking.parse_timeout(argv[3])
     return _blocking_move(client, argv[1], argv[2], False, True, timeout)

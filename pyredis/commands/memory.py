@@ -6,7 +6,7 @@ from typing import Any
 
 from ..args import parse_int
 from ..errors import syntax_error
-from . import KeySpec, command
+from . import command
 
 DEFAULT_SAMPLES = 5        # Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
 OBJECT_HEADER = 16         # a robj
@@ -43,10 +43,7 @@ def value_size(value: Any, samples: int) -> int:
         return OBJECT_HEADER + ENTRY
 
 
-@command("memory|usage", -3, "readonly", 2, group="server", since="4.0.0",
-         summary="Estimate the memory usage of a key",
-         complexity="O(N) where N is the number of samples.", syntax="key [SAMPLES count]",
-         key_specs=(KeySpec("RO", index=2),))
+@command("memory|usage")
 def memory_usage(client, argv):
     samples = DEFAULT_SAMPLES
     i = 3

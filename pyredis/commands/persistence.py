@@ -9,18 +9,11 @@ from ..errors import RedisError, syntax_error
 from ..persistence import rdb
 from ..persistence.snapshots import Snapshots
 from ..resp import OK, SimpleString
-from . import KeySpec, command, on_server_init
+from . import command, on_server_init
 from .debug import debug_subcommand
 
 
-@command("dump", 2, "readonly", 1, 1, group="generic", since="2.6.0",
-         categories="keyspace",
-         summary="Return a serialized version of the value stored at the specified key.",
-         complexity="O(1) to access the key and additional O(N*M) to serialize it, where N is "
-         "the number of Redis objects composing the value and M their average size. For small "
-         "string values the time complexity is thus O(1)+O(1*M) where M is small, so simply "
-         "O(1).", syntax="key", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output")
+@command("dump")
 def dump(client, argv):
     value = client.db.get(argv[1])
     if value is None:
@@ -28,22 +21,7 @@ def dump(client, argv):
     return rdb.dump_payload(value)
 
 
-@command("restore", -4, "write denyoom", 1, 1, group="generic", since="2.6.0",
-         categories="keyspace dangerous",
-         summary="Create a key using the provided serialized value, previously obtained using "
-         "DUMP.",
-         complexity="O(1) to create the new key and additional O(N*M) to reconstruct the "
-         "serialized value, where N is the number of Redis objects composing the value and M "
-         "their average size. For small string values the time complexity is thus "
-         "O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the "
-         "complexity is O(N*M*log(N)) because inserting values into sorted sets is "
-         "O(log(N)).",
-         syntax="key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] "
-                "[FREQ frequency]",
-         key_specs=(KeySpec("OW update", index=1),),
-         history=(("3.0.0", "Added the `REPLACE` modifier."),
-                  ("5.0.0", "Added the `ABSTTL` modifier."),
-                  ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
+@command("restore")
 def restore(client, argv):
     replace = absttl = False
     idle = freq = -1
@@ -117,9 +95,7 @@ def _save_on_shutdown(server, save: bool) -> bool:
     return True
 
 
-@command("save", 1, "admin noscript no-async-loading no-multi", group="server",
-         categories="dangerous", summary="Synchronously save the dataset to disk",
-         complexity="O(N) where N is the total number of keys in all databases")
+@command("save")
 def save(client, argv):
     snapshots = client.server.snapshots
     if snapshots.in_progress():
@@ -130,10 +106,7 @@ def save(client, argv):
     return OK
 
 
-@command("bgsave", -1, "admin noscript no-async-loading", group="server",
-         categories="dangerous", summary="Asynchronously save the dataset to disk",
-         complexity="O(1)", syntax="[SCHEDULE]",
-         history=(("3.2.2", "Added the `SCHEDULE` option."),))
+@command("bgsave")
 def bgsave(client, argv):
     if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
         raise syntax_error()

@@ -10,7 +10,7 @@ from ..errors import RedisError
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD, PubSub
 from ..resp import NO_REPLY
-from . import KeySpec, command, container, help_reply, on_server_init
+from . import command, help_reply, on_server_init
 
 
 @on_server_init
@@ -27,10 +27,7 @@ def _check_may_subscribe(client, name: str, even_in_multi: bool = False) -> None
         raise RedisError(f"ERR {name} isn't allowed for a DENY BLOCKING client")
 
 
-@command("subscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
-         summary="Listen for messages published to the given channels",
-         complexity="O(N) where N is the number of channels to subscribe to.",
-         syntax="channel [channel ...]")
+@command("subscribe")
 def subscribe(client, argv):
     _check_may_subscribe(client, "SUBSCRIBE")
     pubsub = client.server.pubsub
@@ -39,10 +36,7 @@ def subscribe(client, argv):
     return NO_REPLY
 
 
-@command("unsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
-         summary="Stop listening for messages posted to the given channels",
-         complexity="O(N) where N is the number of clients already subscribed to a channel.",
-         syntax="[channel [channel ...]]")
+@command("unsubscribe")
 def unsubscribe(client, argv):
     pubsub = client.server.pubsub
     if len(argv) == 1:
@@ -52,11 +46,7 @@ def unsubscribe(client, argv):
     return NO_REPLY
 
 
-@command("psubscribe", -2, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
-         summary="Listen for messages published to channels matching the given patterns",
-         complexity="O(N) where N is the number of patterns the client is already "
-                    "subscribed to.",
-         syntax="pattern [pattern ...]")
+@command("psubscribe")
 def psubscribe(client, argv):
     _check_may_subscribe(client, "PSUBSCRIBE")
     pubsub = client.server.pubsub
@@ -65,12 +55,7 @@ def psubscribe(client, argv):
     return NO_REPLY
 
 
-@command("punsubscribe", -1, "pubsub noscript loading stale", group="pubsub", since="2.0.0",
-         summary="Stop listening for messages posted to channels matching the given patterns",
-         complexity="O(N+M) where N is the number of patterns the client is already "
-                    "subscribed and M is the number of total patterns subscribed in the system "
-                    "(by any client).",
-         syntax="[pattern [pattern ...]]")
+@command("punsubscribe")
 def punsubscribe(client, argv):
     pubsub = client.server.pubsub
     if len(argv) == 1:
@@ -80,20 +65,12 @@ def punsubscribe(client, argv):
     return NO_REPLY
 
 
-@command("publish", 3, "pubsub loading stale fast may-replicate", group="pubsub",
-         since="2.0.0", summary="Post a message to a channel",
-         complexity="O(N+M) where N is the number of clients subscribed to the receiving "
-                    "channel and M is the total number of subscribed patterns (by any client).",
-         syntax="channel message")
+@command("publish")
 def publish(client, argv):
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
-@command("ssubscribe", -2, "pubsub noscript loading stale", 1, -1, 1, group="pubsub",
-         since="7.0.0", summary="Listen for messages published to the given shard channels",
-         complexity="O(N) where N is the number of shard channels to subscribe to.",
-         syntax="shardchannel [shardchannel ...]",
-         key_specs=(KeySpec("not_key", index=1, last=-1),))
+@command("ssubscribe")
 def ssubscribe(client, argv):
     _check_may_subscribe(client, "SSUBSCRIBE", even_in_multi=True)
     pubsub = client.server.pubsub
@@ -102,12 +79,7 @@ def ssubscribe(client, argv):
     return NO_REPLY
 
 
-@command("sunsubscribe", -1, "pubsub noscript loading stale", 1, -1, 1, group="pubsub",
-         since="7.0.0", summary="Stop listening for messages posted to the given shard channels",
-         complexity="O(N) where N is the number of clients already subscribed to a shard "
-                    "channel.",
-         syntax="[shardchannel [shardchannel ...]]",
-         key_specs=(KeySpec("not_key", index=1, last=-1),))
+@command("sunsubscribe")
 def sunsubscribe(client, argv):
     pubsub = client.server.pubsub
     if len(argv) == 1:
@@ -117,19 +89,13 @@ def sunsubscribe(client, argv):
     return NO_REPLY
 
 
-@command("spublish", 3, "pubsub loading stale fast may-replicate", 1, group="pubsub",
-         since="7.0.0", summary="Post a message to a shard channel",
-         complexity="O(N) where N is the number of clients subscribed to the receiving shard "
-                    "channel.",
-         syntax="shardchannel message",
-         key_specs=(KeySpec("not_key", index=1),))
+@command("spublish")
 def spublish(client, argv):
     return client.server.pubsub.publish(argv[1], argv[2], SHARD)
 
 
 # -- PUBSUB ------------------------------------------------------------------------------
 
-container("pubsub", group="pubsub", since="2.8.0")
 
 HELP = (
     "CHANNELS [<pattern>]",
@@ -146,9 +112,7 @@ HELP = (
 )
 
 
-@command("pubsub|help", 2, "loading stale", group="pubsub", since="6.2.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)",
-         categories="-pubsub")
+@command("pubsub|help")
 def pubsub_help(client, argv):
     return help_reply(argv, HELP)
 
@@ -163,29 +127,17 @@ def _channel_list(client, argv, channels: dict) -> list:
     return [channel for channel in channels if match(channel)]
 
 
-@command("pubsub|channels", -2, "pubsub loading stale", group="pubsub", since="2.8.0",
-         summary="List active channels",
-         complexity="O(N) where N is the number of active channels, and assuming constant time "
-                    "pattern matching (relatively short channels and patterns)",
-         syntax="[pattern]")
+@command("pubsub|channels")
 def pubsub_channels(client, argv):
     return _channel_list(client, argv, client.server.pubsub.channels)
 
 
-@command("pubsub|shardchannels", -2, "pubsub loading stale", group="pubsub", since="7.0.0",
-         summary="List active shard channels",
-         complexity="O(N) where N is the number of active shard channels, and assuming "
-                    "constant time pattern matching (relatively short shard channels).",
-         syntax="[pattern]")
+@command("pubsub|shardchannels")
 def pubsub_shardchannels(client, argv):
     return _channel_list(client, argv, client.server.pubsub.shard_channels)
 
 
-@command("pubsub|numsub", -2, "pubsub loading stale", group="pubsub", since="2.8.0",
-         summary="Get the count of subscribers for channels",
-         complexity="O(N) for the NUMSUB subcommand, where N is the number of requested "
-                    "channels",
-         syntax="[channel [channel ...]]")
+@command("pubsub|numsub")
 def pubsub_numsub(client, argv):
     pubsub = client.server.pubsub
     reply: list = []
@@ -194,11 +146,7 @@ def pubsub_numsub(client, argv):
     return reply
 
 
-@command("pubsub|shardnumsub", -2, "pubsub loading stale", group="pubsub", since="7.0.0",
-         summary="Get the count of subscribers for shard channels",
-         complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of requested "
-                    "shard channels",
-         syntax="[shardchannel [shardchannel ...]]")
+@command("pubsub|shardnumsub")
 def pubsub_shardnumsub(client, argv):
     pubsub = client.server.pubsub
     reply: list = []
@@ -207,7 +155,6 @@ def pubsub_shardnumsub(client, argv):
     return reply
 
 
-@command("pubsub|numpat", 2, "pubsub loading stale", group="pubsub", since="2.8.0",
-         summary="Get the count of unique patterns pattern subscriptions", complexity="O(1)")
+@command("pubsub|numpat")
 def pubsub_numpat(client, argv):
     return len(client.server.pubsub.patterns)

@@ -6,18 +6,8 @@ from ..args import parse_int
 from ..errors import RedisError
 from ..resp import NO_REPLY, OK
 from ..scripting import NOSCRIPT, Scripting, command_flags, parse_shebang, sha1hex
-from . import COMMANDS, KeySpec, command, container, help_reply, on_server_init
+from . import COMMANDS, command, help_reply, on_server_init
 from .debug import debug_subcommand
-
-_KEYS_NOTE = "We cannot tell how the keys will be used so we assume the worst, "
-_EVAL_KEYS = (KeySpec("RW access update", index=2, keynum=(0, 1, 1),
-                      notes=_KEYS_NOTE + "RW and UPDATE"),)
-_EVALSHA_KEYS = (KeySpec("RW access update", index=2, keynum=(0, 1, 1)),)
-_EVAL_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1),
-                         notes=_KEYS_NOTE + "RO and ACCESS"),)
-_EVALSHA_RO_KEYS = (KeySpec("RO access", index=2, keynum=(0, 1, 1)),)
-_FLAGS = "noscript stale skip-monitor no-mandatory-keys may-replicate"
-
 
 @on_server_init
 def setup(server) -> None:
@@ -75,48 +65,27 @@ def eval_flags(client, argv: list[bytes]) -> frozenset:
     return command_flags(cmd.flags, flags)
 
 
-@command("eval", -3, _FLAGS, group="scripting", since="2.6.0",
-         summary="Execute a Lua script server side",
-         complexity="Depends on the script that is executed.",
-         syntax="script numkeys [key [key ...]] [arg [arg ...]]", key_specs=_EVAL_KEYS)
+@command("eval", dynamic_flags=eval_flags)
 def eval_(client, argv):
     return run_eval(client, argv, False, False)
 
 
-@command("evalsha", -3, _FLAGS, group="scripting", since="2.6.0",
-         summary="Execute a Lua script server side",
-         complexity="Depends on the script that is executed.",
-         syntax="sha1 numkeys [key [key ...]] [arg [arg ...]]", key_specs=_EVALSHA_KEYS)
+@command("evalsha", dynamic_flags=eval_flags)
 def evalsha(client, argv):
     return run_eval(client, argv, True, False)
 
 
-@command("eval_ro", -3, "readonly " + _FLAGS, group="scripting", since="7.0.0",
-         summary="Execute a read-only Lua script server side",
-         complexity="Depends on the script that is executed.",
-         syntax="script numkeys [key [key ...]] [arg [arg ...]]", key_specs=_EVAL_RO_KEYS)
+@command("eval_ro", dynamic_flags=eval_flags)
 def eval_ro(client, argv):
     return run_eval(client, argv, False, True)
 
 
-@command("evalsha_ro", -3, "readonly " + _FLAGS, group="scripting", since="7.0.0",
-         summary="Execute a read-only Lua script server side",
-         complexity="Depends on the script that is executed.",
-         syntax="sha1 numkeys [key [key ...]] [arg [arg ...]]", key_specs=_EVALSHA_RO_KEYS)
+@command("evalsha_ro", dynamic_flags=eval_flags)
 def evalsha_ro(client, argv):
     return run_eval(client, argv, True, True)
 
 
-for _name in (b"eval", b"evalsha", b"eval_ro", b"evalsha_ro"):
-    COMMANDS[_name].dynamic_flags = eval_flags
-
-
-container("script", group="scripting", since="2.6.0",
-          summary="A container for Lua scripts management commands")
-
-
-@command("script|help", 2, "loading stale", group="scripting", since="5.0.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+@command("script|help")
 def script_help(client, argv):
     return help_reply(argv, (
         "DEBUG (YES|SYNC|NO)",
@@ -135,22 +104,13 @@ def script_help(client, argv):
         "    Load a script into the scripts cache without executing it."))
 
 
-@command("script|exists", -3, "noscript", group="scripting", since="2.6.0",
-         summary="Check existence of scripts in the script cache.",
-         complexity="O(N) with N being the number of scripts to check (so checking a single "
-                    "script is an O(1) operation).",
-         syntax="sha1 [sha1 ...]",
-         tips="request_policy:all_shards response_policy:agg_logical_and")
+@command("script|exists")
 def script_exists(client, argv):
     scripts = client.server.scripting.scripts
     return [1 if sha.lower() in scripts else 0 for sha in argv[2:]]
 
 
-@command("script|flush", -2, "noscript", group="scripting", since="2.6.0",
-         summary="Remove all the scripts from the script cache.",
-         complexity="O(N) with N being the number of scripts in cache", syntax="[ASYNC | SYNC]",
-         tips="request_policy:all_nodes response_policy:all_succeeded",
-         history=(("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),))
+@command("script|flush")
 def script_flush(client, argv):
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise RedisError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
@@ -158,17 +118,12 @@ def script_flush(client, argv):
     return OK
 
 
-@command("script|load", 3, "noscript stale", group="scripting", since="2.6.0",
-         summary="Load the specified Lua script into the script cache.",
-         complexity="O(N) with N being the length in bytes of the script body.",
-         syntax="script", tips="request_policy:all_nodes response_policy:all_succeeded")
+@command("script|load")
 def script_load(client, argv):
     return client.server.scripting.create_script(argv[2]).sha
 
 
-@command("script|kill", 2, "noscript allow-busy", group="scripting", since="2.6.0",
-         summary="Kill the script currently in execution.", complexity="O(1)",
-         tips="request_policy:all_shards response_policy:one_succeeded")
+@command("script|kill")
 def script_kill(client, argv):
     client.server.scripting.kill(is_eval=True)
     return OK

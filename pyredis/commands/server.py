@@ -9,33 +9,18 @@ from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..resp import NO_REPLY, OK, Verbatim
-from . import all_commands, command, container, help_reply
-
-ALL_SHARDS_SUM = "request_policy:all_shards response_policy:agg_sum"
-ALL_SHARDS_OK = "request_policy:all_shards response_policy:all_succeeded"
+from . import all_commands, command, help_reply
 
 
-@command("info", -1, "loading stale", group="server", categories="dangerous",
-         summary="Get information and statistics about the server", complexity="O(1)",
-         syntax="[section [section ...]]",
-         tips="nondeterministic_output request_policy:all_shards response_policy:special",
-         history=(("7.0.0", "Added support for taking multiple section arguments."),))
+@command("info")
 def info(client, argv):
     return Verbatim(infomod.generate(client.server, argv[1:]))
 
 
 # -- CONFIG --------------------------------------------------------------------------------
 
-container("config", group="server", since="2.0.0",
-          summary="A container for server configuration commands")
 
-
-@command("config|get", -3, "admin noscript loading stale", group="server", since="2.0.0",
-         summary="Get the values of configuration parameters",
-         complexity="O(N) when N is the number of configuration parameters provided",
-         syntax="parameter [parameter ...]",
-         history=(("7.0.0", "Added the ability to pass multiple pattern parameters in one "
-                   "call"),))
+@command("config|get")
 def config_get(client, argv):
     patterns = [a.decode(errors="surrogateescape") for a in argv[2:]]
     found = client.server.config.matching(patterns)
@@ -43,12 +28,7 @@ def config_get(client, argv):
             for name, value in found.items()}
 
 
-@command("config|set", -4, "admin noscript loading stale", group="server", since="2.0.0",
-         summary="Set configuration parameters to the given values",
-         complexity="O(N) when N is the number of configuration parameters provided",
-         syntax="parameter value [parameter value ...]",
-         tips="request_policy:all_nodes response_policy:all_succeeded",
-         history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
+@command("config|set")
 def config_set(client, argv):
     if len(argv) % 2:
         raise syntax_error()
@@ -70,8 +50,7 @@ def config_set(client, argv):
     return OK
 
 
-@command("config|resetstat", 2, "admin noscript loading stale", group="server",
-         since="2.0.0", summary="Reset the stats returned by INFO", complexity="O(1)")
+@command("config|resetstat")
 def config_resetstat(client, argv):
     client.server.stats.reset()
     for cmd in all_commands():
@@ -79,9 +58,7 @@ def config_resetstat(client, argv):
     return OK
 
 
-@command("config|rewrite", 2, "admin noscript loading stale", group="server", since="2.8.0",
-         summary="Rewrite the configuration file with the in memory configuration",
-         complexity="O(1)")
+@command("config|rewrite")
 def config_rewrite(client, argv):
     server = client.server
     try:
@@ -95,8 +72,7 @@ def config_rewrite(client, argv):
     return OK
 
 
-@command("config|help", 2, "loading stale", group="server", since="5.0.0",
-         summary="Show helpful text about the different subcommands", complexity="O(1)")
+@command("config|help")
 def config_help(client, argv):
     return help_reply(argv, [
         "GET <pattern>",
@@ -112,24 +88,18 @@ def config_help(client, argv):
 
 # -- the keyspace as a whole ---------------------------------------------------------------
 
-@command("time", 1, "loading stale fast", group="server", since="2.6.0",
-         summary="Return the current server time", complexity="O(1)",
-         tips="nondeterministic_output")
+@command("time")
 def time_(client, argv):
     now = client.server.clock.us()
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
 
-@command("lastsave", 1, "loading stale fast", group="server", categories="admin dangerous",
-         summary="Get the UNIX time stamp of the last successful save to disk",
-         complexity="O(1)", tips="nondeterministic_output")
+@command("lastsave")
 def lastsave(client, argv):
     return client.server.lastsave
 
 
-@command("dbsize", 1, "readonly fast", group="server", categories="keyspace",
-         summary="Return the number of keys in the selected database", complexity="O(1)",
-         tips=ALL_SHARDS_SUM)
+@command("dbsize")
 def dbsize(client, argv):
     return len(client.db)
 
@@ -143,24 +113,14 @@ def _flush_lazily(client, argv) -> bool:
     return client.server.config.lazyfree_lazy_user_flush
 
 
-@command("flushdb", -1, "write", group="server", categories="keyspace dangerous",
-         summary="Remove all keys from the current database",
-         complexity="O(N) where N is the number of keys in the selected database",
-         syntax="[ASYNC | SYNC]", tips=ALL_SHARDS_OK,
-         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
+@command("flushdb")
 def flushdb(client, argv):
     lazy = _flush_lazily(client, argv)
     client.server.dirty += flush_databases([client.db], lazy)
     return OK
 
 
-@command("flushall", -1, "write", group="server", categories="keyspace dangerous",
-         summary="Remove all keys from all databases",
-         complexity="O(N) where N is the total number of keys in all databases",
-         syntax="[ASYNC | SYNC]", tips=ALL_SHARDS_OK,
-         history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
-                  ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
+@command("flushall")
 def flushall(client, argv):
     lazy = _flush_lazily(client, argv)
     server = client.server
@@ -170,10 +130,7 @@ def flushall(client, argv):
     return OK
 
 
-@command("swapdb", 3, "write fast", group="server", since="4.0.0",
-         categories="keyspace dangerous", summary="Swaps two Redis databases",
-         complexity="O(N) where N is the count of clients watching or blocking on keys from "
-                    "both databases.", syntax="index1 index2")
+@command("swapdb")
 def swapdb(client, argv):
     server = client.server
     if server.config.cluster_enabled:
@@ -203,12 +160,7 @@ def swap_databases(a, b) -> None:
 
 # -- the server's life ---------------------------------------------------------------------
 
-@command("shutdown", -1, "admin noscript loading stale no-multi allow-busy", group="server",
-         summary="Synchronously save the dataset to disk and then shut down the server",
-         complexity="O(N) when saving, where N is the total number of keys in all databases "
-                    "when saving data, otherwise O(1)",
-         syntax="[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
-         history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
+@command("shutdown")
 def shutdown(client, argv):
     options = set()
     for arg in argv[1:]:
@@ -230,8 +182,7 @@ def shutdown(client, argv):
     return NO_REPLY
 
 
-@command("monitor", 1, "admin noscript loading stale", group="server",
-         summary="Listen for all requests received by the server in real time")
+@command("monitor")
 def monitor(client, argv):
     if "O" in client.flags:
         return NO_REPLY

@@ -12,7 +12,7 @@ from ..glob import glob_matcher
 from ..resp import OrderedSet
 from ..scan import parse_cursor, parse_scan_options
 from ..types.set import SetValue
-from . import KeySpec, command
+from . import command
 
 SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is small (Redis's)
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
@@ -46,13 +46,7 @@ def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
 
 # -- single-set commands ----------------------------------------------------------------------
 
-@command("sadd", -3, "write denyoom fast", key_specs=(KeySpec("RW insert", index=1),),
-         group="set",
-         summary="Add one or more members to a set",
-         complexity="O(1) for each element added, so O(N) to add N elements when the command "
-                    "is called with multiple arguments.",
-         syntax="key member [member ...]",
-         history=(("2.4.0", "Accepts multiple `member` arguments."),))
+@command("sadd")
 def sadd(client, argv):
     db = client.db
     key = argv[1]
@@ -72,11 +66,7 @@ def sadd(client, argv):
     return added
 
 
-@command("srem", -3, "write fast", key_specs=(KeySpec("RW delete", index=1),),
-         group="set", summary="Remove one or more members from a set",
-         complexity="O(N) where N is the number of members to be removed.",
-         syntax="key member [member ...]",
-         history=(("2.4.0", "Accepts multiple `member` arguments."),))
+@command("srem")
 def srem(client, argv):
     db = client.db
     key = argv[1]
@@ -96,47 +86,30 @@ def srem(client, argv):
     return removed
 
 
-@command("scard", 2, "readonly fast", key_specs=(KeySpec("RO", index=1),),
-         group="set",
-         summary="Get the number of members in a set", complexity="O(1)", syntax="key")
+@command("scard")
 def scard(client, argv):
     value = client.db.get_typed(argv[1], SetValue)
     return len(value) if value is not None else 0
 
 
-@command("sismember", 3, "readonly fast", key_specs=(KeySpec("RO", index=1),),
-         group="set",
-         summary="Determine if a given value is a member of a set", complexity="O(1)",
-         syntax="key member")
+@command("sismember")
 def sismember(client, argv):
     value = client.db.get_typed(argv[1], SetValue)
     return int(value is not None and argv[2] in value)
 
 
-@command("smismember", -3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="set", since="6.2.0",
-         summary="Returns the membership associated with the given elements for a set",
-         complexity="O(N) where N is the number of elements being checked for membership",
-         syntax="key member [member ...]")
+@command("smismember")
 def smismember(client, argv):
     value = client.db.get_typed(argv[1], SetValue)
     return [int(value is not None and member in value) for member in argv[2:]]
 
 
-@command("smembers", 2, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output_order", group="set", summary="Get all the members in a set",
-         complexity="O(N) where N is the set cardinality.", syntax="key")
+@command("smembers")
 def smembers(client, argv):
     return _intersection(client, argv[1:], None, False, 0)
 
 
-@command("srandmember", -2, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output", group="set",
-         summary="Get one or multiple random members from a set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the absolute "
-                    "value of the passed count.",
-         syntax="key [count]",
-         history=(("2.6.0", "Added the optional `count` argument."),))
+@command("srandmember")
 def srandmember(client, argv):
     if len(argv) > 3:
         raise syntax_error()
@@ -165,13 +138,7 @@ def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
     return list(picked)
 
 
-@command("spop", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
-         tips="nondeterministic_output", group="set",
-         summary="Remove and return one or multiple random members from a set",
-         complexity="Without the count argument O(1), otherwise O(N) where N is the value of "
-                    "the passed count.",
-         syntax="key [count]",
-         history=(("3.2.0", "Added the `count` argument."),))
+@command("spop")
 def spop(client, argv):
     db = client.db
     key = argv[1]
@@ -215,13 +182,7 @@ def spop(client, argv):
     return popped
 
 
-@command("smove", 4, "write fast", key_specs=(
-             KeySpec("RW access delete", index=1),
-             KeySpec("RW insert", index=2),
-         ),
-         group="set",
-         summary="Move a member from one set to another", complexity="O(1)",
-         syntax="source destination member")
+@command("smove")
 def smove(client, argv):
     db = client.db
     src_key, dst_key, member = argv[1], argv[2], argv[3]
@@ -297,21 +258,12 @@ def _union_or_diff(client, keys: list[bytes], dst: Optional[bytes], union: bool)
     return store_or_delete(client, dst, result, "s", "sunionstore" if union else "sdiffstore")
 
 
-@command("sinter", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
-         tips="nondeterministic_output_order", group="set", summary="Intersect multiple sets",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
-                    "the number of sets.",
-         syntax="key [key ...]")
+@command("sinter")
 def sinter(client, argv):
     return _intersection(client, argv[1:], None, False, 0)
 
 
-@command("sintercard", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
-         group="set", since="7.0.0",
-         summary="Intersect multiple sets and return the cardinality of the result",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
-                    "the number of sets.",
-         syntax="numkeys key [key ...] [LIMIT limit]")
+@command("sintercard")
 def sintercard(client, argv):
     numkeys = parse_range_int(argv[1], 1, INT64_MAX, "ERR numkeys should be greater than 0")
     if numkeys > len(argv) - 2:
@@ -326,66 +278,32 @@ def sintercard(client, argv):
     return _intersection(client, argv[2:2 + numkeys], None, True, limit)
 
 
-@command("sinterstore", -3, "write denyoom", key_specs=(
-             KeySpec("RW update", index=1),
-             KeySpec("RO access", index=2, last=-1),
-         ),
-         group="set",
-         summary="Intersect multiple sets and store the resulting set in a key",
-         complexity="O(N*M) worst case where N is the cardinality of the smallest set and M is "
-                    "the number of sets.",
-         syntax="destination key [key ...]")
+@command("sinterstore")
 def sinterstore(client, argv):
     return _intersection(client, argv[2:], argv[1], False, 0)
 
 
-@command("sunion", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
-         tips="nondeterministic_output_order", group="set", summary="Add multiple sets",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         syntax="key [key ...]")
+@command("sunion")
 def sunion(client, argv):
     return _union_or_diff(client, argv[1:], None, True)
 
 
-@command("sunionstore", -3, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2, last=-1),
-         ),
-         group="set",
-         summary="Add multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         syntax="destination key [key ...]")
+@command("sunionstore")
 def sunionstore(client, argv):
     return _union_or_diff(client, argv[2:], argv[1], True)
 
 
-@command("sdiff", -2, "readonly", key_specs=(KeySpec("RO access", index=1, last=-1),),
-         tips="nondeterministic_output_order", group="set", summary="Subtract multiple sets",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         syntax="key [key ...]")
+@command("sdiff")
 def sdiff(client, argv):
     return _union_or_diff(client, argv[1:], None, False)
 
 
-@command("sdiffstore", -3, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2, last=-1),
-         ),
-         group="set",
-         summary="Subtract multiple sets and store the resulting set in a key",
-         complexity="O(N) where N is the total number of elements in all given sets.",
-         syntax="destination key [key ...]")
+@command("sdiffstore")
 def sdiffstore(client, argv):
     return _union_or_diff(client, argv[2:], argv[1], False)
 
 
-@command("sscan", -3, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output", group="set", since="2.8.0",
-         summary="Incrementally iterate Set elements",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-                    "command calls for the cursor to return back to 0. N is the number of "
-                    "elements inside the collection..",
-         syntax="key cursor [MATCH pattern] [COUNT count]")
+@command("sscan")
 def sscan(client, argv):
     cursor = parse_cursor(argv[2])
     value = client.db.get_typed(argv[1], SetValue)

@@ -13,17 +13,10 @@ from ..errors import RedisError, WrongTypeError, syntax_error
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue
-from . import KeySpec, command
+from . import command
 from .sets import store_or_delete
 
 NOT_DOUBLE = "ERR One or more scores can't be converted into double"
-_COMPLEXITY = ("O(N+M*log(M)) where N is the number of elements in the list or set to sort, "
-               "and M the number of returned elements. When the elements are not sorted, "
-               "complexity is O(N).")
-_BY_GET_NOTES = ("For the optional BY/GET keyword. It is marked 'unknown' because the key "
-                 "names derive from the content of the key we sort")
-_STORE_NOTES = ("For the optional STORE keyword. It is marked 'unknown' because the keyword "
-                "can appear anywhere in the argument array")
 
 
 def lookup_by_pattern(db, pattern: bytes, element: bytes) -> Optional[bytes]:
@@ -178,29 +171,11 @@ def _sorted(db, elements: list[bytes], by: Optional[bytes], alpha: bool,
     return [element for _, element in keyed]
 
 
-@command("sort", -2, "write denyoom", key_specs=(
-             KeySpec("RO access", index=1),
-             KeySpec("RO access", unknown=True, notes=_BY_GET_NOTES),
-             KeySpec("OW update", unknown=True, notes=_STORE_NOTES),
-         ),
-         group="generic", categories="set sortedset list dangerous -keyspace",
-         summary="Sort the elements in a list, set or sorted set", complexity=_COMPLEXITY,
-         syntax="key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] "
-                "[ASC | DESC] [ALPHA] [STORE destination]",
-         getkeys=_sort_keys)
+@command("sort", getkeys=_sort_keys)
 def sort(client, argv):
     return _sort(client, argv, readonly=False)
 
 
-@command("sort_ro", -2, "readonly", key_specs=(
-             KeySpec("RO access", index=1),
-             KeySpec("RO access", unknown=True, notes=_BY_GET_NOTES),
-         ),
-         group="generic", since="7.0.0", categories="set sortedset list dangerous -keyspace",
-         summary="Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
-         complexity=_COMPLEXITY,
-         syntax="key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] "
-                "[ASC | DESC] [ALPHA]",
-         getkeys=lambda argv: [(1, "RO access")])
+@command("sort_ro", getkeys=lambda argv: [(1, "RO access")])
 def sort_ro(client, argv):
     return _sort(client, argv, readonly=True)

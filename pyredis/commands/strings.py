@@ -14,7 +14,7 @@ from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..resp import OK
-from . import KeySpec, command
+from . import command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -107,21 +107,19 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
     return old if get else ok_reply
 
 
-@command("get", 2, "readonly fast", 1, group="string", summary="Get the value of a key",
-         complexity="O(1)", syntax="key")
+@command("get")
 def get(client, argv):
     return client.db.get_string(argv[1])
 
 
-@command("set", -3, "write denyoom", 1, group="string",
-         summary="Set the string value of a key", complexity="O(1)",
-         syntax="key value [NX | XX] [GET] [EX seconds | PX milliseconds | "
-                "EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
-         key_specs=(
-             KeySpec("RW access update variable_flags", index=1,
-                     notes="RW and ACCESS due to the optional `GET` argument"),
-         ), getkeys=lambda argv: [(1, "RW access update" if any(
-             a.lower() == b"get" for a in argv[3:]) else "OW update")])
+def _set_keys(argv: list[bytes]) -> list:
+    """SET's key and its flags, which depend on GET (the key spec says variable_flags)."""
+    if any(a.lower() == b"get" for a in argv[3:]):
+        return [(1, "RW access update")]
+    return [(1, "OW update")]
+
+
+@command("set", getkeys=_set_keys)
 def set_(client, argv):
     if len(argv) == 3:  # the common case, without options
         db = client.db
@@ -133,38 +131,22 @@ def set_(client, argv):
     return _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
 
 
-@command("setnx", 3, "write denyoom fast", 1, group="string",
-         summary="Set the value of a key, only if the key does not exist", complexity="O(1)",
-         syntax="key value",
-         key_specs=(KeySpec("OW insert", index=1),))
+@command("setnx")
 def setnx(client, argv):
     return _set_generic(client, argv[1], argv[2], {b"NX"}, None, "setnx", 1, 0)
 
 
-@command("setex", 4, "write denyoom", 1, group="string", since="2.0.0",
-         summary="Set the value and expiration of a key", complexity="O(1)",
-         syntax="key seconds value",
-         key_specs=(KeySpec("OW update", index=1),))
+@command("setex")
 def setex(client, argv):
     return _set_generic(client, argv[1], argv[3], {b"EX"}, argv[2], "setex", OK, None)
 
 
-@command("psetex", 4, "write denyoom", 1, group="string", since="2.6.0",
-         summary="Set the value and expiration in milliseconds of a key", complexity="O(1)",
-         syntax="key milliseconds value",
-         key_specs=(KeySpec("OW update", index=1),))
+@command("psetex")
 def psetex(client, argv):
     return _set_generic(client, argv[1], argv[3], {b"PX"}, argv[2], "psetex", OK, None)
 
 
-@command("getex", -2, "write fast", 1, group="string", since="6.2.0",
-         summary="Get the value of a key and optionally set its expiration", complexity="O(1)",
-         syntax="key [EX seconds | PX milliseconds | EXAT unix-time-seconds | "
-                "PXAT unix-time-milliseconds | PERSIST]",
-         key_specs=(
-             KeySpec("RW access update", index=1,
-                     notes="RW and UPDATE because it changes the TTL"),
-         ))
+@command("getex")
 def getex(client, argv):
     flags, expire = _parse_extended(argv, for_set=False)
     db = client.db
@@ -187,10 +169,7 @@ def getex(client, argv):
     return value
 
 
-@command("getdel", 2, "write fast", 1, group="string", since="6.2.0",
-         summary="Get the value of a key and delete the key", complexity="O(1)",
-         syntax="key",
-         key_specs=(KeySpec("RW access delete", index=1),))
+@command("getdel")
 def getdel(client, argv):
     db = client.db
     value = db.get_string(argv[1])
@@ -200,9 +179,7 @@ def getdel(client, argv):
     return value
 
 
-@command("getset", 3, "write denyoom fast", 1, group="string",
-         summary="Set the string value of a key and return its old value", complexity="O(1)",
-         syntax="key value")
+@command("getset")
 def getset(client, argv):
     db = client.db
     old = db.get_string(argv[1])
@@ -216,10 +193,7 @@ def getset(client, argv):
 # Several keys at once
 # ---------------------------------------------------------------------------
 
-@command("mget", -2, "readonly fast", 1, -1, group="string",
-         summary="Get the values of all the given keys",
-         complexity="O(N) where N is the number of keys to retrieve.", syntax="key [key ...]",
-         tips="request_policy:multi_shard")
+@command("mget")
 def mget(client, argv):
     db = client.db
     values = []
@@ -239,23 +213,13 @@ def _mset(client, argv: list[bytes], name: str) -> None:
     client.server.dirty += len(argv) // 2
 
 
-@command("mset", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
-         summary="Set multiple keys to multiple values",
-         complexity="O(N) where N is the number of keys to set.",
-         syntax="key value [key value ...]",
-         key_specs=(KeySpec("OW update", index=1, last=-1, step=2),),
-         tips="request_policy:multi_shard response_policy:all_succeeded")
+@command("mset")
 def mset(client, argv):
     _mset(client, argv, "mset")
     return OK
 
 
-@command("msetnx", -3, "write denyoom", 1, -1, 2, group="string", since="1.0.1",
-         summary="Set multiple keys to multiple values, only if none of the keys exist",
-         complexity="O(N) where N is the number of keys to set.",
-         syntax="key value [key value ...]",
-         key_specs=(KeySpec("OW insert", index=1, last=-1, step=2),),
-         tips="request_policy:multi_shard response_policy:agg_min")
+@command("msetnx")
 def msetnx(client, argv):
     if len(argv) % 2 == 0:
         raise wrong_arity("msetnx")
@@ -270,14 +234,7 @@ def msetnx(client, argv):
 # Editing a string
 # ---------------------------------------------------------------------------
 
-@command("append", 3, "write denyoom fast", 1, group="string", since="2.0.0",
-         summary="Append a value to a key",
-         complexity="O(1). The amortized time complexity is O(1) assuming the appended value "
-                    "is small and the already present value is of any size, since the dynamic "
-                    "string library used by Redis will double the free space available on "
-                    "every reallocation.",
-         syntax="key value",
-         key_specs=(KeySpec("RW insert", index=1),))
+@command("append")
 def append(client, argv):
     db = client.db
     key, extra = argv[1], argv[2]
@@ -295,23 +252,13 @@ def append(client, argv):
     return len(value)
 
 
-@command("strlen", 2, "readonly fast", 1, group="string", since="2.2.0",
-         summary="Get the length of the value stored in a key", complexity="O(1)",
-         syntax="key",
-         key_specs=(KeySpec("RO", index=1),))
+@command("strlen")
 def strlen(client, argv):
     value = client.db.get_string(argv[1])
     return 0 if value is None else len(value)
 
 
-@command("setrange", 4, "write denyoom", 1, group="string", since="2.2.0",
-         summary="Overwrite part of a string at key starting at the specified offset",
-         complexity="O(1), not counting the time taken to copy the new string in place. "
-                    "Usually, this string is very small so the amortized complexity is O(1). "
-                    "Otherwise, complexity is O(M) with M being the length of the value "
-                    "argument.",
-         syntax="key offset value",
-         key_specs=(KeySpec("RW update", index=1),))
+@command("setrange")
 def setrange(client, argv):
     db = client.db
     key, patch = argv[1], argv[3]
@@ -351,24 +298,12 @@ def _getrange(client, argv):
     return value[start:end + 1]
 
 
-@command("getrange", 4, "readonly", 1, group="string", since="2.4.0",
-         summary="Get a substring of the string stored at a key",
-         complexity="O(N) where N is the length of the returned string. The complexity is "
-                    "ultimately determined by the returned length, but because creating a "
-                    "substring from an existing string is very cheap, it can be considered "
-                    "O(1) for small strings.",
-         syntax="key start end")
+@command("getrange")
 def getrange(client, argv):
     return _getrange(client, argv)
 
 
-@command("substr", 4, "readonly", 1, group="string",
-         summary="Get a substring of the string stored at a key",
-         complexity="O(N) where N is the length of the returned string. The complexity is "
-                    "ultimately determined by the returned length, but because creating a "
-                    "substring from an existing string is very cheap, it can be considered "
-                    "O(1) for small strings.",
-         syntax="key start end")
+@command("substr")
 def substr(client, argv):
     return _getrange(client, argv)
 
@@ -392,30 +327,22 @@ def _incr_by(client, key: bytes, delta: int) -> int:
     return result
 
 
-@command("incr", 2, "write denyoom fast", 1, group="string",
-         summary="Increment the integer value of a key by one", complexity="O(1)",
-         syntax="key")
+@command("incr")
 def incr(client, argv):
     return _incr_by(client, argv[1], 1)
 
 
-@command("decr", 2, "write denyoom fast", 1, group="string",
-         summary="Decrement the integer value of a key by one", complexity="O(1)",
-         syntax="key")
+@command("decr")
 def decr(client, argv):
     return _incr_by(client, argv[1], -1)
 
 
-@command("incrby", 3, "write denyoom fast", 1, group="string",
-         summary="Increment the integer value of a key by the given amount", complexity="O(1)",
-         syntax="key increment")
+@command("incrby")
 def incrby(client, argv):
     return _incr_by(client, argv[1], parse_int(argv[2]))
 
 
-@command("decrby", 3, "write denyoom fast", 1, group="string",
-         summary="Decrement the integer value of a key by the given number", complexity="O(1)",
-         syntax="key decrement")
+@command("decrby")
 def decrby(client, argv):
     delta = parse_int(argv[2])
     if delta == INT64_MIN:  # its negation does not fit in 64 bits
@@ -423,9 +350,7 @@ def decrby(client, argv):
     return _incr_by(client, argv[1], -delta)
 
 
-@command("incrbyfloat", 3, "write denyoom fast", 1, group="string", since="2.6.0",
-         summary="Increment the float value of a key by the given amount", complexity="O(1)",
-         syntax="key increment")
+@command("incrbyfloat")
 def incrbyfloat(client, argv):
     db = client.db
     key = argv[1]
@@ -451,10 +376,7 @@ def incrbyfloat(client, argv):
 # LCS
 # ---------------------------------------------------------------------------
 
-@command("lcs", -3, "readonly", 1, 2, group="string", since="7.0.0",
-         summary="Find longest common substring",
-         complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively",
-         syntax="key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]")
+@command("lcs")
 def lcs(client, argv):
     db = client.db
     a, b = db.get(argv[1]), db.get(argv[2])

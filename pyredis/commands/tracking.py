@@ -39,11 +39,7 @@ def _text(data: bytes) -> str:
     return data.split(b"\0", 1)[0].decode(errors="replace")
 
 
-@command("client|tracking", -3, "noscript loading stale", group="connection", since="6.0.0",
-         summary="Enable or disable server assisted client side caching support",
-         complexity="O(1). Some options may introduce additional complexity.",
-         syntax="ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] "
-                "[OPTIN] [OPTOUT] [NOLOOP]")
+@command("client|tracking")
 def client_tracking(client, argv):
     server = client.server
     redirect = 0
@@ -99,9 +95,7 @@ def client_tracking(client, argv):
     return OK
 
 
-@command("client|caching", 3, "noscript loading stale", group="connection", since="6.0.0",
-         summary="Instruct the server about tracking or not keys in the next request",
-         complexity="O(1)", syntax="YES|NO")
+@command("client|caching")
 def client_caching(client, argv):
     state = client.tracking
     if state is None:
@@ -122,15 +116,12 @@ def client_caching(client, argv):
     return OK
 
 
-@command("client|getredir", 2, "noscript loading stale", group="connection", since="6.0.0",
-         summary="Get tracking notifications redirection client ID if any", complexity="O(1)")
+@command("client|getredir")
 def client_getredir(client, argv):
     return client.tracking.redirect if client.tracking is not None else -1
 
 
-@command("client|trackinginfo", 2, "noscript loading stale", group="connection",
-         since="6.2.0", summary="Return information about server assisted client side "
-         "caching for the current connection", complexity="O(1)")
+@command("client|trackinginfo")
 def client_trackinginfo(client, argv):
     state = client.tracking
     if state is None:

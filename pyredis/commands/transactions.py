@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..db import unwatch_all
 from ..errors import RedisError
 from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
-from . import KeySpec, command, on_server_init
+from . import command, on_server_init
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 
@@ -21,8 +21,7 @@ def setup(server) -> None:
     server.client_cleanup_hooks.append(lambda client: client.discard_transaction())
 
 
-@command("multi", 1, "noscript loading stale fast allow-busy", group="transactions",
-         since="1.2.0", summary="Mark the start of a transaction block", complexity="O(1)")
+@command("multi")
 def multi(client, argv):
     if client.in_multi:
         raise RedisError("ERR MULTI calls can not be nested")
@@ -30,9 +29,7 @@ def multi(client, argv):
     return OK
 
 
-@command("exec", 1, "noscript loading stale skip-slowlog", group="transactions",
-         since="1.2.0", summary="Execute all commands issued after MULTI",
-         complexity="Depends on commands in the transaction")
+@command("exec")
 def exec_(client, argv):
     if not client.in_multi:
         raise RedisError("ERR EXEC without MULTI")
@@ -66,9 +63,7 @@ def _watched_key_expired(client) -> bool:
                for watched in client.watched)
 
 
-@command("discard", 1, "noscript loading stale fast allow-busy", group="transactions",
-         since="2.0.0", summary="Discard all commands issued after MULTI",
-         complexity="O(N), when N is the number of queued commands")
+@command("discard")
 def discard(client, argv):
     if not client.in_multi:
         raise RedisError("ERR DISCARD without MULTI")
@@ -76,11 +71,7 @@ def discard(client, argv):
     return OK
 
 
-@command("watch", -2, "noscript loading stale fast allow-busy", 1, -1, 1,
-         group="transactions", since="2.2.0",
-         summary="Watch the given keys to determine execution of the MULTI/EXEC block",
-         complexity="O(1) for every key.", syntax="key [key ...]",
-         key_specs=(KeySpec("RO", index=1, last=-1),))
+@command("watch")
 def watch(client, argv):
     if client.in_multi:
         raise RedisError("ERR WATCH inside MULTI is not allowed")
@@ -91,8 +82,7 @@ def watch(client, argv):
     return OK
 
 
-@command("unwatch", 1, "noscript loading stale fast allow-busy", group="transactions",
-         since="2.2.0", summary="Forget about all watched keys", complexity="O(1)")
+@command("unwatch")
 def unwatch(client, argv):
     if client.watched:
         unwatch_all(client)

@@ -18,7 +18,7 @@ from ..resp import NO_REPLY, NULL_ARRAY
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
-from . import KeySpec, command
+from . import command
 from .sets import scan_collection, store_or_delete
 
 NAN_SCORE = "ERR resulting score is not a number (NaN)"
@@ -170,53 +170,31 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
     return added + updated if ch else added
 
 
-@command("zadd", -4, "write denyoom fast", key_specs=(KeySpec("RW update", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Add one or more members to a sorted set, or update its score if it already "
-                 "exists",
-         complexity="O(log(N)) for each item added, where N is the number of elements in the "
-                    "sorted set.",
-         syntax="key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
-         history=(("2.4.0", "Accepts multiple elements."),
-                  ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
-                  ("6.2.0", "Added the `GT` and `LT` options.")))
+@command("zadd")
 def zadd(client, argv):
     return _zadd_generic(client, argv, False)
 
 
-@command("zincrby", 4, "write denyoom fast", key_specs=(KeySpec("RW access update", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Increment the score of a member in a sorted set",
-         complexity="O(log(N)) where N is the number of elements in the sorted set.",
-         syntax="key increment member")
+@command("zincrby")
 def zincrby(client, argv):
     return _zadd_generic(client, argv, True)
 
 
 # -- single-key reads -----------------------------------------------------------------------
 
-@command("zcard", 2, "readonly fast", key_specs=(KeySpec("RO", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Get the number of members in a sorted set", complexity="O(1)", syntax="key")
+@command("zcard")
 def zcard(client, argv):
     value = _get_zset(client, argv[1])
     return len(value) if value is not None else 0
 
 
-@command("zscore", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Get the score associated with the given member in a sorted set",
-         complexity="O(1)", syntax="key member")
+@command("zscore")
 def zscore(client, argv):
     value = _get_zset(client, argv[1])
     return value.score(argv[2]) if value is not None else None
 
 
-@command("zmscore", -3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="6.2.0",
-         summary="Get the score associated with the given members in a sorted set",
-         complexity="O(N) where N is the number of members being requested.",
-         syntax="key member [member ...]")
+@command("zmscore")
 def zmscore(client, argv):
     value = _get_zset(client, argv[1])
     return [value.score(m) if value is not None else None for m in argv[2:]]
@@ -232,28 +210,17 @@ def _rank(client, argv, reverse: bool):
     return len(value) - 1 - rank if reverse else rank
 
 
-@command("zrank", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.0.0",
-         summary="Determine the index of a member in a sorted set",
-         complexity="O(log(N))", syntax="key member")
+@command("zrank")
 def zrank(client, argv):
     return _rank(client, argv, False)
 
 
-@command("zrevrank", 3, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.0.0",
-         summary="Determine the index of a member in a sorted set, with scores ordered from "
-                 "high to low",
-         complexity="O(log(N))", syntax="key member")
+@command("zrevrank")
 def zrevrank(client, argv):
     return _rank(client, argv, True)
 
 
-@command("zcount", 4, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.0.0",
-         summary="Count the members in a sorted set with scores within the given values",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key min max")
+@command("zcount")
 def zcount(client, argv):
     bounds = parse_score_range(argv[2], argv[3])
     value = _get_zset(client, argv[1])
@@ -263,12 +230,7 @@ def zcount(client, argv):
     return max(0, end - first)
 
 
-@command("zlexcount", 4, "readonly fast", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.8.9",
-         summary="Count the number of members in a sorted set between a given lexicographical "
-                 "range",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key min max")
+@command("zlexcount")
 def zlexcount(client, argv):
     bounds = parse_lex_range(argv[2], argv[3])
     value = _get_zset(client, argv[1])
@@ -367,112 +329,44 @@ def _range_with_limit(value: ZSetValue, first: int, stop: int, offset: int, limi
     return list(value.slice(begin, end)) if begin < end else []
 
 
-@command("zrange", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Return a range of members in a sorted set",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements returned.",
-         syntax="key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
-         history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),))
+@command("zrange")
 def zrange(client, argv):
     return _zrange_generic(client, argv, 1, None, None, None)
 
 
-@command("zrangestore", -5, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2),
-         ),
-         group="sorted_set", since="6.2.0",
-         summary="Store a range of members from sorted set into another key",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements stored into the destination key.",
-         syntax="dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]")
+@command("zrangestore")
 def zrangestore(client, argv):
     return _zrange_generic(client, argv, 2, argv[1], None, None)
 
 
-@command("zrevrange", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Return a range of members in a sorted set, by index, with scores ordered "
-                 "from high to low",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements returned.",
-         syntax="key start stop [WITHSCORES]",
-         doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `REV` argument")
+@command("zrevrange")
 def zrevrange(client, argv):
     return _zrange_generic(client, argv, 1, None, RANK, True)
 
 
-@command("zrangebyscore", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="1.0.5",
-         summary="Return a range of members in a sorted set, by score",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements being returned. If M is constant (e.g. always "
-                    "asking for the first 10 elements with LIMIT), you can consider it "
-                    "O(log(N)).",
-         syntax="key min max [WITHSCORES] [LIMIT offset count]",
-         doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `BYSCORE` argument",
-         history=(("2.0.0", "Added the `WITHSCORES` modifier."),))
+@command("zrangebyscore")
 def zrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, False)
 
 
-@command("zrevrangebyscore", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.2.0",
-         summary="Return a range of members in a sorted set, by score, with scores ordered "
-                 "from high to low",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements being returned. If M is constant (e.g. always "
-                    "asking for the first 10 elements with LIMIT), you can consider it "
-                    "O(log(N)).",
-         syntax="key max min [WITHSCORES] [LIMIT offset count]",
-         doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
-         history=(("2.1.6", "`min` and `max` can be exclusive."),))
+@command("zrevrangebyscore")
 def zrevrangebyscore(client, argv):
     return _zrange_generic(client, argv, 1, None, SCORE, True)
 
 
-@command("zrangebylex", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.8.9",
-         summary="Return a range of members in a sorted set, by lexicographical range",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements being returned. If M is constant (e.g. always "
-                    "asking for the first 10 elements with LIMIT), you can consider it "
-                    "O(log(N)).",
-         syntax="key min max [LIMIT offset count]",
-         doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `BYLEX` argument")
+@command("zrangebylex")
 def zrangebylex(client, argv):
     return _zrange_generic(client, argv, 1, None, LEX, False)
 
 
-@command("zrevrangebylex", -4, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         group="sorted_set", since="2.8.9",
-         summary="Return a range of members in a sorted set, by lexicographical range, "
-                 "ordered from higher to lower strings.",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements being returned. If M is constant (e.g. always "
-                    "asking for the first 10 elements with LIMIT), you can consider it "
-                    "O(log(N)).",
-         syntax="key max min [LIMIT offset count]",
-         doc_flags="deprecated", deprecated_since="6.2.0",
-         replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments")
+@command("zrevrangebylex")
 def zrevrangebylex(client, argv):
     return _zrange_generic(client, argv, 1, None, LEX, True)
 
 
 # -- removals -------------------------------------------------------------------------------
 
-@command("zrem", -3, "write fast", key_specs=(KeySpec("RW delete", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Remove one or more members from a sorted set",
-         complexity="O(M*log(N)) with N being the number of elements in the sorted set and M "
-                    "the number of elements to be removed.",
-         syntax="key member [member ...]",
-         history=(("2.4.0", "Accepts multiple elements."),))
+@command("zrem")
 def zrem(client, argv):
     key = argv[1]
     value = _get_zset(client, key, write=True)
@@ -518,32 +412,17 @@ def _zremrange(client, argv, kind: str):
     return removed
 
 
-@command("zremrangebyrank", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
-         group="sorted_set", since="2.0.0",
-         summary="Remove all members in a sorted set within the given indexes",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements removed by the operation.",
-         syntax="key start stop")
+@command("zremrangebyrank")
 def zremrangebyrank(client, argv):
     return _zremrange(client, argv, RANK)
 
 
-@command("zremrangebyscore", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
-         group="sorted_set", since="1.2.0",
-         summary="Remove all members in a sorted set within the given scores",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements removed by the operation.",
-         syntax="key min max")
+@command("zremrangebyscore")
 def zremrangebyscore(client, argv):
     return _zremrange(client, argv, SCORE)
 
 
-@command("zremrangebylex", 4, "write", key_specs=(KeySpec("RW delete", index=1),),
-         group="sorted_set", since="2.8.9",
-         summary="Remove all members in a sorted set between the given lexicographical range",
-         complexity="O(log(N)+M) with N being the number of elements in the sorted set and M "
-                    "the number of elements removed by the operation.",
-         syntax="key min max")
+@command("zremrangebylex")
 def zremrangebylex(client, argv):
     return _zremrange(client, argv, LEX)
 
@@ -591,22 +470,12 @@ def _zpop_minmax(client, argv, highest: bool):
     return zpop(client, [argv[1]], highest, count, False, nested, False)
 
 
-@command("zpopmin", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
-         group="sorted_set", since="5.0.0",
-         summary="Remove and return members with the lowest scores in a sorted set",
-         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
-                    "being the number of elements popped.",
-         syntax="key [count]")
+@command("zpopmin")
 def zpopmin(client, argv):
     return _zpop_minmax(client, argv, False)
 
 
-@command("zpopmax", -2, "write fast", key_specs=(KeySpec("RW access delete", index=1),),
-         group="sorted_set", since="5.0.0",
-         summary="Remove and return members with the highest scores in a sorted set",
-         complexity="O(log(N)*M) with N being the number of elements in the sorted set, and M "
-                    "being the number of elements popped.",
-         syntax="key [count]")
+@command("zpopmax")
 def zpopmax(client, argv):
     return _zpop_minmax(client, argv, True)
 
@@ -633,13 +502,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     return argv[numkeys_index + 1:where], side == b"MAX", max(count, 1)
 
 
-@command("zmpop", -4, "write", key_specs=(KeySpec("RW access delete", index=1, keynum=(0, 1, 1)),),
-         group="sorted_set", since="7.0.0",
-         summary="Remove and return members with scores in a sorted set",
-         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
-                    "number of elements in the sorted set, and M being the number of elements "
-                    "popped.",
-         syntax="numkeys key [key ...] <MIN | MAX> [COUNT count]")
+@command("zmpop")
 def zmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 1)
     return zpop(client, keys, highest, count, True, True, True)
@@ -667,41 +530,19 @@ def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, cou
     return NO_REPLY
 
 
-@command("bzpopmin", -3, "write noscript blocking fast",
-         key_specs=(KeySpec("RW access delete", index=1, last=-2),),
-         group="sorted_set", since="5.0.0",
-         summary="Remove and return the member with the lowest score from one or more sorted "
-                 "sets, or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key [key ...] timeout",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@command("bzpopmin")
 def bzpopmin(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], False, timeout, -1, False)
 
 
-@command("bzpopmax", -3, "write noscript blocking fast",
-         key_specs=(KeySpec("RW access delete", index=1, last=-2),),
-         group="sorted_set", since="5.0.0",
-         summary="Remove and return the member with the highest score from one or more sorted "
-                 "sets, or block until one is available",
-         complexity="O(log(N)) with N being the number of elements in the sorted set.",
-         syntax="key [key ...] timeout",
-         history=(("6.0.0", "`timeout` is interpreted as a double instead of an integer."),))
+@command("bzpopmax")
 def bzpopmax(client, argv):
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], True, timeout, -1, False)
 
 
-@command("bzmpop", -5, "write blocking",
-         key_specs=(KeySpec("RW access delete", index=2, keynum=(0, 1, 1)),),
-         group="sorted_set", since="7.0.0",
-         summary="Remove and return members with scores in a sorted set or block until one is "
-                 "available",
-         complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N being the "
-                    "number of elements in the sorted set, and M being the number of elements "
-                    "popped.",
-         syntax="timeout numkeys key [key ...] <MIN | MAX> [COUNT count]")
+@command("bzmpop")
 def bzmpop(client, argv):
     keys, highest, count = parse_zmpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])
@@ -825,102 +666,44 @@ def _set_operation(client, argv: list[bytes], numkeys_index: int, dst: Optional[
     return _with_scores(client, pairs, withscores)
 
 
-@command("zunion", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
-         group="sorted_set", since="6.2.0",
-         summary="Add multiple sorted sets",
-         complexity="O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted "
-                    "sets, and M being the number of elements in the resulting sorted set.",
-         syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
+@command("zunion")
 def zunion(client, argv):
     return _set_operation(client, argv, 1, None, "union")
 
 
-@command("zinter", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
-         group="sorted_set", since="6.2.0",
-         summary="Intersect multiple sorted sets",
-         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
-                    "set, K being the number of input sorted sets and M being the number of "
-                    "elements in the resulting sorted set.",
-         syntax="numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX] [WITHSCORES]")
+@command("zinter")
 def zinter(client, argv):
     return _set_operation(client, argv, 1, None, "inter")
 
 
-@command("zdiff", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
-         group="sorted_set", since="6.2.0",
-         summary="Subtract multiple sorted sets",
-         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
-                    "all the sets, N is the size of the first set, and K is the size of the "
-                    "result set.",
-         syntax="numkeys key [key ...] [WITHSCORES]")
+@command("zdiff")
 def zdiff(client, argv):
     return _set_operation(client, argv, 1, None, "diff")
 
 
-@command("zintercard", -3, "readonly", key_specs=(KeySpec("RO access", index=1, keynum=(0, 1, 1)),),
-         group="sorted_set", since="7.0.0",
-         summary="Intersect multiple sorted sets and return the cardinality of the result",
-         complexity="O(N*K) worst case with N being the smallest input sorted set, K being "
-                    "the number of input sorted sets.",
-         syntax="numkeys key [key ...] [LIMIT limit]")
+@command("zintercard")
 def zintercard(client, argv):
     return _set_operation(client, argv, 1, None, "inter", card_only=True)
 
 
-@command("zunionstore", -4, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
-         ),
-         group="sorted_set", since="2.0.0",
-         summary="Add multiple sorted sets and store the resulting sorted set in a new key",
-         complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted "
-                    "sets, and M being the number of elements in the resulting sorted set.",
-         syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX]")
+@command("zunionstore")
 def zunionstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "union")
 
 
-@command("zinterstore", -4, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
-         ),
-         group="sorted_set", since="2.0.0",
-         summary="Intersect multiple sorted sets and store the resulting sorted set in a new "
-                 "key",
-         complexity="O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted "
-                    "set, K being the number of input sorted sets and M being the number of "
-                    "elements in the resulting sorted set.",
-         syntax="destination numkeys key [key ...] [WEIGHTS weight [weight ...]] "
-                "[AGGREGATE SUM | MIN | MAX]")
+@command("zinterstore")
 def zinterstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "inter")
 
 
-@command("zdiffstore", -4, "write denyoom", key_specs=(
-             KeySpec("OW update", index=1),
-             KeySpec("RO access", index=2, keynum=(0, 1, 1)),
-         ),
-         group="sorted_set", since="6.2.0",
-         summary="Subtract multiple sorted sets and store the resulting sorted set in a new "
-                 "key",
-         complexity="O(L + (N-K)log(N)) worst case where L is the total number of elements in "
-                    "all the sets, N is the size of the first set, and K is the size of the "
-                    "result set.",
-         syntax="destination numkeys key [key ...]")
+@command("zdiffstore")
 def zdiffstore(client, argv):
     return _set_operation(client, argv, 2, argv[1], "diff")
 
 
 # -- ZRANDMEMBER and ZSCAN -----------------------------------------------------------------
 
-@command("zrandmember", -2, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output", group="sorted_set", since="6.2.0",
-         summary="Get one or multiple random elements from a sorted set",
-         complexity="O(N) where N is the number of elements returned",
-         syntax="key [count [WITHSCORES]]")
+@command("zrandmember")
 def zrandmember(client, argv):
     if len(argv) == 2:
         value = _get_zset(client, argv[1])
@@ -952,13 +735,7 @@ def zrandmember(client, argv):
     return _with_scores(client, pairs, withscores)
 
 
-@command("zscan", -3, "readonly", key_specs=(KeySpec("RO access", index=1),),
-         tips="nondeterministic_output", group="sorted_set", since="2.8.0",
-         summary="Incrementally iterate sorted sets elements and associated scores",
-         complexity="O(1) for every call. O(N) for a complete iteration, including enough "
-                    "command calls for the cursor to return back to 0. N is the number of "
-                    "elements inside the collection..",
-         syntax="key cursor [MATCH pattern] [COUNT count]")
+@command("zscan")
 def zscan(client, argv):
     cursor = parse_cursor(argv[2])
     value = _get_zset(client, argv[1])

@@ -43,7 +43,7 @@ class Client:
         "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes", "reply_pos",
         "db", "name", "proto", "authenticated", "user", "ctime", "last_interaction",
         "last_cmd", "close_after_reply", "closed", "pending_write", "writing",
-        "in_multi", "multi_queue", "multi_error", "watch_dirty", "watched",
+        "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
         "obuf_soft_since", "tracking", "no_evict", "kill_reason",
         "argv", "paused", "input_pending", "lazy_replies",
@@ -76,6 +76,7 @@ class Client:
         self.writing = False         # waiting for the socket to drain (EVENT_WRITE)
         self.in_multi = False
         self.multi_queue: list = []
+        self.multi_flags: set = set()      # the union of the queued commands' flags
         self.multi_error = False
         self.watch_dirty = False
         self.watched: list = []      # the db.WatchedKey entries of the keys this client WATCHes
@@ -304,6 +305,7 @@ class Client:
         """Leave MULTI: drop the queued commands and every WATCH."""
         self.in_multi = False
         self.multi_queue = []
+        self.multi_flags = set()
         self.multi_error = False
         self.watch_dirty = False
         if self.watched:

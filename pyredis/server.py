@@ -48,11 +48,23 @@ PROTECTED_MODE_DENIED = (
 MAX_ERROR_CODES = 128
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
 
-# Commands a RESP2 client may run while subscribed (Redis's processCommand).
-SUBSCRIBED_ALLOWED = frozenset(("ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe",
-                                "psubscribe", "punsubscribe", "quit", "reset"))
-# Commands that run at once inside MULTI instead of being queued.
-MULTI_IMMEDIATE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
+
+
+def _commands(*names: str) -> frozenset:
+    return frozenset(commands.TABLE[name] for name in names)
+
+
+# The commands processCommand tells apart by themselves (Redis compares their procs), as
+# Command objects resolved once: the checks compare identity.
+EXEC = commands.TABLE["exec"]     # its flags include its queued commands' (dynamic_flags)
+PING = commands.TABLE["ping"]
+# A RESP2 client may run these while subscribed.
+SUBSCRIBED_ALLOWED = _commands("ping", "subscribe", "ssubscribe", "unsubscribe",
+                               "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset")
+# Inside MULTI these run at once instead of being queued ...
+MULTI_IMMEDIATE = _commands("exec", "discard", "multi", "watch", "quit", "reset")
+# ... and these are not refused over maxmemory (queueing others could grow without bound).
+MULTI_OOM_EXEMPT = _commands("exec", "discard", "quit", "reset")
 
 
 class Stats:
@@ -428,7 +440,7 @@ class Server:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             self._reject(client, wrong_arity(cmd.name), cmd)
             return
-        if not client.authenticated and cmd.name not in ("auth", "hello"):
+        if not client.authenticated and "no-auth" not in cmd.flags:
             self._reject(client, RedisError("NOAUTH Authentication required."), cmd)
             return
         if client.in_multi and "no-multi" in cmd.flags:
@@ -437,28 +449,22 @@ class Server:
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags
-                # queueing must not use memory without bound either
-                or (client.in_multi and cmd.name not in ("exec", "discard", "quit", "reset"))
-                or (cmd.name == "exec" and any("denyoom" in c.flags
-                                               for c, _ in client.multi_queue))):
+                or (client.in_multi and cmd not in MULTI_OOM_EXEMPT)):
             self._reject(client, RedisError(
                 "OOM command not allowed when used memory > 'maxmemory'."), cmd)
             return
         if self.disk_error is not None and self.config.save \
-                and self.config.stop_writes_on_bgsave_error and (
-                "write" in flags or cmd.name == "ping" or (cmd.name == "exec" and any(
-                    "write" in c.flags for c, _ in client.multi_queue))):
+                and self.config.stop_writes_on_bgsave_error and ("write" in flags or cmd is PING):
             self._reject(client, RedisError(self.disk_error), cmd)
             return
-        if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and (
-                "write" in flags or (cmd.name == "exec" and any(
-                    "write" in c.flags for c, _ in client.multi_queue))):
+        if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
+                "write" in flags:
             # min-replicas-to-write: a master without replicas refuses writes.
             self._reject(client, RedisError("NOREPLICAS Not enough good replicas to write."),
                          cmd)
             return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
-                and cmd.name not in SUBSCRIBED_ALLOWED:
+                and cmd not in SUBSCRIBED_ALLOWED:
             self._reject(client, RedisError(
                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
                 "RESET are allowed in this context" % cmd.name), cmd)
@@ -467,13 +473,14 @@ class Server:
             # A script runs past busy-reply-threshold: only a few commands may be served.
             self._reject(client, RedisError(self.busy_script), cmd)
             return
-        if self.pause_end and self._must_pause(client, cmd):
+        if self.pause_end and self._must_pause(flags):
             client.paused = True
             self.paused_clients.append(client)
             return
-        if client.in_multi and cmd.name not in MULTI_IMMEDIATE:
+        if client.in_multi and cmd not in MULTI_IMMEDIATE:
             if not (client.multi_error or client.watch_dirty):   # else EXEC will not run it
                 client.multi_queue.append((cmd, argv))
+                client.multi_flags.update(flags)
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
@@ -499,7 +506,7 @@ class Server:
             cmd.rejected_calls += 1
         if client.in_multi:
             client.multi_error = True
-        if cmd is not None and cmd.name == "exec":
+        if cmd is EXEC:
             client.discard_transaction()
             message = error.message[4:] if error.message.startswith("ERR ") else error.message
             client.add_error("EXECABORT Transaction discarded because of: " + message)
@@ -561,17 +568,12 @@ class Server:
 
     # -- CLIENT PAUSE ----------------------------------------------------------------------
 
-    def _must_pause(self, client: Client, cmd: Command) -> bool:
+    def _must_pause(self, flags: frozenset) -> bool:
+        """CLIENT PAUSE holds every command, or with WRITE those that may replicate."""
         if time.monotonic() >= self.pause_end:
             self.unpause()
             return False
-        if not self.pause_writes_only:
-            return True
-        if client.in_multi and cmd.name == "exec":
-            return any("write" in c.flags or "may-replicate" in c.flags
-                       for c, _ in client.multi_queue)
-        return "write" in cmd.flags or "may-replicate" in cmd.flags or \
-            cmd.name in ("publish", "spublish", "pfcount")
+        return not self.pause_writes_only or "write" in flags or "may-replicate" in flags
 
     def pause(self, seconds: float, writes_only: bool) -> None:
         """CLIENT PAUSE: hold every command (or only writes) for `seconds`. Over a pause

@@ -156,6 +156,18 @@ def test_unauthenticated_clients_send_small_requests_only(password_servers, payl
     assert ours[1] and b"unauthenticated" in ours[0]
 
 
+def test_no_auth_commands_before_auth(password_servers):
+    """Before AUTH only the no-auth commands run (AUTH, HELLO, QUIT, RESET): RESET answers
+    +RESET and leaves the client unauthenticated, QUIT answers +OK and closes."""
+    payload = b"".join(encode_command(args) for args in (
+        ("PING",), ("RESET",), ("GET", "k"), ("MULTI",), ("HELLO", "2", "AUTH", "x", "y"),
+        ("QUIT",), ("PING",)))
+    ours, theirs = (_exchange(proc.port, payload) for proc in password_servers)
+    assert ours == theirs
+    assert ours[0].startswith(b"-NOAUTH Authentication required.\r\n+RESET\r\n-NOAUTH")
+    assert ours[0].endswith(b"+OK\r\n") and ours[1]
+
+
 def test_authenticated_clients_have_the_usual_limits(password_servers):
     payload = (encode_command(("AUTH", "pw")) + encode_command(("SET",) + ("k",) * 10)
                + encode_command(("ECHO", "x" * 20000)) + encode_command(("RESET",))

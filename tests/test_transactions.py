@@ -272,6 +272,29 @@ def test_exec_refused_by_server_state_changed_after_queueing(server, real_server
     assert results[0][4].startswith(b"-EXECABORT Transaction discarded because of: ")
 
 
+def test_exec_is_checked_with_the_flags_its_scripts_declare(server, real_server):
+    """EXEC counts as a write when a queued command is one, by the flags it had when queued:
+    a script with a shebang writes unless it declares no-writes."""
+    results = []
+    for port in (server.port, real_server.port):
+        conn, admin = RawConnection(port), RawConnection(port)
+        replies = []
+        try:
+            for script in ("#!lua flags=no-writes\nreturn 1", "#!lua\nreturn 1", "return 1"):
+                replies += [conn.execute("MULTI"), conn.execute("EVAL", script, "0")]
+                admin.execute("CONFIG", "SET", "min-replicas-to-write", "2")
+                replies.append(conn.execute("EXEC"))
+                admin.execute("CONFIG", "SET", "min-replicas-to-write", "0")
+            results.append(replies)
+        finally:
+            admin.execute("CONFIG", "SET", "min-replicas-to-write", "0")
+            conn.close()
+            admin.close()
+    assert results[0] == results[1]
+    assert results[0][2] == b"*1\r\n:1\r\n" and results[0][8] == b"*1\r\n:1\r\n"
+    assert results[0][5].startswith(b"-EXECABORT Transaction discarded because of: NOREPLICAS")
+
+
 def test_commands_not_allowed_in_multi(raw, real_raw):
     sequence = [("MULTI",), ("SET", "a", "1"), ("SHUTDOWN",), ("EXEC",),
                 ("GET", "a")]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from ..db import unwatch_all
 from ..errors import RedisError
 from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
-from . import command, on_server_init
+from . import TABLE, command, on_server_init
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+EXEC = TABLE["exec"]
 
 
 @on_server_init
@@ -29,7 +30,13 @@ def multi(client, argv):
     return OK
 
 
-@command("exec")
+def exec_flags(client, argv: list[bytes]) -> frozenset:
+    """EXEC is checked as a write (denyoom, may-replicate ...) command when one of its queued
+    commands is (Redis's mstate.cmd_flags, kept as they are queued)."""
+    return EXEC.flags | client.multi_flags
+
+
+@command("exec", dynamic_flags=exec_flags)
 def exec_(client, argv):
     if not client.in_multi:
         raise RedisError("ERR EXEC without MULTI")

@@ -41,7 +41,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .commands import command, on_server_init
+from .commands import TABLE, command, on_server_init
 from .errors import RedisError
 from .longdouble import ZERO, add_long_double, parse_long_double
 from .resp import NULL_ARRAY
@@ -196,6 +196,13 @@ def blocked_clients_with_timeout(server: "Server") -> int:
 
 # -- serving ready keys -----------------------------------------------------------------------
 
+def signal_ready(db: "Database", key: bytes) -> None:
+    """Offer key to its blocked clients again without it counting as modified for WATCH or
+    tracking (Redis's bare signalKeyAsReady: XGROUP DESTROY wakes XREADGROUP)."""
+    if db.blocking_keys and key in db.blocking_keys:
+        db.server.ready_keys.append((db, key, type(db.data.get(key))))
+
+
 def serve_ready_keys(server: "Server") -> None:
     """Serve the clients blocked on keys written by the command that just ran, key by key in
     the order they became ready, each key's clients first-blocked-first-served."""
@@ -238,12 +245,17 @@ def _serve_key(db: "Database", key: bytes) -> None:
         state = client.blocked
         if state is None or state.db is not db or client not in waiting:
             continue
+        errors_before = db.server.stats.error_replies
         if value is not None and type(value) is state.kind:
             served = db.server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
             served = db.server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
+        if db.server.stats.error_replies > errors_before:
+            # An error reply counts as a failed call of the blocked command (INFO
+            # commandstats), as Redis's updateStatsOnUnblock does.
+            TABLE[client.last_cmd].failed_calls += 1
         if served:
             unblock(client)
         if value is not None and db.data.get(key) is not value:

@@ -80,6 +80,10 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         server.tracking_flush_hook()
     removed = 0
     for db in dbs:
+        for key in db.blocking_keys:
+            if key in db.data:
+                # Its waiters hear of the deletion (XREADGROUP answers an error).
+                server.ready_keys.append((db, key, type(None)))
         removed += len(db.data)
         if lazy:
             server.lazyfree.release(db.data)

@@ -60,7 +60,7 @@ def decrement_id(stream_id: StreamID) -> Optional[StreamID]:
 
 # -- listpack sizes -------------------------------------------------------------------------
 
-_LISTPACK_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
+LISTPACK_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 
@@ -95,7 +95,7 @@ def _int_size(value: int) -> int:
 
 def _string_size(value: bytes) -> int:
     """Bytes of a string element: listpacks store strings that read as integers as such."""
-    if len(value) <= 20 and _LISTPACK_INT.match(value):
+    if len(value) <= 20 and LISTPACK_INT.match(value):
         number = int(value)
         if INT64_MIN <= number <= INT64_MAX:
             return _int_size(number)
@@ -104,8 +104,9 @@ def _string_size(value: bytes) -> int:
     return size + _backlen_size(size)
 
 
-def _delta(a: int, b: int) -> int:
-    """a - b as the int64 a listpack stores (unsigned subtraction, then signed)."""
+def id_delta(a: int, b: int) -> int:
+    """a - b as the int64 a listpack stores for an ID part (unsigned subtraction, read
+    signed)."""
     d = (a - b) & UINT64_MAX
     return d - 2**64 if d > INT64_MAX else d
 
@@ -136,8 +137,8 @@ class StreamNode:
     def add(self, stream_id: StreamID, fields: Fields) -> None:
         same = fields[::2] == self.master_fields
         size = (_int_size(2 if same else 0)
-                + _int_size(_delta(stream_id[0], self.master_id[0]))
-                + _int_size(_delta(stream_id[1], self.master_id[1])))
+                + _int_size(id_delta(stream_id[0], self.master_id[0]))
+                + _int_size(id_delta(stream_id[1], self.master_id[1])))
         if same:
             size += sum(_string_size(v) for v in fields[1::2])
             pieces = 3 + len(fields) // 2
@@ -509,6 +510,11 @@ class StreamValue:
         return sorted(self.groups.items())
 
     # -- whole value ----------------------------------------------------------------------
+
+    def digest_fields(self) -> Iterator[tuple[bytes, Fields]]:
+        """The entries as DEBUG DIGEST mixes them: IDs written "ms.seq"."""
+        for (ms, seq), fields in self:
+            yield b"%d.%d" % (ms, seq), fields
 
     def node_count(self) -> int:
         return len(self.nodes)

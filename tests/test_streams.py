@@ -11,6 +11,8 @@ import time
 import pytest
 import redis
 import redis.asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from differential import both
 
@@ -419,3 +421,48 @@ def test_what_every_key_does(r):
         with pytest.raises(redis.WatchError):
             pipe.execute()
     assert r.delete("s") == 1 and r.unlink("s") == 0
+
+
+_ids = st.builds(lambda ms, seq: f"{ms}-{seq}", st.integers(0, 30), st.integers(0, 2))
+_commands = st.one_of(
+    st.tuples(st.just("XADD"), st.just("s"), _ids, st.sampled_from(["f", "g"]),
+              st.sampled_from(["1", "v", "-7", "x" * 70])),
+    st.tuples(st.just("XADD"), st.just("s"), st.sampled_from(["MAXLEN", "MINID"]),
+              st.sampled_from(["~", "="]), st.sampled_from(["3", "5-1", "12"]), _ids,
+              st.just("f"), st.just("v")),
+    st.tuples(st.just("XDEL"), st.just("s"), _ids, _ids),
+    st.tuples(st.just("XTRIM"), st.just("s"), st.sampled_from(["MAXLEN", "MINID"]),
+              st.sampled_from(["~", "="]), st.sampled_from(["0", "4", "9-0", "20"])),
+    st.tuples(st.just("XRANGE"), st.just("s"), st.sampled_from(["-", "(3-1", "5"]),
+              st.sampled_from(["+", "(20-0", "18"]), st.just("COUNT"),
+              st.sampled_from(["0", "2", "100"])),
+    st.tuples(st.just("XREVRANGE"), st.just("s"), st.just("+"), st.just("-")),
+    st.tuples(st.just("XREADGROUP"), st.just("GROUP"), st.just("g"),
+              st.sampled_from(["a", "b"]), st.just("COUNT"), st.just("2"),
+              st.just("STREAMS"), st.just("s"), st.sampled_from([">", "0"])),
+    st.tuples(st.just("XACK"), st.just("s"), st.just("g"), _ids),
+    st.tuples(st.just("XCLAIM"), st.just("s"), st.just("g"), st.just("c"), st.just("0"),
+              _ids, st.just("JUSTID")),
+    st.tuples(st.just("XAUTOCLAIM"), st.just("s"), st.just("g"), st.just("a"), st.just("0"),
+              st.just("0"), st.just("COUNT"), st.just("3"), st.just("JUSTID")),
+    st.tuples(st.just("XINFO"), st.just("GROUPS"), st.just("s")),
+    st.tuples(st.just("XINFO"), st.just("STREAM"), st.just("s")),
+    st.tuples(st.just("XPENDING"), st.just("s"), st.just("g")),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_commands, max_size=40))
+def test_random_commands_differential(raw, real_raw, commands):
+    for conn in (raw, real_raw):
+        conn.execute("FLUSHALL")
+        conn.execute("CONFIG", "SET", "stream-node-max-entries", "4")
+    try:
+        both(raw, real_raw, "XGROUP", "CREATE", "s", "g", "0", "MKSTREAM")
+        for args in commands:
+            mine, theirs = both(raw, real_raw, *args)
+            assert _normalised(mine) == _normalised(theirs), (args, mine, theirs)
+    finally:
+        for conn in (raw, real_raw):
+            conn.execute("CONFIG", "SET", "stream-node-max-entries", "100")

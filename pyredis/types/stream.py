@@ -61,6 +61,7 @@ def decrement_id(stream_id: StreamID) -> Optional[StreamID]:
 # -- listpack sizes -------------------------------------------------------------------------
 
 LISTPACK_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
+_INT_START = frozenset(b"-0123456789"[i:i + 1] for i in range(11))
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 
@@ -95,7 +96,7 @@ def _int_size(value: int) -> int:
 
 def _string_size(value: bytes) -> int:
     """Bytes of a string element: listpacks store strings that read as integers as such."""
-    if len(value) <= 20 and LISTPACK_INT.match(value):
+    if len(value) <= 20 and value[:1] in _INT_START and LISTPACK_INT.match(value):
         number = int(value)
         if INT64_MIN <= number <= INT64_MAX:
             return _int_size(number)
@@ -116,11 +117,15 @@ class StreamNode:
     the tombstones Redis leaves in the listpack, `entry_bytes` what all of them take."""
 
     __slots__ = ("master_id", "master_fields", "ids", "entries", "deleted", "entry_bytes",
-                 "last_added")
+                 "last_added", "fixed_bytes")
 
     def __init__(self, master_id: StreamID, master_fields: tuple) -> None:
         self.master_id = master_id
         self.master_fields = master_fields
+        # Header, end, and the master entry's parts that never change (fields count,
+        # fields, terminator).
+        self.fixed_bytes = (7 + _int_size(len(master_fields))
+                            + sum(_string_size(f) for f in master_fields) + _int_size(0))
         self.ids: list[StreamID] = []
         self.entries: list[Fields] = []
         self.deleted = 0
@@ -129,10 +134,8 @@ class StreamNode:
 
     def listpack_bytes(self) -> int:
         """The listpack's size: header, master entry (count, deleted, fields, 0), entries."""
-        master = (_int_size(len(self.ids)) + _int_size(self.deleted)
-                  + _int_size(len(self.master_fields))
-                  + sum(_string_size(f) for f in self.master_fields) + _int_size(0))
-        return 6 + master + self.entry_bytes + 1
+        return (self.fixed_bytes + _int_size(len(self.ids)) + _int_size(self.deleted)
+                + self.entry_bytes)
 
     def add(self, stream_id: StreamID, fields: Fields) -> None:
         same = fields[::2] == self.master_fields
@@ -162,6 +165,7 @@ class StreamNode:
         node.deleted = self.deleted
         node.entry_bytes = self.entry_bytes
         node.last_added = self.last_added
+        node.fixed_bytes = self.fixed_bytes
         return node
 
 

@@ -201,8 +201,6 @@ class LiveServer:
         self.server.notify_hook = lambda db, cls, event, key: (
             cls in "nm" or self.events.append((cls, event, key)))  # not "new" nor "keymiss"
         self.server.tracking_hook = lambda db, key, by: self.signals.append(key)
-        self.stopping = threading.Event()
-        self.server.cron_hooks.append(self._stop_if_asked)
         self.server.start()
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"install_signals": False}, daemon=True)
@@ -210,10 +208,6 @@ class LiveServer:
         self.port = self.server.port
         self.client = redis.Redis(port=self.port, socket_timeout=30)
         self.raw = RawConnection(self.port)
-
-    def _stop_if_asked(self) -> None:
-        if self.stopping.is_set():
-            self.server.shutdown()
 
     def run(self, *args):
         """Run one command; returns (raw reply, events, signalled keys, dirty delta)."""
@@ -230,5 +224,5 @@ class LiveServer:
     def stop(self) -> None:
         self.client.close()
         self.raw.close()
-        self.stopping.set()
+        self.server.reactor.call_soon_threadsafe(self.server.shutdown)
         self.thread.join(10)

@@ -341,17 +341,6 @@ MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings"
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
            "streams")
 
-# Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
-# Server.__init__ with the new server.
-SERVER_SETUP: list[Callable] = []
-
-
-def on_server_init(setup: Callable) -> Callable:
-    """Register `setup(server)` to run for every Server created."""
-    SERVER_SETUP.append(setup)
-    return setup
-
-
 def load_all() -> None:
     for module in MODULES:
         importlib.import_module(f"{__name__}.{module}")

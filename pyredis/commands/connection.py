@@ -114,8 +114,7 @@ def validate_client_name(name: bytes) -> None:
 @command("reset")
 def reset(client, argv):
     server = client.server
-    for hook in server.client_cleanup_hooks:
-        hook(client)
+    server.clear_client_state(client)
     client.db = server.dbs[0]
     client.proto = 2
     client.name = None

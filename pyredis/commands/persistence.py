@@ -7,9 +7,8 @@ from ..client import FLAG_MULTI
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..persistence import rdb
-from ..persistence.snapshots import Snapshots
 from ..resp import OK, SimpleString
-from . import command, on_server_init
+from . import command
 from .debug import debug_subcommand
 
 
@@ -72,28 +71,6 @@ def restore(client, argv):
 
 
 # -- snapshots -----------------------------------------------------------------------------
-
-@on_server_init
-def _setup(server) -> None:
-    server.snapshots = Snapshots(server)
-    server.cron_hooks.append(server.snapshots.cron)
-    server.save_on_shutdown = lambda save: _save_on_shutdown(server, save)
-
-
-def _save_on_shutdown(server, save: bool) -> bool:
-    """Stop a background save; then save when asked. False if that save failed."""
-    snapshots = server.snapshots
-    if snapshots.in_progress():
-        server.log_warning("There is a child saving an .rdb. Killing it!")
-        snapshots.kill_child()
-    if not save:
-        return True
-    server.log("notice", "Saving the final RDB snapshot before exiting.")
-    if not snapshots.write():
-        server.log_warning("Error trying to save the DB, can't exit.")
-        return False
-    return True
-
 
 @command("save")
 def save(client, argv):

@@ -175,8 +175,7 @@ def shutdown(client, argv):
         raise RedisError("ERR No shutdown in progress.")
     server = client.server
     save = bool(b"save" in options or server.config.save) and b"nosave" not in options
-    save_hook = getattr(server, "save_on_shutdown", None)
-    if save_hook is not None and not save_hook(save) and b"force" not in options:
+    if not server.prepare_for_shutdown(save) and b"force" not in options:
         raise RedisError("ERR Errors trying to SHUTDOWN. Check logs.")
     server.shutdown()
     return NO_REPLY

@@ -135,3 +135,13 @@ def test_lag_with_tombstones():
     stream.advance_group(group, (1, 0))
     assert group.entries_read is None
     assert stream.estimate_entries_read((5, 0)) == 5
+
+
+def test_free_effort_counts_nodes_and_groups():
+    stream = StreamValue()
+    for i in range(1, 11):
+        stream.append((i, 0), (b"f", b"v"), 0, 2)
+    group = stream.groups[b"g"] = ConsumerGroup(MIN_ID, 0)
+    group.deliver((1, 0), group.add_consumer(b"c", 0), 0)
+    stream.groups[b"h"] = ConsumerGroup(MIN_ID, 0)
+    assert stream.free_effort() == 5 + 2 * 2

@@ -523,6 +523,16 @@ class StreamValue:
     def node_count(self) -> int:
         return len(self.nodes)
 
+    def free_effort(self) -> int:
+        """About how many allocations freeing the stream takes (UNLINK's choice of freeing
+        later), as Redis estimates it: its nodes, and each group with a PEL the size of the
+        first group's."""
+        effort = len(self.nodes)
+        if self.groups:
+            first = next(iter(self.groups.values()))
+            effort += len(self.groups) * (1 + len(first.pel))
+        return effort
+
     def copy(self) -> "StreamValue":
         duplicate = StreamValue()
         duplicate.keys = list(self.keys)

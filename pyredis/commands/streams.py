@@ -14,7 +14,7 @@ from typing import Any, Optional
 from .. import blocking
 from ..args import parse_int
 from ..errors import NO_SUCH_KEY, RedisError, syntax_error, wrong_arity
-from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, PairMap
 from ..types.stream import (MAX_ID, MIN_ID, UINT64_MAX, ConsumerGroup, PendingEntry,
                             StreamID, StreamValue, decrement_id, format_id, increment_id)
 from . import command, help_reply
@@ -360,10 +360,11 @@ def xrevrange(client, argv):
 
 
 def _streams_reply(client, pairs: list) -> Any:
-    """XREAD's reply: [[key, entries] ...] in RESP2, {key: entries} in RESP3."""
+    """XREAD's reply: [[key, entries] ...] in RESP2, a map in RESP3 (a key named twice
+    appears twice, as in Redis)."""
     if client.proto == 2:
         return [[key, entries] for key, entries in pairs]
-    return dict(pairs)
+    return PairMap(pairs)
 
 
 def _read_new(client, stream: StreamValue, after: StreamID, count: int,

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 import redis
 
-from helpers import LiveServer, RawConnection, ServerProcess
+from helpers import LiveServer, RawConnection, start_server
 
 
 @pytest.fixture(scope="session", params=["selectors", "uvloop"])
 def server(request):
     """A pyredis server shared by the session (tests flush it through the `r` fixture), once
     per I/O backend: every test on it runs on both."""
-    proc = ServerProcess("pyredis", io=request.param)
+    proc = start_server("pyredis", io=request.param)
     yield proc
     proc.stop()
 
@@ -21,7 +21,7 @@ def server(request):
 @pytest.fixture(scope="session")
 def real_server():
     """The real redis-server, the reference for differential tests."""
-    proc = ServerProcess("redis")
+    proc = start_server("redis")
     yield proc
     proc.stop()
 

@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -343,7 +343,7 @@ def test_client_reply_off_on_skip(server):
 @pytest.fixture
 def own_server():
     """A server of the test's own, for what disturbs every client."""
-    proc = ServerProcess("pyredis")
+    proc = start_server("pyredis")
     yield proc
     proc.stop()
 

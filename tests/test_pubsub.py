@@ -12,7 +12,7 @@ import redis
 import redis.asyncio
 from hypothesis import given, settings, strategies as st
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 class Pair:
@@ -347,7 +347,7 @@ def test_subscriber_that_never_reads_is_disconnected_at_hard_limit(r, server):
 
 @pytest.fixture
 def soft_limit_server():
-    proc = ServerProcess("pyredis", ["--client-output-buffer-limit", "pubsub 0 256kb 1"])
+    proc = start_server("pyredis", ["--client-output-buffer-limit", "pubsub 0 256kb 1"])
     yield proc
     proc.stop()
 

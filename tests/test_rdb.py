@@ -13,7 +13,7 @@ import pytest
 import redis
 from hypothesis import given, settings, strategies as st
 
-from helpers import ServerProcess
+from helpers import start_server
 from pyredis.persistence.crc64 import crc64
 
 KEYS = ["s", "int", "neg", "big", "lzf", "list", "biglist", "intlist", "iset", "bigiset",
@@ -164,7 +164,7 @@ def bgsave_done(c: redis.Redis) -> bool:
 
 
 def test_pyredis_rdb_loads_in_redis_and_passes_check(tmp_path):
-    ours = ServerProcess("pyredis")
+    ours = start_server("pyredis")
     try:
         c = redis.Redis(port=ours.port)
         fill(c)
@@ -184,7 +184,7 @@ def test_pyredis_rdb_loads_in_redis_and_passes_check(tmp_path):
         shutil.copy(path, tmp_path / "dump.rdb")
     finally:
         ours.stop()
-    real = ServerProcess("redis", ["--dir", str(tmp_path)])
+    real = start_server("redis", ["--dir", str(tmp_path)])
     try:
         c = redis.Redis(port=real.port)
         assert digests(c) == want
@@ -196,7 +196,7 @@ def test_pyredis_rdb_loads_in_redis_and_passes_check(tmp_path):
 
 
 def test_redis_rdb_loads_in_pyredis(tmp_path):
-    real = ServerProcess("redis", ["--rdbcompression", "yes"])
+    real = start_server("redis", ["--rdbcompression", "yes"])
     try:
         c = redis.Redis(port=real.port)
         fill(c)
@@ -208,7 +208,7 @@ def test_redis_rdb_loads_in_pyredis(tmp_path):
     finally:
         real.stop()
     time.sleep(0.4)    # gone2 expires while the file rests
-    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
         c = redis.Redis(port=ours.port)
         assert digests(c) == want
@@ -365,7 +365,7 @@ def test_flushall_saves_with_save_points(r, server):
 
 
 def test_save_points_and_shutdown(tmp_path):
-    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
         c = redis.Redis(port=ours.port)
         c.config_set("save", "1 1")
@@ -377,7 +377,7 @@ def test_save_points_and_shutdown(tmp_path):
         ours.proc.wait(10)
     finally:
         ours.stop()
-    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
         c = redis.Redis(port=ours.port)
         assert c.get("k2") == b"v2"
@@ -386,14 +386,14 @@ def test_save_points_and_shutdown(tmp_path):
         ours.proc.wait(10)
     finally:
         ours.stop()
-    ours = ServerProcess("pyredis", ["--dir", str(tmp_path), "--save", "3600 1"])
+    ours = start_server("pyredis", ["--dir", str(tmp_path), "--save", "3600 1"])
     try:
         c = redis.Redis(port=ours.port)
         assert c.exists("k2") == 1 and c.exists("k3") == 0
         c.set("k4", "v4")
     finally:
         ours.stop()               # SIGTERM saves too, with a save point
-    ours = ServerProcess("pyredis", ["--dir", str(tmp_path)])
+    ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
         assert redis.Redis(port=ours.port).get("k4") == b"v4"
     finally:

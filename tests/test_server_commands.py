@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -121,7 +121,7 @@ def test_debug_stringmatch_test(raw):
 def test_debug_help_and_permission(raw):
     help_lines = raw.execute("DEBUG", "HELP")
     assert help_lines.startswith(b"*") and b"+DIGEST-VALUE <key> [<key> ...]\r\n" in help_lines
-    server = ServerProcess("pyredis", ["--enable-debug-command", "no"])
+    server = start_server("pyredis", ["--enable-debug-command", "no"])
     try:
         conn = RawConnection(server.port)
         assert conn.execute("DEBUG", "HELP").startswith(b"-ERR DEBUG command not allowed.")
@@ -196,7 +196,7 @@ def test_swapdb_touches_watched_and_waited_keys():
 
 def test_shutdown_stops_the_server():
     for args in (("SHUTDOWN",), ("SHUTDOWN", "NOSAVE", "NOW", "FORCE"), ("SHUTDOWN", "SAVE")):
-        server = ServerProcess("pyredis")
+        server = start_server("pyredis")
         try:
             conn = RawConnection(server.port)
             conn.send(*args)
@@ -209,7 +209,7 @@ def test_shutdown_stops_the_server():
 
 def test_shutdown_with_redis_cli():
     import subprocess
-    server = ServerProcess("pyredis")
+    server = start_server("pyredis")
     try:
         out = subprocess.run(["redis-cli", "-p", str(server.port), "SHUTDOWN", "NOSAVE"],
                              capture_output=True, text=True, timeout=30)

@@ -10,7 +10,7 @@ import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
 
-from helpers import RawConnection, ServerProcess, Session
+from helpers import RawConnection, start_server, Session
 
 
 def _client_id(conn: RawConnection) -> int:
@@ -158,7 +158,7 @@ def test_redirect_broken_when_target_goes_away(server):
 
 @pytest.fixture
 def small_table_server():
-    proc = ServerProcess("pyredis", ["--tracking-table-max-keys", "10"])
+    proc = start_server("pyredis", ["--tracking-table-max-keys", "10"])
     yield proc
     proc.stop()
 

@@ -24,6 +24,11 @@ def start_server(kind: str = "pyredis", args: Sequence[str] = (),
     return launch(kind, ["--enable-debug-command", "yes", *args], io=io)
 
 
+def scored(protocol: int, pairs: list[tuple[bytes, float]]) -> list:
+    """(member, score) pairs as redis-py decodes them: tuples in RESP2, lists in RESP3."""
+    return pairs if protocol == 2 else [list(pair) for pair in pairs]
+
+
 class RawConnection:
     """Sends commands as RESP and returns each reply's raw bytes, untouched."""
 

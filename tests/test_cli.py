@@ -88,12 +88,12 @@ def test_unix_socket(tmp_path):
     assert not os.path.exists(path), "the socket file is removed at shutdown"
 
 
-def test_redis_cli_pipe_mass_insertion(server, r):
+def test_redis_cli_pipe_mass_insertion(target_server, r):
     """redis-cli --pipe: 100,000 SETs, then its closing ECHO, all acknowledged."""
     n = 100_000
     payload = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nval:%d\r\n"
                        % (len(b"key:%d" % i), i, len(b"val:%d" % i), i) for i in range(n))
-    out = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload,
+    out = subprocess.run(["redis-cli", "-p", str(target_server.port), "--pipe"], input=payload,
                          capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert b"errors: 0, replies: %d" % n in out.stdout
@@ -101,10 +101,11 @@ def test_redis_cli_pipe_mass_insertion(server, r):
     assert r.get("key:99999") == b"val:99999"
 
 
-def test_redis_cli_scan(server, r):
+def test_redis_cli_scan(target_server, r):
     r.mset({f"user:{i}": i for i in range(2000)})
     r.mset({f"other:{i}": i for i in range(500)})
-    out = subprocess.run(["redis-cli", "-p", str(server.port), "--scan", "--pattern", "user:*"],
+    out = subprocess.run(["redis-cli", "-p", str(target_server.port), "--scan", "--pattern",
+                          "user:*"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert sorted(out.stdout.split()) == sorted(f"user:{i}" for i in range(2000))

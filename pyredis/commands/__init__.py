@@ -34,8 +34,6 @@ NOT_YET_IMPLEMENTED = (
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
-    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
-    "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
     "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
     "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim",
 )
@@ -340,7 +338,7 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "hyperloglog")
+           "hyperloglog", "geo")
 
 # Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
 # Server.__init__ with the new server.

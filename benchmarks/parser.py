@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from pyredis import resp
+from pyredis.protocol.auto import REQUEST_PARSERS
 
 from .servers import encode
 
@@ -25,7 +25,7 @@ def _workloads(count: int) -> dict[str, bytes]:
 
 def parsers() -> dict[str, type]:
     """Every request parser pyredis offers, by name."""
-    return dict(getattr(resp, "REQUEST_PARSERS", {"python": resp.RequestParser}))
+    return dict(REQUEST_PARSERS)
 
 
 @dataclass

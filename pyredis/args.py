@@ -10,40 +10,18 @@ import re
 from typing import Optional
 
 from .errors import RedisError, not_float, not_integer, syntax_error
+from .types import INT64_MAX, INT64_MIN, string2ll
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
 def parse_int(raw: bytes, error: Optional[str] = None) -> int:
-    """Redis's string2ll: strict base 10, 64-bit, no spaces, no '+', no leading zeros."""
-    if raw.isdigit() and raw.isascii() and (len(raw) == 1 or raw[0] != 0x30) and len(raw) < 19:
-        return int(raw)  # fast path: small positive canonical numbers
-    n = len(raw)
-    ok = 0 < n <= 20
-    if ok:
-        digits = raw[1:] if raw[0] == 0x2D else raw
-        ok = (digits.isdigit() and digits.isascii()
-              and (len(digits) == 1 or digits[0] != 0x30) and raw != b"-0")
-    if ok:
-        value = int(raw)
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
-    raise RedisError(error) if error else not_integer()
-
-
-def is_int64(raw: bytes) -> bool:
-    """Whether raw is a canonical 64-bit integer, as Redis's string2ll accepts it (what an
-    intset holds, and what a string stores as an "int")."""
-    if not 0 < len(raw) <= 20:
-        return False
-    try:
-        parse_int(raw)
-    except RedisError:
-        return False
-    return True
+    """An integer argument read by string2ll; `error` replaces Redis's default text."""
+    value = string2ll(raw)
+    if value is None:
+        raise RedisError(error) if error else not_integer()
+    return value
 
 
 def parse_range_int(raw: bytes, minimum: int, maximum: int,

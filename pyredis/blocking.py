@@ -20,19 +20,20 @@ BLPOP stays blocked while the key holds a sorted set. `on_gone(client, db, key) 
 given, is called instead when the key was deleted or holds another type (XREADGROUP); it may
 reply and return True to unblock the client.
 
-Keys become ready through `Database.signal_modified`, which appends (db, key, type of the
-value now there) to `server.ready_keys` when a client is blocked on the key; a write counts
+Keys become ready through `Database.signal_modified`, which reports (db, key, type of the
+value now there) to the keyspace events' `key_ready`, wired by the server to append to
+`server.ready_keys`, when a client is blocked on the key; a write counts
 only if it left a value of a type some waiter wants (or a waiter has `on_gone`), as Redis
 signals keys, so keys are served in Redis's order. `server.process_command` calls
-`server.serve_ready_keys` (installed here) after each command, so a push inside MULTI/EXEC or a
-script wakes clients only once the whole transaction or script has run, and the pushes done
-while serving (BLMOVE into a key others wait on) are served in the same pass.
+`server.blocking.serve_ready_keys()` after each command that left keys ready, so a push inside
+MULTI/EXEC or a script wakes clients only once the whole transaction or script has run, and the
+pushes done while serving (BLMOVE into a key others wait on) are served in the same pass.
 
 A timeout is a reactor timer (no polling): when it fires the client gets `on_timeout(client)`,
 by default the null array, as Redis replies; a deadline the server's clock passed by moving
-forward (DEBUG ADVANCE-CLOCK) is caught by the next cron tick. CLIENT UNBLOCK id [TIMEOUT|ERROR] (registered here)
-ends a block the same way or with an UNBLOCKED error; a closed connection leaves every queue
-it was in (a client cleanup hook). `server.blocked_clients` counts blocked clients (INFO).
+forward (DEBUG ADVANCE-CLOCK) is caught by the next cron tick. CLIENT UNBLOCK id
+[TIMEOUT|ERROR] (registered here) ends a block the same way or with an UNBLOCKED error; a freed
+client leaves every queue it was in. `server.blocked_clients` counts blocked clients (INFO).
 """
 from __future__ import annotations
 
@@ -41,10 +42,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .commands import command, on_server_init
+from .commands import command
 from .errors import RedisError
 from .longdouble import ZERO, add_long_double, parse_long_double
-from .resp import NULL_ARRAY
+from .protocol.encode import NULL_ARRAY
 
 if TYPE_CHECKING:
     from .client import Client
@@ -178,44 +179,67 @@ def _time_out(client: "Client", state: BlockedState) -> None:
     unblock(client)
 
 
-def _expire_timeouts(server: "Server") -> None:
-    """Time out the blocks whose deadline the server's clock passed because the clock was
-    moved forward (DEBUG ADVANCE-CLOCK, tests) ahead of their timers."""
-    now = server.clock.monotonic()
-    for client in list(server.clients.values()):
-        state = client.blocked
-        if isinstance(state, BlockedState) and state.deadline and state.deadline <= now:
-            _time_out(client, state)
-
-
 def blocked_clients_with_timeout(server: "Server") -> int:
     """INFO's clients_in_timeout_table."""
     return sum(1 for c in server.clients.values()
                if isinstance(c.blocked, BlockedState) and c.blocked.deadline)
 
 
-# -- serving ready keys -----------------------------------------------------------------------
+# -- the server's part ------------------------------------------------------------------------
 
-def serve_ready_keys(server: "Server") -> None:
-    """Serve the clients blocked on keys written by the command that just ran, key by key in
-    the order they became ready, each key's clients first-blocked-first-served."""
-    while server.ready_keys:
-        signals, server.ready_keys = server.ready_keys, []
-        batch: dict[tuple, tuple] = {}
-        for db, key, kind in signals:
-            ident = (id(db), key)
-            if ident not in batch and _makes_ready(db, key, kind):
-                batch[ident] = (db, key)
-        waiting = set(batch)
-        for ident, (db, key) in batch.items():
-            waiting.discard(ident)
-            mark = len(server.ready_keys)
-            _serve_key(db, key)
-            if waiting and len(server.ready_keys) > mark:
-                # Redis queues a key once until it is served: a key written while serving
-                # another one, and still waiting in this batch, is not queued again.
-                server.ready_keys[mark:] = [e for e in server.ready_keys[mark:]
-                                            if (id(e[0]), e[1]) not in waiting]
+class Blocking:
+    """The server's part for clients blocked on keys: serving them once their keys are
+    written, timing them out when the clock jumps ahead, releasing a freed client."""
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.clock_offset = getattr(server.clock, "offset", None)   # as the cron last saw it
+
+    def serve_ready_keys(self) -> None:
+        """Serve the clients blocked on keys written by the command that just ran, key by key
+        in the order they became ready, each key's clients first-blocked-first-served."""
+        server = self.server
+        while server.ready_keys:
+            signals, server.ready_keys = server.ready_keys, []
+            batch: dict[tuple, tuple] = {}
+            for db, key, kind in signals:
+                ident = (id(db), key)
+                if ident not in batch and _makes_ready(db, key, kind):
+                    batch[ident] = (db, key)
+            waiting = set(batch)
+            for ident, (db, key) in batch.items():
+                waiting.discard(ident)
+                mark = len(server.ready_keys)
+                _serve_key(server, db, key)
+                if waiting and len(server.ready_keys) > mark:
+                    # Redis queues a key once until it is served: a key written while serving
+                    # another one, and still waiting in this batch, is not queued again.
+                    server.ready_keys[mark:] = [e for e in server.ready_keys[mark:]
+                                                if (id(e[0]), e[1]) not in waiting]
+
+    def time_out_if_clock_jumped(self) -> None:
+        """From the cron: time out the blocks whose deadline the server's clock passed by
+        moving forward (DEBUG ADVANCE-CLOCK, tests) ahead of their timers. Timers follow real
+        time, so only a moved clock can leave deadlines behind."""
+        server = self.server
+        offset = getattr(server.clock, "offset", None)
+        if offset is not None and offset == self.clock_offset:
+            return
+        self.clock_offset = offset
+        if not server.blocked_clients:
+            return
+        now = server.clock.monotonic()
+        for client in list(server.clients.values()):
+            state = client.blocked
+            if isinstance(state, BlockedState) and state.deadline and state.deadline <= now:
+                _time_out(client, state)
+
+    @staticmethod
+    def client_freed(client: "Client") -> None:
+        """A freed client leaves the queues of the keys it waited on."""
+        state = client.blocked
+        if state is not None:
+            _release(client, state)
 
 
 def _makes_ready(db: "Database", key: bytes, kind: type) -> bool:
@@ -229,7 +253,7 @@ def _makes_ready(db: "Database", key: bytes, kind: type) -> bool:
     return False
 
 
-def _serve_key(db: "Database", key: bytes) -> None:
+def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
     waiting = db.blocking_keys.get(key)
     if not waiting:
         return
@@ -239,9 +263,9 @@ def _serve_key(db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         if value is not None and type(value) is state.kind:
-            served = db.server.run_as(client, state.serve, client, db, key, value)
+            served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
-            served = db.server.run_as(client, state.on_gone, client, db, key)
+            served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
         if served:
@@ -258,31 +282,6 @@ def _queue_for_reprocessing(client: "Client") -> None:
     if not client.input_pending:
         client.input_pending = True
         client.server.pending_input.append(client)
-
-
-# -- wiring -----------------------------------------------------------------------------------
-
-@on_server_init
-def _setup(server: "Server") -> None:
-    """This module's hooks on each new server."""
-    server.serve_ready_keys = lambda: serve_ready_keys(server)
-    server.client_cleanup_hooks.append(_on_client_freed)
-    seen_offset = [getattr(server.clock, "offset", None)]
-
-    def after_cron() -> None:
-        # Timers follow real time: only a clock moved forward can leave deadlines behind.
-        offset = getattr(server.clock, "offset", None)
-        if offset is None or offset != seen_offset[0]:
-            seen_offset[0] = offset
-            if server.blocked_clients:
-                _expire_timeouts(server)
-    server.cron_hooks.append(after_cron)
-
-
-def _on_client_freed(client: "Client") -> None:
-    state = client.blocked
-    if state is not None:
-        _release(client, state)
 
 
 @command("client|unblock")

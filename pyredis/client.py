@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
-from .resp import (LAZY_MIN_ITEMS, SMALL_INTS, DefaultRequestParser, LazyAggregate, Raw, encode,
-                   encode_lazily)
+from .protocol.auto import AutoRequestParser
+from .protocol.encode import LazyAggregate, encode_reply
 
 if TYPE_CHECKING:
     from .db import Database
@@ -57,7 +57,7 @@ class Client:
         self.fd = sock.fileno() if sock is not None else -1
         self.addr = addr
         self.laddr = laddr
-        self.parser = DefaultRequestParser(server.config.proto_max_bulk_len)
+        self.parser = AutoRequestParser(server.config.proto_max_bulk_len)
         self.reply: list = []        # encoded replies (bytes), and LazyAggregate for big ones
         self.reply_bytes = 0         # bytes encoded and not yet sent
         self.lazy_replies = 0        # LazyAggregate entries in `reply`
@@ -119,7 +119,7 @@ class Client:
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
-        self.last_interaction = server.clock_time
+        self.last_interaction = server.clock.cached_time
         self.parser.feed(data)
         self.process_input()
         if not self.closed and self.parser.pending() > server.config.client_query_buffer_limit:
@@ -166,22 +166,12 @@ class Client:
             if self.reply_mode == "skip":
                 self.reply_mode = "on"
             return
-        t = type(value)
-        if t is Raw:
-            data = value
-        elif t is bytes:   # the common replies, encoded here without a call
-            data = b"$%d\r\n%s\r\n" % (len(value), value)
-        elif t is int:
-            data = SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
-        elif (t is list or t is dict or t is set or t is tuple or t is frozenset) \
-                and len(value) >= LAZY_MIN_ITEMS:
-            header, lazy = encode_lazily(value, self.proto)  # type: ignore[misc]
-            self.add_push(header)
-            self.reply.append(lazy)
+        data = encode_reply(value, self.proto)
+        if type(data) is LazyAggregate:
+            self.add_push(data.header)
+            self.reply.append(data)
             self.lazy_replies += 1
             return
-        else:
-            data = encode(value, self.proto)
         self.reply.append(data)
         self.reply_bytes += len(data)
         if not self.pending_write:

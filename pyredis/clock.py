@@ -2,15 +2,22 @@
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 
 class Clock:
-    """Wall-clock time plus an offset that `advance` moves forward (for tests and DEBUG)."""
+    """Wall-clock time plus an offset that `advance` moves forward (for tests and DEBUG).
 
-    __slots__ = ("offset",)
+    Besides the live time it keeps a reading cached once per event loop cycle (`refresh`:
+    access times and idle clients need no fresher time, and a read per command would cost),
+    and the time frozen while a script runs, which keys expire by."""
+
+    __slots__ = ("offset", "cached_time", "cached_ms", "frozen_ms")
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.frozen_ms: Optional[int] = None
+        self.refresh()
 
     def time(self) -> float:
         """Seconds since the epoch, as a float."""
@@ -32,3 +39,16 @@ class Clock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self.offset += seconds
+
+    def refresh(self) -> float:
+        """Read the time for this loop cycle into `cached_time` (seconds) and `cached_ms`."""
+        now = self.time()
+        self.cached_time = now
+        self.cached_ms = int(now * 1000)
+        return now
+
+    def expiry_ms(self) -> int:
+        """The time keys expire by, in ms: now, or while a script runs the time it started
+        at (Redis: a script sees keys that were there when it started stay there)."""
+        frozen = self.frozen_ms
+        return frozen if frozen is not None else self.ms()

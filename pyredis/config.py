@@ -2,9 +2,11 @@
 work behind CONFIG GET / SET / REWRITE.
 
 Every directive lives in the one table `DIRECTIVES` with its kind, default, bounds, alias
-and flags. Values are kept parsed as attributes of `Config`, with '-' turned into '_'
-(`config.proto_max_bulk_len`): bools as bools, numbers (memory sizes in bytes) as ints,
+and flags, and the `apply` that acts on the running server when CONFIG SET changes it
+(Redis's apply_fn). Values are kept parsed as attributes of `Config`, with '-' turned into
+'_' (`config.proto_max_bulk_len`): bools as bools, numbers (memory sizes in bytes) as ints,
 enums as their name, and the special directives as documented next to their parsers.
+Directives without an `apply` act by being read where they matter.
 """
 from __future__ import annotations
 
@@ -13,10 +15,14 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from .types import INT64_MAX, INT64_MIN, string2ll
 from .glob import glob_match
-from .resp import sds_repr, split_args
+from .protocol.parse import sds_repr, split_args
+
+if TYPE_CHECKING:
+    from .server import Server
 
 # Directive flags (Redis's *_CONFIG flags).
 IMMUTABLE = "immutable"        # only at startup
@@ -55,6 +61,8 @@ class Directive:
     parse: Optional[Callable[..., Any]] = None           # special: (args, current, loading)
     show: Optional[Callable[[Any], str]] = None          # special: value as CONFIG GET shows it
     rewrite: Optional[Callable[["Directive", Any], list[tuple[str, bool]]]] = None
+    # Acts on the running server after a change; ConfigError rolls the CONFIG SET back.
+    apply: Optional[Callable[["Server"], None]] = None
 
     @property
     def attr(self) -> str:
@@ -85,18 +93,6 @@ def c_strtoll(text: str) -> tuple[int, str]:
     if not m:
         return 0, text
     return max(INT64_MIN, min(INT64_MAX, int(m.group(1)))), text[m.end():]
-
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _strict_int(text: str) -> Optional[int]:
-    """Redis's string2ll: no spaces, no '+', no leading zeros, 64-bit."""
-    if re.fullmatch(r"-?(0|[1-9]\d*)", text) and text != "-0":
-        value = int(text)
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
-    return None
 
 
 def _strict_float(text: str) -> Optional[float]:
@@ -137,14 +133,14 @@ def parse_number(directive: Directive, text: str) -> int:
         except ConfigError:
             value = None
     if value is None and unit == "memory%" and len(text) > 1 and text.endswith("%"):
-        percent = _strict_int(text[:-1])
+        percent = string2ll(text[:-1].encode("utf-8", "surrogatepass"))
         if percent is not None and percent >= 0:
             value = -percent           # percentages are kept negative, as Redis does
     if value is None and unit == "octal":
         if re.fullmatch(r"[ \t]*[+-]?[0-7]+", text):
             value = int(text, 8)
     if value is None and not unit:
-        value = _strict_int(text)
+        value = string2ll(text.encode("utf-8", "surrogatepass"))
     if value is None:
         raise ConfigError({"memory%": "argument must be a memory or percent value",
                            "memory": "argument must be a memory value",
@@ -446,21 +442,77 @@ def _str(name: str, default: str, *flags: str, alias: Optional[str] = None,
 
 
 def _int(name: str, low: int, high: int, default: int, *flags: str, unit: str = "",
-         alias: Optional[str] = None) -> Directive:
-    return Directive(name, "int", default, alias, flags, minimum=low, maximum=high, unit=unit)
+         alias: Optional[str] = None, apply: Optional[Callable] = None) -> Directive:
+    return Directive(name, "int", default, alias, flags, minimum=low, maximum=high, unit=unit,
+                     apply=apply)
 
 
 def _enum(name: str, choices: Any, default: str, *flags: str,
-          check: Optional[Callable] = None) -> Directive:
+          check: Optional[Callable] = None, apply: Optional[Callable] = None) -> Directive:
     if isinstance(choices, str):
         choices = tuple((n, i) for i, n in enumerate(choices.split()))
-    return Directive(name, "enum", default, None, flags, choices=choices, check=check)
+    return Directive(name, "enum", default, None, flags, choices=choices, check=check,
+                     apply=apply)
 
 
 def _special(name: str, default: Any, parse: Callable, show: Callable, rewrite: Callable,
-             *flags: str, alias: Optional[str] = None) -> Directive:
+             *flags: str, alias: Optional[str] = None,
+             apply: Optional[Callable] = None) -> Directive:
     return Directive(name, "special", default, alias, flags, parse=parse, show=show,
-                     rewrite=rewrite)
+                     rewrite=rewrite, apply=apply)
+
+
+# -- effects on the running server (the rows' `apply`) -------------------------------------
+
+def _apply_hz(server: "Server") -> None:
+    server.hz = server.config.hz
+
+
+def _apply_listeners(error: str) -> Callable[["Server"], None]:
+    """port, bind: listen on the new addresses; the old listeners stay on failure."""
+    def apply(server: "Server") -> None:
+        if not server.rebind():
+            raise ConfigError(error)
+    return apply
+
+
+def _apply_maxclients(server: "Server") -> None:
+    server.raise_fd_limit()
+    limit = server.fd_limit() - 32
+    if limit < server.config.maxclients:
+        raise ConfigError("The operating system is not able to handle the specified number "
+                          f"of clients, try with {limit}")
+
+
+def _apply_maxmemory(server: "Server") -> None:
+    """Evict down to the new limit at once, even if no command comes."""
+    maxmemory = server.config.maxmemory
+    if not maxmemory:
+        return
+    if server.over_maxmemory():
+        server.log_warning(
+            f"WARNING: the new maxmemory value set via CONFIG SET ({maxmemory}) is smaller "
+            f"than the current memory usage ({server.used_memory()}). This will result in key "
+            "eviction and/or the inability to accept new write commands depending on the "
+            "maxmemory-policy.")
+    server.eviction.evict_in_background()
+
+
+def apply_maxmemory_policy(server: "Server") -> None:
+    """Whether keys keep LFU counters (OBJECT FREQ) instead of access times."""
+    server.keyspace.lfu = server.config.maxmemory_policy.endswith("-lfu")
+
+
+def apply_output_buffer_limits(server: "Server") -> None:
+    """The reply size below which no client can be over a limit: adding replies checks the
+    limits only past it."""
+    limits = [v for cls in ("normal", "pubsub")
+              for v in server.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2] if v]
+    server.obuf_check_threshold = min(limits) if limits else float("inf")
+
+
+def _apply_notify(server: "Server") -> None:
+    server.notifications.configure()
 
 
 MAXMEMORY_POLICIES = ("volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru "
@@ -492,7 +544,7 @@ DIRECTIVES: list[Directive] = [
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", IMMUTABLE),
     _enum("enable-debug-command", _PROTECTED_ACTION, "no", IMMUTABLE),
     _enum("enable-module-command", _PROTECTED_ACTION, "no", IMMUTABLE),
-    _int("hz", 0, INT_MAX, 10),
+    _int("hz", 0, INT_MAX, 10, apply=_apply_hz),
     _bool("dynamic-hz", True),
     _int("io-threads", 1, 128, 1, IMMUTABLE),
     _bool("io-threads-do-reads", False, IMMUTABLE),
@@ -507,9 +559,11 @@ DIRECTIVES: list[Directive] = [
           check=_check_shutdown_flags),
     _int("shutdown-timeout", 0, INT_MAX, 10),
     # network
-    _special("bind", ["127.0.0.1", "-::1"], _parse_bind, " ".join, _rewrite_bind, MULTI_ARG),
+    _special("bind", ["127.0.0.1", "-::1"], _parse_bind, " ".join, _rewrite_bind, MULTI_ARG,
+             apply=_apply_listeners("Failed to bind to specified addresses.")),
     _str("bind-source-addr", "", NULLABLE),
-    _int("port", 0, 65535, 6379),
+    _int("port", 0, 65535, 6379,
+         apply=_apply_listeners("Unable to listen on this port. Check server logs.")),
     _int("tcp-backlog", 0, INT_MAX, 511, IMMUTABLE),
     _str("unixsocket", "", IMMUTABLE, NULLABLE),
     _int("unixsocketperm", 0, 0o777, 0, IMMUTABLE, unit=_OCT),
@@ -517,7 +571,7 @@ DIRECTIVES: list[Directive] = [
     _int("timeout", 0, INT_MAX, 0),
     _int("tcp-keepalive", 0, INT_MAX, 300),
     _bool("protected-mode", True),
-    _int("maxclients", 1, UINT_MAX, 10000),
+    _int("maxclients", 1, UINT_MAX, 10000, apply=_apply_maxclients),
     # snapshotting and append only file
     _special("save", [(3600, 1), (300, 100), (60, 10000)], _parse_save, _show_save,
              _rewrite_save, MULTI_ARG),
@@ -579,8 +633,8 @@ DIRECTIVES: list[Directive] = [
     _int("acllog-max-len", 0, LONG_MAX, 128),
     _enum("acl-pubsub-default", (("allchannels", 1), ("resetchannels", 0)), "resetchannels"),
     # memory management
-    _int("maxmemory", 0, ULLONG_MAX, 0, unit=_MEM),
-    _enum("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction"),
+    _int("maxmemory", 0, ULLONG_MAX, 0, unit=_MEM, apply=_apply_maxmemory),
+    _enum("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction", apply=apply_maxmemory_policy),
     _int("maxmemory-samples", 1, INT_MAX, 5),
     _int("maxmemory-eviction-tenacity", 0, 100, 10),
     _int("maxmemory-clients", -100, SSIZE_MAX, 0, unit=_MEMP),
@@ -611,7 +665,7 @@ DIRECTIVES: list[Directive] = [
     _int("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512 * 1024 * 1024, unit=_MEM),
     _int("client-query-buffer-limit", 1024 * 1024, LONG_MAX, 1024**3, unit=_MEM),
     _special("client-output-buffer-limit", OBUF_DEFAULTS, _parse_obuf, _show_obuf,
-             _rewrite_obuf, MULTI_ARG),
+             _rewrite_obuf, MULTI_ARG, apply=apply_output_buffer_limits),
     _int("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
     # slow log, latency, tracking, notifications
     _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000),
@@ -620,7 +674,8 @@ DIRECTIVES: list[Directive] = [
     _bool("latency-tracking", True),
     _special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
              _show_percentiles, _rewrite_percentiles, MULTI_ARG),
-    _special("notify-keyspace-events", "", _parse_notify, _show_notify, _rewrite_notify),
+    _special("notify-keyspace-events", "", _parse_notify, _show_notify, _rewrite_notify,
+             apply=_apply_notify),
     _int("tracking-table-max-keys", 0, LONG_MAX, 1000000),
     # encodings
     _int("hash-max-listpack-entries", 0, LONG_MAX, 512, alias="hash-max-ziplist-entries"),
@@ -749,9 +804,8 @@ class Config:
         # os.path.join(config.dir, name).
         self.chdir = True
         self.config_file: Optional[str] = None
-        # Called after a directive changed at run time (CONFIG SET): the server acts on it
-        # and may refuse with ConfigError, which rolls the whole CONFIG SET back.
-        self.on_change: Callable[[str], None] = lambda name: None
+        # The running server changes act on (through the directives' apply), once there is one.
+        self.server: Optional["Server"] = None
         self._save_loaded = False
 
     def get(self, name: str) -> Any:
@@ -761,7 +815,12 @@ class Config:
         """Set one directive from its words, as a config file line does."""
         directive = BY_NAME[name.lower()]
         self._assign(directive, parse_value(directive, args, self.get(name)))
-        self.on_change(directive.name)
+        self._apply(directive)
+
+    def _apply(self, directive: Directive) -> None:
+        """Let a change act on the running server; ConfigError: it refused."""
+        if directive.apply is not None and self.server is not None:
+            directive.apply(self.server)
 
     def _assign(self, directive: Directive, value: Any) -> None:
         if directive.name == "dir":
@@ -852,14 +911,12 @@ class Config:
                 except ConfigError as exc:
                     raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
                                          f"argument '{directive.name}') - {exc}") from None
-            applied: list[Directive] = []
             for directive in changed:
                 try:
-                    self.on_change(directive.name)
+                    self._apply(directive)
                 except ConfigError as exc:
                     raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
                                          f"argument '{directive.name}') - {exc}") from None
-                applied.append(directive)
         except ConfigSetError:
             for directive in changed:
                 try:
@@ -868,7 +925,7 @@ class Config:
                     pass
             for directive in changed:
                 try:
-                    self.on_change(directive.name)
+                    self._apply(directive)
                 except ConfigError:
                     pass
             raise

@@ -1,30 +1,28 @@
-"""Database: one numbered keyspace (key -> value), its expires, and the one write hook.
+"""Database: one numbered keyspace (key -> value), its expires, and the one write call.
 
 Values are plain Python objects (DESIGN.md): bytes for strings (a bytearray once a command
 changed one in place, see `mutable_string`), dict for hashes, set for sets, the list and zset
-types of pyredis.types for the rest. Every write goes through a
-method here, or calls `signal_modified` itself after changing a value in place: WATCH,
-blocked clients, keyspace notifications and client tracking all hang off that hook.
+types of pyredis.types for the rest. A command changes a key through the methods here (or in
+place), then says so with one call, `written` (`elements_removed` for a collection that may
+be left empty): WATCH, blocked clients, keyspace notifications, client tracking and the
+count of changes to save all hang off it.
+
+A Database knows nothing of the server: it is built from a `KeyspaceContext` (the clock,
+the stats, the config, lazy freeing, the changes counter) and reports what happens to its
+keys to the context's `KeyspaceEvents`, which the server wires to the parts that follow them.
 """
 from __future__ import annotations
 
 import random
-import time
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .errors import WrongTypeError
 
 if TYPE_CHECKING:
-    from .server import Server
-
-
-def type_name(value: Any) -> bytes:
-    """The TYPE of a value, as Redis names it."""
-    return _TYPE_NAMES.get(type(value)) or getattr(value, "type_name", b"none")
-
-
-_TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string", dict: b"hash",
-                                  set: b"set"}
+    from .clock import Clock
+    from .config import Config
+    from .lazyfree import LazyFree
+    from .server import Stats
 
 
 def is_string(value: Any) -> bool:
@@ -41,9 +39,57 @@ def frozen_string(value: Any) -> Optional[bytes]:
     return value if t is bytes else bytes(value) if t is bytearray else None
 
 
-def register_type(cls: type, name: bytes) -> None:
-    """Let a value class from pyredis.types answer TYPE (list, zset, stream ...)."""
-    _TYPE_NAMES[cls] = name
+def _not_paused() -> bool:
+    """A Database of its own has no CLIENT PAUSE."""
+    return False
+
+
+def _nobody_waits(db: "Database", key: bytes, kind: type) -> None:
+    """A Database of its own has no blocked clients to tell."""
+
+
+class KeyspaceEvents:
+    """Where the databases report what happens to their keys. The server wires each kind
+    of event to the part that follows it. The optional ones are None while no part follows
+    them (notifications off, no tracking client yet): a write pays one attribute check."""
+
+    __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused")
+
+    def __init__(self) -> None:
+        # Blocked clients: a key some client waits on was written; (db, key, the type of
+        # the value it holds now, NoneType once deleted).
+        self.key_ready: Callable[["Database", bytes, type], None] = _nobody_waits
+        # Keyspace notifications: (db, event class, event, key), for notify-keyspace-events.
+        self.notify: Optional[Callable[["Database", str, str, bytes], None]] = None
+        # Client tracking: (db, key, by_client) after a key changed; by_client False when
+        # the server deleted it (expiry, eviction), not the running command.
+        self.key_changed: Optional[Callable[["Database", bytes, bool], None]] = None
+        # Client tracking: every key went (FLUSHDB, FLUSHALL).
+        self.flushed: Optional[Callable[[], None]] = None
+        # CLIENT PAUSE: while True the dataset stands still (keys past their TTL are
+        # missing but not deleted).
+        self.paused: Callable[[], bool] = _not_paused
+
+
+class KeyspaceContext:
+    """All a Database uses besides its keys, shared by the server's databases."""
+
+    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "dirty")
+
+    def __init__(self, clock: "Clock", stats: "Stats", config: "Config",
+                 lazyfree: "LazyFree", events: KeyspaceEvents) -> None:
+        self.clock = clock          # its per-cycle reading for access times, expiry_ms()
+        self.stats = stats          # keyspace hits and misses, expired keys
+        self.config = config        # lazyfree-lazy-expire, the LFU parameters
+        self.lazyfree = lazyfree    # takes the values UNLINK and lazy expiry let go
+        self.events = events
+        self.lfu = False            # maxmemory-policy is an LFU one: keys count accesses
+        self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
+
+    def count_changes(self, count: int = 1) -> None:
+        """Changes to save that no key's `written` counted: FLUSHALL's own, SWAPDB,
+        FUNCTION LOAD ..."""
+        self.dirty += count
 
 
 class WatchedKey:
@@ -73,16 +119,16 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
     held. WATCHers of existing keys are touched and tracking clients told once, while the
     keys are still there. `lazy` (ASYNC): the old keyspace is freed by the cron, a slice at
     a time, instead of at once."""
-    server = dbs[0].server
+    context = dbs[0].context
     for db in dbs:
         db.touch_all_watched(None)
-    if server.tracking_flush_hook is not None:
-        server.tracking_flush_hook()
+    if context.events.flushed is not None:
+        context.events.flushed()
     removed = 0
     for db in dbs:
         removed += len(db.data)
         if lazy:
-            server.lazyfree.release(db.data)
+            context.lazyfree.release(db.data)
         db.data = {}
         db.expires = {}
         db.access = {}
@@ -98,12 +144,17 @@ LFU_INIT_VAL = 5
 
 
 class Database:
-    __slots__ = ("index", "server", "data", "expires", "access", "lfu", "watched_keys",
-                 "blocking_keys", "expire_scan", "avg_ttl", "random_keys", "random_budget")
+    __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
+                 "lfu", "watched_keys", "blocking_keys", "expire_scan", "avg_ttl",
+                 "random_keys", "random_budget")
 
-    def __init__(self, server: "Server", index: int) -> None:
+    def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
-        self.server = server
+        self.context = context
+        # The parts of the context the hot paths read, one attribute away.
+        self.clock = context.clock
+        self.stats = context.stats
+        self.events = context.events
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
@@ -125,17 +176,17 @@ class Database:
         keyspace_hits/misses; an expired key is deleted first (lazy expiry). `touch=False`
         leaves the access time alone (EXISTS, TYPE, TTL, OBJECT)."""
         value = self.data.get(key)
-        server = self.server
         if value is None or (self.expires and key in self.expires
                              and self.expire_if_needed(key)):
-            server.stats.keyspace_misses += 1
-            if server.notify_hook is not None:
-                server.notify_hook(self, "m", "keymiss", key)
+            self.stats.keyspace_misses += 1
+            notify = self.events.notify
+            if notify is not None:
+                notify(self, "m", "keymiss", key)
             return None
-        server.stats.keyspace_hits += 1
+        self.stats.keyspace_hits += 1
         if touch:
-            self.access[key] = server.clock_ms
-            if server.lfu:
+            self.access[key] = self.clock.cached_ms
+            if self.context.lfu:
                 self._lfu_touch(key)
         return value
 
@@ -145,8 +196,8 @@ class Database:
         if value is None or (self.expires and key in self.expires
                              and self.expire_if_needed(key)):
             return None
-        self.access[key] = self.server.clock_ms
-        if self.server.lfu:
+        self.access[key] = self.clock.cached_ms
+        if self.context.lfu:
             self._lfu_touch(key)
         return value
 
@@ -181,19 +232,19 @@ class Database:
         """The string at key (`value`, as get_string(write=True) found it) as a bytearray
         the command changes in place (Redis's dbUnshareStringValue): bytes are replaced by a
         bytearray once, which then grows in place, amortized O(1) per APPEND. A missing key
-        (`value` None) is added as an empty string, with its "new" event. The caller signals
-        the key (signal_modified) if it changes it."""
+        (`value` None) is added as an empty string, with its "new" event. The caller tells
+        of its change with `written`."""
         if type(value) is bytearray:
             return value
         string = bytearray(value or b"")
         if value is None:
             self.notify("n", "new", key)
-            if self.server.lfu:
-                self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
+            if self.context.lfu:
+                self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
             if self.expires:
                 self.expires.pop(key, None)   # a logically expired key kept while paused
         self.data[key] = string
-        self.access[key] = self.server.clock_ms
+        self.access[key] = self.clock.cached_ms
         return string
 
     def exists(self, key: bytes) -> bool:
@@ -205,54 +256,64 @@ class Database:
         when = self.expires.get(key)
         if when is None:
             return False
-        frozen = self.server.frozen_ms    # a script sees the time it started at
-        return when < (frozen if frozen is not None else self.server.clock.ms())
+        return when < self.clock.expiry_ms()
 
     def expire_if_needed(self, key: bytes) -> bool:
         """Delete key if its time has passed."""
         if not self.is_expired(key):
             return False
-        if self.server.pause_end and time.monotonic() < self.server.pause_end:
+        if self.events.paused():
             return True   # CLIENT PAUSE keeps the dataset still: missing, but not deleted
         self._delete_expired(key)
         return True
 
     def _delete_expired(self, key: bytes) -> None:
         """Remove a key whose TTL has passed: counted, notified and signalled."""
-        self.server.stats.expired_keys += 1
+        self.stats.expired_keys += 1
         value = self._remove(key)
-        if self.server.config.lazyfree_lazy_expire:
-            self.server.lazyfree.release(value)
+        context = self.context
+        if context.config.lazyfree_lazy_expire:
+            context.lazyfree.release(value)
         self.notify("x", "expired", key)
-        self.signal_modified(key, expired=True)
+        self.signal_modified(key, by_client=False)
+
+    def evict(self, key: bytes) -> None:
+        """Delete a key maxmemory-policy chose: notified and signalled, as deleted by the
+        server, not by the running command."""
+        self._remove(key)
+        self.signal_modified(key, by_client=False)
+        self.notify("e", "evicted", key)
 
     # -- writes -------------------------------------------------------------------------
+    #
+    # A command changes keys with set/replace/delete/set_expire/persist (or in place), then
+    # tells of each change with `written` (or `elements_removed`): one call signals the key
+    # to WATCH, blocked clients and client tracking, sends its keyspace event and counts
+    # the change to save, in Redis's order of events.
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False,
             expire_at: Optional[int] = None) -> None:
-        """Create or overwrite key (Redis's setKey): the old TTL goes unless keep_ttl, and
-        `expire_at` (unix ms) sets a new one in the same write (SET EX, one signal)."""
-        server = self.server
+        """Create or overwrite key (Redis's setKey, "new" event included): the old TTL goes
+        unless keep_ttl, and `expire_at` (unix ms) sets a new one in the same write."""
         if key not in self.data or (self.expires and key in self.expires
                                     and self.expire_if_needed(key)):
-            if server.notify_hook is not None:
-                server.notify_hook(self, "n", "new", key)
+            notify = self.events.notify
+            if notify is not None:
+                notify(self, "n", "new", key)
         self.data[key] = value
-        self.access[key] = server.clock_ms
-        if server.lfu and key not in self.lfu:
+        self.access[key] = self.clock.cached_ms
+        if self.context.lfu and key not in self.lfu:
             # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
-            self.lfu[key] = (LFU_INIT_VAL, _minutes(self.server.clock_time))
+            self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
         if expire_at is not None:
             self.expires[key] = expire_at
         elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
-        self.signal_modified(key)
 
     def replace(self, key: bytes, value: Any) -> None:
         """Give a key that exists (just looked up for writing) a new value, keeping its TTL
         and access statistics (Redis's dbReplaceValue: INCR and friends)."""
         self.data[key] = value
-        self.signal_modified(key)
 
     def delete(self, key: bytes, lazy: bool = False) -> bool:
         """Remove key if it exists (expired keys count as missing). True if removed.
@@ -262,18 +323,8 @@ class Database:
             return False
         value = self._remove(key)
         if lazy:
-            self.server.lazyfree.release(value)
-        self.signal_modified(key)
+            self.context.lazyfree.release(value)
         return True
-
-    def changed(self, key: bytes, value: Any) -> None:
-        """After a command changed the collection at key in place: signal it, or delete it
-        (with its "del" event) if it was left empty, as Redis keeps no empty collection."""
-        if len(value):
-            self.signal_modified(key)
-        else:
-            self.delete(key)
-            self.notify("g", "del", key)
 
     def _remove(self, key: bytes) -> Any:
         """Drop key and everything kept about it; returns its value."""
@@ -287,43 +338,70 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
-        self.signal_modified(key)
 
     def get_expire(self, key: bytes) -> Optional[int]:
         return self.expires.get(key)
 
     def persist(self, key: bytes) -> bool:
-        if self.expires.pop(key, None) is None:
-            return False
-        self.signal_modified(key)
-        return True
+        return self.expires.pop(key, None) is not None
 
-    def flush(self) -> None:
-        """Empty the database (FLUSHDB)."""
-        flush_databases([self])
+    def written(self, key: bytes, event_class: str, event: str, changes: int = 1) -> None:
+        """A command changed key (Redis's signalModifiedKey, notifyKeyspaceEvent and
+        server.dirty in one): WATCH, blocked clients and client tracking hear of it, the
+        keyspace event goes out, and `changes` (Redis's count for the command: elements
+        added or removed ...; 0 for an extra key of one change) add to the changes to save."""
+        self.context.dirty += changes
+        self.signal_modified(key)
+        notify = self.events.notify
+        if notify is not None:
+            notify(self, event_class, event, key)
+
+    def elements_removed(self, key: bytes, value: Any, event_class: str, event: str,
+                         changes: int = 1) -> None:
+        """A command removed elements from the collection `value` at key (pops, SREM,
+        LTRIM ...): its event, then the key deleted with a "del" event if it was left
+        empty, as Redis keeps no empty collection; signalled and counted as `written`."""
+        self.context.dirty += changes
+        self.notify(event_class, event, key)
+        emptied = not len(value)
+        if emptied:
+            self._remove(key)
+        self.signal_modified(key)
+        if emptied:
+            self.notify("g", "del", key)
 
     def swap_contents(self, other: "Database") -> None:
         """SWAPDB: exchange keys, TTLs and their bookkeeping with another database; the
         clients and what they watch or wait for stay with the database number."""
         for slot in Database.__slots__:
-            if slot not in ("index", "server", "watched_keys", "blocking_keys"):
+            if slot not in ("index", "context", "clock", "stats", "events", "watched_keys",
+                            "blocking_keys"):
                 mine, theirs = getattr(self, slot), getattr(other, slot)
                 setattr(self, slot, theirs)
                 setattr(other, slot, mine)
 
-    def signal_modified(self, key: bytes, expired: bool = False) -> None:
-        """The one write hook: WATCH, blocked clients and client tracking (Redis's
-        signalModifiedKey + signalKeyAsReady). `expired`: the server deleted the key
-        because its TTL passed, no client changed it."""
+    def signal_waited_keys(self) -> None:
+        """Signal the keys clients wait on that hold a value now: after SWAPDB brought
+        other keys under them (Redis's scanDatabaseForReadyKeys)."""
+        for key in self.blocking_keys:
+            value = self.data.get(key)
+            if value is not None:
+                self.events.key_ready(self, key, type(value))
+
+    def signal_modified(self, key: bytes, by_client: bool = True) -> None:
+        """Tell WATCH, blocked clients and client tracking that key changed (Redis's
+        signalModifiedKey + signalKeyAsReady): part of `written`, and alone for a change
+        that is no command's write (DEBUG POPULATE). `by_client` False: the server deleted
+        the key (expiry, eviction), not the running command."""
         if self.watched_keys and key in self.watched_keys:
             self.touch_watched(key)
         if self.blocking_keys and key in self.blocking_keys:
             # With the type the key holds now: only a value its waiters can use makes it
             # ready (Redis's signalKeyAsReady), which decides the order keys are served in.
-            self.server.ready_keys.append((self, key, type(self.data.get(key))))
-        server = self.server
-        if server.tracking_hook is not None:
-            server.tracking_hook(self, key, None if expired else server.current_client)
+            self.events.key_ready(self, key, type(self.data.get(key)))
+        key_changed = self.events.key_changed
+        if key_changed is not None:
+            key_changed(self, key, by_client)
 
     # -- WATCH --------------------------------------------------------------------------
 
@@ -372,43 +450,43 @@ class Database:
 
     def notify(self, event_class: str, event: str, key: bytes) -> None:
         """Keyspace notification `event` for key, if `notify-keyspace-events` selects it."""
-        server = self.server
-        if server.notify_hook is not None:
-            server.notify_hook(self, event_class, event, key)
+        notify = self.events.notify
+        if notify is not None:
+            notify(self, event_class, event, key)
 
     # -- access statistics (OBJECT IDLETIME / FREQ, RESTORE IDLETIME / FREQ) -----------
 
     def idle_ms(self, key: bytes) -> int:
         """Milliseconds since the last access, at Redis's LRU clock resolution (1 s)."""
-        last = self.access.get(key, self.server.clock_ms)
-        return max(0, self.server.clock_ms // 1000 - last // 1000) * 1000
+        last = self.access.get(key, self.clock.cached_ms)
+        return max(0, self.clock.cached_ms // 1000 - last // 1000) * 1000
 
     def set_idle(self, key: bytes, seconds: int) -> None:
-        self.access[key] = self.server.clock_ms - seconds * 1000
+        self.access[key] = self.clock.cached_ms - seconds * 1000
 
     def frequency(self, key: bytes) -> int:
         """The key's LFU counter after the decay due since its last access."""
         counter, minute = self.lfu.get(key) or (LFU_INIT_VAL, self._access_minute(key))
-        decay = self.server.config.lfu_decay_time
+        decay = self.context.config.lfu_decay_time
         if decay:
-            elapsed = (_minutes(self.server.clock_time) - minute) & 0xFFFF
+            elapsed = (_minutes(self.clock.cached_time) - minute) & 0xFFFF
             counter = max(0, counter - elapsed // decay)
         return counter
 
     def set_frequency(self, key: bytes, counter: int) -> None:
-        self.lfu[key] = (min(255, max(0, counter)), _minutes(self.server.clock_time))
+        self.lfu[key] = (min(255, max(0, counter)), _minutes(self.clock.cached_time))
 
     def _lfu_touch(self, key: bytes) -> None:
         counter = self.frequency(key)
         if counter < 255:
             # The counter grows with probability 1 / ((counter - 5) * factor + 1).
             base = max(0, counter - LFU_INIT_VAL)
-            if random.random() < 1.0 / (base * self.server.config.lfu_log_factor + 1):
+            if random.random() < 1.0 / (base * self.context.config.lfu_log_factor + 1):
                 counter += 1
-        self.lfu[key] = (counter, _minutes(self.server.clock_time))
+        self.lfu[key] = (counter, _minutes(self.clock.cached_time))
 
     def _access_minute(self, key: bytes) -> int:
-        return _minutes(self.access.get(key, self.server.clock_ms) / 1000)
+        return _minutes(self.access.get(key, self.clock.cached_ms) / 1000)
 
     # -- whole keyspace -----------------------------------------------------------------
 

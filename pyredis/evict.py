@@ -36,23 +36,35 @@ def perform_evictions(server: "Server") -> bool:
         if found is None:
             return True
         db, key = found
-        db.delete(key)
-        db.notify("e", "evicted", key)
+        db.evict(key)
         server.stats.evicted_keys += 1
         if not server.over_maxmemory():
             return False
     return False
 
 
-def evict_in_background(server: "Server") -> None:
-    """After CONFIG SET lowered maxmemory: evict from a timer until done (Redis's eviction
-    time proc), even if no command comes."""
-    def run() -> Optional[float]:
+class Eviction:
+    """The server's part for eviction outside commands: after CONFIG SET lowered maxmemory,
+    a timer evicts until the server is under the limit even if no command comes (Redis's
+    eviction time proc), one such timer at a time."""
+
+    def __init__(self, server: "Server") -> None:
+        self.server = server
+        self.timer_running = False
+
+    def evict_in_background(self) -> None:
+        if self.timer_running:
+            return
+        self.timer_running = True
+        self.server.reactor.call_later(0, self._evict_some)
+
+    def _evict_some(self) -> Optional[float]:
+        server = self.server
         if server.config.maxmemory and not perform_evictions(server) \
                 and server.over_maxmemory():
             return 0.001   # more to evict
+        self.timer_running = False
         return None
-    server.reactor.call_later(0, run)
 
 
 def _pick(server: "Server", policy: str) -> Optional[tuple["Database", bytes]]:

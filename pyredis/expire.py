@@ -33,8 +33,7 @@ class ActiveExpire:
     def enabled(self) -> bool:
         server = self.server
         # DEBUG SET-ACTIVE-EXPIRE 0 turns it off; a paused server keeps its dataset still.
-        return server.active_expire_enabled and not (
-            server.pause_end and time.monotonic() < server.pause_end)
+        return server.active_expire_enabled and not server.dataset_paused()
 
     def expire_all_due(self) -> None:
         """Every key past its TTL in every database, not a sample: after the clock jumps

@@ -256,7 +256,7 @@ def persistence_section(server: "Server") -> list[str]:
         "current_fork_perc:0.00",
         "current_save_keys_processed:0",
         "current_save_keys_total:0",
-        f"rdb_changes_since_last_save:{server.dirty}",
+        f"rdb_changes_since_last_save:{server.keyspace.dirty}",
         f"rdb_bgsave_in_progress:{int(rdb.in_progress())}",
         f"rdb_last_save_time:{server.lastsave}",
         f"rdb_last_bgsave_status:{'ok' if rdb.last_bgsave_ok else 'err'}",

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from .db import is_string
 
 if TYPE_CHECKING:
-    from .server import Server
+    from .config import Config
+    from .server import Stats
 
 LAZYFREE_THRESHOLD = 64
 SLICE = 1024                   # elements removed between two looks at the clock
@@ -51,8 +52,9 @@ def _shrink(value: Any, count: int) -> bool:
 
 
 class LazyFree:
-    def __init__(self, server: "Server") -> None:
-        self.server = server
+    def __init__(self, config: "Config", stats: "Stats") -> None:
+        self.config = config
+        self.stats = stats
         self.queue: deque = deque()
 
     @property
@@ -62,15 +64,16 @@ class LazyFree:
 
     def release(self, value: Any) -> None:
         """Take a value just removed from the keyspace: a big one waits for the cron."""
-        if free_effort(value, self.server.config) > LAZYFREE_THRESHOLD:
+        if free_effort(value, self.config) > LAZYFREE_THRESHOLD:
             self.queue.append(value)
 
-    def run(self) -> None:
-        """Free what is waiting, for at most a tenth of the cron period."""
+    def run(self, hz: int) -> None:
+        """Free what is waiting, for at most a tenth of the period of a cron run `hz` times
+        a second."""
         queue = self.queue
         if not queue:
             return
-        deadline = time.perf_counter() + CRON_TIME_PERCENT / 100 / max(1, self.server.hz)
+        deadline = time.perf_counter() + CRON_TIME_PERCENT / 100 / max(1, hz)
         while queue and time.perf_counter() < deadline:
             value = queue[0]
             # Held elsewhere too (a reply being written ...): not ours to take apart, and
@@ -78,5 +81,5 @@ class LazyFree:
             shared = sys.getrefcount(value) > 3
             if shared or not _shrink(value, SLICE):
                 queue.popleft()
-                self.server.stats.lazyfreed_objects += 1
+                self.stats.lazyfreed_objects += 1
             del value

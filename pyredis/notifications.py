@@ -1,40 +1,40 @@
 """Keyspace notifications (notify-keyspace-events): Database.notify publishes
 `__keyspace@<db>__:<key>` -> event and `__keyevent@<db>__:<event>` -> key on Pub/Sub.
 
-The hook is installed on the server only while some event class is enabled, so a server
-without notifications pays one attribute check per write."""
+The hook is installed in the keyspace's events only while some event class is enabled, so a
+server without notifications pays one attribute check per write."""
 from __future__ import annotations
 
 from typing import Any
 
 
+class Notifications:
+    """The server's part for keyspace notifications; needs server.pubsub."""
 
-def setup(server: Any) -> None:
-    """Follow notify-keyspace-events (at start and on CONFIG SET); needs server.pubsub."""
-    def config_changed(name: str) -> None:
-        if name == "notify-keyspace-events":
-            install(server)
-    server.config_change_hooks.append(config_changed)
-    install(server)
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.configure()
 
-
-def install(server: Any) -> None:
-    """Set or clear the server's notify hook from the configured classes."""
-    flags = server.config.notify_keyspace_events
-    if not flags or ("K" not in flags and "E" not in flags):
-        server.notify_hook = None
-        return
-    keyspace = "K" in flags
-    keyevent = "E" in flags
-    publish = server.pubsub.publish
-
-    def notify(db: Any, event_class: str, event: str, key: bytes) -> None:
-        if event_class not in flags:
+    def configure(self) -> None:
+        """Set or clear the keyspace's notify hook from the configured classes (at start and
+        on CONFIG SET notify-keyspace-events)."""
+        server = self.server
+        flags = server.config.notify_keyspace_events
+        events = server.keyspace.events
+        if not flags or ("K" not in flags and "E" not in flags):
+            events.notify = None
             return
-        name = event.encode()
-        if keyspace:
-            publish(b"__keyspace@%d__:%s" % (db.index, key), name)
-        if keyevent:
-            publish(b"__keyevent@%d__:%s" % (db.index, name), key)
+        keyspace = "K" in flags
+        keyevent = "E" in flags
+        publish = server.pubsub.publish
 
-    server.notify_hook = notify
+        def notify(db: Any, event_class: str, event: str, key: bytes) -> None:
+            if event_class not in flags:
+                return
+            name = event.encode()
+            if keyspace:
+                publish(b"__keyspace@%d__:%s" % (db.index, key), name)
+            if keyevent:
+                publish(b"__keyevent@%d__:%s" % (db.index, name), key)
+
+        events.notify = notify

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Optional
 
 from .glob import glob_matcher
-from .resp import encode
+from .protocol.encode import encode
 
 if TYPE_CHECKING:
     from .client import Client

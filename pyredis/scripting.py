@@ -32,7 +32,8 @@ from . import lua_libs
 from .lua_libs import ScriptError
 from .commands import Command, lookup
 from .errors import RedisError
-from .resp import LazyAggregate, split_args
+from .protocol.encode import LazyAggregate
+from .protocol.parse import split_args
 
 if TYPE_CHECKING:
     from .client import Client
@@ -705,7 +706,7 @@ class Scripting:
         keys = state.table_from(argv[3:3 + numkeys])
         args = state.table_from(argv[3 + numkeys:])
         self.current = run
-        server.frozen_ms = server.clock.ms()
+        server.clock.frozen_ms = server.clock.ms()
         try:
             reply, errors = state.run_function(
                 function, keys, args, is_eval, config.busy_reply_threshold > 0, caller.proto,
@@ -715,7 +716,7 @@ class Scripting:
             reply, errors = b"-%s\r\n" % message.encode(), [message, False]
         finally:
             self.current = None
-            server.frozen_ms = None
+            server.clock.frozen_ms = None
             if run.timed_out:
                 self._leave_busy(run)
         caller.add_reply(_raw(reply))
@@ -849,7 +850,7 @@ def _lua_tonumber(value: Any) -> Optional[float]:
 
 
 def _raw(data: bytes) -> Any:
-    from .resp import Raw
+    from .protocol.encode import Raw
     return Raw(data)
 
 

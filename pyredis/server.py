@@ -1,5 +1,6 @@
-"""Server: listeners, clients, databases, the command path (Redis's processCommand and call),
-serverCron, and handle_clients_with_pending_writes at the end of each loop cycle."""
+"""Server: its parts (created in __init__), listeners, clients, databases, the command path
+(Redis's processCommand and call), and the cron and the end of each loop cycle as named
+calls in Redis's order (serverCron, beforeSleep)."""
 from __future__ import annotations
 
 import errno
@@ -14,18 +15,25 @@ from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
+from .blocking import Blocking
 from .client import Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
-from .config import Config, ConfigError
-from .db import Database
+from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
+from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import RedisError, wrong_arity
-from .evict import evict_in_background, perform_evictions
+from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
+from .notifications import Notifications
+from .persistence.snapshots import Snapshots
+from .pubsub import PubSub
 from .reactor import make_reactor
-from .resp import NO_REPLY, QUEUED, sds_repr
+from .protocol.encode import NO_REPLY, QUEUED
+from .protocol.parse import sds_repr
 from .scan import ScanCursors
+from .scripting import Scripting
+from .tracking import Tracking
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 REDIS_VERSION = "7.0.15"
@@ -122,10 +130,7 @@ class Server:
         commands.load_all()
         self.config = config or Config()
         self.clock = clock or Clock()
-        self.clock_ms = self.clock.ms()       # cached once per loop cycle (access times)
-        self.clock_time = self.clock.time()
         self.reactor = make_reactor(io)   # the I/O backend: selectors or uvloop
-        self.dbs = [Database(self, i) for i in range(self.config.databases)]
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: list[Client] = []
@@ -148,44 +153,40 @@ class Server:
         self.current_client: Optional[Client] = None   # whose command runs (outermost)
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
-        self.active_expire = ActiveExpire(self)
-        self.lazyfree = LazyFree(self)
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
-        self.lfu = False                      # maxmemory-policy is an LFU one (OBJECT FREQ)
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
         self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
-        self.dirty = 0                        # writes since start (INFO rdb_changes_since...)
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
-        self.frozen_ms: Optional[int] = None     # the time keys expire by, while a script runs
-        # Feature hooks, set by the modules that own them (None: feature unused).
-        self.notify_hook: Optional[Callable] = None
-        self.tracking_hook: Optional[Callable] = None
-        self.tracking_flush_hook: Optional[Callable[[], None]] = None
-        self.serve_ready_keys: Optional[Callable[[], None]] = None
-        # Client-side caching's bookkeeping: before each command is processed, and after
-        # each one call() runs (with a flag: the top-level call, not one inside EXEC).
-        self.before_command_hook: Optional[Callable[[Client, list], None]] = None
-        self.after_command_hook: Optional[
-            Callable[[Client, Optional[Command], Optional[list], bool], None]] = None
-        # Each feature's per-client cleanup (unwatch, unsubscribe, unblock ...): run when a
-        # client is freed and by RESET.
-        self.client_cleanup_hooks: list[Callable[[Client], None]] = []
-        self.cron_hooks: list[Callable[[], None]] = []
-        # Run at the end of each loop cycle before replies are written (beforeSleep).
-        self.before_sleep_hooks: list[Callable[[], None]] = []
-        self.config_change_hooks: list[Callable[[str], None]] = []  # run with each name set
-        self.obuf_check_threshold = 0
-        self.config.on_change = self._config_changed
-        self._config_changed("client-output-buffer-limit")
-        self._config_changed("maxmemory-policy")
+        # The server's parts: each keeps its own state; the cron, the end of each loop cycle
+        # and free_client call them by name.
+        self.active_expire = ActiveExpire(self)
+        self.lazyfree = LazyFree(self.config, self.stats)
+        # The databases, built from what they use of the server; what happens to their keys
+        # goes to the keyspace events, wired here and by the parts that follow them.
+        events = KeyspaceEvents()
+        events.key_ready = lambda db, key, kind: self.ready_keys.append((db, key, kind))
+        events.paused = self.dataset_paused
+        self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
+                                        events)
+        self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
+        self.eviction = Eviction(self)
+        self.pubsub = PubSub()
+        self.notifications = Notifications(self)    # publishes through pubsub
+        self.blocking = Blocking(self)
+        self.tracking = Tracking(self)
+        self.scripting = Scripting(self)             # Lua scripts and functions
+        self.snapshots = Snapshots(self)
+        self.obuf_check_threshold = 0.0       # replies past it check the buffer limits
+        # Derived from the directives as CONFIG SET derives it, through their rows' apply.
+        apply_output_buffer_limits(self)
+        apply_maxmemory_policy(self)
+        self.config.server = self             # CONFIG SET acts on this server from now on
         self._cron_timer: Optional[int] = None
-        for setup in commands.SERVER_SETUP:
-            setup(self)
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -209,44 +210,6 @@ class Server:
 
     def log_warning(self, message: str) -> None:
         self.log("warning", message)
-
-    # -- configuration that acts -----------------------------------------------------------
-
-    def _config_changed(self, name: str) -> None:
-        """Act on a directive CONFIG SET changed; ConfigError rolls the change back."""
-        for hook in self.config_change_hooks:
-            hook(name)
-        if name == "client-output-buffer-limit":
-            limits = [v for cls in ("normal", "pubsub")
-                      for v in self.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2]
-                      if v]
-            self.obuf_check_threshold = min(limits) if limits else float("inf")  # type: ignore
-        elif name == "maxmemory":
-            if self.config.maxmemory:
-                if self.over_maxmemory():
-                    self.log_warning(
-                        f"WARNING: the new maxmemory value set via CONFIG SET "
-                        f"({self.config.maxmemory}) is smaller than the current memory usage "
-                        f"({self.used_memory()}). This will result in key eviction and/or the "
-                        "inability to accept new write commands depending on the "
-                        "maxmemory-policy.")
-                evict_in_background(self)
-        elif name == "maxmemory-policy":
-            self.lfu = self.config.maxmemory_policy.endswith("-lfu")
-        elif name == "maxclients":
-            self.raise_fd_limit()
-            limit = self.fd_limit() - 32
-            if limit < self.config.maxclients:
-                raise ConfigError("The operating system is not able to handle the specified "
-                                  f"number of clients, try with {limit}")
-        elif name == "port":
-            if not self.rebind():
-                raise ConfigError("Unable to listen on this port. Check server logs.")
-        elif name == "bind":
-            if not self.rebind():
-                raise ConfigError("Failed to bind to specified addresses.")
-        elif name == "hz":
-            self.hz = self.config.hz
 
     # -- listening -------------------------------------------------------------------------
 
@@ -414,8 +377,8 @@ class Server:
     def process_command(self, client: Client, argv: list[bytes]) -> None:
         """Redis's processCommand: the checks in Redis's order, then queue or call."""
         client.argv = argv
-        if self.before_command_hook is not None:
-            self.before_command_hook(client, argv)
+        if self.tracking.enabled:
+            self.tracking.before_command(client, argv)
         cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
@@ -484,8 +447,8 @@ class Server:
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
-        if self.ready_keys and self.serve_ready_keys is not None:
-            self.serve_ready_keys()
+        if self.ready_keys:
+            self.blocking.serve_ready_keys()
 
     def run_as(self, client: Client, func: Callable, *args: Any) -> Any:
         """Run work of `client`'s command done outside call() (serving a blocked client) as
@@ -496,8 +459,8 @@ class Server:
             return func(*args)
         finally:
             self.current_client = outer
-            if self.after_command_hook is not None:
-                self.after_command_hook(client, None, None, True)
+            if self.tracking.enabled:
+                self.tracking.after_command(client, None, None, True)
 
     def _reject(self, client: Client, error: RedisError, cmd: Optional[Command] = None) -> None:
         """A command refused before it ran: counted, and it aborts a MULTI being queued. A
@@ -547,8 +510,8 @@ class Server:
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
-        if self.after_command_hook is not None:
-            self.after_command_hook(client, cmd, argv, caller is None)
+        if self.tracking.enabled:
+            self.tracking.after_command(client, cmd, argv, caller is None)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""
@@ -586,6 +549,10 @@ class Server:
             writes_only = writes_only and self.pause_writes_only
         self.pause_end = end
         self.pause_writes_only = writes_only
+
+    def dataset_paused(self) -> bool:
+        """A CLIENT PAUSE is on: the dataset stands still (no key expires)."""
+        return bool(self.pause_end) and time.monotonic() < self.pause_end
 
     def unpause(self) -> None:
         self.pause_end = 0.0
@@ -648,29 +615,28 @@ class Server:
     # -- end of cycle and cron -------------------------------------------------------------
 
     def before_sleep(self) -> None:
-        """Redis's beforeSleep, in its order: then flush every client's replies."""
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        """The end of each loop cycle, before the loop waits for events: Redis's beforeSleep,
+        in its order."""
+        self.clock.refresh()
+        # A short expiry pass when the last one left work behind; first, so that the keys it
+        # deletes are in this cycle's invalidations.
+        self.active_expire.run(fast=True)
+        # Commands of clients unblocked this cycle, and the share of long pipelines left
+        # for this cycle (Redis's processUnblockedClients).
         if self.pending_input:
             self.process_pending_input()
-        for hook in self.before_sleep_hooks:
-            hook()
-        if self.clients_to_close:
-            closing, self.clients_to_close = self.clients_to_close, []
-            for client in closing:
-                client.close()
-        self.active_expire.run(fast=True)
+        # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
+        self.tracking.broadcast()
+        # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
-        self.reactor.busy = bool(self.pending_input)
+        # Clients marked to close (output buffer limits) go after the writes, as in Redis:
+        # nothing is queued for them any more.
+        if self.clients_to_close:
+            self.free_clients_to_close()
+        self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
+        # SIGTERM / SIGINT: shut down at the end of a cycle, not inside a command.
         if self.shutdown_asap:
-            self.shutdown_asap = False
-            save_hook = getattr(self, "save_on_shutdown", None)
-            if save_hook is not None and not save_hook(bool(self.config.save)):
-                self.log_warning("SIGTERM received but errors trying to shut down the "
-                                 "server, check the logs for more information")
-            else:
-                self.shutdown()
+            self.shutdown_on_signal()
 
     def process_pending_input(self) -> None:
         """Run the next share of the commands that clients' pipelines left for this cycle."""
@@ -679,6 +645,21 @@ class Server:
             client.input_pending = False
             if not client.closed and client.blocked is None and not client.paused:
                 client.process_input()
+
+    def free_clients_to_close(self) -> None:
+        """Redis's freeClientsInAsyncFreeQueue."""
+        closing, self.clients_to_close = self.clients_to_close, []
+        for client in closing:
+            client.close()
+
+    def shutdown_on_signal(self) -> None:
+        """SIGTERM / SIGINT: save if save points are set, then stop."""
+        self.shutdown_asap = False
+        if not self.prepare_for_shutdown(bool(self.config.save)):
+            self.log_warning("SIGTERM received but errors trying to shut down the server, "
+                             "check the logs for more information")
+        else:
+            self.shutdown()
 
     def handle_clients_with_pending_writes(self) -> None:
         pending = self.pending_writes
@@ -693,7 +674,8 @@ class Server:
                 client.close()
 
     def cron(self) -> float:
-        """serverCron, `hz` times a second: expiry, client timeouts, stats, pauses."""
+        """serverCron, `hz` times a second, in Redis's order: returns the delay to the next
+        run."""
         hz = max(1, self.config.hz)
         if self.config.dynamic_hz:
             while len(self.clients) / hz > MAX_CLIENTS_PER_CLOCK_TICK and hz < 500:
@@ -701,25 +683,36 @@ class Server:
         self.hz = hz
         if self.pause_cron:
             return 1.0 / hz
-        now = self.clock.time()
-        self.clock_time = now
-        self.clock_ms = int(now * 1000)
+        now = self.clock.refresh()
+        # INFO's instantaneous rates and peak memory.
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
-        self.active_expire.run()
-        self.lazyfree.run()
+        # Clients (Redis's clientsCron): idle ones past `timeout`, blocks whose deadline
+        # a clock moved forward passed.
         if self.config.timeout:
-            limit = now - self.config.timeout
-            for client in list(self.clients.values()):
-                if (client.last_interaction < limit and client.blocked is None
-                        and not client.channels and not client.patterns
-                        and not client.shard_channels and "O" not in client.flags):
-                    client.close()
+            self.close_idle_clients(now - self.config.timeout)
+        self.blocking.time_out_if_clock_jumped()
+        # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
+        # time (Redis frees them in a background thread).
+        self.active_expire.run()
+        self.lazyfree.run(self.hz)
+        # A finished background save, or a save point reached.
+        self.snapshots.cron()
+        # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
-        for hook in self.cron_hooks:
-            hook()
+        # tracking-table-max-keys, a bounded share per run.
+        self.tracking.limit_table()
         return 1.0 / hz
+
+    def close_idle_clients(self, last_allowed: float) -> None:
+        """`timeout`: close the clients silent since before `last_allowed`, except the
+        blocked, subscribed and monitoring ones, as Redis does."""
+        for client in list(self.clients.values()):
+            if (client.last_interaction < last_allowed and client.blocked is None
+                    and not client.channels and not client.patterns
+                    and not client.shard_channels and "O" not in client.flags):
+                client.close()
 
     def clock_advanced(self) -> None:
         """The clock was moved forward (tests, DEBUG ADVANCE-CLOCK): act at once as if that
@@ -733,10 +726,33 @@ class Server:
     def free_client(self, client: Client) -> None:
         """Drop every trace of a closed client (Redis's freeClient)."""
         self.clients.pop(client.id, None)
-        if client in self.monitors:
+        self.blocking.client_freed(client)
+        self.clear_client_state(client)
+
+    def clear_client_state(self, client: Client) -> None:
+        """Undo what a client set up on the server for itself: when it is freed, and by
+        RESET (Redis's clearClientConnectionState)."""
+        client.discard_transaction()      # and its WATCHes
+        self.pubsub.forget(client)
+        self.tracking.disable(client)
+        if "O" in client.flags:           # MONITOR
             self.monitors.remove(client)
-        for hook in self.client_cleanup_hooks:
-            hook(client)
+            client.flags = client.flags - {"O"}
+
+    def prepare_for_shutdown(self, save: bool) -> bool:
+        """Stop a background save; then save when asked (Redis's prepareForShutdown). False
+        if that save failed."""
+        snapshots = self.snapshots
+        if snapshots.in_progress():
+            self.log_warning("There is a child saving an .rdb. Killing it!")
+            snapshots.kill_child()
+        if not save:
+            return True
+        self.log("notice", "Saving the final RDB snapshot before exiting.")
+        if not snapshots.write():
+            self.log_warning("Error trying to save the DB, can't exit.")
+            return False
+        return True
 
     def start(self, any_free_port: bool = False) -> None:
         """Listen and arm the cron: the server is ready once this returns."""

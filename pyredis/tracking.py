@@ -14,14 +14,15 @@ invalidated (bounded work per command, more when still over the limit).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .commands import lookup
-from .resp import encode, encode_int
+from .protocol.encode import encode
 
 if TYPE_CHECKING:
     from .client import Client
     from .commands import Command
+    from .db import Database
     from .server import Server
 
 INVALIDATE = b"$10\r\ninvalidate\r\n"
@@ -68,20 +69,9 @@ class Tracking:
         self.clients = 0              # clients with tracking on (tracking_clients)
         self.pending: list[Optional[bytes]] = []  # the running client's own invalidations
         self.over_limit_runs = 0
-        self.installed = False
-
-    def install(self) -> None:
-        """Hook into the server once the first client turns tracking on."""
-        if self.installed:
-            return
-        self.installed = True
-        server = self.server
-        server.tracking_hook = self.key_modified
-        server.tracking_flush_hook = self.flushed
-        server.before_command_hook = self.before_command
-        server.after_command_hook = self.after_command
-        server.before_sleep_hooks.append(self.broadcast)
-        server.cron_hooks.append(self.limit_table)
+        # The command path calls before_command and after_command only while this is on:
+        # from the first CLIENT TRACKING ON until a command ends with no client tracking.
+        self.enabled = False
 
     # -- turning tracking on and off -------------------------------------------------------
 
@@ -91,7 +81,9 @@ class Tracking:
         if state is None:
             state = client.tracking = ClientTracking()
             self.clients += 1
-            self.install()
+            self.enabled = True
+            self.server.keyspace.events.key_changed = self.key_modified
+            self.server.keyspace.events.flushed = self.flushed
         state.redirect = redirect
         state.broken_redirect = False
         state.bcast = bcast
@@ -139,7 +131,7 @@ class Tracking:
                 ids.add(client_id)
                 self.items += 1
 
-    # -- server hooks ----------------------------------------------------------------------
+    # -- around each command --------------------------------------------------------------
 
     def before_command(self, client: "Client", argv: list[bytes]) -> None:
         state = client.tracking
@@ -166,15 +158,19 @@ class Tracking:
             state = client.tracking
             if state is not None and not state.bcast and cmd is not None:
                 self.remember_keys(client, cmd, argv)  # type: ignore[arg-type]
-        if top and self.pending:
-            pending, self.pending = self.pending, []
-            for key in pending:
-                # a key, or None: the whole keyspace (a flush)
-                self.send(client, encode([key] if key is not None else None, client.proto))
+        if top:
+            if self.pending:
+                pending, self.pending = self.pending, []
+                for key in pending:
+                    # a key, or None: the whole keyspace (a flush)
+                    self.send(client, encode([key] if key is not None else None,
+                                             client.proto))
+            if not self.clients:
+                self.enabled = False
 
-    def key_modified(self, db: Any, key: bytes, by: Optional["Client"]) -> None:
-        """A key changed (`by` that client, None when it expired)."""
-        self.invalidate(key, by, True)
+    def key_modified(self, db: "Database", key: bytes, by_client: bool) -> None:
+        """A key changed: by the running command's client, or not (it expired)."""
+        self.invalidate(key, self.server.current_client if by_client else None, True)
 
     def invalidate(self, key: bytes, by: Optional["Client"], bcast: bool) -> None:
         if bcast and self.prefixes:
@@ -260,7 +256,7 @@ class Tracking:
             if target is None:
                 client.tracking.broken_redirect = True  # type: ignore[union-attr]
                 if client.proto == 3:
-                    client.add_push(REDIRECT_BROKEN + encode_int(redirect))
+                    client.add_push(REDIRECT_BROKEN + encode(redirect))
                 return
         if target.proto == 3:
             target.add_push(b">2\r\n" + INVALIDATE + keys)

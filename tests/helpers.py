@@ -198,11 +198,10 @@ class LiveServer:
         self.server = Server(config)
         self.events: list[tuple[str, str, bytes]] = []
         self.signals: list[bytes] = []
-        self.server.notify_hook = lambda db, cls, event, key: (
+        events = self.server.keyspace.events
+        events.notify = lambda db, cls, event, key: (
             cls in "nm" or self.events.append((cls, event, key)))  # not "new" nor "keymiss"
-        self.server.tracking_hook = lambda db, key, by: self.signals.append(key)
-        self.stopping = threading.Event()
-        self.server.cron_hooks.append(self._stop_if_asked)
+        events.key_changed = lambda db, key, by_client: self.signals.append(key)
         self.server.start()
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"install_signals": False}, daemon=True)
@@ -211,17 +210,13 @@ class LiveServer:
         self.client = redis.Redis(port=self.port, socket_timeout=30)
         self.raw = RawConnection(self.port)
 
-    def _stop_if_asked(self) -> None:
-        if self.stopping.is_set():
-            self.server.shutdown()
-
     def run(self, *args):
         """Run one command; returns (raw reply, events, signalled keys, dirty delta)."""
         self.events.clear()
         self.signals.clear()
-        dirty = self.server.dirty
+        dirty = self.server.keyspace.dirty
         reply = self.raw.execute(*args)
-        return reply, list(self.events), list(self.signals), self.server.dirty - dirty
+        return reply, list(self.events), list(self.signals), self.server.keyspace.dirty - dirty
 
     def ttl_ms(self, key: bytes):
         when = self.server.dbs[0].expires.get(key)
@@ -230,5 +225,5 @@ class LiveServer:
     def stop(self) -> None:
         self.client.close()
         self.raw.close()
-        self.stopping.set()
+        self.server.reactor.call_soon_threadsafe(self.server.shutdown)
         self.thread.join(10)

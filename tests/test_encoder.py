@@ -2,8 +2,8 @@
 big replies give the same bytes as encoding element by element."""
 from hypothesis import given, settings, strategies as st
 
-from pyredis.resp import (NULL_ARRAY, OK, LazyAggregate, SimpleString, encode,
-                          encode_lazily)
+from pyredis.protocol.encode import (NULL_ARRAY, OK, LazyAggregate, SimpleString, encode,
+                                     encode_reply)
 
 element = st.one_of(
     st.binary(max_size=20), st.binary(min_size=4090, max_size=4100),
@@ -29,9 +29,23 @@ def test_arrays_encode_as_their_elements(items, proto):
 @given(st.lists(element, min_size=1, max_size=4), st.integers(1, 70000))
 def test_lazy_replies_in_slices_equal_the_whole(pattern, limit):
     items = (pattern * (2000 // len(pattern) + 1))[:2000]
-    header, lazy = encode_lazily(items, 2)
+    lazy = encode_reply(items, 2)
     assert isinstance(lazy, LazyAggregate)
     body = b""
     while not lazy.done():
         body += lazy.encode_some(limit)
-    assert header + body == one_by_one(items, 2)
+    assert lazy.header + body == one_by_one(items, 2)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from([dict, set, frozenset, tuple]), st.sampled_from([2, 3]),
+       st.integers(1, 70000))
+def test_lazy_maps_and_sets_equal_the_whole(kind, proto, limit):
+    keys = [b"k%d" % i for i in range(1500)]
+    value = dict(zip(keys, range(1500))) if kind is dict else kind(keys)
+    lazy = encode_reply(value, proto)
+    assert isinstance(lazy, LazyAggregate)
+    body = b""
+    while not lazy.done():
+        body += lazy.encode_some(limit)
+    assert lazy.header + body == encode(value, proto)

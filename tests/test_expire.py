@@ -115,8 +115,8 @@ def inproc():
     config.set("enable-debug-command", ["yes"])
     server = Server(config)
     recorder = Recorder()
-    server.notify_hook = recorder.notify
-    server.tracking_hook = recorder.signal
+    server.keyspace.events.notify = recorder.notify
+    server.keyspace.events.key_changed = recorder.signal
     server.start()
     thread = threading.Thread(target=server.serve_forever, kwargs={"install_signals": False},
                               daemon=True)
@@ -147,9 +147,9 @@ def test_del_and_unlink_events(hooked):
     r.set("a", "1")
     r.set("b", "2")
     rec.take()
-    dirty = server.dirty
+    dirty = server.keyspace.dirty
     assert run(r, rec, "DEL", "a", "nokey") == (1, [(0, "g", "del", b"a")], [(0, b"a")])
-    assert server.dirty == dirty + 1
+    assert server.keyspace.dirty == dirty + 1
     assert run(r, rec, "UNLINK", "b") == (1, [(0, "g", "del", b"b")], [(0, b"b")])
     assert run(r, rec, "DEL", "a") == (0, [], [])
 

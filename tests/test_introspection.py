@@ -14,6 +14,7 @@ from typing import Optional
 import pytest
 import redis
 
+from differential import parse_reply
 from helpers import RawConnection, ServerProcess
 
 
@@ -156,7 +157,6 @@ def test_a_function_needs_an_entry():
 def _names(port: int) -> list[str]:
     conn = RawConnection(port)
     try:
-        from differential import parse_reply
         kind, items = parse_reply(conn.execute("COMMAND", "LIST"))
         return sorted(item[1].decode() for item in items)
     finally:
@@ -167,7 +167,6 @@ def _without_subcommands(reply: bytes, field: Optional[int]) -> tuple:
     """COMMAND INFO (field 9, an array of entries) or DOCS (field "subcommands", a map) of
     one container: the rest of the reply, and its subcommands by name (Redis lists them in
     an order that changes from run to run)."""
-    from differential import parse_reply
     kind, items = parse_reply(reply)
     if field is not None:                                # COMMAND INFO
         entry = items[0][1]
@@ -444,6 +443,20 @@ def test_monitor_format(server):
     assert "flags=O " in conn.execute("CLIENT", "LIST").decode()
     monitor.close()
     conn.close()
+
+
+def test_reset_ends_monitor_mode(server, real_server):
+    """RESET leaves MONITOR, as in Redis: neither its own RESET nor later commands of others
+    reach the connection."""
+    for port in (server.port, real_server.port):
+        monitor, other = RawConnection(port), RawConnection(port)
+        assert monitor.execute("MONITOR") == b"+OK\r\n"
+        assert monitor.execute("RESET") == b"+RESET\r\n"
+        assert other.execute("SET", "seen", "no") == b"+OK\r\n"
+        assert monitor.execute("ECHO", "next") == b"$4\r\nnext\r\n"
+        assert "flags=O " not in other.execute("CLIENT", "LIST").decode()
+        monitor.close()
+        other.close()
 
 
 def test_monitor_with_redis_cli(server):

@@ -5,7 +5,8 @@ from hypothesis import given, settings, strategies as st
 
 from helpers import encode_command
 from pyredis.errors import ProtocolError
-from pyredis.resp import HiredisRequestParser, RequestParser
+from pyredis.protocol.parse import RequestParser
+from pyredis.protocol.parse_hiredis import HiredisRequestParser
 
 # Pieces of input, valid and not, that the two parsers must see alike.
 ODD_PIECES = [

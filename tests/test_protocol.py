@@ -7,7 +7,8 @@ from hypothesis import given, settings, strategies as st
 
 from helpers import RawConnection, ServerProcess, encode_command
 from pyredis.errors import ProtocolError
-from pyredis.resp import REQUEST_PARSERS, split_args
+from pyredis.protocol.auto import REQUEST_PARSERS
+from pyredis.protocol.parse import split_args
 
 MALFORMED = [
     b"*abc\r\n",                       # invalid multibulk length

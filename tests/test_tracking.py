@@ -3,6 +3,7 @@ the real redis-server in RESP3, with REDIRECT to a RESP2 subscriber of
 __redis__:invalidate, in BCAST mode with prefixes, NOLOOP, OPTIN / OPTOUT; the tracking
 table limit; and redis-py's own client-side cache."""
 import re
+import socket
 import time
 
 import pytest
@@ -154,6 +155,31 @@ def test_redirect_broken_when_target_goes_away(server):
     finally:
         for conn in (c, w):
             conn.close()
+
+
+def test_bcast_announces_keys_of_the_fast_expiry_pass_in_the_same_cycle():
+    """The end of a loop cycle runs the fast expiry pass before the BCAST broadcast, as
+    Redis's beforeSleep does: a key that pass deletes is announced in that cycle, not a
+    cycle later (after the next event or cron tick). In-process, one cycle by hand."""
+    from pyredis.server import Server
+    server = Server()
+    ours, theirs = socket.socketpair()
+    try:
+        db = server.dbs[0]
+        db.set(b"k", b"v", expire_at=server.clock.ms() - 1)   # past its TTL, not deleted yet
+        client = server.add_client(ours, None)
+        server.process_command(client, [b"HELLO", b"3"])
+        server.process_command(client, [b"CLIENT", b"TRACKING", b"ON", b"BCAST"])
+        server.active_expire.time_limit_hit = True   # the last cycle left expiry work behind
+        server.before_sleep()
+        assert b"k" not in db.data
+        theirs.setblocking(False)
+        received = theirs.recv(65536)   # what the cycle wrote is in the socket already
+        assert received.endswith(b"+OK\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n")
+    finally:
+        ours.close()
+        theirs.close()
+        server.reactor.close()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from ..resp import SimpleString
+from ..protocol.encode import SimpleString
 
 DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.json")
 
@@ -339,17 +339,6 @@ MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings"
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
            "hyperloglog", "geo")
-
-# Per-server setup of what a feature needs beyond its commands (hooks, registries), run by
-# Server.__init__ with the new server.
-SERVER_SETUP: list[Callable] = []
-
-
-def on_server_init(setup: Callable) -> Callable:
-    """Register `setup(server)` to run for every Server created."""
-    SERVER_SETUP.append(setup)
-    return setup
-
 
 def load_all() -> None:
     for module in MODULES:

@@ -65,9 +65,7 @@ def setbit(client, argv):
     old = value[byte] & mask
     if grown or bool(old) != bool(on):  # only a real change counts (signals, events, dirty)
         value[byte] = value[byte] | mask if on else value[byte] & ~mask
-        db.signal_modified(key)
-        db.notify("$", "setbit", key)
-        client.server.dirty += 1
+        db.written(key, "$", "setbit")
     return 1 if old else 0
 
 
@@ -204,8 +202,7 @@ def bitop(client, argv):
     target = argv[2]
     if not size:
         if db.delete(target):
-            db.notify("g", "del", target)
-            client.server.dirty += 1
+            db.written(target, "g", "del")
         return 0
     # Each string as one big number, shorter ones padded with zero bytes on the right.
     numbers = [int.from_bytes(source, "big") << 8 * (size - len(source)) for source in sources]
@@ -221,8 +218,7 @@ def bitop(client, argv):
             result ^= number
     # Stored "raw" as Redis stores it, whatever it holds.
     db.set(target, bytearray(result.to_bytes(size, "big")))
-    db.notify("$", "set", target)
-    client.server.dirty += 1
+    db.written(target, "$", "set")
     return size
 
 
@@ -384,9 +380,7 @@ def _bitfield(client, argv: list[bytes], readonly_command: bool) -> list:
         if reply is not None and (grown or changed):
             changes += 1
     if changes:
-        db.signal_modified(key)
-        db.notify("$", "setbit", key)
-        client.server.dirty += changes
+        db.written(key, "$", "setbit", changes)
     return replies
 
 

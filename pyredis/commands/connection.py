@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..args import ArgReader, parse_int, parse_int32
 from ..errors import DB_INDEX, RedisError, syntax_error
-from ..resp import NO_REPLY, OK, PONG, SimpleString
+from ..protocol.encode import NO_REPLY, OK, PONG, SimpleString
 from . import command
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
@@ -114,8 +114,7 @@ def validate_client_name(name: bytes) -> None:
 @command("reset")
 def reset(client, argv):
     server = client.server
-    for hook in server.client_cleanup_hooks:
-        hook(client)
+    server.clear_client_state(client)
     client.db = server.dbs[0]
     client.proto = 2
     client.name = None

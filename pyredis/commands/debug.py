@@ -17,11 +17,12 @@ from typing import Any, Callable
 
 from ..args import parse_float, parse_int
 from ..config import ConfigError, parse_memory
-from ..db import is_string, type_name
+from ..db import is_string
 from ..errors import NO_SUCH_KEY, RedisError
 from ..glob import glob_match
-from ..resp import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
-                    Verbatim)
+from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
+                               Verbatim)
+from ..types import type_name
 from . import command
 from .keys import encoding_name
 
@@ -257,6 +258,7 @@ def debug_populate(client, argv):
         if size:
             value = value[:size].ljust(size, b"\0")
         db.set(key, value)
+        db.signal_modified(key)   # no event, no change to save: as Redis does
     return OK
 
 

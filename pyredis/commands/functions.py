@@ -5,7 +5,7 @@ from ..args import parse_int
 from ..errors import RedisError
 from ..glob import glob_match
 from ..persistence import function_dump
-from ..resp import NO_REPLY, OK, OrderedSet, SimpleString
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString
 from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
 from . import COMMANDS, command, help_reply
 
@@ -56,7 +56,7 @@ def function_load(client, argv):
             raise RedisError("ERR Unknown option given: %s" % arg.decode(errors="replace"))
         replace = True
     name = client.server.scripting.load_library(argv[-1], replace)
-    client.server.dirty += 1
+    client.server.keyspace.count_changes()
     return name
 
 
@@ -67,7 +67,7 @@ def function_delete(client, argv):
     if library is None:
         raise RedisError("ERR Library not found")
     scripting.unlink_library(library)
-    client.server.dirty += 1
+    client.server.keyspace.count_changes()
     return OK
 
 
@@ -79,7 +79,7 @@ def function_flush(client, argv):
     if len(argv) == 3 and argv[2].lower() not in (b"async", b"sync"):
         raise RedisError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
     client.server.scripting.flush_functions()
-    client.server.dirty += 1
+    client.server.keyspace.count_changes()
     return OK
 
 
@@ -188,7 +188,7 @@ def function_restore(client, argv):
             scripting.unlink_library(old)
     for library in libraries:
         scripting.link_library(library)
-    client.server.dirty += 1
+    client.server.keyspace.count_changes()
     return OK
 
 

@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..args import parse_float, parse_int
 from ..errors import RedisError, syntax_error
-from ..resp import NULL_ARRAY, Raw
+from ..protocol.encode import NULL_ARRAY, Raw
 from ..types import geohash
 from ..types.zset import ZSetValue
 from . import command

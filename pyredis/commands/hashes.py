@@ -8,7 +8,7 @@ from ..args import INT64_MAX, INT64_MIN, parse_int
 from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
-from ..resp import OK
+from ..protocol.encode import OK
 from ..scan import parse_cursor, parse_scan_options
 from ..types.hash import HashValue
 from . import command
@@ -41,12 +41,13 @@ def _set_field(hash_: HashValue, field: bytes, value: bytes, config) -> bool:
     return new
 
 
-def _store(client, key: bytes, hash_: HashValue, created: bool) -> None:
-    """The write hook after changing a hash: a new one is added to the database."""
+def _store(client, key: bytes, hash_: HashValue, created: bool, event: str,
+           changes: int = 1) -> None:
+    """After changing a hash: a new one is added to the database; the write is told."""
+    db = client.db
     if created:
-        client.db.set(key, hash_)
-    else:
-        client.db.signal_modified(key)
+        db.set(key, hash_)
+    db.written(key, "h", event, changes)
 
 
 def _hset(client, argv) -> int:
@@ -61,9 +62,7 @@ def _hset(client, argv) -> int:
     added = 0
     for i in range(2, len(argv), 2):
         added += _set_field(hash_, argv[i], argv[i + 1], config)
-    _store(client, key, hash_, created)
-    client.db.notify("h", "hset", key)
-    client.server.dirty += (len(argv) - 2) // 2
+    _store(client, key, hash_, created, "hset", (len(argv) - 2) // 2)
     return added
 
 
@@ -88,9 +87,7 @@ def hsetnx(client, argv):
     elif argv[2] in hash_:
         return 0
     _set_field(hash_, argv[2], argv[3], client.server.config)
-    _store(client, key, hash_, created)
-    client.db.notify("h", "hset", key)
-    client.server.dirty += 1
+    _store(client, key, hash_, created, "hset")
     return 1
 
 
@@ -124,9 +121,7 @@ def hdel(client, argv):
                 break
     if deleted:
         hash_.fields_changed()
-        db.notify("h", "hdel", key)
-        db.changed(key, hash_)
-        client.server.dirty += deleted
+        db.elements_removed(key, hash_, "h", "hdel", deleted)
     return deleted
 
 
@@ -183,9 +178,7 @@ def hincrby(client, argv):
     if not INT64_MIN <= total <= INT64_MAX:
         raise RedisError(OVERFLOW)
     _set_field(hash_, field, b"%d" % total, client.server.config)
-    _store(client, key, hash_, created)
-    client.db.notify("h", "hincrby", key)
-    client.server.dirty += 1
+    _store(client, key, hash_, created, "hincrby")
     return total
 
 
@@ -212,9 +205,7 @@ def hincrbyfloat(client, argv):
             raise RedisError("ERR increment would produce NaN or Infinity")
     result = format_long_double(total)
     _set_field(hash_, field, result, client.server.config)
-    _store(client, key, hash_, created)
-    client.db.notify("h", "hincrbyfloat", key)
-    client.server.dirty += 1
+    _store(client, key, hash_, created, "hincrbyfloat")
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..db import is_string
 from ..errors import RedisError, WrongTypeError
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from ..types.hll import (CORRUPTED, DENSE, NOT_HLL, REGISTERS, SPARSE,
                          CorruptedHyperLogLog, HyperLogLog, NotHyperLogLog, SparseRegisters,
                          cache_count, cached_count, check, estimate, max_registers, new_value,
@@ -72,9 +72,7 @@ def pfadd(client, argv):
     if changed:
         hll.invalidate_cache()
         stored[:] = hll.to_bytes()
-        db.signal_modified(key)
-        db.notify("$", "pfadd", key)
-        client.server.dirty += changed
+        db.written(key, "$", "pfadd", changed)
     return changed and 1
 
 
@@ -94,10 +92,11 @@ def pfcount(client, argv):
             count = HyperLogLog(stored).count()
         except CorruptedHyperLogLog:
             raise RedisError(CORRUPTED) from None
-        # A read-only command that changes the string: signalled and counted as a write.
+        # A read-only command that changes the string: signalled and counted as a change,
+        # without a keyspace event (as Redis does).
         cache_count(stored, count)
         db.signal_modified(key)
-        client.server.dirty += 1
+        db.context.count_changes()
     return count
 
 
@@ -116,9 +115,7 @@ def pfmerge(client, argv):
             hll.set_register(index, count, max_bytes)
     hll.invalidate_cache()
     stored[:] = hll.to_bytes()
-    db.signal_modified(key)
-    db.notify("$", "pfadd", key)   # Redis's event: a merge is a mass PFADD
-    client.server.dirty += 1
+    db.written(key, "$", "pfadd")   # Redis's event: a merge is a mass PFADD
     return OK
 
 
@@ -138,7 +135,7 @@ def pfdebug(client, argv):
             raise RedisError(CORRUPTED) from None
         if converted:
             stored[:] = hll.to_bytes()
-            client.server.dirty += 1      # Redis counts the conversion, without signalling
+            db.context.count_changes()    # Redis counts the conversion, without signalling
         if subcommand == b"getreg":
             return list(hll.registers())
         return int(converted)

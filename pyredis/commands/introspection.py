@@ -8,7 +8,7 @@ from typing import Any, Optional
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
 from ..glob import glob_match
-from ..resp import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
 from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
 from .connection import validate_client_name
 

@@ -6,11 +6,12 @@ import copy
 from typing import Any
 
 from ..args import INT64_MAX, parse_int, parse_int32
-from ..db import is_string, type_name
+from ..db import is_string
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
-from ..resp import OK, SimpleString
+from ..protocol.encode import OK, SimpleString
 from ..scan import parse_cursor, parse_scan_options
+from ..types import type_name
 from . import command, help_reply
 from .strings import string_encoding
 
@@ -26,9 +27,8 @@ def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
     deleted = 0
     for key in keys:
         if db.delete(key, lazy):
-            db.notify("g", "del", key)
+            db.written(key, "g", "del")
             deleted += 1
-    client.server.dirty += deleted
     return deleted
 
 
@@ -75,14 +75,13 @@ def _rename(client, argv, nx: bool) -> Any:
             return 0
         db.delete(dst)   # Redis deletes, then adds: the new key is "new" (keyspace events)
     expire_at = db.get_expire(src)
-    frequency = db.frequency(src) if client.server.lfu else None
+    frequency = db.frequency(src) if client.server.keyspace.lfu else None
     db.delete(src)
     db.set(dst, value, expire_at=expire_at)
     if frequency is not None:
         db.set_frequency(dst, frequency)    # the value keeps its LFU counter, as in Redis
-    db.notify("g", "rename_from", src)
-    db.notify("g", "rename_to", dst)
-    client.server.dirty += 1
+    db.written(src, "g", "rename_from")
+    db.written(dst, "g", "rename_to", changes=0)     # one change for the two keys
     return 1 if nx else OK
 
 
@@ -143,8 +142,7 @@ def copy_(client, argv):
             return 0
         dst_db.delete(new_key)   # then added anew, as Redis does ("new" event)
     dst_db.set(new_key, duplicate(value), expire_at=src_db.get_expire(key))
-    dst_db.notify("g", "copy_to", new_key)
-    client.server.dirty += 1
+    dst_db.written(new_key, "g", "copy_to")
     return 1
 
 
@@ -161,14 +159,13 @@ def move(client, argv):
     if value is None or dst_db.get_for_write(key) is not None:
         return 0
     expire_at = src_db.get_expire(key)
-    frequency = src_db.frequency(key) if client.server.lfu else None
+    frequency = src_db.frequency(key) if client.server.keyspace.lfu else None
     src_db.delete(key)
     dst_db.set(key, value, expire_at=expire_at)
     if frequency is not None:
         dst_db.set_frequency(key, frequency)
-    src_db.notify("g", "move_from", key)
-    dst_db.notify("g", "move_to", key)
-    client.server.dirty += 1
+    src_db.written(key, "g", "move_from")
+    dst_db.written(key, "g", "move_to", changes=0)   # one change for the two keys
     return 1
 
 
@@ -261,11 +258,10 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
             return 0
     if when <= now:
         db.delete(key, lazy=client.server.config.lazyfree_lazy_expire)
-        db.notify("g", "del", key)
+        db.written(key, "g", "del")
     else:
         db.set_expire(key, when)
-        db.notify("g", "expire", key)
-    client.server.dirty += 1
+        db.written(key, "g", "expire")
     return 1
 
 
@@ -325,8 +321,7 @@ def persist(client, argv):
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None or not db.persist(key):
         return 0
-    db.notify("g", "persist", key)
-    client.server.dirty += 1
+    db.written(key, "g", "persist")
     return 1
 
 
@@ -389,7 +384,7 @@ def object_idletime(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:
         return None
-    if client.server.lfu:
+    if client.server.keyspace.lfu:
         raise RedisError(LFU_POLICY_ERROR.format("", "idle time"))
     return client.db.idle_ms(key) // 1000
 
@@ -399,7 +394,7 @@ def object_freq(client, argv):
     key = argv[2]
     if _object_value(client, key) is None:
         return None
-    if not client.server.lfu:
+    if not client.server.keyspace.lfu:
         raise RedisError(LFU_POLICY_ERROR.format("not ", "access frequency"))
     return client.db.frequency(key)
 

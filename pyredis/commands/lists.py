@@ -6,7 +6,7 @@ from typing import Optional
 from .. import blocking
 from ..args import ArgReader, parse_int
 from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
-from ..resp import NO_REPLY, NULL_ARRAY, OK
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK
 from ..types.list import ListValue
 from . import command
 
@@ -28,12 +28,10 @@ def _side(raw: bytes) -> bool:
     raise syntax_error()
 
 
-def _removed(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> None:
-    """After popping `count` elements: events, deletion of an emptied list, the write hook
+def _removed(db, key: bytes, lst: ListValue, left: bool, count: int) -> None:
+    """After popping `count` elements: events, deletion of an emptied list, the write
     (Redis's listElementsRemoved)."""
-    db.notify("l", "lpop" if left else "rpop", key)
-    db.changed(key, lst)
-    client.server.dirty += count
+    db.elements_removed(key, lst, "l", "lpop" if left else "rpop", count)
 
 
 def _pop_many(lst: ListValue, left: bool, count: int) -> list[bytes]:
@@ -72,10 +70,7 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
         lst.extend(argv[2:])
     if created:
         db.set(key, lst)
-    else:
-        db.signal_modified(key)
-    client.server.dirty += len(argv) - 2
-    db.notify("l", "lpush" if left else "rpush", key)
+    db.written(key, "l", "lpush" if left else "rpush", len(argv) - 2)
     return len(lst)
 
 
@@ -114,12 +109,12 @@ def _pop(client, argv, left: bool):
         return None if count is None else NULL_ARRAY
     if count is None:
         value = lst.popleft() if left else lst.pop()
-        _removed(client, client.db, argv[1], lst, left, 1)
+        _removed(client.db, argv[1], lst, left, 1)
         return value
     if count == 0:
         return []
     items = _pop_many(lst, left, count)
-    _removed(client, client.db, argv[1], lst, left, len(items))
+    _removed(client.db, argv[1], lst, left, len(items))
     return items
 
 
@@ -133,10 +128,10 @@ def rpop(client, argv):
     return _pop(client, argv, False)
 
 
-def _pop_with_key(client, db, key: bytes, lst: ListValue, left: bool, count: int) -> list:
+def _pop_with_key(db, key: bytes, lst: ListValue, left: bool, count: int) -> list:
     """LMPOP's reply, [key, [elements]], popping them (Redis's listPopRangeAndReplyWithKey)."""
     items = _pop_many(lst, left, count)
-    _removed(client, db, key, lst, left, len(items))
+    _removed(db, key, lst, left, len(items))
     return [key, items]
 
 
@@ -178,7 +173,7 @@ def lmpop(client, argv):
     for key in keys:
         lst = _lookup(client, key, write=True)
         if lst:
-            return _pop_with_key(client, client.db, key, lst, left, count)
+            return _pop_with_key(client.db, key, lst, left, count)
     return NULL_ARRAY
 
 
@@ -273,9 +268,7 @@ def lset(client, argv):
     if not 0 <= index < len(lst):
         raise RedisError(OUT_OF_RANGE)
     lst[index] = argv[3]
-    db.signal_modified(argv[1])
-    db.notify("l", "lset", argv[1])
-    client.server.dirty += 1
+    db.written(argv[1], "l", "lset")
     return OK
 
 
@@ -293,9 +286,7 @@ def linsert(client, argv):
     except ValueError:
         return -1
     lst.insert(index + 1 if where == b"after" else index, argv[4])
-    db.signal_modified(argv[1])
-    db.notify("l", "linsert", argv[1])
-    client.server.dirty += 1
+    db.written(argv[1], "l", "linsert")
     return len(lst)
 
 
@@ -321,9 +312,7 @@ def lrem(client, argv):
     if not indexes:
         return 0
     lst.remove_indexes(indexes)
-    client.server.dirty += len(indexes)
-    db.notify("l", "lrem", key)
-    db.changed(key, lst)
+    db.elements_removed(key, lst, "l", "lrem", len(indexes))
     return len(indexes)
 
 
@@ -337,16 +326,13 @@ def ltrim(client, argv):
         return OK
     bounds = _normalize_range(start, end, len(lst))
     removed = lst.trim(*bounds) if bounds else lst.trim(1, 0)
-    db.notify("l", "ltrim", key)
-    db.changed(key, lst)
-    client.server.dirty += removed
+    db.elements_removed(key, lst, "l", "ltrim", removed)
     return OK
 
 
 # -- moves ------------------------------------------------------------------------------------
 
-def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
-          left_to: bool) -> bytes:
+def _move(db, src: bytes, lst: ListValue, dst: bytes, left_from: bool, left_to: bool) -> bytes:
     """Pop from `lst` (the list at src) and push onto dst, creating it; WRONGTYPE (before
     anything moves) when dst holds another type (Redis's lmoveGenericCommand)."""
     target = db.get_for_write(dst)
@@ -361,12 +347,11 @@ def _move(client, db, src: bytes, lst: ListValue, dst: bytes, left_from: bool,
             target.appendleft(value)
         else:
             target.append(value)
-        db.signal_modified(dst)
-    db.notify("l", "lpush" if left_to else "rpush", dst)
-    db.notify("l", "lpop" if left_from else "rpop", src)
-    if src != dst:       # a rotation was signalled as the destination already
-        db.changed(src, lst)
-    client.server.dirty += 1
+    db.written(dst, "l", "lpush" if left_to else "rpush")
+    if src != dst:       # (a rotation was signalled as the destination already)
+        db.elements_removed(src, lst, "l", "lpop" if left_from else "rpop", changes=0)
+    else:
+        db.notify("l", "lpop" if left_from else "rpop", src)
     return value
 
 
@@ -376,7 +361,7 @@ def lmove(client, argv):
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
         return None
-    return _move(client, client.db, argv[1], lst, argv[2], left_from, left_to)
+    return _move(client.db, argv[1], lst, argv[2], left_from, left_to)
 
 
 @command("rpoplpush")
@@ -384,7 +369,7 @@ def rpoplpush(client, argv):
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
         return None
-    return _move(client, client.db, argv[1], lst, argv[2], False, True)
+    return _move(client.db, argv[1], lst, argv[2], False, True)
 
 
 # -- blocking ---------------------------------------------------------------------------------
@@ -397,20 +382,20 @@ def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
         lst = _lookup(client, key, write=True)
         if lst:
             if count is not None:
-                return _pop_with_key(client, db, key, lst, left, count)
+                return _pop_with_key(db, key, lst, left, count)
             value = lst.popleft() if left else lst.pop()
-            _removed(client, db, key, lst, left, 1)
+            _removed(db, key, lst, left, 1)
             return [key, value]
     if not blocking.may_block(client):
         return NULL_ARRAY
 
     def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
         if count is not None:
-            receiver.add_reply(_pop_with_key(receiver, db, key, lst, left, count))
+            receiver.add_reply(_pop_with_key(db, key, lst, left, count))
         else:
             value = lst.popleft() if left else lst.pop()
             receiver.add_reply([key, value])
-            _removed(receiver, db, key, lst, left, 1)
+            _removed(db, key, lst, left, 1)
         return True
 
     blocking.block(client, keys, ListValue, serve, timeout)
@@ -440,13 +425,13 @@ def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: boo
                    timeout: float):
     lst = _lookup(client, src, write=True)
     if lst is not None:
-        return _move(client, client.db, src, lst, dst, left_from, left_to)
+        return _move(client.db, src, lst, dst, left_from, left_to)
     if not blocking.may_block(client):
         return None
 
     def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
         try:
-            receiver.add_reply(_move(receiver, db, key, lst, dst, left_from, left_to))
+            receiver.add_reply(_move(db, key, lst, dst, left_from, left_to))
         except RedisError as exc:
             receiver.add_error(exc.message)
         return True

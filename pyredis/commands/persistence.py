@@ -7,9 +7,8 @@ from ..client import FLAG_MULTI
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..persistence import rdb
-from ..persistence.snapshots import Snapshots
-from ..resp import OK, SimpleString
-from . import command, on_server_init
+from ..protocol.encode import OK, SimpleString
+from . import command
 from .debug import debug_subcommand
 
 
@@ -57,43 +56,19 @@ def restore(client, argv):
         ttl += server.clock.ms()
     if ttl and ttl < server.clock.ms():
         if deleted:
-            db.notify("g", "del", key)
-            server.dirty += 1
+            db.written(key, "g", "del")
         return OK
     db.set(key, value, expire_at=ttl or None)
-    if server.lfu:
+    if server.keyspace.lfu:
         if freq >= 0:
             db.set_frequency(key, freq)
     elif idle >= 0:
         db.set_idle(key, idle)
-    db.notify("g", "restore", key)
-    server.dirty += 1
+    db.written(key, "g", "restore")
     return OK
 
 
 # -- snapshots -----------------------------------------------------------------------------
-
-@on_server_init
-def _setup(server) -> None:
-    server.snapshots = Snapshots(server)
-    server.cron_hooks.append(server.snapshots.cron)
-    server.save_on_shutdown = lambda save: _save_on_shutdown(server, save)
-
-
-def _save_on_shutdown(server, save: bool) -> bool:
-    """Stop a background save; then save when asked. False if that save failed."""
-    snapshots = server.snapshots
-    if snapshots.in_progress():
-        server.log_warning("There is a child saving an .rdb. Killing it!")
-        snapshots.kill_child()
-    if not save:
-        return True
-    server.log("notice", "Saving the final RDB snapshot before exiting.")
-    if not snapshots.write():
-        server.log_warning("Error trying to save the DB, can't exit.")
-        return False
-    return True
-
 
 @command("save")
 def save(client, argv):

@@ -4,20 +4,12 @@ SHARDNUMSUB HELP. The registry and message delivery are in pyredis.pubsub; the R
 subscribed-context restriction is checked by the server's command path."""
 from __future__ import annotations
 
-from .. import notifications
 from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
-from ..pubsub import PLAIN, SHARD, PubSub
-from ..resp import NO_REPLY
-from . import command, help_reply, on_server_init
-
-
-@on_server_init
-def setup(server) -> None:
-    server.pubsub = PubSub()
-    server.client_cleanup_hooks.append(server.pubsub.forget)
-    notifications.setup(server)
+from ..pubsub import PLAIN, SHARD
+from ..protocol.encode import NO_REPLY
+from . import command, help_reply
 
 
 def _check_may_subscribe(client, name: str, even_in_multi: bool = False) -> None:

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from ..args import parse_int
 from ..errors import RedisError
-from ..resp import NO_REPLY, OK
-from ..scripting import NOSCRIPT, Scripting, command_flags, parse_shebang, sha1hex
-from . import COMMANDS, command, help_reply, on_server_init
+from ..protocol.encode import NO_REPLY, OK
+from ..scripting import NOSCRIPT, command_flags, parse_shebang, sha1hex
+from . import COMMANDS, command, help_reply
 from .debug import debug_subcommand
-
-@on_server_init
-def setup(server) -> None:
-    server.scripting = Scripting(server)
-    server.busy_script = None
 
 
 def run_eval(client, argv: list[bytes], evalsha: bool, read_only: bool):

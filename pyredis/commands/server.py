@@ -8,7 +8,7 @@ from ..args import parse_int
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
-from ..resp import NO_REPLY, OK, Verbatim
+from ..protocol.encode import NO_REPLY, OK, Verbatim
 from . import all_commands, command, help_reply
 
 
@@ -116,7 +116,7 @@ def _flush_lazily(client, argv) -> bool:
 @command("flushdb")
 def flushdb(client, argv):
     lazy = _flush_lazily(client, argv)
-    client.server.dirty += flush_databases([client.db], lazy)
+    client.server.keyspace.count_changes(flush_databases([client.db], lazy))
     return OK
 
 
@@ -124,9 +124,9 @@ def flushdb(client, argv):
 def flushall(client, argv):
     lazy = _flush_lazily(client, argv)
     server = client.server
-    server.dirty += flush_databases(server.dbs, lazy)
+    server.keyspace.count_changes(flush_databases(server.dbs, lazy))
     server.snapshots.reset_after_flushall()
-    server.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 
@@ -141,7 +141,7 @@ def swapdb(client, argv):
         raise RedisError("ERR DB index is out of range")
     if first != second:
         swap_databases(server.dbs[first], server.dbs[second])
-    server.dirty += 1
+    server.keyspace.count_changes()
     return OK
 
 
@@ -152,10 +152,8 @@ def swap_databases(a, b) -> None:
     a.touch_all_watched(b)
     b.touch_all_watched(a)
     a.swap_contents(b)
-    for db in (a, b):
-        for key in db.blocking_keys:
-            if key in db.data:
-                db.server.ready_keys.append((db, key, type(db.data[key])))
+    a.signal_waited_keys()
+    b.signal_waited_keys()
 
 
 # -- the server's life ---------------------------------------------------------------------
@@ -175,8 +173,7 @@ def shutdown(client, argv):
         raise RedisError("ERR No shutdown in progress.")
     server = client.server
     save = bool(b"save" in options or server.config.save) and b"nosave" not in options
-    save_hook = getattr(server, "save_on_shutdown", None)
-    if save_hook is not None and not save_hook(save) and b"force" not in options:
+    if not server.prepare_for_shutdown(save) and b"force" not in options:
         raise RedisError("ERR Errors trying to SHUTDOWN. Check logs.")
     server.shutdown()
     return NO_REPLY

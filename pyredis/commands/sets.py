@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Optional
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
 from ..errors import RedisError, WrongTypeError, syntax_error
 from ..glob import glob_matcher
-from ..resp import OrderedSet
+from ..protocol.encode import OrderedSet
 from ..scan import parse_cursor, parse_scan_options
 from ..types.set import SetValue
 from . import command
@@ -26,12 +26,10 @@ def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str
     db = client.db
     if len(value):
         db.set(key, value)
-        db.notify(event_class, event, key)
-        client.server.dirty += changes
+        db.written(key, event_class, event, changes)
         return len(value)
     if db.delete(key):
-        db.notify("g", "del", key)
-        client.server.dirty += 1
+        db.written(key, "g", "del")
     return 0
 
 
@@ -58,11 +56,8 @@ def sadd(client, argv):
     added = sum(1 for member in argv[2:] if value.add(member, config))
     if created:
         db.set(key, value)
-    elif added:
-        db.signal_modified(key)
     if added:
-        db.notify("s", "sadd", key)
-    client.server.dirty += added
+        db.written(key, "s", "sadd", added)
     return added
 
 
@@ -80,9 +75,7 @@ def srem(client, argv):
             if not value:
                 break
     if removed:
-        db.notify("s", "srem", key)
-        db.changed(key, value)
-        client.server.dirty += removed
+        db.elements_removed(key, value, "s", "srem", removed)
     return removed
 
 
@@ -149,36 +142,30 @@ def spop(client, argv):
         if value is None:
             return None
         member = value.pop_random()
-        db.notify("s", "spop", key)
-        db.changed(key, value)
-        client.server.dirty += 1
+        db.elements_removed(key, value, "s", "spop")
         return member
     count = parse_positive_int(argv[2])
     value = db.get_typed(key, SetValue, write=True)
     if value is None or count == 0:
         return OrderedSet()
     size = len(value)
-    db.notify("s", "spop", key)
-    client.server.dirty += min(count, size)
     if count >= size:
         popped = _union_or_diff(client, [key], None, True)
-        db.delete(key)
-        db.notify("g", "del", key)
-        return popped
-    if (size - count) * SPOP_MOVE_STRATEGY_MUL > count:
+        value = SetValue()      # nothing stays: the key goes
+    elif (size - count) * SPOP_MOVE_STRATEGY_MUL > count:
         popped = OrderedSet(value.pop_random() for _ in range(count))
-        db.signal_modified(key)
-        return popped
-    # Popping most of the set: draw the members that stay into a new set instead.
-    kept = random.sample(value.items, size - count)
-    for member in kept:
-        value.remove(member)
-    popped = OrderedSet(value)
-    rest = SetValue.for_member(kept[0])
-    config = client.server.config
-    for member in kept:
-        rest.add(member, config)
-    db.set(key, rest, keep_ttl=True)
+    else:
+        # Popping most of the set: draw the members that stay into a new set instead.
+        kept = random.sample(value.items, size - count)
+        for member in kept:
+            value.remove(member)
+        popped = OrderedSet(value)
+        value = SetValue.for_member(kept[0])
+        config = client.server.config
+        for member in kept:
+            value.add(member, config)
+        db.replace(key, value)
+    db.elements_removed(key, value, "s", "spop", min(count, size))
     return popped
 
 
@@ -196,19 +183,14 @@ def smove(client, argv):
         return int(member in src)
     if not src.remove(member):
         return 0
-    db.notify("s", "srem", src_key)
-    db.changed(src_key, src)
-    client.server.dirty += 1
+    db.elements_removed(src_key, src, "s", "srem")
     created = dst is None
     if created:
         dst = SetValue.for_member(member)
     if dst.add(member, client.server.config):
-        client.server.dirty += 1
         if created:
             db.set(dst_key, dst)
-        else:
-            db.signal_modified(dst_key)
-        db.notify("s", "sadd", dst_key)
+        db.written(dst_key, "s", "sadd")
     return 1
 
 

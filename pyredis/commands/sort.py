@@ -8,8 +8,9 @@ import math
 from typing import Optional
 
 from ..args import parse_int, strtod
-from ..db import frozen_string, type_name
+from ..db import frozen_string
 from ..errors import RedisError, WrongTypeError, syntax_error
+from ..types import type_name
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..args import INT64_MAX, INT64_MIN, ArgReader, is_int64, parse_int
+from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
-from ..resp import OK
+from ..protocol.encode import OK
+from ..types import is_int64
 from . import command
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
@@ -100,8 +101,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
     if (b"NX" in flags and found) or (b"XX" in flags and not found):
         return old if get else abort_reply
     db.set(key, value, keep_ttl=b"KEEPTTL" in flags, expire_at=when)
-    client.server.dirty += 1
-    db.notify("$", "set", key)
+    db.written(key, "$", "set")
     if when is not None:
         db.notify("g", "expire", key)
     return old if get else ok_reply
@@ -124,8 +124,7 @@ def set_(client, argv):
     if len(argv) == 3:  # the common case, without options
         db = client.db
         db.set(argv[1], argv[2])
-        client.server.dirty += 1
-        db.notify("$", "set", argv[1])
+        db.written(argv[1], "$", "set")
         return OK
     flags, expire = _parse_extended(argv, for_set=True)
     return _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
@@ -158,14 +157,12 @@ def getex(client, argv):
         when = _expire_at(client, expire, flags, "getex")
         if (b"EXAT" in flags or b"PXAT" in flags) and when <= client.server.clock.ms():
             db.delete(key)  # an absolute time already past deletes the key
-            db.notify("g", "del", key)
+            db.written(key, "g", "del")
         else:
             db.set_expire(key, when)
-            db.notify("g", "expire", key)
-        client.server.dirty += 1
+            db.written(key, "g", "expire")
     elif b"PERSIST" in flags and db.persist(key):
-        db.notify("g", "persist", key)
-        client.server.dirty += 1
+        db.written(key, "g", "persist")
     return value
 
 
@@ -174,8 +171,7 @@ def getdel(client, argv):
     db = client.db
     value = db.get_string(argv[1])
     if value is not None and db.delete(argv[1]):
-        db.notify("g", "del", argv[1])
-        client.server.dirty += 1
+        db.written(argv[1], "g", "del")
     return value
 
 
@@ -184,8 +180,7 @@ def getset(client, argv):
     db = client.db
     old = db.get_string(argv[1])
     db.set(argv[1], argv[2])
-    db.notify("$", "set", argv[1])
-    client.server.dirty += 1
+    db.written(argv[1], "$", "set")
     return old
 
 
@@ -209,8 +204,7 @@ def _mset(client, argv: list[bytes], name: str) -> None:
     db = client.db
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
-        db.notify("$", "set", argv[i])
-    client.server.dirty += len(argv) // 2
+        db.written(argv[i], "$", "set")
 
 
 @command("mset")
@@ -246,9 +240,7 @@ def append(client, argv):
         check_string_length(client, len(value), len(extra))
         value = db.mutable_string(key, value)
         value += extra   # in place: the bytearray over-allocates as it grows
-        db.signal_modified(key)
-    db.notify("$", "append", key)
-    client.server.dirty += 1
+    db.written(key, "$", "append")
     return len(value)
 
 
@@ -273,9 +265,7 @@ def setrange(client, argv):
     if len(value) < offset:  # zero padding up to offset
         value.extend(bytes(offset - len(value)))
     value[offset:offset + len(patch)] = patch
-    db.signal_modified(key)
-    db.notify("$", "setrange", key)
-    client.server.dirty += 1
+    db.written(key, "$", "setrange")
     return len(value)
 
 
@@ -322,8 +312,7 @@ def _incr_by(client, key: bytes, delta: int) -> int:
         db.set(key, b"%d" % result)
     else:
         db.replace(key, b"%d" % result)  # a counter keeps its TTL
-    db.notify("$", "incrby", key)
-    client.server.dirty += 1
+    db.written(key, "$", "incrby")
     return result
 
 
@@ -367,8 +356,7 @@ def incrbyfloat(client, argv):
         db.set(key, result)
     else:
         db.replace(key, result)  # keeps its TTL
-    db.notify("$", "incrbyfloat", key)
-    client.server.dirty += 1
+    db.written(key, "$", "incrbyfloat")
     return result
 
 

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
-from ..resp import OK, OrderedSet
-from ..tracking import Tracking
-from . import command, on_server_init
-
-
-@on_server_init
-def setup(server) -> None:
-    server.tracking = Tracking(server)
-    server.client_cleanup_hooks.append(server.tracking.disable)
+from ..protocol.encode import OK, OrderedSet
+from . import command
 
 
 def _overlap(a: bytes, b: bytes) -> bool:

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from ..db import unwatch_all
 from ..errors import RedisError
-from ..resp import NO_REPLY, NULL_ARRAY, OK, Raw
-from . import TABLE, command, on_server_init
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw
+from . import TABLE, command
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 EXEC = TABLE["exec"]
-
-
-@on_server_init
-def setup(server) -> None:
-    server.client_cleanup_hooks.append(lambda client: client.discard_transaction())
 
 
 @command("multi")

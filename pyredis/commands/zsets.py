@@ -14,7 +14,7 @@ from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
 from ..errors import RedisError, WrongTypeError, syntax_error
-from ..resp import NO_REPLY, NULL_ARRAY
+from ..protocol.encode import NO_REPLY, NULL_ARRAY
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
@@ -160,11 +160,8 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
             processed += 1
         if created:
             db.set(key, value)
-        elif added or updated:
-            db.signal_modified(key)
         if added or updated:
-            db.notify("z", "zincr" if incr else "zadd", key)
-        client.server.dirty += added + updated
+            db.written(key, "z", "zincr" if incr else "zadd", added + updated)
     if incr:
         return score if processed else None
     return added + updated if ch else added
@@ -378,9 +375,7 @@ def zrem(client, argv):
         if not value:
             break
     if removed:
-        client.db.notify("z", "zrem", key)
-        client.db.changed(key, value)
-        client.server.dirty += removed
+        client.db.elements_removed(key, value, "z", "zrem", removed)
     return removed
 
 
@@ -406,9 +401,7 @@ def _zremrange(client, argv, kind: str):
         first, stop = value.lex_bounds(*bounds)
     removed = value.remove_ranks(first, stop) if first < stop else 0
     if removed:
-        client.db.notify("z", "zremrangeby" + kind, key)
-        client.db.changed(key, value)
-        client.server.dirty += removed
+        client.db.elements_removed(key, value, "z", "zremrangeby" + kind, removed)
     return removed
 
 
@@ -449,9 +442,7 @@ def zpop(client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
         return []
     n = min(len(value), 1 if count == -1 else count)
     pairs = [value.pop(highest) for _ in range(n)]
-    client.server.dirty += n
-    db.notify("z", "zpopmax" if highest else "zpopmin", key)
-    db.changed(key, value)
+    db.elements_removed(key, value, "z", "zpopmax" if highest else "zpopmin", n)
     if nested:
         items = [[member, score] for score, member in pairs]
         return [key, items] if emit_key else items

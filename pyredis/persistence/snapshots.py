@@ -65,7 +65,7 @@ class Snapshots:
                 server.log_warning("Write error saving DB on disk: %s" % exc.strerror)
             return False     # as rdbSave: the last status stays (a child's exit sets it)
         server.log("notice", "DB saved on disk")
-        server.dirty = 0
+        server.keyspace.dirty = 0
         server.lastsave = int(time.time())
         self.set_status(True)
         return True
@@ -74,7 +74,7 @@ class Snapshots:
         """Fork a child that writes the snapshot and exits; False if the fork failed."""
         server = self.server
         self.saves += 1
-        self.dirty_before_bgsave = server.dirty
+        self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
         try:
             pid = os.fork()
@@ -108,7 +108,7 @@ class Snapshots:
         server = self.server
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             server.log("notice", "Background saving terminated with success")
-            server.dirty -= self.dirty_before_bgsave
+            server.keyspace.dirty -= self.dirty_before_bgsave
             server.lastsave = int(time.time())
             self.set_status(True)
         elif os.WIFEXITED(status):
@@ -159,7 +159,7 @@ class Snapshots:
         if not may_retry:
             return
         for seconds, changes in server.config.save:
-            if server.dirty >= changes and now - server.lastsave > seconds:
+            if server.keyspace.dirty >= changes and now - server.lastsave > seconds:
                 server.log("notice", "%d changes in %d seconds. Saving..." % (changes, seconds))
                 self.background_save()
                 return
@@ -194,7 +194,7 @@ class Snapshots:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
             db.data[key] = value
-            db.access[key] = server.clock_ms
+            db.access[key] = server.clock.cached_ms
             if expire is not None:
                 db.expires[key] = expire
             elif merge:

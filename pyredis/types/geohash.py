@@ -98,6 +98,8 @@ def decode(hash_: Hash, long_range: tuple = WGS84_LONG,
 def score_bits(score: float) -> int:
     """A sorted set score as the 64-bit integer Redis's (uint64_t) cast makes of it on
     x86-64 (scores outside the 52 bits of a geohash, negative ones included)."""
+    if 0.0 <= score < 18446744073709551616.0:
+        return int(score)
     if math.isnan(score) or score >= 2.0**64 or score <= -2.0**63:
         return 0x8000000000000000 if score <= -2.0**63 else 0
     return int(score) & _MASK64
@@ -106,11 +108,17 @@ def score_bits(score: float) -> int:
 def score_to_position(score: float) -> tuple[float, float]:
     """(longitude, latitude) of a member's score: the centre of its 52-bit box, kept
     within Redis's limits."""
-    area = decode(Hash(score_bits(score), STEP_MAX))
-    longitude = (area.long_min + area.long_max) / 2
-    longitude = min(max(longitude, LONG_MIN), LONG_MAX)
-    latitude = (area.lat_min + area.lat_max) / 2
-    latitude = min(max(latitude, LAT_MIN), LAT_MAX)
+    lat_min, lat_max, long_min, long_max = decode(Hash(score_bits(score), STEP_MAX))
+    longitude = (long_min + long_max) / 2
+    if longitude > LONG_MAX:
+        longitude = LONG_MAX
+    elif longitude < LONG_MIN:
+        longitude = LONG_MIN
+    latitude = (lat_min + lat_max) / 2
+    if latitude > LAT_MAX:
+        latitude = LAT_MAX
+    elif latitude < LAT_MIN:
+        latitude = LAT_MIN
     return longitude, latitude
 
 

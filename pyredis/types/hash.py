@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Optional
 
-from ..db import register_type
+from . import register_type
 
 
 class HashValue(dict):

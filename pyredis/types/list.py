@@ -6,7 +6,7 @@ from collections import deque
 from itertools import islice
 from typing import Any, Iterable
 
-from ..db import register_type
+from . import register_type
 
 
 class ListValue(deque):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any, Iterator
 
-from ..args import is_int64
-from ..db import register_type
+from . import is_int64, register_type
 
 INTSET_HARD_LIMIT = 1 << 30   # Redis caps set-max-intset-entries here
 

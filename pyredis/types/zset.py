@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from sortedcontainers import SortedList
 
-from ..db import register_type
+from . import register_type
 
 _LLONG_HALF = (2**63 - 1) // 2
 

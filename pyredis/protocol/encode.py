@@ -1,0 +1,257 @@
+"""Reply encoding: Python values turned into RESP2 or RESP3 bytes.
+
+Following DESIGN.md: bytes (or bytearray) bulk, int integer, None null, list array, dict map,
+set set, float double, and the wrappers below for the other types. `encode_reply` is what a
+client queues for one reply: the common replies take its fast paths, big aggregates are
+encoded lazily as the socket drains.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ..errors import RedisError
+
+
+class SimpleString(bytes):
+    """A status reply: +OK."""
+
+
+class Raw(bytes):
+    """Bytes already encoded in RESP, written as they are (pre-encoded hot-path replies)."""
+
+
+class Verbatim(bytes):
+    """RESP3 verbatim string (txt), a bulk string in RESP2."""
+
+
+class Push(list):
+    """RESP3 push frame (>), an array in RESP2."""
+
+
+class Double(float):
+    """A double that RESP2 sends as a bulk string (ZSCORE ...) and RESP3 as ','."""
+
+
+class BigNumber(int):
+    """RESP3 big number, an integer in RESP2 (unused by 7.0 commands but kept for DEBUG PROTOCOL)."""
+
+
+class Attribute(dict):
+    """RESP3 attribute map, dropped in RESP2."""
+
+
+class OrderedSet(list):
+    """A RESP3 set (~) whose elements keep their order (an array in RESP2): for replies
+    Redis builds as sets in a fixed order, like COMMAND INFO's flags."""
+
+
+NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocked, subscribed)
+OK = Raw(b"+OK\r\n")
+QUEUED = Raw(b"+QUEUED\r\n")
+PONG = Raw(b"+PONG\r\n")
+NULL_BULK = Raw(b"$-1\r\n")
+EMPTY_ARRAY = Raw(b"*0\r\n")
+SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
+
+
+class NullArray:
+    """The RESP2 null array (*-1), a null in RESP3 (BLPOP timeouts, EXEC aborted by WATCH)."""
+
+
+NULL_ARRAY = NullArray()
+
+
+def format_double(value: float) -> bytes:
+    """A double as Redis replies it (addReplyDouble's %.17g: 1.5, 3, -0, 1e+17, inf)."""
+    return b"%.17g" % value
+
+
+def encode(value: object, proto: int = 2) -> bytes:
+    """Encode one reply value for a client speaking `proto` (2 or 3)."""
+    out: list[bytes] = []
+    _encode(value, proto, out)
+    return b"".join(out)
+
+
+def _encode(value: object, proto: int, out: list[bytes]) -> None:
+    t = type(value)
+    if t is bytes:
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+    elif t is Raw:
+        out.append(value)  # type: ignore[arg-type]
+    elif t is int:
+        if 0 <= value < 10000:  # type: ignore[operator]
+            out.append(SMALL_INTS[value])  # type: ignore[index]
+        else:
+            out.append(b":%d\r\n" % value)  # type: ignore[str-format]
+    elif value is None:
+        out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        if not value:
+            out.append(b"*0\r\n")
+            return
+        out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
+        # One or two elements (ZPOPMIN's member and score ...) go faster one by one.
+        bulks = _encode_bulks(value) if len(value) > 2 else None  # type: ignore[arg-type]
+        if bulks is not None:
+            out.append(bulks)
+        else:
+            for item in value:  # type: ignore[attr-defined]
+                _encode(item, proto, out)
+    elif t is bytearray:  # a string changed in place (db.mutable_string)
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+    elif t is SimpleString:
+        out.append(b"+%s\r\n" % value)  # type: ignore[str-format]
+    elif isinstance(value, RedisError):
+        out.append(error_line(value.message))
+    elif t is dict or t is Attribute:
+        if t is Attribute and proto == 2:
+            return
+        prefix = (b"|" if t is Attribute else b"%") if proto == 3 else b"*"
+        n = len(value) if proto == 3 else 2 * len(value)  # type: ignore[arg-type]
+        out.append(b"%s%d\r\n" % (prefix, n))
+        for k, v in value.items():  # type: ignore[attr-defined]
+            _encode(k, proto, out)
+            _encode(v, proto, out)
+    elif t is set or t is frozenset or t is OrderedSet:
+        out.append(b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[attr-defined]
+            _encode(item, proto, out)
+    elif t is float or t is Double:
+        text = format_double(value)  # type: ignore[arg-type]
+        if proto == 3:
+            out.append(b",%s\r\n" % text)
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(text), text))
+    elif t is Push:
+        out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[attr-defined]
+            _encode(item, proto, out)
+    elif t is Verbatim:
+        if proto == 3:
+            out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))  # type: ignore[arg-type]
+        else:
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+    elif t is NullArray:
+        out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
+    elif t is bool:
+        if proto == 3:
+            out.append(b"#t\r\n" if value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if value else b":0\r\n")
+    elif t is BigNumber:
+        out.append((b"(%d\r\n" if proto == 3 else b":%d\r\n") % value)  # type: ignore[str-format]
+    elif t is str:
+        data = value.encode()  # type: ignore[attr-defined]
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    elif isinstance(value, bytes):  # other bytes subclasses
+        out.append(b"$%d\r\n%s\r\n" % (len(value), bytes(value)))
+    else:
+        raise TypeError(f"cannot encode reply of type {t.__name__}")
+
+
+_BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
+# An element's end and the next one's header, for interleaving.
+_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]
+_PLAIN = {bytes}
+
+
+def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
+    """The common array reply (LRANGE, SMEMBERS ...): plain bytes elements of under 4 KB,
+    encoded without a Python call per element. None if any element is of another type or
+    longer: the caller encodes element by element."""
+    if not set(map(type, items)) <= _PLAIN:   # a C loop: no exception to raise and catch
+        return None
+    try:
+        if len(items) < 16:
+            return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" for x in items])
+        # Longer arrays interleave the elements with their separators in C loops.
+        pieces: list = [b""] * (2 * len(items))
+        pieces[0::2] = map(_BULK_SEPARATORS.__getitem__, map(len, items))
+        pieces[1::2] = items
+        pieces[0] = pieces[0][2:]
+        pieces.append(b"\r\n")
+        return b"".join(pieces)
+    except IndexError:   # an element of 4 KB or more
+        return None
+
+
+LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains
+BULKS_PER_SLICE = 256   # elements a lazy reply tries to encode in one go
+
+
+class LazyAggregate:
+    """The elements of a big array, map or set reply, encoded a slice at a time as the client's
+    socket takes them, so that a reply of millions of elements never stalls the loop (its
+    `header` is queued at once). The elements are a snapshot taken when the reply was queued."""
+
+    __slots__ = ("header", "items", "pos", "proto", "pairs")
+
+    def __init__(self, value: "list | tuple | dict | set | frozenset", proto: int) -> None:
+        n = len(value)
+        self.pairs = type(value) is dict   # items are (key, value) pairs of a map
+        if self.pairs:
+            self.header = b"%%%d\r\n" % n if proto == 3 else b"*%d\r\n" % (2 * n)
+            self.items = list(value.items())  # type: ignore[union-attr]
+        else:
+            kind = b"*" if type(value) is list or type(value) is tuple or proto == 2 else b"~"
+            self.header = b"%s%d\r\n" % (kind, n)
+            self.items = list(value)
+        self.pos = 0
+        self.proto = proto
+
+    def encode_some(self, limit: int) -> bytes:
+        """The next elements, encoded, about `limit` bytes of them (at least one element)."""
+        out: list[bytes] = []
+        size = 0
+        items, proto, i, n = self.items, self.proto, self.pos, len(self.items)
+        while i < n and size < limit:
+            if self.pairs:
+                key, value = items[i]
+                _encode(key, proto, out)
+                size += len(out[-1])
+                _encode(value, proto, out)
+                size += len(out[-1])
+                i += 1
+                continue
+            end = min(n, i + BULKS_PER_SLICE)
+            bulks = _encode_bulks(items[i:end])
+            if bulks is not None:
+                out.append(bulks)
+                size += len(bulks)
+                i = end
+                continue
+            while i < end and size < limit:   # other elements in the slice: one by one
+                _encode(items[i], proto, out)
+                size += len(out[-1])
+                i += 1
+        self.pos = i
+        return b"".join(out)
+
+    def done(self) -> bool:
+        return self.pos >= len(self.items)
+
+
+def encode_reply(value: object, proto: int) -> Union[bytes, LazyAggregate]:
+    """One reply as a client queues it: its bytes, or a LazyAggregate for an array, map or set
+    of LAZY_MIN_ITEMS elements or more. The common replies (a pre-encoded constant, a bulk
+    string, an integer) take the fast paths, without building a list."""
+    t = type(value)
+    if t is Raw:
+        return value  # type: ignore[return-value]
+    if t is bytes:
+        return b"$%d\r\n%s\r\n" % (len(value), value)  # type: ignore[arg-type]
+    if t is int:
+        return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value  # type: ignore
+    if (t is list or t is dict or t is set or t is tuple or t is frozenset or t is OrderedSet) \
+            and len(value) >= LAZY_MIN_ITEMS:  # type: ignore[arg-type]
+        return LazyAggregate(value, proto)  # type: ignore[arg-type]
+    out: list[bytes] = []
+    _encode(value, proto, out)
+    return b"".join(out)
+
+
+def error_line(message: str) -> bytes:
+    """An error reply line; newlines would break the protocol, so they become spaces."""
+    return b"-%s\r\n" % message.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")
+

@@ -1,0 +1,246 @@
+"""The pure-Python request parser: multibulk and inline requests, with Redis's limits and its
+exact protocol error texts. It reads everything hiredis cannot, and serves alone where hiredis
+is not installed."""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+from ..types import string2ll
+from ..errors import ProtocolError
+
+INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
+BIG_ARG = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
+MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
+# What a client that must authenticate first may send (Redis's authRequired limits), so
+# that an unknown peer cannot make the server buffer much.
+UNAUTHENTICATED_MAX_ARGS = 10
+UNAUTHENTICATED_MAX_BULK = 16384
+
+
+def split_args(line: bytes) -> Optional[list[bytes]]:
+    """Redis's sdssplitargs: split an inline request, honouring quotes and escapes.
+
+    Returns None for unbalanced quotes (or a closing quote not followed by a space).
+    """
+    args: list[bytes] = []
+    i, n = 0, len(line)
+    while True:
+        while i < n and line[i] in b" \n\r\t\x0b\x0c\x00":
+            i += 1
+        if i >= n:
+            return args
+        current = bytearray()
+        in_dq = in_sq = False
+        while True:
+            if in_dq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if (c == 0x5C and i + 3 < n and line[i + 1] == 0x78 and _is_hex(line[i + 2])
+                        and _is_hex(line[i + 3])):
+                    current.append(int(line[i + 2:i + 4], 16))
+                    i += 3
+                elif c == 0x5C and i + 1 < n:
+                    i += 1
+                    current.append(_ESCAPES.get(line[i], line[i]))
+                elif c == 0x22:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                        return None
+                    in_dq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            elif in_sq:
+                if i >= n:
+                    return None
+                c = line[i]
+                if c == 0x5C and i + 1 < n and line[i + 1] == 0x27:
+                    i += 1
+                    current.append(0x27)
+                elif c == 0x27:
+                    if i + 1 < n and line[i + 1] not in b" \n\r\t\x0b\x0c\x00":
+                        return None
+                    in_sq = False
+                    i += 1
+                    break
+                else:
+                    current.append(c)
+            else:
+                if i >= n:
+                    break
+                c = line[i]
+                if c in b" \n\r\t\x00":
+                    break
+                if c == 0x22:
+                    in_dq = True
+                elif c == 0x27:
+                    in_sq = True
+                else:
+                    current.append(c)
+            i += 1
+        args.append(bytes(current))
+
+
+_ESCAPES = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("b"): 0x08, ord("a"): 0x07}
+
+
+def sds_repr(data: bytes) -> str:
+    """Bytes quoted the way Redis's sdscatrepr writes them (MONITOR, CONFIG REWRITE): the
+    inverse of split_args for one argument."""
+    out = ['"']
+    for b in data:
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch in _REPR_ESCAPES:
+            out.append(_REPR_ESCAPES[ch])
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:
+            out.append("\\x%02x" % b)
+    out.append('"')
+    return "".join(out)
+
+
+_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+
+
+def _is_hex(c: int) -> bool:
+    return c in b"0123456789abcdefABCDEF"
+
+
+class RequestParser:
+    """Incremental request parser for one client.
+
+    `feed` adds received bytes; `parse` yields each complete argv in order and raises
+    ProtocolError (Redis's text) when the input is malformed. Empty requests (a bare newline,
+    `*0`) yield nothing, as in Redis.
+    """
+
+    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        self.buf: bytes | bytearray = b""
+        self.pos = 0
+        self.max_bulk_len = max_bulk_len
+        self.auth_limits = False       # the client must authenticate: small requests only
+        self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
+        self._remaining = 0            # how many arguments that request still expects
+
+    def feed(self, data: bytes) -> None:
+        buf = self.buf
+        if self.pos >= len(buf):
+            # The common case: everything before was parsed; parse straight from `data`.
+            self.buf = data
+        elif type(buf) is bytearray:
+            # A request spans several reads: grow in place (a front delete is O(1) in CPython).
+            del buf[:self.pos]
+            buf += data
+        else:
+            self.buf = bytearray(memoryview(buf)[self.pos:])
+            self.buf += data
+        self.pos = 0
+
+    def pending(self) -> int:
+        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
+        return len(self.buf) - self.pos
+
+    def idle(self) -> bool:
+        """True between requests: everything received was parsed into complete requests."""
+        return self.pos >= len(self.buf) and not self._remaining
+
+    def wanted(self) -> int:
+        """The bytes still to come of the big bulk argument being read (BIG_ARG or more),
+        which the client reads at once, as Redis does; 0 otherwise."""
+        if not self._remaining:
+            return 0
+        buf, pos = self.buf, self.pos
+        end = buf.find(b"\r", pos, pos + 24)
+        if end < 0 or buf[pos] != 0x24:   # '$'
+            return 0
+        size = string2ll(buf[pos + 1:end])
+        if size is None or size < BIG_ARG:
+            return 0
+        return max(0, end + 2 + size + 2 - len(buf))
+
+    def parse(self) -> Iterator[list[bytes]]:
+        buf = self.buf
+        n = len(buf)
+        while self.pos < n:
+            if self._remaining:
+                argv = self._read_bulks(buf, n)
+                if argv is None:
+                    return
+                yield argv
+                continue
+            if buf[self.pos] == 0x2A:  # '*'
+                end = buf.find(b"\r", self.pos)
+                if end < 0:
+                    if n - self.pos > INLINE_MAX_SIZE:
+                        raise ProtocolError("too big mbulk count string")
+                    return
+                if end + 1 >= n:
+                    return
+                count = string2ll(buf[self.pos + 1:end])
+                if count is None or count > MAX_MULTIBULK_LEN:
+                    raise ProtocolError("invalid multibulk length")
+                if count > UNAUTHENTICATED_MAX_ARGS and self.auth_limits:
+                    raise ProtocolError("unauthenticated multibulk length")
+                self.pos = end + 2
+                if count <= 0:
+                    continue
+                self._remaining = count
+                self._argv = []
+            else:
+                argv = self._read_inline(buf, n)
+                if argv is None:
+                    return
+                if argv:
+                    yield argv
+
+    def _read_bulks(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+        argv = self._argv
+        pos = self.pos
+        while self._remaining:
+            if pos >= n:
+                break
+            end = buf.find(b"\r", pos)
+            if end < 0:
+                if n - pos > INLINE_MAX_SIZE:
+                    raise ProtocolError("too big bulk count string")
+                break
+            if end + 1 >= n:
+                break
+            if buf[pos] != 0x24:  # '$'
+                raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+            size = string2ll(buf[pos + 1:end])
+            if size is None or size < 0 or size > self.max_bulk_len:
+                raise ProtocolError("invalid bulk length")
+            if size > UNAUTHENTICATED_MAX_BULK and self.auth_limits:
+                raise ProtocolError("unauthenticated bulk length")
+            start = end + 2
+            if start + size + 2 > n:
+                break
+            arg = buf[start:start + size]
+            argv.append(arg if type(arg) is bytes else bytes(arg))
+            pos = start + size + 2
+            self._remaining -= 1
+        self.pos = pos
+        if self._remaining:
+            return None
+        self._argv = []
+        return argv
+
+    def _read_inline(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+        end = buf.find(b"\n", self.pos)
+        if end < 0:
+            if n - self.pos > INLINE_MAX_SIZE:
+                raise ProtocolError("too big inline request")
+            return None
+        line_end = end - 1 if end > self.pos and buf[end - 1] == 0x0D else end
+        args = split_args(bytes(buf[self.pos:line_end]))
+        if args is None:
+            raise ProtocolError("unbalanced quotes in request")
+        self.pos = end + 1
+        return args

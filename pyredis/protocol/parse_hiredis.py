@@ -1,0 +1,191 @@
+"""The fast request parser: hiredis splits multibulk requests, the exact pure-Python parser
+takes over wherever hiredis's view of the bytes could differ from Redis's. Importing this
+module fails where hiredis is not installed (auto.py then picks the pure-Python parser)."""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import hiredis
+
+from ..errors import ProtocolError
+from .parse import INLINE_MAX_SIZE, RequestParser
+
+_BIG_COUNT = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
+_ODD_ELEMENT = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
+_ODD_BYTES = b"+=(~%>|"
+
+
+def _risky(data: bytes) -> bool:
+    """Could hiredis read these bytes otherwise than Redis: an array count of 10,000 or more
+    (which hiredis would also preallocate), or an element that is not a bulk string."""
+    if _BIG_COUNT(data):
+        return True
+    if len(data.translate(None, _ODD_BYTES)) == len(data):
+        return False   # one cheap pass; the precise search only when one of those bytes is in
+    return _ODD_ELEMENT(data) is not None or data[0] in _ODD_BYTES
+
+
+class HiredisRequestParser:
+    """hiredis.Reader parses replies, not requests: it also accepts elements that are not bulk
+    strings, cannot read inline commands, waits where Redis refuses a length, and has its own
+    error texts. So: data whose first request is inline, or that holds a byte which could
+    start an element of another type (+ = ( ~ % > | after a newline), goes to the exact parser; so
+    does any reply hiredis gives that is not an array of bulk strings within the bulk length
+    limit, from the first byte of that request on; and a request left incomplete is checked by
+    the exact parser (which refuses an over-long length as soon as it is read) or handed to it
+    whole when it grows past 64 KB; and so do bytes holding an array count of 10,000 or more,
+    which hiredis would allocate up front. Where hiredis yields, the request bytes were canonical, so
+    their size is known: that is how the start of the next request is tracked. The exact parser
+    hands back to hiredis once it is between requests.
+    """
+
+    __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len", "_auth_limits")
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        self.max_bulk_len = max_bulk_len
+        self._auth_limits = False
+        # Both made at first use: an idle connection costs neither (many clients, little RAM).
+        self.reader: Any = None
+        self.exact = _NO_EXACT   # its buf is None while hiredis is in charge
+        self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
+        self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
+
+    @property
+    def auth_limits(self) -> bool:
+        """The client must authenticate first: the exact parser, which knows Redis's
+        limits for such clients, reads everything until it has."""
+        return self._auth_limits
+
+    @auth_limits.setter
+    def auth_limits(self, on: bool) -> None:
+        self._auth_limits = on
+        if self.exact is not _NO_EXACT:
+            self.exact.auth_limits = on
+
+    def feed(self, data: bytes) -> None:
+        exact = self.exact
+        if exact.buf is not None:
+            exact.feed(data)
+            return
+        if not data:
+            return
+        if self._auth_limits:
+            self._hand_over(data)
+            return
+        if len(self.round) > self.consumed:
+            # A request is carried over: look at the seam as well as the new bytes.
+            if _risky(data) or _risky(self.round[-24:] + data[:24]):
+                self._hand_over(data)
+                return
+            self.round = self.round[self.consumed:] + data
+        else:
+            if data[0] != 0x2A or _risky(data):   # inline, or not for hiredis
+                self._hand_over(data)
+                return
+            self.round = data
+        self.consumed = 0
+        if self.reader is None:
+            self.reader = hiredis.Reader()
+        self.reader.feed(data)
+
+    def _hand_over(self, data: bytes = b"") -> None:
+        """Give the exact parser everything from the start of the request hiredis is on."""
+        rest = self.round[self.consumed:]
+        if rest:
+            self.reader = hiredis.Reader()   # drop hiredis's half-read request
+        self.round = b""
+        self.consumed = 0
+        exact = self.exact
+        if exact is _NO_EXACT:
+            exact = self.exact = RequestParser(self.max_bulk_len)
+            exact.auth_limits = self._auth_limits
+        exact.buf = b""
+        exact.pos = 0
+        exact.feed(rest + data if rest else data)
+
+    @property
+    def buf(self) -> bytes:
+        """The bytes of the latest read, the running request's included (CLIENT LIST qbuf)."""
+        exact_buf = self.exact.buf
+        return self.round if exact_buf is None else exact_buf  # type: ignore[return-value]
+
+    def pending(self) -> int:
+        if self.exact.buf is not None:
+            return self.exact.pending()
+        return len(self.round) - self.consumed
+
+    def wanted(self) -> int:
+        return 0 if self.exact.buf is None else self.exact.wanted()
+
+    def parse(self) -> Iterator[list[bytes]]:
+        while True:
+            exact = self.exact
+            if exact.buf is not None:
+                yield from exact.parse()
+                if exact.idle():
+                    exact.buf = None
+                return
+            if self.reader is None:
+                return   # nothing received yet
+            gets = self.reader.gets
+            max_bulk_len = self.max_bulk_len
+            consumed = self.consumed
+            try:
+                argv = gets()
+                while type(argv) is list:
+                    # The size of the canonical encoding, which is what hiredis accepted.
+                    n = len(argv)
+                    size = 4 if n < 10 else len(b"%d" % n) + 3
+                    for arg in argv:
+                        if type(arg) is not bytes:
+                            break
+                        length = len(arg)
+                        if length > max_bulk_len:
+                            break
+                        size += length + (6 if length < 10 else 7 if length < 100
+                                          else len(b"%d" % length) + 5)
+                    else:
+                        consumed += size
+                        if n:
+                            self.consumed = consumed
+                            yield argv
+                        argv = gets()
+                        continue
+                    break   # not an array of bulk strings within the limit
+            except hiredis.ProtocolError:
+                argv = None
+            self.consumed = consumed
+            if argv is not False:
+                self._hand_over()
+                continue
+            if consumed == len(self.round):   # the usual end: the reads held whole requests
+                self.round = b""
+                self.consumed = 0
+                return
+            self._check_incomplete()
+            if self.exact.buf is None:
+                return
+
+    def _check_incomplete(self) -> None:
+        """hiredis waits for the rest of a request: hand it to the exact parser if Redis
+        would refuse what has come of it already, once it passes 64 KB, or when it holds a
+        big argument (which the exact parser reads at once)."""
+        rest = len(self.round) - self.consumed
+        if rest <= INLINE_MAX_SIZE:
+            check = RequestParser(self.max_bulk_len)
+            check.feed(self.round[self.consumed:])
+            try:
+                if next(check.parse(), None) is None and not check.wanted():
+                    return
+            except ProtocolError:
+                pass
+        self._hand_over()
+
+
+_NO_EXACT = RequestParser()
+_NO_EXACT.buf = None  # type: ignore[assignment]  # shared, never fed: "hiredis is in charge"
+
+
+_NO_EXACT = RequestParser()
+_NO_EXACT.buf = None  # type: ignore[assignment]  # shared, never fed: "hiredis is in charge"

@@ -1,0 +1,150 @@
+"""A Database on its own: built from a KeyspaceContext, no Server, its events observed through
+a recording KeyspaceEvents sink."""
+from __future__ import annotations
+
+import pytest
+
+from pyredis.clock import Clock
+from pyredis.config import Config
+from pyredis.db import Database, KeyspaceContext, KeyspaceEvents
+from pyredis.lazyfree import LazyFree
+from pyredis.server import Stats
+
+
+class RecordingEvents(KeyspaceEvents):
+    """A sink that writes down every event, as (kind, db index, details...)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple] = []
+        self.notify = lambda db, event_class, event, key: self.seen.append(
+            ("notify", db.index, event_class, event, key))
+        self.key_changed = lambda db, key, by_client: self.seen.append(
+            ("changed", db.index, key, by_client))
+        self.key_ready = lambda db, key, kind: self.seen.append(("ready", db.index, key, kind))
+        self.flushed = lambda: self.seen.append(("flushed",))
+        self.dataset_paused = False
+        self.paused = lambda: self.dataset_paused
+
+    def take(self) -> list[tuple]:
+        seen, self.seen = self.seen, []
+        return seen
+
+
+@pytest.fixture
+def keyspace():
+    config = Config()
+    stats = Stats()
+    events = RecordingEvents()
+    context = KeyspaceContext(Clock(), stats, config, LazyFree(config, stats), events)
+    return Database(context, 3), context, events
+
+
+def test_set_and_get_count_hits_and_misses(keyspace):
+    db, context, events = keyspace
+    assert db.get(b"k") is None
+    db.set(b"k", b"v")
+    assert db.get(b"k") == b"v"
+    assert (context.stats.keyspace_hits, context.stats.keyspace_misses) == (1, 1)
+    assert events.take() == [("notify", 3, "m", "keymiss", b"k"),
+                             ("notify", 3, "n", "new", b"k")]
+    db.set(b"k", b"w")          # an overwrite: no "new" event
+    assert events.take() == []
+
+
+def test_written_signals_notifies_and_counts_the_change(keyspace):
+    db, context, events = keyspace
+    db.set(b"k", b"v")
+    events.take()
+    db.written(b"k", "$", "set")
+    assert events.take() == [("changed", 3, b"k", True), ("notify", 3, "$", "set", b"k")]
+    db.written(b"k", "g", "rename_to", changes=0)
+    db.written(b"k", "l", "lpush", changes=3)
+    assert context.dirty == 4
+    context.count_changes()
+    assert context.dirty == 5
+
+
+def test_elements_removed_deletes_an_emptied_collection(keyspace):
+    db, context, events = keyspace
+    members = {b"a", b"b"}
+    db.set(b"s", members)
+    events.take()
+    members.discard(b"a")
+    db.elements_removed(b"s", members, "s", "srem")
+    assert events.take() == [("notify", 3, "s", "srem", b"s"), ("changed", 3, b"s", True)]
+    members.discard(b"b")
+    db.elements_removed(b"s", members, "s", "srem")
+    assert b"s" not in db.data
+    assert events.take() == [("notify", 3, "s", "srem", b"s"), ("changed", 3, b"s", True),
+                             ("notify", 3, "g", "del", b"s")]
+    assert context.dirty == 2
+
+
+def test_a_key_expires_by_the_context_clock(keyspace):
+    db, context, events = keyspace
+    clock = context.clock
+    db.set(b"k", b"v", expire_at=clock.ms() + 10_000)
+    events.take()
+    assert db.get(b"k") == b"v"
+    clock.advance(5)
+    clock.frozen_ms = clock.ms() - 6_000     # a script that started before the TTL passed
+    assert db.get(b"k") == b"v"
+    clock.advance(6)
+    assert db.get(b"k") == b"v"
+    clock.frozen_ms = None
+    assert db.get(b"k") is None
+    assert context.stats.expired_keys == 1
+    assert context.dirty == 0
+    assert events.take() == [("notify", 3, "x", "expired", b"k"),
+                             ("changed", 3, b"k", False),
+                             ("notify", 3, "m", "keymiss", b"k")]
+
+
+def test_a_paused_dataset_keeps_expired_keys(keyspace):
+    db, context, events = keyspace
+    db.set(b"k", b"v", expire_at=context.clock.ms() - 1)
+    events.dataset_paused = True
+    assert db.get(b"k") is None
+    assert b"k" in db.data
+    events.dataset_paused = False
+    assert db.get(b"k") is None
+    assert b"k" not in db.data
+
+
+def test_an_evicted_key_is_told_as_deleted_by_the_server(keyspace):
+    db, context, events = keyspace
+    db.set(b"k", b"v")
+    events.take()
+    db.evict(b"k")
+    assert b"k" not in db.data
+    assert events.take() == [("changed", 3, b"k", False), ("notify", 3, "e", "evicted", b"k")]
+    assert context.dirty == 0
+
+
+def test_a_write_to_a_key_a_client_waits_on_makes_it_ready(keyspace):
+    db, _, events = keyspace
+    db.blocking_keys[b"queue"] = {object(): None}
+    db.set(b"queue", b"v")
+    db.written(b"queue", "$", "set")
+    assert ("ready", 3, b"queue", bytes) in events.take()
+    db.delete(b"queue")
+    db.written(b"queue", "g", "del")
+    assert ("ready", 3, b"queue", type(None)) in events.take()
+
+
+def test_watchers_of_a_written_key_fail_their_exec(keyspace):
+    db, _, _ = keyspace
+
+    class Watcher:      # what WATCH keeps of a client
+        def __init__(self) -> None:
+            self.watched: list = []
+            self.watch_dirty = False
+
+    watcher = Watcher()
+    db.watch(watcher, b"k")
+    db.set(b"k", b"v")
+    assert not watcher.watch_dirty
+    db.written(b"k", "$", "set")
+    assert watcher.watch_dirty
+    assert watcher.watched == []

@@ -34,8 +34,6 @@ NOT_YET_IMPLEMENTED = (
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
-    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
-    "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.
@@ -338,7 +336,7 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "hyperloglog", "geo")
+           "streams", "hyperloglog", "geo")
 
 def load_all() -> None:
     for module in MODULES:

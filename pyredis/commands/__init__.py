@@ -40,11 +40,6 @@ NOT_YET_IMPLEMENTED = (
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
-    "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
-    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
-    "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
-    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
-    "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.
@@ -345,7 +340,8 @@ def all_commands() -> list[Command]:
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
-           "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence")
+           "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
+           "streams", "hyperloglog", "geo")
 
 def load_all() -> None:
     for module in MODULES:

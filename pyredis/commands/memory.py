@@ -4,8 +4,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from ..args import parse_int
-from ..errors import syntax_error
+from ..args import INT64_MAX, ArgReader
+from ..errors import SYNTAX, syntax_error
 from . import KeySpec, command
 
 DEFAULT_SAMPLES = 5        # Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
@@ -49,16 +49,11 @@ def value_size(value: Any, samples: int) -> int:
          key_specs=(KeySpec("RO", index=2),))
 def memory_usage(client, argv):
     samples = DEFAULT_SAMPLES
-    i = 3
-    while i < len(argv):
-        if argv[i].lower() == b"samples" and i + 1 < len(argv):
-            samples = parse_int(argv[i + 1])
-            if samples < 0:
-                raise syntax_error()
-            samples = samples or 2**63 - 1
-            i += 2
-        else:
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        if reader.keyword() != b"SAMPLES":
             raise syntax_error()
+        samples = reader.next_int(minimum=0, range_error=SYNTAX) or INT64_MAX   # 0: all
     key = argv[2]
     value = client.db.data.get(key)   # as Redis: no expiry check, no access
     if value is None:

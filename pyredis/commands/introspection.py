@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..args import parse_int
+from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
 from ..errors import RedisError, syntax_error
 from ..glob import glob_match
 from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString, Verbatim
@@ -289,33 +289,27 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
         addr = argv[2].decode(errors="replace")     # the old form: CLIENT KILL addr
         skipme = False
     else:
-        i = 2
-        while i < len(argv):
-            option = argv[i].lower()
-            if i + 1 >= len(argv):
-                raise syntax_error()
-            value = argv[i + 1]
-            if option == b"id":
-                try:
-                    client_id = parse_int(value)
-                except RedisError:
-                    client_id = 0
-                if client_id < 1:
-                    raise RedisError("ERR client-id should be greater than 0")
-            elif option == b"type":
+        reader = ArgReader(argv, 2)
+        while reader.more():
+            option = reader.keyword()
+            value = reader.next()   # every option takes a value
+            if option == b"ID":
+                client_id = parse_range_int(value, 1, INT64_MAX,
+                                            "ERR client-id should be greater than 0")
+            elif option == b"TYPE":
                 kind = CLIENT_TYPES.get(value.lower())
                 if kind is None:
                     raise RedisError("ERR Unknown client type '%s'"
                                      % value.decode(errors="replace"))
-            elif option == b"addr":
+            elif option == b"ADDR":
                 addr = value.decode(errors="replace")
-            elif option == b"laddr":
+            elif option == b"LADDR":
                 laddr = value.decode(errors="replace")
-            elif option == b"user":
+            elif option == b"USER":
                 if value not in {c.user for c in server.clients.values()} | {b"default"}:
                     raise RedisError("ERR No such user '%s'" % value.decode(errors="replace"))
                 user = value
-            elif option == b"skipme":
+            elif option == b"SKIPME":
                 if value.lower() == b"yes":
                     skipme = True
                 elif value.lower() == b"no":
@@ -324,7 +318,6 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
                     raise syntax_error()
             else:
                 raise syntax_error()
-            i += 2
     killed = 0
     close_me = False
     for other in list(server.clients.values()):

@@ -4,9 +4,10 @@ from __future__ import annotations
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from ..args import parse_int
-from ..errors import syntax_error
+from ..args import ArgReader
+from ..errors import SYNTAX, syntax_error
 from ..protocol.encode import Reply
+from ..types import INT64_MAX
 from . import command
 
 if TYPE_CHECKING:
@@ -50,16 +51,11 @@ def value_size(value: Any, samples: int) -> int:
 @command("memory|usage")
 def memory_usage(client: Client, argv: list[bytes]) -> Reply:
     samples = DEFAULT_SAMPLES
-    i = 3
-    while i < len(argv):
-        if argv[i].lower() == b"samples" and i + 1 < len(argv):
-            samples = parse_int(argv[i + 1])
-            if samples < 0:
-                raise syntax_error()
-            samples = samples or 2**63 - 1
-            i += 2
-        else:
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        if reader.keyword() != b"SAMPLES":
             raise syntax_error()
+        samples = reader.next_int(minimum=0, range_error=SYNTAX) or INT64_MAX   # 0: all
     key = argv[2]
     value = client.db.data.get(key)   # as Redis: no expiry check, no access
     if value is None:

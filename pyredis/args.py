@@ -159,9 +159,6 @@ class ArgReader:
             raise RedisError(range_error or error or "ERR value is out of range")
         return value
 
-    def next_float(self, error: Optional[str] = None) -> float:
-        return parse_float(self.next(), error)
-
     def done(self) -> None:
         """Leftover arguments are a syntax error."""
         if self.pos < len(self.argv):

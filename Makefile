@@ -1,14 +1,15 @@
-# pyredis: `make run` starts the server, `make test` runs the test suite (both set up first).
+# pyredis: `make run` starts the server, `make test` runs the test suite, `make check` runs the
+# linter and the type checker (each sets up first).
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 6379
 
-.PHONY: run test install system-deps bench clean
+.PHONY: run test check install system-deps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,uvloop,bench]'
+	$(PY) -m pip install -q -e '.[test,check,uvloop,bench]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -24,6 +25,11 @@ run: install
 
 test: install system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# ruff and mypy, as configured in pyproject.toml.
+check: install
+	$(VENV)/bin/ruff check pyredis scripts
+	$(VENV)/bin/mypy pyredis
 
 # The benchmark suite against redis-server; the README's results section is rewritten.
 bench: install system-deps

@@ -10,13 +10,13 @@ import re
 from typing import Optional
 
 from .errors import RedisError, not_float, not_integer, syntax_error
-from .types import INT64_MAX, INT64_MIN, string2ll
+from .types import INT64_MAX, string2ll
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 
 
-def parse_int(raw: bytes, error: Optional[str] = None) -> int:
+def parse_int(raw: bytes | bytearray, error: Optional[str] = None) -> int:
     """An integer argument read by string2ll; `error` replaces Redis's default text."""
     value = string2ll(raw)
     if value is None:
@@ -37,7 +37,8 @@ def parse_range_int(raw: bytes, minimum: int, maximum: int,
 
 def parse_positive_int(raw: bytes, error: Optional[str] = None) -> int:
     """Redis's getPositiveLongFromObjectOrReply: an integer >= 0."""
-    return parse_range_int(raw, 0, INT64_MAX, error or "ERR value is out of range, must be positive")
+    return parse_range_int(raw, 0, INT64_MAX,
+                           error or "ERR value is out of range, must be positive")
 
 
 # What C's strtod reads: leading spaces, then a decimal, hex, inf or nan number.
@@ -157,9 +158,6 @@ class ArgReader:
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise RedisError(range_error or error or "ERR value is out of range")
         return value
-
-    def next_float(self, error: Optional[str] = None) -> float:
-        return parse_float(self.next(), error)
 
     def done(self) -> None:
         """Leftover arguments are a syntax error."""

@@ -45,7 +45,7 @@ from .args import parse_int
 from .commands import TABLE, command
 from .errors import RedisError
 from .longdouble import ZERO, add_long_double, parse_long_double
-from .protocol.encode import NULL_ARRAY
+from .protocol.encode import NULL_ARRAY, Reply
 
 if TYPE_CHECKING:
     from .client import Client
@@ -297,7 +297,7 @@ def _queue_for_reprocessing(client: "Client") -> None:
 
 
 @command("client|unblock")
-def client_unblock(client, argv):
+def client_unblock(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                          "Try CLIENT HELP." % argv[1][:128].decode(errors="replace"))

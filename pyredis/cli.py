@@ -52,7 +52,7 @@ def build_config(argv: list[str]) -> Config:
                 text = f.read()
         except OSError as exc:
             raise SystemExit(f"Fatal error, can't open config file '{config.config_file}': "
-                             f"{exc.strerror}")
+                             f"{exc.strerror}") from None
     if args and args[-1] == "-":
         args.pop()
         text += "\n" + sys.stdin.read()
@@ -61,10 +61,10 @@ def build_config(argv: list[str]) -> Config:
         config.load_text(text)
     except ConfigFileError as exc:
         sys.stderr.write(exc.fatal_text(REDIS_VERSION))
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     return config
 
 
@@ -93,7 +93,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         server.start()
     except OSError as exc:
         server.log_warning(str(exc))
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     server.log("notice", f"pyredis {REDIS_VERSION}-compatible server started, pid={server.pid}, "
                f"port={server.port}")
     server.snapshots.load_at_startup()

@@ -3,15 +3,17 @@ database, name, protocol version, MULTI queue, subscriptions and blocked state."
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
 from .protocol.auto import AutoRequestParser
-from .protocol.encode import LazyAggregate, encode_reply
+from .protocol.encode import LazyAggregate, Reply, encode_reply
 
 if TYPE_CHECKING:
+    from .blocking import BlockedState
     from .db import Database
+    from .tracking import ClientTracking
     from .server import Server
 
 # Bytes read per readable event. Redis reads 16 KB (PROTO_IOBUF_LEN); each event costs
@@ -40,7 +42,8 @@ FLAG_ORDER = "OSMPxbtRBdcuAUre"
 
 class Client:
     __slots__ = (
-        "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes", "reply_pos",
+        "id", "server", "sock", "fd", "addr", "laddr", "parser", "reply", "reply_bytes",
+        "reply_pos",
         "db", "name", "proto", "authenticated", "user", "ctime", "last_interaction",
         "last_cmd", "close_after_reply", "closed", "pending_write", "writing",
         "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
@@ -84,11 +87,11 @@ class Client:
         self.channels: dict[bytes, None] = {}
         self.patterns: dict[bytes, None] = {}
         self.shard_channels: dict[bytes, None] = {}
-        self.blocked: Any = None     # the blocking state while blocked (BLPOP ...)
+        self.blocked: Optional[BlockedState] = None   # while blocked (BLPOP ...)
         self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
         self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
-        self.tracking: Any = None    # client-side caching state (CLIENT TRACKING)
+        self.tracking: Optional[ClientTracking] = None   # CLIENT TRACKING state
         self.no_evict = False
         self.kill_reason = ""
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
@@ -106,7 +109,7 @@ class Client:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
         try:
-            data = self.sock.recv(  # type: ignore[union-attr]
+            data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
                 min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
             return
@@ -160,14 +163,14 @@ class Client:
 
     # -- output ----------------------------------------------------------------------------
 
-    def add_reply(self, value: Any) -> None:
+    def add_reply(self, value: Reply) -> None:
         """Queue one reply value (encoded for this client's protocol)."""
         if self.reply_mode != "on":
             if self.reply_mode == "skip":
                 self.reply_mode = "on"
             return
         data = encode_reply(value, self.proto)
-        if type(data) is LazyAggregate:
+        if isinstance(data, LazyAggregate):
             self.add_push(data.header)
             self.reply.append(data)
             self.lazy_replies += 1
@@ -285,9 +288,6 @@ class Client:
         else:
             self.writing = False
             self.server.reactor.remove_writer(self.sock)
-
-    def has_pending_replies(self) -> bool:
-        return bool(self.reply)
 
     # -- MULTI -----------------------------------------------------------------------------
 

@@ -198,10 +198,6 @@ def enum_name(directive: Directive, value: int) -> str:
     return " ".join(names) if names and not rest else "unknown"
 
 
-def enum_value(directive: Directive, name: str) -> int:
-    return sum(v for n, v in directive.choices if n in name.split())
-
-
 # -- the special directives ----------------------------------------------------------------
 
 def _parse_save(args: list[str], current: Any, loading: bool) -> list[tuple[int, int]]:
@@ -292,7 +288,7 @@ def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
     """The selected keyspace event classes, as letters in NOTIFY_CLASSES order."""
     if len(args) != 1:
         raise ConfigError("wrong number of arguments")
-    flags = set()
+    flags: set[str] = set()
     for ch in args[0]:
         if ch == "A":
             flags.update(NOTIFY_ALL)
@@ -732,7 +728,8 @@ def parse_value(directive: Directive, args: list[str], current: Any = None,
     """Turn a directive's argument(s) into its typed value, or raise ConfigError."""
     kind = directive.kind
     if kind == "special":
-        return directive.parse(args, current, loading)  # type: ignore[misc]
+        return directive.parse(args, current, loading)  # type: ignore[misc]  # special ones have it
+    value: Any
     if kind == "enum":
         value = parse_enum(directive, args)
     else:
@@ -760,7 +757,7 @@ def show_value(directive: Directive, value: Any) -> str:
     if kind == "int":
         return show_number(directive, value)
     if kind == "special":
-        return directive.show(value)  # type: ignore[misc]
+        return directive.show(value)  # type: ignore[misc]  # special ones have it
     return value
 
 
@@ -769,7 +766,7 @@ def _rewrite_lines(directive: Directive, value: Any) -> list[tuple[str, bool]]:
     when the file does not mention it (the value is not the default)."""
     name, kind = directive.name, directive.kind
     if kind == "special":
-        return directive.rewrite(directive, value)  # type: ignore[misc]
+        return directive.rewrite(directive, value)  # type: ignore[misc]  # special ones have it
     if kind == "string":
         if not value and directive.has(NULLABLE):
             return []
@@ -792,6 +789,167 @@ class ConfigSetError(ConfigError):
 
 class Config:
     """The live configuration: one attribute per directive, plus where it was read from."""
+
+    # One attribute per directive, in DIRECTIVES order: __init__ sets them from the table;
+    # declared here so that their readers are type-checked.
+    daemonize: bool
+    supervised: str
+    pidfile: str
+    loglevel: str
+    logfile: str
+    syslog_enabled: bool
+    syslog_ident: str
+    syslog_facility: str
+    databases: int
+    always_show_logo: bool
+    set_proc_title: bool
+    proc_title_template: str
+    crash_log_enabled: bool
+    crash_memcheck_enabled: bool
+    use_exit_on_panic: bool
+    watchdog_period: int
+    enable_protected_configs: str
+    enable_debug_command: str
+    enable_module_command: str
+    hz: int
+    dynamic_hz: bool
+    io_threads: int
+    io_threads_do_reads: bool
+    server_cpulist: str
+    bio_cpulist: str
+    aof_rewrite_cpulist: str
+    bgsave_cpulist: str
+    ignore_warnings: str
+    shutdown_on_sigint: str
+    shutdown_on_sigterm: str
+    shutdown_timeout: int
+    bind: list[str]
+    bind_source_addr: str
+    port: int
+    tcp_backlog: int
+    unixsocket: str
+    unixsocketperm: int
+    socket_mark_id: int
+    timeout: int
+    tcp_keepalive: int
+    protected_mode: bool
+    maxclients: int
+    save: list[tuple[int, int]]
+    stop_writes_on_bgsave_error: bool
+    rdbcompression: bool
+    rdbchecksum: bool
+    dbfilename: str
+    rdb_del_sync_files: bool
+    rdb_save_incremental_fsync: bool
+    rdb_key_save_delay: int
+    key_load_delay: int
+    loading_process_events_interval_bytes: int
+    sanitize_dump_payload: str
+    dir: str
+    appendonly: bool
+    appendfilename: str
+    appenddirname: str
+    appendfsync: str
+    no_appendfsync_on_rewrite: bool
+    auto_aof_rewrite_percentage: int
+    auto_aof_rewrite_min_size: int
+    aof_load_truncated: bool
+    aof_use_rdb_preamble: bool
+    aof_timestamp_enabled: bool
+    aof_rewrite_incremental_fsync: bool
+    aof_disable_auto_gc: bool
+    replicaof: str
+    masterauth: str
+    masteruser: str
+    replica_serve_stale_data: bool
+    replica_read_only: bool
+    repl_diskless_sync: bool
+    repl_diskless_sync_delay: int
+    repl_diskless_sync_max_replicas: int
+    repl_diskless_load: str
+    repl_ping_replica_period: int
+    repl_timeout: int
+    repl_disable_tcp_nodelay: bool
+    repl_backlog_size: int
+    repl_backlog_ttl: int
+    replica_priority: int
+    replica_announced: bool
+    min_replicas_to_write: int
+    min_replicas_max_lag: int
+    replica_announce_ip: str
+    replica_announce_port: int
+    replica_lazy_flush: bool
+    replica_ignore_maxmemory: bool
+    replica_ignore_disk_write_errors: bool
+    propagation_error_behavior: str
+    requirepass: str
+    aclfile: str
+    acllog_max_len: int
+    acl_pubsub_default: str
+    maxmemory: int
+    maxmemory_policy: str
+    maxmemory_samples: int
+    maxmemory_eviction_tenacity: int
+    maxmemory_clients: int
+    lazyfree_lazy_eviction: bool
+    lazyfree_lazy_expire: bool
+    lazyfree_lazy_server_del: bool
+    lazyfree_lazy_user_del: bool
+    lazyfree_lazy_user_flush: bool
+    active_expire_effort: int
+    activerehashing: bool
+    activedefrag: bool
+    active_defrag_ignore_bytes: int
+    active_defrag_threshold_lower: int
+    active_defrag_threshold_upper: int
+    active_defrag_cycle_min: int
+    active_defrag_cycle_max: int
+    active_defrag_max_scan_fields: int
+    jemalloc_bg_thread: bool
+    oom_score_adj: str
+    oom_score_adj_values: list[int]
+    disable_thp: bool
+    lfu_log_factor: int
+    lfu_decay_time: int
+    proto_max_bulk_len: int
+    client_query_buffer_limit: int
+    client_output_buffer_limit: dict[str, tuple[int, int, int]]
+    busy_reply_threshold: int
+    slowlog_log_slower_than: int
+    slowlog_max_len: int
+    latency_monitor_threshold: int
+    latency_tracking: bool
+    latency_tracking_info_percentiles: list[float]
+    notify_keyspace_events: str
+    tracking_table_max_keys: int
+    hash_max_listpack_entries: int
+    hash_max_listpack_value: int
+    list_max_listpack_size: int
+    list_compress_depth: int
+    set_max_intset_entries: int
+    zset_max_listpack_entries: int
+    zset_max_listpack_value: int
+    hll_sparse_max_bytes: int
+    stream_node_max_bytes: int
+    stream_node_max_entries: int
+    cluster_enabled: bool
+    cluster_config_file: str
+    cluster_port: int
+    cluster_node_timeout: int
+    cluster_replica_validity_factor: int
+    cluster_migration_barrier: int
+    cluster_allow_replica_migration: bool
+    cluster_require_full_coverage: bool
+    cluster_replica_no_failover: bool
+    cluster_allow_reads_when_down: bool
+    cluster_allow_pubsubshard_when_down: bool
+    cluster_link_sendbuf_limit: int
+    cluster_announce_ip: str
+    cluster_announce_hostname: str
+    cluster_announce_port: int
+    cluster_announce_bus_port: int
+    cluster_announce_tls_port: int
+    cluster_preferred_endpoint_type: str
 
     def __init__(self) -> None:
         for directive in DIRECTIVES:
@@ -987,7 +1145,7 @@ class Config:
                     content = f.read()
             except OSError as exc:
                 raise SystemExit(f"Fatal error, can't open config file '{path}': "
-                                 f"{exc.strerror}")
+                                 f"{exc.strerror}") from None
             self.load_text(content)
 
     def rewrite(self, force_all: bool = False) -> None:

@@ -447,14 +447,16 @@ class Database:
             exists_after = replaced_with is not None and key in replaced_with.data
             if not exists and not exists_after:
                 continue
+            stale_after = (replaced_with is not None and exists_after
+                           and replaced_with.is_expired(key))
             for watched in watchers:
                 if watched.expired:
                     if not exists_after:
                         watched.expired = False
                         continue
-                    if replaced_with.is_expired(key):  # type: ignore[union-attr]
+                    if stale_after:
                         continue
-                elif not exists and replaced_with.is_expired(key):  # type: ignore[union-attr]
+                elif not exists and stale_after:
                     watched.expired = True
                     continue
                 watched.client.watch_dirty = True

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import IO, Any, Callable, Optional, Sequence, Union
 from urllib.parse import quote
 
 from .cli import options_to_text
@@ -220,12 +220,26 @@ class EmbeddedServer:
             shutil.rmtree(self.dir, ignore_errors=True)
         _LIVE_SERVERS.discard(self)
 
+    def _child_pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The child process's stdin and stdout (it is started with both as pipes)."""
+        process = self._process
+        assert process is not None
+        proc = process.proc
+        assert proc.stdin is not None and proc.stdout is not None
+        return proc.stdin, proc.stdout
+
+    def _running_core(self) -> CoreServer:
+        """The server running in this process's thread."""
+        assert self._core is not None
+        return self._core
+
     def _stop_child(self) -> None:
         process = self._process
         assert process is not None
+        stdin = self._child_pipes()[0]
         try:
-            process.proc.stdin.write(b"stop\n")   # type: ignore[union-attr]
-            process.proc.stdin.close()            # type: ignore[union-attr]
+            stdin.write(b"stop\n")
+            stdin.close()
         except OSError:
             pass                                  # already gone
         process.wait(STOP_TIMEOUT)
@@ -303,21 +317,24 @@ class EmbeddedServer:
             if answer != "ok":
                 raise ServerStateError(f"the server process did not move its clock: {answer!r}")
             return
-        core = self._core
-        assert core is not None
-        self._run_in_loop(lambda: (core.clock.advance(seconds), core.clock_advanced()))
+        core = self._running_core()
+
+        def advance() -> None:
+            core.clock.advance(seconds)
+            core.clock_advanced()
+        self._run_in_loop(advance)
 
     def _clock_offset(self) -> float:
         """How far the server's clock was moved, however it was (DEBUG ADVANCE-CLOCK too)."""
         self._check_running()
         if self._process is not None:
             return float(self._ask_child("offset"))
-        return self._core.clock.offset          # type: ignore[union-attr]
+        return self._running_core().clock.offset
 
     def _ask_child(self, request: str) -> str:
         """Send one control line to the child process and return its answer."""
         with self._lock:
-            stdin = self._process.proc.stdin    # type: ignore[union-attr]
+            stdin = self._child_pipes()[0]
             stdin.write(request.encode() + b"\n")
             stdin.flush()
             return self._read_child_line(STOP_TIMEOUT)
@@ -335,7 +352,7 @@ class EmbeddedServer:
             finally:
                 done.set()
 
-        self._core.reactor.call_soon_threadsafe(call)   # type: ignore[union-attr]
+        self._running_core().reactor.call_soon_threadsafe(call)
         if not done.wait(STOP_TIMEOUT):
             raise ServerStateError("the server thread did not answer")
         if failure:
@@ -343,7 +360,7 @@ class EmbeddedServer:
 
     def _read_child_line(self, timeout: float) -> str:
         """One line from the child's stdout, waiting at most timeout seconds."""
-        stdout = self._process.proc.stdout   # type: ignore[union-attr]
+        stdout = self._child_pipes()[1]
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
             if not selector.select(timeout):

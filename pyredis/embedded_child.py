@@ -31,7 +31,7 @@ def serve_child(run_dir: str, argv: list[str]) -> None:
         core.start()
     except OSError as exc:
         control.write(f"error {exc.errno or 0} {exc.strerror or exc}\n")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     pending = bytearray()
     parent_gone = False
 

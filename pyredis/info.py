@@ -15,11 +15,13 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import commands
+from .blocking import blocked_clients_with_timeout
 
 if TYPE_CHECKING:
+    from .db import Database
     from .server import Server
 
 SectionFn = Callable[["Server"], list[str]]
@@ -153,8 +155,7 @@ def _multiplexing_api(server: "Server") -> str:
 def clients_section(server: "Server") -> list[str]:
     clients = list(server.clients.values())
     blocked = sum(1 for c in clients if c.blocked is not None or c.paused)
-    timeouts = sum(1 for c in clients
-                   if c.blocked is not None and getattr(c.blocked, "deadline", 0))
+    timeouts = blocked_clients_with_timeout(server)
     return [
         f"connected_clients:{len(clients)}",
         "cluster_connections:0",
@@ -431,13 +432,13 @@ def keyspace_section(server: "Server") -> list[str]:
     return lines
 
 
-def average_ttl(db, now_ms: int, samples: int = 64) -> int:
+def average_ttl(db: Database, now_ms: int, samples: int = 64) -> int:
     """The average time to live of the keys with one, in ms (estimated from a window of
     keys, as Redis estimates it while expiring)."""
     expires = db.expires
-    whens = expires.values()
+    whens: Iterable[int] = expires.values()
     if len(expires) > samples:
         start = random.randrange(len(expires) - samples + 1)
-        whens = itertools.islice(whens, start, start + samples)  # type: ignore[assignment]
+        whens = itertools.islice(whens, start, start + samples)
     ttls = [w - now_ms for w in whens if w > now_ms]
     return sum(ttls) // len(ttls) if ttls else 0

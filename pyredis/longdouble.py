@@ -29,7 +29,7 @@ LongDouble = Union[Fraction, float]
 ZERO = Fraction(0)
 
 
-def parse_long_double(raw: bytes) -> Optional[LongDouble]:
+def parse_long_double(raw: bytes | bytearray) -> Optional[LongDouble]:
     """The value of raw as Redis's string2ld reads it, None when it is not a valid float.
 
     Refused: empty or too long input, leading spaces or any leftover character, NaN, and

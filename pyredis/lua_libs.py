@@ -297,7 +297,7 @@ class _LibState:
                                parse_constant=self._json_constant)
         except (ValueError, RecursionError) as exc:
             raise LibError("Expected value but found invalid token at character %d"
-                           % (getattr(exc, "pos", 0) + 1))
+                           % (getattr(exc, "pos", 0) + 1)) from None
         return self._json_to_lua(value, 1)
 
     def _json_constant(self, name: str) -> float:
@@ -437,7 +437,7 @@ class _LibState:
         if offset > len(data):
             raise LibError("Start offset %d greater than input length %d."
                            % (offset, len(data)))
-        values = []
+        values: list[Any] = []
         pos = offset
         while pos < len(data) and (all_values or len(values) < limit):
             value, pos = self._unpack_one(data, pos)
@@ -506,7 +506,7 @@ class _LibState:
             _align(out, size, align)
             if code == "c" or code == "s":
                 arg_index += 1
-                value = values.pop(0) if values else None
+                value: Any = values.pop(0) if values else None   # any Lua value, checked here
                 if type(value) in (int, float):
                     value = _lua_number_text(value)
                 if type(value) is not bytes:

@@ -66,7 +66,7 @@ class Reactor:
         except (KeyError, ValueError):
             if callback is None:
                 return
-            handlers = [None, None]
+            handlers: list[Optional[Callable[[], None]]] = [None, None]
             handlers[slot] = callback
             self.selector.register(sock, READ if slot == 0 else WRITE, handlers)
             return

@@ -65,8 +65,8 @@ class ScanCursors:
         self._items = 0
         self._next_id = 1
 
-    def scan(self, cursor: int, count: int, source: Callable[[], Iterable],
-             alive: Callable[[object], bool], owner: object = None) -> tuple[int, list]:
+    def scan(self, cursor: int, count: int, source: Callable[[], Iterable[bytes]],
+             alive: Callable[[bytes], bool], owner: object = None) -> tuple[int, list[bytes]]:
         """One step: (next cursor, up to `count` names still `alive`). `source` gives the
         names when a snapshot must be taken; `owner` (the database, the value) ties a
         snapshot to what it was taken from, so a cursor used elsewhere starts afresh."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import lupa.lua51 as lua51
 
@@ -241,7 +241,7 @@ class LuaState:
 
     def error_table(self, message: bytes, counted: bool = False) -> Any:
         """A Lua error table for a Redis error reply ("-CODE msg" or a bare message)."""
-        fields = {b"err": error_text(message)}
+        fields: dict[bytes, Union[bytes, bool]] = {b"err": error_text(message)}
         if counted:
             # the error was counted when the command replied it: not again by the script
             fields[b"ignore_error_stats_update"] = True
@@ -355,7 +355,8 @@ class LuaState:
             return self.error_table(b"-" + error.encode(), counted=True), True
         client = self.client
         client.argv = argv
-        scripting.server.call(client, scripting.command_of(argv), argv)  # type: ignore
+        cmd = scripting.command_of(argv)
+        scripting.server.call(client, cmd, argv)  # type: ignore[arg-type]  # checked: known
         chunks = client.reply
         if len(chunks) == 1 and type(chunks[0]) is bytes:
             data = chunks[0]
@@ -603,8 +604,9 @@ class Scripting:
                         item = value[i]
                         if item is None:
                             break
-                        flag = _lua_string(item)
-                        flag = flag_by_name(flag, False) if flag is not None else None
+                        flag_name = _lua_string(item)
+                        flag = (flag_by_name(flag_name, False) if flag_name is not None
+                                else None)
                         if flag is None:
                             return b"ERR unknown flag given"
                         flags |= flag
@@ -674,7 +676,7 @@ class Scripting:
                 cmd.rejected_calls += 1
             server._error_mark = server.stats.error_replies
             return error
-        if "write" in cmd.flags and run is not None:  # type: ignore[union-attr]
+        if cmd is not None and run is not None and "write" in cmd.flags:
             run.write_dirty = True
         return None
 
@@ -896,4 +898,3 @@ def parse_library_metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
     return name, engine, payload[end:]
 
 
-DynamicFlags = Callable[["Client", list], frozenset]

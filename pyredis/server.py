@@ -97,7 +97,6 @@ class Stats:
         self.keyspace_misses = 0
         self.error_replies = 0
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
-        self.obuf_disconnections = 0
         self.reads_processed = 0
         self.writes_processed = 0
         self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
@@ -147,7 +146,6 @@ class Server:
         self.run_id = os.urandom(20).hex()
         self.replid = os.urandom(20).hex()    # INFO master_replid, DEBUG CHANGE-REPL-ID
         self.hz = self.config.hz              # the cron's rate: configured hz, or more
-        self.quicklist_packed_threshold = 1 << 30   # DEBUG QUICKLIST-PACKED-THRESHOLD
         self.startup_memory = 0               # used_memory once started (INFO memory)
         self.peak_memory = 0
         self.current_client: Optional[Client] = None   # whose command runs (outermost)
@@ -186,7 +184,6 @@ class Server:
         apply_output_buffer_limits(self)
         apply_maxmemory_policy(self)
         self.config.server = self             # CONFIG SET acts on this server from now on
-        self._cron_timer: Optional[int] = None
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -490,7 +487,7 @@ class Server:
             self.current_client = client
         start = perf_counter_ns()
         try:
-            reply = cmd.func(client, argv)  # type: ignore[misc]
+            reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
         except RedisError as exc:
             client.add_error(exc.message)
         else:
@@ -605,7 +602,6 @@ class Server:
             client.obuf_soft_since = 0.0
         if over:
             client.kill_reason = "output buffer limits"
-            self.stats.obuf_disconnections += 1
             self.log_warning(f"Client id={client.id} addr={client.addr} scheduled to be closed "
                              "ASAP for overcoming of output buffer limits.")
             client.discard_replies()
@@ -760,7 +756,7 @@ class Server:
         self.listen(any_free_port)
         self.startup_memory = self.peak_memory = self.used_memory()
         self.reactor.before_sleep = self.before_sleep
-        self._cron_timer = self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
+        self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
 
     def serve_forever(self, install_signals: bool = True) -> None:
         if install_signals:

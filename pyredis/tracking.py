@@ -114,8 +114,9 @@ class Tracking:
 
     # -- remembering reads -----------------------------------------------------------------
 
-    def remember_keys(self, client: "Client", cmd: "Command", argv: list[bytes]) -> None:
-        state = client.tracking
+    def remember_keys(self, client: "Client", state: ClientTracking, cmd: "Command",
+                      argv: list[bytes]) -> None:
+        """Remember the keys of a read for a tracking client (its state)."""
         if (state.optin and not state.caching) or (state.optout and state.caching):
             return
         if "pubsub" in cmd.flags:   # shard channels are keys for COMMAND only
@@ -156,8 +157,8 @@ class Tracking:
                 client, argv = current, current.argv
                 cmd = lookup(argv)
             state = client.tracking
-            if state is not None and not state.bcast and cmd is not None:
-                self.remember_keys(client, cmd, argv)  # type: ignore[arg-type]
+            if state is not None and not state.bcast and cmd is not None and argv is not None:
+                self.remember_keys(client, state, cmd, argv)
         if top:
             if self.pending:
                 pending, self.pending = self.pending, []
@@ -220,7 +221,8 @@ class Tracking:
             entry.keys = {}
             everything = encode(sorted(keys))
             for client in entry.clients:
-                if client.tracking.noloop:
+                tracking = client.tracking
+                if tracking is not None and tracking.noloop:
                     others = sorted(key for key, by in keys.items() if by is not client)
                     if others:
                         self.send(client, encode(others))
@@ -249,15 +251,17 @@ class Tracking:
     def send(self, client: "Client", keys: bytes) -> None:
         """One invalidation message about `keys` (an encoded array, or a null: all keys) for
         a client: to it in RESP3, to its REDIRECT client in RESP3 or as a Pub/Sub message."""
-        redirect = client.tracking.redirect if client.tracking is not None else 0
+        tracking = client.tracking
+        redirect = tracking.redirect if tracking is not None else 0
         target = client
-        if redirect:
-            target = self.server.clients.get(redirect)
-            if target is None:
-                client.tracking.broken_redirect = True  # type: ignore[union-attr]
+        if tracking is not None and redirect:
+            redirected_to = self.server.clients.get(redirect)
+            if redirected_to is None:
+                tracking.broken_redirect = True
                 if client.proto == 3:
                     client.add_push(REDIRECT_BROKEN + encode(redirect))
                 return
+            target = redirected_to
         if target.proto == 3:
             target.add_push(b">2\r\n" + INVALIDATE + keys)
         elif redirect and (target.channels or target.patterns or target.shard_channels):

@@ -47,7 +47,7 @@ def test_config_file_then_options(tmp_path):
     """The file is read first, command-line options override it, `-` reads stdin."""
     port = free_port()
     conf = tmp_path / "redis.conf"
-    conf.write_text(f"port 1\nbind 127.0.0.1\nsave \"\"\n")
+    conf.write_text("port 1\nbind 127.0.0.1\nsave \"\"\n")
     more = tmp_path / "stdin.conf"
     more.write_text("databases 4\n")
     with open(more, "rb") as stdin:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import RawConnection, start_server, free_port
+from pyredis.config import DIRECTIVES, Config
 from pyredis.launch import ServerProcess, pyredis_command, redis_command
 
 
@@ -134,6 +135,11 @@ def test_config_get_patterns_same_names_as_redis(server, real_server):
     for name, value in mine.items():
         if name not in skip:
             assert value == real[name], name
+
+
+def test_config_declares_every_directive():
+    """Config's typed attributes (what the type checker reads) are the directives, in order."""
+    assert list(Config.__annotations__) == [d.attr for d in DIRECTIVES]
 
 
 def test_hidden_directive_only_by_name(r):

@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from helpers import RawConnection, start_server
+from helpers import start_server
 
 
 # -- DEL, UNLINK, EXISTS, TOUCH, TYPE ------------------------------------------------------
@@ -432,7 +432,8 @@ def test_object_help_and_errors(r):
     assert lines[-2:] == [b"HELP", b"    Prints this help."]
     with pytest.raises(redis.ResponseError, match=r"^unknown subcommand 'foo'. Try OBJECT HELP.$"):
         r.execute_command("OBJECT", "foo", "k")
-    with pytest.raises(redis.ResponseError, match="wrong number of arguments for 'object|encoding'"):
+    with pytest.raises(redis.ResponseError,
+                       match="wrong number of arguments for 'object|encoding'"):
         r.execute_command("OBJECT", "ENCODING")
 
 

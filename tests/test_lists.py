@@ -228,12 +228,15 @@ def test_command_sequences_match_redis(raw, real_raw, commands, protocol):
 
 @pytest.mark.parametrize("command", [
     ("LPOP", "k", "1", "2"), ("LPOP", "k", "-1"), ("LPOP", "k", "x"), ("LPOS", "k", "a", "RANK"),
-    ("LPOS", "k", "a", "COUNT", "-1"), ("LPOS", "k", "a", "MAXLEN", "x"), ("LPOS", "k", "a", "X", "1"),
+    ("LPOS", "k", "a", "COUNT", "-1"), ("LPOS", "k", "a", "MAXLEN", "x"),
+    ("LPOS", "k", "a", "X", "1"),
     ("LMPOP", "x", "k", "LEFT"), ("LMPOP", "5", "k", "LEFT"), ("LMPOP", "1", "k", "LEFT", "COUNT"),
-    ("LMPOP", "1", "k", "LEFT", "COUNT", "0"), ("LMPOP", "1", "k", "LEFT", "COUNT", "1", "COUNT", "1"),
+    ("LMPOP", "1", "k", "LEFT", "COUNT", "0"),
+    ("LMPOP", "1", "k", "LEFT", "COUNT", "1", "COUNT", "1"),
     ("BLMPOP", "0", "1", "k", "LEFT", "COUNT", "-1"), ("BLMPOP", "x", "1", "k", "LEFT"),
     ("BLMOVE", "a", "b", "LEFT", "LEFT", "-1"), ("LINSERT", "k", "x", "a", "b"),
-    ("CLIENT", "UNBLOCK", "x"), ("CLIENT", "UNBLOCK", "1", "x"), ("CLIENT", "UNBLOCK", "1", "2", "3"),
+    ("CLIENT", "UNBLOCK", "x"), ("CLIENT", "UNBLOCK", "1", "x"),
+    ("CLIENT", "UNBLOCK", "1", "2", "3"),
     ("CLIENT", "UNBLOCK", "999999"), ("RPUSH", "k"), ("LRANGE", "k", "0"),
 ])
 def test_errors_match_redis(raw, real_raw, command):

@@ -196,7 +196,7 @@ def test_redis_py_pubsub_run_in_thread(r):
             got.set()
 
     ps = r.pubsub()
-    ps.subscribe(**{"jobs": handler})
+    ps.subscribe(jobs=handler)
     worker = ps.run_in_thread(sleep_time=0.01, daemon=True)
     try:
         deadline = time.monotonic() + 5

@@ -1,7 +1,6 @@
 """The server starts, answers redis-py and redis-cli, and gives Redis's basic errors."""
 import subprocess
 
-from helpers import RawConnection
 
 
 def test_ping_set_get(r):

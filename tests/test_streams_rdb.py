@@ -3,7 +3,6 @@ same content (entries, IDs, counters, groups, PELs, consumers), what pyredis wri
 redis-server and passes redis-check-rdb, and DUMP/RESTORE goes both ways."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 

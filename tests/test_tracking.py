@@ -7,7 +7,6 @@ import socket
 import time
 
 import pytest
-import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
 

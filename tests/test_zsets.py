@@ -74,7 +74,7 @@ def test_rank_and_range_commands(r, protocol):
 
 
 def test_lex_commands(r):
-    r.zadd("z", {m: 0 for m in "abcdefg"})
+    r.zadd("z", dict.fromkeys("abcdefg", 0))
     assert r.zrangebylex("z", "[b", "(e") == [b"b", b"c", b"d"]
     assert r.zrangebylex("z", "-", "+", start=2, num=2) == [b"c", b"d"]
     assert r.zrevrangebylex("z", "+", "[e") == [b"g", b"f", b"e"]

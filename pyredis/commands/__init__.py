@@ -21,9 +21,15 @@ import importlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
-from ..protocol.encode import SimpleString
+from ..protocol.encode import Reply, SimpleString
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+# A command: the client that sent it and its arguments (the name first) -> its reply.
+CommandFunc = Callable[["Client", list[bytes]], Reply]
 
 DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.json")
 
@@ -120,7 +126,7 @@ class KeySpec:
             last = first + count - 1
         if last >= argc or last < first or first >= argc:
             return None
-        return [i for i in range(first, last + 1, step)]
+        return list(range(first, last + 1, step))
 
 
 @dataclass(eq=False)
@@ -133,7 +139,7 @@ class Command:
     acl_categories: tuple          # without the '@': ("write", "string", "slow")
     key_specs: tuple               # KeySpec, in Redis's order
     entry: dict                    # the entry of commands.json: COMMAND INFO / DOCS replies
-    func: Optional[Callable] = None
+    func: Optional[CommandFunc] = None
     getkeys: Optional[Callable] = None   # for movable keys the specs cannot find
     # flags that depend on the arguments (EVAL, FCALL: their script's flags), for the
     # processCommand checks: (client, argv) -> flags
@@ -178,14 +184,13 @@ class Command:
         specs = [s for s in self.key_specs if "not_key" not in s.flags]
         variable = any("variable_flags" in s.flags for s in self.key_specs)
         if specs and not variable:
-            found: Optional[list[tuple[int, tuple]]] = []
+            found: list[tuple[int, tuple]] = []
             for spec in specs:
                 positions = spec.positions(argv)
                 if positions is None or "incomplete" in spec.flags:
-                    found = None
                     break
-                found.extend((p, spec.flags) for p in positions)  # type: ignore[union-attr]
-            if found is not None:
+                found.extend((p, spec.flags) for p in positions)
+            else:
                 return found
         if self.getkeys is None:
             return None if specs else []
@@ -255,13 +260,13 @@ COMMANDS: dict[bytes, Command] = {}
 
 
 def command(name: str, getkeys: Optional[Callable] = None,
-            dynamic_flags: Optional[Callable] = None) -> Callable:
+            dynamic_flags: Optional[Callable] = None) -> Callable[[CommandFunc], CommandFunc]:
     """Bind a function to the entry `name` of the table ("set", or "config|get")."""
     cmd = TABLE.get(name)
     if cmd is None:
         raise KeyError(f"{name!r} is no Redis 7.0 command (see commands.json)")
 
-    def bind(func: Callable) -> Callable:
+    def bind(func: CommandFunc) -> CommandFunc:
         if cmd.func is not None:
             raise ValueError(f"{name!r} is bound twice")
         cmd.func, cmd.getkeys, cmd.dynamic_flags = func, getkeys, dynamic_flags
@@ -281,7 +286,7 @@ def subcommand_names(container: str) -> list[str]:
     return list(TABLE[container].entry["subcommands"])
 
 
-def help_reply(argv: list[bytes], lines: tuple) -> list:
+def help_reply(argv: list[bytes], lines: Sequence[str]) -> list:
     """The reply of a container's HELP subcommand (Redis's addReplyHelp): a header naming
     the command as the client typed it, the lines, then HELP itself."""
     header = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % (

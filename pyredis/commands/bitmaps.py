@@ -7,11 +7,15 @@ Readers take bytes or a bytearray alike.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_int
 from ..errors import RedisError, syntax_error
+from ..protocol.encode import Reply
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
 BIT_VALUE_ERROR = "ERR bit is not an integer or out of range"
@@ -26,7 +30,7 @@ def _int64(value: int) -> int:
     return value - 2**64 if value >> 63 else value
 
 
-def parse_bit_offset(client, raw: bytes, bits: int = 0) -> int:
+def parse_bit_offset(client: Client, raw: bytes, bits: int = 0) -> int:
     """A bit offset (Redis's getBitOffsetFromArgument): a non-negative integer whose byte
     lies below proto-max-bulk-len; with `bits` (BITFIELD) "#n" means n * bits."""
     hashed = bits > 0 and raw[:1] == b"#"
@@ -52,7 +56,7 @@ def _grow(value: bytearray, size: int) -> bool:
 # ---------------------------------------------------------------------------
 
 @command("setbit")
-def setbit(client, argv):
+def setbit(client: Client, argv: list[bytes]) -> Reply:
     key = argv[1]
     offset = parse_bit_offset(client, argv[2])
     on = parse_int(argv[3], BIT_VALUE_ERROR)
@@ -70,7 +74,7 @@ def setbit(client, argv):
 
 
 @command("getbit")
-def getbit(client, argv):
+def getbit(client: Client, argv: list[bytes]) -> Reply:
     offset = parse_bit_offset(client, argv[2])
     value = client.db.get_string(argv[1])
     byte = offset >> 3
@@ -137,7 +141,7 @@ def find_bit(value: "bytes | bytearray", bit: int, first: int, last: int) -> int
 
 
 @command("bitcount")
-def bitcount(client, argv):
+def bitcount(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get_string(argv[1])
     if value is None:
         return 0
@@ -155,7 +159,7 @@ def bitcount(client, argv):
 
 
 @command("bitpos")
-def bitpos(client, argv):
+def bitpos(client: Client, argv: list[bytes]) -> Reply:
     bit = parse_int(argv[2])
     if bit not in (0, 1):
         raise RedisError("ERR The bit argument must be 1 or 0.")
@@ -190,7 +194,7 @@ def bitpos(client, argv):
 # ---------------------------------------------------------------------------
 
 @command("bitop")
-def bitop(client, argv):
+def bitop(client: Client, argv: list[bytes]) -> Reply:
     operation = argv[1].upper()
     if operation not in (b"AND", b"OR", b"XOR", b"NOT"):
         raise syntax_error()
@@ -251,7 +255,7 @@ def parse_bitfield_type(raw: bytes) -> tuple[bool, int]:
     return sign == b"i", bits
 
 
-def parse_bitfield(client, argv: list[bytes]) -> list[FieldOp]:
+def parse_bitfield(client: Client, argv: list[bytes]) -> list[FieldOp]:
     """BITFIELD's operations, in order, with Redis's checks and errors."""
     ops: list[FieldOp] = []
     overflow = WRAP
@@ -346,14 +350,14 @@ def _write_field(value: bytearray, op: FieldOp) -> tuple[Optional[int], bool]:
         start, increment = (op.argument if op.signed else op.argument & UINT64_MASK), 0
     check = signed_overflow if op.signed else unsigned_overflow
     overflowed, limit = check(start, increment, op.bits, op.overflow)
-    if overflowed and op.overflow == FAIL:
+    if overflowed and limit is None:   # OVERFLOW FAIL: the field is left as it is
         return None, False
-    new = limit if overflowed else start + increment
+    new = start + increment if limit is None else limit
     set_field(value, op.offset, op.bits, new)
     return (new if op.name == b"INCRBY" else old), new != old
 
 
-def _bitfield(client, argv: list[bytes], readonly_command: bool) -> list:
+def _bitfield(client: Client, argv: list[bytes], readonly_command: bool) -> list:
     ops = parse_bitfield(client, argv)
     db = client.db
     key = argv[1]
@@ -397,10 +401,10 @@ def _bitfield_keys(argv: list[bytes]) -> list:
 
 
 @command("bitfield", getkeys=_bitfield_keys)
-def bitfield(client, argv):
+def bitfield(client: Client, argv: list[bytes]) -> Reply:
     return _bitfield(client, argv, readonly_command=False)
 
 
 @command("bitfield_ro")
-def bitfield_ro(client, argv):
+def bitfield_ro(client: Client, argv: list[bytes]) -> Reply:
     return _bitfield(client, argv, readonly_command=True)

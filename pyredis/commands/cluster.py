@@ -3,13 +3,19 @@ cluster mode (cluster-enabled stays no), so every one replies that cluster suppo
 disabled, as redis-server does without cluster-enabled."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import RedisError
+from ..protocol.encode import Reply
 from . import command, subcommand_names
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 DISABLED = "ERR This instance has cluster support disabled"
 
 
-def cluster_disabled(client, argv):
+def cluster_disabled(client: Client, argv: list[bytes]) -> Reply:
     raise RedisError(DISABLED)
 
 
@@ -19,15 +25,15 @@ for _name in subcommand_names("cluster"):
 
 
 @command("readonly")
-def readonly(client, argv):
+def readonly(client: Client, argv: list[bytes]) -> Reply:
     raise RedisError(DISABLED)
 
 
 @command("readwrite")
-def readwrite(client, argv):
+def readwrite(client: Client, argv: list[bytes]) -> Reply:
     raise RedisError(DISABLED)
 
 
 @command("asking")
-def asking(client, argv):
+def asking(client: Client, argv: list[bytes]) -> Reply:
     raise RedisError(DISABLED)

@@ -1,16 +1,21 @@
 """Connection commands: PING ECHO QUIT RESET SELECT HELLO AUTH."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..args import ArgReader, parse_int, parse_int32
 from ..errors import DB_INDEX, RedisError, syntax_error
-from ..protocol.encode import NO_REPLY, OK, PONG, SimpleString
+from ..protocol.encode import NO_REPLY, OK, PONG, Reply, SimpleString
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 
 
 @command("ping")
-def ping(client, argv):
+def ping(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 2:
         raise RedisError("ERR wrong number of arguments for 'ping' command")
     if client.proto == 2 and (client.channels or client.patterns or client.shard_channels):
@@ -19,19 +24,19 @@ def ping(client, argv):
 
 
 @command("echo")
-def echo(client, argv):
+def echo(client: Client, argv: list[bytes]) -> Reply:
     return argv[1]
 
 
 @command("quit")
-def quit_(client, argv):
+def quit_(client: Client, argv: list[bytes]) -> Reply:
     client.add_reply(OK)
     client.close_after_reply = True
     return NO_REPLY
 
 
 @command("select")
-def select(client, argv):
+def select(client: Client, argv: list[bytes]) -> Reply:
     index = parse_int32(argv[1])
     if not 0 <= index < len(client.server.dbs):
         raise RedisError(DB_INDEX)
@@ -39,7 +44,7 @@ def select(client, argv):
     return OK
 
 
-def check_password(client, username: bytes, password: bytes) -> None:
+def check_password(client: Client, username: bytes, password: bytes) -> None:
     """Authenticate the connection as the default user (the only user pyredis has)."""
     required = client.server.config.requirepass
     if username != b"default" or (required and password != required.encode()):
@@ -49,7 +54,7 @@ def check_password(client, username: bytes, password: bytes) -> None:
 
 
 @command("auth")
-def auth(client, argv):
+def auth(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3:
         raise syntax_error()
     from ..server import redact
@@ -65,7 +70,7 @@ def auth(client, argv):
 
 
 @command("hello")
-def hello(client, argv):
+def hello(client: Client, argv: list[bytes]) -> Reply:
     from ..server import REDIS_VERSION
     reader = ArgReader(argv)
     proto = client.proto
@@ -112,7 +117,7 @@ def validate_client_name(name: bytes) -> None:
 
 
 @command("reset")
-def reset(client, argv):
+def reset(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     server.clear_client_state(client)
     client.db = server.dbs[0]

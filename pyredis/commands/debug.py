@@ -13,36 +13,40 @@ import os
 import random
 import struct
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..args import parse_float, parse_int
 from ..config import ConfigError, parse_memory
 from ..db import is_string
 from ..errors import NO_SUCH_KEY, RedisError
 from ..glob import glob_match
-from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, SimpleString,
-                               Verbatim)
+from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, Reply,
+                               SimpleString, Verbatim)
 from ..types import type_name
-from . import command
+from . import CommandFunc, command
 from .keys import encoding_name
 
-DEBUG_SUBCOMMANDS: dict[bytes, Callable] = {}
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
+
+DEBUG_SUBCOMMANDS: dict[bytes, CommandFunc] = {}
 
 
-def debug_subcommand(name: str) -> Callable:
-    def register(func: Callable) -> Callable:
+def debug_subcommand(name: str) -> Callable[[CommandFunc], CommandFunc]:
+    def register(func: CommandFunc) -> CommandFunc:
         DEBUG_SUBCOMMANDS[name.lower().encode()] = func
         return func
     return register
 
 
-def debug_allowed(client) -> bool:
+def debug_allowed(client: Client) -> bool:
     setting = client.server.config.enable_debug_command
     return setting == "yes" or (setting == "local" and client.is_local())
 
 
 @command("debug")
-def debug(client, argv):
+def debug(client: Client, argv: list[bytes]) -> Reply:
     if not debug_allowed(client):
         raise RedisError("ERR DEBUG command not allowed. If the enable-debug-command option is "
                          "set to \"local\", you can run it from a local connection, otherwise "
@@ -54,13 +58,13 @@ def debug(client, argv):
     return handler(client, argv)
 
 
-def wrong_debug_arguments(argv) -> RedisError:
+def wrong_debug_arguments(argv: list[bytes]) -> RedisError:
     """Redis's answer to an unknown DEBUG subcommand or a wrong number of arguments."""
     return RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                       "Try DEBUG HELP." % argv[1][:128].decode(errors="replace"))
 
 
-def _arity(argv, *counts: int) -> None:
+def _arity(argv: list[bytes], *counts: int) -> None:
     if len(argv) not in counts:
         raise wrong_debug_arguments(argv)
 
@@ -77,7 +81,7 @@ def _atoi(raw: bytes) -> int:
 
 
 @debug_subcommand("sleep")
-def debug_sleep(client, argv):
+def debug_sleep(client: Client, argv: list[bytes]) -> Reply:
     """Block the whole server, as Redis does (tests use it to build up pending work)."""
     _arity(argv, 3)
     time.sleep(max(parse_float(argv[2]), 0))
@@ -85,7 +89,7 @@ def debug_sleep(client, argv):
 
 
 @debug_subcommand("pause-cron")
-def debug_pause_cron(client, argv):
+def debug_pause_cron(client: Client, argv: list[bytes]) -> Reply:
     """Stop (1) or restart (0) the periodic cron, to look at what commands alone do."""
     _arity(argv, 3)
     client.server.pause_cron = _atoi(argv[2]) != 0
@@ -93,14 +97,14 @@ def debug_pause_cron(client, argv):
 
 
 @debug_subcommand("set-active-expire")
-def debug_set_active_expire(client, argv):
+def debug_set_active_expire(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
     client.server.active_expire_enabled = _atoi(argv[2]) != 0
     return OK
 
 
 @debug_subcommand("advance-clock")
-def debug_advance_clock(client, argv):
+def debug_advance_clock(client: Client, argv: list[bytes]) -> Reply:
     """DEBUG ADVANCE-CLOCK seconds: move the server's clock forward, as if that much time had
     passed: keys expire, TTLs and idle times move, blocked clients time out (tests)."""
     _arity(argv, 3)
@@ -113,21 +117,21 @@ def debug_advance_clock(client, argv):
 
 
 @debug_subcommand("log")
-def debug_log(client, argv):
+def debug_log(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
     client.server.log_warning("DEBUG LOG: %s" % argv[2].decode(errors="replace"))
     return OK
 
 
 @debug_subcommand("error")
-def debug_error(client, argv):
+def debug_error(client: Client, argv: list[bytes]) -> Reply:
     """The argument as an error reply, verbatim (for clients' tests)."""
     _arity(argv, 3)
     return Raw(b"-%s\r\n" % argv[2].replace(b"\r", b" ").replace(b"\n", b" "))
 
 
 @debug_subcommand("change-repl-id")
-def debug_change_repl_id(client, argv):
+def debug_change_repl_id(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 2)
     server = client.server
     server.log("notice", "Changing replication IDs after receiving DEBUG change-repl-id")
@@ -136,7 +140,7 @@ def debug_change_repl_id(client, argv):
 
 
 @debug_subcommand("config-rewrite-force-all")
-def debug_config_rewrite_force_all(client, argv):
+def debug_config_rewrite_force_all(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 2)
     try:
         client.server.config.rewrite(force_all=True)
@@ -149,7 +153,7 @@ def debug_config_rewrite_force_all(client, argv):
 
 # -- one key -------------------------------------------------------------------------------
 
-def _raw_lookup(client, key: bytes) -> Any:
+def _raw_lookup(client: Client, key: bytes) -> Any:
     """The value at key, even logically expired (DEBUG looks at the dictionary itself)."""
     value = client.db.data.get(key)
     if value is None:
@@ -179,7 +183,7 @@ def _serialized_length(value: Any) -> int:
 
 
 @debug_subcommand("object")
-def debug_object(client, argv):
+def debug_object(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
     key = argv[2]
     value = _raw_lookup(client, key)
@@ -199,7 +203,7 @@ def debug_object(client, argv):
 
 
 @debug_subcommand("listpack")
-def debug_listpack(client, argv):
+def debug_listpack(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
     value = client.db.get(argv[2])
     if value is None:
@@ -211,7 +215,7 @@ def debug_listpack(client, argv):
 
 
 @debug_subcommand("quicklist")
-def debug_quicklist(client, argv):
+def debug_quicklist(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3, 4)
     value = client.db.get(argv[2])
     if value is None:
@@ -222,13 +226,10 @@ def debug_quicklist(client, argv):
     return SimpleString(b"Quicklist structure printed on stdout")
 
 
-QUICKLIST_PACKED_THRESHOLD = 1 << 30
-
-
 @debug_subcommand("quicklist-packed-threshold")
-def debug_quicklist_packed_threshold(client, argv):
-    """The size from which list elements get a node of their own (lists read
-    server.quicklist_packed_threshold)."""
+def debug_quicklist_packed_threshold(client: Client, argv: list[bytes]) -> Reply:
+    """The size from which Redis gives a list element a node of its own. pyredis's lists
+    have no such nodes: the size is checked as Redis checks it, and changes nothing."""
     _arity(argv, 3)
     try:
         size = parse_memory(argv[2].decode(errors="replace"))
@@ -237,12 +238,11 @@ def debug_quicklist_packed_threshold(client, argv):
     if size < 0 or size > (1 << 32) - (1 << 20):
         raise RedisError("ERR argument must be a memory value bigger than 1 and smaller than "
                          "4gb")
-    client.server.quicklist_packed_threshold = size or QUICKLIST_PACKED_THRESHOLD
     return OK
 
 
 @debug_subcommand("populate")
-def debug_populate(client, argv):
+def debug_populate(client: Client, argv: list[bytes]) -> Reply:
     """DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N (padded or cut to
     size bytes); existing keys are left alone."""
     _arity(argv, 3, 4, 5)
@@ -286,7 +286,7 @@ def _mix(digest: bytearray, data: bytes) -> None:
     digest[:] = hashlib.sha1(bytes(digest)).digest()
 
 
-def value_digest(db, key: bytes, value: Any, digest: bytearray) -> None:
+def value_digest(db: Database, key: bytes, value: Any, digest: bytearray) -> None:
     """Mix one value into digest as Redis's xorObjectDigest does: ordered things mixed,
     unordered ones (set members, hash fields) xor-ed so that order does not count."""
     kind = type_name(value)
@@ -318,7 +318,7 @@ def value_digest(db, key: bytes, value: Any, digest: bytearray) -> None:
 
 
 @debug_subcommand("digest")
-def debug_digest(client, argv):
+def debug_digest(client: Client, argv: list[bytes]) -> Reply:
     """A hash of the whole dataset (equal datasets, equal digests; all zeros when empty)."""
     _arity(argv, 2)
     final = bytearray(20)
@@ -335,7 +335,7 @@ def debug_digest(client, argv):
 
 
 @debug_subcommand("digest-value")
-def debug_digest_value(client, argv):
+def debug_digest_value(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     replies = []
     for key in argv[2:]:
@@ -354,7 +354,7 @@ PROTOCOL_TYPES = ("string|integer|double|bignum|null|array|set|map|attrib|push|v
 
 
 @debug_subcommand("protocol")
-def debug_protocol(client, argv):
+def debug_protocol(client: Client, argv: list[bytes]) -> Reply:
     """A sample reply of each RESP3 type, as RESP2 shows it to RESP2 clients."""
     _arity(argv, 3)
     name = argv[2].lower()
@@ -396,7 +396,7 @@ def debug_protocol(client, argv):
 
 
 @debug_subcommand("stringmatch-test")
-def debug_stringmatch_test(client, argv):
+def debug_stringmatch_test(client: Client, argv: list[bytes]) -> Reply:
     """Glob matching against random patterns and strings: it must never fail."""
     _arity(argv, 2)
     alphabet = b"*?[]^-\\ab"
@@ -478,7 +478,7 @@ DEBUG_HELP = {
 
 
 @debug_subcommand("help")
-def debug_help(client, argv):
+def debug_help(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 2)
     registered = [name.decode() for name in DEBUG_SUBCOMMANDS if name != b"help"]
     lines = ["DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"]

@@ -1,16 +1,21 @@
 """FUNCTION and FCALL: Redis 7 function libraries (the engine is pyredis/scripting.py)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..args import parse_int
 from ..errors import RedisError
 from ..glob import glob_match
 from ..persistence import function_dump
-from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString
-from ..scripting import BUSY_EVAL, FLAG_NAMES, command_flags
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString
+from ..scripting import BUSY_EVAL, FLAG_NAMES, Library, command_flags
 from . import COMMANDS, command, help_reply
 
+if TYPE_CHECKING:
+    from ..client import Client
 
-def run_fcall(client, argv: list[bytes], read_only: bool):
+
+def run_fcall(client: Client, argv: list[bytes], read_only: bool) -> Reply:
     """FCALL and FCALL_RO (Redis's fcallCommandGeneric)."""
     server = client.server
     if server.monitors:
@@ -29,7 +34,7 @@ def run_fcall(client, argv: list[bytes], read_only: bool):
     return NO_REPLY
 
 
-def fcall_flags(client, argv: list[bytes]) -> frozenset:
+def fcall_flags(client: Client, argv: list[bytes]) -> frozenset:
     """The flags processCommand checks for an FCALL: its function's (fcallGetCommandFlags)."""
     cmd = COMMANDS[argv[0].lower()]
     function = client.server.scripting.functions.get(argv[1].lower())
@@ -39,17 +44,17 @@ def fcall_flags(client, argv: list[bytes]) -> frozenset:
 
 
 @command("fcall", dynamic_flags=fcall_flags)
-def fcall(client, argv):
+def fcall(client: Client, argv: list[bytes]) -> Reply:
     return run_fcall(client, argv, False)
 
 
 @command("fcall_ro", dynamic_flags=fcall_flags)
-def fcall_ro(client, argv):
+def fcall_ro(client: Client, argv: list[bytes]) -> Reply:
     return run_fcall(client, argv, True)
 
 
 @command("function|load")
-def function_load(client, argv):
+def function_load(client: Client, argv: list[bytes]) -> Reply:
     replace = False
     for arg in argv[2:-1]:
         if arg.lower() != b"replace":
@@ -61,7 +66,7 @@ def function_load(client, argv):
 
 
 @command("function|delete")
-def function_delete(client, argv):
+def function_delete(client: Client, argv: list[bytes]) -> Reply:
     scripting = client.server.scripting
     library = scripting.libraries.get(argv[2])
     if library is None:
@@ -72,7 +77,7 @@ def function_delete(client, argv):
 
 
 @command("function|flush")
-def function_flush(client, argv):
+def function_flush(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                          "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
@@ -84,7 +89,7 @@ def function_flush(client, argv):
 
 
 @command("function|list")
-def function_list(client, argv):
+def function_list(client: Client, argv: list[bytes]) -> Reply:
     with_code = False
     pattern = None
     i = 2
@@ -117,13 +122,13 @@ def function_list(client, argv):
 
 
 @command("function|kill")
-def function_kill(client, argv):
+def function_kill(client: Client, argv: list[bytes]) -> Reply:
     client.server.scripting.kill(is_eval=False)
     return OK
 
 
 @command("function|stats")
-def function_stats(client, argv):
+def function_stats(client: Client, argv: list[bytes]) -> Reply:
     scripting = client.server.scripting
     run = scripting.current
     if run is not None and run.is_eval:
@@ -139,12 +144,12 @@ def function_stats(client, argv):
 
 
 @command("function|dump")
-def function_dump_command(client, argv):
+def function_dump_command(client: Client, argv: list[bytes]) -> Reply:
     return function_dump.dump(client.server.scripting.libraries.values())
 
 
 @command("function|restore")
-def function_restore(client, argv):
+def function_restore(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                          "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
@@ -156,7 +161,7 @@ def function_restore(client, argv):
                              "APPEND or REPLACE.")
     scripting = client.server.scripting
     payloads = function_dump.load(argv[2])
-    libraries = []
+    libraries: list[Library] = []
     for payload in payloads:
         library = scripting.compile_library(*function_dump.library_of(payload))
         if any(lib.name == library.name for lib in libraries):
@@ -193,7 +198,7 @@ def function_restore(client, argv):
 
 
 @command("function|help")
-def function_help(client, argv):
+def function_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, (
         "LOAD [REPLACE] <FUNCTION CODE>",
         "    Create a new library with the given library name and code.",

@@ -7,23 +7,26 @@ around the centre as Redis does, so that results come in Redis's order.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..args import parse_float, parse_int
 from ..errors import RedisError, syntax_error
-from ..protocol.encode import NULL_ARRAY, Raw
+from ..protocol.encode import NULL_ARRAY, Raw, Reply
 from ..types import geohash
 from ..types.zset import ZSetValue
 from . import command
 from .sets import store_or_delete
 from .zsets import zadd
 
+if TYPE_CHECKING:
+    from ..client import Client
+
 UNITS = {b"m": 1.0, b"km": 1000.0, b"ft": 0.3048, b"mi": 1609.34}
 BAD_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
 NO_MEMBER = "ERR could not decode requested zset member"
 
 
-def _zset(client, key: bytes) -> Optional[ZSetValue]:
+def _zset(client: Client, key: bytes) -> Optional[ZSetValue]:
     return client.db.get_typed(key, ZSetValue)
 
 
@@ -65,7 +68,7 @@ def _distance_text(meters: float) -> bytes:
     return b"%d.%04d" % divmod(scaled, 10000)
 
 
-def _coordinate(client, value: float) -> object:
+def _coordinate(client: Client, value: float) -> object:
     """A coordinate as Redis replies it: "%.17Lf" without trailing zeros, a bulk string
     in RESP2 and a double in RESP3."""
     text = b"%.17f" % value
@@ -78,7 +81,7 @@ def _coordinate(client, value: float) -> object:
 # -- GEOADD and the member lookups --------------------------------------------------------
 
 @command("geoadd")
-def geoadd(client, argv):
+def geoadd(client: Client, argv: list[bytes]) -> Reply:
     first = 2
     nx = xx = False
     while first < len(argv):
@@ -100,7 +103,7 @@ def geoadd(client, argv):
 
 
 @command("geodist")
-def geodist(client, argv):
+def geodist(client: Client, argv: list[bytes]) -> Reply:
     meters_per_unit = 1.0
     if len(argv) == 5:
         meters_per_unit = _unit(argv[4])
@@ -118,14 +121,14 @@ def geodist(client, argv):
 
 
 @command("geohash")
-def geohash_(client, argv):
+def geohash_(client: Client, argv: list[bytes]) -> Reply:
     value = _zset(client, argv[1])
     scores = [value.score(member) if value is not None else None for member in argv[2:]]
     return [None if score is None else geohash.text_hash(score) for score in scores]
 
 
 @command("geopos")
-def geopos(client, argv):
+def geopos(client: Client, argv: list[bytes]) -> Reply:
     value = _zset(client, argv[1])
     reply: list = []
     for member in argv[2:]:
@@ -179,7 +182,7 @@ def _search(value: ZSetValue, shape: geohash.Shape, limit: int) -> list[Found]:
 COORDS, MEMBER, SEARCH = "coords", "member", "search"
 
 
-def _search_command(client, argv: list[bytes], source_index: int, kind: str,
+def _search_command(client: Client, argv: list[bytes], source_index: int, kind: str,
                     can_store: bool = False, search_store: bool = False):
     """GEORADIUS, GEORADIUSBYMEMBER (can_store: not the _RO forms), GEOSEARCH and
     GEOSEARCHSTORE (search_store): Redis's georadiusGeneric, its checks in its order."""
@@ -284,7 +287,7 @@ def _search_command(client, argv: list[bytes], source_index: int, kind: str,
         del found[count:]
 
     if store_key is None:
-        reply = []
+        reply: list[Reply] = []
         for point in found:
             dist = point.dist / conversion
             if not (withdist or withhash or withcoord):
@@ -308,30 +311,30 @@ def _search_command(client, argv: list[bytes], source_index: int, kind: str,
 
 
 @command("georadius")
-def georadius(client, argv):
+def georadius(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 1, COORDS, can_store=True)
 
 
 @command("georadius_ro")
-def georadius_ro(client, argv):
+def georadius_ro(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 1, COORDS)
 
 
 @command("georadiusbymember")
-def georadiusbymember(client, argv):
+def georadiusbymember(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 1, MEMBER, can_store=True)
 
 
 @command("georadiusbymember_ro")
-def georadiusbymember_ro(client, argv):
+def georadiusbymember_ro(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 1, MEMBER)
 
 
 @command("geosearch")
-def geosearch(client, argv):
+def geosearch(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 1, SEARCH)
 
 
 @command("geosearchstore")
-def geosearchstore(client, argv):
+def geosearchstore(client: Client, argv: list[bytes]) -> Reply:
     return _search_command(client, argv, 2, SEARCH, search_store=True)

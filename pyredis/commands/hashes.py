@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import random
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from ..args import INT64_MAX, INT64_MIN, parse_int
+from ..args import parse_int
 from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
-from ..protocol.encode import OK
+from ..protocol.encode import OK, Reply
 from ..scan import parse_cursor, parse_scan_options
+from ..types import INT64_MAX, INT64_MIN
 from ..types.hash import HashValue
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 EMPTY_SCAN = [b"0", []]
 
 
-def _lookup(client, key: bytes, write: bool = False) -> Optional[HashValue]:
+def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[HashValue]:
     """The hash at key, None if missing, WRONGTYPE for other types. A plain dict (made by
     code that builds hashes whole) becomes a HashValue in the encoding Redis would load."""
     db = client.db
@@ -41,7 +45,7 @@ def _set_field(hash_: HashValue, field: bytes, value: bytes, config) -> bool:
     return new
 
 
-def _store(client, key: bytes, hash_: HashValue, created: bool, event: str,
+def _store(client: Client, key: bytes, hash_: HashValue, created: bool, event: str,
            changes: int = 1) -> None:
     """After changing a hash: a new one is added to the database; the write is told."""
     db = client.db
@@ -50,13 +54,13 @@ def _store(client, key: bytes, hash_: HashValue, created: bool, event: str,
     db.written(key, "h", event, changes)
 
 
-def _hset(client, argv) -> int:
+def _hset(client: Client, argv) -> int:
     if len(argv) % 2:
         raise wrong_arity(argv[0].decode(errors="replace").lower())
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
-    if created:
+    if hash_ is None:
         hash_ = HashValue()
     config = client.server.config
     added = 0
@@ -67,22 +71,22 @@ def _hset(client, argv) -> int:
 
 
 @command("hset")
-def hset(client, argv):
+def hset(client: Client, argv: list[bytes]) -> Reply:
     return _hset(client, argv)
 
 
 @command("hmset")
-def hmset(client, argv):
+def hmset(client: Client, argv: list[bytes]) -> Reply:
     _hset(client, argv)
     return OK
 
 
 @command("hsetnx")
-def hsetnx(client, argv):
+def hsetnx(client: Client, argv: list[bytes]) -> Reply:
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
-    if created:
+    if hash_ is None:
         hash_ = HashValue()
     elif argv[2] in hash_:
         return 0
@@ -92,13 +96,13 @@ def hsetnx(client, argv):
 
 
 @command("hget")
-def hget(client, argv):
+def hget(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return None if hash_ is None else hash_.get(argv[2])
 
 
 @command("hmget")
-def hmget(client, argv):
+def hmget(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     if hash_ is None:
         return [None] * (len(argv) - 2)
@@ -107,7 +111,7 @@ def hmget(client, argv):
 
 
 @command("hdel")
-def hdel(client, argv):
+def hdel(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
@@ -126,49 +130,49 @@ def hdel(client, argv):
 
 
 @command("hlen")
-def hlen(client, argv):
+def hlen(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return 0 if hash_ is None else len(hash_)
 
 
 @command("hstrlen")
-def hstrlen(client, argv):
+def hstrlen(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     value = None if hash_ is None else hash_.get(argv[2])
     return 0 if value is None else len(value)
 
 
 @command("hexists")
-def hexists(client, argv):
+def hexists(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return int(hash_ is not None and argv[2] in hash_)
 
 
 @command("hkeys")
-def hkeys(client, argv):
+def hkeys(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_)
 
 
 @command("hvals")
-def hvals(client, argv):
+def hvals(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return [] if hash_ is None else list(hash_.values())
 
 
 @command("hgetall")
-def hgetall(client, argv):
+def hgetall(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     return {} if hash_ is None else dict(hash_)
 
 
 @command("hincrby")
-def hincrby(client, argv):
+def hincrby(client: Client, argv: list[bytes]) -> Reply:
     increment = parse_int(argv[3])
     key, field = argv[1], argv[2]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
-    if created:
+    if hash_ is None:
         hash_ = HashValue()
     current = hash_.get(field)
     value = 0
@@ -183,7 +187,7 @@ def hincrby(client, argv):
 
 
 @command("hincrbyfloat")
-def hincrbyfloat(client, argv):
+def hincrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     increment = parse_long_double(argv[3])
     if increment is None:
         raise not_float()
@@ -192,7 +196,7 @@ def hincrbyfloat(client, argv):
     key, field = argv[1], argv[2]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
-    if created:
+    if hash_ is None:
         hash_ = HashValue()
     current = hash_.get(field)
     total = increment
@@ -200,9 +204,10 @@ def hincrbyfloat(client, argv):
         value = parse_long_double(current)
         if value is None:
             raise RedisError("ERR hash value is not a float")
-        total = add_long_double(value, increment)
-        if total is None:
+        added = add_long_double(value, increment)
+        if added is None:
             raise RedisError("ERR increment would produce NaN or Infinity")
+        total = added
     result = format_long_double(total)
     _set_field(hash_, field, result, client.server.config)
     _store(client, key, hash_, created, "hincrbyfloat")
@@ -227,7 +232,7 @@ def _pick(hash_: HashValue, count: int) -> list[bytes]:
 
 
 @command("hrandfield")
-def hrandfield(client, argv):
+def hrandfield(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 2:
         hash_ = _lookup(client, argv[1])
         return None if not hash_ else _pick(hash_, -1)[0]
@@ -254,7 +259,7 @@ def hrandfield(client, argv):
 
 
 @command("hscan")
-def hscan(client, argv):
+def hscan(client: Client, argv: list[bytes]) -> Reply:
     cursor = parse_cursor(argv[2])
     hash_ = _lookup(client, argv[1])
     if hash_ is None:

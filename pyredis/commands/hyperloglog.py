@@ -7,14 +7,19 @@ PFCOUNT included: it stores the cardinality it computed in the header.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..db import is_string
 from ..errors import RedisError, WrongTypeError
-from ..protocol.encode import OK, SimpleString
+from ..protocol.encode import OK, Reply, SimpleString
 from ..types.hll import (CORRUPTED, DENSE, NOT_HLL, REGISTERS, SPARSE,
                          CorruptedHyperLogLog, HyperLogLog, NotHyperLogLog, SparseRegisters,
                          cache_count, cached_count, check, estimate, max_registers, new_value,
                          registers_histogram, self_test)
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 # PFSELFTEST's estimation check adds up to this many elements (Redis goes to 10,000,000,
 # which would hold a Python server for half a minute; the checkpoints up to here are the
@@ -41,7 +46,7 @@ def _registers(hll: HyperLogLog) -> bytes:
         raise RedisError(CORRUPTED) from None
 
 
-def _union_registers(client, keys: list[bytes]) -> tuple[bytes, bool]:
+def _union_registers(client: Client, keys: list[bytes]) -> tuple[bytes, bool]:
     """The register-wise maximum of the HyperLogLogs at keys (missing keys count as
     empty), and whether any of them is dense."""
     union = bytes(REGISTERS)
@@ -56,7 +61,7 @@ def _union_registers(client, keys: list[bytes]) -> tuple[bytes, bool]:
 
 
 @command("pfadd")
-def pfadd(client, argv):
+def pfadd(client: Client, argv: list[bytes]) -> Reply:
     db, key = client.db, argv[1]
     value = db.get_for_write(key)
     if value is None:
@@ -77,7 +82,7 @@ def pfadd(client, argv):
 
 
 @command("pfcount")
-def pfcount(client, argv):
+def pfcount(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 2:
         union, _ = _union_registers(client, argv[1:])
         return estimate(registers_histogram(union))
@@ -101,7 +106,7 @@ def pfcount(client, argv):
 
 
 @command("pfmerge")
-def pfmerge(client, argv):
+def pfmerge(client: Client, argv: list[bytes]) -> Reply:
     union, any_dense = _union_registers(client, argv[1:])
     db, key = client.db, argv[1]
     value = db.get_for_write(key)      # a HyperLogLog if it exists: it was a source
@@ -120,7 +125,7 @@ def pfmerge(client, argv):
 
 
 @command("pfdebug")
-def pfdebug(client, argv):
+def pfdebug(client: Client, argv: list[bytes]) -> Reply:
     db, key = client.db, argv[2]
     value = db.get_for_write(key)
     if value is None:
@@ -150,7 +155,7 @@ def pfdebug(client, argv):
 
 
 @command("pfselftest")
-def pfselftest(client, argv):
+def pfselftest(client: Client, argv: list[bytes]) -> Reply:
     failure = self_test(SELF_TEST_CYCLES, SELF_TEST_ELEMENTS,
                         client.server.config.hll_sparse_max_bytes)
     if failure is not None:

@@ -3,14 +3,17 @@ connections). CLIENT UNBLOCK and the CLIENT TRACKING family live with blocking a
 client-side caching."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
 from ..errors import RedisError, syntax_error
 from ..glob import glob_match
-from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
+from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString, Verbatim
 from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
 from .connection import validate_client_name
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 # -- COMMAND -------------------------------------------------------------------------------
 
@@ -62,24 +65,24 @@ def command_docs(cmd: Command) -> dict:
 
 
 @command("command")
-def command_(client, argv):
+def command_(client: Client, argv: list[bytes]) -> Reply:
     return [command_info(cmd) for cmd in COMMANDS.values()]
 
 
 @command("command|count")
-def command_count(client, argv):
+def command_count(client: Client, argv: list[bytes]) -> Reply:
     return len(COMMANDS)
 
 
 @command("command|info")
-def command_info_(client, argv):
+def command_info_(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 2:
         return [command_info(cmd) for cmd in COMMANDS.values()]
     return [command_info(lookup_name(name)) for name in argv[2:]]
 
 
 @command("command|docs")
-def command_docs_(client, argv):
+def command_docs_(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 2:
         return {cmd.name.encode(): command_docs(cmd) for cmd in COMMANDS.values()}
     found = {}
@@ -91,8 +94,8 @@ def command_docs_(client, argv):
 
 
 @command("command|list")
-def command_list(client, argv):
-    kind = value = None
+def command_list(client: Client, argv: list[bytes]) -> Reply:
+    kind, value = None, b""
     i = 2
     while i < len(argv):
         if argv[i].lower() == b"filterby" and len(argv) - 1 - i == 2:
@@ -108,11 +111,10 @@ def command_list(client, argv):
         if kind == b"module":
             continue            # pyredis loads no modules
         if kind == b"aclcat":
-            category = value.lower().decode(errors="replace")  # type: ignore[union-attr]
+            category = value.lower().decode(errors="replace")
             if category not in cmd.acl_categories:
                 continue
-        if kind == b"pattern" and not glob_match(value, cmd.name.encode(),  # type: ignore
-                                                 nocase=True):
+        if kind == b"pattern" and not glob_match(value, cmd.name.encode(), nocase=True):
             continue
         names.append(cmd.name.encode())
     return names
@@ -126,7 +128,7 @@ def _lookup_full(argv: list[bytes]) -> Optional[Command]:
     return cmd.subcommands.get(argv[1].lower())
 
 
-def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
+def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple]]:
     """COMMAND GETKEYS / GETKEYSANDFLAGS: the keys of the command line argv[2:]."""
     line = argv[2:]
     cmd = _lookup_full(line)
@@ -145,17 +147,17 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
 
 
 @command("command|getkeys")
-def command_getkeys(client, argv):
+def command_getkeys(client: Client, argv: list[bytes]) -> Reply:
     return [argv[pos] for pos, _ in _keys_of(argv)]
 
 
 @command("command|getkeysandflags")
-def command_getkeysandflags(client, argv):
+def command_getkeysandflags(client: Client, argv: list[bytes]) -> Reply:
     return [[argv[pos], _status_set(flags)] for pos, flags in _keys_of(argv)]
 
 
 @command("command|help")
-def command_help(client, argv):
+def command_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, [
         "(no subcommand)",
         "    Return details about all Redis commands.",
@@ -186,7 +188,7 @@ CLIENT_TYPES = {b"normal": "normal", b"slave": "slave", b"replica": "slave",
 REPLY_BUFFER_SIZE = 16 * 1024     # Redis's PROTO_REPLY_CHUNK_BYTES
 
 
-def client_type(client) -> str:
+def client_type(client: Client) -> str:
     if "S" in client.flags:
         return "slave"
     if "M" in client.flags:
@@ -196,7 +198,7 @@ def client_type(client) -> str:
     return "normal"
 
 
-def client_info(client) -> str:
+def client_info(client: Client) -> str:
     """One line of CLIENT LIST, with Redis 7.0's fields."""
     server = client.server
     now = int(server.clock.time())
@@ -234,17 +236,17 @@ def client_info(client) -> str:
 
 
 @command("client|id")
-def client_id(client, argv):
+def client_id(client: Client, argv: list[bytes]) -> Reply:
     return client.id
 
 
 @command("client|info")
-def client_info_(client, argv):
+def client_info_(client: Client, argv: list[bytes]) -> Reply:
     return Verbatim((client_info(client) + "\n").encode())
 
 
 @command("client|list")
-def client_list(client, argv):
+def client_list(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     if len(argv) == 4 and argv[2].lower() == b"type":
         kind = CLIENT_TYPES.get(argv[3].lower())
@@ -265,7 +267,7 @@ def client_list(client, argv):
 
 
 @command("client|setname")
-def client_setname(client, argv):
+def client_setname(client: Client, argv: list[bytes]) -> Reply:
     name = argv[2]
     validate_client_name(name)
     client.name = name or None
@@ -273,12 +275,12 @@ def client_setname(client, argv):
 
 
 @command("client|getname")
-def client_getname(client, argv):
+def client_getname(client: Client, argv: list[bytes]) -> Reply:
     return client.name
 
 
 @command("client|kill")
-def client_kill(client, argv):
+def client_kill(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     addr = laddr = user = kind = None
     client_id = 0
@@ -339,7 +341,7 @@ def client_kill(client, argv):
     if len(argv) == 3:
         if not killed:
             raise RedisError("ERR No such client")
-        reply: object = OK
+        reply: Reply = OK
     else:
         reply = killed
     if close_me:
@@ -350,7 +352,7 @@ def client_kill(client, argv):
 
 
 @command("client|pause")
-def client_pause(client, argv):
+def client_pause(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. Try "
                          "CLIENT HELP." % argv[1].decode(errors="replace"))
@@ -368,13 +370,13 @@ def client_pause(client, argv):
 
 
 @command("client|unpause")
-def client_unpause(client, argv):
+def client_unpause(client: Client, argv: list[bytes]) -> Reply:
     client.server.unpause()
     return OK
 
 
 @command("client|reply")
-def client_reply(client, argv):
+def client_reply(client: Client, argv: list[bytes]) -> Reply:
     mode = argv[2].lower()
     if mode == b"on":
         client.reply_mode = "on"
@@ -390,7 +392,7 @@ def client_reply(client, argv):
 
 
 @command("client|no-evict")
-def client_no_evict(client, argv):
+def client_no_evict(client: Client, argv: list[bytes]) -> Reply:
     mode = argv[2].lower()
     if mode not in (b"on", b"off"):
         raise syntax_error()
@@ -399,7 +401,7 @@ def client_no_evict(client, argv):
 
 
 @command("client|help")
-def client_help(client, argv):
+def client_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, [
         "CACHING (YES|NO)",
         "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",

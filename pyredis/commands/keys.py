@@ -3,17 +3,20 @@ the keyspace (KEYS, SCAN, RANDOMKEY), TTLs (EXPIRE family, TTL family, PERSIST) 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import is_string
 from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
 from ..glob import glob_matcher
-from ..protocol.encode import OK, SimpleString
+from ..protocol.encode import OK, Reply, SimpleString
 from ..scan import parse_cursor, parse_scan_options
 from ..types import type_name
 from . import command, help_reply
 from .strings import string_encoding
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 SAME_OBJECT = "ERR source and destination objects are the same"
 SHARED_INTEGERS = 10000          # Redis shares the objects of 0..9999 ...
@@ -22,7 +25,7 @@ SHARED_REFCOUNT = 2147483647     # ... and reports this refcount for them
 
 # -- deleting and checking keys ----------------------------------------------------------
 
-def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
+def _delete_keys(client: Client, keys: list[bytes], lazy: bool) -> int:
     db = client.db
     deleted = 0
     for key in keys:
@@ -33,36 +36,36 @@ def _delete_keys(client, keys: list[bytes], lazy: bool) -> int:
 
 
 @command("del")
-def del_(client, argv):
+def del_(client: Client, argv: list[bytes]) -> Reply:
     return _delete_keys(client, argv[1:], client.server.config.lazyfree_lazy_user_del)
 
 
 @command("unlink")
-def unlink(client, argv):
+def unlink(client: Client, argv: list[bytes]) -> Reply:
     return _delete_keys(client, argv[1:], lazy=True)
 
 
 @command("exists")
-def exists(client, argv):
+def exists(client: Client, argv: list[bytes]) -> Reply:
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key, touch=False) is not None)
 
 
 @command("touch")
-def touch(client, argv):
+def touch(client: Client, argv: list[bytes]) -> Reply:
     get = client.db.get
     return sum(1 for key in argv[1:] if get(key) is not None)
 
 
 @command("type")
-def type_(client, argv):
+def type_(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get(argv[1], touch=False)
     return SimpleString(b"none" if value is None else type_name(value))
 
 
 # -- renaming, copying, moving ------------------------------------------------------------
 
-def _rename(client, argv, nx: bool) -> Any:
+def _rename(client: Client, argv, nx: bool) -> Any:
     db = client.db
     src, dst = argv[1], argv[2]
     value = db.get_for_write(src)
@@ -86,16 +89,16 @@ def _rename(client, argv, nx: bool) -> Any:
 
 
 @command("rename")
-def rename(client, argv):
+def rename(client: Client, argv: list[bytes]) -> Reply:
     return _rename(client, argv, nx=False)
 
 
 @command("renamenx")
-def renamenx(client, argv):
+def renamenx(client: Client, argv: list[bytes]) -> Reply:
     return _rename(client, argv, nx=True)
 
 
-def _target_db(client, raw: bytes):
+def _target_db(client: Client, raw: bytes):
     """The database numbered `raw` (a C int, as Redis's getIntFromObject reads it)."""
     index = parse_int32(raw)
     dbs = client.server.dbs
@@ -115,7 +118,7 @@ def duplicate(value: Any) -> Any:
 
 
 @command("copy")
-def copy_(client, argv):
+def copy_(client: Client, argv: list[bytes]) -> Reply:
     src_db = dst_db = client.db
     replace = False
     i = 3
@@ -147,7 +150,7 @@ def copy_(client, argv):
 
 
 @command("move")
-def move(client, argv):
+def move(client: Client, argv: list[bytes]) -> Reply:
     if client.server.config.cluster_enabled:
         raise RedisError("ERR MOVE is not allowed in cluster mode")
     src_db = client.db
@@ -172,7 +175,7 @@ def move(client, argv):
 # -- iterating the keyspace ---------------------------------------------------------------
 
 @command("keys")
-def keys(client, argv):
+def keys(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     pattern = argv[1]
     names = list(db.data) if pattern == b"*" else list(filter(glob_matcher(pattern), db.data))
@@ -184,7 +187,7 @@ def keys(client, argv):
 
 
 @command("scan")
-def scan(client, argv):
+def scan(client: Client, argv: list[bytes]) -> Reply:
     cursor = parse_cursor(argv[1])
     count, pattern, wanted_type = parse_scan_options(argv, 2, allow_type=True)
     db = client.db
@@ -208,7 +211,7 @@ def scan(client, argv):
 
 
 @command("randomkey")
-def randomkey(client, argv):
+def randomkey(client: Client, argv: list[bytes]) -> Reply:
     return client.db.random_key()
 
 
@@ -228,7 +231,7 @@ def _expire_flags(argv: list[bytes]) -> set[bytes]:
     return flags
 
 
-def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
+def _expire(client: Client, argv, name: str, relative: bool, seconds: bool) -> int:
     flags = _expire_flags(argv)
     when = parse_int(argv[2])
     invalid = RedisError(f"ERR invalid expire time in '{name}' command")
@@ -266,26 +269,26 @@ def _expire(client, argv, name: str, relative: bool, seconds: bool) -> int:
 
 
 @command("expire")
-def expire(client, argv):
+def expire(client: Client, argv: list[bytes]) -> Reply:
     return _expire(client, argv, "expire", relative=True, seconds=True)
 
 
 @command("pexpire")
-def pexpire(client, argv):
+def pexpire(client: Client, argv: list[bytes]) -> Reply:
     return _expire(client, argv, "pexpire", relative=True, seconds=False)
 
 
 @command("expireat")
-def expireat(client, argv):
+def expireat(client: Client, argv: list[bytes]) -> Reply:
     return _expire(client, argv, "expireat", relative=False, seconds=True)
 
 
 @command("pexpireat")
-def pexpireat(client, argv):
+def pexpireat(client: Client, argv: list[bytes]) -> Reply:
     return _expire(client, argv, "pexpireat", relative=False, seconds=False)
 
 
-def _ttl(client, key: bytes, milliseconds: bool, absolute: bool) -> int:
+def _ttl(client: Client, key: bytes, milliseconds: bool, absolute: bool) -> int:
     db = client.db
     if db.get(key, touch=False) is None:
         return -2
@@ -297,27 +300,27 @@ def _ttl(client, key: bytes, milliseconds: bool, absolute: bool) -> int:
 
 
 @command("ttl")
-def ttl(client, argv):
+def ttl(client: Client, argv: list[bytes]) -> Reply:
     return _ttl(client, argv[1], milliseconds=False, absolute=False)
 
 
 @command("pttl")
-def pttl(client, argv):
+def pttl(client: Client, argv: list[bytes]) -> Reply:
     return _ttl(client, argv[1], milliseconds=True, absolute=False)
 
 
 @command("expiretime")
-def expiretime(client, argv):
+def expiretime(client: Client, argv: list[bytes]) -> Reply:
     return _ttl(client, argv[1], milliseconds=False, absolute=True)
 
 
 @command("pexpiretime")
-def pexpiretime(client, argv):
+def pexpiretime(client: Client, argv: list[bytes]) -> Reply:
     return _ttl(client, argv[1], milliseconds=True, absolute=True)
 
 
 @command("persist")
-def persist(client, argv):
+def persist(client: Client, argv: list[bytes]) -> Reply:
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None or not db.persist(key):
         return 0
@@ -346,7 +349,7 @@ def encoding_name(value: Any, config: Any) -> bytes:
     return b"hashtable"
 
 
-def _object_value(client, key: bytes) -> Any:
+def _object_value(client: Client, key: bytes) -> Any:
     """OBJECT's lookup: counted in the hit/miss stats like a read, but neither an access
     (the idle time it may report stays as is) nor a keymiss event."""
     value = client.db.peek(key)
@@ -359,13 +362,13 @@ def _object_value(client, key: bytes) -> Any:
 
 
 @command("object|encoding")
-def object_encoding(client, argv):
+def object_encoding(client: Client, argv: list[bytes]) -> Reply:
     value = _object_value(client, argv[2])
     return None if value is None else encoding_name(value, client.server.config)
 
 
 @command("object|refcount")
-def object_refcount(client, argv):
+def object_refcount(client: Client, argv: list[bytes]) -> Reply:
     value = _object_value(client, argv[2])
     if value is None:
         return None
@@ -380,7 +383,7 @@ def object_refcount(client, argv):
 
 
 @command("object|idletime")
-def object_idletime(client, argv):
+def object_idletime(client: Client, argv: list[bytes]) -> Reply:
     key = argv[2]
     if _object_value(client, key) is None:
         return None
@@ -390,7 +393,7 @@ def object_idletime(client, argv):
 
 
 @command("object|freq")
-def object_freq(client, argv):
+def object_freq(client: Client, argv: list[bytes]) -> Reply:
     key = argv[2]
     if _object_value(client, key) is None:
         return None
@@ -416,6 +419,6 @@ OBJECT_HELP = (
 
 
 @command("object|help")
-def object_help(client, argv):
+def object_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, OBJECT_HELP)
 

@@ -1,20 +1,24 @@
 """List commands, blocking ones included (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from .. import blocking
 from ..args import ArgReader, parse_int
 from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
-from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Reply
 from ..types.list import ListValue
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
 
 NO_SUCH_KEY = "ERR no such key"
 POSITIVE = "ERR value is out of range, must be positive"
 
 
-def _lookup(client, key: bytes, write: bool = False) -> Optional[ListValue]:
+def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[ListValue]:
     return client.db.get_typed(key, ListValue, write)
 
 
@@ -55,12 +59,12 @@ def _normalize_range(start: int, end: int, n: int) -> Optional[tuple[int, int]]:
 
 # -- pushes -----------------------------------------------------------------------------------
 
-def _push(client, argv, left: bool, only_existing: bool) -> int:
+def _push(client: Client, argv, left: bool, only_existing: bool) -> int:
     db = client.db
     key = argv[1]
     lst = _lookup(client, key, write=True)
     created = lst is None
-    if created:
+    if lst is None:
         if only_existing:
             return 0
         lst = ListValue()
@@ -75,28 +79,28 @@ def _push(client, argv, left: bool, only_existing: bool) -> int:
 
 
 @command("lpush")
-def lpush(client, argv):
+def lpush(client: Client, argv: list[bytes]) -> Reply:
     return _push(client, argv, True, False)
 
 
 @command("rpush")
-def rpush(client, argv):
+def rpush(client: Client, argv: list[bytes]) -> Reply:
     return _push(client, argv, False, False)
 
 
 @command("lpushx")
-def lpushx(client, argv):
+def lpushx(client: Client, argv: list[bytes]) -> Reply:
     return _push(client, argv, True, True)
 
 
 @command("rpushx")
-def rpushx(client, argv):
+def rpushx(client: Client, argv: list[bytes]) -> Reply:
     return _push(client, argv, False, True)
 
 
 # -- pops -------------------------------------------------------------------------------------
 
-def _pop(client, argv, left: bool):
+def _pop(client: Client, argv, left: bool):
     if len(argv) > 3:
         raise wrong_arity(argv[0].decode(errors="replace").lower())
     count = None
@@ -119,12 +123,12 @@ def _pop(client, argv, left: bool):
 
 
 @command("lpop")
-def lpop(client, argv):
+def lpop(client: Client, argv: list[bytes]) -> Reply:
     return _pop(client, argv, True)
 
 
 @command("rpop")
-def rpop(client, argv):
+def rpop(client: Client, argv: list[bytes]) -> Reply:
     return _pop(client, argv, False)
 
 
@@ -168,7 +172,7 @@ def _mpop_keys(numkeys_index: int):
 
 
 @command("lmpop", getkeys=_mpop_keys(1))
-def lmpop(client, argv):
+def lmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, left, count = _parse_mpop(argv, 1)
     for key in keys:
         lst = _lookup(client, key, write=True)
@@ -180,13 +184,13 @@ def lmpop(client, argv):
 # -- reading ----------------------------------------------------------------------------------
 
 @command("llen")
-def llen(client, argv):
+def llen(client: Client, argv: list[bytes]) -> Reply:
     lst = _lookup(client, argv[1])
     return len(lst) if lst is not None else 0
 
 
 @command("lrange")
-def lrange(client, argv):
+def lrange(client: Client, argv: list[bytes]) -> Reply:
     start, end = parse_int(argv[2]), parse_int(argv[3])
     lst = _lookup(client, argv[1])
     if lst is None:
@@ -196,7 +200,7 @@ def lrange(client, argv):
 
 
 @command("lindex")
-def lindex(client, argv):
+def lindex(client: Client, argv: list[bytes]) -> Reply:
     lst = _lookup(client, argv[1])
     if lst is None:
         return None
@@ -207,7 +211,7 @@ def lindex(client, argv):
 
 
 @command("lpos")
-def lpos(client, argv):
+def lpos(client: Client, argv: list[bytes]) -> Reply:
     element = argv[2]
     rank, count, maxlen = 1, -1, 0      # count -1: no COUNT option
     reader = ArgReader(argv, 3)
@@ -257,7 +261,7 @@ def lpos(client, argv):
 # -- changing ---------------------------------------------------------------------------------
 
 @command("lset")
-def lset(client, argv):
+def lset(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
@@ -273,7 +277,7 @@ def lset(client, argv):
 
 
 @command("linsert")
-def linsert(client, argv):
+def linsert(client: Client, argv: list[bytes]) -> Reply:
     where = argv[2].lower()
     if where not in (b"before", b"after"):
         raise syntax_error()
@@ -291,7 +295,7 @@ def linsert(client, argv):
 
 
 @command("lrem")
-def lrem(client, argv):
+def lrem(client: Client, argv: list[bytes]) -> Reply:
     to_remove = parse_int(argv[2])
     db = client.db
     key, element = argv[1], argv[3]
@@ -317,7 +321,7 @@ def lrem(client, argv):
 
 
 @command("ltrim")
-def ltrim(client, argv):
+def ltrim(client: Client, argv: list[bytes]) -> Reply:
     start, end = parse_int(argv[2]), parse_int(argv[3])
     db = client.db
     key = argv[1]
@@ -356,7 +360,7 @@ def _move(db, src: bytes, lst: ListValue, dst: bytes, left_from: bool, left_to: 
 
 
 @command("lmove")
-def lmove(client, argv):
+def lmove(client: Client, argv: list[bytes]) -> Reply:
     left_from, left_to = _side(argv[3]), _side(argv[4])
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
@@ -365,7 +369,7 @@ def lmove(client, argv):
 
 
 @command("rpoplpush")
-def rpoplpush(client, argv):
+def rpoplpush(client: Client, argv: list[bytes]) -> Reply:
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
         return None
@@ -374,7 +378,7 @@ def rpoplpush(client, argv):
 
 # -- blocking ---------------------------------------------------------------------------------
 
-def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
+def _blocking_pop(client: Client, keys: list[bytes], left: bool, timeout: float,
                   count: Optional[int]):
     """BLPOP/BRPOP (count None) and BLMPOP: pop from the first non-empty list, else block."""
     db = client.db
@@ -389,7 +393,7 @@ def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
     if not blocking.may_block(client):
         return NULL_ARRAY
 
-    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
         if count is not None:
             receiver.add_reply(_pop_with_key(db, key, lst, left, count))
         else:
@@ -403,25 +407,25 @@ def _blocking_pop(client, keys: list[bytes], left: bool, timeout: float,
 
 
 @command("blpop")
-def blpop(client, argv):
+def blpop(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], True, timeout, None)
 
 
 @command("brpop")
-def brpop(client, argv):
+def brpop(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_pop(client, argv[1:-1], False, timeout, None)
 
 
 @command("blmpop", getkeys=_mpop_keys(2))
-def blmpop(client, argv):
+def blmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, left, count = _parse_mpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])
     return _blocking_pop(client, keys, left, timeout, count)
 
 
-def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: bool,
+def _blocking_move(client: Client, src: bytes, dst: bytes, left_from: bool, left_to: bool,
                    timeout: float):
     lst = _lookup(client, src, write=True)
     if lst is not None:
@@ -429,7 +433,7 @@ def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: boo
     if not blocking.may_block(client):
         return None
 
-    def serve(receiver, db, key: bytes, lst: ListValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
         try:
             receiver.add_reply(_move(db, key, lst, dst, left_from, left_to))
         except RedisError as exc:
@@ -441,13 +445,13 @@ def _blocking_move(client, src: bytes, dst: bytes, left_from: bool, left_to: boo
 
 
 @command("blmove")
-def blmove(client, argv):
+def blmove(client: Client, argv: list[bytes]) -> Reply:
     left_from, left_to = _side(argv[3]), _side(argv[4])
     timeout = blocking.parse_timeout(argv[5])
     return _blocking_move(client, argv[1], argv[2], left_from, left_to, timeout)
 
 
 @command("brpoplpush")
-def brpoplpush(client, argv):
+def brpoplpush(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[3])
     return _blocking_move(client, argv[1], argv[2], False, True, timeout)

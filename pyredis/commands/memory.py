@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..args import ArgReader
 from ..errors import SYNTAX, syntax_error
+from ..protocol.encode import Reply
 from ..types import INT64_MAX
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 DEFAULT_SAMPLES = 5        # Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
 OBJECT_HEADER = 16         # a robj
@@ -45,7 +49,7 @@ def value_size(value: Any, samples: int) -> int:
 
 
 @command("memory|usage")
-def memory_usage(client, argv):
+def memory_usage(client: Client, argv: list[bytes]) -> Reply:
     samples = DEFAULT_SAMPLES
     reader = ArgReader(argv, 3)
     while reader.more():

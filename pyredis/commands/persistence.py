@@ -2,18 +2,23 @@
 RELOAD (the whole dataset in dbfilename)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..args import ArgReader, parse_int
 from ..client import FLAG_MULTI
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
 from ..persistence import rdb
-from ..protocol.encode import OK, SimpleString
+from ..protocol.encode import OK, Reply, SimpleString
 from . import command
 from .debug import debug_subcommand
 
+if TYPE_CHECKING:
+    from ..client import Client
+
 
 @command("dump")
-def dump(client, argv):
+def dump(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get(argv[1])
     if value is None:
         return None
@@ -21,7 +26,7 @@ def dump(client, argv):
 
 
 @command("restore")
-def restore(client, argv):
+def restore(client: Client, argv: list[bytes]) -> Reply:
     replace = absttl = False
     idle = freq = -1
     reader = ArgReader(argv, 4)
@@ -71,7 +76,7 @@ def restore(client, argv):
 # -- snapshots -----------------------------------------------------------------------------
 
 @command("save")
-def save(client, argv):
+def save(client: Client, argv: list[bytes]) -> Reply:
     snapshots = client.server.snapshots
     if snapshots.in_progress():
         raise RedisError("ERR Background save already in progress")
@@ -82,7 +87,7 @@ def save(client, argv):
 
 
 @command("bgsave")
-def bgsave(client, argv):
+def bgsave(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 1 and (len(argv) != 2 or argv[1].lower() != b"schedule"):
         raise syntax_error()
     snapshots = client.server.snapshots
@@ -98,7 +103,7 @@ def bgsave(client, argv):
 
 
 @debug_subcommand("reload")
-def debug_reload(client, argv):
+def debug_reload(client: Client, argv: list[bytes]) -> Reply:
     """Save (unless NOSAVE), empty the dataset (unless NOFLUSH) and load the file back;
     MERGE lets loaded keys replace existing ones."""
     flush = save_first = True

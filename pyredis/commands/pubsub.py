@@ -4,15 +4,20 @@ SHARDNUMSUB HELP. The registry and message delivery are in pyredis.pubsub; the R
 subscribed-context restriction is checked by the server's command path."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..blocking import may_block
 from ..errors import RedisError
 from ..glob import glob_matcher
-from ..pubsub import PLAIN, SHARD
-from ..protocol.encode import NO_REPLY
+from ..pubsub import SHARD
+from ..protocol.encode import NO_REPLY, Reply
 from . import command, help_reply
 
+if TYPE_CHECKING:
+    from ..client import Client
 
-def _check_may_subscribe(client, name: str, even_in_multi: bool = False) -> None:
+
+def _check_may_subscribe(client: Client, name: str, even_in_multi: bool = False) -> None:
     """A client that needs one reply per command (a script, a command inside EXEC) cannot
     enter the subscribed state; SUBSCRIBE and PSUBSCRIBE inside MULTI stay allowed."""
     if not may_block(client) and (even_in_multi or not client.in_multi):
@@ -20,7 +25,7 @@ def _check_may_subscribe(client, name: str, even_in_multi: bool = False) -> None
 
 
 @command("subscribe")
-def subscribe(client, argv):
+def subscribe(client: Client, argv: list[bytes]) -> Reply:
     _check_may_subscribe(client, "SUBSCRIBE")
     pubsub = client.server.pubsub
     for channel in argv[1:]:
@@ -29,7 +34,7 @@ def subscribe(client, argv):
 
 
 @command("unsubscribe")
-def unsubscribe(client, argv):
+def unsubscribe(client: Client, argv: list[bytes]) -> Reply:
     pubsub = client.server.pubsub
     if len(argv) == 1:
         pubsub.unsubscribe_all(client)
@@ -39,7 +44,7 @@ def unsubscribe(client, argv):
 
 
 @command("psubscribe")
-def psubscribe(client, argv):
+def psubscribe(client: Client, argv: list[bytes]) -> Reply:
     _check_may_subscribe(client, "PSUBSCRIBE")
     pubsub = client.server.pubsub
     for pattern in argv[1:]:
@@ -48,7 +53,7 @@ def psubscribe(client, argv):
 
 
 @command("punsubscribe")
-def punsubscribe(client, argv):
+def punsubscribe(client: Client, argv: list[bytes]) -> Reply:
     pubsub = client.server.pubsub
     if len(argv) == 1:
         pubsub.punsubscribe_all(client)
@@ -58,12 +63,12 @@ def punsubscribe(client, argv):
 
 
 @command("publish")
-def publish(client, argv):
+def publish(client: Client, argv: list[bytes]) -> Reply:
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
 @command("ssubscribe")
-def ssubscribe(client, argv):
+def ssubscribe(client: Client, argv: list[bytes]) -> Reply:
     _check_may_subscribe(client, "SSUBSCRIBE", even_in_multi=True)
     pubsub = client.server.pubsub
     for channel in argv[1:]:
@@ -72,7 +77,7 @@ def ssubscribe(client, argv):
 
 
 @command("sunsubscribe")
-def sunsubscribe(client, argv):
+def sunsubscribe(client: Client, argv: list[bytes]) -> Reply:
     pubsub = client.server.pubsub
     if len(argv) == 1:
         pubsub.unsubscribe_all(client, SHARD)
@@ -82,7 +87,7 @@ def sunsubscribe(client, argv):
 
 
 @command("spublish")
-def spublish(client, argv):
+def spublish(client: Client, argv: list[bytes]) -> Reply:
     return client.server.pubsub.publish(argv[1], argv[2], SHARD)
 
 
@@ -105,11 +110,11 @@ HELP = (
 
 
 @command("pubsub|help")
-def pubsub_help(client, argv):
+def pubsub_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, HELP)
 
 
-def _channel_list(client, argv, channels: dict) -> list:
+def _channel_list(client: Client, argv, channels: dict) -> list:
     if len(argv) > 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
                          "Try PUBSUB HELP." % argv[1].decode(errors="replace"))
@@ -120,17 +125,17 @@ def _channel_list(client, argv, channels: dict) -> list:
 
 
 @command("pubsub|channels")
-def pubsub_channels(client, argv):
+def pubsub_channels(client: Client, argv: list[bytes]) -> Reply:
     return _channel_list(client, argv, client.server.pubsub.channels)
 
 
 @command("pubsub|shardchannels")
-def pubsub_shardchannels(client, argv):
+def pubsub_shardchannels(client: Client, argv: list[bytes]) -> Reply:
     return _channel_list(client, argv, client.server.pubsub.shard_channels)
 
 
 @command("pubsub|numsub")
-def pubsub_numsub(client, argv):
+def pubsub_numsub(client: Client, argv: list[bytes]) -> Reply:
     pubsub = client.server.pubsub
     reply: list = []
     for channel in argv[2:]:
@@ -139,7 +144,7 @@ def pubsub_numsub(client, argv):
 
 
 @command("pubsub|shardnumsub")
-def pubsub_shardnumsub(client, argv):
+def pubsub_shardnumsub(client: Client, argv: list[bytes]) -> Reply:
     pubsub = client.server.pubsub
     reply: list = []
     for channel in argv[2:]:
@@ -148,5 +153,5 @@ def pubsub_shardnumsub(client, argv):
 
 
 @command("pubsub|numpat")
-def pubsub_numpat(client, argv):
+def pubsub_numpat(client: Client, argv: list[bytes]) -> Reply:
     return len(client.server.pubsub.patterns)

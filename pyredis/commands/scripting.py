@@ -2,15 +2,20 @@
 pyredis/scripting.py)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..args import parse_int
 from ..errors import RedisError
-from ..protocol.encode import NO_REPLY, OK
+from ..protocol.encode import NO_REPLY, OK, Reply
 from ..scripting import NOSCRIPT, command_flags, parse_shebang, sha1hex
 from . import COMMANDS, command, help_reply
 from .debug import debug_subcommand
 
+if TYPE_CHECKING:
+    from ..client import Client
 
-def run_eval(client, argv: list[bytes], evalsha: bool, read_only: bool):
+
+def run_eval(client: Client, argv: list[bytes], evalsha: bool, read_only: bool) -> Reply:
     """EVAL and its variants (Redis's evalGenericCommand)."""
     server = client.server
     if server.monitors:
@@ -35,7 +40,7 @@ def run_eval(client, argv: list[bytes], evalsha: bool, read_only: bool):
     return NO_REPLY
 
 
-def eval_flags(client, argv: list[bytes]) -> frozenset:
+def eval_flags(client: Client, argv: list[bytes]) -> frozenset:
     """The command flags processCommand checks for an EVAL: those its script's shebang
     declares (Redis's evalGetCommandFlags)."""
     cmd = COMMANDS[argv[0].lower()]
@@ -61,27 +66,27 @@ def eval_flags(client, argv: list[bytes]) -> frozenset:
 
 
 @command("eval", dynamic_flags=eval_flags)
-def eval_(client, argv):
+def eval_(client: Client, argv: list[bytes]) -> Reply:
     return run_eval(client, argv, False, False)
 
 
 @command("evalsha", dynamic_flags=eval_flags)
-def evalsha(client, argv):
+def evalsha(client: Client, argv: list[bytes]) -> Reply:
     return run_eval(client, argv, True, False)
 
 
 @command("eval_ro", dynamic_flags=eval_flags)
-def eval_ro(client, argv):
+def eval_ro(client: Client, argv: list[bytes]) -> Reply:
     return run_eval(client, argv, False, True)
 
 
 @command("evalsha_ro", dynamic_flags=eval_flags)
-def evalsha_ro(client, argv):
+def evalsha_ro(client: Client, argv: list[bytes]) -> Reply:
     return run_eval(client, argv, True, True)
 
 
 @command("script|help")
-def script_help(client, argv):
+def script_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, (
         "DEBUG (YES|SYNC|NO)",
         "    Set the debug mode for subsequent scripts executed.",
@@ -100,13 +105,13 @@ def script_help(client, argv):
 
 
 @command("script|exists")
-def script_exists(client, argv):
+def script_exists(client: Client, argv: list[bytes]) -> Reply:
     scripts = client.server.scripting.scripts
     return [1 if sha.lower() in scripts else 0 for sha in argv[2:]]
 
 
 @command("script|flush")
-def script_flush(client, argv):
+def script_flush(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise RedisError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
     client.server.scripting.flush_scripts()
@@ -114,18 +119,18 @@ def script_flush(client, argv):
 
 
 @command("script|load")
-def script_load(client, argv):
+def script_load(client: Client, argv: list[bytes]) -> Reply:
     return client.server.scripting.create_script(argv[2]).sha
 
 
 @command("script|kill")
-def script_kill(client, argv):
+def script_kill(client: Client, argv: list[bytes]) -> Reply:
     client.server.scripting.kill(is_eval=True)
     return OK
 
 
 @debug_subcommand("set-disable-deny-scripts")
-def debug_set_disable_deny_scripts(client, argv):
+def debug_set_disable_deny_scripts(client: Client, argv: list[bytes]) -> Reply:
     """Let scripts run commands flagged noscript (Redis's tests use it)."""
     if len(argv) != 3:
         raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "

@@ -2,18 +2,24 @@
 LASTSAVE."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import config as configmod
 from .. import info as infomod
 from ..args import parse_int
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import RedisError, syntax_error
-from ..protocol.encode import NO_REPLY, OK, Verbatim
+from ..protocol.encode import NO_REPLY, OK, Reply, Verbatim
 from . import all_commands, command, help_reply
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
 
 
 @command("info")
-def info(client, argv):
+def info(client: Client, argv: list[bytes]) -> Reply:
     return Verbatim(infomod.generate(client.server, argv[1:]))
 
 
@@ -21,7 +27,7 @@ def info(client, argv):
 
 
 @command("config|get")
-def config_get(client, argv):
+def config_get(client: Client, argv: list[bytes]) -> Reply:
     patterns = [a.decode(errors="surrogateescape") for a in argv[2:]]
     found = client.server.config.matching(patterns)
     return {name.encode(errors="surrogateescape"): value.encode(errors="surrogateescape")
@@ -29,7 +35,7 @@ def config_get(client, argv):
 
 
 @command("config|set")
-def config_set(client, argv):
+def config_set(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) % 2:
         raise syntax_error()
     server = client.server
@@ -51,7 +57,7 @@ def config_set(client, argv):
 
 
 @command("config|resetstat")
-def config_resetstat(client, argv):
+def config_resetstat(client: Client, argv: list[bytes]) -> Reply:
     client.server.stats.reset()
     for cmd in all_commands():
         cmd.reset_stats()
@@ -59,7 +65,7 @@ def config_resetstat(client, argv):
 
 
 @command("config|rewrite")
-def config_rewrite(client, argv):
+def config_rewrite(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     try:
         server.config.rewrite()
@@ -73,7 +79,7 @@ def config_rewrite(client, argv):
 
 
 @command("config|help")
-def config_help(client, argv):
+def config_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, [
         "GET <pattern>",
         "    Return parameters matching the glob-like <pattern> and their values.",
@@ -89,22 +95,22 @@ def config_help(client, argv):
 # -- the keyspace as a whole ---------------------------------------------------------------
 
 @command("time")
-def time_(client, argv):
+def time_(client: Client, argv: list[bytes]) -> Reply:
     now = client.server.clock.us()
     return [b"%d" % (now // 1_000_000), b"%d" % (now % 1_000_000)]
 
 
 @command("lastsave")
-def lastsave(client, argv):
+def lastsave(client: Client, argv: list[bytes]) -> Reply:
     return client.server.lastsave
 
 
 @command("dbsize")
-def dbsize(client, argv):
+def dbsize(client: Client, argv: list[bytes]) -> Reply:
     return len(client.db)
 
 
-def _flush_lazily(client, argv) -> bool:
+def _flush_lazily(client: Client, argv) -> bool:
     """[ASYNC | SYNC]; without either, lazyfree-lazy-user-flush decides."""
     if len(argv) == 2 and argv[1].lower() in (b"sync", b"async"):
         return argv[1].lower() == b"async"
@@ -114,14 +120,14 @@ def _flush_lazily(client, argv) -> bool:
 
 
 @command("flushdb")
-def flushdb(client, argv):
+def flushdb(client: Client, argv: list[bytes]) -> Reply:
     lazy = _flush_lazily(client, argv)
     client.server.keyspace.count_changes(flush_databases([client.db], lazy))
     return OK
 
 
 @command("flushall")
-def flushall(client, argv):
+def flushall(client: Client, argv: list[bytes]) -> Reply:
     lazy = _flush_lazily(client, argv)
     server = client.server
     server.keyspace.count_changes(flush_databases(server.dbs, lazy))
@@ -131,7 +137,7 @@ def flushall(client, argv):
 
 
 @command("swapdb")
-def swapdb(client, argv):
+def swapdb(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     if server.config.cluster_enabled:
         raise RedisError("ERR SWAPDB is not allowed in cluster mode")
@@ -145,7 +151,7 @@ def swapdb(client, argv):
     return OK
 
 
-def swap_databases(a, b) -> None:
+def swap_databases(a: Database, b: Database) -> None:
     """Exchange the contents of two databases; the clients (and their WATCHes and blocked
     keys) stay with the database number: a watched key that exists on either side counts as
     changed, and a key waited for is ready: its waiters find the value now there, or hear
@@ -160,7 +166,7 @@ def swap_databases(a, b) -> None:
 # -- the server's life ---------------------------------------------------------------------
 
 @command("shutdown")
-def shutdown(client, argv):
+def shutdown(client: Client, argv: list[bytes]) -> Reply:
     options = set()
     for arg in argv[1:]:
         word = arg.lower()
@@ -181,7 +187,7 @@ def shutdown(client, argv):
 
 
 @command("monitor")
-def monitor(client, argv):
+def monitor(client: Client, argv: list[bytes]) -> Reply:
     if "O" in client.flags:
         return NO_REPLY
     client.flags = client.flags | {"O"}   # a frozenset, shared while empty

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import random
 from itertools import islice
-from typing import Any, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
 from ..errors import RedisError, WrongTypeError, syntax_error
 from ..glob import glob_matcher
-from ..protocol.encode import OrderedSet
+from ..protocol.encode import OrderedSet, Reply
 from ..scan import parse_cursor, parse_scan_options
 from ..types.set import SetValue
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is small (Redis's)
 SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
 
 
-def store_or_delete(client, key: bytes, value: Any, event_class: str, event: str,
+def store_or_delete(client: Client, key: bytes, value: Any, event_class: str, event: str,
                     changes: int = 1) -> int:
     """Store a computed collection at key (the *STORE commands; `changes` is what Redis
     adds to its dirty counter), or delete key when the result is empty; returns the
@@ -45,7 +48,7 @@ def _lookup_sets(db, keys: list[bytes]) -> list[Optional[SetValue]]:
 # -- single-set commands ----------------------------------------------------------------------
 
 @command("sadd")
-def sadd(client, argv):
+def sadd(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key = argv[1]
     value = db.get_typed(key, SetValue, write=True)
@@ -62,7 +65,7 @@ def sadd(client, argv):
 
 
 @command("srem")
-def srem(client, argv):
+def srem(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key = argv[1]
     value = db.get_typed(key, SetValue, write=True)
@@ -80,30 +83,30 @@ def srem(client, argv):
 
 
 @command("scard")
-def scard(client, argv):
+def scard(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get_typed(argv[1], SetValue)
     return len(value) if value is not None else 0
 
 
 @command("sismember")
-def sismember(client, argv):
+def sismember(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get_typed(argv[1], SetValue)
     return int(value is not None and argv[2] in value)
 
 
 @command("smismember")
-def smismember(client, argv):
+def smismember(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get_typed(argv[1], SetValue)
     return [int(value is not None and member in value) for member in argv[2:]]
 
 
 @command("smembers")
-def smembers(client, argv):
+def smembers(client: Client, argv: list[bytes]) -> Reply:
     return _intersection(client, argv[1:], None, False, 0)
 
 
 @command("srandmember")
-def srandmember(client, argv):
+def srandmember(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3:
         raise syntax_error()
     if len(argv) == 2:
@@ -132,7 +135,7 @@ def _distinct_sample(value: SetValue, count: int) -> list[bytes]:
 
 
 @command("spop")
-def spop(client, argv):
+def spop(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key = argv[1]
     if len(argv) > 3:
@@ -170,7 +173,7 @@ def spop(client, argv):
 
 
 @command("smove")
-def smove(client, argv):
+def smove(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     src_key, dst_key, member = argv[1], argv[2], argv[3]
     src = db.get_for_write(src_key)
@@ -196,11 +199,12 @@ def smove(client, argv):
 
 # -- multi-set commands -----------------------------------------------------------------------
 
-def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bool,
+def _intersection(client: Client, keys: list[bytes], dst: Optional[bytes], card_only: bool,
                   limit: int):
     """SINTER, SMEMBERS, SINTERSTORE and SINTERCARD."""
-    sets = _lookup_sets(client.db, keys)
-    if any(s is None for s in sets):
+    found = _lookup_sets(client.db, keys)
+    sets = [s for s in found if s is not None]
+    if len(sets) < len(found):
         if dst is not None:
             return store_or_delete(client, dst, SetValue(), "s", "sinterstore")
         return 0 if card_only else OrderedSet()
@@ -220,7 +224,7 @@ def _intersection(client, keys: list[bytes], dst: Optional[bytes], card_only: bo
     return store_or_delete(client, dst, result, "s", "sinterstore")
 
 
-def _union_or_diff(client, keys: list[bytes], dst: Optional[bytes], union: bool):
+def _union_or_diff(client: Client, keys: list[bytes], dst: Optional[bytes], union: bool):
     """SUNION, SDIFF and their STORE variants."""
     sets = _lookup_sets(client.db, keys)
     config = client.server.config
@@ -241,12 +245,12 @@ def _union_or_diff(client, keys: list[bytes], dst: Optional[bytes], union: bool)
 
 
 @command("sinter")
-def sinter(client, argv):
+def sinter(client: Client, argv: list[bytes]) -> Reply:
     return _intersection(client, argv[1:], None, False, 0)
 
 
 @command("sintercard")
-def sintercard(client, argv):
+def sintercard(client: Client, argv: list[bytes]) -> Reply:
     numkeys = parse_range_int(argv[1], 1, INT64_MAX, "ERR numkeys should be greater than 0")
     if numkeys > len(argv) - 2:
         raise RedisError("ERR Number of keys can't be greater than number of args")
@@ -261,32 +265,32 @@ def sintercard(client, argv):
 
 
 @command("sinterstore")
-def sinterstore(client, argv):
+def sinterstore(client: Client, argv: list[bytes]) -> Reply:
     return _intersection(client, argv[2:], argv[1], False, 0)
 
 
 @command("sunion")
-def sunion(client, argv):
+def sunion(client: Client, argv: list[bytes]) -> Reply:
     return _union_or_diff(client, argv[1:], None, True)
 
 
 @command("sunionstore")
-def sunionstore(client, argv):
+def sunionstore(client: Client, argv: list[bytes]) -> Reply:
     return _union_or_diff(client, argv[2:], argv[1], True)
 
 
 @command("sdiff")
-def sdiff(client, argv):
+def sdiff(client: Client, argv: list[bytes]) -> Reply:
     return _union_or_diff(client, argv[1:], None, False)
 
 
 @command("sdiffstore")
-def sdiffstore(client, argv):
+def sdiffstore(client: Client, argv: list[bytes]) -> Reply:
     return _union_or_diff(client, argv[2:], argv[1], False)
 
 
 @command("sscan")
-def sscan(client, argv):
+def sscan(client: Client, argv: list[bytes]) -> Reply:
     cursor = parse_cursor(argv[2])
     value = client.db.get_typed(argv[1], SetValue)
     if value is None:
@@ -296,7 +300,7 @@ def sscan(client, argv):
     return [b"%d" % cursor, members]
 
 
-def scan_collection(client, argv: list[bytes], cursor: int, value: Any, small: bool,
+def scan_collection(client: Client, argv: list[bytes], cursor: int, value: Any, small: bool,
                     names: Callable[[], Iterable[bytes]]) -> tuple[int, list[bytes]]:
     """One SSCAN/ZSCAN step over value: (next cursor, the names matching MATCH). A small
     encoding answers everything in one call with cursor 0, as Redis does."""

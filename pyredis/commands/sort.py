@@ -5,11 +5,12 @@ ALPHA, and STORE the result as a list."""
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..args import ArgReader, strtod
 from ..db import frozen_string
 from ..errors import RedisError, WrongTypeError, syntax_error
+from ..protocol.encode import Reply
 from ..types import type_name
 from ..types.list import ListValue
 from ..types.set import SetValue
@@ -17,10 +18,14 @@ from ..types.zset import ZSetValue
 from . import command
 from .sets import store_or_delete
 
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
+
 NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 
 
-def lookup_by_pattern(db, pattern: bytes, element: bytes) -> Optional[bytes]:
+def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> Optional[bytes]:
     """The value a BY/GET pattern names for one element (Redis's lookupKeyByPattern): '#' is
     the element itself; the first '*' is replaced by the element; `key->field` reads a hash
     field. None when the pattern has no '*' or the key or field is missing or of another
@@ -73,7 +78,7 @@ def _sort_keys(argv: list[bytes]) -> list:
     return keys
 
 
-def _sort(client, argv: list[bytes], readonly: bool):
+def _sort(client: Client, argv: list[bytes], readonly: bool):
     desc = alpha = dontsort = False
     offset, count = 0, -1
     by: Optional[bytes] = None
@@ -168,10 +173,10 @@ def _sorted(db, elements: list[bytes], by: Optional[bytes], alpha: bool,
 
 
 @command("sort", getkeys=_sort_keys)
-def sort(client, argv):
+def sort(client: Client, argv: list[bytes]) -> Reply:
     return _sort(client, argv, readonly=False)
 
 
 @command("sort_ro", getkeys=lambda argv: [(1, "RO access")])
-def sort_ro(client, argv):
+def sort_ro(client: Client, argv: list[bytes]) -> Reply:
     return _sort(client, argv, readonly=True)

@@ -9,15 +9,19 @@ one it waits after; XREADGROUP also hears of its stream's deletion and its group
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .. import blocking
 from ..args import parse_int
 from ..errors import NO_SUCH_KEY, RedisError, syntax_error, wrong_arity
-from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, PairMap
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, PairMap, Reply
 from ..types.stream import (MAX_ID, MIN_ID, UINT64_MAX, ConsumerGroup, PendingEntry,
                             StreamID, StreamValue, decrement_id, format_id, increment_id)
 from . import command, help_reply
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
 
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
 NOT_GREATER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
@@ -94,7 +98,7 @@ def _interval_end(raw: bytes) -> StreamID:
 
 # -- shared pieces --------------------------------------------------------------------------
 
-def _lookup(client, key: bytes, write: bool = False) -> Optional[StreamValue]:
+def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[StreamValue]:
     return client.db.get_typed(key, StreamValue, write)
 
 
@@ -113,11 +117,11 @@ def _no_group(key: bytes, group: bytes, where: str = "") -> RedisError:
         key.decode(errors="replace"), group.decode(errors="replace"), where))
 
 
-def _now(client) -> int:
+def _now(client: Client) -> int:
     return client.server.clock.ms()
 
 
-def _consumer(client, key: bytes, group: ConsumerGroup, name: bytes):
+def _consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes):
     """The consumer `name` of the group, seen now; created (with its event) if new."""
     now = _now(client)
     consumer = group.consumers.get(name)
@@ -151,7 +155,7 @@ class _TrimArgs:
         return self.maxlen is not None or self.minid is not None
 
 
-def _parse_add_or_trim(client, argv: list[bytes], xadd: bool) -> _TrimArgs:
+def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimArgs:
     """The options of XADD (up to its ID) or XTRIM, in Redis's order of checks."""
     args = _TrimArgs()
     limit_given = False
@@ -218,7 +222,7 @@ def _trim(stream: StreamValue, args: _TrimArgs) -> int:
 
 
 @command("xadd")
-def xadd(client, argv):
+def xadd(client: Client, argv: list[bytes]) -> Reply:
     args = _parse_add_or_trim(client, argv, xadd=True)
     field_index = args.id_index + 1
     fields_count = len(argv) - field_index
@@ -229,7 +233,7 @@ def xadd(client, argv):
     db, key = client.db, argv[1]
     stream = _lookup(client, key, write=True)
     created = stream is None
-    if created:
+    if stream is None:
         if args.no_mkstream:
             return None
         stream = StreamValue()
@@ -258,7 +262,7 @@ def xadd(client, argv):
 
 
 @command("xtrim")
-def xtrim(client, argv):
+def xtrim(client: Client, argv: list[bytes]) -> Reply:
     args = _parse_add_or_trim(client, argv, xadd=False)
     stream = _lookup(client, argv[1], write=True)
     if stream is None:
@@ -270,7 +274,7 @@ def xtrim(client, argv):
 
 
 @command("xdel")
-def xdel(client, argv):
+def xdel(client: Client, argv: list[bytes]) -> Reply:
     stream = _lookup(client, argv[1], write=True)
     if stream is None:
         return 0
@@ -282,7 +286,7 @@ def xdel(client, argv):
 
 
 @command("xsetid")
-def xsetid(client, argv):
+def xsetid(client: Client, argv: list[bytes]) -> Reply:
     new_last = parse_strict_id(argv[2])
     entries_added = -1
     max_deleted = MIN_ID
@@ -324,12 +328,12 @@ def xsetid(client, argv):
 # -- reading ------------------------------------------------------------------------------------
 
 @command("xlen")
-def xlen(client, argv):
+def xlen(client: Client, argv: list[bytes]) -> Reply:
     stream = _lookup(client, argv[1])
     return 0 if stream is None else stream.length
 
 
-def _xrange(client, argv, reverse: bool):
+def _xrange(client: Client, argv, reverse: bool):
     start_raw, end_raw = (argv[3], argv[2]) if reverse else (argv[2], argv[3])
     start = _interval_start(start_raw)
     end = _interval_end(end_raw)
@@ -350,16 +354,16 @@ def _xrange(client, argv, reverse: bool):
 
 
 @command("xrange")
-def xrange(client, argv):
+def xrange(client: Client, argv: list[bytes]) -> Reply:
     return _xrange(client, argv, False)
 
 
 @command("xrevrange")
-def xrevrange(client, argv):
+def xrevrange(client: Client, argv: list[bytes]) -> Reply:
     return _xrange(client, argv, True)
 
 
-def _streams_reply(client, pairs: list) -> Any:
+def _streams_reply(client: Client, pairs: list) -> Any:
     """XREAD's reply: [[key, entries] ...] in RESP2, a map in RESP3 (a key named twice
     appears twice, as in Redis)."""
     if client.proto == 2:
@@ -367,7 +371,7 @@ def _streams_reply(client, pairs: list) -> Any:
     return PairMap(pairs)
 
 
-def _read_new(client, stream: StreamValue, after: StreamID, count: int,
+def _read_new(client: Client, stream: StreamValue, after: StreamID, count: int,
               group: Optional[ConsumerGroup], consumer, noack: bool) -> list:
     """Entries after `after` (XREAD, XREADGROUP with `>`), delivered to the group if any
     (Redis's streamReplyWithRange)."""
@@ -386,7 +390,8 @@ def _read_new(client, stream: StreamValue, after: StreamID, count: int,
     return reply
 
 
-def _read_history(client, stream: StreamValue, consumer, after: StreamID, count: int) -> list:
+def _read_history(client: Client, stream: StreamValue, consumer, after: StreamID,
+                  count: int) -> list:
     """The consumer's pending entries after `after` (XREADGROUP with an ID): each one
     delivered again, or [ID, nil] when the entry was deleted meanwhile."""
     start = increment_id(after)
@@ -408,7 +413,7 @@ def _read_history(client, stream: StreamValue, consumer, after: StreamID, count:
     return reply
 
 
-def _xread(client, argv, group_read: bool):
+def _xread(client: Client, argv, group_read: bool):
     timeout = -1.0
     count = 0
     streams_index = 0
@@ -485,21 +490,22 @@ def _xread(client, argv, group_read: bool):
         if stream is None:
             continue
         if group is not None:
-            history = position is not None
-            if not history and not (stream.length
-                                    and stream.last_valid_id() > group.last_id):
+            if position is None and not (stream.length
+                                         and stream.last_valid_id() > group.last_id):
                 continue
-            consumer = _consumer(client, key, group, consumer_name)  # type: ignore[arg-type]
-            if history:
+            consumer = _consumer(client, key, group,
+                                 consumer_name)  # type: ignore[arg-type]  # GROUP names it
+            if position is not None:
                 entries = _read_history(client, stream, consumer, position, count)
             else:
                 entries = _read_new(client, stream, group.last_id, count, group, consumer,
                                     noack)
             client.server.keyspace.count_changes()
         else:
-            if not (stream.length and stream.last_valid_id() > position):
+            # position is None only for '>', which XREAD refused without GROUP
+            if position is None or not (stream.length and stream.last_valid_id() > position):
                 continue
-            entries = _read_new(client, stream, position, count, None, None, False)  # type: ignore[arg-type]
+            entries = _read_new(client, stream, position, count, None, None, False)
         served.append((key, entries))
     if served:
         return _streams_reply(client, served)
@@ -512,12 +518,12 @@ def _xread(client, argv, group_read: bool):
     return NO_REPLY
 
 
-def _block(client, keys: list[bytes], after: list, group_name: Optional[bytes],
+def _block(client: Client, keys: list[bytes], after: list, group_name: Optional[bytes],
            consumer_name: Optional[bytes], noack: bool, count: int, timeout: float) -> None:
     """Wait for entries past each key's ID (for a group, past its last delivered ID)."""
     positions = dict(zip(keys, after))
 
-    def serve(receiver, db, key: bytes, stream: StreamValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, stream: StreamValue) -> bool:
         group = None
         position = positions[key]
         if group_name is not None:
@@ -529,7 +535,9 @@ def _block(client, keys: list[bytes], after: list, group_name: Optional[bytes],
             position = group.last_id
         if not stream.last_id > position:
             return False
-        consumer = _consumer(receiver, key, group, consumer_name) if group else None
+        consumer = (_consumer(receiver, key, group,
+                              consumer_name)  # type: ignore[arg-type]  # GROUP names it
+                    if group else None)
         entries = _read_new(receiver, stream, position, count, group, consumer, noack)
         if group is not None:
             receiver.server.keyspace.count_changes()
@@ -538,7 +546,7 @@ def _block(client, keys: list[bytes], after: list, group_name: Optional[bytes],
 
     on_gone = None
     if group_name is not None:
-        def on_gone(receiver, db, key: bytes) -> bool:
+        def on_gone(receiver: Client, db: Database, key: bytes) -> bool:
             receiver.add_error("UNBLOCKED the stream key no longer exists")
             return True
     blocking.block(client, keys, StreamValue, serve, timeout, on_gone=on_gone)
@@ -555,12 +563,12 @@ def _streams_keys(argv: list[bytes]) -> list[int]:
 
 
 @command("xread", getkeys=_streams_keys)
-def xread(client, argv):
+def xread(client: Client, argv: list[bytes]) -> Reply:
     return _xread(client, argv, False)
 
 
 @command("xreadgroup", getkeys=_streams_keys)
-def xreadgroup(client, argv):
+def xreadgroup(client: Client, argv: list[bytes]) -> Reply:
     return _xread(client, argv, True)
 
 
@@ -584,7 +592,7 @@ XGROUP_HELP = (
 )
 
 
-def _xgroup_target(client, argv, options_allowed: tuple) -> tuple:
+def _xgroup_target(client: Client, argv, options_allowed: tuple) -> tuple:
     """XGROUP's common part (Redis's xgroupCommand preamble): options after the ID, then
     the stream (which must exist unless MKSTREAM) and the group, with their errors.
     Returns (stream or None, group or None, mkstream, entries_read)."""
@@ -620,12 +628,12 @@ def _xgroup_target(client, argv, options_allowed: tuple) -> tuple:
 
 
 @command("xgroup|help")
-def xgroup_help(client, argv):
+def xgroup_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, XGROUP_HELP)
 
 
 @command("xgroup|create")
-def xgroup_create(client, argv):
+def xgroup_create(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 8:
         raise _subcommand_error(argv)
     stream, _, _, entries_read = _xgroup_target(client, argv, (b"mkstream", b"entriesread"))
@@ -646,7 +654,7 @@ def xgroup_create(client, argv):
 
 
 @command("xgroup|setid")
-def xgroup_setid(client, argv):
+def xgroup_setid(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) not in (5, 7):
         raise _subcommand_error(argv)
     stream, group, _, entries_read = _xgroup_target(client, argv, (b"entriesread",))
@@ -661,7 +669,7 @@ def xgroup_setid(client, argv):
 
 
 @command("xgroup|destroy")
-def xgroup_destroy(client, argv):
+def xgroup_destroy(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 4:
         raise _subcommand_error(argv)
     stream, group, _, _ = _xgroup_target(client, argv, ())
@@ -675,7 +683,7 @@ def xgroup_destroy(client, argv):
 
 
 @command("xgroup|createconsumer")
-def xgroup_createconsumer(client, argv):
+def xgroup_createconsumer(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 5:
         raise _subcommand_error(argv)
     _, group, _, _ = _xgroup_target(client, argv, ())
@@ -686,7 +694,7 @@ def xgroup_createconsumer(client, argv):
 
 
 @command("xgroup|delconsumer")
-def xgroup_delconsumer(client, argv):
+def xgroup_delconsumer(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 5:
         raise _subcommand_error(argv)
     _, group, _, _ = _xgroup_target(client, argv, ())
@@ -698,7 +706,7 @@ def xgroup_delconsumer(client, argv):
     return pending
 
 
-def _group_of(client, key: bytes, group_name: bytes, write: bool = False):
+def _group_of(client: Client, key: bytes, group_name: bytes, write: bool = False):
     """(stream, group) or (stream or None, None)."""
     stream = _lookup(client, key, write)
     if stream is None:
@@ -707,7 +715,7 @@ def _group_of(client, key: bytes, group_name: bytes, write: bool = False):
 
 
 @command("xack")
-def xack(client, argv):
+def xack(client: Client, argv: list[bytes]) -> Reply:
     _, group = _group_of(client, argv[1], argv[2], write=True)
     if group is None:
         return 0
@@ -718,7 +726,7 @@ def xack(client, argv):
 
 
 @command("xpending")
-def xpending(client, argv):
+def xpending(client: Client, argv: list[bytes]) -> Reply:
     argc = len(argv)
     if argc != 3 and not 6 <= argc <= 9:
         raise syntax_error()
@@ -768,7 +776,7 @@ def xpending(client, argv):
 
 
 @command("xclaim")
-def xclaim(client, argv):
+def xclaim(client: Client, argv: list[bytes]) -> Reply:
     key, group_name, consumer_name = argv[1], argv[2], argv[3]
     stream, group = _group_of(client, key, group_name, write=True)
     if group is None:
@@ -847,7 +855,7 @@ def xclaim(client, argv):
 
 
 @command("xautoclaim")
-def xautoclaim(client, argv):
+def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
     key, group_name, consumer_name = argv[1], argv[2], argv[3]
     min_idle = max(parse_int(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
     start = _interval_start(argv[5])
@@ -916,11 +924,11 @@ XINFO_HELP = (
 
 
 @command("xinfo|help")
-def xinfo_help(client, argv):
+def xinfo_help(client: Client, argv: list[bytes]) -> Reply:
     return help_reply(argv, XINFO_HELP)
 
 
-def _xinfo_stream_of(client, key: bytes) -> StreamValue:
+def _xinfo_stream_of(client: Client, key: bytes) -> StreamValue:
     stream = _lookup(client, key)
     if stream is None:
         raise RedisError(NO_SUCH_KEY)
@@ -928,7 +936,7 @@ def _xinfo_stream_of(client, key: bytes) -> StreamValue:
 
 
 @command("xinfo|consumers")
-def xinfo_consumers(client, argv):
+def xinfo_consumers(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 4:
         raise _subcommand_error(argv)
     stream = _xinfo_stream_of(client, argv[2])
@@ -942,7 +950,7 @@ def xinfo_consumers(client, argv):
 
 
 @command("xinfo|groups")
-def xinfo_groups(client, argv):
+def xinfo_groups(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 3:
         raise _subcommand_error(argv)
     stream = _xinfo_stream_of(client, argv[2])
@@ -953,7 +961,7 @@ def xinfo_groups(client, argv):
 
 
 @command("xinfo|stream")
-def xinfo_stream(client, argv):
+def xinfo_stream(client: Client, argv: list[bytes]) -> Reply:
     stream = _xinfo_stream_of(client, argv[2])
     options = argv[3:]
     full = bool(options)

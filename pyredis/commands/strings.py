@@ -7,15 +7,18 @@ Redis's "raw" encoding, that later appends grow in place.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Union
 
-from ..args import INT64_MAX, INT64_MIN, ArgReader, parse_int
+from ..args import ArgReader, parse_int
 from ..db import frozen_string, is_string
 from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
-from ..protocol.encode import OK
-from ..types import is_int64
+from ..protocol.encode import OK, Reply
+from ..types import INT64_MAX, INT64_MIN, is_int64
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -32,7 +35,7 @@ def string_encoding(value: "bytes | bytearray") -> bytes:
     return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
 
 
-def check_string_length(client, size: int, extra: int) -> None:
+def check_string_length(client: Client, size: int, extra: int) -> None:
     """Refuse to grow a string beyond proto-max-bulk-len (APPEND, SETRANGE)."""
     if size + extra > client.server.config.proto_max_bulk_len:
         raise RedisError(STRING_TOO_LONG)
@@ -75,7 +78,7 @@ def _parse_extended(argv: list[bytes], for_set: bool) -> tuple[set, Optional[byt
     return flags, expire
 
 
-def _expire_at(client, raw: bytes, flags: set, name: str) -> int:
+def _expire_at(client: Client, raw: bytes, flags: set, name: str) -> int:
     """The absolute unix time in ms that an EX/PX/EXAT/PXAT argument asks for."""
     ms = parse_int(raw)
     seconds = b"EX" in flags or b"EXAT" in flags
@@ -90,7 +93,7 @@ def _expire_at(client, raw: bytes, flags: set, name: str) -> int:
     return ms
 
 
-def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[bytes],
+def _set_generic(client: Client, key: bytes, value: bytes, flags: set, expire: Optional[bytes],
                  name: str, ok_reply, abort_reply):
     """SET and its variants (SETNX, SETEX, PSETEX): Redis's order of checks and events."""
     db = client.db
@@ -108,7 +111,7 @@ def _set_generic(client, key: bytes, value: bytes, flags: set, expire: Optional[
 
 
 @command("get")
-def get(client, argv):
+def get(client: Client, argv: list[bytes]) -> Reply:
     return client.db.get_string(argv[1])
 
 
@@ -120,7 +123,7 @@ def _set_keys(argv: list[bytes]) -> list:
 
 
 @command("set", getkeys=_set_keys)
-def set_(client, argv):
+def set_(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 3:  # the common case, without options
         db = client.db
         db.set(argv[1], argv[2])
@@ -131,22 +134,22 @@ def set_(client, argv):
 
 
 @command("setnx")
-def setnx(client, argv):
+def setnx(client: Client, argv: list[bytes]) -> Reply:
     return _set_generic(client, argv[1], argv[2], {b"NX"}, None, "setnx", 1, 0)
 
 
 @command("setex")
-def setex(client, argv):
+def setex(client: Client, argv: list[bytes]) -> Reply:
     return _set_generic(client, argv[1], argv[3], {b"EX"}, argv[2], "setex", OK, None)
 
 
 @command("psetex")
-def psetex(client, argv):
+def psetex(client: Client, argv: list[bytes]) -> Reply:
     return _set_generic(client, argv[1], argv[3], {b"PX"}, argv[2], "psetex", OK, None)
 
 
 @command("getex")
-def getex(client, argv):
+def getex(client: Client, argv: list[bytes]) -> Reply:
     flags, expire = _parse_extended(argv, for_set=False)
     db = client.db
     key = argv[1]
@@ -167,7 +170,7 @@ def getex(client, argv):
 
 
 @command("getdel")
-def getdel(client, argv):
+def getdel(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     value = db.get_string(argv[1])
     if value is not None and db.delete(argv[1]):
@@ -176,7 +179,7 @@ def getdel(client, argv):
 
 
 @command("getset")
-def getset(client, argv):
+def getset(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     old = db.get_string(argv[1])
     db.set(argv[1], argv[2])
@@ -189,7 +192,7 @@ def getset(client, argv):
 # ---------------------------------------------------------------------------
 
 @command("mget")
-def mget(client, argv):
+def mget(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     values = []
     for key in argv[1:]:
@@ -198,7 +201,7 @@ def mget(client, argv):
     return values
 
 
-def _mset(client, argv: list[bytes], name: str) -> None:
+def _mset(client: Client, argv: list[bytes], name: str) -> None:
     if len(argv) % 2 == 0:
         raise wrong_arity(name)
     db = client.db
@@ -208,13 +211,13 @@ def _mset(client, argv: list[bytes], name: str) -> None:
 
 
 @command("mset")
-def mset(client, argv):
+def mset(client: Client, argv: list[bytes]) -> Reply:
     _mset(client, argv, "mset")
     return OK
 
 
 @command("msetnx")
-def msetnx(client, argv):
+def msetnx(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) % 2 == 0:
         raise wrong_arity("msetnx")
     db = client.db
@@ -229,7 +232,7 @@ def msetnx(client, argv):
 # ---------------------------------------------------------------------------
 
 @command("append")
-def append(client, argv):
+def append(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key, extra = argv[1], argv[2]
     value = db.get_string(key, write=True)
@@ -245,13 +248,13 @@ def append(client, argv):
 
 
 @command("strlen")
-def strlen(client, argv):
+def strlen(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.get_string(argv[1])
     return 0 if value is None else len(value)
 
 
 @command("setrange")
-def setrange(client, argv):
+def setrange(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key, patch = argv[1], argv[3]
     offset = parse_int(argv[2])
@@ -269,7 +272,7 @@ def setrange(client, argv):
     return len(value)
 
 
-def _getrange(client, argv):
+def _getrange(client: Client, argv):
     start = parse_int(argv[2])
     end = parse_int(argv[3])
     value = client.db.get_string(argv[1])
@@ -289,12 +292,12 @@ def _getrange(client, argv):
 
 
 @command("getrange")
-def getrange(client, argv):
+def getrange(client: Client, argv: list[bytes]) -> Reply:
     return _getrange(client, argv)
 
 
 @command("substr")
-def substr(client, argv):
+def substr(client: Client, argv: list[bytes]) -> Reply:
     return _getrange(client, argv)
 
 
@@ -302,7 +305,7 @@ def substr(client, argv):
 # Counters
 # ---------------------------------------------------------------------------
 
-def _incr_by(client, key: bytes, delta: int) -> int:
+def _incr_by(client: Client, key: bytes, delta: int) -> int:
     db = client.db
     value = db.get_string(key, write=True)
     result = (0 if value is None else parse_int(value)) + delta
@@ -317,22 +320,22 @@ def _incr_by(client, key: bytes, delta: int) -> int:
 
 
 @command("incr")
-def incr(client, argv):
+def incr(client: Client, argv: list[bytes]) -> Reply:
     return _incr_by(client, argv[1], 1)
 
 
 @command("decr")
-def decr(client, argv):
+def decr(client: Client, argv: list[bytes]) -> Reply:
     return _incr_by(client, argv[1], -1)
 
 
 @command("incrby")
-def incrby(client, argv):
+def incrby(client: Client, argv: list[bytes]) -> Reply:
     return _incr_by(client, argv[1], parse_int(argv[2]))
 
 
 @command("decrby")
-def decrby(client, argv):
+def decrby(client: Client, argv: list[bytes]) -> Reply:
     delta = parse_int(argv[2])
     if delta == INT64_MIN:  # its negation does not fit in 64 bits
         raise RedisError("ERR decrement would overflow")
@@ -340,13 +343,13 @@ def decrby(client, argv):
 
 
 @command("incrbyfloat")
-def incrbyfloat(client, argv):
+def incrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     key = argv[1]
     current = db.get_string(key, write=True)
     value = ZERO if current is None else parse_long_double(current)
-    increment = parse_long_double(argv[2]) if value is not None else None
-    if increment is None:
+    increment = parse_long_double(argv[2])
+    if value is None or increment is None:
         raise not_float()
     total = add_long_double(value, increment)
     if total is None:
@@ -365,7 +368,7 @@ def incrbyfloat(client, argv):
 # ---------------------------------------------------------------------------
 
 @command("lcs")
-def lcs(client, argv):
+def lcs(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     a, b = db.get(argv[1]), db.get(argv[2])
     if (a is not None and not is_string(a)) or (b is not None and not is_string(b)):
@@ -486,7 +489,7 @@ class LcsTable:
             if close:
                 size = a_end - a_start + 1
                 if size >= min_match_len:
-                    match = [[a_start, a_end], [b_start, b_end]]
+                    match: list[Union[list[int], int]] = [[a_start, a_end], [b_start, b_end]]
                     if with_match_len:
                         match.append(size)
                     matches.append(match)

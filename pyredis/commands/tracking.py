@@ -2,10 +2,15 @@
 tracking table and invalidation messages are in pyredis.tracking)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..args import parse_int
 from ..errors import RedisError, syntax_error
-from ..protocol.encode import OK, OrderedSet
+from ..protocol.encode import OK, OrderedSet, Reply
 from . import command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 
 def _overlap(a: bytes, b: bytes) -> bool:
@@ -13,7 +18,7 @@ def _overlap(a: bytes, b: bytes) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def _check_prefixes(client, prefixes: list[bytes]) -> None:
+def _check_prefixes(client: Client, prefixes: list[bytes]) -> None:
     existing = sorted(client.tracking.prefixes) if client.tracking is not None else []
     for i, prefix in enumerate(prefixes):
         for other in existing:
@@ -33,7 +38,7 @@ def _text(data: bytes) -> str:
 
 
 @command("client|tracking")
-def client_tracking(client, argv):
+def client_tracking(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     redirect = 0
     bcast = optin = optout = noloop = False
@@ -89,7 +94,7 @@ def client_tracking(client, argv):
 
 
 @command("client|caching")
-def client_caching(client, argv):
+def client_caching(client: Client, argv: list[bytes]) -> Reply:
     state = client.tracking
     if state is None:
         raise RedisError("ERR CLIENT CACHING can be called only when the client is in tracking "
@@ -110,12 +115,12 @@ def client_caching(client, argv):
 
 
 @command("client|getredir")
-def client_getredir(client, argv):
+def client_getredir(client: Client, argv: list[bytes]) -> Reply:
     return client.tracking.redirect if client.tracking is not None else -1
 
 
 @command("client|trackinginfo")
-def client_trackinginfo(client, argv):
+def client_trackinginfo(client: Client, argv: list[bytes]) -> Reply:
     state = client.tracking
     if state is None:
         return {b"flags": OrderedSet([b"off"]), b"redirect": -1, b"prefixes": []}

@@ -8,31 +8,36 @@ is done and a client's own invalidation messages come after the EXEC reply.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..db import unwatch_all
 from ..errors import RedisError
-from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw, Reply
 from . import TABLE, command
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 EXEC = TABLE["exec"]
 
 
 @command("multi")
-def multi(client, argv):
+def multi(client: Client, argv: list[bytes]) -> Reply:
     if client.in_multi:
         raise RedisError("ERR MULTI calls can not be nested")
     client.in_multi = True
     return OK
 
 
-def exec_flags(client, argv: list[bytes]) -> frozenset:
+def exec_flags(client: Client, argv: list[bytes]) -> frozenset:
     """EXEC is checked as a write (denyoom, may-replicate ...) command when one of its queued
     commands is (Redis's mstate.cmd_flags, kept as they are queued)."""
     return EXEC.flags | client.multi_flags
 
 
 @command("exec", dynamic_flags=exec_flags)
-def exec_(client, argv):
+def exec_(client: Client, argv: list[bytes]) -> Reply:
     if not client.in_multi:
         raise RedisError("ERR EXEC without MULTI")
     if not client.watch_dirty and _watched_key_expired(client):
@@ -59,14 +64,14 @@ def exec_(client, argv):
     return NO_REPLY
 
 
-def _watched_key_expired(client) -> bool:
+def _watched_key_expired(client: Client) -> bool:
     """A WATCHed key's TTL passed since WATCH (keys already stale then do not count)."""
     return any(not watched.expired and watched.db.is_expired(watched.key)
                for watched in client.watched)
 
 
 @command("discard")
-def discard(client, argv):
+def discard(client: Client, argv: list[bytes]) -> Reply:
     if not client.in_multi:
         raise RedisError("ERR DISCARD without MULTI")
     client.discard_transaction()
@@ -74,7 +79,7 @@ def discard(client, argv):
 
 
 @command("watch")
-def watch(client, argv):
+def watch(client: Client, argv: list[bytes]) -> Reply:
     if client.in_multi:
         raise RedisError("ERR WATCH inside MULTI is not allowed")
     if not client.watch_dirty:    # once dirty, more WATCHes cannot change the outcome
@@ -85,7 +90,7 @@ def watch(client, argv):
 
 
 @command("unwatch")
-def unwatch(client, argv):
+def unwatch(client: Client, argv: list[bytes]) -> Reply:
     if client.watched:
         unwatch_all(client)
     client.watch_dirty = False

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
 from ..errors import RedisError, WrongTypeError, syntax_error
-from ..protocol.encode import NO_REPLY, NULL_ARRAY
+from ..protocol.encode import NO_REPLY, NULL_ARRAY, Reply
 from ..scan import parse_cursor
 from ..types.set import SetValue
 from ..types.zset import MAX_LEX, MIN_LEX, LexBound, ZSetValue, listpack_score_text
 from . import command
 from .sets import scan_collection, store_or_delete
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..db import Database
 
 NAN_SCORE = "ERR resulting score is not a number (NaN)"
 NOT_FLOAT_RANGE = "ERR min or max is not a float"
@@ -29,11 +33,11 @@ ZRANDMEMBER_SUB_STRATEGY_MUL = 3   # past this ratio, sample by removal (as Redi
 RANK, SCORE, LEX = "rank", "score", "lex"
 
 
-def _get_zset(client, key: bytes, write: bool = False) -> Optional[ZSetValue]:
+def _get_zset(client: Client, key: bytes, write: bool = False) -> Optional[ZSetValue]:
     return client.db.get_typed(key, ZSetValue, write)
 
 
-def _with_scores(client, pairs, withscores: bool) -> list:
+def _with_scores(client: Client, pairs, withscores: bool) -> list:
     """Members, or member/score pairs: flat in RESP2, nested in RESP3."""
     if not withscores:
         return [member for _, member in pairs]
@@ -98,7 +102,7 @@ def _rank_span(length: int, start: int, end: int) -> Optional[tuple[int, int]]:
 ZADD_FLAGS = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
 
 
-def _zadd_generic(client, argv: list[bytes], incr: bool):
+def _zadd_generic(client: Client, argv: list[bytes], incr: bool):
     """ZADD and ZINCRBY (ZINCRBY is ZADD with INCR forced), checks in Redis's order."""
     reader = ArgReader(argv, 2)
     flags = reader.flags(ZADD_FLAGS)
@@ -127,7 +131,7 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
     if value is not None or not xx:
         created = value is None
         config = client.server.config
-        if created:
+        if value is None:
             value = ZSetValue.for_first_member(members[0], config)
         for member, score in zip(members, scores):
             current = value.score(member)
@@ -159,36 +163,36 @@ def _zadd_generic(client, argv: list[bytes], incr: bool):
 
 
 @command("zadd")
-def zadd(client, argv):
+def zadd(client: Client, argv: list[bytes]) -> Reply:
     return _zadd_generic(client, argv, False)
 
 
 @command("zincrby")
-def zincrby(client, argv):
+def zincrby(client: Client, argv: list[bytes]) -> Reply:
     return _zadd_generic(client, argv, True)
 
 
 # -- single-key reads -----------------------------------------------------------------------
 
 @command("zcard")
-def zcard(client, argv):
+def zcard(client: Client, argv: list[bytes]) -> Reply:
     value = _get_zset(client, argv[1])
     return len(value) if value is not None else 0
 
 
 @command("zscore")
-def zscore(client, argv):
+def zscore(client: Client, argv: list[bytes]) -> Reply:
     value = _get_zset(client, argv[1])
     return value.score(argv[2]) if value is not None else None
 
 
 @command("zmscore")
-def zmscore(client, argv):
+def zmscore(client: Client, argv: list[bytes]) -> Reply:
     value = _get_zset(client, argv[1])
     return [value.score(m) if value is not None else None for m in argv[2:]]
 
 
-def _rank(client, argv, reverse: bool):
+def _rank(client: Client, argv, reverse: bool):
     value = _get_zset(client, argv[1])
     if value is None:
         return None
@@ -199,17 +203,17 @@ def _rank(client, argv, reverse: bool):
 
 
 @command("zrank")
-def zrank(client, argv):
+def zrank(client: Client, argv: list[bytes]) -> Reply:
     return _rank(client, argv, False)
 
 
 @command("zrevrank")
-def zrevrank(client, argv):
+def zrevrank(client: Client, argv: list[bytes]) -> Reply:
     return _rank(client, argv, True)
 
 
 @command("zcount")
-def zcount(client, argv):
+def zcount(client: Client, argv: list[bytes]) -> Reply:
     bounds = parse_score_range(argv[2], argv[3])
     value = _get_zset(client, argv[1])
     if value is None:
@@ -219,7 +223,7 @@ def zcount(client, argv):
 
 
 @command("zlexcount")
-def zlexcount(client, argv):
+def zlexcount(client: Client, argv: list[bytes]) -> Reply:
     bounds = parse_lex_range(argv[2], argv[3])
     value = _get_zset(client, argv[1])
     if value is None:
@@ -230,7 +234,7 @@ def zlexcount(client, argv):
 
 # -- ZRANGE and friends ---------------------------------------------------------------------
 
-def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
+def _zrange_generic(client: Client, argv: list[bytes], src: int, dst: Optional[bytes],
                     kind: Optional[str], reverse: Optional[bool]):
     """ZRANGE, ZRANGESTORE and the older Z[REV]RANGE[BYSCORE|BYLEX] (kind and reverse
     preset), with Redis's option rules and checks in its order."""
@@ -267,7 +271,7 @@ def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
     elif kind == SCORE:
         bounds = parse_score_range(low, high)
     else:
-        bounds = parse_lex_range(low, high)
+        lex_bounds = parse_lex_range(low, high)
 
     value = _get_zset(client, argv[src])
     if value is None:
@@ -278,7 +282,7 @@ def _zrange_generic(client, argv: list[bytes], src: int, dst: Optional[bytes],
         pairs = _range_by_rank(value, start, end, reverse)
     else:
         first, stop = (value.score_bounds(*bounds) if kind == SCORE
-                       else value.lex_bounds(*bounds))
+                       else value.lex_bounds(*lex_bounds))
         pairs = _range_with_limit(value, first, stop, offset, limit, reverse)
     if dst is None:
         return _with_scores(client, pairs, withscores)
@@ -318,44 +322,44 @@ def _range_with_limit(value: ZSetValue, first: int, stop: int, offset: int, limi
 
 
 @command("zrange")
-def zrange(client, argv):
+def zrange(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, None, None)
 
 
 @command("zrangestore")
-def zrangestore(client, argv):
+def zrangestore(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 2, argv[1], None, None)
 
 
 @command("zrevrange")
-def zrevrange(client, argv):
+def zrevrange(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, RANK, True)
 
 
 @command("zrangebyscore")
-def zrangebyscore(client, argv):
+def zrangebyscore(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, SCORE, False)
 
 
 @command("zrevrangebyscore")
-def zrevrangebyscore(client, argv):
+def zrevrangebyscore(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, SCORE, True)
 
 
 @command("zrangebylex")
-def zrangebylex(client, argv):
+def zrangebylex(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, LEX, False)
 
 
 @command("zrevrangebylex")
-def zrevrangebylex(client, argv):
+def zrevrangebylex(client: Client, argv: list[bytes]) -> Reply:
     return _zrange_generic(client, argv, 1, None, LEX, True)
 
 
 # -- removals -------------------------------------------------------------------------------
 
 @command("zrem")
-def zrem(client, argv):
+def zrem(client: Client, argv: list[bytes]) -> Reply:
     key = argv[1]
     value = _get_zset(client, key, write=True)
     if value is None:
@@ -370,14 +374,14 @@ def zrem(client, argv):
     return removed
 
 
-def _zremrange(client, argv, kind: str):
+def _zremrange(client: Client, argv, kind: str):
     key = argv[1]
     if kind == RANK:
         start, end = parse_int(argv[2]), parse_int(argv[3])
     elif kind == SCORE:
         bounds = parse_score_range(argv[2], argv[3])
     else:
-        bounds = parse_lex_range(argv[2], argv[3])
+        lex_bounds = parse_lex_range(argv[2], argv[3])
     value = _get_zset(client, key, write=True)
     if value is None:
         return 0
@@ -389,7 +393,7 @@ def _zremrange(client, argv, kind: str):
     elif kind == SCORE:
         first, stop = value.score_bounds(*bounds)
     else:
-        first, stop = value.lex_bounds(*bounds)
+        first, stop = value.lex_bounds(*lex_bounds)
     removed = value.remove_ranks(first, stop) if first < stop else 0
     if removed:
         client.db.elements_removed(key, value, "z", "zremrangeby" + kind, removed)
@@ -397,29 +401,29 @@ def _zremrange(client, argv, kind: str):
 
 
 @command("zremrangebyrank")
-def zremrangebyrank(client, argv):
+def zremrangebyrank(client: Client, argv: list[bytes]) -> Reply:
     return _zremrange(client, argv, RANK)
 
 
 @command("zremrangebyscore")
-def zremrangebyscore(client, argv):
+def zremrangebyscore(client: Client, argv: list[bytes]) -> Reply:
     return _zremrange(client, argv, SCORE)
 
 
 @command("zremrangebylex")
-def zremrangebylex(client, argv):
+def zremrangebylex(client: Client, argv: list[bytes]) -> Reply:
     return _zremrange(client, argv, LEX)
 
 
 # -- pops -----------------------------------------------------------------------------------
 
-def zpop(client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
-         nested: bool, nil_when_empty: bool):
+def zpop(client: Client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
+         nested: bool, nil_when_empty: bool) -> Reply:
     """Redis's genericZpopCommand: pop from the first existing key among keys. `count` -1 is
     the plain single pop. Reply shapes: flat [m, s, ...], nested [[m, s], ...], with the key
     first when emit_key (nested: [key, [[m, s], ...]])."""
     db = client.db
-    value = key = None
+    value, key = None, b""
     for key in keys:
         value = db.get_for_write(key)
         if value is None:
@@ -444,7 +448,7 @@ def zpop(client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
     return flat
 
 
-def _zpop_minmax(client, argv, highest: bool):
+def _zpop_minmax(client: Client, argv, highest: bool):
     if len(argv) > 3:
         raise syntax_error()
     count = parse_positive_int(argv[2]) if len(argv) == 3 else -1
@@ -453,12 +457,12 @@ def _zpop_minmax(client, argv, highest: bool):
 
 
 @command("zpopmin")
-def zpopmin(client, argv):
+def zpopmin(client: Client, argv: list[bytes]) -> Reply:
     return _zpop_minmax(client, argv, False)
 
 
 @command("zpopmax")
-def zpopmax(client, argv):
+def zpopmax(client: Client, argv: list[bytes]) -> Reply:
     return _zpop_minmax(client, argv, True)
 
 
@@ -485,12 +489,12 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
 
 
 @command("zmpop")
-def zmpop(client, argv):
+def zmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, highest, count = parse_zmpop(argv, 1)
     return zpop(client, keys, highest, count, True, True, True)
 
 
-def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, count: int,
+def _blocking_zpop(client: Client, keys: list[bytes], highest: bool, timeout: float, count: int,
                    nested: bool):
     """BZPOPMIN/BZPOPMAX (count -1, flat reply) and BZMPOP (nested reply): pop from the
     first key holding a sorted set, else block until one does."""
@@ -504,7 +508,7 @@ def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, cou
     if not blocking.may_block(client):
         return NULL_ARRAY
 
-    def serve(receiver, db, key: bytes, value: ZSetValue) -> bool:
+    def serve(receiver: Client, db: Database, key: bytes, value: ZSetValue) -> bool:
         receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested))
         return True
 
@@ -513,19 +517,19 @@ def _blocking_zpop(client, keys: list[bytes], highest: bool, timeout: float, cou
 
 
 @command("bzpopmin")
-def bzpopmin(client, argv):
+def bzpopmin(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], False, timeout, -1, False)
 
 
 @command("bzpopmax")
-def bzpopmax(client, argv):
+def bzpopmax(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[-1])
     return _blocking_zpop(client, argv[1:-1], True, timeout, -1, False)
 
 
 @command("bzmpop")
-def bzmpop(client, argv):
+def bzmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, highest, count = parse_zmpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])
     return _blocking_zpop(client, keys, highest, timeout, count, True)
@@ -556,7 +560,7 @@ def _aggregate(how: bytes, current: float, new: float) -> float:
     return new if new > current else current
 
 
-def _set_operation(client, argv: list[bytes], numkeys_index: int, dst: Optional[bytes],
+def _set_operation(client: Client, argv: list[bytes], numkeys_index: int, dst: Optional[bytes],
                    op: str, card_only: bool = False):
     """ZUNION, ZINTER, ZDIFF, their STORE variants and ZINTERCARD (Redis's
     zunionInterDiffGenericCommand), checks in Redis's order."""
@@ -649,44 +653,44 @@ def _set_operation(client, argv: list[bytes], numkeys_index: int, dst: Optional[
 
 
 @command("zunion")
-def zunion(client, argv):
+def zunion(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 1, None, "union")
 
 
 @command("zinter")
-def zinter(client, argv):
+def zinter(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 1, None, "inter")
 
 
 @command("zdiff")
-def zdiff(client, argv):
+def zdiff(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 1, None, "diff")
 
 
 @command("zintercard")
-def zintercard(client, argv):
+def zintercard(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 1, None, "inter", card_only=True)
 
 
 @command("zunionstore")
-def zunionstore(client, argv):
+def zunionstore(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 2, argv[1], "union")
 
 
 @command("zinterstore")
-def zinterstore(client, argv):
+def zinterstore(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 2, argv[1], "inter")
 
 
 @command("zdiffstore")
-def zdiffstore(client, argv):
+def zdiffstore(client: Client, argv: list[bytes]) -> Reply:
     return _set_operation(client, argv, 2, argv[1], "diff")
 
 
 # -- ZRANDMEMBER and ZSCAN -----------------------------------------------------------------
 
 @command("zrandmember")
-def zrandmember(client, argv):
+def zrandmember(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 2:
         value = _get_zset(client, argv[1])
         if value is None:
@@ -718,12 +722,13 @@ def zrandmember(client, argv):
 
 
 @command("zscan")
-def zscan(client, argv):
+def zscan(client: Client, argv: list[bytes]) -> Reply:
     cursor = parse_cursor(argv[2])
     value = _get_zset(client, argv[1])
     if value is None:
         return [b"0", []]
     # A listpack sorts by score and holds scores as text (integers without exponent).
+    names: Callable[[], Iterable[bytes]]
     if value.listpack:
         names, text = (lambda: list(value)), listpack_score_text
     else:

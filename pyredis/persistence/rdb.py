@@ -10,7 +10,7 @@ import math
 import os
 import struct
 import time
-from typing import Any, BinaryIO, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from ..types.hash import HashValue
 from ..types.list import ListValue
@@ -417,7 +417,7 @@ def read_value(reader: Reader, kind: int, config: Any) -> Any:
         return _build_set([reader.string() for _ in range(reader.length())], config)
     if kind in (TYPE_ZSET, TYPE_ZSET_2):
         score = reader.binary_double if kind == TYPE_ZSET_2 else reader.text_double
-        pairs = []
+        pairs: list[tuple[bytes, float]] = []
         for _ in range(reader.length()):
             member = reader.string()
             pairs.append((member, score()))
@@ -425,11 +425,11 @@ def read_value(reader: Reader, kind: int, config: Any) -> Any:
             raise RdbError("NaN score")
         return _build_zset(pairs, config)
     if kind == TYPE_HASH:
-        pairs = []
+        fields = []
         for _ in range(reader.length()):
             field = reader.string()
-            pairs.append((field, reader.string()))
-        return HashValue.build(pairs, config)
+            fields.append((field, reader.string()))
+        return HashValue.build(fields, config)
     if kind == TYPE_LIST_QUICKLIST or kind == TYPE_LIST_QUICKLIST_2:
         value = ListValue()
         for _ in range(reader.length()):

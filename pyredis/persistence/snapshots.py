@@ -232,7 +232,7 @@ class Snapshots:
         except rdb.RdbError as exc:
             self.server.log_warning(str(exc))
             self.server.log_warning("Terminating server after rdb file reading failure.")
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         except OSError as exc:
             self.server.log_warning("Fatal error loading the DB: %s. Exiting." % exc.strerror)
-            raise SystemExit(1)
+            raise SystemExit(1) from None

@@ -7,7 +7,7 @@ encoded lazily as the socket drains.
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from ..errors import RedisError
 
@@ -33,7 +33,8 @@ class Double(float):
 
 
 class BigNumber(int):
-    """RESP3 big number, an integer in RESP2 (unused by 7.0 commands but kept for DEBUG PROTOCOL)."""
+    """RESP3 big number, an integer in RESP2 (no 7.0 command replies one; DEBUG PROTOCOL
+    does)."""
 
 
 class Attribute(dict):
@@ -54,8 +55,6 @@ NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocke
 OK = Raw(b"+OK\r\n")
 QUEUED = Raw(b"+QUEUED\r\n")
 PONG = Raw(b"+PONG\r\n")
-NULL_BULK = Raw(b"$-1\r\n")
-EMPTY_ARRAY = Raw(b"*0\r\n")
 SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
 
 
@@ -65,83 +64,92 @@ class NullArray:
 
 NULL_ARRAY = NullArray()
 
+# What a command may return, for the encoder to turn into RESP2 or RESP3. The wrappers above
+# are subclasses of these (SimpleString, Raw and Verbatim of bytes, Push and OrderedSet of
+# list, Double of float, BigNumber of int, Attribute of dict); elements of the aggregates are
+# replies in turn.
+Reply = Union[bytes, bytearray, str, int, float, None, list, tuple, dict, set, frozenset,
+              RedisError, NullArray]
+
 
 def format_double(value: float) -> bytes:
     """A double as Redis replies it (addReplyDouble's %.17g: 1.5, 3, -0, 1e+17, inf)."""
     return b"%.17g" % value
 
 
-def encode(value: object, proto: int = 2) -> bytes:
+def encode(value: Reply, proto: int = 2) -> bytes:
     """Encode one reply value for a client speaking `proto` (2 or 3)."""
     out: list[bytes] = []
     _encode(value, proto, out)
     return b"".join(out)
 
 
-def _encode(value: object, proto: int, out: list[bytes]) -> None:
+def _encode(value: Any, proto: int, out: list[bytes]) -> None:
+    # Any: the value is dispatched on its exact type (faster than isinstance), which the
+    # type checker cannot follow.
     t = type(value)
     if t is bytes:
-        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif t is Raw:
-        out.append(value)  # type: ignore[arg-type]
+        out.append(value)
     elif t is int:
-        if 0 <= value < 10000:  # type: ignore[operator]
-            out.append(SMALL_INTS[value])  # type: ignore[index]
+        if 0 <= value < 10000:
+            out.append(SMALL_INTS[value])
         else:
-            out.append(b":%d\r\n" % value)  # type: ignore[str-format]
+            out.append(b":%d\r\n" % value)
     elif value is None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif t is list or t is tuple:
         if not value:
             out.append(b"*0\r\n")
             return
-        out.append(b"*%d\r\n" % len(value))  # type: ignore[arg-type]
+        out.append(b"*%d\r\n" % len(value))
         # One or two elements (ZPOPMIN's member and score ...) go faster one by one.
-        bulks = _encode_bulks(value) if len(value) > 2 else None  # type: ignore[arg-type]
+        bulks = _encode_bulks(value) if len(value) > 2 else None
         if bulks is not None:
             out.append(bulks)
         else:
-            for item in value:  # type: ignore[attr-defined]
+            for item in value:
                 _encode(item, proto, out)
     elif t is bytearray:  # a string changed in place (db.mutable_string)
-        out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+        out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif t is SimpleString:
-        out.append(b"+%s\r\n" % value)  # type: ignore[str-format]
+        out.append(b"+%s\r\n" % value)
     elif isinstance(value, RedisError):
         out.append(error_line(value.message))
     elif t is dict or t is Attribute:
         if t is Attribute and proto == 2:
             return
         prefix = (b"|" if t is Attribute else b"%") if proto == 3 else b"*"
-        n = len(value) if proto == 3 else 2 * len(value)  # type: ignore[arg-type]
+        n = len(value) if proto == 3 else 2 * len(value)
         out.append(b"%s%d\r\n" % (prefix, n))
-        for k, v in value.items():  # type: ignore[attr-defined]
+        for k, v in value.items():
             _encode(k, proto, out)
             _encode(v, proto, out)
     elif t is set or t is frozenset or t is OrderedSet:
-        out.append(b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
-        for item in value:  # type: ignore[attr-defined]
+        out.append(b"%s%d\r\n" % (b"~" if proto == 3 else b"*", len(value)))
+        for item in value:
             _encode(item, proto, out)
     elif t is float or t is Double:
-        text = format_double(value)  # type: ignore[arg-type]
+        text = format_double(value)
         if proto == 3:
             out.append(b",%s\r\n" % text)
         else:
             out.append(b"$%d\r\n%s\r\n" % (len(text), text))
     elif t is Push:
-        out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
-        for item in value:  # type: ignore[attr-defined]
+        out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))
+        for item in value:
             _encode(item, proto, out)
     elif t is PairMap:
         out.append(b"%s%d\r\n" % ((b"%", len(value)) if proto == 3 else (b"*", 2 * len(value))))
-        for k, v in value:  # type: ignore[attr-defined]
+        for k, v in value:
             _encode(k, proto, out)
             _encode(v, proto, out)
     elif t is Verbatim:
         if proto == 3:
-            out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))  # type: ignore[arg-type]
+            out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))
         else:
-            out.append(b"$%d\r\n%s\r\n" % (len(value), value))  # type: ignore[arg-type]
+            out.append(b"$%d\r\n%s\r\n" % (len(value), value))
     elif t is NullArray:
         out.append(b"_\r\n" if proto == 3 else b"*-1\r\n")
     elif t is bool:
@@ -150,9 +158,9 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         else:
             out.append(b":1\r\n" if value else b":0\r\n")
     elif t is BigNumber:
-        out.append((b"(%d\r\n" if proto == 3 else b":%d\r\n") % value)  # type: ignore[str-format]
+        out.append((b"(%d\r\n" if proto == 3 else b":%d\r\n") % value)
     elif t is str:
-        data = value.encode()  # type: ignore[attr-defined]
+        data = value.encode()
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
     elif isinstance(value, bytes):  # other bytes subclasses
         out.append(b"$%d\r\n%s\r\n" % (len(value), bytes(value)))
@@ -199,10 +207,11 @@ class LazyAggregate:
 
     def __init__(self, value: "list | tuple | dict | set | frozenset", proto: int) -> None:
         n = len(value)
-        self.pairs = type(value) is dict   # items are (key, value) pairs of a map
-        if self.pairs:
+        self.items: list
+        self.pairs = isinstance(value, dict)   # items are (key, value) pairs of a map
+        if isinstance(value, dict):   # a plain dict: encode_reply sends no Attribute here
             self.header = b"%%%d\r\n" % n if proto == 3 else b"*%d\r\n" % (2 * n)
-            self.items = list(value.items())  # type: ignore[union-attr]
+            self.items = list(value.items())
         else:
             kind = b"*" if type(value) is list or type(value) is tuple or proto == 2 else b"~"
             self.header = b"%s%d\r\n" % (kind, n)
@@ -242,20 +251,21 @@ class LazyAggregate:
         return self.pos >= len(self.items)
 
 
-def encode_reply(value: object, proto: int) -> Union[bytes, LazyAggregate]:
+def encode_reply(value: Any, proto: int) -> Union[bytes, LazyAggregate]:
     """One reply as a client queues it: its bytes, or a LazyAggregate for an array, map or set
     of LAZY_MIN_ITEMS elements or more. The common replies (a pre-encoded constant, a bulk
-    string, an integer) take the fast paths, without building a list."""
+    string, an integer) take the fast paths, without building a list. The value is a Reply,
+    typed Any because it is dispatched on its exact type, as in _encode."""
     t = type(value)
     if t is Raw:
-        return value  # type: ignore[return-value]
+        return value
     if t is bytes:
-        return b"$%d\r\n%s\r\n" % (len(value), value)  # type: ignore[arg-type]
+        return b"$%d\r\n%s\r\n" % (len(value), value)
     if t is int:
-        return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value  # type: ignore
+        return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
     if (t is list or t is dict or t is set or t is tuple or t is frozenset or t is OrderedSet) \
-            and len(value) >= LAZY_MIN_ITEMS:  # type: ignore[arg-type]
-        return LazyAggregate(value, proto)  # type: ignore[arg-type]
+            and len(value) >= LAZY_MIN_ITEMS:
+        return LazyAggregate(value, proto)
     out: list[bytes] = []
     _encode(value, proto, out)
     return b"".join(out)

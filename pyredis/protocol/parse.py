@@ -199,7 +199,7 @@ class RequestParser:
                 if argv:
                     yield argv
 
-    def _read_bulks(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+    def _read_bulks(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
         argv = self._argv
         pos = self.pos
         while self._remaining:
@@ -232,7 +232,7 @@ class RequestParser:
         self._argv = []
         return argv
 
-    def _read_inline(self, buf: bytes, n: int) -> Optional[list[bytes]]:
+    def _read_inline(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
         end = buf.find(b"\n", self.pos)
         if end < 0:
             if n - self.pos > INLINE_MAX_SIZE:

@@ -35,9 +35,9 @@ class HiredisRequestParser:
     limit, from the first byte of that request on; and a request left incomplete is checked by
     the exact parser (which refuses an over-long length as soon as it is read) or handed to it
     whole when it grows past 64 KB; and so do bytes holding an array count of 10,000 or more,
-    which hiredis would allocate up front. Where hiredis yields, the request bytes were canonical, so
-    their size is known: that is how the start of the next request is tracked. The exact parser
-    hands back to hiredis once it is between requests.
+    which hiredis would allocate up front. Where hiredis yields, the request bytes were
+    canonical, so their size is known: that is how the start of the next request is tracked.
+    The exact parser hands back to hiredis once it is between requests.
     """
 
     __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len", "_auth_limits")
@@ -105,10 +105,10 @@ class HiredisRequestParser:
         exact.feed(rest + data if rest else data)
 
     @property
-    def buf(self) -> bytes:
+    def buf(self) -> bytes | bytearray:
         """The bytes of the latest read, the running request's included (CLIENT LIST qbuf)."""
         exact_buf = self.exact.buf
-        return self.round if exact_buf is None else exact_buf  # type: ignore[return-value]
+        return self.round if exact_buf is None else exact_buf
 
     def pending(self) -> int:
         if self.exact.buf is not None:
@@ -124,7 +124,7 @@ class HiredisRequestParser:
             if exact.buf is not None:
                 yield from exact.parse()
                 if exact.idle():
-                    exact.buf = None
+                    exact.buf = None  # type: ignore[assignment]  # None: "hiredis is in charge"
                 return
             if self.reader is None:
                 return   # nothing received yet
@@ -181,10 +181,6 @@ class HiredisRequestParser:
             except ProtocolError:
                 pass
         self._hand_over()
-
-
-_NO_EXACT = RequestParser()
-_NO_EXACT.buf = None  # type: ignore[assignment]  # shared, never fed: "hiredis is in charge"
 
 
 _NO_EXACT = RequestParser()

@@ -15,7 +15,8 @@ INT64_MAX = 2**63 - 1
 
 def type_name(value: Any) -> bytes:
     """The TYPE of a value, as Redis names it."""
-    return _TYPE_NAMES.get(type(value)) or getattr(value, "type_name", b"none")
+    name = _TYPE_NAMES.get(type(value))
+    return getattr(value, "type_name", b"none") if name is None else name
 
 
 _TYPE_NAMES: dict[type, bytes] = {bytes: b"string", bytearray: b"string", dict: b"hash",

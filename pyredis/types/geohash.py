@@ -236,7 +236,7 @@ def search_boxes(shape: Shape) -> list[Optional[Hash]]:
         _neighbor(center, -1, 0), _neighbor(center, 1, 1), _neighbor(center, -1, 1),
         _neighbor(center, 1, -1), _neighbor(center, -1, -1)]
     if steps >= 2:
-        useless = set()
+        useless: set[int] = set()
         if area.lat_min < min_lat:
             useless.update((2, 8, 7))          # south, south-west, south-east
         if area.lat_max > max_lat:

@@ -33,7 +33,6 @@ SEED = 0xADC83B19
 SPARSE_VAL_MAX = 32                      # larger register values need the dense encoding
 SPARSE_VAL_MAX_LEN = 4
 SPARSE_ZERO_MAX_LEN = 64
-SPARSE_XZERO_MAX_LEN = 16384
 ALPHA_INF = 0.721347520444481703680      # 0.5 / ln(2)
 _STALE_BIT = 0x80                        # in the cached cardinality's last byte
 
@@ -236,10 +235,6 @@ _SPANS.update((bytes([b, c]), _span(bytes([b, c]))) for b in range(0x40, 0x80)
               for c in range(256))
 
 
-def val_op(value: int, length: int) -> bytes:
-    return _VAL_OPS[value][length]
-
-
 def zero_ops(length: int) -> bytes:
     """A run of zero registers: ZERO up to 64, XZERO beyond."""
     if length > SPARSE_ZERO_MAX_LEN:
@@ -287,9 +282,6 @@ class SparseRegisters:
 
     def body(self) -> bytes:
         return b"".join(self.ops)
-
-    def covered(self) -> int:
-        return self.starts[-1]
 
     def registers(self) -> bytes:
         """All registers one byte each; CorruptedHyperLogLog unless exactly 16384 are
@@ -504,7 +496,7 @@ class HyperLogLog:
 
     def to_bytes(self) -> bytes:
         body = self.packed if self.sparse is None else self.sparse.body()
-        return bytes(self.header) + body    # type: ignore[operator]
+        return bytes(self.header) + body    # type: ignore[operator]  # one of the two is set
 
     @property
     def is_sparse(self) -> bool:
@@ -519,13 +511,14 @@ class HyperLogLog:
         """All registers one byte each (CorruptedHyperLogLog for a broken sparse body)."""
         if self.sparse is not None:
             return self.sparse.registers()
-        return bytes(unpack_dense(self.packed))    # type: ignore[arg-type]
+        return bytes(unpack_dense(self.packed))    # type: ignore[arg-type]  # dense: set
 
     def count(self) -> int:
         """The estimated cardinality, computed (not the cached one)."""
         if self.sparse is not None:
             return estimate(self.sparse.histogram())
-        return estimate(registers_histogram(unpack_dense(self.packed)))  # type: ignore
+        registers = unpack_dense(self.packed)   # type: ignore[arg-type]  # dense: set
+        return estimate(registers_histogram(registers))
 
     def to_dense(self) -> bool:
         """Convert a sparse body to dense (keeping the header but its encoding byte);
@@ -550,8 +543,8 @@ class HyperLogLog:
             except _Promote:
                 self.to_dense()
         packed = self.packed
-        if count > dense_get(packed, index):    # type: ignore[arg-type]
-            dense_set(packed, index, count)     # type: ignore[arg-type]
+        if count > dense_get(packed, index):    # type: ignore[arg-type]  # dense: set
+            dense_set(packed, index, count)     # type: ignore[arg-type]  # dense: set
             return 1
         return 0
 
@@ -569,7 +562,7 @@ class HyperLogLog:
     def _add_dense_many(self, pairs: list[tuple[int, int]]) -> int:
         """Raise many registers of a dense body: on the registers unpacked one per byte,
         then packed again (cheaper than reaching each one in the packed bits)."""
-        registers = unpack_dense(self.packed)   # type: ignore[arg-type]
+        registers = unpack_dense(self.packed)   # type: ignore[arg-type]  # dense: set
         changed = 0
         for index, count in pairs:
             if count > registers[index]:

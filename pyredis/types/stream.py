@@ -415,7 +415,7 @@ class StreamValue:
         if not self.length:
             self.first_id = MIN_ID
         elif stream_id == self.first_id:
-            self.first_id = self.first_entry()[0]  # type: ignore[index]
+            self.first_id = self.first_entry()[0]  # type: ignore[index]  # entries remain
         return True
 
     def trim(self, maxlen: Optional[int] = None, minid: Optional[StreamID] = None,
@@ -436,7 +436,7 @@ class StreamValue:
             if maxlen is not None:
                 whole = self.length - entries >= maxlen
             else:
-                whole = node.last_added < minid   # type: ignore[operator]
+                whole = node.last_added < minid   # type: ignore[operator]  # minid is given
             if whole:
                 drop += 1
                 self.length -= entries
@@ -447,7 +447,7 @@ class StreamValue:
             if maxlen is not None:
                 count = self.length - maxlen
             else:
-                count = bisect_left(node.ids, minid)
+                count = bisect_left(node.ids, minid)  # type: ignore[type-var]  # minid is given
             node.remove_at(0, count)
             self.length -= count
             deleted += count

@@ -5,7 +5,7 @@ from typing import Optional
 
 from .. import blocking
 from ..args import ArgReader, parse_int
-from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
+from ..errors import INDEX_OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK
 from ..types.list import ListValue
 from . import command
@@ -266,7 +266,7 @@ def lset(client, argv):
     if index < 0:
         index += len(lst)
     if not 0 <= index < len(lst):
-        raise RedisError(OUT_OF_RANGE)
+        raise RedisError(INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
     db.written(argv[1], "l", "lset")
     return OK

@@ -9,18 +9,18 @@ is done and a client's own invalidation messages come after the EXEC reply.
 from __future__ import annotations
 
 from ..db import unwatch_all
-from ..errors import RedisError
+from ..errors import (DISCARD_WITHOUT_MULTI, EXEC_WITHOUT_MULTI, EXECABORT, NESTED_MULTI,
+                      WATCH_IN_MULTI, RedisError)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw
 from . import TABLE, command
 
-EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 EXEC = TABLE["exec"]
 
 
 @command("multi")
 def multi(client, argv):
     if client.in_multi:
-        raise RedisError("ERR MULTI calls can not be nested")
+        raise RedisError(NESTED_MULTI)
     client.in_multi = True
     return OK
 
@@ -34,7 +34,7 @@ def exec_flags(client, argv: list[bytes]) -> frozenset:
 @command("exec", dynamic_flags=exec_flags)
 def exec_(client, argv):
     if not client.in_multi:
-        raise RedisError("ERR EXEC without MULTI")
+        raise RedisError(EXEC_WITHOUT_MULTI)
     if not client.watch_dirty and _watched_key_expired(client):
         client.watch_dirty = True
     if client.multi_error or client.watch_dirty:
@@ -68,7 +68,7 @@ def _watched_key_expired(client) -> bool:
 @command("discard")
 def discard(client, argv):
     if not client.in_multi:
-        raise RedisError("ERR DISCARD without MULTI")
+        raise RedisError(DISCARD_WITHOUT_MULTI)
     client.discard_transaction()
     return OK
 
@@ -76,7 +76,7 @@ def discard(client, argv):
 @command("watch")
 def watch(client, argv):
     if client.in_multi:
-        raise RedisError("ERR WATCH inside MULTI is not allowed")
+        raise RedisError(WATCH_IN_MULTI)
     if not client.watch_dirty:    # once dirty, more WATCHes cannot change the outcome
         db = client.db
         for key in argv[1:]:

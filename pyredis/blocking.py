@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
 from .commands import command
-from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCK_REASON,
-                     UNBLOCKED, RedisError, subcommand_syntax)
+from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCKED,
+                     UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
 from .protocol.encode import NULL_ARRAY
 

@@ -30,6 +30,24 @@ class ProtocolError(RedisError):
         super().__init__(f"ERR Protocol error: {detail}")
 
 
+# -- the request parser: what follows "ERR Protocol error: " --------------------------------
+
+MBULK_COUNT_TOO_BIG = "too big mbulk count string"
+INVALID_MULTIBULK_LENGTH = "invalid multibulk length"
+UNAUTHENTICATED_MULTIBULK_LENGTH = "unauthenticated multibulk length"
+BULK_COUNT_TOO_BIG = "too big bulk count string"
+INVALID_BULK_LENGTH = "invalid bulk length"
+UNAUTHENTICATED_BULK_LENGTH = "unauthenticated bulk length"
+INLINE_TOO_BIG = "too big inline request"
+UNBALANCED_QUOTES = "unbalanced quotes in request"
+
+
+def expected_dollar(got: int) -> ProtocolError:
+    return ProtocolError("expected '$', got '%s'" % chr(got))
+
+
+# -- building blocks ------------------------------------------------------------------------
+
 def err(text: str) -> RedisError:
     """An error with the generic ERR prefix."""
     return RedisError("ERR " + text)
@@ -46,7 +64,7 @@ def c_text(data: bytes, limit: Optional[int] = None) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-# -- arguments: syntax, numbers, ranges ----------------------------------------------------
+# -- arguments: syntax, numbers, ranges -----------------------------------------------------
 
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 SYNTAX = "ERR syntax error"
@@ -98,7 +116,7 @@ def invalid_expire_time(name: str) -> RedisError:
     return RedisError(f"ERR invalid expire time in '{name}' command")
 
 
-# -- the command path: refusals before a command runs --------------------------------------
+# -- the command path: refusals before a command runs ---------------------------------------
 
 NOAUTH = "NOAUTH Authentication required."
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
@@ -321,7 +339,7 @@ INVALID_SECOND_DB = "ERR invalid second DB index"
 NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress."
 SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
 SAVE_IN_PROGRESS = "ERR Background save already in progress"
-SAVE_FAILED = "ERR"      # Redis's bare reply when SAVE or BGSAVE could not write
+SAVE_FAILED = "ERR"      # Redis's bare reply when SAVE, BGSAVE or DEBUG RELOAD could not write
 CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
            "persist to disk. Commands that may modify the data set are disabled, because this "
@@ -485,3 +503,20 @@ def unknown_function_argument(arg: bytes) -> RedisError:
 
 def invalid_metadata_value(part: bytes) -> RedisError:
     return RedisError("ERR Invalid metadata value given: %s" % c_text(part))
+
+
+# -- the redis.* Lua API: raised inside Lua as bytes, without a code -----------------------
+
+LUA_SETRESP_ARITY = b"redis.setresp() requires one argument."
+LUA_SETRESP_VERSION = b"RESP version must be 2 or 3."
+LUA_WRONG_ARITY = b"wrong number of arguments"
+LUA_WRONG_ARGUMENTS = b"wrong number or type of arguments"
+LUA_SET_REPL_ARITY = b"redis.set_repl() requires two arguments."     # sic: it takes one
+LUA_SET_REPL_FLAGS = (b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                      b"REPL_NONE.")
+LUA_LOG_ARITY = b"redis.log() requires two arguments or more."
+LUA_LOG_LEVEL_NOT_NUMBER = b"First argument must be a number (log level)."
+LUA_LOG_LEVEL = b"Invalid debug level."
+LUA_ACL_CHECK_UNKNOWN = b"Invalid command passed to redis.acl_check_cmd()"
+LUA_CALL_NO_ARGUMENTS = "Please specify at least one argument for this redis lib call"
+LUA_CALL_BAD_ARGUMENT = "Lua redis lib command arguments must be strings or integers"

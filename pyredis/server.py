@@ -45,7 +45,6 @@ MAX_ERROR_CODES = 128
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
 
 
-
 def _commands(*names: str) -> frozenset:
     return frozenset(commands.TABLE[name] for name in names)
 

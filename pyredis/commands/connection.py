@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from ..args import ArgReader, parse_int, parse_int32
-from ..errors import (AUTH_WITHOUT_PASSWORD, BAD_CLIENT_NAME, DB_INDEX, HELLO_WITHOUT_AUTH,
-                      NOPROTO, PROTOCOL_VERSION_NOT_INTEGER, WRONGPASS, RedisError,
-                      hello_syntax, syntax_error, wrong_arity)
+from ..errors import (AUTH_WITHOUT_PASSWORD, BAD_CLIENT_NAME, DB_INDEX, HELLO_WITHOUT_AUTH, NOPROTO,
+                      PROTOCOL_VERSION_NOT_INTEGER, WRONGPASS, RedisError, hello_syntax,
+                      syntax_error, wrong_arity)
 from ..protocol.encode import NO_REPLY, OK, PONG, SimpleString
 from . import command
-
 
 
 @command("ping")

@@ -9,15 +9,13 @@ from typing import Optional
 
 from ..args import parse_int, strtod
 from ..db import frozen_string
-from ..errors import RedisError, WrongTypeError, syntax_error
+from ..errors import SORT_NOT_DOUBLE, RedisError, WrongTypeError, syntax_error
 from ..types import type_name
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue
 from . import command
 from .sets import store_or_delete
-
-NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 
 
 def lookup_by_pattern(db, pattern: bytes, element: bytes) -> Optional[bytes]:
@@ -166,7 +164,7 @@ def _sorted(db, elements: list[bytes], by: Optional[bytes], alpha: bool,
         source = element if by is None else lookup_by_pattern(db, by, element)
         score = 0.0 if source is None else _sort_score(source)
         if score is None:
-            raise RedisError(NOT_DOUBLE)
+            raise RedisError(SORT_NOT_DOUBLE)
         keyed.append((score, element))
     keyed.sort(reverse=desc)
     return [element for _, element in keyed]

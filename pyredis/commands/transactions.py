@@ -9,7 +9,7 @@ is done and a client's own invalidation messages come after the EXEC reply.
 from __future__ import annotations
 
 from ..db import unwatch_all
-from ..errors import (DISCARD_WITHOUT_MULTI, EXEC_WITHOUT_MULTI, EXECABORT, NESTED_MULTI,
+from ..errors import (DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, NESTED_MULTI,
                       WATCH_IN_MULTI, RedisError)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw
 from . import TABLE, command

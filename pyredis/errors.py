@@ -362,6 +362,66 @@ def config_rewrite_failed(reason: str) -> RedisError:
     return RedisError(f"ERR Rewriting config file: {reason}")
 
 
+# -- configuration: why a value is refused ------------------------------------------------
+# Reasons, not replies: CONFIG SET puts them after its own prefix (config_set_failed), the
+# config file after its line; so the helpers here return text too.
+
+CONFIG_NOT_MEMORY = "argument must be a memory value"
+CONFIG_NOT_MEMORY_OR_PERCENT = "argument must be a memory or percent value"
+CONFIG_NOT_OCTAL = "argument couldn't be parsed as an octal number"
+CONFIG_NOT_INTEGER = "argument couldn't be parsed into an integer"
+CONFIG_NOT_YES_NO = "argument must be 'yes' or 'no'"
+CONFIG_WRONG_ARITY = "wrong number of arguments"
+CONFIG_BAD_DIRECTIVE = "Bad directive or wrong number of arguments"
+CONFIG_NO_FILE = "The server is running without a config file"
+CONFIG_SAVE_PARAMS = "Invalid save parameters"
+CONFIG_OBUF_ARITY = "Wrong number of arguments in buffer limit configuration."
+CONFIG_OBUF_CLASS = "Invalid client class specified in buffer limit configuration."
+CONFIG_OBUF_VALUES = ("Error in hard, soft or soft_seconds setting in buffer limit "
+                      "configuration.")
+CONFIG_OOM_SCORE = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+CONFIG_EVENT_CLASS = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+CONFIG_TOO_MANY_BINDS = "Too many bind addresses specified."
+CONFIG_BIND_FAILED = "Failed to bind to specified addresses."
+CONFIG_LISTEN_FAILED = "Unable to listen on this port. Check server logs."
+CONFIG_MASTER_PORT = "Invalid master port"
+CONFIG_PERCENTILES = "Invalid latency-tracking-info-percentiles parameters"
+CONFIG_PERCENTILES_RANGE = ("latency-tracking-info-percentiles parameters should sit between "
+                            "[0.0,100.0]")
+CONFIG_HOSTNAME_LENGTH = "Hostnames must be less than 256 characters"
+CONFIG_HOSTNAME_CHARACTERS = "Hostnames may only contain alphanumeric characters, hyphens or dots"
+CONFIG_PROC_TITLE = "template format is invalid or contains unknown variables"
+CONFIG_SHUTDOWN_FLAGS = "shutdown options SAVE and NOSAVE can't be used simultaneously"
+
+
+def config_percent_too_low(limit: int) -> str:
+    return f"percentage argument must be less or equal to {limit}"
+
+
+def config_not_between(low: int, high: int, octal: bool = False) -> str:
+    if octal:
+        return f"argument must be between {low:o} and {high:o} inclusive"
+    return f"argument must be between {low} and {high} inclusive"
+
+
+def config_not_one_of(names: str) -> str:
+    # Redis builds it in a 256-byte buffer.
+    return ("argument(s) must be one of the following: " + names)[:255]
+
+
+def config_empty(what: str) -> str:
+    return f"{what} can't be empty"
+
+
+def config_path(what: str, kind: str) -> str:
+    return f"{what} can't be a path, just a {kind}"
+
+
+def config_maxclients(limit: int) -> str:
+    return ("The operating system is not able to handle the specified number of clients, "
+            f"try with {limit}")
+
+
 # -- DEBUG ----------------------------------------------------------------------------------
 
 DEBUG_NOT_ALLOWED = (

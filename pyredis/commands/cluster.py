@@ -3,14 +3,12 @@ cluster mode (cluster-enabled stays no), so every one replies that cluster suppo
 disabled, as redis-server does without cluster-enabled."""
 from __future__ import annotations
 
-from ..errors import RedisError
+from ..errors import CLUSTER_DISABLED, RedisError
 from . import command, subcommand_names
-
-DISABLED = "ERR This instance has cluster support disabled"
 
 
 def cluster_disabled(client, argv):
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 # Every CLUSTER subcommand answers so, HELP included, as in Redis without cluster-enabled.
@@ -20,14 +18,14 @@ for _name in subcommand_names("cluster"):
 
 @command("readonly")
 def readonly(client, argv):
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 @command("readwrite")
 def readwrite(client, argv):
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 @command("asking")
 def asking(client, argv):
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)

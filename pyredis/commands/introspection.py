@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..args import parse_int
-from ..errors import RedisError, syntax_error
+from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMENTS,
+                      INVALID_ARGUMENT_COUNT, INVALID_CLIENT_ID, INVALID_COMMAND, NO_KEY_ARGUMENTS,
+                      NO_SUCH_CLIENT, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, RedisError,
+                      no_such_user, subcommand_syntax, syntax_error, unknown_client_type)
 from ..glob import glob_match
 from ..protocol.encode import NO_REPLY, OK, OrderedSet, SimpleString, Verbatim
 from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
@@ -131,16 +134,16 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, list[str]]]:
     line = argv[2:]
     cmd = _lookup_full(line)
     if cmd is None:
-        raise RedisError("ERR Invalid command specified")
+        raise RedisError(INVALID_COMMAND)
     if not cmd.has_keys():
-        raise RedisError("ERR The command has no key arguments")
+        raise RedisError(NO_KEY_ARGUMENTS)
     if (cmd.arity > 0 and cmd.arity != len(line)) or len(line) < -cmd.arity:
-        raise RedisError("ERR Invalid number of arguments specified for command")
+        raise RedisError(INVALID_ARGUMENT_COUNT)
     found = cmd.keys_and_flags(line)
     if found is None:
         if "no-mandatory-keys" in cmd.flags:
             return []
-        raise RedisError("ERR Invalid arguments specified for command")
+        raise RedisError(INVALID_ARGUMENTS)
     return [(pos + 2, flags) for pos, flags in found]
 
 
@@ -249,12 +252,12 @@ def client_list(client, argv):
     if len(argv) == 4 and argv[2].lower() == b"type":
         kind = CLIENT_TYPES.get(argv[3].lower())
         if kind is None:
-            raise RedisError("ERR Unknown client type '%s'" % argv[3].decode(errors="replace"))
+            raise unknown_client_type(argv[3])
         chosen = [c for c in server.clients.values() if client_type(c) == kind]
     elif len(argv) > 3 and argv[2].lower() == b"id":
         chosen = []
         for raw in argv[3:]:
-            other = server.clients.get(parse_int(raw, "ERR Invalid client ID"))
+            other = server.clients.get(parse_int(raw, INVALID_CLIENT_ID))
             if other is not None:
                 chosen.append(other)
     elif len(argv) != 2:
@@ -299,19 +302,18 @@ def client_kill(client, argv):
                 except RedisError:
                     client_id = 0
                 if client_id < 1:
-                    raise RedisError("ERR client-id should be greater than 0")
+                    raise RedisError(CLIENT_ID_NOT_POSITIVE)
             elif option == b"type":
                 kind = CLIENT_TYPES.get(value.lower())
                 if kind is None:
-                    raise RedisError("ERR Unknown client type '%s'"
-                                     % value.decode(errors="replace"))
+                    raise unknown_client_type(value)
             elif option == b"addr":
                 addr = value.decode(errors="replace")
             elif option == b"laddr":
                 laddr = value.decode(errors="replace")
             elif option == b"user":
                 if value not in {c.user for c in server.clients.values()} | {b"default"}:
-                    raise RedisError("ERR No such user '%s'" % value.decode(errors="replace"))
+                    raise no_such_user(value)
                 user = value
             elif option == b"skipme":
                 if value.lower() == b"yes":
@@ -345,7 +347,7 @@ def client_kill(client, argv):
         killed += 1
     if len(argv) == 3:
         if not killed:
-            raise RedisError("ERR No such client")
+            raise RedisError(NO_SUCH_CLIENT)
         reply: object = OK
     else:
         reply = killed
@@ -359,17 +361,16 @@ def client_kill(client, argv):
 @command("client|pause")
 def client_pause(client, argv):
     if len(argv) > 4:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. Try "
-                         "CLIENT HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     writes_only = False
     if len(argv) == 4:
         mode = argv[3].lower()
         if mode not in (b"write", b"all"):
-            raise RedisError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+            raise RedisError(CLIENT_PAUSE_MODE)
         writes_only = mode == b"write"
-    timeout = parse_int(argv[2], "ERR timeout is not an integer or out of range")
+    timeout = parse_int(argv[2], TIMEOUT_NOT_INTEGER)
     if timeout < 0:
-        raise RedisError("ERR timeout is negative")
+        raise RedisError(TIMEOUT_NEGATIVE)
     client.server.pause(timeout / 1000, writes_only)
     return OK
 

@@ -5,7 +5,7 @@ subscribed-context restriction is checked by the server's command path."""
 from __future__ import annotations
 
 from ..blocking import may_block
-from ..errors import RedisError
+from ..errors import not_for_deny_blocking, subcommand_syntax
 from ..glob import glob_matcher
 from ..pubsub import PLAIN, SHARD
 from ..protocol.encode import NO_REPLY
@@ -16,7 +16,7 @@ def _check_may_subscribe(client, name: str, even_in_multi: bool = False) -> None
     """A client that needs one reply per command (a script, a command inside EXEC) cannot
     enter the subscribed state; SUBSCRIBE and PSUBSCRIBE inside MULTI stay allowed."""
     if not may_block(client) and (even_in_multi or not client.in_multi):
-        raise RedisError(f"ERR {name} isn't allowed for a DENY BLOCKING client")
+        raise not_for_deny_blocking(name)
 
 
 @command("subscribe")
@@ -111,8 +111,7 @@ def pubsub_help(client, argv):
 
 def _channel_list(client, argv, channels: dict) -> list:
     if len(argv) > 3:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try PUBSUB HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     if len(argv) == 2:
         return list(channels)
     match = glob_matcher(argv[2])

@@ -25,7 +25,7 @@ from .errors import (CONFIG_BAD_DIRECTIVE, CONFIG_BIND_FAILED, CONFIG_EVENT_CLAS
                      CONFIG_NO_FILE, CONFIG_OBUF_ARITY, CONFIG_OBUF_CLASS, CONFIG_OBUF_VALUES,
                      CONFIG_OOM_SCORE, CONFIG_PERCENTILES, CONFIG_PERCENTILES_RANGE,
                      CONFIG_PROC_TITLE, CONFIG_SAVE_PARAMS, CONFIG_SHUTDOWN_FLAGS,
-                     CONFIG_TOO_MANY_BINDS, CONFIG_WRONG_ARITY, LOADING, config_empty,
+                     CONFIG_TOO_MANY_BINDS, LOADING, WRONG_ARGUMENT_COUNT, config_empty,
                      config_maxclients, config_not_between, config_not_one_of, config_path,
                      config_percent_too_low, config_set_failed, config_unknown_option)
 from .glob import glob_match
@@ -278,7 +278,7 @@ def _rewrite_obuf(directive: Directive, limits: dict) -> list[tuple[str, bool]]:
 
 def _parse_oom_values(args: list[str], current: Any, loading: bool) -> list[int]:
     if len(args) != 3:
-        raise ConfigError(CONFIG_WRONG_ARITY)
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     values = []
     for arg in args:
         value, rest = c_strtoll(arg)
@@ -295,7 +295,7 @@ NOTIFY_CLASSES = "g$lshzxetdnKEm"   # the stored order of the class letters
 def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
     """The selected keyspace event classes, as letters in NOTIFY_CLASSES order."""
     if len(args) != 1:
-        raise ConfigError(CONFIG_WRONG_ARITY)
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     flags = set()
     for ch in args[0]:
         if ch == "A":
@@ -334,7 +334,7 @@ def _rewrite_bind(directive: Directive, addresses: list) -> list[tuple[str, bool
 def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
     """'' for a master, else 'host port'."""
     if len(args) != 2:
-        raise ConfigError(CONFIG_WRONG_ARITY)
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     if args[0].lower() == "no" and args[1].lower() == "one":
         return ""
     port, rest = c_strtoll(args[1])
@@ -373,7 +373,7 @@ def _rewrite_percentiles(directive: Directive, values: list) -> list[tuple[str, 
 def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
     """The directory; Config enters it (see Config._enter_dir)."""
     if len(args) != 1:
-        raise ConfigError(CONFIG_WRONG_ARITY)
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     return args[0]
 
 
@@ -961,7 +961,7 @@ class Config:
     def _load_directive(self, directive: Directive, args: list[str]) -> None:
         if not directive.has(MULTI_ARG):
             if len(args) != 1:
-                raise ConfigError(CONFIG_WRONG_ARITY)
+                raise ConfigError(WRONG_ARGUMENT_COUNT)
         elif len(args) == 1 and args[0]:
             # One word holding several: `--save "100 10 200 20"`.
             args = [w.decode(errors="surrogateescape")

@@ -48,6 +48,10 @@ def expected_dollar(got: int) -> ProtocolError:
 
 # -- building blocks ------------------------------------------------------------------------
 
+# A bare reason, without a code: a config directive's, and inside Lua redis.sha1hex's.
+WRONG_ARGUMENT_COUNT = "wrong number of arguments"
+
+
 def err(text: str) -> RedisError:
     """An error with the generic ERR prefix."""
     return RedisError("ERR " + text)
@@ -371,7 +375,6 @@ CONFIG_NOT_MEMORY_OR_PERCENT = "argument must be a memory or percent value"
 CONFIG_NOT_OCTAL = "argument couldn't be parsed as an octal number"
 CONFIG_NOT_INTEGER = "argument couldn't be parsed into an integer"
 CONFIG_NOT_YES_NO = "argument must be 'yes' or 'no'"
-CONFIG_WRONG_ARITY = "wrong number of arguments"
 CONFIG_BAD_DIRECTIVE = "Bad directive or wrong number of arguments"
 CONFIG_NO_FILE = "The server is running without a config file"
 CONFIG_SAVE_PARAMS = "Invalid save parameters"
@@ -569,7 +572,7 @@ def invalid_metadata_value(part: bytes) -> RedisError:
 
 LUA_SETRESP_ARITY = b"redis.setresp() requires one argument."
 LUA_SETRESP_VERSION = b"RESP version must be 2 or 3."
-LUA_WRONG_ARITY = b"wrong number of arguments"
+LUA_WRONG_ARITY = WRONG_ARGUMENT_COUNT.encode()
 LUA_WRONG_ARGUMENTS = b"wrong number or type of arguments"
 LUA_SET_REPL_ARITY = b"redis.set_repl() requires two arguments."     # sic: it takes one
 LUA_SET_REPL_FLAGS = (b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "

@@ -42,7 +42,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .commands import command
+from .commands import TABLE, command
 from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCKED,
                      UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
@@ -188,6 +188,13 @@ def blocked_clients_with_timeout(server: "Server") -> int:
 
 # -- the server's part ------------------------------------------------------------------------
 
+def signal_ready(db: "Database", key: bytes) -> None:
+    """Offer key to its blocked clients again without it counting as modified for WATCH or
+    tracking (Redis's bare signalKeyAsReady: XGROUP DESTROY wakes XREADGROUP)."""
+    if db.blocking_keys and key in db.blocking_keys:
+        db.events.key_ready(db, key, type(db.data.get(key)))
+
+
 class Blocking:
     """The server's part for clients blocked on keys: serving them once their keys are
     written, timing them out when the clock jumps ahead, releasing a freed client."""
@@ -263,12 +270,17 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
         state = client.blocked
         if state is None or state.db is not db or client not in waiting:
             continue
+        errors_before = server.stats.error_replies
         if value is not None and type(value) is state.kind:
             served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
             served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
+        if server.stats.error_replies > errors_before:
+            # An error reply counts as a failed call of the blocked command (INFO
+            # commandstats), as Redis's updateStatsOnUnblock does.
+            TABLE[client.last_cmd].failed_calls += 1
         if served:
             unblock(client)
         if value is not None and db.data.get(key) is not value:

@@ -126,6 +126,10 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         context.events.flushed()
     removed = 0
     for db in dbs:
+        for key in db.blocking_keys:
+            if key in db.data:
+                # Its waiters hear of the deletion (XREADGROUP answers an error).
+                context.events.key_ready(db, key, type(None))
         removed += len(db.data)
         if lazy:
             context.lazyfree.release(db.data)
@@ -356,6 +360,14 @@ class Database:
         if notify is not None:
             notify(self, event_class, event, key)
 
+    def metadata_written(self, key: bytes, event_class: str, event: str,
+                         changes: int = 1) -> None:
+        """A command changed what a key keeps beside the value clients read (a stream's
+        consumer groups, its last ID): counted and notified as `written`, but WATCH,
+        blocked clients and tracking are not told, as Redis does not signal the key."""
+        self.context.dirty += changes
+        self.notify(event_class, event, key)
+
     def elements_removed(self, key: bytes, value: Any, event_class: str, event: str,
                          changes: int = 1) -> None:
         """A command removed elements from the collection `value` at key (pops, SREM,
@@ -381,12 +393,11 @@ class Database:
                 setattr(other, slot, mine)
 
     def signal_waited_keys(self) -> None:
-        """Signal the keys clients wait on that hold a value now: after SWAPDB brought
-        other keys under them (Redis's scanDatabaseForReadyKeys)."""
+        """Signal every key clients wait on, after SWAPDB brought other keys under them:
+        a value there now may serve them, and a stream gone wakes XREADGROUP with its error
+        (Redis's scanDatabaseForReadyKeys and scanDatabaseForDeletedStreams)."""
         for key in self.blocking_keys:
-            value = self.data.get(key)
-            if value is not None:
-                self.events.key_ready(self, key, type(value))
+            self.events.key_ready(self, key, type(self.data.get(key)))
 
     def signal_modified(self, key: bytes, by_client: bool = True) -> None:
         """Tell WATCH, blocked clients and client tracking that key changed (Redis's

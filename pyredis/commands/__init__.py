@@ -37,8 +37,6 @@ NOT_YET_IMPLEMENTED = (
     "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
     "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
     "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
-    "xack", "xadd", "xautoclaim", "xclaim", "xdel", "xgroup", "xinfo", "xlen", "xpending",
-    "xrange", "xread", "xreadgroup", "xrevrange", "xsetid", "xtrim",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.
@@ -340,7 +338,8 @@ def all_commands() -> list[Command]:
 # The command families; each module registers its commands when imported.
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
-           "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence")
+           "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
+           "streams")
 
 def load_all() -> None:
     for module in MODULES:

@@ -150,7 +150,8 @@ def swapdb(client, argv):
 def swap_databases(a, b) -> None:
     """Exchange the contents of two databases; the clients (and their WATCHes and blocked
     keys) stay with the database number: a watched key that exists on either side counts as
-    changed, and a key waited for that now exists is ready."""
+    changed, and a key waited for is ready: its waiters find the value now there, or hear
+    that their stream is gone (XREADGROUP)."""
     a.touch_all_watched(b)
     b.touch_all_watched(a)
     a.swap_contents(b)

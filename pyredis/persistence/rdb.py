@@ -1,9 +1,9 @@
 """Redis's RDB format, version 10 (Redis 7.0): values, DUMP payloads and whole snapshots.
 
 Values are written in simple encodings every Redis since 2.x loads (plain strings, with
-integers in int-encoding; LIST, SET, ZSET_2 and HASH as sequences of strings), and read in
-every encoding Redis 7.0 writes too: ziplists, listpacks, intsets, quicklists and
-LZF-compressed strings."""
+integers in int-encoding; LIST, SET, ZSET_2 and HASH as sequences of strings; streams as
+Redis 7.0's STREAM_LISTPACKS_2, see rdb_stream.py), and read in every encoding Redis 7.0
+writes too: ziplists, listpacks, intsets, quicklists and LZF-compressed strings."""
 from __future__ import annotations
 
 import math
@@ -15,9 +15,11 @@ from typing import Any, BinaryIO, Callable, Iterator, Optional
 from ..types.hash import HashValue
 from ..types.list import ListValue
 from ..types.set import SetValue
+from ..types.stream import StreamValue
 from ..types.zset import ZSetValue
 from .crc64 import crc64
 from .lzf import lzf_decompress
+from .rdb_stream import TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2, encode_stream, read_stream
 
 RDB_VERSION = 10
 
@@ -108,6 +110,8 @@ def encode_value(value: Any) -> tuple[int, bytes]:
         for field, item in value.items():
             parts.append(encode_string(field) + encode_string(item))
         return TYPE_HASH, b"".join(parts)
+    if isinstance(value, StreamValue):
+        return TYPE_STREAM_LISTPACKS_2, encode_stream(value, encode_length, encode_string)
     raise RdbError(f"no RDB encoding for {type(value).__name__}")
 
 
@@ -454,6 +458,8 @@ def read_value(reader: Reader, kind: int, config: Any) -> Any:
         if kind == TYPE_ZSET_ZIPLIST:
             return _zset_from_flat(_ziplist_entries(blob), config)
         return _zset_from_flat(_listpack_entries(blob), config)
+    if kind == TYPE_STREAM_LISTPACKS or kind == TYPE_STREAM_LISTPACKS_2:
+        return read_stream(reader, kind, _listpack_entries, RdbError)
     raise RdbError(f"unsupported RDB type {kind}")
 
 

@@ -40,6 +40,11 @@ class Attribute(dict):
     """RESP3 attribute map, dropped in RESP2."""
 
 
+class PairMap(list):
+    """A map given as (key, value) pairs, for replies whose keys may repeat (XREAD naming
+    one stream twice): a RESP3 map, a flat array in RESP2, as dicts are."""
+
+
 class OrderedSet(list):
     """A RESP3 set (~) whose elements keep their order (an array in RESP2): for replies
     Redis builds as sets in a fixed order, like COMMAND INFO's flags."""
@@ -127,6 +132,11 @@ def _encode(value: object, proto: int, out: list[bytes]) -> None:
         out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))  # type: ignore[arg-type]
         for item in value:  # type: ignore[attr-defined]
             _encode(item, proto, out)
+    elif t is PairMap:
+        out.append(b"%s%d\r\n" % ((b"%", len(value)) if proto == 3 else (b"*", 2 * len(value))))
+        for k, v in value:  # type: ignore[attr-defined]
+            _encode(k, proto, out)
+            _encode(v, proto, out)
     elif t is Verbatim:
         if proto == 3:
             out.append(b"=%d\r\ntxt:%s\r\n" % (len(value) + 4, value))  # type: ignore[arg-type]

@@ -127,7 +127,7 @@ NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"
-PROTECTED_MODE_DENIED = (
+PROTECTED_MODE_DENIED = (     # Redis's wording, "Setup a an" included
     "DENIED Redis is running in protected mode because protected mode is enabled and no "
     "password is set for the default user. In this mode connections are only accepted from "
     "the loopback interface. If you want to connect from external computers to Redis you "
@@ -183,7 +183,8 @@ WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
 
 
 def exec_aborted(error: RedisError) -> str:
-    """EXEC refused by the command path: the reason follows, without its ERR prefix."""
+    """The text of EXEC refused by the command path: the reason follows, without its ERR
+    prefix."""
     message = error.message[4:] if error.message.startswith("ERR ") else error.message
     return "EXECABORT Transaction discarded because of: " + message
 
@@ -274,6 +275,74 @@ SORT_NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 def no_input_keys(name: bytes) -> RedisError:
     return RedisError("ERR at least 1 input key is needed for '%s' command"
                       % c_text(name).lower())
+
+
+# -- streams ------------------------------------------------------------------------------
+
+INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument"
+XADD_ID_NOT_GREATER = ("ERR The ID specified in XADD is equal or smaller than the target stream "
+                       "top item")
+XADD_ID_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+STREAM_IDS_EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
+INVALID_INTERVAL_START = "ERR invalid start ID for the interval"
+INVALID_INTERVAL_END = "ERR invalid end ID for the interval"
+MAXLEN_AND_MINID = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+NEGATIVE_MAXLEN_ARGUMENT = "ERR The MAXLEN argument must be >= 0."
+NEGATIVE_LIMIT_ARGUMENT = "ERR The LIMIT argument must be >= 0."
+LIMIT_WITHOUT_STRATEGY = ("ERR syntax error, LIMIT cannot be used without specifying a trimming "
+                          "strategy")
+XTRIM_WITHOUT_STRATEGY = "ERR syntax error, XTRIM must be called with a trimming strategy"
+LIMIT_WITHOUT_APPROX = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+ENTRIES_ADDED_NEGATIVE = "ERR entries_added must be positive"
+XSETID_BELOW_MAX_DELETED = ("ERR The ID specified in XSETID is smaller than the provided "
+                            "max_deleted_entry_id")
+XSETID_BELOW_TOP = "ERR The ID specified in XSETID is smaller than the target stream top item"
+XSETID_BELOW_LENGTH = ("ERR The entries_added specified in XSETID is smaller than the target "
+                       "stream length")
+XREAD_UNBALANCED = ("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' "
+                    "must be specified.")
+XREAD_GROUP_OPTION = ("ERR The GROUP option is only supported by XREADGROUP. You called XREAD "
+                      "instead.")
+XREAD_NOACK_OPTION = ("ERR The NOACK option is only supported by XREADGROUP. You called XREAD "
+                      "instead.")
+XREADGROUP_WITHOUT_GROUP = "ERR Missing GROUP option for XREADGROUP"
+XREADGROUP_DOLLAR_ID = (
+    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history "
+    "of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ "
+    "ID would just return an empty result set.")
+XREAD_GREATER_ID = ("ERR The > ID can be specified only when calling XREADGROUP using the "
+                    "GROUP <group> <consumer> option.")
+GROUP_GONE_WHILE_BLOCKED = "NOGROUP the consumer group this client was blocked on no longer exists"
+STREAM_GONE_WHILE_BLOCKED = "UNBLOCKED the stream key no longer exists"
+ENTRIES_READ_RANGE = "ERR value for ENTRIESREAD must be positive or -1"
+XGROUP_WITHOUT_KEY = ("ERR The XGROUP subcommand requires the key to exist. Note that for "
+                      "CREATE you may want to use the MKSTREAM option to create an empty stream "
+                      "automatically.")
+BUSYGROUP = "BUSYGROUP Consumer Group name already exists"
+XCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XCLAIM"
+XAUTOCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+XCLAIM_IDLE = "ERR Invalid IDLE option argument for XCLAIM"
+XCLAIM_TIME = "ERR Invalid TIME option argument for XCLAIM"
+XCLAIM_RETRYCOUNT = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
+
+
+def no_group(key: bytes, group: bytes, where: str = "") -> RedisError:
+    return RedisError("NOGROUP No such key '%s' or consumer group '%s'%s"
+                      % (c_text(key), c_text(group), where))
+
+
+def no_such_group(group: bytes, key: bytes) -> RedisError:
+    return RedisError("NOGROUP No such consumer group '%s' for key name '%s'"
+                      % (c_text(group), c_text(key)))
+
+
+def block_in_script(name: str) -> RedisError:
+    return RedisError("ERR %s command is not allowed with BLOCK option from scripts" % name)
+
+
+def unknown_xclaim_option(option: bytes) -> RedisError:
+    return RedisError("ERR Unrecognized XCLAIM option '%s'" % c_text(option))
 
 
 # -- blocking -------------------------------------------------------------------------------

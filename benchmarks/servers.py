@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
-import time
 from typing import Optional
 
+from pyredis.launch import ServerProcess, free_port, launch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cpu_ns(pid: int) -> int:
@@ -111,53 +103,21 @@ class Server:
         self.kind = kind
         self.io = io
         self.label = label or (kind if kind != "pyredis" else f"pyredis/{io}")
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix=f"bench-{kind}-")
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no"] + (extra or [])
-        if kind == "redis":
-            binary = shutil.which("redis-server")
-            if binary is None:
-                raise SystemExit("redis-server is not installed (make system-deps)")
-            cmd = [binary] + args
-        elif kind == "floor":   # benchmarks/floor.py: the least a CPython server can do
-            cmd = [sys.executable, "-m", "benchmarks.floor", "--serve", str(self.port)]
-        else:
-            cmd = [sys.executable, "-m", "pyredis"] + args
-            if io != "selectors":
-                cmd += ["--io", io]
-        env = dict(os.environ, PYTHONPATH=root)
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, env=env)
-        self.pid = self.proc.pid
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.label} exited with {self.proc.returncode}")
-            try:
-                conn = Conn(self.port, timeout=2)
-                try:
-                    if conn.call("PING") == b"PONG":
-                        return
-                finally:
-                    conn.close()
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"{self.label} did not answer PING on port {self.port}")
+        try:
+            if kind == "floor":   # benchmarks/floor.py: the least a CPython server can do
+                port = free_port()
+                self.process = ServerProcess(
+                    [sys.executable, "-m", "benchmarks.floor", "--serve", str(port)], port,
+                    env=dict(os.environ, PYTHONPATH=root))
+            else:
+                self.process = launch(kind, extra or [], io=io, package_root=root)
+        except FileNotFoundError as exc:      # no redis-server
+            raise SystemExit(str(exc)) from None
+        self.port = self.process.port
+        self.pid = self.process.pid
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.process.stop(20)
 
     def cpu_ns(self) -> int:
         return cpu_ns(self.pid)

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Callable
 
@@ -27,6 +25,7 @@ if ROOT not in sys.path:
 
 import pyredis  # noqa: E402  (after the path set-up above)
 from benchmarks.servers import cpu_ns  # noqa: E402
+from pyredis.launch import launch  # noqa: E402
 
 PING_TIMEOUT = 20.0
 
@@ -42,12 +41,6 @@ def wait_for_pong(port: int, deadline: float) -> None:
             if time.perf_counter() > deadline:
                 raise
             time.sleep(0.001)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # Each case returns (wall seconds, CPU seconds) from "start" to the first PONG. CPU time
@@ -74,21 +67,15 @@ def in_child_process() -> tuple[float, float]:
 
 
 def redis_server() -> tuple[float, float]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not installed (make system-deps)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="bench-startup-")
     started = time.perf_counter()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], cwd=workdir, stdout=subprocess.DEVNULL)
     try:
-        wait_for_pong(port, started + PING_TIMEOUT)
-        return time.perf_counter() - started, cpu_ns(proc.pid) / 1e9
+        server = launch("redis", start_timeout=PING_TIMEOUT)
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    try:
+        return time.perf_counter() - started, cpu_ns(server.pid) / 1e9
     finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.stop()
 
 
 FIRST_START = """

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 from .cli import options_to_text
 from .embedded_child import CHILD_MAIN
+from .launch import PACKAGE_ROOT, ServerExited, ServerProcess, free_port
 from .config import BY_NAME, Config, ConfigError, ConfigFileError
 from .server import Server as CoreServer
 
@@ -80,7 +81,7 @@ class EmbeddedServer:
         self.clock = ServerClock(self)
         self._core: Optional[CoreServer] = None
         self._thread: Optional[threading.Thread] = None
-        self._process: Optional[subprocess.Popen] = None
+        self._process: Optional[ServerProcess] = None
         self._clients: "weakref.WeakSet[Any]" = weakref.WeakSet()
         self._lock = threading.Lock()
 
@@ -117,27 +118,31 @@ class EmbeddedServer:
     def _start_child(self) -> None:
         self._begin("process")
         try:
-            options = self._base_options() + [
+            port = self.requested_port or free_port(self.host)
+            options = self._base_options(port) + [
                 ("logfile", [os.path.join(self.dir, "pyredis.log")])] + self._options
-            # The child imports this very pyredis, wherever it was imported from.
-            package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            argv = [sys.executable, "-c", CHILD_MAIN, package_root, self.dir] \
+            argv = [sys.executable, "-c", CHILD_MAIN, PACKAGE_ROOT, self.dir] \
                 + _options_to_argv(options)
             # Its own session: a Ctrl-C in the terminal reaches this process, which stops
             # the child in order, instead of both racing to exit.
-            self._process = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                             stdout=subprocess.PIPE, cwd=self.dir,
-                                             start_new_session=True)
-            words = self._read_child_line(START_TIMEOUT).split(" ", 2)
-            if words[0] == "error":        # error <errno> <message>
-                raise OSError(int(words[1]), words[2])
-            if words[0] != "ready":
-                raise OSError(f"the server process exited before listening "
-                              f"(code {self._process.wait()})")
-            self.port = int(words[1])
+            try:
+                self._process = ServerProcess(argv, port, host=self.host, cwd=self.dir,
+                                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              new_session=True, start_timeout=START_TIMEOUT)
+            except ServerExited as exc:
+                raise self._child_start_error(exc) from None
+            self.port = port
         except BaseException:
             self._abort()
             raise
+
+    @staticmethod
+    def _child_start_error(exited: ServerExited) -> OSError:
+        """Why the child could not listen, as it reported it (`error <errno> <message>`)."""
+        words = exited.output.strip().split(" ", 2)
+        if len(words) == 3 and words[0] == "error":
+            return OSError(int(words[1]), words[2])
+        return OSError(str(exited))
 
     def _begin(self, mode: str) -> None:
         with self._lock:
@@ -151,19 +156,19 @@ class EmbeddedServer:
         self.dir = tempfile.mkdtemp(prefix="pyredis-")
         _LIVE_SERVERS.add(self)
 
-    def _base_options(self) -> list[tuple[str, list[str]]]:
+    def _base_options(self, port: int) -> list[tuple[str, list[str]]]:
         """The embedded defaults, then the config file, then the caller's keywords win."""
         options = [("bind", ["127.0.0.1"]), ("save", [""]), ("dir", [self.dir])]
         if self.config_file:
             options.append(("include", [os.path.abspath(self.config_file)]))
-        options.append(("port", [str(self.requested_port)]))   # the argument, not the file
+        options.append(("port", [str(port)]))   # the argument, not the file
         return options
 
     def _build_config(self) -> Config:
         config = Config()
         config.chdir = False       # the server shares this process's working directory
-        config.load_text(options_to_text(_options_to_argv(self._base_options()
-                                                          + self._options)))
+        config.load_text(options_to_text(_options_to_argv(self._base_options(
+            self.requested_port) + self._options)))
         return config
 
     def _run_loop(self) -> None:
@@ -219,16 +224,11 @@ class EmbeddedServer:
         process = self._process
         assert process is not None
         try:
-            process.stdin.write(b"stop\n")   # type: ignore[union-attr]
-            process.stdin.close()            # type: ignore[union-attr]
+            process.proc.stdin.write(b"stop\n")   # type: ignore[union-attr]
+            process.proc.stdin.close()            # type: ignore[union-attr]
         except OSError:
-            pass                             # already gone
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()               # type: ignore[union-attr]
+            pass                                  # already gone
+        process.wait(STOP_TIMEOUT)
         self._relay_child_log()
         self._process = None
 
@@ -317,7 +317,7 @@ class EmbeddedServer:
     def _ask_child(self, request: str) -> str:
         """Send one control line to the child process and return its answer."""
         with self._lock:
-            stdin = self._process.stdin         # type: ignore[union-attr]
+            stdin = self._process.proc.stdin    # type: ignore[union-attr]
             stdin.write(request.encode() + b"\n")
             stdin.flush()
             return self._read_child_line(STOP_TIMEOUT)
@@ -343,7 +343,7 @@ class EmbeddedServer:
 
     def _read_child_line(self, timeout: float) -> str:
         """One line from the child's stdout, waiting at most timeout seconds."""
-        stdout = self._process.stdout   # type: ignore[union-attr]
+        stdout = self._process.proc.stdout   # type: ignore[union-attr]
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
             if not selector.select(timeout):

@@ -1,5 +1,6 @@
 """The child side of pyredis.Server.start_process(): a server driven through its stdin and
-stdout. It prints `ready <port>` (or `error <errno> <message>`), then answers control lines:
+stdout. It listens on the port it is given (the parent waits for its PING reply), or prints
+`error <errno> <message>` and exits; then it answers control lines:
 `advance <seconds>` (ok), `offset` (the clock's offset), `stop`. The end of its stdin means
 the parent is gone, however it died: the server stops and removes its run directory.
 
@@ -27,11 +28,10 @@ def serve_child(run_dir: str, argv: list[str]) -> None:
     os.dup2(2, 1)            # stray prints must not mix with the control lines
     core = Server(build_config(argv))
     try:
-        core.start(any_free_port=True)
+        core.start()
     except OSError as exc:
         control.write(f"error {exc.errno or 0} {exc.strerror or exc}\n")
         raise SystemExit(1)
-    control.write(f"ready {core.port}\n")
     pending = bytearray()
     parent_gone = False
 

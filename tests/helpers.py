@@ -4,83 +4,29 @@ server in a thread of the test process (LiveServer) for looking at what a comman
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
-from typing import Optional
+from typing import Optional, Sequence
 
 import redis
 
 from pyredis.config import Config
+from pyredis.launch import ServerProcess, free_port, launch
 from pyredis.server import Server
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def start_server(kind: str = "pyredis", args: Sequence[str] = (),
+                 io: str = "selectors") -> ServerProcess:
+    """pyredis or the real redis-server ("redis") in a child process, DEBUG enabled on both."""
+    return launch(kind, ["--enable-debug-command", "yes", *args], io=io)
 
 
-def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                if sock.recv(64).startswith((b"+PONG", b"-NOAUTH")):  # up (maybe with a password)
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"server on port {port} did not answer PING")
-
-
-class ServerProcess:
-    """A server (pyredis or the real redis-server) in a subprocess, in its own temp dir."""
-
-    def __init__(self, kind: str = "pyredis", args: Optional[list[str]] = None,
-                 io: str = "selectors") -> None:
-        self.kind = kind
-        self.io = io
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix=f"{kind}-test-")
-        base = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--enable-debug-command", "yes"] + (args or [])
-        if kind == "pyredis":
-            cmd = [sys.executable, "-m", "pyredis"] + base + ["--io", io]
-        else:
-            binary = shutil.which("redis-server")
-            if binary is None:
-                raise RuntimeError("redis-server is not installed (make test installs it)")
-            cmd = [binary] + base
-        self.proc = subprocess.Popen(cmd, cwd=self.dir, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE,
-                                     env=dict(os.environ, PYTHONPATH=ROOT))
-        try:
-            wait_for_port(self.port, self.proc)
-        except Exception:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def scored(protocol: int, pairs: list[tuple[bytes, float]]) -> list:
+    """(member, score) pairs as redis-py decodes them: tuples in RESP2, lists in RESP3."""
+    return pairs if protocol == 2 else [list(pair) for pair in pairs]
 
 
 class RawConnection:

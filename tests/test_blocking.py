@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 def blocked_count(conn: RawConnection) -> int:
@@ -199,7 +199,7 @@ def test_push_in_multi_wakes_after_exec(port):
 
 
 def test_advancing_the_clock_times_blocks_out():
-    own = ServerProcess("pyredis")      # the clock moves for good: not the shared server
+    own = start_server("pyredis")      # the clock moves for good: not the shared server
     try:
         ctl, conn = connections(own.port, 2)
         conn.send("BLPOP", "q", 1000)

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from helpers import ROOT, ServerProcess, free_port, wait_for_port
+from helpers import ROOT, start_server, free_port
+from pyredis.launch import ServerProcess, pyredis_command
 
 PYREDIS = [sys.executable, "-m", "pyredis"]
 ENV = dict(os.environ, PYTHONPATH=ROOT)
@@ -47,18 +48,17 @@ def test_config_file_then_options(tmp_path):
     port = free_port()
     conf = tmp_path / "redis.conf"
     conf.write_text(f"port 1\nbind 127.0.0.1\nsave \"\"\n")
-    proc = subprocess.Popen(PYREDIS + [str(conf), "--port", str(port), "-"], env=ENV,
-                            cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    proc.stdin.write(b"databases 4\n")
-    proc.stdin.close()
+    more = tmp_path / "stdin.conf"
+    more.write_text("databases 4\n")
+    with open(more, "rb") as stdin:
+        proc = ServerProcess(pyredis_command([str(conf), "--port", str(port), "-"]), port,
+                             cwd=str(tmp_path), stdin=stdin)
     try:
-        wait_for_port(port, proc)
         out = subprocess.run(["redis-cli", "-p", str(port), "SELECT", "4"],
                              capture_output=True, text=True, timeout=30)
         assert out.stdout.strip() == "ERR DB index is out of range"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()
 
 
 def test_version_flag():
@@ -68,7 +68,7 @@ def test_version_flag():
 
 
 def test_sigterm_shuts_down_cleanly(tmp_path):
-    server = ServerProcess("pyredis")
+    server = start_server("pyredis")
     try:
         server.proc.terminate()
         assert server.proc.wait(10) == 0
@@ -78,7 +78,7 @@ def test_sigterm_shuts_down_cleanly(tmp_path):
 
 def test_unix_socket(tmp_path):
     path = str(tmp_path / "pyredis.sock")
-    server = ServerProcess("pyredis", ["--unixsocket", path])
+    server = start_server("pyredis", ["--unixsocket", path])
     try:
         out = subprocess.run(["redis-cli", "-s", path, "PING"], capture_output=True,
                              text=True, timeout=30)
@@ -88,12 +88,12 @@ def test_unix_socket(tmp_path):
     assert not os.path.exists(path), "the socket file is removed at shutdown"
 
 
-def test_redis_cli_pipe_mass_insertion(server, r):
+def test_redis_cli_pipe_mass_insertion(target_server, r):
     """redis-cli --pipe: 100,000 SETs, then its closing ECHO, all acknowledged."""
     n = 100_000
     payload = b"".join(b"*3\r\n$3\r\nSET\r\n$%d\r\nkey:%d\r\n$%d\r\nval:%d\r\n"
                        % (len(b"key:%d" % i), i, len(b"val:%d" % i), i) for i in range(n))
-    out = subprocess.run(["redis-cli", "-p", str(server.port), "--pipe"], input=payload,
+    out = subprocess.run(["redis-cli", "-p", str(target_server.port), "--pipe"], input=payload,
                          capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert b"errors: 0, replies: %d" % n in out.stdout
@@ -101,10 +101,11 @@ def test_redis_cli_pipe_mass_insertion(server, r):
     assert r.get("key:99999") == b"val:99999"
 
 
-def test_redis_cli_scan(server, r):
+def test_redis_cli_scan(target_server, r):
     r.mset({f"user:{i}": i for i in range(2000)})
     r.mset({f"other:{i}": i for i in range(500)})
-    out = subprocess.run(["redis-cli", "-p", str(server.port), "--scan", "--pattern", "user:*"],
+    out = subprocess.run(["redis-cli", "-p", str(target_server.port), "--scan", "--pattern",
+                          "user:*"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert sorted(out.stdout.split()) == sorted(f"user:{i}" for i in range(2000))
@@ -125,7 +126,7 @@ def test_protected_mode_refuses_non_loopback_peers_as_redis(protected):
     """With no password, a peer other than 127.0.0.1 / ::1 gets Redis's DENIED text."""
     replies = []
     for kind in ("pyredis", "redis"):
-        server = ServerProcess(kind, ["--protected-mode", protected])
+        server = start_server(kind, ["--protected-mode", protected])
         try:
             with socket.create_connection(("127.0.0.1", server.port), timeout=10,
                                           source_address=("127.0.0.2", 0)) as sock:

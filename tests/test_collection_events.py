@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 @pytest.fixture(scope="module")
 def servers():
-    procs = [ServerProcess(kind, ["--notify-keyspace-events", "KEA"])
+    procs = [start_server(kind, ["--notify-keyspace-events", "KEA"])
              for kind in ("pyredis", "redis")]
     yield procs
     for proc in procs:

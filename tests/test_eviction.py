@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 POLICIES = ["allkeys-random", "allkeys-lru", "allkeys-lfu", "volatile-random", "volatile-lru",
             "volatile-lfu", "volatile-ttl", "noeviction"]
@@ -13,7 +13,7 @@ POLICIES = ["allkeys-random", "allkeys-lru", "allkeys-lfu", "volatile-random", "
 
 @pytest.fixture(scope="module")
 def servers():
-    ours, theirs = ServerProcess("pyredis"), ServerProcess("redis")
+    ours, theirs = start_server("pyredis"), start_server("redis")
     yield ours, theirs
     ours.stop()
     theirs.stop()

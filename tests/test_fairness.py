@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from helpers import RawConnection, ServerProcess, encode_command
+from helpers import RawConnection, start_server, encode_command
 
 MB = 1024 * 1024
 
@@ -124,7 +124,7 @@ def test_ten_thousand_clients_all_served(io):
     if hard != resource.RLIM_INFINITY and hard < count + 200:
         pytest.skip(f"descriptor limit {hard} is below {count}")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 200), hard))
-    proc = ServerProcess("pyredis", ["--maxclients", str(count + 100)], io=io)
+    proc = start_server("pyredis", ["--maxclients", str(count + 100)], io=io)
     socks = []
     selector = selectors.DefaultSelector()
     try:

@@ -134,13 +134,13 @@ def test_keyspace_section(r):
     keyspace = r.info("keyspace")
     assert keyspace["db0"]["keys"] == 2
     assert keyspace["db0"]["expires"] == 1
-    assert 0 < keyspace["db0"]["avg_ttl"] <= 100_000
+    assert 0 <= keyspace["db0"]["avg_ttl"] <= 100_000   # Redis's expire cycle estimates it
     assert keyspace["db3"] == {"keys": 1, "expires": 0, "avg_ttl": 0}
     other.close()
 
 
-def test_clients_and_memory(server, r):
-    extra = [redis.Redis(port=server.port) for _ in range(3)]
+def test_clients_and_memory(target_server, r):
+    extra = [redis.Redis(port=target_server.port) for _ in range(3)]
     for c in extra:
         c.ping()
     clients = r.info("clients")

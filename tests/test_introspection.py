@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from differential import parse_reply
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -379,7 +379,7 @@ def test_client_reply_off_on_skip(server):
 @pytest.fixture
 def own_server():
     """A server of the test's own, for what disturbs every client."""
-    proc = ServerProcess("pyredis")
+    proc = start_server("pyredis")
     yield proc
     proc.stop()
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import RawConnection, ServerProcess, _reply_size
+from helpers import RawConnection, start_server, _reply_size
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -303,7 +303,7 @@ class EventStream:
 @pytest.fixture(scope="module")
 def notifying_servers():
     """Both servers started with every keyspace event class on, keymiss included."""
-    servers = [ServerProcess(kind, ["--notify-keyspace-events", "KEAm"])
+    servers = [start_server(kind, ["--notify-keyspace-events", "KEAm"])
                for kind in ("pyredis", "redis")]
     yield servers
     for proc in servers:

@@ -2,15 +2,15 @@
 compared with those of the real redis-server configured alike (every class: AKEnm)."""
 import pytest
 
-from helpers import ServerProcess, Session
+from helpers import start_server, Session
 
 ALL_EVENTS = ["--notify-keyspace-events", "AKEnm"]
 
 
 @pytest.fixture(scope="module")
 def servers():
-    ours = ServerProcess("pyredis", ALL_EVENTS)
-    theirs = ServerProcess("redis", ALL_EVENTS)
+    ours = start_server("pyredis", ALL_EVENTS)
+    theirs = start_server("redis", ALL_EVENTS)
     yield ours, theirs
     ours.stop()
     theirs.stop()
@@ -157,7 +157,7 @@ def test_events_match_redis(servers, family):
 
 
 def test_no_events_without_k_or_e():
-    proc = ServerProcess("pyredis", ["--notify-keyspace-events", "A"])
+    proc = start_server("pyredis", ["--notify-keyspace-events", "A"])
     try:
         session = Session(proc.port, ["sub", "w"])
         session.step("sub", "PSUBSCRIBE", "*")

@@ -5,7 +5,7 @@ import socket
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import RawConnection, ServerProcess, encode_command
+from helpers import RawConnection, start_server, encode_command
 from pyredis.errors import ProtocolError
 from pyredis.protocol.auto import REQUEST_PARSERS
 from pyredis.protocol.parse import split_args
@@ -137,7 +137,7 @@ def test_split_args(line, expected):
 @pytest.fixture(scope="module")
 def password_servers():
     """pyredis and redis-server with requirepass: clients must authenticate first."""
-    servers = [ServerProcess(kind, ["--requirepass", "pw"]) for kind in ("pyredis", "redis")]
+    servers = [start_server(kind, ["--requirepass", "pw"]) for kind in ("pyredis", "redis")]
     yield servers
     for proc in servers:
         proc.stop()

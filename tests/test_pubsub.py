@@ -12,7 +12,7 @@ import redis
 import redis.asyncio
 from hypothesis import given, settings, strategies as st
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 class Pair:
@@ -118,8 +118,8 @@ def test_subscribe_inside_transaction(raw, real_raw):
     assert [raw.execute(*c) for c in commands] == [real_raw.execute(*c) for c in commands]
 
 
-def test_resp3_pushes_interleave_with_replies(server, r):
-    conn = RawConnection(server.port)
+def test_resp3_pushes_interleave_with_replies(target_server, r):
+    conn = RawConnection(target_server.port)
     try:
         conn.execute("HELLO", "3")
         assert conn.execute("SUBSCRIBE", "news") == b">3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
@@ -133,8 +133,8 @@ def test_resp3_pushes_interleave_with_replies(server, r):
         conn.close()
 
 
-def test_pushes_ignore_client_reply_off(server, r):
-    conn = RawConnection(server.port)
+def test_pushes_ignore_client_reply_off(target_server, r):
+    conn = RawConnection(target_server.port)
     try:
         conn.execute("HELLO", "3")
         conn.send("CLIENT", "REPLY", "OFF")
@@ -330,9 +330,9 @@ def _publish_until_disconnected(r, channel: str, size: int, limit_bytes: int,
     return published
 
 
-def test_subscriber_that_never_reads_is_disconnected_at_hard_limit(r, server):
+def test_subscriber_that_never_reads_is_disconnected_at_hard_limit(r, target_server):
     """The default `pubsub 32mb 8mb 60`: past 32mb queued, the subscriber is dropped."""
-    sock = _subscriber_that_never_reads(server.port, "firehose")
+    sock = _subscriber_that_never_reads(target_server.port, "firehose")
     try:
         deadline = time.monotonic() + 10
         while not _numsub(r, "firehose") and time.monotonic() < deadline:
@@ -347,7 +347,7 @@ def test_subscriber_that_never_reads_is_disconnected_at_hard_limit(r, server):
 
 @pytest.fixture
 def soft_limit_server():
-    proc = ServerProcess("pyredis", ["--client-output-buffer-limit", "pubsub 0 256kb 1"])
+    proc = start_server("pyredis", ["--client-output-buffer-limit", "pubsub 0 256kb 1"])
     yield proc
     proc.stop()
 
@@ -368,10 +368,10 @@ def test_subscriber_over_the_soft_limit_for_its_seconds_is_disconnected(soft_lim
         r.close()
 
 
-def test_hard_limit_set_with_config_set(r, server):
+def test_hard_limit_set_with_config_set(r, target_server):
     default = r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
     r.config_set("client-output-buffer-limit", "pubsub 1mb 0 0")
-    sock = _subscriber_that_never_reads(server.port, "small")
+    sock = _subscriber_that_never_reads(target_server.port, "small")
     try:
         assert "pubsub 1048576 0 0" in \
             r.config_get("client-output-buffer-limit")["client-output-buffer-limit"]

@@ -78,7 +78,7 @@ def test_pipeline_with_scripts(r):
     assert pipe.execute() == [[b"a", b"x", 1], [b"a", b"y", 2], b"2"]
 
 
-def test_function_load_and_fcall(r):
+def test_function_load_and_fcall(r, protocol):
     r.function_flush()
     assert r.function_load(LIBRARY) == b"mylib"
     assert r.fcall("my_set", 1, "k", "v") == b"OK"
@@ -87,7 +87,8 @@ def test_function_load_and_fcall(r):
     with pytest.raises(redis.ResponseError, match="with write flag using \\*_ro"):
         r.fcall_ro("my_set", 1, "k", "w")
     entry = r.function_list(withcode=True)[0]
-    entry = dict(zip(entry[::2], entry[1::2]))       # a map, flattened in RESP2
+    if protocol == 2:                                # a map, flattened
+        entry = dict(zip(entry[::2], entry[1::2]))
     assert entry[b"library_name"] == b"mylib"
     assert entry[b"library_code"] == LIBRARY.encode()
     payload = r.function_dump()
@@ -211,8 +212,8 @@ def test_dump_payloads_restore_across_servers(both):
 
 # -- scripts among the other clients -----------------------------------------------------------
 
-def test_script_writes_are_seen_by_watch_blocked_clients_and_notifications(r, server):
-    other = redis.Redis(port=server.port, socket_timeout=10)
+def test_script_writes_are_seen_by_watch_blocked_clients_and_notifications(r, target_server):
+    other = redis.Redis(port=target_server.port, socket_timeout=10)
     popped = []
     blocker = threading.Thread(target=lambda: popped.append(other.blpop("queue", 5)))
     blocker.start()
@@ -247,9 +248,9 @@ def test_script_writes_are_seen_by_watch_blocked_clients_and_notifications(r, se
         other.close()
 
 
-def test_multi_exec_with_eval_and_monitor(r, server):
-    conn = RawConnection(server.port)
-    monitor = RawConnection(server.port)
+def test_multi_exec_with_eval_and_monitor(r, target_server):
+    conn = RawConnection(target_server.port)
+    monitor = RawConnection(target_server.port)
     try:
         assert monitor.execute("MONITOR") == b"+OK\r\n"
         conn.execute("MULTI")
@@ -265,9 +266,9 @@ def test_multi_exec_with_eval_and_monitor(r, server):
         monitor.close()
 
 
-def test_busy_script_killed_by_script_kill(r, server):
+def test_busy_script_killed_by_script_kill(r, target_server):
     r.config_set("busy-reply-threshold", 50)
-    runner = RawConnection(server.port)
+    runner = RawConnection(target_server.port)
     try:
         runner.send("EVAL", "local i = 0 while true do i = i + 1 end", 0)
         deadline = time.monotonic() + 10

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from helpers import RawConnection, ServerProcess
+from helpers import RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -121,7 +121,7 @@ def test_debug_stringmatch_test(raw):
 def test_debug_help_and_permission(raw):
     help_lines = raw.execute("DEBUG", "HELP")
     assert help_lines.startswith(b"*") and b"+DIGEST-VALUE <key> [<key> ...]\r\n" in help_lines
-    server = ServerProcess("pyredis", ["--enable-debug-command", "no"])
+    server = start_server("pyredis", ["--enable-debug-command", "no"])
     try:
         conn = RawConnection(server.port)
         assert conn.execute("DEBUG", "HELP").startswith(b"-ERR DEBUG command not allowed.")
@@ -138,9 +138,9 @@ def test_time_lastsave_dbsize(r):
     assert r.dbsize() == 2
 
 
-def test_flushdb_and_flushall(r, server):
+def test_flushdb_and_flushall(r, target_server):
     r.set("a", "1")
-    other = redis.Redis(port=server.port, db=2)
+    other = redis.Redis(port=target_server.port, db=2)
     other.set("b", "2")
     assert r.flushdb(asynchronous=True)
     assert r.dbsize() == 0 and other.dbsize() == 1
@@ -150,20 +150,22 @@ def test_flushdb_and_flushall(r, server):
     other.close()
 
 
+@pytest.mark.pyredis_bug("FLUSHALL ASYNC: Redis counts each freed key in lazyfreed_objects, "
+                        "pyredis counts the whole keyspace as one object")
 def test_flush_async_frees_in_the_background(r):
     r.config_resetstat()
     r.execute_command("DEBUG", "POPULATE", "5000")
     assert r.flushall(asynchronous=True)
     assert r.dbsize() == 0
     deadline = time.monotonic() + 10
-    while r.info("memory")["lazyfreed_objects"] < 1 and time.monotonic() < deadline:
+    while r.info("memory")["lazyfreed_objects"] < 5000 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert r.info("memory")["lazyfreed_objects"] == 1
+    assert r.info("memory")["lazyfreed_objects"] == 5000
     assert r.info("memory")["lazyfree_pending_objects"] == 0
 
 
-def test_swapdb(r, server):
-    other = redis.Redis(port=server.port, db=1)
+def test_swapdb(r, target_server):
+    other = redis.Redis(port=target_server.port, db=1)
     r.set("a", "in0")
     r.expire("a", 100)
     other.set("b", "in1")
@@ -196,7 +198,7 @@ def test_swapdb_touches_watched_and_waited_keys():
 
 def test_shutdown_stops_the_server():
     for args in (("SHUTDOWN",), ("SHUTDOWN", "NOSAVE", "NOW", "FORCE"), ("SHUTDOWN", "SAVE")):
-        server = ServerProcess("pyredis")
+        server = start_server("pyredis")
         try:
             conn = RawConnection(server.port)
             conn.send(*args)
@@ -209,7 +211,7 @@ def test_shutdown_stops_the_server():
 
 def test_shutdown_with_redis_cli():
     import subprocess
-    server = ServerProcess("pyredis")
+    server = start_server("pyredis")
     try:
         out = subprocess.run(["redis-cli", "-p", str(server.port), "SHUTDOWN", "NOSAVE"],
                              capture_output=True, text=True, timeout=30)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import redis
 
-from helpers import ServerProcess
+from helpers import start_server
 
 CHECK_RDB = shutil.which("redis-check-rdb")
 
@@ -44,7 +44,7 @@ def _content(client: redis.Redis) -> dict:
 
 @pytest.mark.parametrize("writer,reader", [("redis", "pyredis"), ("pyredis", "redis")])
 def test_rdb_file_round_trip(writer, reader, tmp_path):
-    source = ServerProcess(writer, ["--dir", str(tmp_path)])
+    source = start_server(writer, ["--dir", str(tmp_path)])
     try:
         client = redis.Redis(port=source.port)
         _fill(client)
@@ -56,7 +56,7 @@ def test_rdb_file_round_trip(writer, reader, tmp_path):
         check = subprocess.run([CHECK_RDB, str(tmp_path / "dump.rdb")], capture_output=True,
                                text=True)
         assert check.returncode == 0, check.stdout + check.stderr
-    target = ServerProcess(reader, ["--dir", str(tmp_path)])
+    target = start_server(reader, ["--dir", str(tmp_path)])
     try:
         loaded = _content(redis.Redis(port=target.port))
     finally:
@@ -72,15 +72,17 @@ def _comparable(content: dict) -> dict:
             for key, info in content.items()}
 
 
-def test_dump_restore_both_ways(r, real_server):
+def test_dump_restore_both_ways(server, real_server):
+    ours = redis.Redis(port=server.port)
     real = redis.Redis(port=real_server.port)
-    real.flushall()
-    for client in (r, real):
+    for client in (ours, real):
+        client.flushall()
         _fill(client)
-    for source, target in ((real, r), (r, real)):
+    for source, target in ((real, ours), (ours, real)):
         payload = source.dump("s")
         target.restore("copy", 0, payload)
         assert _comparable({1: target.execute_command("XINFO", "STREAM", "copy", "FULL")}) == \
             _comparable({1: source.execute_command("XINFO", "STREAM", "s", "FULL")})
         target.delete("copy")
+    ours.close()
     real.close()

@@ -11,7 +11,7 @@ import redis
 from redis.cache import CacheConfig
 from redis.connection import CacheProxyConnection
 
-from helpers import RawConnection, ServerProcess, Session
+from helpers import RawConnection, start_server, Session
 
 
 def _client_id(conn: RawConnection) -> int:
@@ -184,7 +184,7 @@ def test_bcast_announces_keys_of_the_fast_expiry_pass_in_the_same_cycle():
 
 @pytest.fixture
 def small_table_server():
-    proc = ServerProcess("pyredis", ["--tracking-table-max-keys", "10"])
+    proc = start_server("pyredis", ["--tracking-table-max-keys", "10"])
     yield proc
     proc.stop()
 

@@ -95,35 +95,36 @@ def _watch_then(r, port: int, change, key: bytes = b"x") -> object:
     lambda r: r.swapdb(0, 1),
 ], ids=["set", "del", "flushdb", "flushall", "expire", "persist", "rename-from", "rename-to",
         "move", "swapdb"])
-def test_watch_broken_by_another_client(r, server, change):
+def test_watch_broken_by_another_client(r, target_server, change):
     r.set("x", "1", ex=1000)
     r.set("z", "2")
-    assert _watch_then(r, server.port, change) == b"*-1\r\n"
+    assert _watch_then(r, target_server.port, change) == b"*-1\r\n"
 
 
-def test_swapdb_breaks_watch_of_a_missing_key_it_brings(r, server):
-    other_db = redis.Redis(port=server.port, db=1)
+def test_swapdb_breaks_watch_of_a_missing_key_it_brings(r, target_server):
+    other_db = redis.Redis(port=target_server.port, db=1)
     try:
         other_db.set("x", "from db 1")
-        assert _watch_then(r, server.port, lambda r: r.swapdb(0, 1)) == b"*-1\r\n"
-        assert _watch_then(r, server.port, lambda r: r.swapdb(1, 2)) == b"*1\r\n+PONG\r\n"
+        assert _watch_then(r, target_server.port, lambda r: r.swapdb(0, 1)) == b"*-1\r\n"
+        assert _watch_then(r, target_server.port, lambda r: r.swapdb(1, 2)) == b"*1\r\n+PONG\r\n"
     finally:
         other_db.close()
 
 
-def test_watch_not_broken_by_other_keys_or_databases(r, server):
+def test_watch_not_broken_by_other_keys_or_databases(r, target_server):
     r.set("x", "1")
-    other_db = redis.Redis(port=server.port, db=1)
+    other_db = redis.Redis(port=target_server.port, db=1)
     try:
-        assert _watch_then(r, server.port, lambda r: (r.set("y", "2"), other_db.set("x", "3"))) \
+        assert _watch_then(r, target_server.port,
+                           lambda r: (r.set("y", "2"), other_db.set("x", "3"))) \
             == b"*1\r\n+PONG\r\n"
     finally:
         other_db.close()
 
 
-def test_watch_broken_by_expiry(r, server):
+def test_watch_broken_by_expiry(r, target_server):
     r.set("x", "1", px=50)
-    watcher = RawConnection(server.port)
+    watcher = RawConnection(target_server.port)
     try:
         watcher.execute("WATCH", "x")
         deadline = time.monotonic() + 10
@@ -136,7 +137,7 @@ def test_watch_broken_by_expiry(r, server):
         watcher.close()
 
 
-def test_watch_of_key_already_stale_survives_its_deletion(r, server):
+def test_watch_of_key_already_stale_survives_its_deletion(r, target_server):
     """A key watched after its TTL passed (not yet deleted) does not fail EXEC when the
     server then deletes it, nor when FLUSHDB removes it."""
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
@@ -144,7 +145,7 @@ def test_watch_of_key_already_stale_survives_its_deletion(r, server):
         for change in (lambda: r.exists("x"), lambda: r.flushdb()):
             r.set("x", "1", px=1)
             time.sleep(0.01)
-            watcher = RawConnection(server.port)
+            watcher = RawConnection(target_server.port)
             try:
                 watcher.execute("WATCH", "x")
                 change()
@@ -157,9 +158,9 @@ def test_watch_of_key_already_stale_survives_its_deletion(r, server):
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
-def test_exec_fails_when_watched_key_expires_before_exec(r, server):
+def test_exec_fails_when_watched_key_expires_before_exec(r, target_server):
     r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
-    watcher = RawConnection(server.port)
+    watcher = RawConnection(target_server.port)
     try:
         r.set("x", "1", px=30)
         watcher.execute("WATCH", "x")
@@ -172,8 +173,8 @@ def test_exec_fails_when_watched_key_expires_before_exec(r, server):
         r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
-def test_redis_py_transactional_pipeline(r, server):
-    conn = redis.Redis(port=server.port)
+def test_redis_py_transactional_pipeline(r, target_server):
+    conn = redis.Redis(port=target_server.port)
     try:
         pipe = conn.pipeline(transaction=True)
         pipe.set("a", "1").get("a").ping()
@@ -200,8 +201,8 @@ def test_redis_py_pipeline_queueing_error_raises_execabort(r):
     assert r.exists("a", "b") == 0
 
 
-def test_redis_py_transaction_helper_retries_after_conflict(r, server):
-    other = redis.Redis(port=server.port)
+def test_redis_py_transaction_helper_retries_after_conflict(r, target_server):
+    other = redis.Redis(port=target_server.port)
     r.set("counter", "10")
     attempts = []
 
@@ -221,8 +222,8 @@ def test_redis_py_transaction_helper_retries_after_conflict(r, server):
     assert r.get("counter") == b"21"
 
 
-def test_redis_py_watch_error(r, server):
-    other = redis.Redis(port=server.port)
+def test_redis_py_watch_error(r, target_server):
+    other = redis.Redis(port=target_server.port)
     try:
         with r.pipeline() as pipe:
             pipe.watch("k")
@@ -236,8 +237,8 @@ def test_redis_py_watch_error(r, server):
         other.close()
 
 
-def test_queued_commands_are_not_run_before_exec(r, server):
-    conn = RawConnection(server.port)
+def test_queued_commands_are_not_run_before_exec(r, target_server):
+    conn = RawConnection(target_server.port)
     try:
         conn.execute("MULTI")
         assert conn.execute("SET", "q", "1") == b"+QUEUED\r\n"

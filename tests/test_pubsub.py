@@ -174,6 +174,13 @@ def test_redis_py_pubsub_listen_and_pattern_handlers(r):
         assert received[0]["channel"] == b"events.login" and received[0]["data"] == b"alice"
         ps.unsubscribe("orders")
         ps.punsubscribe("events.*")
+        # Once both are confirmed (not before: they race with the PUBLISH otherwise).
+        confirmed: set = set()
+        while len(confirmed) < 2 and time.monotonic() < deadline + 5:
+            message = ps.get_message(timeout=0.1)
+            if message is not None:
+                confirmed.add(message["type"])
+        assert confirmed == {"unsubscribe", "punsubscribe"}
         assert r.publish("orders", "o2") == 0
     finally:
         ps.close()

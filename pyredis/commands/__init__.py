@@ -34,9 +34,6 @@ NOT_YET_IMPLEMENTED = (
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
-    "pfadd", "pfcount", "pfdebug", "pfmerge", "pfselftest",
-    "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
-    "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.
@@ -339,7 +336,7 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "streams")
+           "streams", "hyperloglog", "geo")
 
 def load_all() -> None:
     for module in MODULES:

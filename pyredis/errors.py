@@ -87,6 +87,7 @@ COUNT_NOT_POSITIVE = "ERR count should be greater than 0"
 KEYS_MORE_THAN_ARGS = "ERR Number of keys can't be greater than number of args"
 NEGATIVE_KEYS = "ERR Number of keys can't be negative"
 NEGATIVE_LIMIT = "ERR LIMIT can't be negative"
+COUNT_NOT_ABOVE_ZERO = "ERR COUNT must be > 0"          # XAUTOCLAIM and GEOSEARCH
 
 
 class WrongTypeError(RedisError):
@@ -277,6 +278,44 @@ def no_input_keys(name: bytes) -> RedisError:
                       % c_text(name).lower())
 
 
+# -- HyperLogLog and geo -------------------------------------------------------------------
+
+NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
+HLL_CORRUPTED = "INVALIDOBJ Corrupted HLL object detected"
+HLL_NO_SUCH_KEY = "ERR The specified key does not exist"
+HLL_NOT_SPARSE = "ERR HLL encoding is not sparse"
+GEO_BAD_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
+GEO_NO_MEMBER = "ERR could not decode requested zset member"
+GEO_RADIUS_NOT_NUMBER = "ERR need numeric radius"
+GEO_NEGATIVE_RADIUS = "ERR radius cannot be negative"
+GEO_WIDTH_NOT_NUMBER = "ERR need numeric width"
+GEO_HEIGHT_NOT_NUMBER = "ERR need numeric height"
+GEO_NEGATIVE_BOX = "ERR height or width cannot be negative"
+GEO_ANY_WITHOUT_COUNT = "ERR the ANY argument requires COUNT argument"
+
+
+def unknown_pfdebug_subcommand(sub: bytes) -> RedisError:
+    return RedisError("ERR Unknown PFDEBUG subcommand '%s'" % c_text(sub))
+
+
+def invalid_lonlat(longitude: float, latitude: float) -> RedisError:
+    return RedisError("ERR invalid longitude,latitude pair %f,%f" % (longitude, latitude))
+
+
+def geo_store_with_options(where: str) -> RedisError:
+    return RedisError("ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+                      % where)
+
+
+def geo_one_origin(name: str) -> RedisError:
+    return RedisError("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for %s"
+                      % name)
+
+
+def geo_one_shape(name: str) -> RedisError:
+    return RedisError("ERR exactly one of BYRADIUS and BYBOX can be specified for %s" % name)
+
+
 # -- streams ------------------------------------------------------------------------------
 
 INVALID_STREAM_ID = "ERR Invalid stream ID specified as stream command argument"
@@ -324,7 +363,6 @@ XAUTOCLAIM_MIN_IDLE = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
 XCLAIM_IDLE = "ERR Invalid IDLE option argument for XCLAIM"
 XCLAIM_TIME = "ERR Invalid TIME option argument for XCLAIM"
 XCLAIM_RETRYCOUNT = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
-XAUTOCLAIM_COUNT = "ERR COUNT must be > 0"
 
 
 def no_group(key: bytes, group: bytes, where: str = "") -> RedisError:

@@ -8,9 +8,10 @@ PFCOUNT included: it stores the cardinality it computed in the header.
 from __future__ import annotations
 
 from ..db import is_string
-from ..errors import RedisError, WrongTypeError
+from ..errors import (HLL_CORRUPTED, HLL_NOT_SPARSE, HLL_NO_SUCH_KEY, NOT_HLL, RedisError,
+                      WrongTypeError, unknown_pfdebug_subcommand)
 from ..protocol.encode import OK, SimpleString
-from ..types.hll import (CORRUPTED, DENSE, NOT_HLL, REGISTERS, SPARSE,
+from ..types.hll import (DENSE, REGISTERS, SPARSE,
                          CorruptedHyperLogLog, HyperLogLog, NotHyperLogLog, SparseRegisters,
                          cache_count, cached_count, check, estimate, max_registers, new_value,
                          registers_histogram, self_test)
@@ -38,7 +39,7 @@ def _registers(hll: HyperLogLog) -> bytes:
     try:
         return hll.registers()
     except CorruptedHyperLogLog:
-        raise RedisError(CORRUPTED) from None
+        raise RedisError(HLL_CORRUPTED) from None
 
 
 def _union_registers(client, keys: list[bytes]) -> tuple[bytes, bool]:
@@ -68,7 +69,7 @@ def pfadd(client, argv):
         changed += hll.add(argv[2:], client.server.config.hll_sparse_max_bytes)
     except CorruptedHyperLogLog:
         stored[:] = hll.to_bytes()    # what was added before the broken spot stays
-        raise RedisError(CORRUPTED) from None
+        raise RedisError(HLL_CORRUPTED) from None
     if changed:
         hll.invalidate_cache()
         stored[:] = hll.to_bytes()
@@ -91,7 +92,7 @@ def pfcount(client, argv):
         try:
             count = HyperLogLog(stored).count()
         except CorruptedHyperLogLog:
-            raise RedisError(CORRUPTED) from None
+            raise RedisError(HLL_CORRUPTED) from None
         # A read-only command that changes the string: signalled and counted as a change,
         # without a keyspace event (as Redis does).
         cache_count(stored, count)
@@ -124,7 +125,7 @@ def pfdebug(client, argv):
     db, key = client.db, argv[2]
     value = db.get_for_write(key)
     if value is None:
-        raise RedisError("ERR The specified key does not exist")
+        raise RedisError(HLL_NO_SUCH_KEY)
     stored = db.mutable_string(key, _checked(value))
     subcommand = argv[1].lower()
     if subcommand in (b"getreg", b"todense"):
@@ -132,7 +133,7 @@ def pfdebug(client, argv):
         try:
             converted = hll.to_dense()
         except CorruptedHyperLogLog:
-            raise RedisError(CORRUPTED) from None
+            raise RedisError(HLL_CORRUPTED) from None
         if converted:
             stored[:] = hll.to_bytes()
             db.context.count_changes()    # Redis counts the conversion, without signalling
@@ -141,12 +142,11 @@ def pfdebug(client, argv):
         return int(converted)
     if subcommand == b"decode":
         if stored[4] != SPARSE:
-            raise RedisError("ERR HLL encoding is not sparse")
+            raise RedisError(HLL_NOT_SPARSE)
         return SparseRegisters(stored[16:]).decode()
     if subcommand == b"encoding":
         return SimpleString(b"sparse" if stored[4] == SPARSE else b"dense")
-    raise RedisError("ERR Unknown PFDEBUG subcommand '%s'"
-                     % argv[1].decode(errors="replace"))
+    raise unknown_pfdebug_subcommand(argv[1])
 
 
 @command("pfselftest")

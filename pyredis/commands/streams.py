@@ -13,18 +13,18 @@ from typing import Any, Optional
 
 from .. import blocking
 from ..args import parse_int
-from ..errors import (BUSYGROUP, ENTRIES_ADDED_NEGATIVE, ENTRIES_READ_RANGE,
+from ..errors import (BUSYGROUP, COUNT_NOT_ABOVE_ZERO, ENTRIES_ADDED_NEGATIVE, ENTRIES_READ_RANGE,
                       GROUP_GONE_WHILE_BLOCKED, INVALID_INTERVAL_END, INVALID_INTERVAL_START,
                       INVALID_STREAM_ID, LIMIT_WITHOUT_APPROX, LIMIT_WITHOUT_STRATEGY,
                       MAXLEN_AND_MINID, NEGATIVE_LIMIT_ARGUMENT, NEGATIVE_MAXLEN_ARGUMENT,
                       NO_SUCH_KEY, STREAM_GONE_WHILE_BLOCKED, STREAM_IDS_EXHAUSTED,
-                      XADD_ID_NOT_GREATER, XADD_ID_ZERO, XAUTOCLAIM_COUNT, XAUTOCLAIM_MIN_IDLE,
-                      XCLAIM_IDLE, XCLAIM_MIN_IDLE, XCLAIM_RETRYCOUNT, XCLAIM_TIME,
-                      XGROUP_WITHOUT_KEY, XREADGROUP_DOLLAR_ID, XREADGROUP_WITHOUT_GROUP,
-                      XREAD_GREATER_ID, XREAD_GROUP_OPTION, XREAD_NOACK_OPTION, XREAD_UNBALANCED,
-                      XSETID_BELOW_LENGTH, XSETID_BELOW_MAX_DELETED, XSETID_BELOW_TOP,
-                      XTRIM_WITHOUT_STRATEGY, RedisError, block_in_script, no_group, no_such_group,
-                      subcommand_syntax, syntax_error, unknown_xclaim_option, wrong_arity)
+                      XADD_ID_NOT_GREATER, XADD_ID_ZERO, XAUTOCLAIM_MIN_IDLE, XCLAIM_IDLE,
+                      XCLAIM_MIN_IDLE, XCLAIM_RETRYCOUNT, XCLAIM_TIME, XGROUP_WITHOUT_KEY,
+                      XREADGROUP_DOLLAR_ID, XREADGROUP_WITHOUT_GROUP, XREAD_GREATER_ID,
+                      XREAD_GROUP_OPTION, XREAD_NOACK_OPTION, XREAD_UNBALANCED, XSETID_BELOW_LENGTH,
+                      XSETID_BELOW_MAX_DELETED, XSETID_BELOW_TOP, XTRIM_WITHOUT_STRATEGY,
+                      RedisError, block_in_script, no_group, no_such_group, subcommand_syntax,
+                      syntax_error, unknown_xclaim_option, wrong_arity)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, PairMap
 from ..types.stream import (MAX_ID, MIN_ID, UINT64_MAX, ConsumerGroup, PendingEntry,
                             StreamID, StreamValue, decrement_id, format_id, increment_id)
@@ -832,9 +832,9 @@ def xautoclaim(client, argv):
     while j < len(argv):
         option = argv[j].lower()
         if option == b"count" and len(argv) - 1 - j:
-            count = parse_int(argv[j + 1], XAUTOCLAIM_COUNT)
+            count = parse_int(argv[j + 1], COUNT_NOT_ABOVE_ZERO)
             if not 1 <= count <= (2**63 - 1) // 10:
-                raise RedisError(XAUTOCLAIM_COUNT)
+                raise RedisError(COUNT_NOT_ABOVE_ZERO)
             j += 1
         elif option == b"justid":
             just_id = True

@@ -141,6 +141,16 @@ class ArgReader:
             return word
         return None
 
+    def flags(self, keywords: frozenset) -> set[bytes]:
+        """Consume the run of next arguments that are among `keywords` (upper-case, matched
+        in any case) and return those seen: ZADD's NX/XX/CH/INCR/GT/LT before its pairs."""
+        argv, pos, seen = self.argv, self.pos, set()
+        while pos < len(argv) and (word := argv[pos].upper()) in keywords:
+            seen.add(word)
+            pos += 1
+        self.pos = pos
+        return seen
+
     def next_int(self, error: Optional[str] = None, minimum: Optional[int] = None,
                  maximum: Optional[int] = None, range_error: Optional[str] = None) -> int:
         value = parse_int(self.next(), error)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Callable, Iterable, Optional
 
-from .args import parse_int
-from .errors import INVALID_CURSOR, RedisError, syntax_error
+from .args import ArgReader
+from .errors import INVALID_CURSOR, SYNTAX, RedisError, syntax_error
 
 OFFSET_BITS = 32
 MAX_SNAPSHOTS = 128
@@ -42,23 +42,19 @@ def parse_scan_options(argv: list[bytes], pos: int, allow_type: bool
     """COUNT, MATCH (and TYPE for SCAN) from argv[pos:]: (count, pattern or None when it
     matches everything, type name or None). Later options win, as in Redis."""
     count, pattern, type_name = 10, None, None
-    n = len(argv)
-    while pos < n:
-        option = argv[pos].lower()
-        if pos + 1 >= n:
-            raise syntax_error()
-        value = argv[pos + 1]
-        if option == b"count":
-            count = parse_int(value)
-            if count < 1:
-                raise syntax_error()
-        elif option == b"match":
-            pattern = None if value == b"*" else value
-        elif option == b"type" and allow_type:
-            type_name = value
+    reader = ArgReader(argv, pos)
+    while reader.more():
+        option = reader.keyword()
+        if option == b"COUNT":
+            count = reader.next_int(minimum=1, range_error=SYNTAX)
+        elif option == b"MATCH":
+            pattern = reader.next()
+            if pattern == b"*":
+                pattern = None
+        elif option == b"TYPE" and allow_type:
+            type_name = reader.next()
         else:
             raise syntax_error()
-        pos += 2
     return count, pattern, type_name
 
 

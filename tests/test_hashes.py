@@ -193,7 +193,12 @@ def test_memory_usage(raw, real_raw):
     assert int(raw.execute("MEMORY", "USAGE", "h", "SAMPLES", "0")[1:-2]) > 0
     for command in (("MEMORY", "USAGE", "missing"), ("MEMORY", "USAGE", "h", "SAMPLES", "-1"),
                     ("MEMORY", "USAGE", "h", "SAMPLES", "x"), ("MEMORY", "USAGE", "h", "x"),
-                    ("MEMORY", "USAGE")):
+                    ("MEMORY", "USAGE"), ("MEMORY", "USAGE", "h", "SAMPLES"),
+                    ("MEMORY", "USAGE", "h", "samples", "1", "SAMPLES", "x"),
+                    ("MEMORY", "USAGE", "h", "SAMPLES", "99999999999999999999"),
+                    ("MEMORY", "USAGE", "h", "SAMPLES", "1", "FOO"),
+                    ("MEMORY", "USAGE", "missing", "SAMPLES", "-1"),
+                    ("MEMORY", "USAGE", "missing", "SAMPLES", "5")):
         assert raw.execute(*command) == real_raw.execute(*command), command
 
 

@@ -102,6 +102,11 @@ CALLS = [
     ("SORT", "l", "LIMIT", 1), ("SORT", "l", "LIMIT", "x", 1), ("SORT", "l", "FOO"),
     ("SORT", "l", "BY"), ("SORT", "l", "GET"), ("SORT", "l", "STORE"),
     ("SORT_RO", "l", "STORE", "d"), ("SORT", "k_1"), ("SORT", "h_1"), ("SORT", "w", "BY", "k_*"),
+    ("SORT", "l", "LIMIT", 1, "x"), ("SORT", "l", "LIMIT", "99999999999999999999", 1),
+    ("SORT", "l", "LIMIT", 0, 1, "LIMIT", 2), ("SORT", "l", "GET", "#", "LIMIT"),
+    ("SORT", "l", "DESC", "ASC", "ALPHA", "ALPHA", "LIMIT", 0, 2, "LIMIT", 1, 1),
+    ("SORT", "l", "by", "nosort", "BY", "k_*", "desc"), ("SORT", "l", "STORE", "d", "FOO"),
+    ("SORT", "l", "LIMIT", "x", "y", "FOO"), ("SORT_RO", "l", "LIMIT", 1),
 ]
 
 

@@ -237,6 +237,15 @@ SCRIPTS = [
      ("ZINTERCARD", 1, "z", "LIMIT", -1), ("ZRANDMEMBER", "z", "x"),
      ("ZRANDMEMBER", "z", 1, "foo"), ("ZRANDMEMBER", "z", "-9223372036854775808"),
      ("ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES"), ("ZSCAN", "z", "x")],
+    # ZADD's flags: alone, repeated, in any case and order, conflicting
+    [("ZADD", "z", "NX"), ("ZADD", "z", "CH", "INCR"), ("ZADD", "z", "nx", "NX", 1, "a"),
+     ("ZADD", "z", "xx", "ch", 5, "a", 2, "b"), ("ZADD", "z", "CH", "xx", "CH", 5, "a"),
+     ("ZADD", "z", "LT", "NX", 1, "a"), ("ZADD", "z", "XX", "NX", "GT", 1, "a"),
+     ("ZADD", "z", "GT", "XX", "CH", 9, "a"), ("ZADD", "z", "INCR", "INCR", "LT", 1, "a"),
+     ("ZADD", "z", "GT", "INCR", -1, "a"), ("ZADD", "z", "CH", "x", "a"),
+     ("ZADD", "z", "CH", 1), ("ZADD", "z", "FOO", 1, "a"), ("ZADD", "z", 1, "a", "NX", "b"),
+     ("ZINCRBY", "z", "INCR", "a"), ("ZINCRBY", "z", 1, "a"),
+     ("ZRANGE", "z", 0, -1, "WITHSCORES")],
 ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from ..args import INT64_MAX, parse_int
+from ..args import INT64_MAX, ArgReader, parse_int
 from ..errors import (BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE, BITOP_NOT_ARITY,
                       BITPOS_BIT, BIT_OFFSET, BIT_VALUE, RedisError, syntax_error)
 from . import command
@@ -252,25 +252,21 @@ def parse_bitfield(client, argv: list[bytes]) -> list[FieldOp]:
     """BITFIELD's operations, in order, with Redis's checks and errors."""
     ops: list[FieldOp] = []
     overflow = WRAP
-    i = 2
-    while i < len(argv):
-        left = len(argv) - i - 1
-        name = argv[i].upper()
+    reader = ArgReader(argv, 2)
+    while reader.more():
+        name = reader.keyword()
+        left = reader.remaining()
         if name == b"OVERFLOW" and left >= 1:
-            overflow = argv[i + 1].lower().decode("latin-1")
+            overflow = reader.next().lower().decode("latin-1")
             if overflow not in (WRAP, SAT, FAIL):
                 raise RedisError(BITFIELD_OVERFLOW_TYPE)
-            i += 2
             continue
         if not (name == b"GET" and left >= 2 or name in (b"SET", b"INCRBY") and left >= 3):
             raise syntax_error()
-        signed, bits = parse_bitfield_type(argv[i + 1])
-        offset = parse_bit_offset(client, argv[i + 2], bits)
-        argument = 0
-        if name != b"GET":
-            argument = parse_int(argv[i + 3])
+        signed, bits = parse_bitfield_type(reader.next())
+        offset = parse_bit_offset(client, reader.next(), bits)
+        argument = reader.next_int() if name != b"GET" else 0
         ops.append(FieldOp(name, signed, bits, offset, argument, overflow))
-        i += 3 if name == b"GET" else 4
     return ops
 
 

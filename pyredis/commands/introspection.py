@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..args import parse_int
+from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
 from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMENTS,
                       INVALID_ARGUMENT_COUNT, INVALID_CLIENT_ID, INVALID_COMMAND, NO_KEY_ARGUMENTS,
                       NO_SUCH_CLIENT, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, RedisError,
@@ -290,32 +290,25 @@ def client_kill(client, argv):
         addr = argv[2].decode(errors="replace")     # the old form: CLIENT KILL addr
         skipme = False
     else:
-        i = 2
-        while i < len(argv):
-            option = argv[i].lower()
-            if i + 1 >= len(argv):
-                raise syntax_error()
-            value = argv[i + 1]
-            if option == b"id":
-                try:
-                    client_id = parse_int(value)
-                except RedisError:
-                    client_id = 0
-                if client_id < 1:
-                    raise RedisError(CLIENT_ID_NOT_POSITIVE)
-            elif option == b"type":
+        reader = ArgReader(argv, 2)
+        while reader.more():
+            option = reader.keyword()
+            value = reader.next()   # every option takes a value
+            if option == b"ID":
+                client_id = parse_range_int(value, 1, INT64_MAX, CLIENT_ID_NOT_POSITIVE)
+            elif option == b"TYPE":
                 kind = CLIENT_TYPES.get(value.lower())
                 if kind is None:
                     raise unknown_client_type(value)
-            elif option == b"addr":
+            elif option == b"ADDR":
                 addr = value.decode(errors="replace")
-            elif option == b"laddr":
+            elif option == b"LADDR":
                 laddr = value.decode(errors="replace")
-            elif option == b"user":
+            elif option == b"USER":
                 if value not in {c.user for c in server.clients.values()} | {b"default"}:
                     raise no_such_user(value)
                 user = value
-            elif option == b"skipme":
+            elif option == b"SKIPME":
                 if value.lower() == b"yes":
                     skipme = True
                 elif value.lower() == b"no":
@@ -324,7 +317,6 @@ def client_kill(client, argv):
                     raise syntax_error()
             else:
                 raise syntax_error()
-            i += 2
     killed = 0
     close_me = False
     for other in list(server.clients.values()):

@@ -4,8 +4,9 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any
 
-from ..args import parse_int
-from ..errors import syntax_error
+from ..args import ArgReader
+from ..errors import SYNTAX, syntax_error
+from ..types import INT64_MAX
 from . import command
 
 DEFAULT_SAMPLES = 5        # Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
@@ -46,16 +47,11 @@ def value_size(value: Any, samples: int) -> int:
 @command("memory|usage")
 def memory_usage(client, argv):
     samples = DEFAULT_SAMPLES
-    i = 3
-    while i < len(argv):
-        if argv[i].lower() == b"samples" and i + 1 < len(argv):
-            samples = parse_int(argv[i + 1])
-            if samples < 0:
-                raise syntax_error()
-            samples = samples or 2**63 - 1
-            i += 2
-        else:
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        if reader.keyword() != b"SAMPLES":
             raise syntax_error()
+        samples = reader.next_int(minimum=0, range_error=SYNTAX) or INT64_MAX   # 0: all
     key = argv[2]
     value = client.db.data.get(key)   # as Redis: no expiry check, no access
     if value is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-from ..args import parse_int, strtod
+from ..args import ArgReader, strtod
 from ..db import frozen_string
 from ..errors import SORT_NOT_DOUBLE, RedisError, WrongTypeError, syntax_error
 from ..types import type_name
@@ -77,10 +77,10 @@ def _sort(client, argv: list[bytes], readonly: bool):
     by: Optional[bytes] = None
     store: Optional[bytes] = None
     gets: list[bytes] = []
-    i = 2
-    while i < len(argv):
-        option = argv[i].upper()
-        left = len(argv) - i - 1
+    reader = ArgReader(argv, 2)
+    while reader.more():
+        option = reader.keyword()
+        left = reader.remaining()
         if option == b"ASC":
             desc = False
         elif option == b"DESC":
@@ -88,22 +88,17 @@ def _sort(client, argv: list[bytes], readonly: bool):
         elif option == b"ALPHA":
             alpha = True
         elif option == b"LIMIT" and left >= 2:
-            offset, count = parse_int(argv[i + 1]), parse_int(argv[i + 2])
-            i += 2
+            offset, count = reader.next_int(), reader.next_int()
         elif option == b"STORE" and not readonly and left >= 1:
-            store = argv[i + 1]
-            i += 1
+            store = reader.next()
         elif option == b"BY" and left >= 1:
-            by = argv[i + 1]
+            by = reader.next()
             if b"*" not in by:   # a constant BY key: nothing to sort by (for good, as Redis)
                 dontsort = True
-            i += 1
         elif option == b"GET" and left >= 1:
-            gets.append(argv[i + 1])
-            i += 1
+            gets.append(reader.next())
         else:
             raise syntax_error()
-        i += 1
 
     db = client.db
     value = db.get(argv[1])

@@ -95,28 +95,19 @@ def _rank_span(length: int, start: int, end: int) -> Optional[tuple[int, int]]:
 
 # -- ZADD / ZINCRBY -------------------------------------------------------------------------
 
+ZADD_FLAGS = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
+
+
 def _zadd_generic(client, argv: list[bytes], incr: bool):
     """ZADD and ZINCRBY (ZINCRBY is ZADD with INCR forced), checks in Redis's order."""
+    reader = ArgReader(argv, 2)
+    flags = reader.flags(ZADD_FLAGS)
     nx = xx = gt = lt = ch = False
-    pos = 2
-    while pos < len(argv):
-        option = argv[pos].upper()
-        if option == b"NX":
-            nx = True
-        elif option == b"XX":
-            xx = True
-        elif option == b"CH":
-            ch = True
-        elif option == b"INCR":
-            incr = True
-        elif option == b"GT":
-            gt = True
-        elif option == b"LT":
-            lt = True
-        else:
-            break
-        pos += 1
-    rest = argv[pos:]
+    if flags:   # the common ZADD has none: no lookups then
+        nx, xx, gt, lt = b"NX" in flags, b"XX" in flags, b"GT" in flags, b"LT" in flags
+        ch = b"CH" in flags
+        incr = incr or b"INCR" in flags
+    rest = argv[reader.pos:]   # the score-member pairs
     if not rest or len(rest) % 2:
         raise syntax_error()
     if nx and xx:

@@ -9,7 +9,8 @@ import math
 import re
 from typing import Optional
 
-from .errors import RedisError, not_float, not_integer, syntax_error
+from .errors import (MUST_BE_POSITIVE, VALUE_OUT_OF_RANGE, RedisError, not_between, not_float,
+                     not_integer, syntax_error)
 from .types import INT64_MAX, string2ll
 
 INT32_MIN = -(2**31)
@@ -30,15 +31,13 @@ def parse_range_int(raw: bytes, minimum: int, maximum: int,
     (when given) replaces both the not-an-integer and the out-of-range texts."""
     value = parse_int(raw, error)
     if not minimum <= value <= maximum:
-        raise RedisError(error or "ERR value is out of range, value must between %d and %d"
-                         % (minimum, maximum))
+        raise RedisError(error) if error else not_between(minimum, maximum)
     return value
 
 
 def parse_positive_int(raw: bytes, error: Optional[str] = None) -> int:
     """Redis's getPositiveLongFromObjectOrReply: an integer >= 0."""
-    return parse_range_int(raw, 0, INT64_MAX,
-                           error or "ERR value is out of range, must be positive")
+    return parse_range_int(raw, 0, INT64_MAX, error or MUST_BE_POSITIVE)
 
 
 # What C's strtod reads: leading spaces, then a decimal, hex, inf or nan number.
@@ -156,7 +155,7 @@ class ArgReader:
                  maximum: Optional[int] = None, range_error: Optional[str] = None) -> int:
         value = parse_int(self.next(), error)
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-            raise RedisError(range_error or error or "ERR value is out of range")
+            raise RedisError(range_error or error or VALUE_OUT_OF_RANGE)
         return value
 
     def done(self) -> None:

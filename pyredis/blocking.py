@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
 from .commands import TABLE, command
-from .errors import RedisError
+from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCKED,
+                     UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
 from .protocol.encode import NULL_ARRAY, Reply
 
@@ -84,13 +85,13 @@ def parse_timeout(raw: bytes, milliseconds: bool = False) -> float:
     """A blocking timeout as seconds (0 = forever), with Redis's checks and errors: seconds
     as a long double (hex and exponents accepted) rounded up to whole ms, or integer ms."""
     if milliseconds:
-        ms = parse_int(raw, "ERR timeout is not an integer or out of range")
+        ms = parse_int(raw, TIMEOUT_NOT_INTEGER)
     elif raw.isdigit() and len(raw) < 16:
         ms = int(raw) * 1000          # the common case: whole seconds
     else:
         seconds = parse_long_double(raw)
         if seconds is None:
-            raise RedisError("ERR timeout is not a float or out of range")
+            raise RedisError(TIMEOUT_NOT_FLOAT)
         scaled = add_long_double(seconds * 1000, ZERO) if isinstance(seconds, Fraction) \
             else None
         # Past the 64-bit range, C's conversion gives LLONG_MIN: "negative".
@@ -98,7 +99,7 @@ def parse_timeout(raw: bytes, milliseconds: bool = False) -> float:
         if not -INT64_MAX - 1 <= ms <= INT64_MAX:
             ms = -1
     if ms < 0:
-        raise RedisError("ERR timeout is negative")
+        raise RedisError(TIMEOUT_NEGATIVE)
     return ms / 1000.0
 
 
@@ -299,20 +300,19 @@ def _queue_for_reprocessing(client: "Client") -> None:
 @command("client|unblock")
 def client_unblock(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try CLIENT HELP." % argv[1][:128].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     error = False
     if len(argv) == 4:
         reason = argv[3].lower()
         if reason == b"error":
             error = True
         elif reason != b"timeout":
-            raise RedisError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+            raise RedisError(UNBLOCK_REASON)
     target = client.server.clients.get(parse_int(argv[2]))
     if target is None or target.blocked is None or not isinstance(target.blocked, BlockedState):
         return 0
     if error:
-        target.add_error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+        target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
     unblock(target)

@@ -18,6 +18,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .types import INT64_MAX, INT64_MIN, string2ll
+from .errors import (CONFIG_BAD_DIRECTIVE, CONFIG_BIND_FAILED, CONFIG_EVENT_CLASS,
+                     CONFIG_HOSTNAME_CHARACTERS, CONFIG_HOSTNAME_LENGTH, CONFIG_LISTEN_FAILED,
+                     CONFIG_MASTER_PORT, CONFIG_NOT_INTEGER, CONFIG_NOT_MEMORY,
+                     CONFIG_NOT_MEMORY_OR_PERCENT, CONFIG_NOT_OCTAL, CONFIG_NOT_YES_NO,
+                     CONFIG_NO_FILE, CONFIG_OBUF_ARITY, CONFIG_OBUF_CLASS, CONFIG_OBUF_VALUES,
+                     CONFIG_OOM_SCORE, CONFIG_PERCENTILES, CONFIG_PERCENTILES_RANGE,
+                     CONFIG_PROC_TITLE, CONFIG_SAVE_PARAMS, CONFIG_SHUTDOWN_FLAGS,
+                     CONFIG_TOO_MANY_BINDS, LOADING, WRONG_ARGUMENT_COUNT, config_empty,
+                     config_maxclients, config_not_between, config_not_one_of, config_path,
+                     config_percent_too_low, config_set_failed, config_unknown_option)
 from .glob import glob_match
 from .protocol.parse import sds_repr, split_args
 
@@ -82,7 +92,7 @@ def parse_memory(text: str) -> int:
     """Redis's memtoull: digits then an optional unit ('1gb' = 1024^3, '1g' = 10^9)."""
     m = re.fullmatch(r"(\d*)([^\d]*)", text)
     if text.startswith("-") or not m or m.group(2).lower() not in _UNITS:
-        raise ConfigError("argument must be a memory value")
+        raise ConfigError(CONFIG_NOT_MEMORY)
     number = min(int(m.group(1) or 0), 2**64 - 1)     # strtoull saturates
     return (number * _UNITS[m.group(2).lower()]) % 2**64
 
@@ -142,20 +152,16 @@ def parse_number(directive: Directive, text: str) -> int:
     if value is None and not unit:
         value = string2ll(text.encode("utf-8", "surrogatepass"))
     if value is None:
-        raise ConfigError({"memory%": "argument must be a memory or percent value",
-                           "memory": "argument must be a memory value",
-                           "octal": "argument couldn't be parsed as an octal number"}.get(
-                               unit, "argument couldn't be parsed into an integer"))
+        raise ConfigError({"memory%": CONFIG_NOT_MEMORY_OR_PERCENT, "memory": CONFIG_NOT_MEMORY,
+                           "octal": CONFIG_NOT_OCTAL}.get(unit, CONFIG_NOT_INTEGER))
     low, high = directive.minimum, directive.maximum
     if unit == "memory%" and value < 0:
         if value < low:
-            raise ConfigError(f"percentage argument must be less or equal to {-low}")
+            raise ConfigError(config_percent_too_low(-low))
     elif not low <= value <= high:
         if low >= 0 and value < 0:
             value += 2**64             # unsigned types see negative numbers as huge ones
-        if unit == "octal":
-            raise ConfigError(f"argument must be between {low:o} and {high:o} inclusive")
-        raise ConfigError(f"argument must be between {low} and {high} inclusive")
+        raise ConfigError(config_not_between(low, high, octal=unit == "octal"))
     return value
 
 
@@ -182,7 +188,7 @@ def parse_enum(directive: Directive, args: list[str]) -> str:
         value |= matches[0]
     if not ok:
         names = ", ".join(name for name, _ in directive.choices)
-        raise ConfigError(("argument(s) must be one of the following: " + names)[:255])
+        raise ConfigError(config_not_one_of(names))
     return enum_name(directive, value)
 
 
@@ -206,13 +212,13 @@ def _parse_save(args: list[str], current: Any, loading: bool) -> list[tuple[int,
     if args == [""]:
         return []
     if len(args) % 2:
-        raise ConfigError("Invalid save parameters")
+        raise ConfigError(CONFIG_SAVE_PARAMS)
     pairs = []
     for i in range(0, len(args), 2):
         seconds, rest1 = c_strtoll(args[i])
         changes, rest2 = c_strtoll(args[i + 1])
         if rest1 or rest2 or seconds < 1 or changes < 0:
-            raise ConfigError("Invalid save parameters")
+            raise ConfigError(CONFIG_SAVE_PARAMS)
         pairs.append((seconds, changes))
     if loading == "append":
         return list(current) + pairs
@@ -238,20 +244,19 @@ def _parse_obuf(args: list[str], current: Any, loading: bool) -> dict:
     """`<class> <hard> <soft> <seconds> ...`: {class: (hard, soft, seconds)}, the classes not
     named keep their limits."""
     if len(args) % 4:
-        raise ConfigError("Wrong number of arguments in buffer limit configuration.")
+        raise ConfigError(CONFIG_OBUF_ARITY)
     limits = dict(current)
     for i in range(0, len(args), 4):
         cls = {"replica": "slave"}.get(args[i].lower(), args[i].lower())
         if cls not in OBUF_CLASSES:
-            raise ConfigError("Invalid client class specified in buffer limit configuration.")
+            raise ConfigError(CONFIG_OBUF_CLASS)
         try:
             hard, soft = parse_memory(args[i + 1]), parse_memory(args[i + 2])
         except ConfigError:
             hard = soft = -1
         seconds, rest = c_strtoll(args[i + 3])
         if hard < 0 or soft < 0 or seconds < 0 or rest:
-            raise ConfigError("Error in hard, soft or soft_seconds setting in buffer limit "
-                              "configuration.")
+            raise ConfigError(CONFIG_OBUF_VALUES)
         limits[cls] = (hard, soft, seconds)
     return {cls: limits[cls] for cls in OBUF_CLASSES}
 
@@ -269,13 +274,12 @@ def _rewrite_obuf(directive: Directive, limits: dict) -> list[tuple[str, bool]]:
 
 def _parse_oom_values(args: list[str], current: Any, loading: bool) -> list[int]:
     if len(args) != 3:
-        raise ConfigError("wrong number of arguments")
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     values = []
     for arg in args:
         value, rest = c_strtoll(arg)
         if rest or not -2000 <= value <= 2000:
-            raise ConfigError("Invalid oom-score-adj-values, elements must be between -2000 "
-                              "and 2000.")
+            raise ConfigError(CONFIG_OOM_SCORE)
         values.append(value)
     return values
 
@@ -287,7 +291,7 @@ NOTIFY_CLASSES = "g$lshzxetdnKEm"   # the stored order of the class letters
 def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
     """The selected keyspace event classes, as letters in NOTIFY_CLASSES order."""
     if len(args) != 1:
-        raise ConfigError("wrong number of arguments")
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     flags: set[str] = set()
     for ch in args[0]:
         if ch == "A":
@@ -295,7 +299,7 @@ def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
         elif ch in NOTIFY_CLASSES:
             flags.add(ch)
         else:
-            raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+            raise ConfigError(CONFIG_EVENT_CLASS)
     return "".join(c for c in NOTIFY_CLASSES if c in flags)
 
 
@@ -313,7 +317,7 @@ def _rewrite_notify(directive: Directive, flags: str) -> list[tuple[str, bool]]:
 
 def _parse_bind(args: list[str], current: Any, loading: bool) -> list[str]:
     if len(args) > MAX_BIND_ADDRESSES:
-        raise ConfigError("Too many bind addresses specified.")
+        raise ConfigError(CONFIG_TOO_MANY_BINDS)
     return [] if args == [""] else list(args)
 
 
@@ -326,12 +330,12 @@ def _rewrite_bind(directive: Directive, addresses: list) -> list[tuple[str, bool
 def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
     """'' for a master, else 'host port'."""
     if len(args) != 2:
-        raise ConfigError("wrong number of arguments")
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     if args[0].lower() == "no" and args[1].lower() == "one":
         return ""
     port, rest = c_strtoll(args[1])
     if rest or not 0 <= port <= 65535:
-        raise ConfigError("Invalid master port")
+        raise ConfigError(CONFIG_MASTER_PORT)
     return f"{args[0]} {port}"
 
 
@@ -346,10 +350,9 @@ def _parse_percentiles(args: list[str], current: Any, loading: bool) -> list[flo
     for arg in args:
         value = _strict_float(arg)
         if value is None:
-            raise ConfigError("Invalid latency-tracking-info-percentiles parameters")
+            raise ConfigError(CONFIG_PERCENTILES)
         if not 0.0 <= value <= 100.0:
-            raise ConfigError("latency-tracking-info-percentiles parameters should sit "
-                              "between [0.0,100.0]")
+            raise ConfigError(CONFIG_PERCENTILES_RANGE)
         values.append(value)
     return values
 
@@ -366,7 +369,7 @@ def _rewrite_percentiles(directive: Directive, values: list) -> list[tuple[str, 
 def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
     """The directory; Config enters it (see Config._enter_dir)."""
     if len(args) != 1:
-        raise ConfigError("wrong number of arguments")
+        raise ConfigError(WRONG_ARGUMENT_COUNT)
     return args[0]
 
 
@@ -379,17 +382,17 @@ def _rewrite_dir(directive: Directive, value: str) -> list[tuple[str, bool]]:
 def _basename_check(what: str, kind: str = "filename", empty_ok: bool = False) -> Callable:
     def check(value: str) -> None:
         if not value and not empty_ok:
-            raise ConfigError(f"{what} can't be empty")
+            raise ConfigError(config_empty(what))
         if "/" in value:
-            raise ConfigError(f"{what} can't be a path, just a {kind}")
+            raise ConfigError(config_path(what, kind))
     return check
 
 
 def _check_hostname(value: str) -> None:
     if len(value) >= 256:
-        raise ConfigError("Hostnames must be less than 256 characters")
+        raise ConfigError(CONFIG_HOSTNAME_LENGTH)
     if not re.fullmatch(r"[A-Za-z0-9.-]*", value):
-        raise ConfigError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+        raise ConfigError(CONFIG_HOSTNAME_CHARACTERS)
 
 
 PROC_TITLE_VARIABLES = ("title", "listen-addr", "server-mode", "config-file", "port",
@@ -406,24 +409,24 @@ def _check_proc_title(value: str) -> None:
             break
         out.append(value[i:start])
         if start + 1 >= len(value):
-            raise ConfigError("template format is invalid or contains unknown variables")
+            raise ConfigError(CONFIG_PROC_TITLE)
         if value[start + 1] == "{":
             out.append("{")
             i = start + 2
             continue
         end = value.find("}", start)
         if end < 0 or value[start + 1:end] not in PROC_TITLE_VARIABLES:
-            raise ConfigError("template format is invalid or contains unknown variables")
+            raise ConfigError(CONFIG_PROC_TITLE)
         out.append("" if value[start + 1:end] in ("title", "server-mode") else "x")
         i = end + 1
     if not "".join(out).strip(" "):
-        raise ConfigError("template format is invalid or contains unknown variables")
+        raise ConfigError(CONFIG_PROC_TITLE)
 
 
 def _check_shutdown_flags(value: str) -> None:
     words = value.split()
     if "save" in words and "nosave" in words:
-        raise ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously")
+        raise ConfigError(CONFIG_SHUTDOWN_FLAGS)
 
 
 # -- the table -----------------------------------------------------------------------------
@@ -476,8 +479,7 @@ def _apply_maxclients(server: "Server") -> None:
     server.raise_fd_limit()
     limit = server.fd_limit() - 32
     if limit < server.config.maxclients:
-        raise ConfigError("The operating system is not able to handle the specified number "
-                          f"of clients, try with {limit}")
+        raise ConfigError(config_maxclients(limit))
 
 
 def _apply_maxmemory(server: "Server") -> None:
@@ -556,10 +558,10 @@ DIRECTIVES: list[Directive] = [
     _int("shutdown-timeout", 0, INT_MAX, 10),
     # network
     _special("bind", ["127.0.0.1", "-::1"], _parse_bind, " ".join, _rewrite_bind, MULTI_ARG,
-             apply=_apply_listeners("Failed to bind to specified addresses.")),
+             apply=_apply_listeners(CONFIG_BIND_FAILED)),
     _str("bind-source-addr", "", NULLABLE),
     _int("port", 0, 65535, 6379,
-         apply=_apply_listeners("Unable to listen on this port. Check server logs.")),
+         apply=_apply_listeners(CONFIG_LISTEN_FAILED)),
     _int("tcp-backlog", 0, INT_MAX, 511, IMMUTABLE),
     _str("unixsocket", "", IMMUTABLE, NULLABLE),
     _int("unixsocketperm", 0, 0o777, 0, IMMUTABLE, unit=_OCT),
@@ -736,7 +738,7 @@ def parse_value(directive: Directive, args: list[str], current: Any = None,
         text = args[0]
         if kind == "bool":
             if text.lower() not in ("yes", "no"):
-                raise ConfigError("argument must be 'yes' or 'no'")
+                raise ConfigError(CONFIG_NOT_YES_NO)
             value = text.lower() == "yes"
         elif kind == "int":
             value = parse_number(directive, text)
@@ -1049,13 +1051,11 @@ class Config:
                 error = (name, "duplicate parameter")
             chosen.append(directive)
         if deny_loading and not unknown:
-            raise ConfigSetError("LOADING Redis is loading the dataset in memory")
+            raise ConfigSetError(LOADING)
         if unknown:
-            raise ConfigSetError(f"ERR Unknown option or number of arguments for CONFIG SET"
-                                 f" - '{unknown}'")
+            raise ConfigSetError(config_unknown_option(unknown))
         if error:
-            raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to argument "
-                                 f"'{error[0]}') - {error[1]}")
+            raise ConfigSetError(config_set_failed(*error))
         old = {d.name: getattr(self, d.attr) for d in chosen}
         changed: list[Directive] = []
         try:
@@ -1067,14 +1067,12 @@ class Config:
                         self._assign(directive, value)
                         changed.append(directive)
                 except ConfigError as exc:
-                    raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
-                                         f"argument '{directive.name}') - {exc}") from None
+                    raise ConfigSetError(config_set_failed(directive.name, exc)) from None
             for directive in changed:
                 try:
                     self._apply(directive)
                 except ConfigError as exc:
-                    raise ConfigSetError(f"ERR CONFIG SET failed (possibly related to "
-                                         f"argument '{directive.name}') - {exc}") from None
+                    raise ConfigSetError(config_set_failed(directive.name, exc)) from None
         except ConfigSetError:
             for directive in changed:
                 try:
@@ -1112,7 +1110,7 @@ class Config:
                 elif name == "include" and len(args) == 1:
                     self._include(args[0])
                 else:
-                    raise ConfigError("Bad directive or wrong number of arguments")
+                    raise ConfigError(CONFIG_BAD_DIRECTIVE)
             except ConfigFileError:
                 raise
             except ConfigError as exc:
@@ -1121,7 +1119,7 @@ class Config:
     def _load_directive(self, directive: Directive, args: list[str]) -> None:
         if not directive.has(MULTI_ARG):
             if len(args) != 1:
-                raise ConfigError("wrong number of arguments")
+                raise ConfigError(WRONG_ARGUMENT_COUNT)
         elif len(args) == 1 and args[0]:
             # One word holding several: `--save "100 10 200 20"`.
             args = [w.decode(errors="surrogateescape")
@@ -1153,7 +1151,7 @@ class Config:
         comments, unknown lines and order; values at their default are written only when the
         file already mentions them (or with force_all)."""
         if not self.config_file:
-            raise ConfigError("The server is running without a config file")
+            raise ConfigError(CONFIG_NO_FILE)
         path = self.config_file
         try:
             with open(path) as f:

@@ -16,13 +16,12 @@ from collections import OrderedDict
 from typing import Callable, Iterable, Optional
 
 from .args import ArgReader
-from .errors import SYNTAX, RedisError, syntax_error
+from .errors import INVALID_CURSOR, SYNTAX, RedisError, syntax_error
 
 OFFSET_BITS = 32
 MAX_SNAPSHOTS = 128
 MAX_SNAPSHOT_ITEMS = 16_000_000   # all snapshots together
 ULONG_MAX = 2**64 - 1
-INVALID_CURSOR = "ERR invalid cursor"
 
 
 def parse_cursor(raw: bytes) -> int:

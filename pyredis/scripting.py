@@ -31,7 +31,23 @@ import lupa.lua51 as lua51
 from . import lua_libs
 from .lua_libs import ScriptError
 from .commands import Command, lookup
-from .errors import RedisError
+from .errors import (BAD_LIBRARY_NAME, BUSY_EVAL, BUSY_FUNCTION, INVALID_LIBRARY_METADATA,
+                     INVALID_SHEBANG, INVALID_SHEBANG_ENGINE, LIBRARY_NAME_NOT_GIVEN,
+                     LIBRARY_NAME_TWICE, LUA_ACL_CHECK_UNKNOWN, LUA_CALL_BAD_ARGUMENT,
+                     LUA_CALL_NO_ARGUMENTS, LUA_LOG_ARITY, LUA_LOG_LEVEL, LUA_LOG_LEVEL_NOT_NUMBER,
+                     LUA_SETRESP_ARITY, LUA_SETRESP_VERSION, LUA_SET_REPL_ARITY, LUA_SET_REPL_FLAGS,
+                     LUA_WRONG_ARGUMENTS, LUA_WRONG_ARITY, MISSING_LIBRARY_METADATA, NOREPLICAS,
+                     NOTBUSY, NO_FUNCTIONS_REGISTERED, OOM, REGISTER_BAD_NAME,
+                     REGISTER_CALLBACK_NOT_FUNCTION, REGISTER_DESCRIPTION_NOT_STRING,
+                     REGISTER_DUPLICATE, REGISTER_FIRST_NOT_STRING, REGISTER_FLAGS_NOT_TABLE,
+                     REGISTER_KEY_NOT_STRING, REGISTER_NAME_NOT_STRING, REGISTER_NO_CALLBACK,
+                     REGISTER_NO_NAME, REGISTER_OUTSIDE_LOAD, REGISTER_SECOND_NOT_FUNCTION,
+                     REGISTER_SINGLE_NOT_TABLE, REGISTER_UNKNOWN_ARGUMENT, REGISTER_UNKNOWN_FLAG,
+                     REGISTER_WRONG_ARITY, SCRIPT_COMMAND_DENIED, SCRIPT_KILLED, SCRIPT_OOM,
+                     SCRIPT_READ_ONLY, SCRIPT_UNKNOWN_COMMAND, SCRIPT_WRONG_ARITY, UNKILLABLE,
+                     WRITE_SCRIPT_IN_RO, RedisError, engine_not_found, err, function_exists,
+                     invalid_metadata_value, library_exists, script_compile_error, script_run_error,
+                     unexpected_shebang_engine, unexpected_shebang_flag, unknown_shebang_option)
 from .protocol.encode import LazyAggregate
 from .protocol.parse import split_args
 
@@ -45,11 +61,6 @@ EVAL_COMPAT = 32      # an EVAL script without a shebang: the pre-7.0 rules
 FLAG_NAMES = (("no-writes", NO_WRITES), ("allow-oom", ALLOW_OOM), ("allow-stale", ALLOW_STALE),
               ("no-cluster", NO_CLUSTER), ("allow-cross-slot-keys", ALLOW_CROSS_SLOT))
 
-NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
-BUSY_EVAL = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-BUSY_FUNCTION = ("BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
-                 "SHUTDOWN NOSAVE.")
-KILLED = "ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT_MS = 500
 REDIS_VERSION_NUM = 0x07000f
 
@@ -97,21 +108,21 @@ def parse_shebang(body: bytes, case_sensitive: bool = True) -> tuple[int, int]:
         return EVAL_COMPAT, 0
     end = body.find(b"\n")
     if end < 0:
-        raise RedisError("ERR Invalid script shebang")
+        raise RedisError(INVALID_SHEBANG)
     parts = split_args(body[:end])
     if not parts:
-        raise RedisError("ERR Invalid engine in script shebang")
+        raise RedisError(INVALID_SHEBANG_ENGINE)
     if parts[0] != b"#!lua":
-        raise RedisError("ERR Unexpected engine in script shebang: %s" % _text(parts[0]))
+        raise unexpected_shebang_engine(parts[0])
     flags = 0
     for part in parts[1:]:
         if not part.startswith(b"flags="):
-            raise RedisError("ERR Unknown lua shebang option: %s" % _text(part))
+            raise unknown_shebang_option(part)
         value = part[6:]
         for name in value.split(b",") if value else ():
             flag = flag_by_name(name, case_sensitive)
             if flag is None:
-                raise RedisError("ERR Unexpected flag in script shebang: %s" % _text(name))
+                raise unexpected_shebang_flag(name)
             flags |= flag
     return flags, end
 
@@ -254,10 +265,10 @@ class LuaState:
 
     def _setresp(self, *args: Any) -> None:
         if len(args) != 1:
-            raise self._api_error(b"redis.setresp() requires one argument.")
+            raise self._api_error(LUA_SETRESP_ARITY)
         resp = _lua_tonumber(args[0])
         if resp is None or int(resp) not in (2, 3):
-            raise self._api_error(b"RESP version must be 2 or 3.")
+            raise self._api_error(LUA_SETRESP_VERSION)
         self.client.proto = int(resp)
 
     def _resp3_booleans(self) -> bool:
@@ -265,37 +276,36 @@ class LuaState:
 
     def _sha1hex(self, *args: Any) -> bytes:
         if len(args) != 1:
-            raise self._api_error(b"wrong number of arguments")
+            raise self._api_error(LUA_WRONG_ARITY)
         return sha1hex(_lua_string(args[0]) or b"")
 
     def _error_reply(self, *args: Any) -> Any:
         if len(args) != 1 or type(args[0]) is not bytes:
-            return self.error_table(b"wrong number or type of arguments")
+            return self.error_table(LUA_WRONG_ARGUMENTS)
         message = args[0]
         return self.error_table(message if message[:1] == b"-" else b"-" + message)
 
     def _status_reply(self, *args: Any) -> Any:
         if len(args) != 1 or type(args[0]) is not bytes:
-            return self.error_table(b"wrong number or type of arguments")
+            return self.error_table(LUA_WRONG_ARGUMENTS)
         return self.table_from({b"ok": args[0]})
 
     def _set_repl(self, *args: Any) -> None:
         if len(args) != 1:
-            raise self._api_error(b"redis.set_repl() requires two arguments.")
+            raise self._api_error(LUA_SET_REPL_ARITY)
         flags = _lua_tonumber(args[0])
         if int(flags or 0) & ~3:
-            raise self._api_error(b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "
-                                  b"REPL_ALL or REPL_NONE.")
+            raise self._api_error(LUA_SET_REPL_FLAGS)
 
     def _log(self, *args: Any) -> None:
         if len(args) < 2:
-            raise self._api_error(b"redis.log() requires two arguments or more.")
+            raise self._api_error(LUA_LOG_ARITY)
         level = _lua_tonumber(args[0])
         if level is None:
-            raise self._api_error(b"First argument must be a number (log level).")
+            raise self._api_error(LUA_LOG_LEVEL_NOT_NUMBER)
         level = int(level)
         if not 0 <= level <= 3:
-            raise self._api_error(b"Invalid debug level.")
+            raise self._api_error(LUA_LOG_LEVEL)
         parts = []
         for i, arg in enumerate(args[1:]):
             text = _lua_string(arg)
@@ -308,7 +318,7 @@ class LuaState:
         if isinstance(argv, str):
             raise self._api_error(argv.encode())
         if self.scripting.lookup(argv) is None:
-            raise self._api_error(b"Invalid command passed to redis.acl_check_cmd()")
+            raise self._api_error(LUA_ACL_CHECK_UNKNOWN)
         return True     # no ACL users: the default user may run everything
 
     def _register(self, *args: Any) -> None:
@@ -321,7 +331,7 @@ class LuaState:
     @staticmethod
     def _argv(args: tuple) -> Any:
         if not args:
-            return "Please specify at least one argument for this redis lib call"
+            return LUA_CALL_NO_ARGUMENTS
         argv = []
         for arg in args:
             kind = type(arg)
@@ -330,7 +340,7 @@ class LuaState:
             elif kind is int or kind is float:
                 argv.append(b"%.17g" % arg)
             else:
-                return "Lua redis lib command arguments must be strings or integers"
+                return LUA_CALL_BAD_ARGUMENT
         return argv
 
     def _raising_call(self, *args: Any) -> Any:
@@ -488,7 +498,7 @@ class Scripting:
         state = self.eval_state
         function, error = state.compile(body[shebang_len:], b"@user_script")
         if function is None:
-            raise RedisError("ERR Error compiling script (new function): %s" % _text(error))
+            raise script_compile_error(error)
         script = self.scripts[sha] = Script(sha, body, flags, function)
         return script
 
@@ -505,18 +515,17 @@ class Scripting:
         """FUNCTION LOAD: run a library's code, registering its functions; returns its name."""
         name, engine, code = parse_library_metadata(payload)
         if not valid_name(name):
-            raise RedisError("ERR Library names can only contain letters, numbers, or "
-                             "underscores(_) and must be at least one character long")
+            raise RedisError(BAD_LIBRARY_NAME)
         if engine.lower() != b"lua":
-            raise RedisError("ERR Engine '%s' not found" % _text(engine))
+            raise engine_not_found(engine)
         old = self.libraries.get(name)
         if old is not None and not replace:
-            raise RedisError("ERR Library '%s' already exists" % _text(name))
+            raise library_exists(name)
         library = self.compile_library(name, payload, code)
         for function in library.functions.values():
             owner = self.functions.get(function.name.lower())
             if owner is not None and owner.library is not old:
-                raise RedisError("ERR Function %s already exists" % _text(function.name))
+                raise function_exists(function.name)
         if old is not None:
             self.unlink_library(old)
         self.link_library(library)
@@ -534,9 +543,9 @@ class Scripting:
         finally:
             self.loading = None
         if not ok:
-            raise RedisError("ERR " + _text(error))
+            raise err(_text(error))
         if not library.functions:
-            raise RedisError("ERR No functions registered")
+            raise RedisError(NO_FUNCTIONS_REGISTERED)
         return library
 
     def link_library(self, library: Library) -> None:
@@ -561,9 +570,9 @@ class Scripting:
         """redis.register_function (during FUNCTION LOAD): None, or the error to raise."""
         library = self.loading
         if library is None:
-            return b"ERR redis.register_function can only be called on FUNCTION LOAD command"
+            return REGISTER_OUTSIDE_LOAD
         if len(args) not in (1, 2):
-            return b"ERR wrong number of arguments to redis.register_function"
+            return REGISTER_WRONG_ARITY
         state = self.function_state
         description = None
         flags = 0
@@ -571,33 +580,27 @@ class Scripting:
             name = function = None
             named = args[0]
             if lua51.lua_type(named) != "table":
-                return (b"ERR calling redis.register_function with a single argument is only "
-                        b"applicable to Lua table (representing named arguments).")
+                return REGISTER_SINGLE_NOT_TABLE
             for key, value in named.items():
                 key = _lua_string(key)
                 if key is None:
-                    return (b"ERR named argument key given to redis.register_function is not "
-                            b"a string")
+                    return REGISTER_KEY_NOT_STRING
                 key = key.lower()
                 if key == b"function_name":
                     name = _lua_string(value)
                     if name is None:
-                        return (b"ERR function_name argument given to redis.register_function "
-                                b"must be a string")
+                        return REGISTER_NAME_NOT_STRING
                 elif key == b"description":
                     description = _lua_string(value)
                     if description is None:
-                        return (b"ERR description argument given to redis.register_function "
-                                b"must be a string")
+                        return REGISTER_DESCRIPTION_NOT_STRING
                 elif key == b"callback":
                     if not state.is_function(value):
-                        return (b"ERR callback argument given to redis.register_function must "
-                                b"be a function")
+                        return REGISTER_CALLBACK_NOT_FUNCTION
                     function = value
                 elif key == b"flags":
                     if lua51.lua_type(value) != "table":
-                        return (b"ERR flags argument to redis.register_function must be a table "
-                                b"representing function flags")
+                        return REGISTER_FLAGS_NOT_TABLE
                     flags = 0
                     i = 1
                     while True:
@@ -608,27 +611,26 @@ class Scripting:
                         flag = (flag_by_name(flag_name, False) if flag_name is not None
                                 else None)
                         if flag is None:
-                            return b"ERR unknown flag given"
+                            return REGISTER_UNKNOWN_FLAG
                         flags |= flag
                         i += 1
                 else:
-                    return b"ERR unknown argument given to redis.register_function"
+                    return REGISTER_UNKNOWN_ARGUMENT
             if name is None:
-                return b"ERR redis.register_function must get a function name argument"
+                return REGISTER_NO_NAME
             if function is None:
-                return b"ERR redis.register_function must get a callback argument"
+                return REGISTER_NO_CALLBACK
         else:
             name = _lua_string(args[0])
             if name is None:
-                return b"ERR first argument to redis.register_function must be a string"
+                return REGISTER_FIRST_NOT_STRING
             function = args[1]
             if not state.is_function(function):
-                return b"ERR second argument to redis.register_function must be a function"
+                return REGISTER_SECOND_NOT_FUNCTION
         if not valid_name(name):
-            return (b"ERR Library names can only contain letters, numbers, or underscores(_) "
-                    b"and must be at least one character long")
+            return REGISTER_BAD_NAME
         if name in library.functions:
-            return b"ERR Function already exists in the library"
+            return REGISTER_DUPLICATE
         library.functions[name] = Function(name, function, description, flags, library)
         return None
 
@@ -653,20 +655,20 @@ class Scripting:
         cmd = self.lookup(argv)
         error = None
         if cmd is None:
-            error = "ERR Unknown Redis command called from script"
+            error = SCRIPT_UNKNOWN_COMMAND
         elif (cmd.arity > 0 and len(argv) != cmd.arity) or len(argv) < -cmd.arity:
-            error = "ERR Wrong number of args calling Redis command from script"
+            error = SCRIPT_WRONG_ARITY
         elif "noscript" in cmd.flags and not self.allow_noscript:
-            error = "ERR This Redis command is not allowed from script"
+            error = SCRIPT_COMMAND_DENIED
         elif run is not None and run.read_only and ("write" in cmd.flags
                                                     or "may-replicate" in cmd.flags):
-            error = "ERR Write commands are not allowed from read-only scripts."
+            error = SCRIPT_READ_ONLY
         elif run is not None and "write" in cmd.flags and not run.write_dirty:
             config = self.server.config
             if config.min_replicas_to_write and config.min_replicas_max_lag:
-                error = "NOREPLICAS Not enough good replicas to write."
+                error = NOREPLICAS
             elif not run.allow_oom and run.oom_at_start and "denyoom" in cmd.flags:
-                error = "OOM command not allowed when used memory > 'maxmemory'."
+                error = OOM
         if error is not None:
             # Counted once, here (Redis's incrCommandStatsOnError): not again by the
             # command running the script.
@@ -691,13 +693,11 @@ class Scripting:
         if not script_flags & EVAL_COMPAT:
             if not script_flags & NO_WRITES:
                 if read_only:
-                    raise RedisError("ERR Can not execute a script with write flag using *_ro "
-                                     "command.")
+                    raise RedisError(WRITE_SCRIPT_IN_RO)
                 if config.min_replicas_to_write and config.min_replicas_max_lag:
-                    raise RedisError("NOREPLICAS Not enough good replicas to write.")
+                    raise RedisError(NOREPLICAS)
             if oom and not script_flags & (ALLOW_OOM | NO_WRITES):
-                raise RedisError("OOM allow-oom flag is not set on the script, can not run it "
-                                 "when used memory > 'maxmemory'")
+                raise RedisError(SCRIPT_OOM)
         read_only = read_only or bool(not script_flags & EVAL_COMPAT
                                       and script_flags & NO_WRITES)
         allow_oom = bool(not script_flags & EVAL_COMPAT and script_flags & ALLOW_OOM)
@@ -714,7 +714,7 @@ class Scripting:
                 function, keys, args, is_eval, config.busy_reply_threshold > 0, caller.proto,
                 name)
         except lua51.LuaError as exc:     # the error handler itself failed
-            message = "ERR Error running script %s, %.100s" % (_text(name), exc)
+            message = script_run_error(name, exc)
             reply, errors = b"-%s\r\n" % message.encode(), [message, False]
         finally:
             self.current = None
@@ -752,7 +752,7 @@ class Scripting:
         if run.killed or not server.reactor.running:
             if run.killed:
                 server.log_warning("Lua script killed by user with SCRIPT KILL.")
-            return KILLED.encode()
+            return SCRIPT_KILLED.encode()
         return None
 
     def _enter_busy(self, run: Run) -> None:
@@ -783,12 +783,9 @@ class Scripting:
         """SCRIPT KILL / FUNCTION KILL."""
         run = self.current
         if run is None:
-            raise RedisError("NOTBUSY No scripts in execution right now.")
+            raise RedisError(NOTBUSY)
         if run.write_dirty:
-            raise RedisError("UNKILLABLE Sorry the script already executed write commands "
-                             "against the dataset. You can either wait the script termination "
-                             "or kill the server in a hard way using the SHUTDOWN NOSAVE "
-                             "command.")
+            raise RedisError(UNKILLABLE)
         if is_eval and not run.is_eval:
             raise RedisError(BUSY_FUNCTION)
         if not is_eval and run.is_eval:
@@ -876,25 +873,24 @@ def parse_library_metadata(payload: bytes) -> tuple[bytes, bytes, bytes]:
     """(name, engine, code) of a FUNCTION LOAD payload's "#!<engine> name=<name>" line; the
     code keeps the shebang's line feed, so that line numbers stay the user's."""
     if not payload.startswith(b"#!"):
-        raise RedisError("ERR Missing library metadata")
+        raise RedisError(MISSING_LIBRARY_METADATA)
     end = payload.find(b"\n")
     if end < 0:
-        raise RedisError("ERR Invalid library metadata")
+        raise RedisError(INVALID_LIBRARY_METADATA)
     parts = split_args(payload[:end])
     if not parts:
-        raise RedisError("ERR Invalid library metadata")
+        raise RedisError(INVALID_LIBRARY_METADATA)
     engine = parts[0][2:]
     name = None
     for part in parts[1:]:
         if part[:5].lower() == b"name=":
             if name is not None:
-                raise RedisError("ERR Invalid metadata value, name argument was given "
-                                 "multiple times")
+                raise RedisError(LIBRARY_NAME_TWICE)
             name = part[5:]
             continue
-        raise RedisError("ERR Invalid metadata value given: %s" % _text(part))
+        raise invalid_metadata_value(part)
     if name is None:
-        raise RedisError("ERR Library name was not given")
+        raise RedisError(LIBRARY_NAME_NOT_GIVEN)
     return name, engine, payload[end:]
 
 

@@ -21,7 +21,9 @@ from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
 from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
 from .db import Database, KeyspaceContext, KeyspaceEvents
-from .errors import RedisError, wrong_arity
+from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
+                     PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
+                     unknown_command, unknown_subcommand, wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
@@ -29,7 +31,7 @@ from .notifications import Notifications
 from .persistence.snapshots import Snapshots
 from .pubsub import PubSub
 from .reactor import make_reactor
-from .protocol.encode import NO_REPLY, QUEUED
+from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
 from .scripting import Scripting
@@ -39,23 +41,8 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
 LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
-PROTECTED_MODE_DENIED = (
-    b"-DENIED Redis is running in protected mode because protected mode is enabled and no "
-    b"password is set for the default user. In this mode connections are only accepted from "
-    b"the loopback interface. If you want to connect from external computers to Redis you "
-    b"may adopt one of the following solutions: 1) Just disable protected mode sending the "
-    b"command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
-    b"Redis from the same host the server is running, however MAKE SURE Redis is not "
-    b"publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
-    b"permanent. 2) Alternatively you can just disable the protected mode by editing the Redis "
-    b"configuration file, and setting the protected mode option to 'no', and then restarting "
-    b"the server. 3) If you started the server manually just for testing, restart it with the "
-    b"'--protected-mode no' option. 4) Setup a an authentication password for the default "
-    b"user. NOTE: You only need to do one of the above things in order for the server to "
-    b"start accepting connections from the outside.\r\n")
 MAX_ERROR_CODES = 128
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
-
 
 
 def _commands(*names: str) -> frozenset:
@@ -345,12 +332,12 @@ class Server:
             addr = _format_addr(peer)
             laddr = _format_addr(sock.getsockname())
         if len(self.clients) >= self.config.maxclients:
-            self._refuse(sock, b"-ERR max number of clients reached\r\n")
+            self._refuse(sock, error_line(MAX_CLIENTS_REACHED))
             return None
         if (self.config.protected_mode and not self.config.requirepass
                 and sock.family != socket.AF_UNIX
                 and addr.rsplit(":", 1)[0].strip("[]") not in LOCAL_IPS):
-            self._refuse(sock, PROTECTED_MODE_DENIED)
+            self._refuse(sock, error_line(PROTECTED_MODE_DENIED))
             return None
         self.stats.connections_received += 1
         client = Client(self, sock, addr, laddr, self.next_client_id)
@@ -380,20 +367,11 @@ class Server:
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
-                self._reject(client, RedisError(
-                    "ERR unknown subcommand '%s'. Try %s HELP." % (
-                        _printable(argv[1][:128]), argv[0].decode(errors="replace").upper())))
+                self._reject(client, unknown_subcommand(argv[1], argv[0]))
                 return
             cmd = sub
         if cmd is None:
-            args = ""
-            for arg in argv[1:]:
-                if len(args) >= 128:
-                    break
-                args += "'%s' " % _printable(arg)[:128 - len(args)]
-            self._reject(client, RedisError(
-                "ERR unknown command '%s', with args beginning with: %s"
-                % (_printable(argv[0][:128]), args)))
+            self._reject(client, unknown_command(argv))
             return
         client.last_cmd = cmd.name      # CLIENT LIST's cmd=, even for a refused command
         n = len(argv)
@@ -401,17 +379,16 @@ class Server:
             self._reject(client, wrong_arity(cmd.name), cmd)
             return
         if not client.authenticated and "no-auth" not in cmd.flags:
-            self._reject(client, RedisError("NOAUTH Authentication required."), cmd)
+            self._reject(client, RedisError(NOAUTH), cmd)
             return
         if client.in_multi and "no-multi" in cmd.flags:
-            self._reject(client, RedisError("ERR Command not allowed inside a transaction"), cmd)
+            self._reject(client, RedisError(NOT_IN_MULTI), cmd)
             return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags
                 or (client.in_multi and cmd not in MULTI_OOM_EXEMPT)):
-            self._reject(client, RedisError(
-                "OOM command not allowed when used memory > 'maxmemory'."), cmd)
+            self._reject(client, RedisError(OOM), cmd)
             return
         if self.disk_error is not None and self.config.save \
                 and self.config.stop_writes_on_bgsave_error and ("write" in flags or cmd is PING):
@@ -420,14 +397,11 @@ class Server:
         if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
                 "write" in flags:
             # min-replicas-to-write: a master without replicas refuses writes.
-            self._reject(client, RedisError("NOREPLICAS Not enough good replicas to write."),
-                         cmd)
+            self._reject(client, RedisError(NOREPLICAS), cmd)
             return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
                 and cmd not in SUBSCRIBED_ALLOWED:
-            self._reject(client, RedisError(
-                "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / "
-                "RESET are allowed in this context" % cmd.name), cmd)
+            self._reject(client, not_while_subscribed(cmd.name), cmd)
             return
         if self.busy_script is not None and "allow-busy" not in cmd.flags:
             # A script runs past busy-reply-threshold: only a few commands may be served.
@@ -468,8 +442,7 @@ class Server:
             client.multi_error = True
         if cmd is EXEC:
             client.discard_transaction()
-            message = error.message[4:] if error.message.startswith("ERR ") else error.message
-            client.add_error("EXECABORT Transaction discarded because of: " + message)
+            client.add_error(exec_aborted(error))
             return
         client.add_error(error.message)
 
@@ -798,10 +771,6 @@ def _format_addr(addr: Any) -> str:
     if ":" in host:
         return f"[{host}]:{port}"
     return f"{host}:{port}"
-
-
-def _printable(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace").replace("\r", " ").replace("\n", " ")
 
 
 REDACTED = b"(redacted)"

@@ -10,17 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_int
-from ..errors import RedisError, syntax_error
+from ..errors import (BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE, BITOP_NOT_ARITY,
+                      BITPOS_BIT, BIT_OFFSET, BIT_VALUE, RedisError, syntax_error)
 from ..protocol.encode import Reply
 from . import command
 
 if TYPE_CHECKING:
     from ..client import Client
 
-BIT_OFFSET_ERROR = "ERR bit offset is not an integer or out of range"
-BIT_VALUE_ERROR = "ERR bit is not an integer or out of range"
-BITFIELD_TYPE_ERROR = ("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 "
-                       "is not supported but i64 is.")
 UINT64_MASK = 2**64 - 1
 
 
@@ -34,11 +31,11 @@ def parse_bit_offset(client: Client, raw: bytes, bits: int = 0) -> int:
     """A bit offset (Redis's getBitOffsetFromArgument): a non-negative integer whose byte
     lies below proto-max-bulk-len; with `bits` (BITFIELD) "#n" means n * bits."""
     hashed = bits > 0 and raw[:1] == b"#"
-    offset = parse_int(raw[1:] if hashed else raw, BIT_OFFSET_ERROR)
+    offset = parse_int(raw[1:] if hashed else raw, BIT_OFFSET)
     if hashed:
         offset = _int64(offset * bits)
     if offset < 0 or offset >> 3 >= client.server.config.proto_max_bulk_len:
-        raise RedisError(BIT_OFFSET_ERROR)
+        raise RedisError(BIT_OFFSET)
     return offset
 
 
@@ -59,9 +56,9 @@ def _grow(value: bytearray, size: int) -> bool:
 def setbit(client: Client, argv: list[bytes]) -> Reply:
     key = argv[1]
     offset = parse_bit_offset(client, argv[2])
-    on = parse_int(argv[3], BIT_VALUE_ERROR)
+    on = parse_int(argv[3], BIT_VALUE)
     if on & ~1:
-        raise RedisError(BIT_VALUE_ERROR)
+        raise RedisError(BIT_VALUE)
     db = client.db
     value = db.mutable_string(key, db.get_string(key, write=True))
     byte, mask = offset >> 3, 0x80 >> (offset & 7)
@@ -162,7 +159,7 @@ def bitcount(client: Client, argv: list[bytes]) -> Reply:
 def bitpos(client: Client, argv: list[bytes]) -> Reply:
     bit = parse_int(argv[2])
     if bit not in (0, 1):
-        raise RedisError("ERR The bit argument must be 1 or 0.")
+        raise RedisError(BITPOS_BIT)
     value = client.db.get_string(argv[1])
     if value is None:
         # A missing key is an endless run of zeros.
@@ -199,7 +196,7 @@ def bitop(client: Client, argv: list[bytes]) -> Reply:
     if operation not in (b"AND", b"OR", b"XOR", b"NOT"):
         raise syntax_error()
     if operation == b"NOT" and len(argv) != 4:
-        raise RedisError("ERR BITOP NOT must be called with a single source key.")
+        raise RedisError(BITOP_NOT_ARITY)
     db = client.db
     sources = [db.get_string(key) or b"" for key in argv[3:]]  # missing keys read as ""
     size = max(len(source) for source in sources)
@@ -251,7 +248,7 @@ def parse_bitfield_type(raw: bytes) -> tuple[bool, int]:
     except RedisError:
         bits = 0
     if sign not in (b"i", b"u") or not 1 <= bits <= (64 if sign == b"i" else 63):
-        raise RedisError(BITFIELD_TYPE_ERROR)
+        raise RedisError(BITFIELD_TYPE)
     return sign == b"i", bits
 
 
@@ -266,7 +263,7 @@ def parse_bitfield(client: Client, argv: list[bytes]) -> list[FieldOp]:
         if name == b"OVERFLOW" and left >= 1:
             overflow = reader.next().lower().decode("latin-1")
             if overflow not in (WRAP, SAT, FAIL):
-                raise RedisError("ERR Invalid OVERFLOW type specified")
+                raise RedisError(BITFIELD_OVERFLOW_TYPE)
             continue
         if not (name == b"GET" and left >= 2 or name in (b"SET", b"INCRBY") and left >= 3):
             raise syntax_error()
@@ -366,7 +363,7 @@ def _bitfield(client: Client, argv: list[bytes], readonly_command: bool) -> list
         value = db.get_string(key)
         return [get_field(value or b"", op.offset, op.bits, op.signed) for op in ops]
     if readonly_command:
-        raise RedisError("ERR BITFIELD_RO only supports the GET subcommand")
+        raise RedisError(BITFIELD_RO_GET_ONLY)
     value = db.mutable_string(key, db.get_string(key, write=True))
     grown = _grow(value, (max(op.offset + op.bits - 1 for op in writes) >> 3) + 1)
     replies: list = []

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import RedisError
+from ..errors import CLUSTER_DISABLED, RedisError
 from ..protocol.encode import Reply
 from . import command, subcommand_names
 
 if TYPE_CHECKING:
     from ..client import Client
 
-DISABLED = "ERR This instance has cluster support disabled"
-
 
 def cluster_disabled(client: Client, argv: list[bytes]) -> Reply:
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 # Every CLUSTER subcommand answers so, HELP included, as in Redis without cluster-enabled.
@@ -26,14 +24,14 @@ for _name in subcommand_names("cluster"):
 
 @command("readonly")
 def readonly(client: Client, argv: list[bytes]) -> Reply:
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 @command("readwrite")
 def readwrite(client: Client, argv: list[bytes]) -> Reply:
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)
 
 
 @command("asking")
 def asking(client: Client, argv: list[bytes]) -> Reply:
-    raise RedisError(DISABLED)
+    raise RedisError(CLUSTER_DISABLED)

@@ -4,20 +4,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..args import ArgReader, parse_int, parse_int32
-from ..errors import DB_INDEX, RedisError, syntax_error
+from ..errors import (AUTH_WITHOUT_PASSWORD, BAD_CLIENT_NAME, DB_INDEX, HELLO_WITHOUT_AUTH, NOPROTO,
+                      PROTOCOL_VERSION_NOT_INTEGER, WRONGPASS, RedisError, hello_syntax,
+                      syntax_error, wrong_arity)
 from ..protocol.encode import NO_REPLY, OK, PONG, Reply, SimpleString
 from . import command
 
 if TYPE_CHECKING:
     from ..client import Client
 
-WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
-
 
 @command("ping")
 def ping(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 2:
-        raise RedisError("ERR wrong number of arguments for 'ping' command")
+        raise wrong_arity("ping")
     if client.proto == 2 and (client.channels or client.patterns or client.shard_channels):
         return [b"pong", argv[1] if len(argv) > 1 else b""]
     return argv[1] if len(argv) > 1 else PONG
@@ -63,8 +63,7 @@ def auth(client: Client, argv: list[bytes]) -> Reply:
     for index in range(1, len(argv)):
         redact(argv, index)      # MONITOR shows "(redacted)", whatever happens next
     if len(argv) == 2 and not client.server.config.requirepass:
-        raise RedisError("ERR AUTH <password> called without any password configured for the "
-                         "default user. Are you sure your configuration is correct?")
+        raise RedisError(AUTH_WITHOUT_PASSWORD)
     check_password(client, username, password)
     return OK
 
@@ -79,9 +78,9 @@ def hello(client: Client, argv: list[bytes]) -> Reply:
         try:
             proto = parse_int(raw)
         except RedisError:
-            raise RedisError("ERR Protocol version is not an integer or out of range") from None
+            raise RedisError(PROTOCOL_VERSION_NOT_INTEGER) from None
         if proto not in (2, 3):
-            raise RedisError("NOPROTO unsupported protocol version")
+            raise RedisError(NOPROTO)
     name = None
     while reader.more():
         option = reader.keyword()
@@ -95,13 +94,9 @@ def hello(client: Client, argv: list[bytes]) -> Reply:
             name = reader.next()
             validate_client_name(name)
         else:
-            raise RedisError("ERR Syntax error in HELLO option '%s'"
-                             % argv[reader.pos - 1].decode(errors="replace"))
+            raise hello_syntax(argv[reader.pos - 1])
     if not client.authenticated:
-        raise RedisError("NOAUTH HELLO must be called with the client already authenticated, "
-                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
-                         "authenticate the client and select the RESP protocol version at the "
-                         "same time")
+        raise RedisError(HELLO_WITHOUT_AUTH)
     if name is not None:
         client.name = name or None
     client.proto = proto
@@ -112,8 +107,7 @@ def hello(client: Client, argv: list[bytes]) -> Reply:
 def validate_client_name(name: bytes) -> None:
     """Client names may not contain spaces, newlines or other special characters."""
     if any(b < 33 or b > 126 for b in name):
-        raise RedisError("ERR Client names cannot contain spaces, newlines or special "
-                         "characters.")
+        raise RedisError(BAD_CLIENT_NAME)
 
 
 @command("reset")

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable
 from ..args import parse_float, parse_int
 from ..config import ConfigError, parse_memory
 from ..db import is_string
-from ..errors import NO_SUCH_KEY, RedisError
+from ..errors import (CLOCK_BACKWARDS, DEBUG_NOT_ALLOWED, MUST_BE_POSITIVE, NOT_LISTPACK,
+                      NOT_QUICKLIST, NO_SUCH_KEY, PACKED_THRESHOLD, RESP2_NOT_SUPPORTED, RedisError,
+                      config_rewrite_force_all_failed, subcommand_syntax, wrong_protocol_type)
 from ..glob import glob_match
 from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, Reply,
                                SimpleString, Verbatim)
@@ -48,25 +50,16 @@ def debug_allowed(client: Client) -> bool:
 @command("debug")
 def debug(client: Client, argv: list[bytes]) -> Reply:
     if not debug_allowed(client):
-        raise RedisError("ERR DEBUG command not allowed. If the enable-debug-command option is "
-                         "set to \"local\", you can run it from a local connection, otherwise "
-                         "you need to set this option in the configuration file, and then "
-                         "restart the server.")
+        raise RedisError(DEBUG_NOT_ALLOWED)
     handler = DEBUG_SUBCOMMANDS.get(argv[1].lower())
     if handler is None:
-        raise wrong_debug_arguments(argv)
+        raise subcommand_syntax(argv)
     return handler(client, argv)
-
-
-def wrong_debug_arguments(argv: list[bytes]) -> RedisError:
-    """Redis's answer to an unknown DEBUG subcommand or a wrong number of arguments."""
-    return RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                      "Try DEBUG HELP." % argv[1][:128].decode(errors="replace"))
 
 
 def _arity(argv: list[bytes], *counts: int) -> None:
     if len(argv) not in counts:
-        raise wrong_debug_arguments(argv)
+        raise subcommand_syntax(argv)
 
 
 def _atoi(raw: bytes) -> int:
@@ -110,7 +103,7 @@ def debug_advance_clock(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
     seconds = parse_float(argv[2])
     if seconds < 0 or math.isinf(seconds):
-        raise RedisError("ERR the clock only moves forward, by a finite number of seconds")
+        raise RedisError(CLOCK_BACKWARDS)
     client.server.clock.advance(seconds)
     client.server.clock_advanced()
     return OK
@@ -145,9 +138,9 @@ def debug_config_rewrite_force_all(client: Client, argv: list[bytes]) -> Reply:
     try:
         client.server.config.rewrite(force_all=True)
     except ConfigError:
-        raise RedisError("ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address") from None
+        raise config_rewrite_force_all_failed("Bad address") from None
     except OSError as exc:
-        raise RedisError(f"ERR CONFIG-REWRITE-FORCE-ALL failed: {exc.strerror}") from None
+        raise config_rewrite_force_all_failed(exc.strerror) from None
     return OK
 
 
@@ -209,7 +202,7 @@ def debug_listpack(client: Client, argv: list[bytes]) -> Reply:
     if value is None:
         raise RedisError(NO_SUCH_KEY)
     if encoding_name(value, client.server.config) != b"listpack":
-        raise RedisError("ERR Not a listpack encoded object.")
+        raise RedisError(NOT_LISTPACK)
     client.server.log("notice", "Listpack of %r: %r" % (argv[2], list(value)))
     return SimpleString(b"Listpack structure printed on stdout")
 
@@ -221,7 +214,7 @@ def debug_quicklist(client: Client, argv: list[bytes]) -> Reply:
     if value is None:
         raise RedisError(NO_SUCH_KEY)
     if encoding_name(value, client.server.config) != b"quicklist":
-        raise RedisError("ERR Not a quicklist encoded object.")
+        raise RedisError(NOT_QUICKLIST)
     client.server.log("notice", "Quicklist of %r: %r" % (argv[2], list(value)))
     return SimpleString(b"Quicklist structure printed on stdout")
 
@@ -236,8 +229,7 @@ def debug_quicklist_packed_threshold(client: Client, argv: list[bytes]) -> Reply
     except ConfigError:
         size = -1
     if size < 0 or size > (1 << 32) - (1 << 20):
-        raise RedisError("ERR argument must be a memory value bigger than 1 and smaller than "
-                         "4gb")
+        raise RedisError(PACKED_THRESHOLD)
     return OK
 
 
@@ -263,10 +255,9 @@ def debug_populate(client: Client, argv: list[bytes]) -> Reply:
 
 
 def _positive(raw: bytes) -> int:
-    error = "ERR value is out of range, must be positive"
-    value = parse_int(raw, error)
+    value = parse_int(raw, MUST_BE_POSITIVE)
     if value < 0:
-        raise RedisError(error)
+        raise RedisError(MUST_BE_POSITIVE)
     return value
 
 
@@ -382,7 +373,7 @@ def debug_protocol(client: Client, argv: list[bytes]) -> Reply:
         return b"Some real reply following the attribute"
     if name == b"push":
         if not resp3:
-            raise RedisError("ERR RESP2 is not supported by this command")
+            raise RedisError(RESP2_NOT_SUPPORTED)
         client.add_reply(Push([b"server-cpu-usage", 42]))
         return b"Some real reply following the push reply"
     if name == b"true":
@@ -391,8 +382,7 @@ def debug_protocol(client: Client, argv: list[bytes]) -> Reply:
         return False
     if name == b"verbatim":
         return Verbatim(b"This is a verbatim\nstring")
-    raise RedisError("ERR Wrong protocol type name. Please use one of the following: "
-                     + PROTOCOL_TYPES)
+    raise wrong_protocol_type(PROTOCOL_TYPES)
 
 
 @debug_subcommand("stringmatch-test")

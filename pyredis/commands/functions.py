@@ -4,11 +4,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..args import parse_int
-from ..errors import RedisError
+from ..errors import (BUSY_EVAL, FUNCTION_BAD_NUMKEYS, FUNCTION_FLUSH_OPTION, FUNCTION_NOT_FOUND,
+                      KEYS_MORE_THAN_ARGS, LIBRARY_NAME_MISSING, LIBRARY_NOT_FOUND, NEGATIVE_KEYS,
+                      RESTORE_POLICY, RedisError, function_exists, library_exists,
+                      library_exists_unquoted, subcommand_syntax, unknown_function_argument,
+                      unknown_function_option)
 from ..glob import glob_match
 from ..persistence import function_dump
 from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString
-from ..scripting import BUSY_EVAL, FLAG_NAMES, Library, command_flags
+from ..scripting import FLAG_NAMES, Library, command_flags
 from . import COMMANDS, command, help_reply
 
 if TYPE_CHECKING:
@@ -23,12 +27,12 @@ def run_fcall(client: Client, argv: list[bytes], read_only: bool) -> Reply:
     scripting = server.scripting
     function = scripting.functions.get(argv[1].lower())
     if function is None:
-        raise RedisError("ERR Function not found")
-    numkeys = parse_int(argv[2], "ERR Bad number of keys provided")
+        raise RedisError(FUNCTION_NOT_FOUND)
+    numkeys = parse_int(argv[2], FUNCTION_BAD_NUMKEYS)
     if numkeys > len(argv) - 3:
-        raise RedisError("ERR Number of keys can't be greater than number of args")
+        raise RedisError(KEYS_MORE_THAN_ARGS)
     if numkeys < 0:
-        raise RedisError("ERR Number of keys can't be negative")
+        raise RedisError(NEGATIVE_KEYS)
     scripting.run(client, scripting.function_state, function.function, argv, numkeys,
                   function.flags, function.name, False, read_only, COMMANDS[argv[0].lower()])
     return NO_REPLY
@@ -58,7 +62,7 @@ def function_load(client: Client, argv: list[bytes]) -> Reply:
     replace = False
     for arg in argv[2:-1]:
         if arg.lower() != b"replace":
-            raise RedisError("ERR Unknown option given: %s" % arg.decode(errors="replace"))
+            raise unknown_function_option(arg)
         replace = True
     name = client.server.scripting.load_library(argv[-1], replace)
     client.server.keyspace.count_changes()
@@ -70,7 +74,7 @@ def function_delete(client: Client, argv: list[bytes]) -> Reply:
     scripting = client.server.scripting
     library = scripting.libraries.get(argv[2])
     if library is None:
-        raise RedisError("ERR Library not found")
+        raise RedisError(LIBRARY_NOT_FOUND)
     scripting.unlink_library(library)
     client.server.keyspace.count_changes()
     return OK
@@ -79,10 +83,9 @@ def function_delete(client: Client, argv: list[bytes]) -> Reply:
 @command("function|flush")
 def function_flush(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     if len(argv) == 3 and argv[2].lower() not in (b"async", b"sync"):
-        raise RedisError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+        raise RedisError(FUNCTION_FLUSH_OPTION)
     client.server.scripting.flush_functions()
     client.server.keyspace.count_changes()
     return OK
@@ -99,11 +102,11 @@ def function_list(client: Client, argv: list[bytes]) -> Reply:
             with_code = True
         elif pattern is None and arg.lower() == b"libraryname":
             if i >= len(argv) - 1:
-                raise RedisError("ERR library name argument was not given")
+                raise RedisError(LIBRARY_NAME_MISSING)
             i += 1
             pattern = argv[i]
         else:
-            raise RedisError("ERR Unknown argument %s" % arg.decode(errors="replace"))
+            raise unknown_function_argument(arg)
         i += 1
     reply = []
     for library in client.server.scripting.libraries.values():
@@ -151,30 +154,26 @@ def function_dump_command(client: Client, argv: list[bytes]) -> Reply:
 @command("function|restore")
 def function_restore(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try FUNCTION HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     policy = b"append"
     if len(argv) == 4:
         policy = argv[3].lower()
         if policy not in (b"append", b"replace", b"flush"):
-            raise RedisError("ERR Wrong restore policy given, value should be either FLUSH, "
-                             "APPEND or REPLACE.")
+            raise RedisError(RESTORE_POLICY)
     scripting = client.server.scripting
     payloads = function_dump.load(argv[2])
     libraries: list[Library] = []
     for payload in payloads:
         library = scripting.compile_library(*function_dump.library_of(payload))
         if any(lib.name == library.name for lib in libraries):
-            raise RedisError("ERR Library '%s' already exists"
-                             % library.name.decode(errors="replace"))
+            raise library_exists(library.name)
         libraries.append(library)
     names = {}
     for library in libraries:
         for function in library.functions.values():
             key = function.name.lower()
             if key in names:
-                raise RedisError("ERR Function %s already exists"
-                                 % function.name.decode(errors="replace"))
+                raise function_exists(function.name)
             names[key] = function
     if policy == b"flush":
         scripting.flush_functions()
@@ -182,13 +181,11 @@ def function_restore(client: Client, argv: list[bytes]) -> Reply:
         replaced = [scripting.libraries[lib.name] for lib in libraries
                     if lib.name in scripting.libraries]
         if replaced and policy == b"append":
-            raise RedisError("ERR Library %s already exists"
-                             % replaced[0].name.decode(errors="replace"))
+            raise library_exists_unquoted(replaced[0].name)
         for key, function in names.items():
             owner = scripting.functions.get(key)
             if owner is not None and owner.library not in replaced:
-                raise RedisError("ERR Function %s already exists"
-                                 % function.name.decode(errors="replace"))
+                raise function_exists(function.name)
         for old in replaced:
             scripting.unlink_library(old)
     for library in libraries:

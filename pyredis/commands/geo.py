@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from ..args import parse_float, parse_int
-from ..errors import RedisError, syntax_error
+from ..errors import (COUNT_NOT_ABOVE_ZERO, GEO_ANY_WITHOUT_COUNT, GEO_BAD_UNIT,
+                      GEO_HEIGHT_NOT_NUMBER, GEO_NEGATIVE_BOX, GEO_NEGATIVE_RADIUS, GEO_NO_MEMBER,
+                      GEO_RADIUS_NOT_NUMBER, GEO_WIDTH_NOT_NUMBER, RedisError, geo_one_origin,
+                      geo_one_shape, geo_store_with_options, invalid_lonlat, syntax_error)
 from ..protocol.encode import NULL_ARRAY, Raw, Reply
 from ..types import geohash
 from ..types.zset import ZSetValue
@@ -22,8 +25,6 @@ if TYPE_CHECKING:
     from ..client import Client
 
 UNITS = {b"m": 1.0, b"km": 1000.0, b"ft": 0.3048, b"mi": 1609.34}
-BAD_UNIT = "ERR unsupported unit provided. please use M, KM, FT, MI"
-NO_MEMBER = "ERR could not decode requested zset member"
 
 
 def _zset(client: Client, key: bytes) -> Optional[ZSetValue]:
@@ -34,7 +35,7 @@ def _unit(raw: bytes) -> float:
     """Meters per unit."""
     factor = UNITS.get(raw.lower())
     if factor is None:
-        raise RedisError(BAD_UNIT)
+        raise RedisError(GEO_BAD_UNIT)
     return factor
 
 
@@ -43,22 +44,22 @@ def _position(longitude: bytes, latitude: bytes) -> tuple[float, float]:
     lon, lat = parse_float(longitude), parse_float(latitude)
     if lon < geohash.LONG_MIN or lon > geohash.LONG_MAX or \
             lat < geohash.LAT_MIN or lat > geohash.LAT_MAX:
-        raise RedisError("ERR invalid longitude,latitude pair %f,%f" % (lon, lat))
+        raise invalid_lonlat(lon, lat)
     return lon, lat
 
 
 def _distance_arg(raw: bytes, unit: bytes) -> tuple[float, float]:
     """A radius and its unit: (radius, meters per unit)."""
-    radius = parse_float(raw, "ERR need numeric radius")
+    radius = parse_float(raw, GEO_RADIUS_NOT_NUMBER)
     if radius < 0:
-        raise RedisError("ERR radius cannot be negative")
+        raise RedisError(GEO_NEGATIVE_RADIUS)
     return radius, _unit(unit)
 
 
 def _member_position(value: ZSetValue, member: bytes) -> tuple[float, float]:
     score = value.score(member)
     if score is None:
-        raise RedisError(NO_MEMBER)
+        raise RedisError(GEO_NO_MEMBER)
     return geohash.score_to_position(score)
 
 
@@ -224,7 +225,7 @@ def _search_command(client: Client, argv: list[bytes], source_index: int, kind: 
         elif option == b"count" and left >= 1:
             count = parse_int(argv[i + 1])
             if count <= 0:
-                raise RedisError("ERR COUNT must be > 0")
+                raise RedisError(COUNT_NOT_ABOVE_ZERO)
             i += 1
         elif option in (b"store", b"storedist") and left >= 1 and can_store:
             store_key, store_dist = argv[i + 1], option == b"storedist"
@@ -245,10 +246,10 @@ def _search_command(client: Client, argv: list[bytes], source_index: int, kind: 
             by_radius = True
             i += 2
         elif option == b"bybox" and left >= 3 and kind == SEARCH and not by_radius:
-            width = parse_float(argv[i + 1], "ERR need numeric width")
-            height = parse_float(argv[i + 2], "ERR need numeric height")
+            width = parse_float(argv[i + 1], GEO_WIDTH_NOT_NUMBER)
+            height = parse_float(argv[i + 2], GEO_HEIGHT_NOT_NUMBER)
             if height < 0 or width < 0:
-                raise RedisError("ERR height or width cannot be negative")
+                raise RedisError(GEO_NEGATIVE_BOX)
             conversion = _unit(argv[i + 3])
             by_box = True
             i += 3
@@ -257,18 +258,15 @@ def _search_command(client: Client, argv: list[bytes], source_index: int, kind: 
         i += 1
 
     if store_key is not None and (withdist or withhash or withcoord):
-        raise RedisError("ERR %s is not compatible with WITHDIST, WITHHASH and WITHCOORD "
-                         "options" % ("GEOSEARCHSTORE" if search_store
-                                      else "STORE option in GEORADIUS"))
+        raise geo_store_with_options("GEOSEARCHSTORE" if search_store
+                                     else "STORE option in GEORADIUS")
     name = argv[0].decode(errors="replace")
     if kind == SEARCH and not (from_member or from_lonlat):
-        raise RedisError("ERR exactly one of FROMMEMBER or FROMLONLAT can be specified "
-                         "for %s" % name)
+        raise geo_one_origin(name)
     if kind == SEARCH and not (by_radius or by_box):
-        raise RedisError("ERR exactly one of BYRADIUS and BYBOX can be specified for %s"
-                         % name)
+        raise geo_one_shape(name)
     if any_ and not count:
-        raise RedisError("ERR the ANY argument requires COUNT argument")
+        raise RedisError(GEO_ANY_WITHOUT_COUNT)
 
     if value is None:
         if store_key is not None:

@@ -5,7 +5,9 @@ import random
 from typing import TYPE_CHECKING, Optional
 
 from ..args import parse_int
-from ..errors import OVERFLOW, RedisError, WrongTypeError, not_float, syntax_error, wrong_arity
+from ..errors import (HASH_NOT_FLOAT, HASH_NOT_INTEGER, NAN_OR_INFINITY, NAN_OR_INFINITY_VALUE,
+                      OVERFLOW, VALUE_OUT_OF_RANGE, RedisError, WrongTypeError, not_between,
+                      not_float, syntax_error, wrong_arity)
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK, Reply
@@ -177,7 +179,7 @@ def hincrby(client: Client, argv: list[bytes]) -> Reply:
     current = hash_.get(field)
     value = 0
     if current is not None:
-        value = parse_int(current, "ERR hash value is not an integer")
+        value = parse_int(current, HASH_NOT_INTEGER)
     total = value + increment
     if not INT64_MIN <= total <= INT64_MAX:
         raise RedisError(OVERFLOW)
@@ -192,7 +194,7 @@ def hincrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     if increment is None:
         raise not_float()
     if isinstance(increment, float):      # parse_long_double's infinities
-        raise RedisError("ERR value is NaN or Infinity")
+        raise RedisError(NAN_OR_INFINITY_VALUE)
     key, field = argv[1], argv[2]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None
@@ -203,10 +205,10 @@ def hincrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     if current is not None:
         value = parse_long_double(current)
         if value is None:
-            raise RedisError("ERR hash value is not a float")
+            raise RedisError(HASH_NOT_FLOAT)
         added = add_long_double(value, increment)
         if added is None:
-            raise RedisError("ERR increment would produce NaN or Infinity")
+            raise RedisError(NAN_OR_INFINITY)
         total = added
     result = format_long_double(total)
     _set_field(hash_, field, result, client.server.config)
@@ -238,15 +240,14 @@ def hrandfield(client: Client, argv: list[bytes]) -> Reply:
         return None if not hash_ else _pick(hash_, -1)[0]
     count = parse_int(argv[2])
     if count < -INT64_MAX:
-        raise RedisError("ERR value is out of range, value must between -9223372036854775807 "
-                         "and 9223372036854775807")
+        raise not_between(-INT64_MAX, INT64_MAX)
     with_values = False
     if len(argv) > 4 or (len(argv) == 4 and argv[3].lower() != b"withvalues"):
         raise syntax_error()
     if len(argv) == 4:
         with_values = True
         if not -(INT64_MAX // 2) <= count <= INT64_MAX // 2:
-            raise RedisError("ERR value is out of range")
+            raise RedisError(VALUE_OUT_OF_RANGE)
     hash_ = _lookup(client, argv[1])
     if hash_ is None or count == 0:
         return []

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..db import is_string
-from ..errors import RedisError, WrongTypeError
+from ..errors import (HLL_CORRUPTED, HLL_NOT_SPARSE, HLL_NO_SUCH_KEY, NOT_HLL, RedisError,
+                      WrongTypeError, unknown_pfdebug_subcommand)
 from ..protocol.encode import OK, Reply, SimpleString
-from ..types.hll import (CORRUPTED, DENSE, NOT_HLL, REGISTERS, SPARSE,
+from ..types.hll import (DENSE, REGISTERS, SPARSE,
                          CorruptedHyperLogLog, HyperLogLog, NotHyperLogLog, SparseRegisters,
                          cache_count, cached_count, check, estimate, max_registers, new_value,
                          registers_histogram, self_test)
@@ -43,7 +44,7 @@ def _registers(hll: HyperLogLog) -> bytes:
     try:
         return hll.registers()
     except CorruptedHyperLogLog:
-        raise RedisError(CORRUPTED) from None
+        raise RedisError(HLL_CORRUPTED) from None
 
 
 def _union_registers(client: Client, keys: list[bytes]) -> tuple[bytes, bool]:
@@ -73,7 +74,7 @@ def pfadd(client: Client, argv: list[bytes]) -> Reply:
         changed += hll.add(argv[2:], client.server.config.hll_sparse_max_bytes)
     except CorruptedHyperLogLog:
         stored[:] = hll.to_bytes()    # what was added before the broken spot stays
-        raise RedisError(CORRUPTED) from None
+        raise RedisError(HLL_CORRUPTED) from None
     if changed:
         hll.invalidate_cache()
         stored[:] = hll.to_bytes()
@@ -96,7 +97,7 @@ def pfcount(client: Client, argv: list[bytes]) -> Reply:
         try:
             count = HyperLogLog(stored).count()
         except CorruptedHyperLogLog:
-            raise RedisError(CORRUPTED) from None
+            raise RedisError(HLL_CORRUPTED) from None
         # A read-only command that changes the string: signalled and counted as a change,
         # without a keyspace event (as Redis does).
         cache_count(stored, count)
@@ -129,7 +130,7 @@ def pfdebug(client: Client, argv: list[bytes]) -> Reply:
     db, key = client.db, argv[2]
     value = db.get_for_write(key)
     if value is None:
-        raise RedisError("ERR The specified key does not exist")
+        raise RedisError(HLL_NO_SUCH_KEY)
     stored = db.mutable_string(key, _checked(value))
     subcommand = argv[1].lower()
     if subcommand in (b"getreg", b"todense"):
@@ -137,7 +138,7 @@ def pfdebug(client: Client, argv: list[bytes]) -> Reply:
         try:
             converted = hll.to_dense()
         except CorruptedHyperLogLog:
-            raise RedisError(CORRUPTED) from None
+            raise RedisError(HLL_CORRUPTED) from None
         if converted:
             stored[:] = hll.to_bytes()
             db.context.count_changes()    # Redis counts the conversion, without signalling
@@ -146,12 +147,11 @@ def pfdebug(client: Client, argv: list[bytes]) -> Reply:
         return int(converted)
     if subcommand == b"decode":
         if stored[4] != SPARSE:
-            raise RedisError("ERR HLL encoding is not sparse")
+            raise RedisError(HLL_NOT_SPARSE)
         return SparseRegisters(stored[16:]).decode()
     if subcommand == b"encoding":
         return SimpleString(b"sparse" if stored[4] == SPARSE else b"dense")
-    raise RedisError("ERR Unknown PFDEBUG subcommand '%s'"
-                     % argv[1].decode(errors="replace"))
+    raise unknown_pfdebug_subcommand(argv[1])
 
 
 @command("pfselftest")

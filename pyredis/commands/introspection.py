@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
-from ..errors import RedisError, syntax_error
+from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMENTS,
+                      INVALID_ARGUMENT_COUNT, INVALID_CLIENT_ID, INVALID_COMMAND, NO_KEY_ARGUMENTS,
+                      NO_SUCH_CLIENT, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, RedisError,
+                      no_such_user, subcommand_syntax, syntax_error, unknown_client_type)
 from ..glob import glob_match
 from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString, Verbatim
 from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
@@ -133,16 +136,16 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple]]:
     line = argv[2:]
     cmd = _lookup_full(line)
     if cmd is None:
-        raise RedisError("ERR Invalid command specified")
+        raise RedisError(INVALID_COMMAND)
     if not cmd.has_keys():
-        raise RedisError("ERR The command has no key arguments")
+        raise RedisError(NO_KEY_ARGUMENTS)
     if (cmd.arity > 0 and cmd.arity != len(line)) or len(line) < -cmd.arity:
-        raise RedisError("ERR Invalid number of arguments specified for command")
+        raise RedisError(INVALID_ARGUMENT_COUNT)
     found = cmd.keys_and_flags(line)
     if found is None:
         if "no-mandatory-keys" in cmd.flags:
             return []
-        raise RedisError("ERR Invalid arguments specified for command")
+        raise RedisError(INVALID_ARGUMENTS)
     return [(pos + 2, flags) for pos, flags in found]
 
 
@@ -251,12 +254,12 @@ def client_list(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 4 and argv[2].lower() == b"type":
         kind = CLIENT_TYPES.get(argv[3].lower())
         if kind is None:
-            raise RedisError("ERR Unknown client type '%s'" % argv[3].decode(errors="replace"))
+            raise unknown_client_type(argv[3])
         chosen = [c for c in server.clients.values() if client_type(c) == kind]
     elif len(argv) > 3 and argv[2].lower() == b"id":
         chosen = []
         for raw in argv[3:]:
-            other = server.clients.get(parse_int(raw, "ERR Invalid client ID"))
+            other = server.clients.get(parse_int(raw, INVALID_CLIENT_ID))
             if other is not None:
                 chosen.append(other)
     elif len(argv) != 2:
@@ -294,20 +297,18 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
             option = reader.keyword()
             value = reader.next()   # every option takes a value
             if option == b"ID":
-                client_id = parse_range_int(value, 1, INT64_MAX,
-                                            "ERR client-id should be greater than 0")
+                client_id = parse_range_int(value, 1, INT64_MAX, CLIENT_ID_NOT_POSITIVE)
             elif option == b"TYPE":
                 kind = CLIENT_TYPES.get(value.lower())
                 if kind is None:
-                    raise RedisError("ERR Unknown client type '%s'"
-                                     % value.decode(errors="replace"))
+                    raise unknown_client_type(value)
             elif option == b"ADDR":
                 addr = value.decode(errors="replace")
             elif option == b"LADDR":
                 laddr = value.decode(errors="replace")
             elif option == b"USER":
                 if value not in {c.user for c in server.clients.values()} | {b"default"}:
-                    raise RedisError("ERR No such user '%s'" % value.decode(errors="replace"))
+                    raise no_such_user(value)
                 user = value
             elif option == b"SKIPME":
                 if value.lower() == b"yes":
@@ -340,7 +341,7 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
         killed += 1
     if len(argv) == 3:
         if not killed:
-            raise RedisError("ERR No such client")
+            raise RedisError(NO_SUCH_CLIENT)
         reply: Reply = OK
     else:
         reply = killed
@@ -354,17 +355,16 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
 @command("client|pause")
 def client_pause(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 4:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. Try "
-                         "CLIENT HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     writes_only = False
     if len(argv) == 4:
         mode = argv[3].lower()
         if mode not in (b"write", b"all"):
-            raise RedisError("ERR CLIENT PAUSE mode must be WRITE or ALL")
+            raise RedisError(CLIENT_PAUSE_MODE)
         writes_only = mode == b"write"
-    timeout = parse_int(argv[2], "ERR timeout is not an integer or out of range")
+    timeout = parse_int(argv[2], TIMEOUT_NOT_INTEGER)
     if timeout < 0:
-        raise RedisError("ERR timeout is negative")
+        raise RedisError(TIMEOUT_NEGATIVE)
     client.server.pause(timeout / 1000, writes_only)
     return OK
 

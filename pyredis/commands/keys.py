@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import is_string
-from ..errors import DB_INDEX, NO_SUCH_KEY, RedisError, syntax_error
+from ..errors import (COPY_IN_CLUSTER, DB_INDEX, EXPIRE_GT_AND_LT, EXPIRE_NX_AND_OTHERS, LFU_POLICY,
+                      MOVE_IN_CLUSTER, NO_SUCH_KEY, SAME_OBJECT, RedisError, invalid_expire_time,
+                      syntax_error, unsupported_expire_option)
 from ..glob import glob_matcher
 from ..protocol.encode import OK, Reply, SimpleString
 from ..scan import parse_cursor, parse_scan_options
@@ -18,7 +20,6 @@ from .strings import string_encoding
 if TYPE_CHECKING:
     from ..client import Client
 
-SAME_OBJECT = "ERR source and destination objects are the same"
 SHARED_INTEGERS = 10000          # Redis shares the objects of 0..9999 ...
 SHARED_REFCOUNT = 2147483647     # ... and reports this refcount for them
 
@@ -133,7 +134,7 @@ def copy_(client: Client, argv: list[bytes]) -> Reply:
             raise syntax_error()
         i += 1
     if client.server.config.cluster_enabled and (src_db.index != 0 or dst_db.index != 0):
-        raise RedisError("ERR Copying to another database is not allowed in cluster mode")
+        raise RedisError(COPY_IN_CLUSTER)
     key, new_key = argv[1], argv[2]
     if src_db is dst_db and key == new_key:
         raise RedisError(SAME_OBJECT)
@@ -152,7 +153,7 @@ def copy_(client: Client, argv: list[bytes]) -> Reply:
 @command("move")
 def move(client: Client, argv: list[bytes]) -> Reply:
     if client.server.config.cluster_enabled:
-        raise RedisError("ERR MOVE is not allowed in cluster mode")
+        raise RedisError(MOVE_IN_CLUSTER)
     src_db = client.db
     dst_db = _target_db(client, argv[2])
     if src_db is dst_db:
@@ -222,28 +223,27 @@ def _expire_flags(argv: list[bytes]) -> set[bytes]:
     for raw in argv[3:]:
         option = raw.upper()
         if option not in (b"NX", b"XX", b"GT", b"LT"):
-            raise RedisError("ERR Unsupported option %s" % raw.decode(errors="replace"))
+            raise unsupported_expire_option(raw)
         flags.add(option)
     if b"NX" in flags and len(flags) > 1:
-        raise RedisError("ERR NX and XX, GT or LT options at the same time are not compatible")
+        raise RedisError(EXPIRE_NX_AND_OTHERS)
     if b"GT" in flags and b"LT" in flags:
-        raise RedisError("ERR GT and LT options at the same time are not compatible")
+        raise RedisError(EXPIRE_GT_AND_LT)
     return flags
 
 
 def _expire(client: Client, argv, name: str, relative: bool, seconds: bool) -> int:
     flags = _expire_flags(argv)
     when = parse_int(argv[2])
-    invalid = RedisError(f"ERR invalid expire time in '{name}' command")
     if seconds:
         # The bounds of C's LLONG_MAX / 1000 (division truncates toward zero).
         if not -(INT64_MAX // 1000) <= when <= INT64_MAX // 1000:
-            raise invalid
+            raise invalid_expire_time(name)
         when *= 1000
     now = client.server.clock.ms()
     base = now if relative else 0
     if when > INT64_MAX - base:
-        raise invalid
+        raise invalid_expire_time(name)
     when += base
     db, key = client.db, argv[1]
     if db.get_for_write(key) is None:
@@ -330,12 +330,6 @@ def persist(client: Client, argv: list[bytes]) -> Reply:
 
 # -- OBJECT --------------------------------------------------------------------------------
 
-
-LFU_POLICY_ERROR = ("ERR An LFU maxmemory policy is {}selected, {} not tracked. Please note "
-                    "that when switching between policies at runtime LRU and LFU data will "
-                    "take some time to adjust.")
-
-
 def encoding_name(value: Any, config: Any) -> bytes:
     """OBJECT ENCODING: strings as Redis's tryObjectEncoding decides; other values answer
     through their `encoding(config)` method; builtin dicts and sets still plain are
@@ -388,7 +382,7 @@ def object_idletime(client: Client, argv: list[bytes]) -> Reply:
     if _object_value(client, key) is None:
         return None
     if client.server.keyspace.lfu:
-        raise RedisError(LFU_POLICY_ERROR.format("", "idle time"))
+        raise RedisError(LFU_POLICY.format("", "idle time"))
     return client.db.idle_ms(key) // 1000
 
 
@@ -398,7 +392,7 @@ def object_freq(client: Client, argv: list[bytes]) -> Reply:
     if _object_value(client, key) is None:
         return None
     if not client.server.keyspace.lfu:
-        raise RedisError(LFU_POLICY_ERROR.format("not ", "access frequency"))
+        raise RedisError(LFU_POLICY.format("not ", "access frequency"))
     return client.db.frequency(key)
 
 

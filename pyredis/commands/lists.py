@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Optional
 
 from .. import blocking
 from ..args import ArgReader, parse_int
-from ..errors import OUT_OF_RANGE, RedisError, WrongTypeError, syntax_error, wrong_arity
+from ..errors import (COUNT_NOT_POSITIVE, INDEX_OUT_OF_RANGE, LPOS_RANK_ZERO, MUST_BE_POSITIVE,
+                      NEGATIVE_COUNT, NEGATIVE_MAXLEN, NO_SUCH_KEY, NUMKEYS_NOT_POSITIVE,
+                      RedisError, WrongTypeError, syntax_error, wrong_arity)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Reply
 from ..types.list import ListValue
 from . import command
@@ -13,9 +15,6 @@ from . import command
 if TYPE_CHECKING:
     from ..client import Client
     from ..db import Database
-
-NO_SUCH_KEY = "ERR no such key"
-POSITIVE = "ERR value is out of range, must be positive"
 
 
 def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[ListValue]:
@@ -105,9 +104,9 @@ def _pop(client: Client, argv, left: bool):
         raise wrong_arity(argv[0].decode(errors="replace").lower())
     count = None
     if len(argv) == 3:
-        count = parse_int(argv[2], POSITIVE)
+        count = parse_int(argv[2], MUST_BE_POSITIVE)
         if count < 0:
-            raise RedisError(POSITIVE)
+            raise RedisError(MUST_BE_POSITIVE)
     lst = _lookup(client, argv[1], write=True)
     if lst is None:
         return None if count is None else NULL_ARRAY
@@ -141,10 +140,9 @@ def _pop_with_key(db, key: bytes, lst: ListValue, left: bool, count: int) -> lis
 
 def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     """LMPOP/BLMPOP arguments after the timeout: numkeys key... LEFT|RIGHT [COUNT n]."""
-    message = "ERR numkeys should be greater than 0"
-    numkeys = parse_int(argv[numkeys_index], message)
+    numkeys = parse_int(argv[numkeys_index], NUMKEYS_NOT_POSITIVE)
     if numkeys < 1:
-        raise RedisError(message)
+        raise RedisError(NUMKEYS_NOT_POSITIVE)
     where_index = numkeys_index + numkeys + 1
     if where_index >= len(argv):
         raise syntax_error()
@@ -153,7 +151,7 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     reader = ArgReader(argv, where_index + 1)
     while reader.more():
         if count is None and reader.remaining() > 1 and reader.keyword() == b"COUNT":
-            count = reader.next_int("ERR count should be greater than 0", minimum=1)
+            count = reader.next_int(COUNT_NOT_POSITIVE, minimum=1)
         else:
             raise syntax_error()
     return argv[numkeys_index + 1:where_index], left, count or 1
@@ -220,13 +218,11 @@ def lpos(client: Client, argv: list[bytes]) -> Reply:
         if option == b"RANK" and reader.more():
             rank = parse_int(reader.next())
             if rank == 0:
-                raise RedisError("ERR RANK can't be zero: use 1 to start from the first match, "
-                                 "2 from the second ... or use negative to start from the end "
-                                 "of the list")
+                raise RedisError(LPOS_RANK_ZERO)
         elif option == b"COUNT" and reader.more():
-            count = reader.next_int("ERR COUNT can't be negative", minimum=0)
+            count = reader.next_int(NEGATIVE_COUNT, minimum=0)
         elif option == b"MAXLEN" and reader.more():
-            maxlen = reader.next_int("ERR MAXLEN can't be negative", minimum=0)
+            maxlen = reader.next_int(NEGATIVE_MAXLEN, minimum=0)
         else:
             raise syntax_error()
     lst = _lookup(client, argv[1])
@@ -270,7 +266,7 @@ def lset(client: Client, argv: list[bytes]) -> Reply:
     if index < 0:
         index += len(lst)
     if not 0 <= index < len(lst):
-        raise RedisError(OUT_OF_RANGE)
+        raise RedisError(INDEX_OUT_OF_RANGE)
     lst[index] = argv[3]
     db.written(argv[1], "l", "lset")
     return OK

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from ..args import ArgReader, parse_int
 from ..client import FLAG_MULTI
 from ..db import flush_databases
-from ..errors import RedisError, syntax_error
+from ..errors import (BAD_DATA_FORMAT, BAD_DUMP_PAYLOAD, BUSYKEY, DEBUG_RELOAD_FAILED,
+                      DEBUG_RELOAD_OPTIONS, INVALID_FREQ, INVALID_IDLETIME, INVALID_TTL,
+                      SAVE_FAILED, SAVE_IN_PROGRESS, RedisError, syntax_error)
 from ..persistence import rdb
 from ..protocol.encode import OK, Reply, SimpleString
 from . import command
@@ -37,25 +39,23 @@ def restore(client: Client, argv: list[bytes]) -> Reply:
         elif word == b"ABSTTL":
             absttl = True
         elif word == b"IDLETIME" and reader.more() and freq == -1:
-            idle = reader.next_int(minimum=0,
-                                   range_error="ERR Invalid IDLETIME value, must be >= 0")
+            idle = reader.next_int(minimum=0, range_error=INVALID_IDLETIME)
         elif word == b"FREQ" and reader.more() and idle == -1:
-            freq = reader.next_int(minimum=0, maximum=255, range_error="ERR Invalid FREQ "
-                                   "value, must be >= 0 and <= 255")
+            freq = reader.next_int(minimum=0, maximum=255, range_error=INVALID_FREQ)
         else:
             raise syntax_error()
     db, key, server = client.db, argv[1], client.server
     if not replace and db.get_for_write(key) is not None:
-        raise RedisError("BUSYKEY Target key name already exists.")
+        raise RedisError(BUSYKEY)
     ttl = parse_int(argv[2])
     if ttl < 0:
-        raise RedisError("ERR Invalid TTL value, must be >= 0")
+        raise RedisError(INVALID_TTL)
     if not rdb.verify_payload(argv[3]):
-        raise RedisError("ERR DUMP payload version or checksum are wrong")
+        raise RedisError(BAD_DUMP_PAYLOAD)
     try:
         value = rdb.load_payload(argv[3], server.config)
     except rdb.RdbError:
-        raise RedisError("ERR Bad data format") from None
+        raise RedisError(BAD_DATA_FORMAT) from None
     deleted = replace and db.delete(key)
     if ttl and not absttl:
         ttl += server.clock.ms()
@@ -79,10 +79,10 @@ def restore(client: Client, argv: list[bytes]) -> Reply:
 def save(client: Client, argv: list[bytes]) -> Reply:
     snapshots = client.server.snapshots
     if snapshots.in_progress():
-        raise RedisError("ERR Background save already in progress")
+        raise RedisError(SAVE_IN_PROGRESS)
     snapshots.saves += 1
     if not snapshots.write():
-        raise RedisError("ERR")
+        raise RedisError(SAVE_FAILED)
     return OK
 
 
@@ -92,13 +92,13 @@ def bgsave(client: Client, argv: list[bytes]) -> Reply:
         raise syntax_error()
     snapshots = client.server.snapshots
     if snapshots.in_progress():
-        raise RedisError("ERR Background save already in progress")
+        raise RedisError(SAVE_IN_PROGRESS)
     if FLAG_MULTI in client.flags:
         # Inside EXEC the fork waits for the cron, as in Redis.
         snapshots.bgsave_scheduled = True
         return SimpleString(b"Background saving scheduled")
     if not snapshots.background_save():
-        raise RedisError("ERR")
+        raise RedisError(SAVE_FAILED)
     return SimpleString(b"Background saving started")
 
 
@@ -117,11 +117,10 @@ def debug_reload(client: Client, argv: list[bytes]) -> Reply:
         elif word == b"nosave":
             save_first = False
         else:
-            raise RedisError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
-                             "options.")
+            raise RedisError(DEBUG_RELOAD_OPTIONS)
     server = client.server
     if save_first and not server.snapshots.write():
-        raise RedisError("ERR")
+        raise RedisError(SAVE_FAILED)
     if flush:
         flush_databases(server.dbs)
         server.scripting.flush_functions()
@@ -131,6 +130,6 @@ def debug_reload(client: Client, argv: list[bytes]) -> Reply:
         server.log_warning(str(exc))
         loaded = False
     if not loaded:
-        raise RedisError("ERR Error trying to load the RDB dump")
+        raise RedisError(DEBUG_RELOAD_FAILED)
     server.log_warning("DB reloaded by DEBUG RELOAD")
     return OK

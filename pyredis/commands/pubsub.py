@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..blocking import may_block
-from ..errors import RedisError
+from ..errors import not_for_deny_blocking, subcommand_syntax
 from ..glob import glob_matcher
 from ..pubsub import SHARD
 from ..protocol.encode import NO_REPLY, Reply
@@ -21,7 +21,7 @@ def _check_may_subscribe(client: Client, name: str, even_in_multi: bool = False)
     """A client that needs one reply per command (a script, a command inside EXEC) cannot
     enter the subscribed state; SUBSCRIBE and PSUBSCRIBE inside MULTI stay allowed."""
     if not may_block(client) and (even_in_multi or not client.in_multi):
-        raise RedisError(f"ERR {name} isn't allowed for a DENY BLOCKING client")
+        raise not_for_deny_blocking(name)
 
 
 @command("subscribe")
@@ -116,8 +116,7 @@ def pubsub_help(client: Client, argv: list[bytes]) -> Reply:
 
 def _channel_list(client: Client, argv, channels: dict) -> list:
     if len(argv) > 3:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try PUBSUB HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     if len(argv) == 2:
         return list(channels)
     match = glob_matcher(argv[2])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..args import parse_int
-from ..errors import RedisError
+from ..errors import (KEYS_MORE_THAN_ARGS, NEGATIVE_KEYS, NOSCRIPT, SCRIPT_FLUSH_OPTION, RedisError,
+                      subcommand_syntax)
 from ..protocol.encode import NO_REPLY, OK, Reply
-from ..scripting import NOSCRIPT, command_flags, parse_shebang, sha1hex
+from ..scripting import command_flags, parse_shebang, sha1hex
 from . import COMMANDS, command, help_reply
 from .debug import debug_subcommand
 
@@ -25,9 +26,9 @@ def run_eval(client: Client, argv: list[bytes], evalsha: bool, read_only: bool) 
         raise RedisError(NOSCRIPT)
     numkeys = parse_int(argv[2])
     if numkeys > len(argv) - 3:
-        raise RedisError("ERR Number of keys can't be greater than number of args")
+        raise RedisError(KEYS_MORE_THAN_ARGS)
     if numkeys < 0:
-        raise RedisError("ERR Number of keys can't be negative")
+        raise RedisError(NEGATIVE_KEYS)
     scripting = server.scripting
     if evalsha:
         script = scripting.scripts.get(argv[1].lower())
@@ -113,7 +114,7 @@ def script_exists(client: Client, argv: list[bytes]) -> Reply:
 @command("script|flush")
 def script_flush(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
-        raise RedisError("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+        raise RedisError(SCRIPT_FLUSH_OPTION)
     client.server.scripting.flush_scripts()
     return OK
 
@@ -133,7 +134,6 @@ def script_kill(client: Client, argv: list[bytes]) -> Reply:
 def debug_set_disable_deny_scripts(client: Client, argv: list[bytes]) -> Reply:
     """Let scripts run commands flagged noscript (Redis's tests use it)."""
     if len(argv) != 3:
-        raise RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                         "Try DEBUG HELP." % argv[1].decode(errors="replace"))
+        raise subcommand_syntax(argv)
     client.server.scripting.allow_noscript = bool(parse_int(argv[2]))
     return OK

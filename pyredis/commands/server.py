@@ -9,7 +9,9 @@ from .. import info as infomod
 from ..args import parse_int
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
-from ..errors import RedisError, syntax_error
+from ..errors import (DB_INDEX, INVALID_FIRST_DB, INVALID_SECOND_DB, NO_SHUTDOWN_IN_PROGRESS,
+                      SHUTDOWN_FAILED, SWAPDB_IN_CLUSTER, RedisError, config_rewrite_failed, err,
+                      syntax_error)
 from ..protocol.encode import NO_REPLY, OK, Reply, Verbatim
 from . import all_commands, command, help_reply
 
@@ -70,10 +72,10 @@ def config_rewrite(client: Client, argv: list[bytes]) -> Reply:
     try:
         server.config.rewrite()
     except ConfigError as exc:
-        raise RedisError(f"ERR {exc}") from None
+        raise err(str(exc)) from None
     except OSError as exc:
         server.log_warning(f"CONFIG REWRITE failed: {exc.strerror}")
-        raise RedisError(f"ERR Rewriting config file: {exc.strerror}") from None
+        raise config_rewrite_failed(exc.strerror) from None
     server.log("notice", "CONFIG REWRITE executed with success.")
     return OK
 
@@ -140,11 +142,11 @@ def flushall(client: Client, argv: list[bytes]) -> Reply:
 def swapdb(client: Client, argv: list[bytes]) -> Reply:
     server = client.server
     if server.config.cluster_enabled:
-        raise RedisError("ERR SWAPDB is not allowed in cluster mode")
-    first = parse_int(argv[1], "ERR invalid first DB index")
-    second = parse_int(argv[2], "ERR invalid second DB index")
+        raise RedisError(SWAPDB_IN_CLUSTER)
+    first = parse_int(argv[1], INVALID_FIRST_DB)
+    second = parse_int(argv[2], INVALID_SECOND_DB)
     if not (0 <= first < len(server.dbs) and 0 <= second < len(server.dbs)):
-        raise RedisError("ERR DB index is out of range")
+        raise RedisError(DB_INDEX)
     if first != second:
         swap_databases(server.dbs[first], server.dbs[second])
     server.keyspace.count_changes()
@@ -177,11 +179,11 @@ def shutdown(client: Client, argv: list[bytes]) -> Reply:
         raise syntax_error()
     if b"abort" in options:
         # Shutdown is immediate here (there are no replicas to wait for).
-        raise RedisError("ERR No shutdown in progress.")
+        raise RedisError(NO_SHUTDOWN_IN_PROGRESS)
     server = client.server
     save = bool(b"save" in options or server.config.save) and b"nosave" not in options
     if not server.prepare_for_shutdown(save) and b"force" not in options:
-        raise RedisError("ERR Errors trying to SHUTDOWN. Check logs.")
+        raise RedisError(SHUTDOWN_FAILED)
     server.shutdown()
     return NO_REPLY
 

@@ -7,7 +7,8 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
-from ..errors import RedisError, WrongTypeError, syntax_error
+from ..errors import (KEYS_MORE_THAN_ARGS, NEGATIVE_LIMIT, NUMKEYS_NOT_POSITIVE, RedisError,
+                      WrongTypeError, syntax_error)
 from ..glob import glob_matcher
 from ..protocol.encode import OrderedSet, Reply
 from ..scan import parse_cursor, parse_scan_options
@@ -251,14 +252,14 @@ def sinter(client: Client, argv: list[bytes]) -> Reply:
 
 @command("sintercard")
 def sintercard(client: Client, argv: list[bytes]) -> Reply:
-    numkeys = parse_range_int(argv[1], 1, INT64_MAX, "ERR numkeys should be greater than 0")
+    numkeys = parse_range_int(argv[1], 1, INT64_MAX, NUMKEYS_NOT_POSITIVE)
     if numkeys > len(argv) - 2:
-        raise RedisError("ERR Number of keys can't be greater than number of args")
+        raise RedisError(KEYS_MORE_THAN_ARGS)
     reader = ArgReader(argv, 2 + numkeys)
     limit = 0
     while reader.more():
         if reader.keyword() == b"LIMIT" and reader.more():
-            limit = parse_positive_int(reader.next(), "ERR LIMIT can't be negative")
+            limit = parse_positive_int(reader.next(), NEGATIVE_LIMIT)
         else:
             raise syntax_error()
     return _intersection(client, argv[2:2 + numkeys], None, True, limit)

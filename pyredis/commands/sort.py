@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..args import ArgReader, strtod
 from ..db import frozen_string
-from ..errors import RedisError, WrongTypeError, syntax_error
+from ..errors import SORT_NOT_DOUBLE, RedisError, WrongTypeError, syntax_error
 from ..protocol.encode import Reply
 from ..types import type_name
 from ..types.list import ListValue
@@ -21,8 +21,6 @@ from .sets import store_or_delete
 if TYPE_CHECKING:
     from ..client import Client
     from ..db import Database
-
-NOT_DOUBLE = "ERR One or more scores can't be converted into double"
 
 
 def lookup_by_pattern(db: Database, pattern: bytes, element: bytes) -> Optional[bytes]:
@@ -166,7 +164,7 @@ def _sorted(db, elements: list[bytes], by: Optional[bytes], alpha: bool,
         source = element if by is None else lookup_by_pattern(db, by, element)
         score = 0.0 if source is None else _sort_score(source)
         if score is None:
-            raise RedisError(NOT_DOUBLE)
+            raise RedisError(SORT_NOT_DOUBLE)
         keyed.append((score, element))
     keyed.sort(reverse=desc)
     return [element for _, element in keyed]

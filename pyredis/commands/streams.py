@@ -13,7 +13,18 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .. import blocking
 from ..args import parse_int
-from ..errors import NO_SUCH_KEY, RedisError, syntax_error, wrong_arity
+from ..errors import (BUSYGROUP, COUNT_NOT_ABOVE_ZERO, ENTRIES_ADDED_NEGATIVE, ENTRIES_READ_RANGE,
+                      GROUP_GONE_WHILE_BLOCKED, INVALID_INTERVAL_END, INVALID_INTERVAL_START,
+                      INVALID_STREAM_ID, LIMIT_WITHOUT_APPROX, LIMIT_WITHOUT_STRATEGY,
+                      MAXLEN_AND_MINID, NEGATIVE_LIMIT_ARGUMENT, NEGATIVE_MAXLEN_ARGUMENT,
+                      NO_SUCH_KEY, STREAM_GONE_WHILE_BLOCKED, STREAM_IDS_EXHAUSTED,
+                      XADD_ID_NOT_GREATER, XADD_ID_ZERO, XAUTOCLAIM_MIN_IDLE, XCLAIM_IDLE,
+                      XCLAIM_MIN_IDLE, XCLAIM_RETRYCOUNT, XCLAIM_TIME, XGROUP_WITHOUT_KEY,
+                      XREADGROUP_DOLLAR_ID, XREADGROUP_WITHOUT_GROUP, XREAD_GREATER_ID,
+                      XREAD_GROUP_OPTION, XREAD_NOACK_OPTION, XREAD_UNBALANCED, XSETID_BELOW_LENGTH,
+                      XSETID_BELOW_MAX_DELETED, XSETID_BELOW_TOP, XTRIM_WITHOUT_STRATEGY,
+                      RedisError, block_in_script, no_group, no_such_group, subcommand_syntax,
+                      syntax_error, unknown_xclaim_option, wrong_arity)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, PairMap, Reply
 from ..types.stream import (MAX_ID, MIN_ID, UINT64_MAX, ConsumerGroup, PendingEntry,
                             StreamID, StreamValue, decrement_id, format_id, increment_id)
@@ -23,8 +34,6 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..db import Database
 
-INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
-NOT_GREATER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 XREAD_BLOCKED_DEFAULT_COUNT = 1000
 
 # -- IDs ------------------------------------------------------------------------------------
@@ -54,22 +63,22 @@ def parse_id(raw: bytes, missing_seq: int = 0, strict: bool = False,
     """A stream ID argument: "ms-seq", "ms" (seq = missing_seq), "-" and "+" unless
     `strict`, "ms-*" when `seq_star` (XADD). Returns (ID, whether the sequence was given)."""
     if len(raw) > 127:
-        raise RedisError(INVALID_ID)
+        raise RedisError(INVALID_STREAM_ID)
     if raw == b"-" or raw == b"+":
         if strict:
-            raise RedisError(INVALID_ID)
+            raise RedisError(INVALID_STREAM_ID)
         return (MIN_ID if raw == b"-" else MAX_ID), True
     ms_text, dash, seq_text = raw.partition(b"-")
     ms = _parse_u64(ms_text)
     if ms is None:
-        raise RedisError(INVALID_ID)
+        raise RedisError(INVALID_STREAM_ID)
     if not dash:
         return (ms, missing_seq), True
     if seq_star and seq_text == b"*":
         return (ms, 0), False
     seq = _parse_u64(seq_text)
     if seq is None:
-        raise RedisError(INVALID_ID)
+        raise RedisError(INVALID_STREAM_ID)
     return (ms, seq), True
 
 
@@ -82,7 +91,7 @@ def _interval_start(raw: bytes) -> StreamID:
     if len(raw) > 1 and raw[:1] == b"(":
         start = increment_id(parse_strict_id(raw[1:]))
         if start is None:
-            raise RedisError("ERR invalid start ID for the interval")
+            raise RedisError(INVALID_INTERVAL_START)
         return start
     return parse_id(raw)[0]
 
@@ -91,7 +100,7 @@ def _interval_end(raw: bytes) -> StreamID:
     if len(raw) > 1 and raw[:1] == b"(":
         end = decrement_id(parse_id(raw[1:], UINT64_MAX, strict=True)[0])
         if end is None:
-            raise RedisError("ERR invalid end ID for the interval")
+            raise RedisError(INVALID_INTERVAL_END)
         return end
     return parse_id(raw, UINT64_MAX)[0]
 
@@ -104,17 +113,6 @@ def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[StreamV
 
 def _entry(stream_id: StreamID, fields: tuple) -> list:
     return [format_id(stream_id), list(fields)]
-
-
-def _subcommand_error(argv: list[bytes]) -> RedisError:
-    return RedisError("ERR unknown subcommand or wrong number of arguments for '%s'. "
-                      "Try %s HELP." % (argv[1][:128].decode(errors="replace"),
-                                        argv[0].decode(errors="replace").upper()))
-
-
-def _no_group(key: bytes, group: bytes, where: str = "") -> RedisError:
-    return RedisError("NOGROUP No such key '%s' or consumer group '%s'%s" % (
-        key.decode(errors="replace"), group.decode(errors="replace"), where))
 
 
 def _now(client: Client) -> int:
@@ -160,8 +158,6 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
     args = _TrimArgs()
     limit_given = False
     i = 2
-    strategy_error = "ERR syntax error, MAXLEN and MINID options at the same time are not " \
-                     "compatible"
     while i < len(argv):
         more = len(argv) - 1 - i
         option = argv[i]
@@ -170,7 +166,7 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
             break
         if lowered in (b"maxlen", b"minid") and more:
             if args.trims:
-                raise RedisError(strategy_error)
+                raise RedisError(MAXLEN_AND_MINID)
             args.approx = False
             following = argv[i + 1]
             if more >= 2 and following in (b"~", b"="):
@@ -179,14 +175,14 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
             if lowered == b"maxlen":
                 args.maxlen = parse_int(argv[i + 1])
                 if args.maxlen < 0:
-                    raise RedisError("ERR The MAXLEN argument must be >= 0.")
+                    raise RedisError(NEGATIVE_MAXLEN_ARGUMENT)
             else:
                 args.minid = parse_strict_id(argv[i + 1])
             i += 1
         elif lowered == b"limit" and more:
             args.limit = parse_int(argv[i + 1])
             if args.limit < 0:
-                raise RedisError("ERR The LIMIT argument must be >= 0.")
+                raise RedisError(NEGATIVE_LIMIT_ARGUMENT)
             limit_given = True
             i += 1
         elif xadd and lowered == b"nomkstream":
@@ -200,14 +196,12 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
         i += 1
     args.id_index = i
     if args.limit and not args.trims:
-        raise RedisError("ERR syntax error, LIMIT cannot be used without specifying a "
-                         "trimming strategy")
+        raise RedisError(LIMIT_WITHOUT_STRATEGY)
     if not xadd and not args.trims:
-        raise RedisError("ERR syntax error, XTRIM must be called with a trimming strategy")
+        raise RedisError(XTRIM_WITHOUT_STRATEGY)
     if limit_given:
         if not args.approx:
-            raise RedisError("ERR syntax error, LIMIT cannot be used without the special ~ "
-                             "option")
+            raise RedisError(LIMIT_WITHOUT_APPROX)
     elif args.approx:
         # Approximate trimming does at most 100 nodes' worth of work unless told otherwise.
         limit = 100 * client.server.config.stream_node_max_entries
@@ -229,7 +223,7 @@ def xadd(client: Client, argv: list[bytes]) -> Reply:
     if fields_count < 2 or fields_count % 2:
         raise wrong_arity("xadd")
     if args.id_given and args.seq_given and args.id == MIN_ID:
-        raise RedisError("ERR The ID specified in XADD must be greater than 0-0")
+        raise RedisError(XADD_ID_ZERO)
     db, key = client.db, argv[1]
     stream = _lookup(client, key, write=True)
     created = stream is None
@@ -238,8 +232,7 @@ def xadd(client: Client, argv: list[bytes]) -> Reply:
             return None
         stream = StreamValue()
     if stream.last_id == MAX_ID:
-        raise RedisError("ERR The stream has exhausted the last possible ID, unable to add "
-                         "more items")
+        raise RedisError(STREAM_IDS_EXHAUSTED)
     if not args.id_given:
         new_id = stream.next_auto_id(_now(client))
     elif args.seq_given:
@@ -249,7 +242,7 @@ def xadd(client: Client, argv: list[bytes]) -> Reply:
     else:
         new_id = args.id
     if new_id is None or new_id <= stream.last_id:
-        raise RedisError(NOT_GREATER)
+        raise RedisError(XADD_ID_NOT_GREATER)
     config = client.server.config
     stream.append(new_id, tuple(argv[field_index:]), config.stream_node_max_bytes,
                   config.stream_node_max_entries)
@@ -297,12 +290,11 @@ def xsetid(client: Client, argv: list[bytes]) -> Reply:
         if option == b"entriesadded" and more:
             entries_added = parse_int(argv[i + 1])
             if entries_added < 0:
-                raise RedisError("ERR entries_added must be positive")
+                raise RedisError(ENTRIES_ADDED_NEGATIVE)
         elif option == b"maxdeletedid" and more:
             max_deleted = parse_strict_id(argv[i + 1])
             if new_last < max_deleted:
-                raise RedisError("ERR The ID specified in XSETID is smaller than the "
-                                 "provided max_deleted_entry_id")
+                raise RedisError(XSETID_BELOW_MAX_DELETED)
         else:
             raise syntax_error()
         i += 2
@@ -311,11 +303,9 @@ def xsetid(client: Client, argv: list[bytes]) -> Reply:
         raise RedisError(NO_SUCH_KEY)
     if stream.length:
         if new_last < stream.last_valid_id():
-            raise RedisError("ERR The ID specified in XSETID is smaller than the target "
-                             "stream top item")
+            raise RedisError(XSETID_BELOW_TOP)
         if entries_added != -1 and stream.length > entries_added:
-            raise RedisError("ERR The entries_added specified in XSETID is smaller than the "
-                             "target stream length")
+            raise RedisError(XSETID_BELOW_LENGTH)
     stream.last_id = new_last
     if entries_added != -1:
         stream.entries_added = entries_added
@@ -426,8 +416,7 @@ def _xread(client: Client, argv, group_read: bool):
         option = argv[i].lower()
         if option == b"block" and more:
             if client.sock is None:
-                raise RedisError("ERR %s command is not allowed with BLOCK option from "
-                                 "scripts" % name)
+                raise block_in_script(name)
             i += 1
             timeout = blocking.parse_timeout(argv[i], milliseconds=True)
         elif option == b"count" and more:
@@ -436,19 +425,16 @@ def _xread(client: Client, argv, group_read: bool):
         elif option == b"streams" and more:
             streams_index = i + 1
             if (len(argv) - streams_index) % 2:
-                raise RedisError("ERR Unbalanced XREAD list of streams: for each stream key "
-                                 "an ID or '$' must be specified.")
+                raise RedisError(XREAD_UNBALANCED)
             break
         elif option == b"group" and more >= 2:
             if not group_read:
-                raise RedisError("ERR The GROUP option is only supported by XREADGROUP. You "
-                                 "called XREAD instead.")
+                raise RedisError(XREAD_GROUP_OPTION)
             group_name, consumer_name = argv[i + 1], argv[i + 2]
             i += 2
         elif option == b"noack":
             if not group_read:
-                raise RedisError("ERR The NOACK option is only supported by XREADGROUP. You "
-                                 "called XREAD instead.")
+                raise RedisError(XREAD_NOACK_OPTION)
             noack = True
         else:
             raise syntax_error()
@@ -456,7 +442,7 @@ def _xread(client: Client, argv, group_read: bool):
     if not streams_index:
         raise syntax_error()
     if group_read and group_name is None:
-        raise RedisError("ERR Missing GROUP option for XREADGROUP")
+        raise RedisError(XREADGROUP_WITHOUT_GROUP)
     half = (len(argv) - streams_index) // 2
     keys = argv[streams_index:streams_index + half]
     # Each key's position: the ID entries must follow, None for XREADGROUP's ">".
@@ -468,19 +454,15 @@ def _xread(client: Client, argv, group_read: bool):
         if group_name is not None:
             group = stream.groups.get(group_name) if stream is not None else None
             if group is None:
-                raise _no_group(key, group_name, " in XREADGROUP with GROUP option")
+                raise no_group(key, group_name, " in XREADGROUP with GROUP option")
         groups.append(group)
         if raw == b"$":
             if group_read:
-                raise RedisError(
-                    "ERR The $ ID is meaningless in the context of XREADGROUP: you want to "
-                    "read the history of this consumer by specifying a proper ID, or use the "
-                    "> ID to get new messages. The $ ID would just return an empty result set.")
+                raise RedisError(XREADGROUP_DOLLAR_ID)
             after.append(stream.last_id if stream is not None else MIN_ID)
         elif raw == b">":
             if not group_read:
-                raise RedisError("ERR The > ID can be specified only when calling XREADGROUP "
-                                 "using the GROUP <group> <consumer> option.")
+                raise RedisError(XREAD_GREATER_ID)
             after.append(None)
         else:
             after.append(parse_strict_id(raw))
@@ -529,8 +511,7 @@ def _block(client: Client, keys: list[bytes], after: list, group_name: Optional[
         if group_name is not None:
             group = stream.groups.get(group_name)
             if group is None:
-                receiver.add_error("NOGROUP the consumer group this client was blocked on "
-                                   "no longer exists")
+                receiver.add_error(GROUP_GONE_WHILE_BLOCKED)
                 return True
             position = group.last_id
         if not stream.last_id > position:
@@ -547,7 +528,7 @@ def _block(client: Client, keys: list[bytes], after: list, group_name: Optional[
     on_gone = None
     if group_name is not None:
         def on_gone(receiver: Client, db: Database, key: bytes) -> bool:
-            receiver.add_error("UNBLOCKED the stream key no longer exists")
+            receiver.add_error(STREAM_GONE_WHILE_BLOCKED)
             return True
     blocking.block(client, keys, StreamValue, serve, timeout, on_gone=on_gone)
 
@@ -608,22 +589,19 @@ def _xgroup_target(client: Client, argv, options_allowed: tuple) -> tuple:
                 and i + 1 < len(argv):
             value = parse_int(argv[i + 1])
             if value < 0 and value != -1:
-                raise RedisError("ERR value for ENTRIESREAD must be positive or -1")
+                raise RedisError(ENTRIES_READ_RANGE)
             entries_read = None if value == -1 else value
             i += 2
         else:
-            raise _subcommand_error(argv)
+            raise subcommand_syntax(argv)
     stream = _lookup(client, argv[2], write=True)
     group = None
     if not mkstream:
         if stream is None:
-            raise RedisError("ERR The XGROUP subcommand requires the key to exist. Note that "
-                             "for CREATE you may want to use the MKSTREAM option to create "
-                             "an empty stream automatically.")
+            raise RedisError(XGROUP_WITHOUT_KEY)
         group = stream.groups.get(argv[3])
         if group is None and argv[1].lower() != b"create" and argv[1].lower() != b"destroy":
-            raise RedisError("NOGROUP No such consumer group '%s' for key name '%s'" % (
-                argv[3].decode(errors="replace"), argv[2].decode(errors="replace")))
+            raise no_such_group(argv[3], argv[2])
     return stream, group, mkstream, entries_read
 
 
@@ -635,7 +613,7 @@ def xgroup_help(client: Client, argv: list[bytes]) -> Reply:
 @command("xgroup|create")
 def xgroup_create(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) > 8:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     stream, _, _, entries_read = _xgroup_target(client, argv, (b"mkstream", b"entriesread"))
     db, key = client.db, argv[2]
     if argv[4] == b"$":
@@ -647,7 +625,7 @@ def xgroup_create(client: Client, argv: list[bytes]) -> Reply:
         db.set(key, stream)
         db.signal_modified(key)
     if argv[3] in stream.groups:
-        raise RedisError("BUSYGROUP Consumer Group name already exists")
+        raise RedisError(BUSYGROUP)
     stream.groups[argv[3]] = ConsumerGroup(last, entries_read)
     db.metadata_written(key, "t", "xgroup-create")
     return OK
@@ -656,7 +634,7 @@ def xgroup_create(client: Client, argv: list[bytes]) -> Reply:
 @command("xgroup|setid")
 def xgroup_setid(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) not in (5, 7):
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     stream, group, _, entries_read = _xgroup_target(client, argv, (b"entriesread",))
     if argv[4] == b"$":
         last = stream.last_id
@@ -671,7 +649,7 @@ def xgroup_setid(client: Client, argv: list[bytes]) -> Reply:
 @command("xgroup|destroy")
 def xgroup_destroy(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 4:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     stream, group, _, _ = _xgroup_target(client, argv, ())
     if group is None:
         return 0
@@ -685,7 +663,7 @@ def xgroup_destroy(client: Client, argv: list[bytes]) -> Reply:
 @command("xgroup|createconsumer")
 def xgroup_createconsumer(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 5:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     _, group, _, _ = _xgroup_target(client, argv, ())
     if group.add_consumer(argv[4], _now(client)) is None:
         return 0
@@ -696,7 +674,7 @@ def xgroup_createconsumer(client: Client, argv: list[bytes]) -> Reply:
 @command("xgroup|delconsumer")
 def xgroup_delconsumer(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 5:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     _, group, _, _ = _xgroup_target(client, argv, ())
     consumer = group.consumers.get(argv[4])
     if consumer is None:
@@ -746,7 +724,7 @@ def xpending(client: Client, argv: list[bytes]) -> Reply:
             consumer_name = argv[start_index + 3]
     stream, group = _group_of(client, argv[1], argv[2])
     if group is None:
-        raise _no_group(argv[1], argv[2])
+        raise no_group(argv[1], argv[2])
     if argc == 3:
         pel = group.pel
         if not pel:
@@ -780,8 +758,8 @@ def xclaim(client: Client, argv: list[bytes]) -> Reply:
     key, group_name, consumer_name = argv[1], argv[2], argv[3]
     stream, group = _group_of(client, key, group_name, write=True)
     if group is None:
-        raise _no_group(key, group_name)
-    min_idle = max(parse_int(argv[4], "ERR Invalid min-idle-time argument for XCLAIM"), 0)
+        raise no_group(key, group_name)
+    min_idle = max(parse_int(argv[4], XCLAIM_MIN_IDLE), 0)
     ids = []
     j = 5
     while j < len(argv):
@@ -803,21 +781,18 @@ def xclaim(client: Client, argv: list[bytes]) -> Reply:
             just_id = True
         elif option == b"idle" and more:
             j += 1
-            delivery_time = now - parse_int(argv[j], "ERR Invalid IDLE option argument for "
-                                                     "XCLAIM")
+            delivery_time = now - parse_int(argv[j], XCLAIM_IDLE)
         elif option == b"time" and more:
             j += 1
-            delivery_time = parse_int(argv[j], "ERR Invalid TIME option argument for XCLAIM")
+            delivery_time = parse_int(argv[j], XCLAIM_TIME)
         elif option == b"retrycount" and more:
             j += 1
-            retry_count = parse_int(argv[j], "ERR Invalid RETRYCOUNT option argument for "
-                                             "XCLAIM")
+            retry_count = parse_int(argv[j], XCLAIM_RETRYCOUNT)
         elif option == b"lastid" and more:
             j += 1
             last_id = parse_strict_id(argv[j])
         else:
-            raise RedisError("ERR Unrecognized XCLAIM option '%s'" % argv[j].decode(
-                errors="replace"))
+            raise unknown_xclaim_option(argv[j])
         j += 1
     if last_id > group.last_id:
         group.last_id = last_id
@@ -857,7 +832,7 @@ def xclaim(client: Client, argv: list[bytes]) -> Reply:
 @command("xautoclaim")
 def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
     key, group_name, consumer_name = argv[1], argv[2], argv[3]
-    min_idle = max(parse_int(argv[4], "ERR Invalid min-idle-time argument for XAUTOCLAIM"), 0)
+    min_idle = max(parse_int(argv[4], XAUTOCLAIM_MIN_IDLE), 0)
     start = _interval_start(argv[5])
     count = 100
     just_id = False
@@ -865,9 +840,9 @@ def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
     while j < len(argv):
         option = argv[j].lower()
         if option == b"count" and len(argv) - 1 - j:
-            count = parse_int(argv[j + 1], "ERR COUNT must be > 0")
+            count = parse_int(argv[j + 1], COUNT_NOT_ABOVE_ZERO)
             if not 1 <= count <= (2**63 - 1) // 10:
-                raise RedisError("ERR COUNT must be > 0")
+                raise RedisError(COUNT_NOT_ABOVE_ZERO)
             j += 1
         elif option == b"justid":
             just_id = True
@@ -876,7 +851,7 @@ def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
         j += 1
     stream, group = _group_of(client, key, group_name, write=True)
     if group is None:
-        raise _no_group(key, group_name)
+        raise no_group(key, group_name)
     attempts = count * 10
     now = _now(client)
     consumer = None
@@ -938,12 +913,11 @@ def _xinfo_stream_of(client: Client, key: bytes) -> StreamValue:
 @command("xinfo|consumers")
 def xinfo_consumers(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 4:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     stream = _xinfo_stream_of(client, argv[2])
     group = stream.groups.get(argv[3])
     if group is None:
-        raise RedisError("NOGROUP No such consumer group '%s' for key name '%s'" % (
-            argv[3].decode(errors="replace"), argv[2].decode(errors="replace")))
+        raise no_such_group(argv[3], argv[2])
     now = _now(client)
     return [{b"name": c.name, b"pending": len(c.pel), b"idle": max(now - c.seen_time, 0)}
             for c in group.sorted_consumers()]
@@ -952,7 +926,7 @@ def xinfo_consumers(client: Client, argv: list[bytes]) -> Reply:
 @command("xinfo|groups")
 def xinfo_groups(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) != 3:
-        raise _subcommand_error(argv)
+        raise subcommand_syntax(argv)
     stream = _xinfo_stream_of(client, argv[2])
     return [{b"name": name, b"consumers": len(group.consumers), b"pending": len(group.pel),
              b"last-delivered-id": format_id(group.last_id),
@@ -968,10 +942,10 @@ def xinfo_stream(client: Client, argv: list[bytes]) -> Reply:
     count = 10
     if options:
         if len(options) not in (1, 3) or options[0].lower() != b"full":
-            raise _subcommand_error(argv)
+            raise subcommand_syntax(argv)
         if len(options) == 3:
             if options[1].lower() != b"count":
-                raise _subcommand_error(argv)
+                raise subcommand_syntax(argv)
             count = parse_int(options[2])
             if count < 0:
                 count = 10

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Optional, Union
 
 from ..args import ArgReader, parse_int
 from ..db import frozen_string, is_string
-from ..errors import OVERFLOW, RedisError, not_float, syntax_error, wrong_arity
+from ..errors import (DECREMENT_OVERFLOW, LCS_LEN_AND_IDX, LCS_NOT_STRINGS, LCS_OUT_OF_MEMORY,
+                      LCS_TOO_LONG, NAN_OR_INFINITY, OFFSET_OUT_OF_RANGE, OVERFLOW, STRING_TOO_LONG,
+                      RedisError, invalid_expire_time, not_float, syntax_error, wrong_arity)
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK, Reply
 from ..types import INT64_MAX, INT64_MIN, is_int64
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
     from ..client import Client
 
 EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
-STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 
 def string_encoding(value: "bytes | bytearray") -> bytes:
@@ -83,13 +84,13 @@ def _expire_at(client: Client, raw: bytes, flags: set, name: str) -> int:
     ms = parse_int(raw)
     seconds = b"EX" in flags or b"EXAT" in flags
     if ms <= 0 or (seconds and ms > INT64_MAX // 1000):
-        raise RedisError(f"ERR invalid expire time in '{name}' command")
+        raise invalid_expire_time(name)
     if seconds:
         ms *= 1000
     if b"EX" in flags or b"PX" in flags:
         ms += client.server.clock.ms()
         if ms > INT64_MAX:  # Redis's 64-bit sum would wrap around to a negative time
-            raise RedisError(f"ERR invalid expire time in '{name}' command")
+            raise invalid_expire_time(name)
     return ms
 
 
@@ -259,7 +260,7 @@ def setrange(client: Client, argv: list[bytes]) -> Reply:
     key, patch = argv[1], argv[3]
     offset = parse_int(argv[2])
     if offset < 0:
-        raise RedisError("ERR offset is out of range")
+        raise RedisError(OFFSET_OUT_OF_RANGE)
     value = db.get_string(key, write=True)
     if not patch:  # nothing to write: no key is created, no event
         return 0 if value is None else len(value)
@@ -338,7 +339,7 @@ def incrby(client: Client, argv: list[bytes]) -> Reply:
 def decrby(client: Client, argv: list[bytes]) -> Reply:
     delta = parse_int(argv[2])
     if delta == INT64_MIN:  # its negation does not fit in 64 bits
-        raise RedisError("ERR decrement would overflow")
+        raise RedisError(DECREMENT_OVERFLOW)
     return _incr_by(client, argv[1], -delta)
 
 
@@ -353,7 +354,7 @@ def incrbyfloat(client: Client, argv: list[bytes]) -> Reply:
         raise not_float()
     total = add_long_double(value, increment)
     if total is None:
-        raise RedisError("ERR increment would produce NaN or Infinity")
+        raise RedisError(NAN_OR_INFINITY)
     result = format_long_double(total)
     if current is None:
         db.set(key, result)
@@ -372,7 +373,7 @@ def lcs(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     a, b = db.get(argv[1]), db.get(argv[2])
     if (a is not None and not is_string(a)) or (b is not None and not is_string(b)):
-        raise RedisError("ERR The specified keys must contain string values")
+        raise RedisError(LCS_NOT_STRINGS)
     a, b = a or b"", b or b""
     want_len = want_idx = with_match_len = False
     min_match_len = 0
@@ -390,13 +391,12 @@ def lcs(client: Client, argv: list[bytes]) -> Reply:
         else:
             raise syntax_error()
     if want_len and want_idx:
-        raise RedisError("ERR If you want both the length and indexes, please just use IDX.")
+        raise RedisError(LCS_LEN_AND_IDX)
     if len(a) >= 2**32 - 2 or len(b) >= 2**32 - 2:
-        raise RedisError("ERR String too long for LCS")
+        raise RedisError(LCS_TOO_LONG)
     # Redis refuses when its (len(a)+1) x (len(b)+1) table of 32-bit cells would be too big.
     if (len(a) + 1) * (len(b) + 1) * 4 > client.server.config.proto_max_bulk_len:
-        raise RedisError("ERR Insufficient memory, transient memory for LCS exceeds "
-                         "proto-max-bulk-len")
+        raise RedisError(LCS_OUT_OF_MEMORY)
     table = LcsTable(a, b)
     if want_len:
         return table.length(len(a), len(b))

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..args import parse_int
-from ..errors import RedisError, syntax_error
+from ..errors import (CACHING_NO_WITHOUT_OPTOUT, CACHING_WITHOUT_OPT, CACHING_YES_WITHOUT_OPTIN,
+                      TRACKING_BCAST_SWITCH, TRACKING_NO_REDIRECT_TARGET, TRACKING_ONE_REDIRECT,
+                      TRACKING_OPTIN_AND_OPTOUT, TRACKING_OPT_SWITCH, TRACKING_OPT_WITH_BCAST,
+                      TRACKING_PREFIX_WITHOUT_BCAST, RedisError, prefix_overlaps_existing,
+                      prefix_overlaps_given, syntax_error)
 from ..protocol.encode import OK, OrderedSet, Reply
 from . import command
 
@@ -23,18 +27,10 @@ def _check_prefixes(client: Client, prefixes: list[bytes]) -> None:
     for i, prefix in enumerate(prefixes):
         for other in existing:
             if _overlap(other, prefix):
-                raise RedisError(
-                    "ERR Prefix '%s' overlaps with an existing prefix '%s'. Prefixes for a "
-                    "single client must not overlap." % (_text(prefix), _text(other)))
+                raise prefix_overlaps_existing(prefix, other)
         for other in prefixes[i + 1:]:
             if _overlap(prefix, other):
-                raise RedisError(
-                    "ERR Prefix '%s' overlaps with another provided prefix '%s'. Prefixes "
-                    "for a single client must not overlap." % (_text(prefix), _text(other)))
-
-
-def _text(data: bytes) -> str:
-    return data.split(b"\0", 1)[0].decode(errors="replace")
+                raise prefix_overlaps_given(prefix, other)
 
 
 @command("client|tracking")
@@ -50,10 +46,10 @@ def client_tracking(client: Client, argv: list[bytes]) -> Reply:
         if option == b"redirect" and more:
             j += 1
             if redirect:
-                raise RedisError("ERR A client can only redirect to a single other client")
+                raise RedisError(TRACKING_ONE_REDIRECT)
             redirect = parse_int(argv[j])
             if redirect not in server.clients:
-                raise RedisError("ERR The client ID you want redirect to does not exist")
+                raise RedisError(TRACKING_NO_REDIRECT_TARGET)
         elif option == b"bcast":
             bcast = True
         elif option == b"optin":
@@ -72,17 +68,15 @@ def client_tracking(client: Client, argv: list[bytes]) -> Reply:
     if mode == b"on":
         state = client.tracking
         if not bcast and prefixes:
-            raise RedisError("ERR PREFIX option requires BCAST mode to be enabled")
+            raise RedisError(TRACKING_PREFIX_WITHOUT_BCAST)
         if state is not None and state.bcast != bcast:
-            raise RedisError("ERR You can't switch BCAST mode on/off before disabling tracking "
-                             "for this client, and then re-enabling it with a different mode.")
+            raise RedisError(TRACKING_BCAST_SWITCH)
         if bcast and (optin or optout):
-            raise RedisError("ERR OPTIN and OPTOUT are not compatible with BCAST")
+            raise RedisError(TRACKING_OPT_WITH_BCAST)
         if optin and optout:
-            raise RedisError("ERR You can't specify both OPTIN mode and OPTOUT mode")
+            raise RedisError(TRACKING_OPTIN_AND_OPTOUT)
         if state is not None and ((optin and state.optout) or (optout and state.optin)):
-            raise RedisError("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking "
-                             "for this client, and then re-enabling it with a different mode.")
+            raise RedisError(TRACKING_OPT_SWITCH)
         if bcast:
             _check_prefixes(client, prefixes)
         server.tracking.enable(client, redirect, bcast, optin, optout, noloop, prefixes)
@@ -97,17 +91,14 @@ def client_tracking(client: Client, argv: list[bytes]) -> Reply:
 def client_caching(client: Client, argv: list[bytes]) -> Reply:
     state = client.tracking
     if state is None:
-        raise RedisError("ERR CLIENT CACHING can be called only when the client is in tracking "
-                         "mode with OPTIN or OPTOUT mode enabled")
+        raise RedisError(CACHING_WITHOUT_OPT)
     option = argv[2].lower()
     if option == b"yes":
         if not state.optin:
-            raise RedisError("ERR CLIENT CACHING YES is only valid when tracking is enabled in "
-                             "OPTIN mode.")
+            raise RedisError(CACHING_YES_WITHOUT_OPTIN)
     elif option == b"no":
         if not state.optout:
-            raise RedisError("ERR CLIENT CACHING NO is only valid when tracking is enabled in "
-                             "OPTOUT mode.")
+            raise RedisError(CACHING_NO_WITHOUT_OPTOUT)
     else:
         raise syntax_error()
     state.caching = True

@@ -11,21 +11,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..db import unwatch_all
-from ..errors import RedisError
+from ..errors import (DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, NESTED_MULTI,
+                      WATCH_IN_MULTI, RedisError)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, OK, Raw, Reply
 from . import TABLE, command
 
 if TYPE_CHECKING:
     from ..client import Client
 
-EXECABORT = "EXECABORT Transaction discarded because of previous errors."
 EXEC = TABLE["exec"]
 
 
 @command("multi")
 def multi(client: Client, argv: list[bytes]) -> Reply:
     if client.in_multi:
-        raise RedisError("ERR MULTI calls can not be nested")
+        raise RedisError(NESTED_MULTI)
     client.in_multi = True
     return OK
 
@@ -39,7 +39,7 @@ def exec_flags(client: Client, argv: list[bytes]) -> frozenset:
 @command("exec", dynamic_flags=exec_flags)
 def exec_(client: Client, argv: list[bytes]) -> Reply:
     if not client.in_multi:
-        raise RedisError("ERR EXEC without MULTI")
+        raise RedisError(EXEC_WITHOUT_MULTI)
     if not client.watch_dirty and _watched_key_expired(client):
         client.watch_dirty = True
     if client.multi_error or client.watch_dirty:
@@ -73,7 +73,7 @@ def _watched_key_expired(client: Client) -> bool:
 @command("discard")
 def discard(client: Client, argv: list[bytes]) -> Reply:
     if not client.in_multi:
-        raise RedisError("ERR DISCARD without MULTI")
+        raise RedisError(DISCARD_WITHOUT_MULTI)
     client.discard_transaction()
     return OK
 
@@ -81,7 +81,7 @@ def discard(client: Client, argv: list[bytes]) -> Reply:
 @command("watch")
 def watch(client: Client, argv: list[bytes]) -> Reply:
     if client.in_multi:
-        raise RedisError("ERR WATCH inside MULTI is not allowed")
+        raise RedisError(WATCH_IN_MULTI)
     if not client.watch_dirty:    # once dirty, more WATCHes cannot change the outcome
         db = client.db
         for key in argv[1:]:

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, Callable, Iterable, Optional
 from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
-from ..errors import RedisError, WrongTypeError, syntax_error
+from ..errors import (COUNT_NOT_POSITIVE, LIMIT_WITHOUT_BY, NAN_SCORE, NEGATIVE_LIMIT,
+                      NOT_FLOAT_RANGE, NOT_LEX_RANGE, NUMKEYS_NOT_POSITIVE, VALUE_OUT_OF_RANGE,
+                      WEIGHT_NOT_FLOAT, WITHSCORES_BYLEX, ZADD_GT_LT_NX, ZADD_INCR_PAIRS,
+                      ZADD_XX_AND_NX, RedisError, WrongTypeError, no_input_keys, syntax_error)
 from ..protocol.encode import NO_REPLY, NULL_ARRAY, Reply
 from ..scan import parse_cursor
 from ..types.set import SetValue
@@ -25,9 +28,6 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..db import Database
 
-NAN_SCORE = "ERR resulting score is not a number (NaN)"
-NOT_FLOAT_RANGE = "ERR min or max is not a float"
-NOT_LEX_RANGE = "ERR min or max not valid string range item"
 ZRANDMEMBER_SUB_STRATEGY_MUL = 3   # past this ratio, sample by removal (as Redis)
 
 RANK, SCORE, LEX = "rank", "score", "lex"
@@ -115,11 +115,11 @@ def _zadd_generic(client: Client, argv: list[bytes], incr: bool):
     if not rest or len(rest) % 2:
         raise syntax_error()
     if nx and xx:
-        raise RedisError("ERR XX and NX options at the same time are not compatible")
+        raise RedisError(ZADD_XX_AND_NX)
     if (gt and nx) or (lt and nx) or (gt and lt):
-        raise RedisError("ERR GT, LT, and/or NX options at the same time are not compatible")
+        raise RedisError(ZADD_GT_LT_NX)
     if incr and len(rest) > 2:
-        raise RedisError("ERR INCR option supports a single increment-element pair")
+        raise RedisError(ZADD_INCR_PAIRS)
     scores = [parse_float(raw) for raw in rest[0::2]]
     members = rest[1::2]
 
@@ -259,10 +259,9 @@ def _zrange_generic(client: Client, argv: list[bytes], src: int, dst: Optional[b
     reverse = bool(reverse)
     kind = kind or RANK
     if limit != -1 and kind == RANK:
-        raise RedisError("ERR syntax error, LIMIT is only supported in combination with either "
-                         "BYSCORE or BYLEX")
+        raise RedisError(LIMIT_WITHOUT_BY)
     if withscores and kind == LEX:
-        raise RedisError("ERR syntax error, WITHSCORES not supported in combination with BYLEX")
+        raise RedisError(WITHSCORES_BYLEX)
     low, high = argv[src + 1], argv[src + 2]
     if reverse and kind != RANK:
         low, high = high, low   # given as max, min
@@ -470,7 +469,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     """numkeys key [key ...] MIN|MAX [COUNT count] of ZMPOP and BZMPOP: (keys, highest,
     count)."""
     numkeys = parse_range_int(argv[numkeys_index], 1, INT64_MAX,
-                              "ERR numkeys should be greater than 0")
+                              NUMKEYS_NOT_POSITIVE)
     where = numkeys_index + numkeys + 1
     if where >= len(argv):
         raise syntax_error()
@@ -482,7 +481,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
     while reader.more():
         if count == -1 and reader.keyword() == b"COUNT" and reader.more():
             count = parse_range_int(reader.next(), 1, INT64_MAX,
-                                    "ERR count should be greater than 0")
+                                    COUNT_NOT_POSITIVE)
         else:
             raise syntax_error()
     return argv[numkeys_index + 1:where], side == b"MAX", max(count, 1)
@@ -566,8 +565,7 @@ def _set_operation(client: Client, argv: list[bytes], numkeys_index: int, dst: O
     zunionInterDiffGenericCommand), checks in Redis's order."""
     numkeys = parse_int(argv[numkeys_index])
     if numkeys < 1:
-        raise RedisError("ERR at least 1 input key is needed for '%s' command"
-                         % argv[0].decode(errors="replace").lower())
+        raise no_input_keys(argv[0])
     if numkeys > len(argv) - (numkeys_index + 1):
         raise syntax_error()
     keys = argv[numkeys_index + 1:numkeys_index + 1 + numkeys]
@@ -586,7 +584,7 @@ def _set_operation(client: Client, argv: list[bytes], numkeys_index: int, dst: O
         option = reader.keyword()
         if op != "diff" and not card_only and option == b"WEIGHTS" \
                 and reader.remaining() >= numkeys:
-            weights = [parse_float(reader.next(), "ERR weight value is not a float")
+            weights = [parse_float(reader.next(), WEIGHT_NOT_FLOAT)
                        for _ in range(numkeys)]
         elif op != "diff" and not card_only and option == b"AGGREGATE" and reader.more():
             how = reader.keyword()
@@ -595,7 +593,7 @@ def _set_operation(client: Client, argv: list[bytes], numkeys_index: int, dst: O
         elif dst is None and not card_only and option == b"WITHSCORES":
             withscores = True
         elif card_only and option == b"LIMIT" and reader.more():
-            limit = parse_positive_int(reader.next(), "ERR LIMIT can't be negative")
+            limit = parse_positive_int(reader.next(), NEGATIVE_LIMIT)
         else:
             raise syntax_error()
 
@@ -701,7 +699,7 @@ def zrandmember(client: Client, argv: list[bytes]) -> Reply:
         raise syntax_error()
     withscores = len(argv) == 4
     if withscores and not -INT64_MAX // 2 <= count <= INT64_MAX // 2:
-        raise RedisError("ERR value is out of range")
+        raise RedisError(VALUE_OUT_OF_RANGE)
     value = _get_zset(client, argv[1])
     if value is None or count == 0:
         return []

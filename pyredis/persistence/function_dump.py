@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..errors import RedisError
+from ..errors import (BAD_DUMP_PAYLOAD, BAD_FUNCTIONS_PAYLOAD, NOT_A_FUNCTION,
+                      PRE_GA_FUNCTION_FORMAT, RedisError, engine_not_found)
 from ..scripting import parse_library_metadata
 from .rdb import (OPCODE_FUNCTION2, RdbError, Reader, encode_length, seal_payload,
                   verify_payload)
@@ -20,19 +21,19 @@ def dump(libraries: Iterable[Any]) -> bytes:
 def load(payload: bytes) -> list[bytes]:
     """The library payloads a FUNCTION DUMP holds; Redis's errors for a bad one."""
     if not verify_payload(payload):
-        raise RedisError("ERR DUMP payload version or checksum are wrong")
+        raise RedisError(BAD_DUMP_PAYLOAD)
     reader = Reader(payload, len(payload) - 10)
     codes = []
     try:
         while reader.pos < reader.end:
             opcode = reader.byte()
             if opcode == OPCODE_FUNCTION_PRE_GA:
-                raise RedisError("ERR Pre-GA function format not supported")
+                raise RedisError(PRE_GA_FUNCTION_FORMAT)
             if opcode != OPCODE_FUNCTION2:
-                raise RedisError("ERR given type is not a function")
+                raise RedisError(NOT_A_FUNCTION)
             codes.append(reader.string())
     except RdbError:
-        raise RedisError("ERR failed loading the given functions payload") from None
+        raise RedisError(BAD_FUNCTIONS_PAYLOAD) from None
     return codes
 
 
@@ -40,5 +41,5 @@ def library_of(code: bytes) -> tuple[bytes, bytes, bytes]:
     """(name, payload, code) of a library's payload, for Scripting.compile_library."""
     name, engine, body = parse_library_metadata(code)
     if engine.lower() != b"lua":
-        raise RedisError("ERR Engine '%s' not found" % engine.decode(errors="replace"))
+        raise engine_not_found(engine)
     return name, code, body

@@ -7,14 +7,10 @@ import os
 import time
 from typing import Any, Optional
 
+from ..errors import MISCONF
 from . import rdb
 
-BGSAVE_RETRY_DELAY = 5
-MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
-           "persist to disk. Commands that may modify the data set are disabled, because this "
-           "instance is configured to report errors during writes if RDB snapshotting fails "
-           "(stop-writes-on-bgsave-error option). Please check the Redis logs for details "
-           "about the RDB error.")   # seconds before the cron retries a failed background save
+BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
 
 
 class Snapshots:

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from ..types import string2ll
-from ..errors import ProtocolError
+from ..errors import (BULK_COUNT_TOO_BIG, INLINE_TOO_BIG, INVALID_BULK_LENGTH,
+                      INVALID_MULTIBULK_LENGTH, MBULK_COUNT_TOO_BIG, UNAUTHENTICATED_BULK_LENGTH,
+                      UNAUTHENTICATED_MULTIBULK_LENGTH, UNBALANCED_QUOTES, ProtocolError,
+                      expected_dollar)
 
 INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
 BIG_ARG = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
@@ -178,15 +181,15 @@ class RequestParser:
                 end = buf.find(b"\r", self.pos)
                 if end < 0:
                     if n - self.pos > INLINE_MAX_SIZE:
-                        raise ProtocolError("too big mbulk count string")
+                        raise ProtocolError(MBULK_COUNT_TOO_BIG)
                     return
                 if end + 1 >= n:
                     return
                 count = string2ll(buf[self.pos + 1:end])
                 if count is None or count > MAX_MULTIBULK_LEN:
-                    raise ProtocolError("invalid multibulk length")
+                    raise ProtocolError(INVALID_MULTIBULK_LENGTH)
                 if count > UNAUTHENTICATED_MAX_ARGS and self.auth_limits:
-                    raise ProtocolError("unauthenticated multibulk length")
+                    raise ProtocolError(UNAUTHENTICATED_MULTIBULK_LENGTH)
                 self.pos = end + 2
                 if count <= 0:
                     continue
@@ -208,17 +211,17 @@ class RequestParser:
             end = buf.find(b"\r", pos)
             if end < 0:
                 if n - pos > INLINE_MAX_SIZE:
-                    raise ProtocolError("too big bulk count string")
+                    raise ProtocolError(BULK_COUNT_TOO_BIG)
                 break
             if end + 1 >= n:
                 break
             if buf[pos] != 0x24:  # '$'
-                raise ProtocolError("expected '$', got '%s'" % chr(buf[pos]))
+                raise expected_dollar(buf[pos])
             size = string2ll(buf[pos + 1:end])
             if size is None or size < 0 or size > self.max_bulk_len:
-                raise ProtocolError("invalid bulk length")
+                raise ProtocolError(INVALID_BULK_LENGTH)
             if size > UNAUTHENTICATED_MAX_BULK and self.auth_limits:
-                raise ProtocolError("unauthenticated bulk length")
+                raise ProtocolError(UNAUTHENTICATED_BULK_LENGTH)
             start = end + 2
             if start + size + 2 > n:
                 break
@@ -236,11 +239,11 @@ class RequestParser:
         end = buf.find(b"\n", self.pos)
         if end < 0:
             if n - self.pos > INLINE_MAX_SIZE:
-                raise ProtocolError("too big inline request")
+                raise ProtocolError(INLINE_TOO_BIG)
             return None
         line_end = end - 1 if end > self.pos and buf[end - 1] == 0x0D else end
         args = split_args(bytes(buf[self.pos:line_end]))
         if args is None:
-            raise ProtocolError("unbalanced quotes in request")
+            raise ProtocolError(UNBALANCED_QUOTES)
         self.pos = end + 1
         return args

@@ -39,9 +39,6 @@ _STALE_BIT = 0x80                        # in the cached cardinality's last byte
 _MASK64 = (1 << 64) - 1
 _MURMUR_M = 0xC6A4A7935BD1E995
 
-NOT_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
-CORRUPTED = "INVALIDOBJ Corrupted HLL object detected"
-
 
 class NotHyperLogLog(Exception):
     """A string that is no HyperLogLog (bad magic, encoding or dense length)."""

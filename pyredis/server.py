@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from . import commands
 from .blocking import Blocking
-from .client import Client
+from .client import FLAG_MONITOR, Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
 from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
@@ -680,7 +680,7 @@ class Server:
         for client in list(self.clients.values()):
             if (client.last_interaction < last_allowed and client.blocked is None
                     and not client.channels and not client.patterns
-                    and not client.shard_channels and "O" not in client.flags):
+                    and not client.shard_channels and FLAG_MONITOR not in client.flags):
                 client.close()
 
     def clock_advanced(self) -> None:
@@ -704,9 +704,9 @@ class Server:
         client.discard_transaction()      # and its WATCHes
         self.pubsub.forget(client)
         self.tracking.disable(client)
-        if "O" in client.flags:           # MONITOR
+        if FLAG_MONITOR in client.flags:
             self.monitors.remove(client)
-            client.flags = client.flags - {"O"}
+            client.flags = client.flags - {FLAG_MONITOR}
 
     def prepare_for_shutdown(self, save: bool) -> bool:
         """Stop a background save; then save when asked (Redis's prepareForShutdown). False

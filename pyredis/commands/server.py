@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from .. import config as configmod
 from .. import info as infomod
 from ..args import parse_int
+from ..client import FLAG_MONITOR
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import (DB_INDEX, INVALID_FIRST_DB, INVALID_SECOND_DB, NO_SHUTDOWN_IN_PROGRESS,
@@ -190,8 +191,8 @@ def shutdown(client: Client, argv: list[bytes]) -> Reply:
 
 @command("monitor")
 def monitor(client: Client, argv: list[bytes]) -> Reply:
-    if "O" in client.flags:
+    if FLAG_MONITOR in client.flags:
         return NO_REPLY
-    client.flags = client.flags | {"O"}   # a frozenset, shared while empty
+    client.flags = client.flags | {FLAG_MONITOR}   # a frozenset, shared while empty
     client.server.monitors.append(client)
     return OK

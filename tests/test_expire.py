@@ -113,6 +113,7 @@ def inproc():
     config.set("bind", ["127.0.0.1"])
     config.set("loglevel", ["warning"])
     config.set("enable-debug-command", ["yes"])
+    config.set("save", [""])     # its shutdown must not write dump.rdb where the tests run
     server = Server(config)
     recorder = Recorder()
     server.keyspace.events.notify = recorder.notify

@@ -70,6 +70,16 @@ def test_append_scaling_smoke_run():
     assert "### redis: server CPU µs per command" in out.stdout
 
 
+def test_datatypes_scaling_smoke_run():
+    out = _run("benchmarks.datatypes_scaling", "--sizes", "30,200", "--ops", "25",
+               "--rounds", "1", "--redis")
+    assert out.returncode == 0, out.stderr
+    for row in ("| XADD MAXLEN N | pyredis/selectors |", "| XREADGROUP COUNT 10 + XACK | redis |",
+                "| PFCOUNT (cached) | pyredis/selectors / redis |",
+                "| GEOSEARCH BYRADIUS 300 m | pyredis/selectors |"):
+        assert row in out.stdout
+
+
 def test_floor_benchmark_smoke_run():
     """benchmarks.floor runs its floor server beside redis-server and pyredis."""
     out = _run("benchmarks.floor", "--requests", "500", "--rounds", "1")

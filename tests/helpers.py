@@ -4,7 +4,9 @@ server in a thread of the test process (LiveServer) for looking at what a comman
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
 from typing import Optional, Sequence
 
@@ -139,6 +141,9 @@ class LiveServer:
 
     def __init__(self) -> None:
         config = Config()
+        config.chdir = False          # it shares this process's working directory
+        self.dir = tempfile.mkdtemp(prefix="pyredis-live-")
+        config.set("dir", [self.dir])   # SAVE and DEBUG RELOAD write their dump.rdb here
         config.set("port", [str(free_port())])
         config.set("bind", ["127.0.0.1"])
         self.server = Server(config)
@@ -173,3 +178,4 @@ class LiveServer:
         self.raw.close()
         self.server.reactor.call_soon_threadsafe(self.server.shutdown)
         self.thread.join(10)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from ..args import parse_float, parse_int
+from ..args import ArgReader, parse_float
 from ..errors import (COUNT_NOT_ABOVE_ZERO, GEO_ANY_WITHOUT_COUNT, GEO_BAD_UNIT,
                       GEO_HEIGHT_NOT_NUMBER, GEO_NEGATIVE_BOX, GEO_NEGATIVE_RADIUS, GEO_NO_MEMBER,
                       GEO_RADIUS_NOT_NUMBER, GEO_WIDTH_NOT_NUMBER, RedisError, geo_one_origin,
@@ -206,56 +206,48 @@ def _search_command(client: Client, argv: list[bytes], source_index: int, kind: 
     from_member = from_lonlat = by_radius = by_box = False
     ascending: Optional[bool] = None
     count = 0
-    i = first_option
-    while i < len(argv):
-        option = argv[i].lower()
-        left = len(argv) - i - 1     # arguments after this one
-        if option == b"withdist":
+    reader = ArgReader(argv, first_option)
+    while reader.more():
+        option = reader.keyword()
+        left = reader.remaining()     # arguments after this one
+        if option == b"WITHDIST":
             withdist = True
-        elif option == b"withhash":
+        elif option == b"WITHHASH":
             withhash = True
-        elif option == b"withcoord":
+        elif option == b"WITHCOORD":
             withcoord = True
-        elif option == b"any":
+        elif option == b"ANY":
             any_ = True
-        elif option == b"asc":
+        elif option == b"ASC":
             ascending = True
-        elif option == b"desc":
+        elif option == b"DESC":
             ascending = False
-        elif option == b"count" and left >= 1:
-            count = parse_int(argv[i + 1])
-            if count <= 0:
-                raise RedisError(COUNT_NOT_ABOVE_ZERO)
-            i += 1
-        elif option in (b"store", b"storedist") and left >= 1 and can_store:
-            store_key, store_dist = argv[i + 1], option == b"storedist"
-            i += 1
-        elif option == b"storedist" and search_store:
+        elif option == b"COUNT" and left >= 1:
+            count = reader.next_int(minimum=1, range_error=COUNT_NOT_ABOVE_ZERO)
+        elif option in (b"STORE", b"STOREDIST") and left >= 1 and can_store:
+            store_key, store_dist = reader.next(), option == b"STOREDIST"
+        elif option == b"STOREDIST" and search_store:
             store_dist = True
-        elif option == b"frommember" and left >= 1 and kind == SEARCH and not from_lonlat:
+        elif option == b"FROMMEMBER" and left >= 1 and kind == SEARCH and not from_lonlat:
+            member = reader.next()
             if value is not None:
-                center = _member_position(value, argv[i + 1])
+                center = _member_position(value, member)
             from_member = True
-            i += 1
-        elif option == b"fromlonlat" and left >= 2 and kind == SEARCH and not from_member:
-            center = _position(argv[i + 1], argv[i + 2])
+        elif option == b"FROMLONLAT" and left >= 2 and kind == SEARCH and not from_member:
+            center = _position(reader.next(), reader.next())
             from_lonlat = True
-            i += 2
-        elif option == b"byradius" and left >= 2 and kind == SEARCH and not by_box:
-            radius, conversion = _distance_arg(argv[i + 1], argv[i + 2])
+        elif option == b"BYRADIUS" and left >= 2 and kind == SEARCH and not by_box:
+            radius, conversion = _distance_arg(reader.next(), reader.next())
             by_radius = True
-            i += 2
-        elif option == b"bybox" and left >= 3 and kind == SEARCH and not by_radius:
-            width = parse_float(argv[i + 1], GEO_WIDTH_NOT_NUMBER)
-            height = parse_float(argv[i + 2], GEO_HEIGHT_NOT_NUMBER)
+        elif option == b"BYBOX" and left >= 3 and kind == SEARCH and not by_radius:
+            width = parse_float(reader.next(), GEO_WIDTH_NOT_NUMBER)
+            height = parse_float(reader.next(), GEO_HEIGHT_NOT_NUMBER)
             if height < 0 or width < 0:
                 raise RedisError(GEO_NEGATIVE_BOX)
-            conversion = _unit(argv[i + 3])
+            conversion = _unit(reader.next())
             by_box = True
-            i += 3
         else:
             raise syntax_error()
-        i += 1
 
     if store_key is not None and (withdist or withhash or withcoord):
         raise geo_store_with_options("GEOSEARCHSTORE" if search_store

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any, Optional
 
 from .. import blocking
-from ..args import parse_int
+from ..args import ArgReader, parse_int
 from ..errors import (BUSYGROUP, COUNT_NOT_ABOVE_ZERO, ENTRIES_ADDED_NEGATIVE, ENTRIES_READ_RANGE,
                       GROUP_GONE_WHILE_BLOCKED, INVALID_INTERVAL_END, INVALID_INTERVAL_START,
                       INVALID_STREAM_ID, LIMIT_WITHOUT_APPROX, LIMIT_WITHOUT_STRATEGY,
@@ -283,21 +283,17 @@ def xsetid(client: Client, argv: list[bytes]) -> Reply:
     new_last = parse_strict_id(argv[2])
     entries_added = -1
     max_deleted = MIN_ID
-    i = 3
-    while i < len(argv):
-        more = len(argv) - 1 - i
-        option = argv[i].lower()
-        if option == b"entriesadded" and more:
-            entries_added = parse_int(argv[i + 1])
-            if entries_added < 0:
-                raise RedisError(ENTRIES_ADDED_NEGATIVE)
-        elif option == b"maxdeletedid" and more:
-            max_deleted = parse_strict_id(argv[i + 1])
+    reader = ArgReader(argv, 3)
+    while reader.more():
+        option = reader.keyword()
+        if option == b"ENTRIESADDED" and reader.more():
+            entries_added = reader.next_int(minimum=0, range_error=ENTRIES_ADDED_NEGATIVE)
+        elif option == b"MAXDELETEDID" and reader.more():
+            max_deleted = parse_strict_id(reader.next())
             if new_last < max_deleted:
                 raise RedisError(XSETID_BELOW_MAX_DELETED)
         else:
             raise syntax_error()
-        i += 2
     stream = _lookup(client, argv[1], write=True)
     if stream is None:
         raise RedisError(NO_SUCH_KEY)
@@ -328,11 +324,10 @@ def _xrange(client: Client, argv, reverse: bool):
     start = _interval_start(start_raw)
     end = _interval_end(end_raw)
     count = -1
-    i = 4
-    while i < len(argv):
-        if argv[i].lower() == b"count" and i + 1 < len(argv):
-            count = max(parse_int(argv[i + 1]), 0)
-            i += 2
+    reader = ArgReader(argv, 4)
+    while reader.more():
+        if reader.keyword() == b"COUNT" and reader.more():
+            count = max(reader.next_int(), 0)
         else:
             raise syntax_error()
     stream = _lookup(client, argv[1])

@@ -1,6 +1,7 @@
 """redis-server style command line: pyredis-server [/path/to/redis.conf] [--directive value ...]"""
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
@@ -88,13 +89,40 @@ def main(argv: Optional[list[str]] = None) -> None:
         io = args[at + 1]
         del args[at:at + 2]
     config = build_config(args)
+    if config.daemonize:
+        daemonize()
     server = Server(config, io=io)
+    # The start-up log of redis-server, in its order: tools and test suites wait for these lines.
+    server.log_warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+    server.log_warning(f"Redis version={REDIS_VERSION}, bits=64, commit=00000000, modified=0, "
+                       f"pid={server.pid}, just started")
+    if config.config_file or args:
+        server.log_warning("Configuration loaded")
+    else:
+        server.log_warning("Warning: no config file specified, using the default config. In "
+                           "order to specify a config file use pyredis-server "
+                           "/path/to/redis.conf")
     try:
         server.start()
     except OSError as exc:
         server.log_warning(str(exc))
         raise SystemExit(1) from None
-    server.log("notice", f"pyredis {REDIS_VERSION}-compatible server started, pid={server.pid}, "
-               f"port={server.port}")
+    server.write_pidfile()
+    server.log_banner(show_logo=config.always_show_logo or (
+        not config.logfile and not config.syslog_enabled and sys.stdout.isatty()))
+    server.log_warning("Server initialized")
     server.snapshots.load_at_startup()
     server.serve_forever()
+
+
+def daemonize() -> None:
+    """Detach from the terminal as redis-server does: fork, new session, stdio to /dev/null
+    (the log goes to `logfile`, or nowhere)."""
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)

@@ -175,25 +175,54 @@ class Server:
     # -- logging ---------------------------------------------------------------------------
 
     def log(self, level: str, message: str) -> None:
-        levels = ("debug", "verbose", "notice", "warning")
-        if levels.index(level) < levels.index(self.config.loglevel):
+        if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
             return
         now = time.time()
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
         mark = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}[level]
-        line = f"{self.pid}:M {stamp}.{int(now * 1000) % 1000:03d} {mark} {message}\n"
-        if self.config.logfile:
-            try:
-                with open(self.config.logfile, "a") as f:
-                    f.write(line)
-            except OSError:
-                pass
-        else:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+        self.log_raw(level, f"{self.pid}:M {stamp}.{int(now * 1000) % 1000:03d} {mark} {message}\n")
 
     def log_warning(self, message: str) -> None:
         self.log("warning", message)
+
+    def log_banner(self, show_logo: bool) -> None:
+        """What redis-server logs once it listens: a banner with the version, port and PID
+        (test suites wait for its ` PID: ` line), or one line when no logo is wanted."""
+        if not show_logo:
+            self.log("notice", f"Running mode=standalone, port={self.port}.")
+            return
+        python = ".".join(map(str, sys.version_info[:3]))
+        banner = ("\n"
+                  f"    pyredis {REDIS_VERSION} (Python {python}) 64 bit\n"
+                  "    Running in standalone mode\n"
+                  f"    Port: {self.port}\n"
+                  f"    PID: {self.pid}\n\n")
+        self.log_raw("notice", banner)
+
+    def log_raw(self, level: str, text: str) -> None:
+        """Write text to the log as it is, without the pid/time prefix."""
+        if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
+            return
+        if self.config.logfile:
+            try:
+                with open(self.config.logfile, "a") as f:
+                    f.write(text)
+            except OSError:
+                pass
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def write_pidfile(self) -> None:
+        """Redis's createPidFile: the configured pidfile, or Redis's default when daemonized."""
+        path = self.config.pidfile or ("/var/run/redis.pid" if self.config.daemonize else "")
+        if not path:
+            return
+        try:
+            with open(path, "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError as exc:
+            self.log_warning(f"Failed to write PID file: {exc.strerror}")
 
     # -- listening -------------------------------------------------------------------------
 
@@ -735,9 +764,6 @@ class Server:
         if install_signals:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
-        if self.config.pidfile:
-            with open(self.config.pidfile, "w") as f:
-                f.write(f"{os.getpid()}\n")
         self.log("notice", "Ready to accept connections")
         self.reactor.run()
 
@@ -773,6 +799,7 @@ def _format_addr(addr: Any) -> str:
     return f"{host}:{port}"
 
 
+LOG_LEVELS = ("debug", "verbose", "notice", "warning")
 REDACTED = b"(redacted)"
 # Commands MONITOR never shows (Redis: admin commands, too dangerous to show, and the
 # skip-monitor ones).

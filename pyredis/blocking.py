@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .commands import TABLE, command
+from .commands import command
 from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCKED,
                      UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
@@ -64,7 +65,8 @@ MAX_TIMER_DELAY = 86400.0 * 30
 class BlockedState:
     """What a blocked client waits for: `client.blocked` while it is blocked."""
 
-    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer")
+    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer",
+                 "duration")
 
     def __init__(self, db: "Database", keys: list[bytes], kind: type, serve: Serve,
                  on_gone: Optional[OnGone], on_timeout: Callable[["Client"], None],
@@ -77,6 +79,7 @@ class BlockedState:
         self.on_timeout = on_timeout
         self.deadline = deadline     # monotonic seconds, 0 = never
         self.timer: Optional[int] = None
+        self.duration = 0            # µs the command ran before it blocked
 
 
 # -- arguments --------------------------------------------------------------------------------
@@ -271,17 +274,16 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         errors_before = server.stats.error_replies
+        start = perf_counter_ns()
         if value is not None and type(value) is state.kind:
             served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
             served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
-        if server.stats.error_replies > errors_before:
-            # An error reply counts as a failed call of the blocked command (INFO
-            # commandstats), as Redis's updateStatsOnUnblock does.
-            TABLE[client.last_cmd].failed_calls += 1
         if served:
+            server.served_after_block(client, (perf_counter_ns() - start) // 1000,
+                                      server.stats.error_replies > errors_before)
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
@@ -315,5 +317,7 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
         target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
+    # Counted as a failed call of the blocked command either way, as Redis 7.0 counts it.
+    client.server.served_after_block(target, 0, True)
     unblock(target)
     return 1

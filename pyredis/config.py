@@ -509,6 +509,20 @@ def apply_output_buffer_limits(server: "Server") -> None:
     server.obuf_check_threshold = min(limits) if limits else float("inf")
 
 
+def apply_slow_call_floor(server: "Server") -> None:
+    """The shortest call (µs) the slow log or the latency monitor wants to hear of: the
+    command path compares each call's duration with it alone. With the slow log on, Redis
+    trims it to slowlog-max-len after every command, so at once after this one."""
+    config = server.config
+    floors = [float("inf")]
+    if config.slowlog_log_slower_than >= 0:
+        floors.append(config.slowlog_log_slower_than)
+        server.slowlog.trim()
+    if config.latency_monitor_threshold:
+        floors.append(config.latency_monitor_threshold * 1000)
+    server.slow_call_floor = min(floors)
+
+
 def _apply_notify(server: "Server") -> None:
     server.notifications.configure()
 
@@ -666,9 +680,9 @@ DIRECTIVES: list[Directive] = [
              _rewrite_obuf, MULTI_ARG, apply=apply_output_buffer_limits),
     _int("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
     # slow log, latency, tracking, notifications
-    _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000),
-    _int("slowlog-max-len", 0, LONG_MAX, 128),
-    _int("latency-monitor-threshold", 0, LLONG_MAX, 0),
+    _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000, apply=apply_slow_call_floor),
+    _int("slowlog-max-len", 0, LONG_MAX, 128, apply=apply_slow_call_floor),
+    _int("latency-monitor-threshold", 0, LLONG_MAX, 0, apply=apply_slow_call_floor),
     _bool("latency-tracking", True),
     _special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
              _show_percentiles, _rewrite_percentiles, MULTI_ARG),

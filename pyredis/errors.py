@@ -473,6 +473,15 @@ def config_rewrite_failed(reason: Optional[str]) -> RedisError:
     return RedisError(f"ERR Rewriting config file: {reason}")
 
 
+# -- SLOWLOG and LATENCY -------------------------------------------------------------------
+
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
+
+
+def no_latency_samples(event: bytes) -> RedisError:
+    return RedisError("ERR No samples available for event '%s'" % c_text(event))
+
+
 # -- configuration: why a value is refused ------------------------------------------------
 # Reasons, not replies: CONFIG SET puts them after its own prefix (config_set_failed), the
 # config file after its line; so the helpers here return text too.

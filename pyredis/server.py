@@ -19,13 +19,15 @@ from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
 from .clock import Clock
 from .commands import BY_SPELLING, Command, command_for
-from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
+from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
+                     apply_slow_call_floor)
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
                      unknown_command, unknown_subcommand, wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
+from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .notifications import Notifications
 from .persistence.snapshots import Snapshots
@@ -35,6 +37,7 @@ from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
 from .scripting import Scripting
+from .slowlog import SlowLog
 from .tracking import Tracking
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -86,6 +89,8 @@ class Stats:
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
         self.reads_processed = 0
         self.writes_processed = 0
+        self.latest_fork_usec = 0             # how long the last fork() took
+        self.fork_rate = 0.0                  # GB of memory per second that fork copied
         self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
 
     def count_error(self, message: str) -> None:
@@ -166,10 +171,14 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.slowlog = SlowLog(self)
+        self.latency = LatencyMonitor(self)
+        self.slow_call_floor = 0.0            # calls this long (µs) go to the two logs
         self.obuf_check_threshold = 0.0       # replies past it check the buffer limits
         # Derived from the directives as CONFIG SET derives it, through their rows' apply.
         apply_output_buffer_limits(self)
         apply_maxmemory_policy(self)
+        apply_slow_call_floor(self)
         self.config.server = self             # CONFIG SET acts on this server from now on
 
     # -- logging ---------------------------------------------------------------------------
@@ -476,9 +485,10 @@ class Server:
         client.add_error(error.message)
 
     def call(self, client: Client, cmd: Command, argv: list[bytes]) -> None:
-        """Run one command and queue its reply (Redis's call): then count it in INFO
-        commandstats (a call that replied an error counts as failed) and show it to
-        MONITOR clients, with what the command redacted (see `redact`)."""
+        """Run one command and queue its reply (Redis's call): then hand it to the latency
+        monitor and the slow log if it ran long enough, count it in INFO commandstats (a
+        call that replied an error counts as failed) and show it to MONITOR clients, with
+        what the command redacted (see `redact`)."""
         stats = self.stats
         self._error_mark = stats.error_replies
         client.last_cmd = cmd.name
@@ -498,19 +508,51 @@ class Server:
         finally:
             self.current_client = caller
         usec = (perf_counter_ns() - start) // 1000   # whole microseconds, as Redis counts
+        if usec >= self.slow_call_floor:
+            self.log_slow_call(client, cmd, argv, usec)
         if stats.error_replies > self._error_mark:
             cmd.failed_calls += 1
         self._error_mark = stats.error_replies
         cmd.usec += usec
         cmd.calls += 1
-        if self.config.latency_tracking and client.blocked is None:
-            counts = cmd.latency.counts
-            counts[usec] = counts.get(usec, 0) + 1
+        if client.blocked is None:
+            if self.config.latency_tracking:
+                counts = cmd.latency.counts
+                counts[usec] = counts.get(usec, 0) + 1
+        else:
+            # A blocked command is timed, logged and counted in full once it is served.
+            client.blocked.duration = usec
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
         if self.tracking.enabled:
             self.tracking.after_command(client, cmd, argv, caller is None)
+
+    def log_slow_call(self, client: Client, cmd: Command, argv: list[bytes],
+                      usec: int) -> None:
+        """A call that may be a latency spike or belong in the slow log. A blocked command
+        goes to the slow log once served; EXEC (skip-slowlog) leaves it to its commands."""
+        self.latency.add_sample_if_needed(
+            "fast-command" if "fast" in cmd.flags else "command", usec // 1000)
+        if client.blocked is None and "skip-slowlog" not in cmd.flags:
+            self.slowlog.push_if_needed(client, argv, usec)
+
+    def served_after_block(self, client: Client, reply_usec: int, failed: bool) -> None:
+        """A blocked command was served (Redis's updateStatsOnUnblock): its time blocking
+        the server, the first call's plus the serving's, counts in INFO commandstats,
+        latencystats and the slow log; the serving alone may be a latency spike."""
+        cmd = commands.TABLE[client.last_cmd]
+        state = client.blocked
+        usec = (state.duration if state is not None else 0) + reply_usec
+        cmd.usec += usec
+        if failed:
+            cmd.failed_calls += 1
+        if self.config.latency_tracking:
+            counts = cmd.latency.counts
+            counts[usec] = counts.get(usec, 0) + 1
+        if "skip-slowlog" not in cmd.flags:
+            self.slowlog.push_if_needed(client, client.argv, usec)
+        self.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""

@@ -38,7 +38,7 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 NOT_YET_IMPLEMENTED = (
     "acl", "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
-    "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
+    "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
 )
 
@@ -341,7 +341,7 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "streams", "hyperloglog", "geo")
+           "streams", "hyperloglog", "geo", "slowlog", "latency")
 
 def load_all() -> None:
     for module in MODULES:

@@ -72,6 +72,7 @@ class Snapshots:
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
+        start = time.perf_counter()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -84,10 +85,19 @@ class Snapshots:
                 code = 0 if self.write() else 1
             finally:
                 os._exit(code)
+        self.fork_done(time.perf_counter() - start)
         server.log("notice", "Background saving started by pid %d" % pid)
         self.child_pid = pid
         self.child_started = time.time()
         return True
+
+    def fork_done(self, seconds: float) -> None:
+        """The fork figures INFO and LATENCY DOCTOR report; a slow fork is a latency spike."""
+        server = self.server
+        usec = int(seconds * 1_000_000)
+        server.stats.latest_fork_usec = usec
+        server.stats.fork_rate = server.used_memory() / max(seconds, 1e-9) / 1024**3
+        server.latency.add_sample_if_needed("fork", usec // 1000)
 
     def in_progress(self) -> bool:
         return self.child_pid is not None
@@ -113,10 +123,13 @@ class Snapshots:
         else:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
+            start = time.perf_counter()
             try:
                 os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
             except OSError:
                 pass
+            server.latency.add_sample_if_needed(
+                "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
 

@@ -514,7 +514,7 @@ def apply_slow_call_floor(server: "Server") -> None:
     command path compares each call's duration with it alone. With the slow log on, Redis
     trims it to slowlog-max-len after every command, so at once after this one."""
     config = server.config
-    floors = [float("inf")]
+    floors = [LLONG_MAX]     # an int, as durations are: the cheapest comparison
     if config.slowlog_log_slower_than >= 0:
         floors.append(config.slowlog_log_slower_than)
         server.slowlog.trim()

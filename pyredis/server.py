@@ -173,7 +173,7 @@ class Server:
         self.snapshots = Snapshots(self)
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
-        self.slow_call_floor = 0.0            # calls this long (µs) go to the two logs
+        self.slow_call_floor = 0              # calls this long (µs) go to the two logs
         self.obuf_check_threshold = 0.0       # replies past it check the buffer limits
         # Derived from the directives as CONFIG SET derives it, through their rows' apply.
         apply_output_buffer_limits(self)

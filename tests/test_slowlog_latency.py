@@ -3,6 +3,7 @@ durations masked), their errors, and what Redis keeps out of the slow log or red
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any, Iterator
 
 import pytest
@@ -10,7 +11,7 @@ import redis
 
 from helpers import RawConnection
 from pyredis.commands import LatencyHistogram
-from pyredis.latency import cumulative_histogram
+from pyredis.latency import LatencyMonitor, cumulative_histogram
 
 DEFAULTS = {"slowlog-log-slower-than": "10000", "slowlog-max-len": "128",
             "latency-monitor-threshold": "0"}
@@ -312,3 +313,72 @@ def test_cumulative_histogram_buckets():
     assert cumulative_histogram(histogram) == {
         b"calls": 9,
         b"histogram_usec": {1: 2, 8: 4, 66: 5, 1056: 8, 1073741: 9}}
+
+
+class FrozenClock:
+    def __init__(self, now: int) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return float(self.now)
+
+
+def stub_server(now: int, slower_than: int = 0, threshold: int = 1) -> Any:
+    """What the latency monitor reads of its server, with a clock standing still."""
+    config = SimpleNamespace(latency_monitor_threshold=threshold,
+                             slowlog_log_slower_than=slower_than)
+    return SimpleNamespace(config=config, clock=FrozenClock(now), hz=10,
+                           stats=SimpleNamespace(fork_rate=0.0))
+
+
+@pytest.mark.pyredis_only("the monitor's own samples, on a clock that stands still")
+def test_latency_graph_and_doctor_as_redis_writes_them(monkeypatch):
+    monkeypatch.setattr("pyredis.latency.anon_huge_pages", lambda: 0)
+    server = stub_server(1_000_000)
+    monitor = LatencyMonitor(server)
+    for age, ms in ((2, 50), (1, 20), (0, 10)):
+        server.clock.now = 1_000_000 - age
+        monitor.add_sample_if_needed("command", ms)
+    server.clock.now = 1_000_000
+    # What redis-server 7.0.15 answered for the same three spikes.
+    assert monitor.graph("command") == (
+        b"command - high 50 ms, low 10 ms (all time high 50 ms)\n" + b"-" * 80 + b"\n"
+        b"#  \n|  \n|_ \n||_\n   \n210\nsss\n")
+    assert monitor.doctor() == (
+        b"Dave, I have observed latency spikes in this Redis instance. You don't mind talking "
+        b"about it, do you Dave?\n\n"
+        b"1. command: 3 latency spikes (average 26ms, mean deviation 15ms, period 0.67 sec). "
+        b"Worst all time event 50ms.\n\n"
+        b"I have a few advices for you:\n\n"
+        b"- Check your Slow Log to understand what are the commands you are running which are "
+        b"too slow to execute. Please check https://redis.io/commands/slowlog for more "
+        b"information.\n"
+        b"- Deleting, expiring or evicting (because of maxmemory policy) large objects is a "
+        b"blocking operation. If you have very large objects that are often deleted, expired, "
+        b"or evicted, try to fragment those objects into multiple smaller objects.\n")
+
+
+@pytest.mark.pyredis_only("the monitor's own samples, on a clock that stands still")
+def test_latency_samples_one_per_second_the_worst_kept():
+    server = stub_server(2_000_000, threshold=5)
+    monitor = LatencyMonitor(server)
+    monitor.add_sample_if_needed("expire-cycle", 4)      # under the threshold
+    assert monitor.latest() == []
+    for ms in (7, 30, 9):
+        monitor.add_sample_if_needed("expire-cycle", ms)
+    assert monitor.latest() == [[b"expire-cycle", 2_000_000, 30, 30]]
+    for second in range(1, 200):
+        server.clock.now = 2_000_000 + second
+        monitor.add_sample_if_needed("expire-cycle", 6)
+    samples = monitor.events["expire-cycle"].samples
+    assert len(samples) == 160 and samples[0] == [2_000_040, 6]
+    assert monitor.latest() == [[b"expire-cycle", 2_000_199, 6, 30]]
+    assert monitor.reset([b"EXPIRE-CYCLE"]) == 1 and monitor.latest() == []
+
+
+@pytest.mark.pyredis_only("pyredis's fork figures, which INFO and LATENCY DOCTOR read")
+def test_bgsave_records_the_fork(fresh):
+    fresh.client.set("k", "v")
+    fresh.client.bgsave()
+    stats = fresh.server.stats
+    assert stats.latest_fork_usec > 0 and stats.fork_rate > 0

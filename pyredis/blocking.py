@@ -283,7 +283,7 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
             continue
         if served:
             server.served_after_block(client, (perf_counter_ns() - start) // 1000,
-                                      server.stats.error_replies > errors_before)
+                                      server.stats.error_replies > errors_before, client.argv)
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
@@ -317,7 +317,8 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
         target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
-    # Counted as a failed call of the blocked command either way, as Redis 7.0 counts it.
-    client.server.served_after_block(target, 0, True)
+    # Counted as a failed call of the blocked command either way, and logged without its
+    # arguments (released by then), as Redis 7.0 does.
+    client.server.served_after_block(target, 0, True, [])
     unblock(target)
     return 1

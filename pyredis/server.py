@@ -537,10 +537,12 @@ class Server:
         if client.blocked is None and "skip-slowlog" not in cmd.flags:
             self.slowlog.push_if_needed(client, argv, usec)
 
-    def served_after_block(self, client: Client, reply_usec: int, failed: bool) -> None:
+    def served_after_block(self, client: Client, reply_usec: int, failed: bool,
+                           argv: list[bytes]) -> None:
         """A blocked command was served (Redis's updateStatsOnUnblock): its time blocking
         the server, the first call's plus the serving's, counts in INFO commandstats,
-        latencystats and the slow log; the serving alone may be a latency spike."""
+        latencystats and the slow log (with `argv` as its arguments); the serving alone
+        may be a latency spike."""
         cmd = commands.TABLE[client.last_cmd]
         state = client.blocked
         usec = (state.duration if state is not None else 0) + reply_usec
@@ -551,7 +553,7 @@ class Server:
             counts = cmd.latency.counts
             counts[usec] = counts.get(usec, 0) + 1
         if "skip-slowlog" not in cmd.flags:
-            self.slowlog.push_if_needed(client, client.argv, usec)
+            self.slowlog.push_if_needed(client, argv, usec)
         self.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:

@@ -382,3 +382,25 @@ def test_bgsave_records_the_fork(fresh):
     fresh.client.bgsave()
     stats = fresh.server.stats
     assert stats.latest_fork_usec > 0 and stats.fork_rate > 0
+
+
+def test_client_unblock_logs_the_command_without_arguments(logged, target_server):
+    r = logged
+    r.config_resetstat()
+    conn = RawConnection(target_server.port)
+    try:
+        client_id = int(conn.execute("CLIENT", "ID")[1:-2])
+        conn.send("BLPOP", "no-such-list", "0")
+        for _ in range(500):
+            if r.info("clients")["blocked_clients"]:
+                break
+        assert r.client_unblock(client_id)
+        assert conn.read_reply() == b"*-1\r\n"
+        # A block that times out is neither logged nor counted again.
+        assert conn.execute("BLPOP", "no-such-list", "0.01") == b"*-1\r\n"
+    finally:
+        conn.close()
+    raw = r.execute_command("SLOWLOG", "GET", "3")
+    assert [entry[3] for entry in raw] == [[b"CLIENT", b"UNBLOCK", b"%d" % client_id], [],
+                                           [b"INFO", b"clients"]]
+    assert r.info("commandstats")["cmdstat_blpop"]["failed_calls"] == 1

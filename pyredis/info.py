@@ -11,6 +11,7 @@ import itertools
 import os
 import platform
 import random
+import re
 import resource
 import struct
 import sys
@@ -110,6 +111,16 @@ def _trim_double(value: float) -> str:
 
 
 BUILD_ID = "a9c3e5d70f2b1846"
+
+
+def _gcc_version() -> str:
+    """The GCC that built the interpreter running the server ("GCC 12.2.0"), as Redis names
+    the one that built it; 0.0.0 for another compiler, as Redis says for one not GCC."""
+    found = re.search(r"GCC (\d+)\.(\d+)\.(\d+)", platform.python_compiler())
+    return ".".join(found.groups()) if found else "0.0.0"
+
+
+_GCC_VERSION = _gcc_version()
 _UNAME = os.uname()
 
 
@@ -130,7 +141,7 @@ def server_section(server: "Server") -> list[str]:
         "monotonic_clock:POSIX clock_gettime",
         f"multiplexing_api:{_multiplexing_api(server)}",
         f"atomicvar_api:{platform.python_implementation().lower()}-gil",
-        "gcc_version:0.0.0",
+        f"gcc_version:{_GCC_VERSION}",
         f"process_id:{os.getpid()}",
         "process_supervised:no",
         f"run_id:{server.run_id}",
@@ -450,8 +461,8 @@ def stats_section(server: "Server") -> list[str]:
         f"pubsub_channels:{len(pubsub.channels)}",
         f"pubsub_patterns:{len(pubsub.patterns)}",
         f"pubsubshard_channels:{len(pubsub.shard_channels)}",
-        "latest_fork_usec:0",
-        "total_forks:0",
+        f"latest_fork_usec:{server.snapshots.last_fork_usec}",
+        f"total_forks:{server.snapshots.forks}",
         "migrate_cached_sockets:0",
         "slave_expires_tracked_keys:0",
         "active_defrag_hits:0",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 import redis
@@ -279,3 +280,22 @@ def test_blocked_command_counted_when_served(r):
     assert waiter.read_reply() == b"*2\r\n$4\r\nlist\r\n$1\r\na\r\n"
     assert "latency_percentiles_usec_blpop" in r.info("latencystats")
     waiter.close()
+
+
+def test_forks_counted(r):
+    before = r.info("stats")["total_forks"]
+    r.bgsave()
+    for _ in range(2000):
+        if not r.info("persistence")["rdb_bgsave_in_progress"]:
+            break
+        time.sleep(0.01)
+    stats = r.info("stats")
+    assert stats["total_forks"] == before + 1
+    assert stats["latest_fork_usec"] > 0
+
+
+@pytest.mark.pyredis_only("the compiler of pyredis's interpreter")
+def test_gcc_version_is_the_interpreters(r):
+    import platform
+    version = r.info("server")["gcc_version"]
+    assert version == "0.0.0" or f"GCC {version}" in platform.python_compiler()

@@ -43,7 +43,7 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
-from .commands import command
+from .commands import TABLE, command
 from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, UNBLOCKED,
                      UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
@@ -282,11 +282,33 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
         else:
             continue
         if served:
-            server.served_after_block(client, (perf_counter_ns() - start) // 1000,
-                                      server.stats.error_replies > errors_before, client.argv)
+            count_unblocked_call(client, (perf_counter_ns() - start) // 1000,
+                                 server.stats.error_replies > errors_before, client.argv)
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
+
+
+def count_unblocked_call(client: "Client", reply_usec: int, failed: bool,
+                         argv: list[bytes]) -> None:
+    """The blocked command's figures once it is served or unblocked, before it leaves its
+    blocked state (Redis's updateStatsOnUnblock): the time it kept the server busy, its
+    first call's plus the serving's, in INFO commandstats, latencystats and the slow log
+    (with `argv` as its arguments); a failed call; the serving alone may be a latency
+    spike."""
+    server = client.server
+    cmd = TABLE[client.last_cmd]
+    state = client.blocked
+    usec = (state.duration if state is not None else 0) + reply_usec
+    cmd.usec += usec
+    if failed:
+        cmd.failed_calls += 1
+    if server.config.latency_tracking:
+        counts = cmd.latency.counts
+        counts[usec] = counts.get(usec, 0) + 1
+    if "skip-slowlog" not in cmd.flags:
+        server.slowlog.push_if_needed(client, argv, usec)
+    server.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
 
 # -- unblocked clients' pending input ---------------------------------------------------------
@@ -317,8 +339,8 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
         target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
-    # Counted as a failed call of the blocked command either way, and logged without its
-    # arguments (released by then), as Redis 7.0 does.
-    client.server.served_after_block(target, 0, True, [])
+    # A failure even for TIMEOUT, and logged without its arguments (released by then), as
+    # Redis 7.0 does.
+    count_unblocked_call(target, 0, True, [])
     unblock(target)
     return 1

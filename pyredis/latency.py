@@ -121,7 +121,7 @@ class LatencyMonitor:
                            number, event, count, average, deviation, period, series.max))
             name = event.lower()
             if name == "fork":
-                rate = server.stats.fork_rate
+                rate = server.snapshots.fork_rate
                 quality = "terrible" if rate < 10 else "poor" if rate < 25 else \
                     "good" if rate < 100 else "excellent"
                 if rate < 25:

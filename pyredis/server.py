@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections import Counter
 from time import perf_counter_ns
 from typing import Any, Callable, Optional
@@ -24,7 +25,8 @@ from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
-                     unknown_command, unknown_subcommand, wrong_arity)
+                     internal_error, unknown_command, unknown_subcommand,
+                     wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .latency import LatencyMonitor
@@ -89,8 +91,6 @@ class Stats:
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
         self.reads_processed = 0
         self.writes_processed = 0
-        self.latest_fork_usec = 0             # how long the last fork() took
-        self.fork_rate = 0.0                  # GB of memory per second that fork copied
         self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
 
     def count_error(self, message: str) -> None:
@@ -502,6 +502,11 @@ class Server:
             reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
         except RedisError as exc:
             client.add_error(exc.message)
+        except Exception as exc:   # a bug in pyredis: it costs this reply, not the server
+            trace = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            self.log_warning(f"Internal error running '{cmd.name}' for client {client.addr}:\n"
+                             + "".join(trace).rstrip())
+            client.add_error(internal_error(cmd.name, exc))
         else:
             if reply is not NO_REPLY:
                 client.add_reply(reply)
@@ -536,25 +541,6 @@ class Server:
             "fast-command" if "fast" in cmd.flags else "command", usec // 1000)
         if client.blocked is None and "skip-slowlog" not in cmd.flags:
             self.slowlog.push_if_needed(client, argv, usec)
-
-    def served_after_block(self, client: Client, reply_usec: int, failed: bool,
-                           argv: list[bytes]) -> None:
-        """A blocked command was served (Redis's updateStatsOnUnblock): its time blocking
-        the server, the first call's plus the serving's, counts in INFO commandstats,
-        latencystats and the slow log (with `argv` as its arguments); the serving alone
-        may be a latency spike."""
-        cmd = commands.TABLE[client.last_cmd]
-        state = client.blocked
-        usec = (state.duration if state is not None else 0) + reply_usec
-        cmd.usec += usec
-        if failed:
-            cmd.failed_calls += 1
-        if self.config.latency_tracking:
-            counts = cmd.latency.counts
-            counts[usec] = counts.get(usec, 0) + 1
-        if "skip-slowlog" not in cmd.flags:
-            self.slowlog.push_if_needed(client, argv, usec)
-        self.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""

@@ -15,6 +15,7 @@ from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
+from .acl import Acl, denied_message
 from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
 from .clock import Clock
@@ -149,6 +150,7 @@ class Server:
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The server's parts: each keeps its own state; the cron, the end of each loop cycle
         # and free_client call them by name.
+        self.acl = Acl(self)                  # users: before any client connects
         self.active_expire = ActiveExpire(self)
         self.lazyfree = LazyFree(self.config, self.stats)
         # The databases, built from what they use of the server; what happens to their keys
@@ -171,6 +173,7 @@ class Server:
         apply_output_buffer_limits(self)
         apply_maxmemory_policy(self)
         self.config.server = self             # CONFIG SET acts on this server from now on
+        self.acl.load_at_startup()            # the `user` lines or the ACL file
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -363,7 +366,7 @@ class Server:
         if len(self.clients) >= self.config.maxclients:
             self._refuse(sock, error_line(MAX_CLIENTS_REACHED))
             return None
-        if (self.config.protected_mode and not self.config.requirepass
+        if (self.config.protected_mode and self.acl.default.nopass
                 and sock.family != socket.AF_UNIX
                 and addr.rsplit(":", 1)[0].strip("[]") not in LOCAL_IPS):
             self._refuse(sock, error_line(PROTECTED_MODE_DENIED))
@@ -407,12 +410,19 @@ class Server:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             self._reject(client, wrong_arity(cmd.name), cmd)
             return
-        if not client.authenticated and "no-auth" not in cmd.flags:
+        if not client.authenticated and "no-auth" not in cmd.flags \
+                and self.acl.auth_required(client):
             self._reject(client, RedisError(NOAUTH), cmd)
             return
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError(NOT_IN_MULTI), cmd)
             return
+        if not client.user.unrestricted:
+            denied = self.acl.denial(client, cmd, argv,
+                                     b"multi" if client.in_multi else b"toplevel")
+            if denied:
+                self._reject(client, RedisError(denied_message(denied, cmd)), cmd)
+                return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags

@@ -593,7 +593,9 @@ def validate_user_line(words: list[bytes], allchannels: bool) -> list[bytes]:
     try:
         merged = merge_selector_args(words[2:])
     except AclSelectorError as exc:
-        raise AclConfigError(exc.index, MSG_EINVAL) from None
+        # Redis names no reason of its own here: what its start-up left in errno says
+        # this one.
+        raise AclConfigError(exc.index, MSG_ENOENT) from None
     probe = User(words[1], allchannels)
     for index, op in enumerate(merged):
         try:

@@ -974,6 +974,8 @@ class Config:
         self._save_loaded = False
         # The `user` lines, checked, each [name, rule...]: loaded once the server exists.
         self.users_to_load: list[list[bytes]] = []
+        # rename-command lines: (old name, new name or b"" to remove the command), in order.
+        self.renamed_commands: list[tuple[bytes, bytes]] = []
 
     def get(self, name: str) -> Any:
         return getattr(self, BY_NAME[name.lower()].attr)
@@ -1118,6 +1120,8 @@ class Config:
                     self._include(args[0])
                 elif name == "user" and args:
                     self._add_user(words)
+                elif name == "rename-command" and len(args) == 2:
+                    self._rename_command(words[1], words[2])
                 else:
                     raise ConfigError(CONFIG_BAD_DIRECTIVE)
             except ConfigFileError:
@@ -1139,6 +1143,17 @@ class Config:
             self._save_loaded = True
         value = parse_value(directive, args, getattr(self, directive.attr), mode)
         self._assign(directive, value)
+
+    def _rename_command(self, old: bytes, new: bytes) -> None:
+        """rename-command: checked against the commands as earlier lines left them."""
+        from . import commands
+        commands.load_all()
+        names = set(commands.renamed_table(self.renamed_commands))
+        if old.lower() not in names:
+            raise ConfigError("No such command in rename-command")
+        if new and new.lower() in names - {old.lower()}:
+            raise ConfigError("Target command name already exists")
+        self.renamed_commands.append((old, new))
 
     def _add_user(self, words: list[bytes]) -> None:
         """A `user` line, checked now and loaded with the server (Redis's

@@ -643,7 +643,7 @@ class Scripting:
     def lookup(self, argv: list[bytes]) -> Optional[Command]:
         """The command argv names, as Redis's lookupCommand: None for an unknown
         subcommand too."""
-        cmd = lookup(argv)
+        cmd = lookup(argv, self.server.commands)
         if cmd is not None and cmd.subcommands and len(argv) > 1 \
                 and argv[1].lower() not in cmd.subcommands:
             return None

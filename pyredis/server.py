@@ -19,7 +19,7 @@ from .acl import Acl, denied_message
 from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
 from .clock import Clock
-from .commands import BY_SPELLING, Command, command_for
+from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
@@ -150,6 +150,12 @@ class Server:
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The server's parts: each keeps its own state; the cron, the end of each loop cycle
         # and free_client call them by name.
+        # The commands by name: the table, or this server's copy when rename-command renames
+        # or removes some; with the spellings clients used, each lowered once.
+        self.commands, self.spellings = COMMANDS, BY_SPELLING
+        if self.config.renamed_commands:
+            self.commands = renamed_table(self.config.renamed_commands)
+            self.spellings = {}
         self.acl = Acl(self)                  # users: before any client connects
         self.active_expire = ActiveExpire(self)
         self.lazyfree = LazyFree(self.config, self.stats)
@@ -395,7 +401,7 @@ class Server:
         client.argv = argv
         if self.tracking.enabled:
             self.tracking.before_command(client, argv)
-        cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
+        cmd = self.spellings.get(argv[0]) or command_for(argv[0], self.commands, self.spellings)
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:

@@ -5,6 +5,7 @@ and on redis-server; the byte-for-byte ones compare raw replies of both servers.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from typing import Iterator
 
@@ -451,3 +452,42 @@ def test_protected_mode_admits_peers_once_the_default_user_has_a_password() -> N
             server.stop()
     assert replies[0] == replies[1] == [b"-NOAUTH Authentication required.\r\n",
                                         b"+OK\r\n", b"$7\r\ndefault\r\n"]
+
+
+def test_rename_command_renames_or_removes_commands() -> None:
+    """rename-command in the config: the command answers under its new name only, an empty
+    name removes it, scripts see the same names, ACL rules keep the original ones."""
+    commands = [("FLUSHALL",), ("GET", "k", "v"), ("FETCH", "k"), ("SET", "k", "v"),
+                ("EVAL", "return redis.call('fetch', 'k')", "0"),
+                ("ACL", "SETUSER", "u", "on", "nopass", "~*", "+get", "-set"),
+                ("AUTH", "u", "x"), ("FETCH", "k"), ("GET", "k", "v")]
+    replies = {}
+    for kind in ("pyredis", "redis"):
+        server = start_server(kind, ["--rename-command", "flushall", "",
+                                     "--rename-command", "get", "fetch",
+                                     "--rename-command", "set", "get"])
+        try:
+            raw = RawConnection(server.port)
+            replies[kind] = [raw.execute(*c) for c in commands]
+            raw.close()
+        finally:
+            server.stop()
+    assert replies["pyredis"] == replies["redis"]
+    assert replies["redis"][0] == b"-ERR unknown command 'FLUSHALL', with args beginning " \
+                                  b"with: \r\n"
+    assert replies["redis"][-1] == (b"-NOPERM this user has no permissions to run the 'set' "
+                                    b"command\r\n")
+
+
+@pytest.mark.parametrize("line, reason", [
+    (["--rename-command", "nosuch", "x"], "No such command in rename-command"),
+    (["--rename-command", "get", "set"], "Target command name already exists"),
+])
+def test_rename_command_errors(line, reason) -> None:
+    """A bad rename-command line: the server does not start, saying why as Redis does."""
+    for command in (pyredis_command(["--port", str(free_port()), *line]),
+                    redis_command(["--port", str(free_port()), *line])):
+        done = subprocess.run(command, capture_output=True, timeout=60,
+                              env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
+        assert done.returncode == 1
+        assert reason in done.stderr.decode()

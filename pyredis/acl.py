@@ -345,9 +345,6 @@ class Selector:
                 return True
         return False
 
-    def check_channel(self, channel: bytes, is_pattern: bool) -> bool:
-        return self.allchannels or channel_allowed(self.channels, channel, is_pattern)
-
     def check_command(self, cmd: Command, argv: list[bytes],
                       keys: Callable[[], list]) -> tuple[int, int]:
         """(OK or the denial, the argument position of a denied key or channel)."""
@@ -528,14 +525,7 @@ class User:
         """Whether a selector allows the command (ACLCheckAllUserCommandPerm): OK, or the
         denial to report (no selector runs the command: the command; else the last key or
         channel no selector allowed) with its argument position."""
-        found: Optional[list] = None
-
-        def keys() -> list:
-            nonlocal found
-            if found is None:
-                found = cmd.keys_and_flags(argv) or []
-            return found
-
+        keys = _keys_once(cmd, argv)
         relevant, last = DENIED_CMD, 0
         for selector in self.selectors:
             result, pos = selector.check_command(cmd, argv, keys)
@@ -550,17 +540,23 @@ class User:
         name keys no key spec shows: Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess)."""
         if self.unrestricted:
             return True
-        found: Optional[list] = None
-
-        def keys() -> list:
-            nonlocal found
-            if found is None:
-                found = cmd.keys_and_flags(argv) or []
-            return found
-
+        keys = _keys_once(cmd, argv)
         return any(s.check_command(cmd, argv, keys)[0] == OK and (
             s.allkeys or any(p == b"*" and f & READ for p, f in s.patterns))
             for s in self.selectors)
+
+
+def _keys_once(cmd: Command, argv: list[bytes]) -> Callable[[], list]:
+    """The command's keys with their key spec flags, found when a selector first asks and
+    then kept for the others."""
+    found: Optional[list] = None
+
+    def keys() -> list:
+        nonlocal found
+        if found is None:
+            found = cmd.keys_and_flags(argv) or []
+        return found
+    return keys
 
 
 def _checked_hash(text: bytes) -> bytes:
@@ -569,21 +565,19 @@ def _checked_hash(text: bytes) -> bytes:
     return text
 
 
-def apply_rules(user: User, args: list[bytes], allchannels: bool) -> Optional[str]:
-    """Apply rules to a copy of `user`, then to it all at once (ACLStringSetUser's
-    staging): None, or the error text (nothing is changed then)."""
+def apply_rules(staged: User, args: list[bytes], allchannels: bool) -> Optional[str]:
+    """ACL SETUSER's rules applied to a staged copy of the user (kept only when all
+    apply): None, or the error text."""
     try:
         merged = merge_selector_args(args)
     except AclSelectorError as exc:
         return "Unmatched parenthesis in acl selector starting at '%s'." % (
             args[exc.index].decode("latin-1"))
-    staged = user.copy()
     for op in merged:
         try:
             staged.apply(op, allchannels)
         except AclRuleError as exc:
             return "Error in ACL SETUSER modifier '%s': %s" % (op.decode("latin-1"), exc)
-    user.copy_from(staged)
     return None
 
 

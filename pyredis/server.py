@@ -148,14 +148,14 @@ class Server:
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
-        # The server's parts: each keeps its own state; the cron, the end of each loop cycle
-        # and free_client call them by name.
         # The commands by name: the table, or this server's copy when rename-command renames
         # or removes some; with the spellings clients used, each lowered once.
         self.commands, self.spellings = COMMANDS, BY_SPELLING
         if self.config.renamed_commands:
             self.commands = renamed_table(self.config.renamed_commands)
             self.spellings = {}
+        # The server's parts: each keeps its own state; the cron, the end of each loop cycle
+        # and free_client call them by name.
         self.acl = Acl(self)                  # users: before any client connects
         self.active_expire = ActiveExpire(self)
         self.lazyfree = LazyFree(self.config, self.stats)

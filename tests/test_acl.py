@@ -136,6 +136,23 @@ def test_noperm_replies(r, admin, target_server):
     u.close()
 
 
+def test_denials_in_errorstats_and_commandstats(r, admin, target_server):
+    r.execute_command("ACL", "SETUSER", "u", "on", ">pw", "~k*", "+@all", "-flushall")
+    r.config_resetstat()
+    u = connect(target_server, "u")
+    for call in (lambda: u.get("x"), u.flushall, lambda: u.execute_command("AUTH", "u", "no")):
+        with pytest.raises((redis.ResponseError, redis.exceptions.AuthenticationError)):
+            call()
+    u.close()
+    errors = r.info("errorstats")
+    assert errors["errorstat_NOPERM"] == {"count": 2}
+    assert errors["errorstat_WRONGPASS"]["count"] >= 1
+    stats = r.info("commandstats")
+    assert stats["cmdstat_get"]["rejected_calls"] == 1
+    assert stats["cmdstat_flushall"]["rejected_calls"] == 1
+    assert stats["cmdstat_auth"]["failed_calls"] >= 1
+
+
 def test_selectors_permit_what_the_root_does_not(r, admin, target_server):
     r.execute_command("ACL", "SETUSER", "s", "on", ">pw", "-@all", "+get", "~a*",
                       "(+set ~b*)")

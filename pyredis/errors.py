@@ -704,3 +704,7 @@ LUA_LOG_LEVEL = b"Invalid debug level."
 LUA_ACL_CHECK_UNKNOWN = b"Invalid command passed to redis.acl_check_cmd()"
 LUA_CALL_NO_ARGUMENTS = "Please specify at least one argument for this redis lib call"
 LUA_CALL_BAD_ARGUMENT = "Lua redis lib command arguments must be strings or integers"
+
+# SORT's BY and GET patterns read keys that only a user who may read every key may name.
+SORT_BY_DENIED = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_DENIED = "ERR GET option of SORT denied due to insufficient ACL permissions."

@@ -16,10 +16,11 @@ from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
+from .acl import Acl, denied_message
 from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
 from .clock import Clock
-from .commands import BY_SPELLING, Command, command_for
+from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
 from .db import Database, KeyspaceContext, KeyspaceEvents
@@ -152,8 +153,15 @@ class Server:
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
+        # The commands by name: the table, or this server's copy when rename-command renames
+        # or removes some; with the spellings clients used, each lowered once.
+        self.commands, self.spellings = COMMANDS, BY_SPELLING
+        if self.config.renamed_commands:
+            self.commands = renamed_table(self.config.renamed_commands)
+            self.spellings = {}
         # The server's parts: each keeps its own state; the cron, the end of each loop cycle
         # and free_client call them by name.
+        self.acl = Acl(self)                  # users: before any client connects
         self.active_expire = ActiveExpire(self)
         self.lazyfree = LazyFree(self.config, self.stats)
         # The databases, built from what they use of the server; what happens to their keys
@@ -180,6 +188,7 @@ class Server:
         apply_maxmemory_policy(self)
         apply_slow_call_floor(self)
         self.config.server = self             # CONFIG SET acts on this server from now on
+        self.acl.load_at_startup()            # the `user` lines or the ACL file
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -372,7 +381,7 @@ class Server:
         if len(self.clients) >= self.config.maxclients:
             self._refuse(sock, error_line(MAX_CLIENTS_REACHED))
             return None
-        if (self.config.protected_mode and not self.config.requirepass
+        if (self.config.protected_mode and self.acl.default.nopass
                 and sock.family != socket.AF_UNIX
                 and addr.rsplit(":", 1)[0].strip("[]") not in LOCAL_IPS):
             self._refuse(sock, error_line(PROTECTED_MODE_DENIED))
@@ -401,7 +410,7 @@ class Server:
         client.argv = argv
         if self.tracking.enabled:
             self.tracking.before_command(client, argv)
-        cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
+        cmd = self.spellings.get(argv[0]) or command_for(argv[0], self.commands, self.spellings)
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
@@ -416,12 +425,19 @@ class Server:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             self._reject(client, wrong_arity(cmd.name), cmd)
             return
-        if not client.authenticated and "no-auth" not in cmd.flags:
+        if not client.authenticated and "no-auth" not in cmd.flags \
+                and self.acl.auth_required(client):
             self._reject(client, RedisError(NOAUTH), cmd)
             return
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError(NOT_IN_MULTI), cmd)
             return
+        if not client.user.unrestricted:
+            denied = self.acl.denial(client, cmd, argv,
+                                     b"multi" if client.in_multi else b"toplevel")
+            if denied:
+                self._reject(client, RedisError(denied_message(denied, cmd)), cmd)
+                return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags

@@ -6,9 +6,15 @@ so that `import pyredis` stays cheap (the pytest plugin loads it in every test r
 """
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# The interpreter's own objects, counted before any module of pyredis loads: its share of
+# the heap at startup is used_memory_startup (the modules are the program, which Redis's
+# figure leaves out as it leaves out Redis's code).
+INTERPRETER_BLOCKS = sys.getallocatedblocks()
 
 if TYPE_CHECKING:
     from .config import ConfigError

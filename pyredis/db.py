@@ -10,6 +10,11 @@ count of changes to save all hang off it.
 A Database knows nothing of the server: it is built from a `KeyspaceContext` (the clock,
 the stats, the config, lazy freeing, the changes counter) and reports what happens to its
 keys to the context's `KeyspaceEvents`, which the server wires to the parts that follow them.
+
+Each database keeps what its keys cost in memory (`used`, the server's used_memory is built
+on it): every key's price (`sizes`, as MEMORY USAGE prices it) is taken when the key is
+set or written and given back when it goes, so the total follows the dataset as Redis's
+allocator counter does, without walking it.
 """
 from __future__ import annotations
 
@@ -74,7 +79,7 @@ class KeyspaceEvents:
 class KeyspaceContext:
     """All a Database uses besides its keys, shared by the server's databases."""
 
-    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "dirty")
+    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "dirty", "price")
 
     def __init__(self, clock: "Clock", stats: "Stats", config: "Config",
                  lazyfree: "LazyFree", events: KeyspaceEvents) -> None:
@@ -85,6 +90,8 @@ class KeyspaceContext:
         self.events = events
         self.lfu = False            # maxmemory-policy is an LFU one: keys count accesses
         self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
+        from .commands.memory import entry_size   # the commands import this module
+        self.price = entry_size     # (key, value, config) -> bytes the key costs
 
     def count_changes(self, count: int = 1) -> None:
         """Changes to save that no key's `written` counted: FLUSHALL's own, SWAPDB,
@@ -139,7 +146,16 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         db.lfu = {}
         db.expire_scan = []
         db.random_keys = []
+        db.sizes = {}
+        db.priced = {}
+        db.used = 0
     return removed
+
+
+# A collection longer than this is priced again in full only once its length moved by a
+# sixteenth since the last full pricing (in between, its price scales with its length):
+# pricing a stream walks its nodes, and a write must stay O(1) amortized.
+REPRICE_LENGTH = 1024
 
 
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
@@ -150,7 +166,7 @@ LFU_INIT_VAL = 5
 class Database:
     __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
                  "lfu", "watched_keys", "blocking_keys", "expire_scan", "avg_ttl",
-                 "random_keys", "random_budget")
+                 "random_keys", "random_budget", "sizes", "priced", "used")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -169,6 +185,9 @@ class Database:
         self.avg_ttl = 0
         self.random_keys: list[bytes] = []        # RANDOMKEY's snapshot of the key names
         self.random_budget = 0                    # picks left before it is taken again
+        self.sizes: dict[bytes, int] = {}         # key -> its price (bytes, MEMORY USAGE's)
+        self.priced: dict[bytes, tuple[int, int]] = {}  # long collections: (length, price)
+        self.used = 0                             # the sum of `sizes`
 
     def __len__(self) -> int:
         return len(self.data)
@@ -249,6 +268,7 @@ class Database:
                 self.expires.pop(key, None)   # a logically expired key kept while paused
         self.data[key] = string
         self.access[key] = self.clock.cached_ms
+        self.account(key, string)
         return string
 
     def exists(self, key: bytes) -> bool:
@@ -306,7 +326,14 @@ class Database:
                 notify(self, "n", "new", key)
         self.data[key] = value
         self.access[key] = self.clock.cached_ms
-        if self.context.lfu and key not in self.lfu:
+        context = self.context
+        size = context.price(key, value, context.config)
+        sizes = self.sizes
+        self.used += size - sizes.get(key, 0)
+        sizes[key] = size
+        if self.priced:
+            self.priced.pop(key, None)
+        if context.lfu and key not in self.lfu:
             # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
             self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
         if expire_at is not None:
@@ -318,6 +345,7 @@ class Database:
         """Give a key that exists (just looked up for writing) a new value, keeping its TTL
         and access statistics (Redis's dbReplaceValue: INCR and friends)."""
         self.data[key] = value
+        self.account(key, value)
 
     def delete(self, key: bytes, lazy: bool = False) -> bool:
         """Remove key if it exists (expired keys count as missing). True if removed.
@@ -333,12 +361,35 @@ class Database:
     def _remove(self, key: bytes) -> Any:
         """Drop key and everything kept about it; returns its value."""
         value = self.data.pop(key)
+        self.used -= self.sizes.pop(key, 0)
+        if self.priced:
+            self.priced.pop(key, None)
         self.access.pop(key, None)
         if self.lfu:
             self.lfu.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         return value
+
+    def account(self, key: bytes, value: Any) -> None:
+        """Price key (holding `value`) again after a change, or after it was put in `data`
+        directly (loading). A long collection is priced in full only when its length moved
+        by a sixteenth: in between its last full price is scaled by its length."""
+        context = self.context
+        kind = type(value)
+        if kind is not bytes and kind is not bytearray and len(value) > REPRICE_LENGTH:
+            length = len(value)
+            last = self.priced.get(key)
+            if last is not None and abs(length - last[0]) * 16 < last[0]:
+                size = last[1] * length // last[0]
+            else:
+                size = context.price(key, value, context.config)
+                self.priced[key] = (length, size)
+        else:
+            size = context.price(key, value, context.config)
+        sizes = self.sizes
+        self.used += size - sizes.get(key, 0)
+        sizes[key] = size
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -353,8 +404,13 @@ class Database:
         """A command changed key (Redis's signalModifiedKey, notifyKeyspaceEvent and
         server.dirty in one): WATCH, blocked clients and client tracking hear of it, the
         keyspace event goes out, and `changes` (Redis's count for the command: elements
-        added or removed ...; 0 for an extra key of one change) add to the changes to save."""
+        added or removed ...; 0 for an extra key of one change) add to the changes to save.
+        A value changed in place (anything but bytes, which set/replace priced) is priced
+        again."""
         self.context.dirty += changes
+        value = self.data.get(key)
+        if value is not None and type(value) is not bytes:
+            self.account(key, value)
         self.signal_modified(key)
         notify = self.events.notify
         if notify is not None:
@@ -366,6 +422,9 @@ class Database:
         consumer groups, its last ID): counted and notified as `written`, but WATCH,
         blocked clients and tracking are not told, as Redis does not signal the key."""
         self.context.dirty += changes
+        value = self.data.get(key)
+        if value is not None:
+            self.account(key, value)
         self.notify(event_class, event, key)
 
     def elements_removed(self, key: bytes, value: Any, event_class: str, event: str,
@@ -378,6 +437,8 @@ class Database:
         emptied = not len(value)
         if emptied:
             self._remove(key)
+        else:
+            self.account(key, value)
         self.signal_modified(key)
         if emptied:
             self.notify("g", "del", key)

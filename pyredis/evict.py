@@ -2,10 +2,13 @@
 `maxmemory`, keys are evicted as `maxmemory-policy` says, each with an `evicted` keyspace
 event (class e) and the write signal (WATCH, client-side caching invalidations).
 
-Used memory is the process's resident set, which does not shrink as keys go, so a server
-over its limit keeps evicting the keys the policy allows, a bounded number per call (the
-next command, or the eviction timer CONFIG SET arms, goes on) until none is left: then
-commands that would use memory get Redis's OOM error. Candidates are chosen as Redis does,
+Used memory is the server's accounting (Server.used_memory: the interpreter's heap at
+startup, the keys as MEMORY USAGE prices them, the clients' buffers), which goes down as
+keys go: a server over its limit evicts the keys the policy allows until it is under it
+again, a bounded number per call (the next command, or the eviction timer CONFIG SET arms,
+goes on). When nothing is left to evict, commands that would use memory get Redis's OOM
+error. Nothing is left out of the figure: pyredis has no replicas' output buffers and no
+AOF buffer, the parts Redis does not count. Candidates are chosen as Redis does,
 approximately: a sample of `maxmemory-samples` keys of each database, the best one by
 access time (lru), frequency (lfu) or expire time (ttl), or one random key (random).
 """

@@ -200,13 +200,14 @@ class MemoryOverhead:
     """The server's memory, split as Redis's getMemoryOverheadData splits it, for INFO memory,
     MEMORY STATS and MEMORY DOCTOR.
 
-    pyredis has no allocator of its own to ask (CPython's pymalloc serves small objects from
-    arenas, libc malloc the rest, and neither counts what the server's data takes), so the
-    allocated total is the process's resident set (what maxmemory compares with too), and the
-    allocator figures equal it: the fragmentation and RSS-overhead ratios are 1. The
-    overheads are Redis's own estimates from the sizes of its structures (a table entry, a
-    bucket, a value header) applied to pyredis's counts, and what the clients' buffers and
-    the scripts really hold; the dataset is the rest."""
+    The allocated total is the server's used_memory (Server.used_memory: the interpreter's
+    heap at startup plus the keys priced as Redis's structures, kept as they are written),
+    what maxmemory compares with; pyredis has no allocator of its own to ask for active or
+    resident figures, so they equal it, and the whole difference with the process's
+    resident set shows as RSS overhead and fragmentation. The overheads are Redis's own
+    estimates from the sizes of its structures (a table entry, a bucket, a value header)
+    applied to pyredis's counts, and what the clients' buffers and the scripts hold; the
+    dataset is the rest."""
     total_allocated: int
     startup_allocated: int
     peak_allocated: int
@@ -271,10 +272,7 @@ CLUSTER_ENTRY_METADATA = 16
 
 def table_slots(used: int) -> int:
     """The buckets of a Redis dict holding `used` entries: a power of two, at least 4."""
-    slots = 4
-    while slots < used:
-        slots *= 2
-    return slots if used else 0
+    return 1 << max(2, (used - 1).bit_length()) if used else 0
 
 
 def float32(value: float) -> float:
@@ -283,6 +281,7 @@ def float32(value: float) -> float:
 
 
 def memory_overhead(server: "Server") -> MemoryOverhead:
+    server.refresh_buffers_memory()
     used = server.used_memory()
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
@@ -307,7 +306,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
         overhead += row.main + row.expires + row.slot_to_keys
         dbs.append(row)
     net = used - startup if used > startup else 1
-    dataset = max(used - overhead, 0)   # the resident set may shrink below startup's
+    dataset = max(used - overhead, 0)
+    rss = server.resident_memory()
     return MemoryOverhead(
         total_allocated=used, startup_allocated=startup, peak_allocated=server.peak_memory,
         repl_backlog=0, clients_slaves=0, clients_normal=clients_normal, cluster_links=0,
@@ -317,7 +317,7 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
         peak_perc=float32(used * 100 / server.peak_memory),
         bytes_per_key=net // total_keys if total_keys else 0,
         allocator_allocated=used, allocator_active=used, allocator_resident=used,
-        process_rss=used)
+        process_rss=rss)
 
 
 def allocator_name() -> str:

@@ -4,6 +4,7 @@ calls in Redis's order (serverCron, beforeSleep)."""
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import resource
 import signal
@@ -15,7 +16,7 @@ from collections import Counter
 from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
-from . import commands
+from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
 from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
@@ -23,6 +24,7 @@ from .clock import Clock
 from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
+from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
@@ -30,6 +32,7 @@ from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
+from .info import DICT_ENTRY, POINTER, table_slots
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .notifications import Notifications
@@ -139,7 +142,8 @@ class Server:
         self.run_id = os.urandom(20).hex()
         self.replid = os.urandom(20).hex()    # INFO master_replid, DEBUG CHANGE-REPL-ID
         self.hz = self.config.hz              # the cron's rate: configured hz, or more
-        self.startup_memory = 0               # used_memory once started (INFO memory)
+        self.startup_memory = 0               # the interpreter's heap once started
+        self.buffers_memory = 0               # clients' buffers, script caches (the cron's)
         self.peak_memory = 0
         self.current_client: Optional[Client] = None   # whose command runs (outermost)
         self._error_mark = 0                  # error replies before the running command
@@ -149,7 +153,7 @@ class Server:
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False
-        self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
+        self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
@@ -615,8 +619,29 @@ class Server:
     # -- memory ----------------------------------------------------------------------------
 
     def used_memory(self) -> int:
-        """Bytes in use: the process's resident set (what the allocator holds). Read from a
-        file kept open: maxmemory asks before every command."""
+        """Bytes in use, as Redis's allocator counter counts them: the interpreter's heap at
+        startup, the keys (each priced as MEMORY USAGE prices it, kept by the databases as
+        keys are written and deleted), their tables and expires, and what the cron last
+        found in the clients' buffers and the script caches. Cheap: maxmemory asks before
+        every command."""
+        total = self.startup_memory + self.buffers_memory
+        for db in self.dbs:
+            if db.data:
+                expires = len(db.expires)
+                total += (db.used + expires * DICT_ENTRY
+                          + (table_slots(len(db.data)) + table_slots(expires)) * POINTER)
+        return total
+
+    def refresh_buffers_memory(self) -> None:
+        """What the clients' query and output buffers and the script caches hold now (the
+        part of used_memory that is no key's)."""
+        lua = self.scripting.memory_info()
+        self.buffers_memory = (
+            sum(c.reply_bytes + c.parser.pending() for c in self.clients.values())
+            + lua["used_memory_scripts_eval"] + lua["used_memory_functions"])
+
+    def resident_memory(self) -> int:
+        """The process's resident set (used_memory_rss). Read from a file kept open."""
         try:
             if self._statm is None:
                 self._statm = os.open("/proc/self/statm", os.O_RDONLY)
@@ -730,6 +755,7 @@ class Server:
         now = self.clock.refresh()
         # INFO's instantaneous rates and peak memory.
         self.stats.sample(time.monotonic())
+        self.refresh_buffers_memory()
         self.peak_memory = max(self.peak_memory, self.used_memory())
         # Clients (Redis's clientsCron): idle ones past `timeout`, blocks whose deadline
         # a clock moved forward passed.
@@ -802,7 +828,9 @@ class Server:
         """Listen and arm the cron: the server is ready once this returns."""
         self.raise_fd_limit()
         self.listen(any_free_port)
-        self.startup_memory = self.peak_memory = self.used_memory()
+        gc.collect()
+        self.startup_memory = heap_in_use() * INTERPRETER_BLOCKS // sys.getallocatedblocks()
+        self.peak_memory = self.used_memory()
         self.reactor.before_sleep = self.before_sleep
         self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
 

@@ -1,9 +1,12 @@
 """maxmemory eviction, compared with the real redis-server: which keys each policy evicts
 once memory is over the limit (all it may, at `maxmemory 1`), their `evicted` events, the
-invalidations of clients caching them, and the OOM error once nothing is left to evict."""
+invalidations of clients caching them, and the OOM error once nothing is left to evict;
+and a cache under a steady load of writes, which keeps about as many keys as redis-server."""
+import random
 import time
 
 import pytest
+import redis
 
 from helpers import RawConnection, start_server
 
@@ -66,3 +69,39 @@ def _evict(port: int, policy: str) -> tuple:
 def test_policies_match_redis(servers, policy):
     ours, theirs = servers
     assert _evict(ours.port, policy) == _evict(theirs.port, policy)
+
+
+def _fill_cache(port: int, writes: int) -> int:
+    """SET `writes` 1 KB values under random names (as redis-benchmark -r does), pipelined;
+    any error reply (OOM) raises. Returns the keys left."""
+    rng = random.Random(7)
+    client = redis.Redis(port=port)
+    try:
+        for start in range(0, writes, 500):
+            pipe = client.pipeline(transaction=False)
+            for _ in range(start, min(start + 500, writes)):
+                pipe.set(b"key:%012d" % rng.randrange(10_000_000), VALUE)
+            pipe.execute()
+        return client.dbsize()
+    finally:
+        client.close()
+
+
+VALUE = b"x" * 1000
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "allkeys-random"])
+def test_cache_holds_about_as_many_keys_as_redis(policy):
+    """A cache under steady writes: it keeps accepting them, evicting to stay under
+    maxmemory, and holds a key count near redis-server's at the same limit."""
+    args = ["--maxmemory", "16mb", "--maxmemory-policy", policy]
+    counts = []
+    for kind in ("pyredis", "redis"):
+        server = start_server(kind, args)
+        try:
+            counts.append(_fill_cache(server.port, 30_000))
+        finally:
+            server.stop()
+    ours, theirs = counts
+    assert 12_000 < theirs < 30_000     # the limit, not the load, bounds it
+    assert abs(ours - theirs) <= theirs * 0.25

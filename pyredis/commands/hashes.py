@@ -33,6 +33,7 @@ def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[HashVal
         raise WrongTypeError()
     value = HashValue.build(value.items(), client.server.config)
     db.data[key] = value
+    db.account(key, value)
     return value
 
 

@@ -180,6 +180,13 @@ def value_size(value: Any, samples: int, config: Any) -> int:
     return ROBJ + size
 
 
+def entry_size(key: bytes, value: Any, config: Any, samples: int = DEFAULT_SAMPLES) -> int:
+    """What a key costs: its value, its name and its table entry (what MEMORY USAGE answers,
+    and what used_memory adds up for the keys)."""
+    cluster = CLUSTER_ENTRY_METADATA if config.cluster_enabled else 0
+    return value_size(value, samples, config) + sds_size(key) + DICT_ENTRY + cluster
+
+
 @command("memory|usage")
 def memory_usage(client: Client, argv: list[bytes]) -> Reply:
     samples = DEFAULT_SAMPLES
@@ -192,9 +199,7 @@ def memory_usage(client: Client, argv: list[bytes]) -> Reply:
     value = client.db.data.get(key)   # as Redis: no expiry check, no access
     if value is None:
         return None
-    config = client.server.config
-    cluster = CLUSTER_ENTRY_METADATA if config.cluster_enabled else 0
-    return value_size(value, samples, config) + sds_size(key) + DICT_ENTRY + cluster
+    return entry_size(key, value, client.server.config, samples)
 
 
 @command("memory|stats")
@@ -276,9 +281,9 @@ MANY_SCRIPTS = (
 def doctor_report(client: Client) -> str:
     """Redis's checks and texts. An instance is "empty" when it has no keys or holds less
     than 5MB beyond what it took at startup (the interpreter alone takes more than Redis's
-    whole 5MB, and memory freed by a flush stays in the resident set). The
-    checks on the allocator's fragmentation and RSS overheads never fire: pyredis's
-    allocator figures are the resident set itself (ratios of 1), and there are no replicas
+    whole 5MB). The checks on the allocator's fragmentation and RSS overheads never fire:
+    pyredis has no allocator figures of its own (its active and resident equal used_memory)
+    and the interpreter's code makes most of its resident set, and there are no replicas
     whose buffers could grow."""
     server = client.server
     mh = memory_overhead(server)
@@ -326,6 +331,31 @@ def memory_malloc_stats(client: Client, argv: list[bytes]) -> Reply:
     if text is None:
         return b"Stats not supported for the current allocator"
     return Verbatim(text.encode())
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def heap_in_use() -> int:
+    """Bytes the interpreter's allocators have handed out and not got back: pymalloc's
+    blocks in use and libc malloc's (its heap and its mmapped chunks). What a Python
+    process holds beyond its code, as Redis's allocator counts what Redis holds."""
+    total = 0
+    text = pymalloc_stats()
+    if text is not None:
+        for line in text.splitlines():
+            if line.startswith("# bytes in allocated blocks"):
+                total += int(line.rsplit("=", 1)[1].strip().replace(",", ""))
+    path = ctypes.util.find_library("c")
+    mallinfo2 = getattr(ctypes.CDLL(path), "mallinfo2", None) if path else None
+    if mallinfo2 is not None:
+        mallinfo2.restype = _MallInfo2
+        info = mallinfo2()
+        total += info.uordblks + info.hblkhd
+    return total
 
 
 def _malloc_trim() -> None:

@@ -201,6 +201,7 @@ class Snapshots:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
             db.data[key] = value
+            db.account(key, value)
             db.access[key] = server.clock.cached_ms
             if expire is not None:
                 db.expires[key] = expire

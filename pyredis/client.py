@@ -50,7 +50,7 @@ class Client:
         "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
         "obuf_soft_since", "tracking", "no_evict", "kill_reason",
-        "argv", "paused", "input_pending", "lazy_replies",
+        "argv", "paused", "input_pending", "lazy_replies", "qbuf_counted", "obuf_counted",
     )
 
     def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
@@ -66,6 +66,8 @@ class Client:
         self.reply_bytes = 0         # bytes encoded and not yet sent
         self.lazy_replies = 0        # LazyAggregate entries in `reply`
         self.reply_pos = 0           # bytes of reply[0] already sent
+        self.qbuf_counted = 0        # its buffers as the server's used_memory counts them:
+        self.obuf_counted = 0        # the query buffer after each read, both at each count
         self.db: "Database" = server.dbs[0]
         self.name: Optional[bytes] = None
         self.proto = 2
@@ -126,7 +128,14 @@ class Client:
         self.last_interaction = server.clock.cached_time
         self.parser.feed(data)
         self.process_input()
-        if not self.closed and self.parser.pending() > server.config.client_query_buffer_limit:
+        if self.closed:
+            return
+        # The query buffer counts in used_memory at once, as Redis's allocator counts it:
+        # a client sending a huge request makes room by eviction before it completes.
+        held = self.parser.held()
+        server.buffers_memory += held - self.qbuf_counted
+        self.qbuf_counted = held
+        if self.parser.pending() > server.config.client_query_buffer_limit:
             server.log_warning("Closing client that reached max query buffer length")
             self.close()
 

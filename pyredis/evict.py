@@ -34,14 +34,14 @@ def perform_evictions(server: "Server") -> bool:
         return False
     policy = server.config.maxmemory_policy
     if policy == "noeviction":
-        return True
+        return _still_over(server)
     latency = server.latency
     cycle_start = perf_counter_ns()
     out_of_memory = False
     for _ in range(EVICTIONS_PER_CALL):
         found = _pick(server, policy)
         if found is None:
-            out_of_memory = True
+            out_of_memory = _still_over(server)
             break
         db, key = found
         start = perf_counter_ns()
@@ -52,6 +52,14 @@ def perform_evictions(server: "Server") -> bool:
             break
     latency.add_sample_if_needed("eviction-cycle", (perf_counter_ns() - cycle_start) // 1_000_000)
     return out_of_memory
+
+
+def _still_over(server: "Server") -> bool:
+    """Over the limit with the clients' buffers as they are now, not as the cron last found
+    them (clients gone since may have taken theirs away): asked only before refusing a
+    command, so the count over every client is not paid per write."""
+    server.refresh_buffers_memory()
+    return server.over_maxmemory()
 
 
 class Eviction:

@@ -286,7 +286,7 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
     lua = server.scripting.memory_info()
-    clients_normal = sum(c.reply_bytes + c.parser.pending() for c in server.clients.values())
+    clients_normal = sum(c.reply_bytes + c.parser.held() for c in server.clients.values())
     lua_caches = lua["used_memory_scripts_eval"]
     functions_caches = lua["used_memory_functions"]
     overhead = startup + clients_normal + lua_caches + functions_caches

@@ -634,11 +634,15 @@ class Server:
 
     def refresh_buffers_memory(self) -> None:
         """What the clients' query and output buffers and the script caches hold now (the
-        part of used_memory that is no key's)."""
+        part of used_memory that is no key's). In between, reads add what they leave in a
+        query buffer."""
         lua = self.scripting.memory_info()
-        self.buffers_memory = (
-            sum(c.reply_bytes + c.parser.pending() for c in self.clients.values())
-            + lua["used_memory_scripts_eval"] + lua["used_memory_functions"])
+        total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
+        for client in self.clients.values():
+            client.qbuf_counted = client.parser.held()
+            client.obuf_counted = client.reply_bytes
+            total += client.qbuf_counted + client.obuf_counted
+        self.buffers_memory = total
 
     def resident_memory(self) -> int:
         """The process's resident set (used_memory_rss). Read from a file kept open."""
@@ -796,6 +800,8 @@ class Server:
     def free_client(self, client: Client) -> None:
         """Drop every trace of a closed client (Redis's freeClient)."""
         self.clients.pop(client.id, None)
+        self.buffers_memory -= client.qbuf_counted + client.obuf_counted   # freed with it
+        client.qbuf_counted = client.obuf_counted = 0
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 

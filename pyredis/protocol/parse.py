@@ -121,7 +121,8 @@ class RequestParser:
     `*0`) yield nothing, as in Redis.
     """
 
-    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining")
+    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining",
+                 "_argv_bytes")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.buf: bytes | bytearray = b""
@@ -130,6 +131,7 @@ class RequestParser:
         self.auth_limits = False       # the client must authenticate: small requests only
         self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
         self._remaining = 0            # how many arguments that request still expects
+        self._argv_bytes = 0           # the bytes of those arguments read so far
 
     def feed(self, data: bytes) -> None:
         buf = self.buf
@@ -148,6 +150,11 @@ class RequestParser:
     def pending(self) -> int:
         """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
         return len(self.buf) - self.pos
+
+    def held(self) -> int:
+        """Bytes received and not yet handed out as a request: the unparsed ones and the
+        arguments of the request being read (what the query buffer costs in memory)."""
+        return len(self.buf) - self.pos + self._argv_bytes
 
     def idle(self) -> bool:
         """True between requests: everything received was parsed into complete requests."""
@@ -227,12 +234,14 @@ class RequestParser:
                 break
             arg = buf[start:start + size]
             argv.append(arg if type(arg) is bytes else bytes(arg))
+            self._argv_bytes += size
             pos = start + size + 2
             self._remaining -= 1
         self.pos = pos
         if self._remaining:
             return None
         self._argv = []
+        self._argv_bytes = 0
         return argv
 
     def _read_inline(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:

@@ -115,6 +115,11 @@ class HiredisRequestParser:
             return self.exact.pending()
         return len(self.round) - self.consumed
 
+    def held(self) -> int:
+        if self.exact.buf is not None:
+            return self.exact.held()
+        return len(self.round) - self.consumed
+
     def wanted(self) -> int:
         return 0 if self.exact.buf is None else self.exact.wanted()
 

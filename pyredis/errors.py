@@ -460,8 +460,10 @@ MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currentl
 
 
 def config_unknown_option(name: str) -> str:
-    """CONFIG SET's text (its callers raise it as a config error first, to roll back)."""
-    return f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+    """CONFIG SET's text (its callers raise it as a config error first, to roll back); the
+    name printed as a C string, up to a NUL."""
+    return "ERR Unknown option or number of arguments for CONFIG SET - '%s'" % (
+        name.split("\0", 1)[0])
 
 
 def config_set_failed(name: str, reason: object) -> str:

@@ -125,7 +125,9 @@ def test_key_specs_give_getkeys():
     zunion = TABLE["zunionstore"]
     assert zunion.key_indexes([b"zunionstore", b"d", b"2", b"a", b"b", b"WEIGHTS", b"1",
                                b"2"]) == [1, 3, 4]
-    assert zunion.keys_and_flags([b"zunionstore", b"d", b"x", b"a"]) is None
+    assert zunion.keys_and_flags([b"zunionstore", b"d", b"x", b"a"]) == []
+    # a numkeys string2ll refuses is read by Redis's own procedure, with atoi, flags unknown
+    assert zunion.keys_and_flags([b"zunionstore", b"d", b"1x", b"a"]) == [(3, ()), (1, ())]
     assert TABLE["mset"].key_indexes([b"mset", b"a", b"1", b"b", b"2"]) == [1, 3]
 
 

@@ -318,7 +318,7 @@ def stats_section(server: "Server") -> list[str]:
         f"pubsubshard_channels:{len(pubsub.shard_channels)}",
         "latest_fork_usec:0",
         "total_forks:0",
-        "migrate_cached_sockets:0",
+        f"migrate_cached_sockets:{len(server.migrate_sockets)}",
         "slave_expires_tracked_keys:0",
         "active_defrag_hits:0",
         "active_defrag_misses:0",

@@ -27,6 +27,7 @@ from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
+from .migration import MigrateSockets
 from .notifications import Notifications
 from .persistence.snapshots import Snapshots
 from .pubsub import PubSub
@@ -125,6 +126,7 @@ class Server:
         self.ready_keys: list[tuple[Database, bytes, type]] = []  # (db, key, type of value)
         self.blocked_clients = 0              # clients blocked on keys (INFO), by blocking.py
         self.monitors: list[Client] = []
+        self.migrate_sockets = MigrateSockets()
         self.stats = Stats()
         self.listeners: list[socket.socket] = []
         self.start_time = time.time()
@@ -701,6 +703,7 @@ class Server:
             self.unpause()
         # tracking-table-max-keys, a bounded share per run.
         self.tracking.limit_table()
+        self.migrate_sockets.close_idle(time.time())
         return 1.0 / hz
 
     def close_idle_clients(self, last_allowed: float) -> None:

@@ -38,7 +38,7 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "acl", "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
+    "acl", "bgrewriteaof", "failover", "psync", "replconf",
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
     "memory|purge", "memory|stats", "script|debug",
@@ -343,7 +343,8 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "streams", "hyperloglog", "geo")
+           "streams", "hyperloglog", "geo", "lolwut", "module",
+           "migrate")
 
 def load_all() -> None:
     for module in MODULES:

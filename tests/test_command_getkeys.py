@@ -2,7 +2,7 @@
 redis-server byte for byte: sample command lines built from each command's documented
 arguments, then the movable keys at their edges (numkeys Redis's specs refuse but its own
 procedures read with atoi, SORT ... STORE, STREAMS, GEORADIUS STORE/STOREDIST, MIGRATE
-KEYS) and the three errors."""
+KEYS) and the three errors; keywords compared as C strings."""
 from __future__ import annotations
 
 import json
@@ -61,6 +61,11 @@ EDGES = [
     "object encoding a", "object help", "memory usage a samples 5", "object", "memory",
     "config get x", "command getkeys get a", "get", "get a b", "del", "mset a 1 b",
     "nosuch a", "ping", "GET|key x", "config|get x", "xinfo nosuch s", "",
+    # keywords are compared as C strings, up to a NUL; numbers by atoi
+    "set a b get\0x", "sort a store\0 b", "sort a limit\0 0 store b", "eval s 1\0x a",
+    "xread streams\0 a 0", "georadius k 0 0 1 m store\0 x", "bitfield k get\0 u8 0",
+    "bitfield k get u8 0 overflow\0x wrap", "migrate h 1 '' 0 1 auth\0 keys a",
+    "migrate h 1 '' 0 1 keys\0 a", "get\0x k",
 ]
 
 

@@ -490,6 +490,48 @@ def test_monitor_format(server):
     conn.close()
 
 
+MONITORED_SEQUENCE = [
+    ("SET", "foo", "bar"), ("AUTH", "not-real"), ("AUTH", "not-real", "not-a-password"),
+    ("AUTH", "a", "b", "c"), ("HELLO", "2", "AUTH", "not-real", "not-a-password"),
+    ("HELLO", "2", "AUTH", "u"), ("HELLO", "2", "SETNAME", "x", "AUTH", "u", "p"),
+    ("HELLO", "4", "AUTH", "u", "p"), ("HELLO", "3", "AUTH", "default", "x", "SETNAME"),
+    ("CONFIG", "SET", "maxmemory", "0"), ("CONFIG", "GET", "maxmemory"),
+    ("DEBUG", "SLEEP", "0"), ("CLIENT", "LIST"), ("CLIENT", "ID"), ("SLOWLOG", "GET"),
+    ("NOSUCH", "x"), ("GET",), ("SELECT", "0"), ("MULTI",), ("SET", "a", "1"), ("EXEC",),
+    ("MULTI",), ("NOSUCH",), ("EXEC",),
+    ("EVAL", "return redis.call('set', 'a', 'b')", "0"),
+    ("SCRIPT", "LOAD", "return 1"),
+    ("FUNCTION", "LOAD", "REPLACE",
+     "#!lua name=t\nredis.register_function('t', function() return redis.call('get', 'a') end)"),
+    ("FCALL", "t", "0"), ("BLPOP", "nolist", "0.01"), ("LPUSH", "l", "x"), ("BLPOP", "l", "0"),
+    ("SET", "k", "\0x"), ("MODULE", "LIST"), ("LOLWUT",), ("INFO", "server"),
+    ("FLUSHDB",), ("SAVE",), ("LASTSAVE",), ("SHUTDOWN", "ABORT"), ("ECHO", "end"),
+]
+
+
+def _monitored(port: int) -> list[bytes]:
+    monitor, conn = RawConnection(port), RawConnection(port)
+    monitor.execute("MONITOR")
+    for call in MONITORED_SEQUENCE:
+        conn.execute(*call)
+    lines = []
+    for _ in range(len(MONITORED_SEQUENCE)):
+        line = re.sub(rb"^\+\d+\.\d+ ", b"+T ", monitor.read_reply())
+        line = re.sub(rb"^\+T \[(\d+) 127\.0\.0\.1:\d+\]", rb"+T [\1 client]", line)
+        lines.append(line)
+        if line.endswith(b'"ECHO" "end"\r\n'):
+            break
+    monitor.close()
+    conn.close()
+    return lines
+
+
+def test_monitor_shows_and_redacts_as_redis(server, real_server):
+    """What MONITOR shows of each command (admin ones and those refused before they ran
+    never), with AUTH's and HELLO ... AUTH's secrets "(redacted)"."""
+    assert _monitored(server.port) == _monitored(real_server.port)
+
+
 def test_reset_ends_monitor_mode(server, real_server):
     """RESET leaves MONITOR, as in Redis: neither its own RESET nor later commands of others
     reach the connection."""

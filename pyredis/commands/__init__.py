@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from ..protocol.encode import Reply, SimpleString
-from .getkeys import GETKEYS
+from .getkeys import GETKEYS, c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -96,7 +96,7 @@ class KeySpec:
             first, i = 0, start
             keyword = self.keyword.lower().encode()
             while i != stop and 1 <= i < argc:
-                if argv[i].lower() == keyword:
+                if c_keyword(argv[i]) == keyword:
                     first = i + 1
                     break
                 i += 1 if start <= stop else -1

@@ -21,6 +21,13 @@ GetKeys = Callable[[list], list[KeyRef]]
 _LEADING_INTEGER = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
 
 
+def c_keyword(arg: bytes) -> bytes:
+    """An argument as Redis's strcasecmp compares it with a keyword: a C string, so up to
+    a NUL byte (lower-cased here)."""
+    end = arg.find(b"\0")
+    return (arg if end < 0 else arg[:end]).lower()
+
+
 def atoi(data: bytes) -> int:
     """C's atoi as glibc has it: (int) strtol(data, NULL, 10), so leading spaces and a sign
     are read, whatever follows the digits is ignored, and out-of-range values saturate to
@@ -56,7 +63,7 @@ def _migrate_keys(argv: list) -> list[KeyRef]:
     skips = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
     i = 6
     while i < len(argv):
-        word = argv[i].lower()
+        word = c_keyword(argv[i])
         if word == b"keys":
             if argv[3]:
                 count = 0       # a syntax error, left for MIGRATE itself to report
@@ -72,7 +79,7 @@ def _georadius_keys(argv: list) -> list[KeyRef]:
     stored = None
     i = 5
     while i < len(argv):
-        if argv[i].lower() in (b"store", b"storedist") and i + 1 < len(argv):
+        if c_keyword(argv[i]) in (b"store", b"storedist") and i + 1 < len(argv):
             stored = i + 1
             i += 1
         i += 1
@@ -85,7 +92,7 @@ def _xread_keys(argv: list) -> list[KeyRef]:
     skips = {b"block": 1, b"count": 1, b"group": 2, b"noack": 0}
     i = 1
     while i < len(argv):
-        word = argv[i].lower()
+        word = c_keyword(argv[i])
         if word == b"streams":
             count = len(argv) - i - 1
             if not count or count % 2:

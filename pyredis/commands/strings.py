@@ -18,6 +18,7 @@ from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_d
 from ..protocol.encode import OK, Reply
 from ..types import INT64_MAX, INT64_MIN, UnencodedString, is_int64
 from . import command
+from .getkeys import c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -118,7 +119,7 @@ def get(client: Client, argv: list[bytes]) -> Reply:
 
 def _set_keys(argv: list[bytes]) -> list:
     """SET's key and its flags, which depend on GET (the key spec says variable_flags)."""
-    if any(a.lower() == b"get" for a in argv[3:]):
+    if any(c_keyword(a) == b"get" for a in argv[3:]):
         return [(1, "RW access update")]
     return [(1, "OW update")]
 

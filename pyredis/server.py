@@ -703,7 +703,8 @@ class Server:
             self.unpause()
         # tracking-table-max-keys, a bounded share per run.
         self.tracking.limit_table()
-        self.migrate_sockets.close_idle(time.time())
+        # MIGRATE's connections unused for 10 seconds.
+        self.migrate_sockets.close_idle(now)
         return 1.0 / hz
 
     def close_idle_clients(self, last_allowed: float) -> None:

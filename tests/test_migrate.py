@@ -98,3 +98,32 @@ def test_migrate_keys_of_getkeys(raw, real_raw):
     for call in (("MIGRATE", "h", "1", "", "0", "1", "AUTH2", "keys", "keys", "KEYS", "a"),):
         assert raw.execute("COMMAND", "GETKEYS", *call) == \
             real_raw.execute("COMMAND", "GETKEYS", *call)
+
+
+def _cached_sockets(conn: RawConnection) -> int:
+    info = conn.execute("INFO", "stats").decode()
+    return int(re.search(r"migrate_cached_sockets:(\d+)", info).group(1))
+
+
+def test_connections_are_cached_then_released(real_raw, target):
+    """A connection stays after MIGRATE (INFO counts it) until 10 idle seconds pass. On a
+    server of its own: the test moves that server's clock forward."""
+    port, _ = target
+    own = start_server("pyredis")
+    raw = RawConnection(own.port)
+    try:
+        for conn in (raw, real_raw):
+            before = _cached_sockets(conn)      # (redis-server may keep one to an older target)
+            conn.execute("SET", "k", "v")
+            assert conn.execute("MIGRATE", "127.0.0.1", port, "k", "0", "1000", "REPLACE",
+                                "AUTH", "pw") == b"+OK\r\n"
+            assert _cached_sockets(conn) == before + 1
+        raw.execute("DEBUG", "ADVANCE-CLOCK", "11")
+        for _ in range(200):
+            if _cached_sockets(raw) == 0:
+                break
+            raw.execute("DEBUG", "SLEEP", "0.01")
+        assert _cached_sockets(raw) == 0
+    finally:
+        raw.close()
+        own.stop()

@@ -121,7 +121,8 @@ def migrate(client: Client, argv: list[bytes]) -> Reply:
     retry = True
     while True:
         try:
-            cached = sockets.get(argv[1], argv[2], atoi(argv[2]), timeout, time.time())
+            cached = sockets.get(argv[1], argv[2], atoi(argv[2]), timeout,
+                                 client.server.clock.time())
         except RefusedConnection:
             cached, error = None, _SocketError(writing=True, retry=True)
         else:

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
@@ -64,7 +65,8 @@ MAX_TIMER_DELAY = 86400.0 * 30
 class BlockedState:
     """What a blocked client waits for: `client.blocked` while it is blocked."""
 
-    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer")
+    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer",
+                 "duration")
 
     def __init__(self, db: "Database", keys: list[bytes], kind: type, serve: Serve,
                  on_gone: Optional[OnGone], on_timeout: Callable[["Client"], None],
@@ -77,6 +79,7 @@ class BlockedState:
         self.on_timeout = on_timeout
         self.deadline = deadline     # monotonic seconds, 0 = never
         self.timer: Optional[int] = None
+        self.duration = 0            # µs the command ran before it blocked
 
 
 # -- arguments --------------------------------------------------------------------------------
@@ -271,20 +274,41 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         errors_before = server.stats.error_replies
+        start = perf_counter_ns()
         if value is not None and type(value) is state.kind:
             served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
             served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
-        if server.stats.error_replies > errors_before:
-            # An error reply counts as a failed call of the blocked command (INFO
-            # commandstats), as Redis's updateStatsOnUnblock does.
-            TABLE[client.last_cmd].failed_calls += 1
         if served:
+            count_unblocked_call(client, (perf_counter_ns() - start) // 1000,
+                                 server.stats.error_replies > errors_before, client.argv)
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
+
+
+def count_unblocked_call(client: "Client", reply_usec: int, failed: bool,
+                         argv: list[bytes]) -> None:
+    """The blocked command's figures once it is served or unblocked, before it leaves its
+    blocked state (Redis's updateStatsOnUnblock): the time it kept the server busy, its
+    first call's plus the serving's, in INFO commandstats, latencystats and the slow log
+    (with `argv` as its arguments); a failed call; the serving alone may be a latency
+    spike."""
+    server = client.server
+    cmd = TABLE[client.last_cmd]
+    state = client.blocked
+    usec = (state.duration if state is not None else 0) + reply_usec
+    cmd.usec += usec
+    if failed:
+        cmd.failed_calls += 1
+    if server.config.latency_tracking:
+        counts = cmd.latency.counts
+        counts[usec] = counts.get(usec, 0) + 1
+    if "skip-slowlog" not in cmd.flags:
+        server.slowlog.push_if_needed(client, argv, usec)
+    server.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
 
 # -- unblocked clients' pending input ---------------------------------------------------------
@@ -315,5 +339,8 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
         target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
+    # A failure even for TIMEOUT, and logged without its arguments (released by then), as
+    # Redis 7.0 does.
+    count_unblocked_call(target, 0, True, [])
     unblock(target)
     return 1

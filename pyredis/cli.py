@@ -47,7 +47,7 @@ def build_config(argv: list[str]) -> Config:
     args = list(argv)
     text = ""
     if args and not args[0].startswith("-"):
-        config.config_file = args.pop(0)
+        config.config_file = os.path.abspath(args.pop(0))   # `dir` may move the cwd
         try:
             with open(config.config_file) as f:
                 text = f.read()

@@ -28,6 +28,9 @@ class Snapshots:
         self.saves = 0
         self.last_load_loaded = 0
         self.last_load_expired = 0
+        self.forks = 0                  # INFO total_forks
+        self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
+        self.fork_rate = 0.0            # GB of memory a second the last fork copied (DOCTOR)
 
     def set_status(self, ok: bool) -> None:
         """The last save's outcome; a failure makes writes answer MISCONF while save points
@@ -72,6 +75,7 @@ class Snapshots:
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
+        started = time.perf_counter_ns()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -84,6 +88,10 @@ class Snapshots:
                 code = 0 if self.write() else 1
             finally:
                 os._exit(code)
+        self.forks += 1
+        self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
+        self.fork_rate = server.used_memory() * 1_000_000 / max(self.last_fork_usec, 1) / 1024**3
+        server.latency.add_sample_if_needed("fork", self.last_fork_usec // 1000)
         server.log("notice", "Background saving started by pid %d" % pid)
         self.child_pid = pid
         self.child_started = time.time()
@@ -113,10 +121,13 @@ class Snapshots:
         else:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
+            start = time.perf_counter()
             try:
                 os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
             except OSError:
                 pass
+            server.latency.add_sample_if_needed(
+                "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
 

@@ -249,7 +249,7 @@ def persistence_section(server: "Server") -> list[str]:
     rdb = server.snapshots
     current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
-        "loading:0",
+        f"loading:{int(server.loading)}",
         "async_loading:0",
         "current_cow_peak:0",
         "current_cow_size:0",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..errors import MISCONF
 from . import rdb
@@ -81,6 +81,7 @@ class Snapshots:
         if pid == 0:
             code = 1
             try:
+                server.process.in_fork_child("redis-rdb-bgsave")
                 code = 0 if self.write() else 1
             finally:
                 os._exit(code)
@@ -113,10 +114,7 @@ class Snapshots:
         else:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
-            try:
-                os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
-            except OSError:
-                pass
+            self.remove_temp_file(pid)
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
 
@@ -131,6 +129,10 @@ class Snapshots:
             os.waitpid(pid, 0)
         except OSError:
             pass
+        self.remove_temp_file(pid)
+
+    def remove_temp_file(self, pid: int) -> None:
+        """The temporary file that process `pid` writes a snapshot to, if it is there."""
         try:
             os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
         except OSError:
@@ -164,20 +166,26 @@ class Snapshots:
 
     # -- loading --------------------------------------------------------------------------
 
-    def load(self, merge: bool = False) -> bool:
+    def load(self, merge: bool = False,
+             on_progress: Optional[Callable[[int], None]] = None) -> bool:
         """Load dbfilename into the (emptied or not) dataset. False if there is no file;
-        RdbError if it is not a valid RDB, OSError if it cannot be read."""
+        RdbError if it is not a valid RDB, OSError if it cannot be read. on_progress gets
+        the bytes read so far after each key."""
         server = self.server
         try:
             with open(self.path(), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             return False
+        server.loading_total_bytes = len(data)
         now = server.clock.ms()
         loaded = expired = 0
+        delay = server.config.key_load_delay
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
             nonlocal loaded, expired
+            if delay:       # key-load-delay: tests slow a load down with it
+                rdb.debug_delay(delay)
             if index >= len(server.dbs):
                 raise rdb.RdbError("FATAL: Data file was created with a Redis server "
                                    "configured to handle more than %d databases. Exiting\n"
@@ -204,7 +212,7 @@ class Snapshots:
             except RedisError as exc:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
-        aux = rdb.parse_snapshot(data, server.config, on_key, on_function)
+        aux = rdb.parse_snapshot(data, server.config, on_key, on_function, on_progress)
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
                        % aux[b"redis-ver"].decode(errors="replace"))
@@ -219,16 +227,35 @@ class Snapshots:
         return True
 
     def load_at_startup(self) -> None:
-        """Redis's loadDataFromDisk: a bad file stops the server."""
+        """Redis's loadDataFromDisk: a bad file stops the server. Clients are served
+        meanwhile, every loading-process-events-interval-bytes read (commands that may not
+        run while loading get -LOADING)."""
         start = time.monotonic()
+        server = self.server
+        interval = server.config.loading_process_events_interval_bytes
+        served = 0
+
+        def on_progress(done: int) -> None:
+            nonlocal served
+            if done // interval > served // interval:
+                server.loading_loaded_bytes = served = done
+                server.process_events_while_blocked()
+
+        server.loading = True
+        server.loading_start_time = time.time()
         try:
-            if self.load():
+            if self.load(on_progress=on_progress):
                 self.server.log("notice", "DB loaded from disk: %.3f seconds"
                                 % (time.monotonic() - start))
         except rdb.RdbError as exc:
             self.server.log_warning(str(exc))
+            if exc.corruption:
+                self.server.log_warning("Internal error in RDB reading -> " + exc.corruption)
             self.server.log_warning("Terminating server after rdb file reading failure.")
             raise SystemExit(1) from None
         except OSError as exc:
             self.server.log_warning("Fatal error loading the DB: %s. Exiting." % exc.strerror)
             raise SystemExit(1) from None
+        finally:
+            server.loading = False
+

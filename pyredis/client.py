@@ -143,10 +143,12 @@ class Client:
                 min(max(READ_SIZE, wanted), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
             return
-        except OSError:
+        except OSError as exc:
+            self.server.log("verbose", f"Reading from client: {exc.strerror}")
             self.close()
             return
         if not data:
+            self.log_closed_by_peer()
             self.close()
             return
         server = self.server
@@ -189,6 +191,13 @@ class Client:
                   and self.qbuf_alloc // 2 > self.qbuf_peak):
                 self.qbuf_alloc = max(used, self.qbuf_peak, bulk)
         self.qbuf_peak = max(used, bulk)
+
+    def log_closed_by_peer(self) -> None:
+        """At loglevel verbose, as Redis: the client's CLIENT LIST line when it hangs up."""
+        from .server import VERBOSE_LEVELS
+        if self.server.config.loglevel in VERBOSE_LEVELS:
+            from .commands.introspection import client_info
+            self.server.log("verbose", "Client closed connection " + client_info(self))
 
     def process_input(self) -> None:
         """Run the complete commands in the query buffer (pipelining), until the client

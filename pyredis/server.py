@@ -407,8 +407,11 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                self.log_warning(f"Accepting client connection: {exc}")
+                self.log_warning(f"Accepting client connection: accept: {exc.strerror}")
                 return
+            if self.config.loglevel in VERBOSE_LEVELS:
+                self.log("verbose", f"Accepted {peer[0]}:{peer[1]}" if peer else
+                         f"Accepted connection to {self.config.unixsocket}")
             self.add_client(sock, peer)
 
     def add_client(self, sock: socket.socket, peer: Any) -> Optional[Client]:
@@ -979,6 +982,7 @@ def _format_addr(addr: Any) -> str:
 
 
 LOG_LEVELS = ("debug", "verbose", "notice", "warning")
+VERBOSE_LEVELS = ("debug", "verbose")   # log levels that show each connection
 LOG_MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
 REDACTED = b"(redacted)"
 # Commands MONITOR never shows (Redis: admin commands, too dangerous to show, and the

@@ -369,3 +369,21 @@ def test_clients_served_while_loading(tmp_path):
             proc.kill()
         proc.wait()
     assert "Received shutdown signal during loading, scheduling shutdown." in log_text(log)
+
+
+def test_verbose_log_shows_connections(tmp_path):
+    def run(server, log):
+        r = redis.Redis(port=server.port)
+        r.ping()
+        r.close()
+
+        def lines(prefix):
+            return [m for m in log_messages(log) if m.startswith(prefix)]
+        wait_for(lambda: len(lines("Client closed connection ")) == len(lines("Accepted ")),
+                 "the hang-ups")
+        closed = lines("Client closed connection ")[-1].split(" ")[3:]
+        return (lines("Accepted ")[-1].startswith("Accepted 127.0.0.1:"),
+                [field.split("=")[0] for field in closed])
+    results = both(tmp_path, ["--loglevel", "verbose"], run)
+    assert results["pyredis"] == results["redis"]
+    assert results["pyredis"][0] is True

@@ -83,6 +83,8 @@ class Snapshots:
             try:
                 server.process.in_fork_child("redis-rdb-bgsave")
                 code = 0 if self.write() else 1
+                if code == 0:
+                    server.process.log_fork_cow("RDB")
             finally:
                 os._exit(code)
         server.log("notice", "Background saving started by pid %d" % pid)

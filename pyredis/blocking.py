@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .args import parse_int
@@ -271,20 +272,32 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
         if state is None or state.db is not db or client not in waiting:
             continue
         errors_before = server.stats.error_replies
+        start = perf_counter_ns()
         if value is not None and type(value) is state.kind:
             served = server.run_as(client, state.serve, client, db, key, value)
         elif state.on_gone is not None:
             served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
-        if server.stats.error_replies > errors_before:
-            # An error reply counts as a failed call of the blocked command (INFO
-            # commandstats), as Redis's updateStatsOnUnblock does.
-            TABLE[client.last_cmd].failed_calls += 1
+        count_unblocked_call(client, (perf_counter_ns() - start) // 1000,
+                             server.stats.error_replies > errors_before)
         if served:
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
+
+
+def count_unblocked_call(client: "Client", usec: int, failed: bool) -> None:
+    """The blocked command's figures once it is served or unblocked (Redis's
+    updateStatsOnUnblock): INFO commandstats' time and failed calls, and the latency sample
+    its call left out."""
+    cmd = TABLE[client.last_cmd]
+    cmd.usec += usec
+    if failed:
+        cmd.failed_calls += 1
+    if client.server.config.latency_tracking:
+        counts = cmd.latency.counts
+        counts[usec] = counts.get(usec, 0) + 1
 
 
 # -- unblocked clients' pending input ---------------------------------------------------------
@@ -316,4 +329,5 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
     else:
         target.blocked.on_timeout(target)
     unblock(target)
+    count_unblocked_call(target, 0, True)   # a failure even for TIMEOUT, as Redis counts it
     return 1

@@ -676,6 +676,11 @@ def invalid_metadata_value(part: bytes) -> RedisError:
     return RedisError("ERR Invalid metadata value given: %s" % c_text(part))
 
 
+def internal_error(command: str, exc: Exception) -> str:
+    """The reply to a command that failed on a bug of pyredis (Redis would have crashed)."""
+    return f"ERR internal error running '{command}': {type(exc).__name__}"
+
+
 # -- the redis.* Lua API: raised inside Lua as bytes, without a code -----------------------
 
 LUA_SETRESP_ARITY = b"redis.setresp() requires one argument."

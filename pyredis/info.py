@@ -11,7 +11,9 @@ import itertools
 import os
 import platform
 import random
+import re
 import resource
+import struct
 import sys
 import time
 from dataclasses import dataclass
@@ -109,6 +111,16 @@ def _trim_double(value: float) -> str:
 
 
 BUILD_ID = "a9c3e5d70f2b1846"
+
+
+def _gcc_version() -> str:
+    """The GCC that built the interpreter running the server ("GCC 12.2.0"), as Redis names
+    the one that built it; 0.0.0 for another compiler, as Redis says for one not GCC."""
+    found = re.search(r"GCC (\d+)\.(\d+)\.(\d+)", platform.python_compiler())
+    return ".".join(found.groups()) if found else "0.0.0"
+
+
+_GCC_VERSION = _gcc_version()
 _UNAME = os.uname()
 
 
@@ -129,7 +141,7 @@ def server_section(server: "Server") -> list[str]:
         "monotonic_clock:POSIX clock_gettime",
         f"multiplexing_api:{_multiplexing_api(server)}",
         f"atomicvar_api:{platform.python_implementation().lower()}-gil",
-        "gcc_version:0.0.0",
+        f"gcc_version:{_GCC_VERSION}",
         f"process_id:{os.getpid()}",
         "process_supervised:no",
         f"run_id:{server.run_id}",
@@ -175,34 +187,167 @@ def _total_system_memory() -> int:
         return 0
 
 
+@dataclass
+class DbOverhead:
+    index: int
+    main: int             # the keys' table: entries, buckets and value headers
+    expires: int          # the expiry table
+    slot_to_keys: int     # cluster mode's per-key slot links
+
+
+@dataclass
+class MemoryOverhead:
+    """The server's memory, split as Redis's getMemoryOverheadData splits it, for INFO memory,
+    MEMORY STATS and MEMORY DOCTOR.
+
+    pyredis has no allocator of its own to ask (CPython's pymalloc serves small objects from
+    arenas, libc malloc the rest, and neither counts what the server's data takes), so the
+    allocated total is the process's resident set (what maxmemory compares with too), and the
+    allocator figures equal it: the fragmentation and RSS-overhead ratios are 1. The
+    overheads are Redis's own estimates from the sizes of its structures (a table entry, a
+    bucket, a value header) applied to pyredis's counts, and what the clients' buffers and
+    the scripts really hold; the dataset is the rest."""
+    total_allocated: int
+    startup_allocated: int
+    peak_allocated: int
+    repl_backlog: int
+    clients_slaves: int
+    clients_normal: int
+    cluster_links: int
+    aof_buffer: int
+    lua_caches: int
+    functions_caches: int
+    dbs: list[DbOverhead]
+    overhead_total: int
+    total_keys: int
+    dataset: int
+    dataset_perc: float
+    peak_perc: float
+    bytes_per_key: int
+    allocator_allocated: int
+    allocator_active: int
+    allocator_resident: int
+    process_rss: int
+
+    @property
+    def allocator_frag(self) -> float:
+        return self.allocator_active / self.allocator_allocated
+
+    @property
+    def allocator_frag_bytes(self) -> int:
+        return self.allocator_active - self.allocator_allocated
+
+    @property
+    def allocator_rss(self) -> float:
+        return self.allocator_resident / self.allocator_active
+
+    @property
+    def allocator_rss_bytes(self) -> int:
+        return self.allocator_resident - self.allocator_active
+
+    @property
+    def rss_extra(self) -> float:
+        return self.process_rss / self.allocator_resident
+
+    @property
+    def rss_extra_bytes(self) -> int:
+        return self.process_rss - self.allocator_resident
+
+    @property
+    def total_frag(self) -> float:
+        return self.process_rss / self.total_allocated
+
+    @property
+    def total_frag_bytes(self) -> int:
+        return self.process_rss - self.total_allocated
+
+
+# Sizes of Redis's structures on 64 bits, the unit of its overhead estimates.
+DICT_ENTRY = 24
+POINTER = 8
+ROBJ = 16
+CLUSTER_ENTRY_METADATA = 16
+
+
+def table_slots(used: int) -> int:
+    """The buckets of a Redis dict holding `used` entries: a power of two, at least 4."""
+    slots = 4
+    while slots < used:
+        slots *= 2
+    return slots if used else 0
+
+
+def float32(value: float) -> float:
+    """Redis keeps these percentages and ratios in C floats: the same rounding."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def memory_overhead(server: "Server") -> MemoryOverhead:
+    used = server.used_memory()
+    server.peak_memory = max(server.peak_memory, used)
+    startup = server.startup_memory
+    lua = server.scripting.memory_info()
+    clients_normal = sum(c.reply_bytes + c.parser.pending() for c in server.clients.values())
+    lua_caches = lua["used_memory_scripts_eval"]
+    functions_caches = lua["used_memory_functions"]
+    overhead = startup + clients_normal + lua_caches + functions_caches
+    per_key_cluster = CLUSTER_ENTRY_METADATA if server.config.cluster_enabled else 0
+    dbs = []
+    total_keys = 0
+    for db in server.dbs:
+        keys = len(db.data)
+        if not keys:
+            continue
+        total_keys += keys
+        expires = len(db.expires)
+        row = DbOverhead(db.index,
+                         keys * (DICT_ENTRY + ROBJ) + table_slots(keys) * POINTER,
+                         expires * DICT_ENTRY + table_slots(expires) * POINTER,
+                         keys * per_key_cluster)
+        overhead += row.main + row.expires + row.slot_to_keys
+        dbs.append(row)
+    net = used - startup if used > startup else 1
+    dataset = max(used - overhead, 0)   # the resident set may shrink below startup's
+    return MemoryOverhead(
+        total_allocated=used, startup_allocated=startup, peak_allocated=server.peak_memory,
+        repl_backlog=0, clients_slaves=0, clients_normal=clients_normal, cluster_links=0,
+        aof_buffer=0, lua_caches=lua_caches, functions_caches=functions_caches, dbs=dbs,
+        overhead_total=overhead, total_keys=total_keys, dataset=dataset,
+        dataset_perc=float32(dataset * 100 / net),
+        peak_perc=float32(used * 100 / server.peak_memory),
+        bytes_per_key=net // total_keys if total_keys else 0,
+        allocator_allocated=used, allocator_active=used, allocator_resident=used,
+        process_rss=used)
+
+
+def allocator_name() -> str:
+    """mem_allocator: CPython's small-object allocator, unless PYTHONMALLOC chose libc's."""
+    return "libc" if os.environ.get("PYTHONMALLOC", "").startswith("malloc") else "pymalloc"
+
+
 @info_section("memory", "Memory")
 def memory_section(server: "Server") -> list[str]:
     config = server.config
-    used = server.used_memory()
-    server.peak_memory = max(server.peak_memory, used)
-    peak = server.peak_memory
-    startup = server.startup_memory
-    clients = sum(c.reply_bytes + c.parser.pending() for c in server.clients.values())
-    overhead = min(used, startup + clients)
-    dataset = used - overhead
-    net = used - startup
+    mh = memory_overhead(server)
+    used = mh.total_allocated
+    peak = mh.peak_allocated
     total = _total_system_memory()
     lua = server.scripting.memory_info()
     return [
         f"used_memory:{used}",
         f"used_memory_human:{bytes_to_human(used)}",
-        f"used_memory_rss:{used}",
-        f"used_memory_rss_human:{bytes_to_human(used)}",
+        f"used_memory_rss:{mh.process_rss}",
+        f"used_memory_rss_human:{bytes_to_human(mh.process_rss)}",
         f"used_memory_peak:{peak}",
         f"used_memory_peak_human:{bytes_to_human(peak)}",
-        "used_memory_peak_perc:%.2f%%" % (used * 100 / peak if peak else 100),
-        f"used_memory_overhead:{overhead}",
-        f"used_memory_startup:{startup}",
-        f"used_memory_dataset:{dataset}",
-        "used_memory_dataset_perc:%.2f%%" % (dataset * 100 / net if net > 0 else 0),
-        f"allocator_allocated:{used}",
-        f"allocator_active:{used}",
-        f"allocator_resident:{used}",
+        "used_memory_peak_perc:%.2f%%" % mh.peak_perc,
+        f"used_memory_overhead:{mh.overhead_total}",
+        f"used_memory_startup:{mh.startup_allocated}",
+        f"used_memory_dataset:{mh.dataset}",
+        "used_memory_dataset_perc:%.2f%%" % mh.dataset_perc,
+        f"allocator_allocated:{mh.allocator_allocated}",
+        f"allocator_active:{mh.allocator_active}",
+        f"allocator_resident:{mh.allocator_resident}",
         f"total_system_memory:{total}",
         f"total_system_memory_human:{bytes_to_human(total)}",
         f"used_memory_lua:{lua['used_memory_lua']}",
@@ -221,22 +366,22 @@ def memory_section(server: "Server") -> list[str]:
         f"maxmemory:{config.maxmemory}",
         f"maxmemory_human:{bytes_to_human(config.maxmemory)}",
         f"maxmemory_policy:{config.maxmemory_policy}",
-        "allocator_frag_ratio:1.00",
-        "allocator_frag_bytes:0",
-        "allocator_rss_ratio:1.00",
-        "allocator_rss_bytes:0",
-        "rss_overhead_ratio:1.00",
-        "rss_overhead_bytes:0",
-        "mem_fragmentation_ratio:1.00",
-        "mem_fragmentation_bytes:0",
+        "allocator_frag_ratio:%.2f" % mh.allocator_frag,
+        f"allocator_frag_bytes:{mh.allocator_frag_bytes}",
+        "allocator_rss_ratio:%.2f" % mh.allocator_rss,
+        f"allocator_rss_bytes:{mh.allocator_rss_bytes}",
+        "rss_overhead_ratio:%.2f" % mh.rss_extra,
+        f"rss_overhead_bytes:{mh.rss_extra_bytes}",
+        "mem_fragmentation_ratio:%.2f" % mh.total_frag,
+        f"mem_fragmentation_bytes:{mh.total_frag_bytes}",
         "mem_not_counted_for_evict:0",
-        "mem_replication_backlog:0",
+        f"mem_replication_backlog:{mh.repl_backlog}",
         "mem_total_replication_buffers:0",
-        "mem_clients_slaves:0",
-        f"mem_clients_normal:{clients}",
-        "mem_cluster_links:0",
-        "mem_aof_buffer:0",
-        "mem_allocator:libc",
+        f"mem_clients_slaves:{mh.clients_slaves}",
+        f"mem_clients_normal:{mh.clients_normal}",
+        f"mem_cluster_links:{mh.cluster_links}",
+        f"mem_aof_buffer:{mh.aof_buffer}",
+        f"mem_allocator:{allocator_name()}",
         "active_defrag_running:0",
         f"lazyfree_pending_objects:{server.lazyfree.pending}",
         f"lazyfreed_objects:{server.stats.lazyfreed_objects}",
@@ -316,8 +461,8 @@ def stats_section(server: "Server") -> list[str]:
         f"pubsub_channels:{len(pubsub.channels)}",
         f"pubsub_patterns:{len(pubsub.patterns)}",
         f"pubsubshard_channels:{len(pubsub.shard_channels)}",
-        "latest_fork_usec:0",
-        "total_forks:0",
+        f"latest_fork_usec:{server.snapshots.last_fork_usec}",
+        f"total_forks:{server.snapshots.forks}",
         "migrate_cached_sockets:0",
         "slave_expires_tracked_keys:0",
         "active_defrag_hits:0",

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from collections import Counter
 from time import perf_counter_ns
 from typing import Any, Callable, Optional
@@ -23,7 +24,8 @@ from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
-                     unknown_command, unknown_subcommand, wrong_arity)
+                     internal_error, unknown_command, unknown_subcommand,
+                     wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .lazyfree import LazyFree
@@ -560,6 +562,11 @@ class Server:
             reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
         except RedisError as exc:
             client.add_error(exc.message)
+        except Exception as exc:   # a bug in pyredis: it costs this reply, not the server
+            trace = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            self.log_warning(f"Internal error running '{cmd.name}' for client {client.addr}:\n"
+                             + "".join(trace).rstrip())
+            client.add_error(internal_error(cmd.name, exc))
         else:
             if reply is not NO_REPLY:
                 client.add_reply(reply)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 import redis
@@ -180,3 +181,121 @@ def test_bytes_to_human():
     from pyredis.info import bytes_to_human
     assert [bytes_to_human(n) for n in (0, 1023, 1024, 1536, 1024**2, 5 * 1024**3)] == [
         "0B", "1023B", "1.00K", "1.50K", "1.00M", "5.00G"]
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """INFO's field names, section by section, in order."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in text.split("\r\n"):
+        if line.startswith("# "):
+            current = sections.setdefault(line[2:], [])
+        elif line:
+            current.append(line.split(":", 1)[0])
+    return sections
+
+
+CONDITIONAL = ("db", "errorstat_", "cmdstat_", "latency_percentiles_usec_")
+
+
+def test_everything_field_by_field_as_redis(server, real_server):
+    """INFO everything after the same workload: every section has Redis's fields in Redis's
+    order; the lines that come and go with what ran (per-db, per-error, per-command) are
+    compared where both servers have them."""
+    workload = [("SET", "a", "1"), ("SET", "e", "1", "EX", "100"), ("SELECT", "2"),
+                ("RPUSH", "l", "x"), ("GET", "a", "b"), ("INCR", "l"), ("NOSUCH",),
+                ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "nostream", ">"), ("EVAL", "return 1", 0)]
+    texts = []
+    for port in (server.port, real_server.port):
+        conn = RawConnection(port)
+        conn.execute("FLUSHALL")
+        conn.execute("CONFIG", "RESETSTAT")
+        for command in workload:
+            conn.execute(*command)
+        conn.close()
+        texts.append(info_text(port, "everything"))
+    ours, theirs = (_sections(text) for text in texts)
+    assert list(ours) == list(theirs)
+    for title in theirs:
+        fixed_ours = [k for k in ours[title] if not k.startswith(CONDITIONAL)]
+        fixed_theirs = [k for k in theirs[title] if not k.startswith(CONDITIONAL)]
+        assert fixed_ours == fixed_theirs, title
+        shared = set(ours[title]) & set(theirs[title])
+        if title in ("Commandstats", "Latencystats"):
+            continue    # Redis lists commands in its command table's hash order
+        assert [k for k in ours[title] if k in shared] == \
+            [k for k in theirs[title] if k in shared], title
+    for line in ("db0", "db2", "errorstat_ERR", "errorstat_WRONGTYPE", "errorstat_NOGROUP",
+                 "cmdstat_set", "cmdstat_eval", "latency_percentiles_usec_set"):
+        name_ours = [k for section in ours.values() for k in section]
+        name_theirs = [k for section in theirs.values() for k in section]
+        assert line in name_ours and line in name_theirs, line
+
+
+@pytest.mark.parametrize("section", ["server", "clients", "memory", "persistence", "stats",
+                                     "replication", "cpu", "modules", "errorstats", "cluster",
+                                     "keyspace", "commandstats", "latencystats",
+                                     "everything"])
+def test_redis_py_parses_every_section(r, section):
+    r.set("k", "v", ex=100)
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCH")
+    info = r.info(section)
+    assert isinstance(info, dict)
+    if section in ("server", "everything"):
+        assert info["redis_version"] == "7.0.15"
+    if section in ("keyspace", "everything"):
+        assert info["db0"]["keys"] == 1 and info["db0"]["expires"] == 1
+    if section in ("commandstats", "everything"):
+        assert info["cmdstat_set"]["calls"] >= 1
+    if section in ("errorstats", "everything"):
+        assert info["errorstat_ERR"]["count"] >= 1
+    if section in ("memory", "everything"):
+        assert info["used_memory"] > 0 and isinstance(info["mem_fragmentation_ratio"], float)
+
+
+def test_blocked_command_counted_when_served(r):
+    """A blocked call's stats once it is unblocked: CLIENT UNBLOCK ERROR fails it, and a
+    served one records its latency (Redis's updateStatsOnUnblock)."""
+    port = r.connection_pool.connection_kwargs["port"]
+    r.config_resetstat()
+    r.config_set("latency-tracking", "yes")
+    waiter = RawConnection(port)
+    waiter_id = int(waiter.execute("CLIENT", "ID")[1:-2])
+    waiter.send("BLPOP", "list", "0")
+    for _ in range(1000):
+        if r.info("clients")["blocked_clients"] == 1:
+            break
+    assert r.client_unblock(waiter_id, error=True)
+    assert waiter.read_reply().startswith(b"-UNBLOCKED")
+    stats = r.info("commandstats")["cmdstat_blpop"]
+    assert (stats["calls"], stats["failed_calls"]) == (1, 1)
+    assert r.info("errorstats")["errorstat_UNBLOCKED"]["count"] == 1
+    r.config_resetstat()
+    waiter.send("BLPOP", "list", "0")
+    for _ in range(1000):
+        if r.info("clients")["blocked_clients"] == 1:
+            break
+    r.lpush("list", "a")
+    assert waiter.read_reply() == b"*2\r\n$4\r\nlist\r\n$1\r\na\r\n"
+    assert "latency_percentiles_usec_blpop" in r.info("latencystats")
+    waiter.close()
+
+
+def test_forks_counted(r):
+    before = r.info("stats")["total_forks"]
+    r.bgsave()
+    for _ in range(2000):
+        if not r.info("persistence")["rdb_bgsave_in_progress"]:
+            break
+        time.sleep(0.01)
+    stats = r.info("stats")
+    assert stats["total_forks"] == before + 1
+    assert stats["latest_fork_usec"] > 0
+
+
+@pytest.mark.pyredis_only("the compiler of pyredis's interpreter")
+def test_gcc_version_is_the_interpreters(r):
+    import platform
+    version = r.info("server")["gcc_version"]
+    assert version == "0.0.0" or f"GCC {version}" in platform.python_compiler()

@@ -38,8 +38,7 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 NOT_YET_IMPLEMENTED = (
     "acl", "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
-    "latency", "slowlog", "memory|doctor", "memory|help", "memory|malloc-stats",
-    "memory|purge", "memory|stats", "script|debug",
+    "latency", "slowlog", "script|debug",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.

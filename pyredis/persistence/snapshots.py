@@ -28,6 +28,8 @@ class Snapshots:
         self.saves = 0
         self.last_load_loaded = 0
         self.last_load_expired = 0
+        self.forks = 0                  # INFO total_forks
+        self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
 
     def set_status(self, ok: bool) -> None:
         """The last save's outcome; a failure makes writes answer MISCONF while save points
@@ -72,6 +74,7 @@ class Snapshots:
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
+        started = time.perf_counter_ns()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -87,6 +90,8 @@ class Snapshots:
                     server.process.log_fork_cow("RDB")
             finally:
                 os._exit(code)
+        self.forks += 1
+        self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
         server.log("notice", "Background saving started by pid %d" % pid)
         self.child_pid = pid
         self.child_started = time.time()

@@ -94,7 +94,7 @@ def _int_size(value: int) -> int:
     return size + 1
 
 
-def _string_size(value: bytes) -> int:
+def listpack_string_size(value: bytes) -> int:
     """Bytes of a string element: listpacks store strings that read as integers as such."""
     if len(value) <= 20 and value[:1] in _INT_START and LISTPACK_INT.match(value):
         number = int(value)
@@ -125,7 +125,7 @@ class StreamNode:
         # Header, end, and the master entry's parts that never change (fields count,
         # fields, terminator).
         self.fixed_bytes = (7 + _int_size(len(master_fields))
-                            + sum(_string_size(f) for f in master_fields) + _int_size(0))
+                            + sum(listpack_string_size(f) for f in master_fields) + _int_size(0))
         self.ids: list[StreamID] = []
         self.entries: list[Fields] = []
         self.deleted = 0
@@ -143,10 +143,10 @@ class StreamNode:
                 + _int_size(id_delta(stream_id[0], self.master_id[0]))
                 + _int_size(id_delta(stream_id[1], self.master_id[1])))
         if same:
-            size += sum(_string_size(v) for v in fields[1::2])
+            size += sum(listpack_string_size(v) for v in fields[1::2])
             pieces = 3 + len(fields) // 2
         else:
-            size += _int_size(len(fields) // 2) + sum(_string_size(p) for p in fields)
+            size += _int_size(len(fields) // 2) + sum(listpack_string_size(p) for p in fields)
             pieces = 4 + len(fields)
         self.entry_bytes += size + _int_size(pieces)
         self.ids.append(stream_id)

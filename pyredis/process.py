@@ -109,19 +109,25 @@ class Process:
         if self.watching:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, CRASH_SIGNALS)
 
-    def log_fork_cow(self, name: str) -> None:
-        """In a fork child at the end of its job: the memory copy-on-write duplicated
-        (Private_Dirty), as Redis's child reports it."""
+    @staticmethod
+    def private_dirty() -> int:
+        """Bytes of this process's memory written since the fork (copy-on-write)."""
         try:
             with open("/proc/self/smaps_rollup") as f:
-                dirty_kb = sum(int(line.split()[1]) for line in f
-                               if line.startswith("Private_Dirty:"))
+                return 1024 * sum(int(line.split()[1]) for line in f
+                                  if line.startswith("Private_Dirty:"))
         except (OSError, ValueError, IndexError):
-            return
-        mb = dirty_kb >> 10
-        if dirty_kb:
+            return 0
+
+    def log_fork_cow(self, name: str) -> int:
+        """In a fork child at the end of its job: the memory copy-on-write duplicated, as
+        Redis's child reports it; returns it in bytes."""
+        cow = self.private_dirty()
+        mb = cow >> 20
+        if cow:
             self.server.log("notice", f"Fork CoW for {name}: current {mb} MB, peak {mb} MB, "
                             f"average {mb} MB")
+        return cow
 
     # -- crash report ----------------------------------------------------------------------
 

@@ -387,3 +387,27 @@ def test_verbose_log_shows_connections(tmp_path):
     results = both(tmp_path, ["--loglevel", "verbose"], run)
     assert results["pyredis"] == results["redis"]
     assert results["pyredis"][0] is True
+
+
+def test_child_reports_its_progress(tmp_path):
+    """INFO's current_save_keys_* and cow figures while a BGSAVE child runs, then
+    rdb_last_cow_size, as the child reports them."""
+    def run(server, log):
+        r = redis.Redis(port=server.port)
+        r.execute_command("DEBUG", "POPULATE", 5000, "key", 500)
+        r.config_set("rdb-key-save-delay", 500)
+        r.bgsave()
+        persistence = r.info("persistence")
+        total = persistence["current_save_keys_total"]
+        wait_for(lambda: r.info("persistence")["current_save_keys_processed"] > 0,
+                 "a report")
+        during = r.info("persistence")
+        r.config_set("rdb-key-save-delay", 0)
+        wait_for(lambda: r.info("persistence")["rdb_bgsave_in_progress"] == 0, "the save",
+                 2000)
+        after = r.info("persistence")
+        return (total, 0 < during["current_save_keys_processed"] <= total,
+                during["current_fork_perc"] > 0, during["current_cow_size"] >= 0,
+                after["current_save_keys_total"], after["rdb_last_cow_size"] > 0)
+    results = both(tmp_path, [], run)
+    assert results["pyredis"] == results["redis"] == (5000, True, True, True, 0, True)

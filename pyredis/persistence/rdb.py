@@ -138,9 +138,11 @@ def _aux(name: bytes, value: bytes) -> bytes:
 
 
 def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
-                    key_delay_us: int = 0) -> Iterator[bytes]:
+                    key_delay_us: int = 0,
+                    on_key: Optional[Callable[[], None]] = None) -> Iterator[bytes]:
     """The RDB file of the whole dataset, in chunks (header, AUX fields, function libraries,
-    each database's keys, EOF; the checksum is the caller's, over all the chunks)."""
+    each database's keys, EOF; the checksum is the caller's, over all the chunks). on_key
+    is called after each key."""
     yield b"REDIS%04d" % RDB_VERSION
     yield _aux(b"redis-ver", b"7.0.15")
     yield _aux(b"redis-bits", b"64")
@@ -169,6 +171,8 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
             size += len(record)
             if key_delay_us:       # rdb-key-save-delay: tests slow a save down with it
                 debug_delay(key_delay_us)
+            if on_key is not None:
+                on_key()
             if size > 1 << 16:
                 yield b"".join(chunk)
                 chunk, size = [], 0
@@ -186,16 +190,18 @@ def debug_delay(usec: int) -> None:
         time.sleep(usec / 1e6)
 
 
-def write_snapshot(server: Any, path: str, now_ms: int) -> None:
+def write_snapshot(server: Any, path: str, now_ms: int,
+                   on_key: Optional[Callable[[], None]] = None) -> None:
     """Write the dataset to path through a temporary file, fsynced then renamed over it, so
-    that a failure leaves the old file whole. Raises OSError."""
+    that a failure leaves the old file whole (on_key: called after each key). Raises
+    OSError."""
     temp = os.path.join(os.path.dirname(path) or ".", "temp-%d.rdb" % os.getpid())
     checksum_on = server.config.rdbchecksum
     try:
         with open(temp, "wb") as f:
             crc = 0
             delay = server.config.rdb_key_save_delay
-            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay):
+            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
                 if checksum_on:
                     crc = crc64(chunk, crc)
                 f.write(chunk)

@@ -30,6 +30,16 @@ class Snapshots:
         self.last_load_expired = 0
         self.forks = 0                  # INFO total_forks
         self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
+        # What the child reports while it saves (Redis's child info pipe): INFO's current_*
+        # fields, and the copy-on-write of the last save (rdb_last_cow_size).
+        self.child_info_fd: Optional[int] = None
+        self.child_info = b""           # a partial report line
+        self.keys_total = 0
+        self.keys_processed = 0
+        self.cow_size = 0
+        self.cow_peak = 0
+        self.cow_updated = 0.0
+        self.last_cow_size = 0
 
     def set_status(self, ok: bool) -> None:
         """The last save's outcome; a failure makes writes answer MISCONF while save points
@@ -42,13 +52,13 @@ class Snapshots:
 
     # -- saving ---------------------------------------------------------------------------
 
-    def write(self) -> bool:
+    def write(self, on_key: Optional[Callable[[], None]] = None) -> bool:
         """Write the snapshot in this process (Redis's rdbSave): on success the dataset
         counts as saved. Logs as Redis does; True on success."""
         server = self.server
         path = self.path()
         try:
-            rdb.write_snapshot(server, path, server.clock.ms())
+            rdb.write_snapshot(server, path, server.clock.ms(), on_key)
         except OSError as exc:
             if exc.filename2:
                 server.log_warning("Error moving temp DB file %s on the final destination %s "
@@ -75,21 +85,30 @@ class Snapshots:
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
         started = time.perf_counter_ns()
+        report_r, report_w = os.pipe()
         try:
             pid = os.fork()
         except OSError as exc:
+            os.close(report_r)
+            os.close(report_w)
             self.set_status(False)
             server.log_warning("Can't save in background: fork: %s" % exc.strerror)
             return False
         if pid == 0:
             code = 1
             try:
+                os.close(report_r)
                 server.process.in_fork_child("redis-rdb-bgsave")
-                code = 0 if self.write() else 1
+                code = 0 if self.write(ChildReport(server, report_w).key_saved) else 1
                 if code == 0:
-                    server.process.log_fork_cow("RDB")
+                    cow = server.process.log_fork_cow("RDB")
+                    os.write(report_w, b"done %d\n" % cow)
             finally:
                 os._exit(code)
+        os.close(report_w)
+        os.set_blocking(report_r, False)
+        self.child_info_fd = report_r
+        self.keys_total = sum(len(db.data) for db in server.dbs)
         self.forks += 1
         self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
         server.log("notice", "Background saving started by pid %d" % pid)
@@ -100,13 +119,47 @@ class Snapshots:
     def in_progress(self) -> bool:
         return self.child_pid is not None
 
+    def receive_child_info(self) -> None:
+        """Take in the child's reports: `current KEYS COW` while it saves, `done COW` at
+        the end (Redis's receiveChildInfo)."""
+        if self.child_info_fd is None:
+            return
+        try:
+            while True:
+                data = os.read(self.child_info_fd, 4096)
+                if not data:
+                    break
+                self.child_info += data
+        except BlockingIOError:
+            pass
+        *lines, self.child_info = self.child_info.split(b"\n")
+        for line in lines:
+            words = line.split()
+            if words[:1] == [b"current"] and len(words) == 3:
+                self.keys_processed, self.cow_size = int(words[1]), int(words[2])
+                self.cow_peak = max(self.cow_peak, self.cow_size)
+                self.cow_updated = time.time()
+            elif words[:1] == [b"done"] and len(words) == 2:
+                self.last_cow_size = int(words[1])
+
+    def reset_child_info(self) -> None:
+        if self.child_info_fd is not None:
+            os.close(self.child_info_fd)
+        self.child_info_fd = None
+        self.child_info = b""
+        self.keys_total = self.keys_processed = self.cow_size = self.cow_peak = 0
+        self.cow_updated = 0.0
+
     def check_child(self) -> None:
         """Reap a finished child and take in its outcome (Redis's checkChildrenDone)."""
         if self.child_pid is None:
             return
+        self.receive_child_info()
         pid, status = os.waitpid(self.child_pid, os.WNOHANG)
         if pid == 0:
             return
+        self.receive_child_info()
+        self.reset_child_info()
         self.child_pid = None
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         server = self.server
@@ -131,6 +184,7 @@ class Snapshots:
             return
         pid = self.child_pid
         self.child_pid = None
+        self.reset_child_info()
         try:
             os.kill(pid, 9)
             os.waitpid(pid, 0)
@@ -266,3 +320,23 @@ class Snapshots:
         finally:
             server.loading = False
 
+
+class ChildReport:
+    """In the child: the keys saved so far and the memory copy-on-write duplicated, sent
+    about once a second (the clock is read every 1024 keys, as Redis does)."""
+
+    def __init__(self, server: Any, fd: int) -> None:
+        self.server = server
+        self.fd = fd
+        self.keys = 0
+        self.sent_at = time.monotonic()
+
+    def key_saved(self) -> None:
+        self.keys += 1
+        if self.keys & 1023:
+            return
+        now = time.monotonic()
+        if now - self.sent_at >= 1.0:
+            self.sent_at = now
+            cow = self.server.process.private_dirty()
+            os.write(self.fd, b"current %d %d\n" % (self.keys, cow))

@@ -65,7 +65,8 @@ MAX_TIMER_DELAY = 86400.0 * 30
 class BlockedState:
     """What a blocked client waits for: `client.blocked` while it is blocked."""
 
-    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer")
+    __slots__ = ("db", "keys", "kind", "serve", "on_gone", "on_timeout", "deadline", "timer",
+                 "duration")
 
     def __init__(self, db: "Database", keys: list[bytes], kind: type, serve: Serve,
                  on_gone: Optional[OnGone], on_timeout: Callable[["Client"], None],
@@ -78,6 +79,7 @@ class BlockedState:
         self.on_timeout = on_timeout
         self.deadline = deadline     # monotonic seconds, 0 = never
         self.timer: Optional[int] = None
+        self.duration = 0            # µs the command ran before it blocked
 
 
 # -- arguments --------------------------------------------------------------------------------
@@ -279,25 +281,34 @@ def _serve_key(server: "Server", db: "Database", key: bytes) -> None:
             served = server.run_as(client, state.on_gone, client, db, key)
         else:
             continue
-        count_unblocked_call(client, (perf_counter_ns() - start) // 1000,
-                             server.stats.error_replies > errors_before)
         if served:
+            count_unblocked_call(client, (perf_counter_ns() - start) // 1000,
+                                 server.stats.error_replies > errors_before, client.argv)
             unblock(client)
         if value is not None and db.data.get(key) is not value:
             break       # the value was emptied and deleted: nothing left to serve
 
 
-def count_unblocked_call(client: "Client", usec: int, failed: bool) -> None:
-    """The blocked command's figures once it is served or unblocked (Redis's
-    updateStatsOnUnblock): INFO commandstats' time and failed calls, and the latency sample
-    its call left out."""
+def count_unblocked_call(client: "Client", reply_usec: int, failed: bool,
+                         argv: list[bytes]) -> None:
+    """The blocked command's figures once it is served or unblocked, before it leaves its
+    blocked state (Redis's updateStatsOnUnblock): the time it kept the server busy, its
+    first call's plus the serving's, in INFO commandstats, latencystats and the slow log
+    (with `argv` as its arguments); a failed call; the serving alone may be a latency
+    spike."""
+    server = client.server
     cmd = TABLE[client.last_cmd]
+    state = client.blocked
+    usec = (state.duration if state is not None else 0) + reply_usec
     cmd.usec += usec
     if failed:
         cmd.failed_calls += 1
-    if client.server.config.latency_tracking:
+    if server.config.latency_tracking:
         counts = cmd.latency.counts
         counts[usec] = counts.get(usec, 0) + 1
+    if "skip-slowlog" not in cmd.flags:
+        server.slowlog.push_if_needed(client, argv, usec)
+    server.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)
 
 
 # -- unblocked clients' pending input ---------------------------------------------------------
@@ -328,6 +339,8 @@ def client_unblock(client: Client, argv: list[bytes]) -> Reply:
         target.add_error(UNBLOCKED)
     else:
         target.blocked.on_timeout(target)
+    # A failure even for TIMEOUT, and logged without its arguments (released by then), as
+    # Redis 7.0 does.
+    count_unblocked_call(target, 0, True, [])
     unblock(target)
-    count_unblocked_call(target, 0, True)   # a failure even for TIMEOUT, as Redis counts it
     return 1

@@ -62,7 +62,7 @@ def build_config(argv: list[str]) -> Config:
     args = list(argv)
     from_stdin = False
     if args and not args[0].startswith("-"):
-        config.config_file = args.pop(0)
+        config.config_file = os.path.abspath(args.pop(0))   # `dir` may move the cwd
     # `-` reads stdin where Redis looks for it: last, or first when there is no file.
     if args and args[-1] == "-":
         args.pop()

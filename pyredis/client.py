@@ -13,6 +13,7 @@ from .protocol.encode import LazyAggregate, Reply, encode_reply
 if TYPE_CHECKING:
     from .blocking import BlockedState
     from .db import Database
+    from .acl import User
     from .tracking import ClientTracking
     from .server import Server
 
@@ -93,8 +94,8 @@ class Client:
         self.db: "Database" = server.dbs[0]
         self.name: Optional[bytes] = None
         self.proto = 2
-        self.set_authenticated(not server.config.requirepass)
-        self.user = b"default"
+        self.user: "User" = server.acl.default
+        server.acl.set_default_auth(self)    # authenticated when the default user needs no password
         self.ctime = server.clock.time()
         self.last_interaction = self.ctime
         self.last_cmd = "NULL"

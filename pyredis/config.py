@@ -473,6 +473,11 @@ def _special(name: str, default: Any, parse: Callable, show: Callable, rewrite: 
 
 # -- effects on the running server (the rows' `apply`) -------------------------------------
 
+def _apply_requirepass(server: "Server") -> None:
+    """requirepass is the default user's password."""
+    server.acl.update_default_password()
+
+
 def _apply_hz(server: "Server") -> None:
     server.hz = server.config.hz
 
@@ -530,6 +535,20 @@ def apply_output_buffer_limits(server: "Server") -> None:
     limits = [v for cls in ("normal", "pubsub")
               for v in server.config.client_output_buffer_limit.get(cls, (0, 0, 0))[:2] if v]
     server.obuf_check_threshold = min(limits) if limits else float("inf")
+
+
+def apply_slow_call_floor(server: "Server") -> None:
+    """The shortest call (µs) the slow log or the latency monitor wants to hear of: the
+    command path compares each call's duration with it alone. With the slow log on, Redis
+    trims it to slowlog-max-len after every command, so at once after this one."""
+    config = server.config
+    floors = [LLONG_MAX]     # an int, as durations are: the cheapest comparison
+    if config.slowlog_log_slower_than >= 0:
+        floors.append(config.slowlog_log_slower_than)
+        server.slowlog.trim()
+    if config.latency_monitor_threshold:
+        floors.append(config.latency_monitor_threshold * 1000)
+    server.slow_call_floor = min(floors)
 
 
 def _apply_notify(server: "Server") -> None:
@@ -650,7 +669,7 @@ DIRECTIVES: list[Directive] = [
     _bool("replica-ignore-disk-write-errors", False),
     _enum("propagation-error-behavior", "ignore panic panic-on-replicas", "ignore"),
     # security
-    _str("requirepass", "", SENSITIVE, NULLABLE),
+    _str("requirepass", "", SENSITIVE, NULLABLE, apply=_apply_requirepass),
     _str("aclfile", "", IMMUTABLE),
     _int("acllog-max-len", 0, LONG_MAX, 128),
     _enum("acl-pubsub-default", (("allchannels", 1), ("resetchannels", 0)), "resetchannels"),
@@ -690,9 +709,9 @@ DIRECTIVES: list[Directive] = [
              _rewrite_obuf, MULTI_ARG, apply=apply_output_buffer_limits),
     _int("busy-reply-threshold", 0, LONG_MAX, 5000, alias="lua-time-limit"),
     # slow log, latency, tracking, notifications
-    _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000),
-    _int("slowlog-max-len", 0, LONG_MAX, 128),
-    _int("latency-monitor-threshold", 0, LLONG_MAX, 0),
+    _int("slowlog-log-slower-than", -1, LLONG_MAX, 10000, apply=apply_slow_call_floor),
+    _int("slowlog-max-len", 0, LONG_MAX, 128, apply=apply_slow_call_floor),
+    _int("latency-monitor-threshold", 0, LLONG_MAX, 0, apply=apply_slow_call_floor),
     _bool("latency-tracking", True),
     _special("latency-tracking-info-percentiles", [50.0, 99.0, 99.9], _parse_percentiles,
              _show_percentiles, _rewrite_percentiles, MULTI_ARG),
@@ -991,6 +1010,10 @@ class Config:
         # The running server changes act on (through the directives' apply), once there is one.
         self.server: Optional["Server"] = None
         self._save_loaded = False
+        # The `user` lines, checked, each [name, rule...]: loaded once the server exists.
+        self.users_to_load: list[list[bytes]] = []
+        # rename-command lines: (old name, new name or b"" to remove the command), in order.
+        self.renamed_commands: list[tuple[bytes, bytes]] = []
 
     def get(self, name: str) -> Any:
         return getattr(self, BY_NAME[name.lower()].attr)
@@ -1133,6 +1156,10 @@ class Config:
                     continue
                 elif name == "include" and len(args) == 1:
                     self._include(args[0])
+                elif name == "user" and args:
+                    self._add_user(words)
+                elif name == "rename-command" and len(args) == 2:
+                    self._rename_command(words[1], words[2])
                 else:
                     raise ConfigError(CONFIG_BAD_DIRECTIVE)
             except ConfigFileError:
@@ -1154,6 +1181,31 @@ class Config:
             self._save_loaded = True
         value = parse_value(directive, args, getattr(self, directive.attr), mode)
         self._assign(directive, value)
+
+    def _rename_command(self, old: bytes, new: bytes) -> None:
+        """rename-command: checked against the commands as earlier lines left them."""
+        from . import commands
+        commands.load_all()
+        names = set(commands.renamed_table(self.renamed_commands))
+        if old.lower() not in names:
+            raise ConfigError("No such command in rename-command")
+        if new and new.lower() in names - {old.lower()}:
+            raise ConfigError("Target command name already exists")
+        self.renamed_commands.append((old, new))
+
+    def _add_user(self, words: list[bytes]) -> None:
+        """A `user` line, checked now and loaded with the server (Redis's
+        ACLAppendUserForLoading)."""
+        from .acl import MSG_EALREADY, AclConfigError, validate_user_line
+        if any(line[0] == words[1] for line in self.users_to_load):
+            raise ConfigError("Error in user declaration '%s': %s" % (
+                words[1].decode(errors="surrogateescape"), MSG_EALREADY))
+        try:
+            rules = validate_user_line(words, self.acl_pubsub_default == "allchannels")
+        except AclConfigError as exc:
+            raise ConfigError("Error in user declaration '%s': %s" % (
+                words[exc.index].decode(errors="surrogateescape"), exc)) from None
+        self.users_to_load.append([words[1], *rules])
 
     def _include(self, pattern: str) -> None:
         import glob as globmod
@@ -1204,6 +1256,18 @@ class Config:
             where.setdefault(directive.name if directive else name, []).append(len(lines))
             lines.append(line)
         processed: set[str] = {"user", "loadmodule"}
+        if self.server is not None and not self.aclfile:
+            # The users as they are now, at the place of the `user` lines.
+            for described in self.server.acl.user_lines():
+                slots = where.get("user")
+                text = described.decode(errors="surrogateescape")
+                if slots:
+                    lines[slots.pop(0)] = text
+                else:
+                    if needs_marker:
+                        lines.append(marker)
+                        needs_marker = False
+                    lines.append(text)
         for directive in DIRECTIVES:
             processed.add(directive.name)
             for new, force in _rewrite_lines(directive, getattr(self, directive.attr)):

@@ -473,6 +473,15 @@ def config_rewrite_failed(reason: Optional[str]) -> RedisError:
     return RedisError(f"ERR Rewriting config file: {reason}")
 
 
+# -- SLOWLOG and LATENCY -------------------------------------------------------------------
+
+SLOWLOG_COUNT = "ERR count should be greater than or equal to -1"
+
+
+def no_latency_samples(event: bytes) -> RedisError:
+    return RedisError("ERR No samples available for event '%s'" % c_text(event))
+
+
 # -- configuration: why a value is refused ------------------------------------------------
 # Reasons, not replies: CONFIG SET puts them after its own prefix (config_set_failed), the
 # config file after its line; so the helpers here return text too.
@@ -696,3 +705,7 @@ LUA_LOG_LEVEL = b"Invalid debug level."
 LUA_ACL_CHECK_UNKNOWN = b"Invalid command passed to redis.acl_check_cmd()"
 LUA_CALL_NO_ARGUMENTS = "Please specify at least one argument for this redis lib call"
 LUA_CALL_BAD_ARGUMENT = "Lua redis lib command arguments must be strings or integers"
+
+# SORT's BY and GET patterns read keys that only a user who may read every key may name.
+SORT_BY_DENIED = "ERR BY option of SORT denied due to insufficient ACL permissions."
+SORT_GET_DENIED = "ERR GET option of SORT denied due to insufficient ACL permissions."

@@ -12,6 +12,7 @@ access time (lru), frequency (lfu) or expire time (ttl), or one random key (rand
 from __future__ import annotations
 
 import random
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
@@ -31,16 +32,23 @@ def perform_evictions(server: "Server") -> bool:
     policy = server.config.maxmemory_policy
     if policy == "noeviction":
         return True
+    latency = server.latency
+    cycle_start = perf_counter_ns()
+    out_of_memory = False
     for _ in range(EVICTIONS_PER_CALL):
         found = _pick(server, policy)
         if found is None:
-            return True
+            out_of_memory = True
+            break
         db, key = found
+        start = perf_counter_ns()
         db.evict(key)
+        latency.add_sample_if_needed("eviction-del", (perf_counter_ns() - start) // 1_000_000)
         server.stats.evicted_keys += 1
         if not server.over_maxmemory():
-            return False
-    return False
+            break
+    latency.add_sample_if_needed("eviction-cycle", (perf_counter_ns() - cycle_start) // 1_000_000)
+    return out_of_memory
 
 
 class Eviction:

@@ -30,6 +30,7 @@ import lupa.lua51 as lua51
 
 from . import lua_libs
 from .lua_libs import ScriptError
+from .acl import OK as ACL_OK, script_denied_message
 from .commands import Command, lookup
 from .errors import (BAD_LIBRARY_NAME, BUSY_EVAL, BUSY_FUNCTION, INVALID_LIBRARY_METADATA,
                      INVALID_SHEBANG, INVALID_SHEBANG_ENGINE, LIBRARY_NAME_NOT_GIVEN,
@@ -317,9 +318,12 @@ class LuaState:
         argv = self._argv(args)
         if isinstance(argv, str):
             raise self._api_error(argv.encode())
-        if self.scripting.lookup(argv) is None:
+        cmd = self.scripting.lookup(argv)
+        if cmd is None:
             raise self._api_error(LUA_ACL_CHECK_UNKNOWN)
-        return True     # no ACL users: the default user may run everything
+        run = self.scripting.current
+        user = run.caller.user if run is not None else self.client.user
+        return user.check(cmd, argv)[0] == ACL_OK
 
     def _register(self, *args: Any) -> None:
         error = self.scripting.register_function(*args)
@@ -639,7 +643,7 @@ class Scripting:
     def lookup(self, argv: list[bytes]) -> Optional[Command]:
         """The command argv names, as Redis's lookupCommand: None for an unknown
         subcommand too."""
-        cmd = lookup(argv)
+        cmd = lookup(argv, self.server.commands)
         if cmd is not None and cmd.subcommands and len(argv) > 1 \
                 and argv[1].lower() not in cmd.subcommands:
             return None
@@ -660,6 +664,9 @@ class Scripting:
             error = SCRIPT_WRONG_ARITY
         elif "noscript" in cmd.flags and not self.allow_noscript:
             error = SCRIPT_COMMAND_DENIED
+        elif run is not None and not client.user.unrestricted and \
+                (denied := self.server.acl.denial(client, cmd, argv, b"lua", run.caller)):
+            error = script_denied_message(denied)
         elif run is not None and run.read_only and ("write" in cmd.flags
                                                     or "may-replicate" in cmd.flags):
             error = SCRIPT_READ_ONLY
@@ -706,6 +713,7 @@ class Scripting:
         run = Run(caller, state, name, is_eval, read_only, allow_oom, oom)
         client = state.client
         client.db = caller.db
+        client.user = caller.user     # the script's commands run with its caller's rights
         client.proto = 2
         keys = state.table_from(argv[3:3 + numkeys])
         args = state.table_from(argv[3 + numkeys:])

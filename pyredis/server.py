@@ -16,11 +16,13 @@ from time import perf_counter_ns
 from typing import Any, Callable, Optional
 
 from . import commands
+from .acl import Acl, denied_message
 from .blocking import Blocking
 from .client import FLAG_MONITOR, Client
 from .clock import Clock
-from .commands import BY_SPELLING, Command, command_for
-from .config import Config, apply_maxmemory_policy, apply_output_buffer_limits
+from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
+from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
+                     apply_slow_call_floor)
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
@@ -28,6 +30,7 @@ from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MU
                      wrong_arity)
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
+from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .notifications import Notifications
 from .persistence.snapshots import Snapshots
@@ -38,6 +41,7 @@ from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
 from .scripting import Scripting
+from .slowlog import SlowLog
 from .tracking import Tracking
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -162,8 +166,15 @@ class Server:
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
+        # The commands by name: the table, or this server's copy when rename-command renames
+        # or removes some; with the spellings clients used, each lowered once.
+        self.commands, self.spellings = COMMANDS, BY_SPELLING
+        if self.config.renamed_commands:
+            self.commands = renamed_table(self.config.renamed_commands)
+            self.spellings = {}
         # The server's parts: each keeps its own state; the cron, the end of each loop cycle
         # and free_client call them by name.
+        self.acl = Acl(self)                  # users: before any client connects
         self.active_expire = ActiveExpire(self)
         self.lazyfree = LazyFree(self.config, self.stats)
         # The databases, built from what they use of the server; what happens to their keys
@@ -182,11 +193,16 @@ class Server:
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
         self.process = Process(self)          # oom score, title, crash report
+        self.slowlog = SlowLog(self)
+        self.latency = LatencyMonitor(self)
+        self.slow_call_floor = 0              # calls this long (µs) go to the two logs
         self.obuf_check_threshold = 0.0       # replies past it check the buffer limits
         # Derived from the directives as CONFIG SET derives it, through their rows' apply.
         apply_output_buffer_limits(self)
         apply_maxmemory_policy(self)
+        apply_slow_call_floor(self)
         self.config.server = self             # CONFIG SET acts on this server from now on
+        self.acl.load_at_startup()            # the `user` lines or the ACL file
 
     # -- logging ---------------------------------------------------------------------------
 
@@ -430,7 +446,7 @@ class Server:
         if len(self.clients) >= self.config.maxclients:
             self._refuse(sock, error_line(MAX_CLIENTS_REACHED))
             return None
-        if (self.config.protected_mode and not self.config.requirepass
+        if (self.config.protected_mode and self.acl.default.nopass
                 and sock.family != socket.AF_UNIX
                 and addr.rsplit(":", 1)[0].strip("[]") not in LOCAL_IPS):
             self._refuse(sock, error_line(PROTECTED_MODE_DENIED))
@@ -459,7 +475,7 @@ class Server:
         client.argv = argv
         if self.tracking.enabled:
             self.tracking.before_command(client, argv)
-        cmd = BY_SPELLING.get(argv[0]) or command_for(argv[0])
+        cmd = self.spellings.get(argv[0]) or command_for(argv[0], self.commands, self.spellings)
         if cmd is not None and cmd.subcommands and len(argv) > 1:
             sub = cmd.subcommands.get(argv[1].lower())
             if sub is None:
@@ -474,12 +490,19 @@ class Server:
         if (cmd.arity > 0 and n != cmd.arity) or n < -cmd.arity:
             self._reject(client, wrong_arity(cmd.name), cmd)
             return
-        if not client.authenticated and "no-auth" not in cmd.flags:
+        if not client.authenticated and "no-auth" not in cmd.flags \
+                and self.acl.auth_required(client):
             self._reject(client, RedisError(NOAUTH), cmd)
             return
         if client.in_multi and "no-multi" in cmd.flags:
             self._reject(client, RedisError(NOT_IN_MULTI), cmd)
             return
+        if not client.user.unrestricted:
+            denied = self.acl.denial(client, cmd, argv,
+                                     b"multi" if client.in_multi else b"toplevel")
+            if denied:
+                self._reject(client, RedisError(denied_message(denied, cmd)), cmd)
+                return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
                 "denyoom" in flags
@@ -546,9 +569,10 @@ class Server:
         client.add_error(error.message)
 
     def call(self, client: Client, cmd: Command, argv: list[bytes]) -> None:
-        """Run one command and queue its reply (Redis's call): then count it in INFO
-        commandstats (a call that replied an error counts as failed) and show it to
-        MONITOR clients, with what the command redacted (see `redact`)."""
+        """Run one command and queue its reply (Redis's call): then hand it to the latency
+        monitor and the slow log if it ran long enough, count it in INFO commandstats (a
+        call that replied an error counts as failed) and show it to MONITOR clients, with
+        what the command redacted (see `redact`)."""
         stats = self.stats
         self._error_mark = stats.error_replies
         client.last_cmd = cmd.name
@@ -573,14 +597,20 @@ class Server:
         finally:
             self.current_client = caller
         usec = (perf_counter_ns() - start) // 1000   # whole microseconds, as Redis counts
+        if usec >= self.slow_call_floor:
+            self.log_slow_call(client, cmd, argv, usec)
         if stats.error_replies > self._error_mark:
             cmd.failed_calls += 1
         self._error_mark = stats.error_replies
         cmd.usec += usec
         cmd.calls += 1
-        if self.config.latency_tracking and client.blocked is None:
-            counts = cmd.latency.counts
-            counts[usec] = counts.get(usec, 0) + 1
+        if client.blocked is None:
+            if self.config.latency_tracking:
+                counts = cmd.latency.counts
+                counts[usec] = counts.get(usec, 0) + 1
+        else:
+            # A blocked command is timed, logged and counted in full once it is served.
+            client.blocked.duration = usec
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
@@ -593,6 +623,15 @@ class Server:
         if self.config.save and self.config.stop_writes_on_bgsave_error:
             return self.disk_error
         return None
+
+    def log_slow_call(self, client: Client, cmd: Command, argv: list[bytes],
+                      usec: int) -> None:
+        """A call that may be a latency spike or belong in the slow log. A blocked command
+        goes to the slow log once served; EXEC (skip-slowlog) leaves it to its commands."""
+        self.latency.add_sample_if_needed(
+            "fast-command" if "fast" in cmd.flags else "command", usec // 1000)
+        if client.blocked is None and "skip-slowlog" not in cmd.flags:
+            self.slowlog.push_if_needed(client, argv, usec)
 
     def feed_monitors(self, client: Client, argv: list[bytes]) -> None:
         """Show a command to the MONITOR clients, in Redis's format."""

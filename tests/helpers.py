@@ -34,8 +34,11 @@ def scored(protocol: int, pairs: list[tuple[bytes, float]]) -> list:
 class RawConnection:
     """Sends commands as RESP and returns each reply's raw bytes, untouched."""
 
-    def __init__(self, port: int, timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = 10.0, source: Optional[str] = None) -> None:
+        """`source`: the local address to connect from (127.0.0.2 is a peer other than
+        the loopback address Redis trusts)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.pending = b""
 
     def send_raw(self, data: bytes) -> None:

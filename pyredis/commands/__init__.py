@@ -36,9 +36,9 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "acl", "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
+    "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
-    "latency", "slowlog", "script|debug",
+    "script|debug",
 )
 
 # Key spec flags in the order COMMAND INFO lists them.
@@ -297,23 +297,36 @@ def help_reply(argv: list[bytes], lines: Sequence[str]) -> list:
 BY_SPELLING: dict[bytes, Command] = {}   # command names as clients spell them: SET, set
 
 
-def command_for(name: bytes) -> Optional[Command]:
+def command_for(name: bytes, table: dict[bytes, Command] = COMMANDS,
+                spellings: dict[bytes, Command] = BY_SPELLING) -> Optional[Command]:
     """The top-level command `name` in any case, found by the exact bytes the client sent
-    (one dict lookup on the hot path; each spelling is lowered once)."""
-    cmd = BY_SPELLING.get(name)
+    (one dict lookup on the hot path; each spelling is lowered once). A server whose
+    config renames commands passes its own table and spellings."""
+    cmd = spellings.get(name)
     if cmd is None:
-        cmd = COMMANDS.get(name) or COMMANDS.get(name.lower())
-        if cmd is not None and len(BY_SPELLING) < 4096:
-            BY_SPELLING[name] = cmd
+        cmd = table.get(name) or table.get(name.lower())
+        if cmd is not None and len(spellings) < 4096:
+            spellings[name] = cmd
     return cmd
 
 
-def lookup(argv: list[bytes]) -> Optional[Command]:
+def lookup(argv: list[bytes], table: dict[bytes, Command] = COMMANDS) -> Optional[Command]:
     """The command (or subcommand) argv names, None when unknown."""
-    cmd = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].lower())
+    cmd = table.get(argv[0]) or table.get(argv[0].lower())
     if cmd is not None and cmd.subcommands and len(argv) > 1:
         return cmd.subcommands.get(argv[1].lower(), cmd)
     return cmd
+
+
+def renamed_table(renames: list[tuple[bytes, bytes]]) -> dict[bytes, Command]:
+    """The commands by name after the config file's rename-command lines: (old, new) in
+    order, an empty new name removes the command. ACL rules keep the original names."""
+    table = dict(COMMANDS)
+    for old, new in renames:
+        cmd = table.pop(old.lower())
+        if new:
+            table[new.lower()] = cmd
+    return table
 
 
 def lookup_name(name: bytes) -> Optional[Command]:
@@ -340,7 +353,7 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "streams", "hyperloglog", "geo")
+           "streams", "hyperloglog", "geo", "slowlog", "latency", "acl")
 
 def load_all() -> None:
     for module in MODULES:

@@ -45,12 +45,9 @@ def select(client: Client, argv: list[bytes]) -> Reply:
 
 
 def check_password(client: Client, username: bytes, password: bytes) -> None:
-    """Authenticate the connection as the default user (the only user pyredis has)."""
-    required = client.server.config.requirepass
-    if username != b"default" or (required and password != required.encode()):
+    """Authenticate the connection as `username` (AUTH, HELLO AUTH), or WRONGPASS."""
+    if not client.server.acl.authenticate(client, username, password):
         raise RedisError(WRONGPASS)
-    client.set_authenticated(True)
-    client.user = username
 
 
 @command("auth")
@@ -62,7 +59,7 @@ def auth(client: Client, argv: list[bytes]) -> Reply:
     password = argv[-1]
     for index in range(1, len(argv)):
         redact(argv, index)      # MONITOR shows "(redacted)", whatever happens next
-    if len(argv) == 2 and not client.server.config.requirepass:
+    if len(argv) == 2 and client.server.acl.default.nopass:
         raise RedisError(AUTH_WITHOUT_PASSWORD)
     check_password(client, username, password)
     return OK
@@ -118,6 +115,5 @@ def reset(client: Client, argv: list[bytes]) -> Reply:
     client.proto = 2
     client.name = None
     client.reply_mode = "on"
-    client.set_authenticated(not server.config.requirepass)
-    client.user = b"default"
+    server.acl.set_default_auth(client)
     return SimpleString(b"RESET")

@@ -232,7 +232,7 @@ def client_info(client: Client) -> str:
         f"multi-mem={multi_mem}", f"rbs={REPLY_BUFFER_SIZE}", f"rbp={REPLY_BUFFER_SIZE}",
         f"obl={obl}", f"oll={oll}", f"omem={omem}", f"tot-mem={tot_mem}",
         f"events={events}", f"cmd={client.last_cmd}",
-        "user=" + client.user.decode(errors="replace"), f"redir={redir}",
+        "user=" + client.user.name.decode(errors="replace"), f"redir={redir}",
         f"resp={client.proto}",
     ]
     return " ".join(fields)
@@ -307,7 +307,7 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
             elif option == b"LADDR":
                 laddr = value.decode(errors="replace")
             elif option == b"USER":
-                if value not in {c.user for c in server.clients.values()} | {b"default"}:
+                if value not in server.acl.users:
                     raise no_such_user(value)
                 user = value
             elif option == b"SKIPME":
@@ -330,7 +330,7 @@ def client_kill(client: Client, argv: list[bytes]) -> Reply:
             continue
         if client_id and other.id != client_id:
             continue
-        if user is not None and other.user != user:
+        if user is not None and other.user.name != user:
             continue
         if other is client:
             if skipme:

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Optional
 
 from ..args import ArgReader, strtod
 from ..db import frozen_string
-from ..errors import SORT_NOT_DOUBLE, RedisError, WrongTypeError, syntax_error
+from ..errors import (SORT_BY_DENIED, SORT_GET_DENIED, SORT_NOT_DOUBLE, RedisError,
+                      WrongTypeError, syntax_error)
 from ..protocol.encode import Reply
 from ..types import type_name
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue
-from . import command
+from . import TABLE, command
 from .sets import store_or_delete
 
 if TYPE_CHECKING:
@@ -76,6 +77,14 @@ def _sort_keys(argv: list[bytes]) -> list:
     return keys
 
 
+def may_read_any_key(client: Client, argv: list[bytes], readonly: bool) -> bool:
+    """BY and GET patterns read keys the ACL cannot see in argv: they need a user that may
+    read every key."""
+    user = client.user
+    return user.unrestricted or user.may_read_any_key(TABLE["sort_ro" if readonly else "sort"],
+                                                      argv)
+
+
 def _sort(client: Client, argv: list[bytes], readonly: bool):
     desc = alpha = dontsort = False
     offset, count = 0, -1
@@ -100,7 +109,11 @@ def _sort(client: Client, argv: list[bytes], readonly: bool):
             by = reader.next()
             if b"*" not in by:   # a constant BY key: nothing to sort by (for good, as Redis)
                 dontsort = True
+            elif not may_read_any_key(client, argv, readonly):
+                raise RedisError(SORT_BY_DENIED)
         elif option == b"GET" and left >= 1:
+            if not may_read_any_key(client, argv, readonly):
+                raise RedisError(SORT_GET_DENIED)
             gets.append(reader.next())
         else:
             raise syntax_error()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..acl import exec_denied_message
 from ..db import unwatch_all
 from ..errors import (DISCARD_WITHOUT_MULTI, EXECABORT, EXEC_WITHOUT_MULTI, NESTED_MULTI,
                       WATCH_IN_MULTI, RedisError)
@@ -55,8 +56,15 @@ def exec_(client: Client, argv: list[bytes]) -> Reply:
     call = client.server.call
     try:
         # in_multi stays set meanwhile: blocking commands answer at once, as if timed out.
+        acl = client.server.acl
         for cmd, cmd_argv in queue:
             client.argv = cmd_argv
+            if not client.user.unrestricted:
+                # Permissions may have changed since the command was queued.
+                denied = acl.denial(client, cmd, cmd_argv, b"multi")
+                if denied:
+                    client.add_error(exec_denied_message(denied))
+                    continue
             call(client, cmd, cmd_argv)
     finally:
         client.argv = argv

@@ -40,6 +40,7 @@ class Snapshots:
         self.cow_peak = 0
         self.cow_updated = 0.0
         self.last_cow_size = 0
+        self.fork_rate = 0.0            # GB of memory a second the last fork copied (DOCTOR)
 
     def set_status(self, ok: bool) -> None:
         """The last save's outcome; a failure makes writes answer MISCONF while save points
@@ -111,6 +112,8 @@ class Snapshots:
         self.keys_total = sum(len(db.data) for db in server.dbs)
         self.forks += 1
         self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
+        self.fork_rate = server.used_memory() * 1_000_000 / max(self.last_fork_usec, 1) / 1024**3
+        server.latency.add_sample_if_needed("fork", self.last_fork_usec // 1000)
         server.log("notice", "Background saving started by pid %d" % pid)
         self.child_pid = pid
         self.child_started = time.time()
@@ -174,7 +177,10 @@ class Snapshots:
         else:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
+            start = time.perf_counter()
             self.remove_temp_file(pid)
+            server.latency.add_sample_if_needed(
+                "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
 

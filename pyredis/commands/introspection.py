@@ -214,7 +214,7 @@ def client_info(client: Client) -> str:
     obl = min(pending, REPLY_BUFFER_SIZE) if len(client.reply) <= 1 else 0
     oll = max(len(client.reply) - 1, 0) if obl else len(client.reply)
     omem = pending - obl
-    qbuf_free = max(REPLY_BUFFER_SIZE - qbuf, 0) if qbuf else 0
+    qbuf_free = max(client.qbuf_alloc - qbuf, 0)
     tot_mem = qbuf + qbuf_free + argv_mem + multi_mem + REPLY_BUFFER_SIZE + omem + 1024
     tracking = client.tracking
     redir = getattr(tracking, "redirect", 0) or 0 if tracking is not None else -1

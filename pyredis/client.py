@@ -25,6 +25,31 @@ MAX_READ_SIZE = 4 * 1024 * 1024   # a big argument's rest is read in pieces of a
 MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
 MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
 
+# The query buffer's size as Redis would have allocated it (CLIENT LIST qbuf-free, tot-mem):
+# a read asks for PROTO_IOBUF_LEN bytes of room, exactly at first and for a big argument,
+# then doubling (sdsMakeRoomFor); the clients cron gives back what an idle client or a
+# past peak no longer needs (clientsCronResizeQueryBuffer).
+PROTO_IOBUF_LEN = 16 * 1024
+PROTO_RESIZE_THRESHOLD = 32 * 1024
+SDS_MAX_PREALLOC = 1024 * 1024
+QUERYBUF_MIN_WASTE = 4 * 1024    # less unused room than this is not worth a resize
+QUERYBUF_IDLE_SECONDS = 2
+
+
+def sds_alloc(length: int) -> int:
+    """The room an sds asked for `length` bytes gets from jemalloc: its size class (four
+    classes per power of two) less the sds header and terminator."""
+    header = 3 if length < 1 << 8 else 5 if length < 1 << 16 else 9 if length < 1 << 32 else 17
+    size = header + length + 1
+    if size <= 8:
+        size = 8
+    elif size <= 128:
+        size = (size + 15) & ~15
+    else:
+        step = 1 << ((size - 1).bit_length() - 3)
+        size = (size + step - 1) & ~(step - 1)
+    return size - header - 1
+
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
 FLAG_MULTI = "x"
 FLAG_DIRTY_EXEC = "d"     # EXEC will abort (watched key touched)
@@ -50,7 +75,8 @@ class Client:
         "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
         "obuf_soft_since", "tracking", "no_evict", "kill_reason",
-        "argv", "paused", "input_pending", "lazy_replies", "qbuf_counted", "obuf_counted",
+        "argv", "paused", "input_pending", "lazy_replies", "qbuf_alloc", "qbuf_peak",
+        "qbuf_counted", "obuf_counted",
     )
 
     def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
@@ -100,6 +126,8 @@ class Client:
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
         self.paused = False          # held by CLIENT PAUSE with input still to run
         self.input_pending = False   # in server.pending_input: commands left for next cycle
+        self.qbuf_alloc = 0          # the query buffer's size in Redis's accounting
+        self.qbuf_peak = 0           # its most bytes used since the clients cron last looked
 
     def set_authenticated(self, authenticated: bool) -> None:
         """Until it authenticates, a client's requests are held to Redis's small limits."""
@@ -111,33 +139,76 @@ class Client:
     def on_readable(self) -> None:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
+        parser = self.parser
+        wanted = parser.wanted()
+        self.make_query_buffer_room(parser.pending(), wanted)
         try:
             data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
-                min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
+                min(max(READ_SIZE, wanted), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
             return
-        except OSError:
+        except OSError as exc:
+            self.server.log("verbose", f"Reading from client: {exc.strerror}")
             self.close()
             return
         if not data:
+            self.log_closed_by_peer()
             self.close()
             return
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
         self.last_interaction = server.clock.cached_time
-        self.parser.feed(data)
+        parser.feed(data)
+        used = parser.pending()
+        if used > self.qbuf_alloc:      # one recv of pyredis may hold more than Redis's room
+            self.qbuf_alloc = sds_alloc(used)
+        if used > self.qbuf_peak:
+            self.qbuf_peak = used
         self.process_input()
         if self.closed:
             return
         # The query buffer counts in used_memory at once, as Redis's allocator counts it:
         # a client sending a huge request makes room by eviction before it completes.
-        held = self.parser.held()
+        held = parser.held()
         server.buffers_memory += held - self.qbuf_counted
         self.qbuf_counted = held
-        if self.parser.pending() > server.config.client_query_buffer_limit:
+        if parser.pending() > server.config.client_query_buffer_limit:
             server.log_warning("Closing client that reached max query buffer length")
             self.close()
+
+    def make_query_buffer_room(self, used: int, wanted: int) -> None:
+        """The room Redis's readQueryFromClient makes before a read: exactly what a big
+        argument still needs (`wanted`) or a first PROTO_IOBUF_LEN, else greedily."""
+        readlen = wanted or PROTO_IOBUF_LEN
+        if self.qbuf_alloc - used >= readlen:
+            return
+        size = used + readlen
+        if not wanted and self.qbuf_alloc >= PROTO_IOBUF_LEN:
+            size = size * 2 if size < SDS_MAX_PREALLOC else size + SDS_MAX_PREALLOC
+        self.qbuf_alloc = sds_alloc(size)
+
+    def resize_query_buffer(self, now: float) -> None:
+        """From the clients cron (Redis's clientsCronResizeQueryBuffer): free the room of a
+        client idle for more than 2 seconds; shrink a buffer twice as big as its latest
+        peak down to that peak (never below a big argument being read)."""
+        parser = self.parser
+        used = parser.pending()
+        bulk = used + parser.wanted()
+        if self.qbuf_alloc - used > QUERYBUF_MIN_WASTE:
+            if int(now) - int(self.last_interaction) > QUERYBUF_IDLE_SECONDS:
+                self.qbuf_alloc = used
+            elif (self.qbuf_alloc > PROTO_RESIZE_THRESHOLD
+                  and self.qbuf_alloc // 2 > self.qbuf_peak):
+                self.qbuf_alloc = max(used, self.qbuf_peak, bulk)
+        self.qbuf_peak = max(used, bulk)
+
+    def log_closed_by_peer(self) -> None:
+        """At loglevel verbose, as Redis: the client's CLIENT LIST line when it hangs up."""
+        from .server import VERBOSE_LEVELS
+        if self.server.config.loglevel in VERBOSE_LEVELS:
+            from .commands.introspection import client_info
+            self.server.log("verbose", "Client closed connection " + client_info(self))
 
     def process_input(self) -> None:
         """Run the complete commands in the query buffer (pipelining), until the client

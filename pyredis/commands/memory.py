@@ -29,7 +29,7 @@ from ..types.stream import StreamValue, listpack_string_size
 from ..types.zset import listpack_score_text
 from . import command, help_reply
 from .keys import encoding_name
-from .strings import string_encoding
+from .strings import EMBSTR_SIZE_LIMIT, string_encoding
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -183,8 +183,12 @@ def value_size(value: Any, samples: int, config: Any) -> int:
 def entry_size(key: bytes, value: Any, config: Any, samples: int = DEFAULT_SAMPLES) -> int:
     """What a key costs: its value, its name and its table entry (what MEMORY USAGE answers,
     and what used_memory adds up for the keys)."""
-    cluster = CLUSTER_ENTRY_METADATA if config.cluster_enabled else 0
-    return value_size(value, samples, config) + sds_size(key) + DICT_ENTRY + cluster
+    entry = sds_size(key) + DICT_ENTRY
+    if config.cluster_enabled:
+        entry += CLUSTER_ENTRY_METADATA
+    if type(value) is bytes and len(value) > EMBSTR_SIZE_LIMIT:
+        return entry + ROBJ + sds_size(value)   # raw: the common big string, priced at once
+    return entry + value_size(value, samples, config)
 
 
 @command("memory|usage")

@@ -64,11 +64,19 @@ def alloc_size(n: int) -> int:
     return (n + step - 1) // step * step
 
 
+def _sds_size_of(n: int) -> int:
+    header = 1 if 0 < n < 32 else 3 if n < 256 else 5 if n < 65536 else 9
+    return alloc_size(header + n + 1)
+
+
+# Every write prices its key: the common lengths are looked up rather than computed.
+_SDS_SIZES = [_sds_size_of(n) for n in range(4096)]
+
+
 def sds_size(data: Any) -> int:
     """An sds string's allocation: header by length, the bytes and a terminator."""
     n = len(data)
-    header = 1 if 0 < n < 32 else 3 if n < 256 else 5 if n < 65536 else 9
-    return alloc_size(header + n + 1)
+    return _SDS_SIZES[n] if n < 4096 else _sds_size_of(n)
 
 
 def string_size(value: Any) -> int:

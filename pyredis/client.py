@@ -9,6 +9,7 @@ from .db import unwatch_all
 from .errors import ProtocolError, RedisError
 from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, Reply, encode_reply
+from .protocol.parse import sds_repr
 
 if TYPE_CHECKING:
     from .blocking import BlockedState
@@ -24,6 +25,15 @@ READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 4 * 1024 * 1024   # a big argument's rest is read in pieces of at most this
 MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
 MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
+BIG_ARG_READS = 4                # reads per readable event while a big argument comes in
+
+# The query buffer's size as Redis reports it (CLIENT LIST qbuf-free, tot-mem) and resizes it:
+# pyredis's parser holds only unparsed bytes, so the buffer Redis would have is modelled.
+QUERY_FIRST_ALLOC = 20474         # 16 KB (PROTO_IOBUF_LEN) in the allocator's 20 KB class
+QUERY_RESIZE_THRESHOLD = 32 * 1024
+QUERY_WASTE_MIN = 4 * 1024        # less unused room than this is not worth a resize
+REPLY_BUFFER_SIZE = 16 * 1024     # PROTO_REPLY_CHUNK_BYTES: each client's static reply buffer
+CLIENT_STRUCT_SIZE = 1024         # the client structure itself, as Redis's allocator sizes it
 
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
 FLAG_MULTI = "x"
@@ -50,7 +60,7 @@ class Client:
         "in_multi", "multi_queue", "multi_flags", "multi_error", "watch_dirty", "watched",
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
         "obuf_soft_since", "tracking", "no_evict", "kill_reason",
-        "argv", "paused", "input_pending", "lazy_replies",
+        "argv", "paused", "input_pending", "lazy_replies", "qbuf_alloc", "qbuf_peak",
     )
 
     def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
@@ -98,6 +108,8 @@ class Client:
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
         self.paused = False          # held by CLIENT PAUSE with input still to run
         self.input_pending = False   # in server.pending_input: commands left for next cycle
+        self.qbuf_alloc = 0          # the modelled query buffer's size (see QUERY_FIRST_ALLOC)
+        self.qbuf_peak = 0           # the most it held since the last resize check
 
     def set_authenticated(self, authenticated: bool) -> None:
         """Until it authenticates, a client's requests are held to Redis's small limits."""
@@ -109,26 +121,54 @@ class Client:
     def on_readable(self) -> None:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
+        # A big argument is read whole as far as it has come, as Redis reads it in one read
+        # of its remaining length: a few reads at most, each of what the socket holds.
+        for i in range(BIG_ARG_READS):
+            if not self._read(i == 0) or self.closed or self.input_pending \
+                    or not self.parser.wanted():
+                break
+        if not self.closed:
+            self.server.client_eviction.update(self)
+
+    def _read(self, first: bool) -> bool:
+        """One read, and the commands it completes run: False when nothing came. The end of
+        the stream closes the client on the event's first read only: replies to what an
+        earlier read brought go out first, as in Redis."""
         try:
             data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
                 min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             self.close()
-            return
+            return False
         if not data:
-            self.close()
-            return
+            if first:
+                self.close()
+            return False
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
         self.last_interaction = server.clock.cached_time
         self.parser.feed(data)
-        self.process_input()
-        if not self.closed and self.parser.pending() > server.config.client_query_buffer_limit:
-            server.log_warning("Closing client that reached max query buffer length")
+        pending = self.parser.pending()
+        if pending > self.qbuf_alloc:
+            # Redis's first allocation, then growth to what the buffer must hold.
+            self.qbuf_alloc = max(pending, QUERY_FIRST_ALLOC)
+        if pending > self.qbuf_peak:
+            self.qbuf_peak = pending
+        if pending > server.config.client_query_buffer_limit:
+            head = sds_repr(bytes(memoryview(self.parser.buf)[-pending:][:64]))
+            server.log_warning("Closing client that reached max query buffer length: "
+                               f"{self.info_string()} (qbuf initial bytes: {head})")
             self.close()
+            return False
+        self.process_input()
+        wanted = self.parser.wanted()
+        if wanted and not self.closed:
+            # A big argument's header: Redis makes room for all of it at once.
+            self.qbuf_alloc = max(self.qbuf_alloc, self.parser.pending() + wanted)
+        return True
 
     def process_input(self) -> None:
         """Run the complete commands in the query buffer (pipelining), until the client
@@ -155,6 +195,64 @@ class Client:
             self.add_error(exc.message)
             self.close_after_reply = True
 
+    def resize_query_buffer(self, idle: float) -> None:
+        """Give back the query buffer's unused room, as Redis's clients cron does: all of it
+        after 2 s idle, down to the latest peak when the buffer is more than twice that."""
+        used = self.parser.pending()
+        if self.qbuf_alloc - used > QUERY_WASTE_MIN:
+            if idle > 2:
+                self.qbuf_alloc = used
+            elif self.qbuf_alloc > QUERY_RESIZE_THRESHOLD and self.qbuf_alloc // 2 > self.qbuf_peak:
+                self.qbuf_alloc = max(used, self.qbuf_peak)
+        self.qbuf_peak = used
+
+    def query_buffer_usage(self) -> tuple[int, int]:
+        """CLIENT LIST's qbuf and qbuf-free: while its command runs, the bytes of its latest
+        read; between commands, the bytes not yet parsed."""
+        running = self.server.current_client is self
+        qbuf = len(self.parser.buf) if running else self.parser.pending()
+        return qbuf, max(self.qbuf_alloc - qbuf, 0)
+
+    def output_buffer_usage(self) -> tuple[int, int, int]:
+        """CLIENT LIST's obl, oll and omem: the first 16 KB of a lone reply sit in the static
+        buffer, the rest in the reply list."""
+        pending = self.reply_bytes
+        obl = min(pending, REPLY_BUFFER_SIZE) if len(self.reply) <= 1 else 0
+        oll = max(len(self.reply) - 1, 0) if obl else len(self.reply)
+        return obl, oll, pending - obl
+
+    def memory_usage(self, running: bool = False) -> int:
+        """CLIENT LIST's tot-mem, what maxmemory-clients counts: the buffers, the command's
+        arguments (`running`: it is being run), the MULTI queue, and the bookkeeping of its
+        WATCHes, subscriptions and BCAST tracking prefixes (estimated as Redis does: the
+        pointers, not the strings, which the server shares)."""
+        qbuf, qbuf_free = self.query_buffer_usage()
+        mem = qbuf + qbuf_free + REPLY_BUFFER_SIZE + CLIENT_STRUCT_SIZE
+        mem += self.output_buffer_usage()[2]
+        mem += self.argv_memory(running)
+        mem += self.multi_memory()
+        mem += 48 * len(self.watched)
+        mem += 32 * (len(self.channels) + len(self.patterns) + len(self.shard_channels))
+        if self.tracking is not None:
+            mem += 32 * len(self.tracking.prefixes)
+        return mem
+
+    def argv_memory(self, running: bool = False) -> int:
+        """CLIENT LIST's argv-mem: the arguments of the command running (`running`: about to
+        run), or those read so far of the request coming in."""
+        if running or self.server.current_client is self:
+            return sum(len(a) for a in self.argv)
+        return self.parser.partial_args_size()
+
+    def multi_memory(self) -> int:
+        """CLIENT LIST's multi-mem: the arguments of the queued commands."""
+        return sum(len(a) for _, argv in self.multi_queue for a in argv)
+
+    def info_string(self) -> str:
+        """This client's CLIENT LIST line (for log lines)."""
+        from .commands.introspection import client_info   # the commands import this module
+        return client_info(self)
+
     def after_command(self) -> None:
         """CLIENT REPLY SKIP mutes the reply of the command after it, then replies resume."""
         if self.reply_mode == "skip":
@@ -173,6 +271,12 @@ class Client:
         data = encode_reply(value, self.proto)
         if isinstance(data, LazyAggregate):
             self.add_push(data.header)
+            if self.output_limited():
+                # Redis builds the whole reply at once, so its limit sees it whole: encode
+                # it now, a slice at a time, and stop once the client is over the limit.
+                while not data.done() and not self.kill_reason:
+                    self.add_push(data.encode_some(MAX_WRITE_PER_EVENT))
+                return
             self.reply.append(data)
             self.lazy_replies += 1
             return
@@ -183,6 +287,18 @@ class Client:
             self.server.pending_writes.append(self)
         if self.reply_bytes > self.server.obuf_check_threshold:
             self.server.check_output_buffer_limits(self)
+
+    def output_limited(self) -> bool:
+        """Whether client-output-buffer-limit sets a limit for this client's class."""
+        return any(self.server.output_limits(self)[:2])
+
+    def reply_fits(self, size: int) -> bool:
+        """For a command building a huge reply: whether `size` more bytes keep this client
+        within its output limit; if not, it is closed as Redis closes it (the command may
+        stop there, nothing more will be sent)."""
+        if not self.kill_reason:
+            self.server.check_output_buffer_limits(self, size)
+        return not self.kill_reason
 
     def add_error(self, message: str) -> None:
         """An error reply, counted in INFO errorstats."""

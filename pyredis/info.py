@@ -453,7 +453,7 @@ def stats_section(server: "Server") -> list[str]:
         f"expired_time_cap_reached_count:{stats.expired_time_cap_reached_count}",
         f"expire_cycle_cpu_milliseconds:{stats.expire_cycle_time_used // 1000}",
         f"evicted_keys:{stats.evicted_keys}",
-        "evicted_clients:0",
+        f"evicted_clients:{stats.evicted_clients}",
         "total_eviction_exceeded_time:0",
         "current_eviction_exceeded_time:0",
         f"keyspace_hits:{stats.keyspace_hits}",

@@ -28,6 +28,7 @@ from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
                      internal_error, unknown_command, unknown_subcommand,
                      wrong_arity)
+from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .latency import LatencyMonitor
@@ -49,6 +50,7 @@ MAX_ACCEPTS_PER_CALL = 1000
 LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
 MAX_ERROR_CODES = 128
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
+CLIENTS_CRON_MIN = 5                 # clients the cron looks at per run, at least
 
 
 def _commands(*names: str) -> frozenset:
@@ -86,6 +88,7 @@ class Stats:
         self.expired_time_cap_reached_count = 0
         self.expire_cycle_time_used = 0       # microseconds spent in active expiry
         self.evicted_keys = 0
+        self.evicted_clients = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.error_replies = 0
@@ -173,6 +176,8 @@ class Server:
                                         events)
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         self.eviction = Eviction(self)
+        self.client_eviction = ClientEviction(self)
+        self._cron_clients: list[Client] = []    # the clients the cron has yet to look at
         self.pubsub = PubSub()
         self.notifications = Notifications(self)    # publishes through pubsub
         self.blocking = Blocking(self)
@@ -375,7 +380,7 @@ class Server:
         else:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.config.tcp_keepalive:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                set_keepalive(sock, self.config.tcp_keepalive)
             addr = _format_addr(peer)
             laddr = _format_addr(sock.getsockname())
         if len(self.clients) >= self.config.maxclients:
@@ -437,6 +442,12 @@ class Server:
                                      b"multi" if client.in_multi else b"toplevel")
             if denied:
                 self._reject(client, RedisError(denied_message(denied, cmd)), cmd)
+                return
+        if self.config.maxmemory_clients:
+            # Redis evicts clients here, before keys: this command's arguments count.
+            self.client_eviction.update(client, running=True)
+            self.client_eviction.evict()
+            if client.closed:
                 return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
@@ -629,15 +640,21 @@ class Server:
 
     # -- output buffers --------------------------------------------------------------------
 
-    def check_output_buffer_limits(self, client: Client) -> None:
-        """client-output-buffer-limit: close a client whose pending replies pass the hard
-        limit, or stay over the soft one for its seconds (closed at the end of the cycle)."""
-        if client.kill_reason:
-            return
+    def output_limits(self, client: Client) -> tuple[int, int, int]:
+        """client-output-buffer-limit's hard limit, soft limit and seconds for the client's
+        class."""
         cls = "pubsub" if (client.channels or client.patterns or client.shard_channels) \
             else "normal"
-        hard, soft, seconds = self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
-        used = client.reply_bytes
+        return self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
+
+    def check_output_buffer_limits(self, client: Client, extra: int = 0) -> None:
+        """client-output-buffer-limit: close a client whose pending replies (and `extra`
+        bytes a command is about to add) pass the hard limit, or stay over the soft one for
+        its seconds (closed at the end of the cycle)."""
+        if client.kill_reason:
+            return
+        hard, soft, seconds = self.output_limits(client)
+        used = client.reply_bytes + extra
         over = hard and used >= hard
         if soft and used >= soft:
             # Over the soft limit for more than its seconds, counted in whole seconds.
@@ -677,6 +694,8 @@ class Server:
         # nothing is queued for them any more.
         if self.clients_to_close:
             self.free_clients_to_close()
+        if self.config.maxmemory_clients:
+            self.client_eviction.evict()
         self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
         # SIGTERM / SIGINT: shut down at the end of a cycle, not inside a command.
         if self.shutdown_asap:
@@ -710,12 +729,15 @@ class Server:
         if not pending:
             return
         self.pending_writes = []
+        update_memory = self.client_eviction.update if self.config.maxmemory_clients else None
         for client in pending:
             client.pending_write = False
             if client.reply and not client.writing:
                 client.flush()
             elif not client.reply and client.close_after_reply:
                 client.close()
+            if update_memory is not None:
+                update_memory(client)   # what this cycle left in its output buffer
 
     def cron(self) -> float:
         """serverCron, `hz` times a second, in Redis's order: returns the delay to the next
@@ -735,6 +757,7 @@ class Server:
         # a clock moved forward passed.
         if self.config.timeout:
             self.close_idle_clients(now - self.config.timeout)
+        self.clients_cron(now)
         self.blocking.time_out_if_clock_jumped()
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
@@ -749,6 +772,22 @@ class Server:
         self.tracking.limit_table()
         return 1.0 / hz
 
+    def clients_cron(self, now: float) -> None:
+        """A share of the clients each run, every client about once a second (Redis's
+        clientsCron): the query buffer's unused room given back, the soft output limit
+        checked with no traffic, the memory figure for client eviction taken again."""
+        if not self._cron_clients:
+            self._cron_clients = list(self.clients.values())
+        queue = self._cron_clients
+        for _ in range(min(len(queue), max(len(self.clients) // self.hz, CLIENTS_CRON_MIN))):
+            client = queue.pop()
+            if client.closed:
+                continue
+            client.resize_query_buffer(now - client.last_interaction)
+            if client.obuf_soft_since:
+                self.check_output_buffer_limits(client)
+            self.client_eviction.update(client)
+
     def close_idle_clients(self, last_allowed: float) -> None:
         """`timeout`: close the clients silent since before `last_allowed`, except the
         blocked, subscribed and monitoring ones, as Redis does."""
@@ -756,6 +795,7 @@ class Server:
             if (client.last_interaction < last_allowed and client.blocked is None
                     and not client.channels and not client.patterns
                     and not client.shard_channels and FLAG_MONITOR not in client.flags):
+                self.log("verbose", "Closing idle client")
                 client.close()
 
     def clock_advanced(self) -> None:
@@ -770,6 +810,7 @@ class Server:
     def free_client(self, client: Client) -> None:
         """Drop every trace of a closed client (Redis's freeClient)."""
         self.clients.pop(client.id, None)
+        self.client_eviction.forget(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 
@@ -833,6 +874,16 @@ class Server:
             os.unlink(self.config.pidfile)
         self.log_warning("Redis is now ready to exit, bye bye...")
         self.reactor.stop()
+
+
+def set_keepalive(sock: socket.socket, interval: int) -> None:
+    """tcp-keepalive as Redis sets it: the first probe after `interval` seconds idle, then
+    one every third of it; after 3 unanswered probes the peer is dead."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):     # Linux
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(interval // 3, 1))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
 def _format_addr(addr: Any) -> str:

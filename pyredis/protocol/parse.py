@@ -109,6 +109,15 @@ def sds_repr(data: bytes) -> str:
 _REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
+def _line_end(buf: bytes | bytearray, pos: int, mark: bytes = b"\r") -> int:
+    """Where the line at `pos` ends (its `mark`), -1 while none is seen. Redis looks for
+    it as in a C string, so a NUL byte before it hides it: the line never ends."""
+    end = buf.find(mark, pos)
+    if end >= 0 and buf.find(b"\0", pos, end) >= 0:
+        return -1
+    return end
+
+
 def _is_hex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF"
 
@@ -145,9 +154,24 @@ class RequestParser:
             self.buf += data
         self.pos = 0
 
+    def set_max_bulk_len(self, limit: int) -> None:
+        self.max_bulk_len = limit
+
     def pending(self) -> int:
-        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
-        return len(self.buf) - self.pos
+        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST).
+        Of a big argument being read, only its data: Redis has parsed its length line."""
+        buf, pos = self.buf, self.pos
+        pending = len(buf) - pos
+        if self._remaining and pending > BIG_ARG and buf[pos] == 0x24:   # '$'
+            end = buf.find(b"\r\n", pos, pos + 24)
+            if end > 0:
+                pending -= end + 2 - pos
+        return pending
+
+    def partial_args_size(self) -> int:
+        """The bytes of the arguments read so far of a request not yet complete (Redis has
+        them in the client's argv already: CLIENT LIST argv-mem, client eviction)."""
+        return sum(len(a) for a in self._argv) if self._remaining else 0
 
     def idle(self) -> bool:
         """True between requests: everything received was parsed into complete requests."""
@@ -178,7 +202,7 @@ class RequestParser:
                 yield argv
                 continue
             if buf[self.pos] == 0x2A:  # '*'
-                end = buf.find(b"\r", self.pos)
+                end = _line_end(buf, self.pos)
                 if end < 0:
                     if n - self.pos > INLINE_MAX_SIZE:
                         raise ProtocolError(MBULK_COUNT_TOO_BIG)
@@ -208,7 +232,7 @@ class RequestParser:
         while self._remaining:
             if pos >= n:
                 break
-            end = buf.find(b"\r", pos)
+            end = _line_end(buf, pos)
             if end < 0:
                 if n - pos > INLINE_MAX_SIZE:
                     raise ProtocolError(BULK_COUNT_TOO_BIG)
@@ -236,7 +260,7 @@ class RequestParser:
         return argv
 
     def _read_inline(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
-        end = buf.find(b"\n", self.pos)
+        end = _line_end(buf, self.pos, b"\n")
         if end < 0:
             if n - self.pos > INLINE_MAX_SIZE:
                 raise ProtocolError(INLINE_TOO_BIG)

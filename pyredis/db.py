@@ -17,6 +17,7 @@ import random
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .errors import WrongTypeError
+from .types import UnencodedString
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -26,17 +27,20 @@ if TYPE_CHECKING:
 
 
 def is_string(value: Any) -> bool:
-    """A string value: bytes, or the bytearray of a string changed in place (APPEND,
-    SETRANGE, SETBIT, BITFIELD), which Redis reports in its "raw" encoding."""
+    """A string value: bytes, the bytearray of a string changed in place (APPEND,
+    SETRANGE, SETBIT, BITFIELD), which Redis reports in its "raw" encoding, or an
+    UnencodedString (INCRBYFLOAT's)."""
     t = type(value)
-    return t is bytes or t is bytearray
+    return t is bytes or t is bytearray or t is UnencodedString
 
 
 def frozen_string(value: Any) -> Optional[bytes]:
     """The bytes of a string value (a copy of a bytearray), None for other types: for what
     outlives the command, such as the elements of a reply encoded later or of a new list."""
     t = type(value)
-    return value if t is bytes else bytes(value) if t is bytearray else None
+    if t is bytes or t is UnencodedString:
+        return value
+    return bytes(value) if t is bytearray else None
 
 
 def _not_paused() -> bool:
@@ -228,7 +232,7 @@ class Database:
         A bytearray may change after the command: reply with it at once, or keep
         `frozen_string(value)`."""
         value = self.get_for_write(key) if write else self.get(key)
-        if value is not None and type(value) is not bytes and type(value) is not bytearray:
+        if value is not None and not is_string(value):
             raise WrongTypeError()
         return value
 

@@ -228,6 +228,21 @@ BAD_DATA_FORMAT = "ERR Bad data format"
 INVALID_CURSOR = "ERR invalid cursor"
 
 
+MIGRATE_KEYS_WITH_KEY = ("ERR When using MIGRATE KEYS option, the key argument must be set to "
+                         "the empty string")
+MIGRATE_CONNECT_FAILED = "IOERR error or timeout connecting to the client"
+
+
+def migrate_io_error(direction: str) -> RedisError:
+    """MIGRATE lost its target while "writing" or "reading"."""
+    return RedisError("IOERR error or timeout %s to target instance" % direction)
+
+
+def migrate_target_error(text: bytes) -> RedisError:
+    """The target's own error line (without its '-'), as MIGRATE passes it on."""
+    return RedisError("ERR Target instance replied with error: %s" % c_text(text))
+
+
 def unsupported_expire_option(option: bytes) -> RedisError:
     return RedisError("ERR Unsupported option %s" % c_text(option))
 
@@ -460,8 +475,10 @@ MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currentl
 
 
 def config_unknown_option(name: str) -> str:
-    """CONFIG SET's text (its callers raise it as a config error first, to roll back)."""
-    return f"ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+    """CONFIG SET's text (its callers raise it as a config error first, to roll back); the
+    name printed as a C string, up to a NUL."""
+    return "ERR Unknown option or number of arguments for CONFIG SET - '%s'" % (
+        name.split("\0", 1)[0])
 
 
 def config_set_failed(name: str, reason: object) -> str:
@@ -539,6 +556,16 @@ def config_path(what: str, kind: str) -> str:
 def config_maxclients(limit: int) -> str:
     return ("The operating system is not able to handle the specified number of clients, "
             f"try with {limit}")
+
+
+# -- MODULE ---------------------------------------------------------------------------------
+
+MODULE_NOT_ALLOWED = (
+    "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", "
+    "you can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server.")
+MODULE_LOAD_FAILED = "ERR Error loading the extension. Please check the server logs."
+NO_SUCH_MODULE = "ERR Error unloading module: no such module with that name"
 
 
 # -- DEBUG ----------------------------------------------------------------------------------

@@ -463,7 +463,7 @@ def stats_section(server: "Server") -> list[str]:
         f"pubsubshard_channels:{len(pubsub.shard_channels)}",
         f"latest_fork_usec:{server.snapshots.last_fork_usec}",
         f"total_forks:{server.snapshots.forks}",
-        "migrate_cached_sockets:0",
+        f"migrate_cached_sockets:{len(server.migrate_sockets)}",
         "slave_expires_tracked_keys:0",
         "active_defrag_hits:0",
         "active_defrag_misses:0",

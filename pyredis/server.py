@@ -33,6 +33,7 @@ from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
+from .migration import MigrateSockets
 from .notifications import Notifications
 from .persistence.snapshots import Snapshots
 from .pubsub import PubSub
@@ -134,6 +135,7 @@ class Server:
         self.ready_keys: list[tuple[Database, bytes, type]] = []  # (db, key, type of value)
         self.blocked_clients = 0              # clients blocked on keys (INFO), by blocking.py
         self.monitors: list[Client] = []
+        self.migrate_sockets = MigrateSockets()
         self.stats = Stats()
         self.listeners: list[socket.socket] = []
         self.start_time = time.time()
@@ -770,6 +772,8 @@ class Server:
             self.unpause()
         # tracking-table-max-keys, a bounded share per run.
         self.tracking.limit_table()
+        # MIGRATE's connections unused for 10 seconds.
+        self.migrate_sockets.close_idle(now)
         return 1.0 / hz
 
     def clients_cron(self, now: float) -> None:

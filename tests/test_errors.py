@@ -23,6 +23,14 @@ QUOTING_CALLS = [
     (b"hello", b"3", b"fo\0o"),
     (b"function", b"list", b"fo\0o"),
     (b"client", b"tracking", b"on", b"bcast", b"prefix", b"a\0b", b"prefix", b"a"),
+    (b"config", b"set", b"max\0memory", b"1"),
+    (b"object", b"en\0coding", b"k"),
+    (b"xinfo", b"s\0tream", b"k"),
+    (b"command", b"getkeys", b"no\0such", b"k"),
+    (b"xclaim", b"s", b"g", b"c", b"0", b"0-1", b"f\0oo"),
+    (b"pfdebug", b"g\0et", b"k"),
+    (b"module", b"lo\0ad"),
+    (b"lolwut", b"version", b"5\0"),
 ]
 
 

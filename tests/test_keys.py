@@ -393,6 +393,25 @@ def test_object_encoding_of_strings(r):
     assert r.object("encoding", "nokey") is None
 
 
+def test_incrbyfloat_result_is_an_embstr_until_rewritten(r):
+    """INCRBYFLOAT stores its result without the integer encoding: an integer-looking
+    result is embstr (raw past 44 bytes), for the key and a COPY of it, until a write that
+    encodes again (SET) or a reload."""
+    r.set("f", 1)
+    assert r.incrbyfloat("f", 1) == 2
+    assert r.object("encoding", "f") == b"embstr"
+    assert r.object("refcount", "f") == 1
+    assert r.type("f") == b"string" and r.get("f") == b"2" and r.strlen("f") == 1
+    r.copy("f", "g")
+    assert r.object("encoding", "g") == b"embstr"
+    r.incrbyfloat("big", "1e50")
+    assert r.object("encoding", "big") == b"raw"
+    r.set("f", r.get("f"))
+    assert r.object("encoding", "f") == b"int"
+    r.execute_command("DEBUG", "RELOAD")
+    assert r.object("encoding", "g") == b"int"
+
+
 def test_object_refcount_idletime_freq(r):
     r.set("small", "100")
     r.set("big", "100000")

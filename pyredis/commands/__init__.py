@@ -8,7 +8,8 @@ not show (`may_replicate`, `protected`); scripts/generate_commands.py regenerate
 A command is a plain function `func(client, argv) -> reply` bound to its entry with
 `@command("set")` (or "config|get" for a subcommand). Only code has a keyword argument:
 `getkeys(argv)` for keys the key specs cannot find (movable keys with incomplete or unknown
-specs), returning positions or (position, "flags") pairs; `dynamic_flags(client, argv)` for
+specs), returning positions or (position, "flags") pairs, where Redis's own in getkeys.py does
+not serve; `dynamic_flags(client, argv)` for
 flags that depend on the arguments (a script's). An entry without a function is a command
 pyredis does not have: it answers as an unknown one, and COMMAND does not list it.
 
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 from ..protocol.encode import Reply, SimpleString
+from .getkeys import GETKEYS, c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -36,7 +38,7 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "bgrewriteaof", "failover", "lolwut", "migrate", "module", "psync", "replconf",
+    "bgrewriteaof", "failover", "psync", "replconf",
     "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
     "script|debug",
 )
@@ -93,7 +95,7 @@ class KeySpec:
             first, i = 0, start
             keyword = self.keyword.lower().encode()
             while i != stop and 1 <= i < argc:
-                if argv[i].lower() == keyword:
+                if c_keyword(argv[i]) == keyword:
                     first = i + 1
                     break
                 i += 1 if start <= stop else -1
@@ -121,6 +123,7 @@ class KeySpec:
                 return None
             if count < 0:
                 return None
+            count = (count + 2**31) % 2**32 - 2**31     # Redis adds it as a C int
             first += first_key
             last = first + count - 1
         if last >= argc or last < first or first >= argc:
@@ -174,33 +177,28 @@ class Command:
 
     def key_indexes(self, argv: list) -> list[int]:
         """Positions of the key arguments in argv (COMMAND GETKEYS, WATCH-like checks)."""
-        return [pos for pos, _ in self.keys_and_flags(argv) or ()]
+        return [pos for pos, _ in self.keys_and_flags(argv)]
 
-    def keys_and_flags(self, argv: list) -> Optional[list[tuple[int, tuple]]]:
+    def keys_and_flags(self, argv: list) -> list[tuple[int, tuple]]:
         """Key positions with their key spec flags, as Redis's getKeysFromCommandWithSpecs:
-        the specs when they can tell, else the getkeys function; None when argv does not
-        fit the command's key positions."""
+        the specs when they can tell, else the getkeys procedure, whose keys carry only
+        the flags it names; no keys when neither fits argv."""
         specs = [s for s in self.key_specs if "not_key" not in s.flags]
         variable = any("variable_flags" in s.flags for s in self.key_specs)
         if specs and not variable:
             found: list[tuple[int, tuple]] = []
             for spec in specs:
                 positions = spec.positions(argv)
-                if positions is None or "incomplete" in spec.flags:
+                # (a keyword not found is no failure, even for an incomplete spec)
+                if positions is None or (positions and "incomplete" in spec.flags):
                     break
                 found.extend((p, spec.flags) for p in positions)
             else:
                 return found
         if self.getkeys is None:
-            return None if specs else []
-        result = []
-        default = self.key_specs[0].flags if self.key_specs else ()
-        for item in self.getkeys(argv):
-            if isinstance(item, tuple):
-                result.append((item[0], ordered_key_flags(item[1])))
-            else:
-                result.append((item, default))
-        return result
+            return []
+        return [(item[0], ordered_key_flags(item[1])) if isinstance(item, tuple) else (item, ())
+                for item in self.getkeys(argv)]
 
     def reset_stats(self) -> None:
         self.calls = self.usec = self.rejected_calls = self.failed_calls = 0
@@ -247,6 +245,8 @@ def _load(path: str) -> dict[str, Command]:
         table[name] = Command.from_data(name, entry)
         for sub_name, sub_entry in entry.get("subcommands", {}).items():
             table[sub_name] = Command.from_data(sub_name, sub_entry)
+    for name, getkeys in GETKEYS.items():
+        table[name].getkeys = getkeys
     return table
 
 
@@ -268,7 +268,9 @@ def command(name: str, getkeys: Optional[Callable] = None,
     def bind(func: CommandFunc) -> CommandFunc:
         if cmd.func is not None:
             raise ValueError(f"{name!r} is bound twice")
-        cmd.func, cmd.getkeys, cmd.dynamic_flags = func, getkeys, dynamic_flags
+        cmd.func, cmd.dynamic_flags = func, dynamic_flags
+        if getkeys is not None:
+            cmd.getkeys = getkeys
         if "|" in name:
             parent_name, sub = name.split("|", 1)
             parent = TABLE[parent_name]
@@ -353,7 +355,8 @@ def all_commands() -> list[Command]:
 MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings", "debug",
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
-           "streams", "hyperloglog", "geo", "slowlog", "latency", "acl")
+           "streams", "hyperloglog", "geo", "slowlog", "latency", "acl", "lolwut", "module",
+           "migrate")
 
 def load_all() -> None:
     for module in MODULES:

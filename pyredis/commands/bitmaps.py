@@ -14,6 +14,7 @@ from ..errors import (BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYP
                       BITPOS_BIT, BIT_OFFSET, BIT_VALUE, RedisError, syntax_error)
 from ..protocol.encode import Reply
 from . import command
+from .getkeys import c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -387,7 +388,7 @@ def _bitfield_keys(argv: list[bytes]) -> list:
     i = 2
     while i < len(argv):
         left = len(argv) - i - 1
-        name = argv[i].upper()
+        name = c_keyword(argv[i]).upper()
         if name == b"GET" and left >= 2:
             i += 3
         elif name == b"OVERFLOW" and left >= 1:

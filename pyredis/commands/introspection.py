@@ -13,7 +13,7 @@ from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMEN
                       no_such_user, subcommand_syntax, syntax_error, unknown_client_type)
 from ..glob import glob_match
 from ..protocol.encode import NO_REPLY, OK, OrderedSet, Reply, SimpleString, Verbatim
-from . import COMMANDS, Command, all_commands, command, help_reply, lookup_name
+from . import COMMANDS, TABLE, Command, all_commands, command, help_reply, lookup_name
 from .connection import validate_client_name
 
 if TYPE_CHECKING:
@@ -125,11 +125,14 @@ def command_list(client: Client, argv: list[bytes]) -> Reply:
 
 
 def _lookup_full(argv: list[bytes]) -> Optional[Command]:
-    """The command a full command line names (a container needs a known subcommand)."""
-    cmd = COMMANDS.get(argv[0].lower())
-    if cmd is None or not cmd.subcommands or len(argv) == 1:
+    """The command a full command line names, among all of Redis 7.0's (a container needs
+    a known subcommand): key positions are the table's, so COMMAND GETKEYS answers for the
+    commands pyredis does not run too."""
+    name = argv[0].lower()
+    cmd = TABLE.get(name.decode("latin-1")) if b"|" not in name else None
+    if cmd is None or len(argv) == 1 or "subcommands" not in cmd.entry:
         return cmd
-    return cmd.subcommands.get(argv[1].lower())
+    return TABLE.get("%s|%s" % (cmd.name, argv[1].lower().decode("latin-1")))
 
 
 def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple]]:
@@ -143,9 +146,7 @@ def _keys_of(argv: list[bytes]) -> list[tuple[int, tuple]]:
     if (cmd.arity > 0 and cmd.arity != len(line)) or len(line) < -cmd.arity:
         raise RedisError(INVALID_ARGUMENT_COUNT)
     found = cmd.keys_and_flags(line)
-    if found is None:
-        if "no-mandatory-keys" in cmd.flags:
-            return []
+    if not found and "no-mandatory-keys" not in cmd.flags:
         raise RedisError(INVALID_ARGUMENTS)
     return [(pos + 2, flags) for pos, flags in found]
 

@@ -157,19 +157,7 @@ def _parse_mpop(argv, numkeys_index: int) -> tuple[list[bytes], bool, int]:
     return argv[numkeys_index + 1:where_index], left, count or 1
 
 
-def _mpop_keys(numkeys_index: int):
-    def getkeys(argv: list) -> list[int]:
-        try:
-            numkeys = parse_int(argv[numkeys_index])
-        except (RedisError, IndexError):
-            return []
-        if numkeys < 1 or numkeys_index + numkeys >= len(argv):
-            return []
-        return list(range(numkeys_index + 1, numkeys_index + numkeys + 1))
-    return getkeys
-
-
-@command("lmpop", getkeys=_mpop_keys(1))
+@command("lmpop")
 def lmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, left, count = _parse_mpop(argv, 1)
     for key in keys:
@@ -414,7 +402,7 @@ def brpop(client: Client, argv: list[bytes]) -> Reply:
     return _blocking_pop(client, argv[1:-1], False, timeout, None)
 
 
-@command("blmpop", getkeys=_mpop_keys(2))
+@command("blmpop")
 def blmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, left, count = _parse_mpop(argv, 2)
     timeout = blocking.parse_timeout(argv[1])

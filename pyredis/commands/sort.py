@@ -17,6 +17,7 @@ from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.zset import ZSetValue
 from . import TABLE, command
+from .getkeys import c_keyword
 from .sets import store_or_delete
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def _sort_keys(argv: list[bytes]) -> list:
     store = None
     i = 2
     while i < len(argv):
-        option = argv[i].lower()
+        option = c_keyword(argv[i])
         if option == b"limit":
             i += 2
         elif option in (b"get", b"by"):

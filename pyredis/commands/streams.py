@@ -528,22 +528,12 @@ def _block(client: Client, keys: list[bytes], after: list, group_name: Optional[
     blocking.block(client, keys, StreamValue, serve, timeout, on_gone=on_gone)
 
 
-def _streams_keys(argv: list[bytes]) -> list[int]:
-    """The keys of XREAD/XREADGROUP: the first half of what follows STREAMS."""
-    for i in range(1, len(argv)):
-        if argv[i].lower() == b"streams":
-            first = i + 1
-            half = (len(argv) - first) // 2
-            return list(range(first, first + half))
-    return []
-
-
-@command("xread", getkeys=_streams_keys)
+@command("xread")
 def xread(client: Client, argv: list[bytes]) -> Reply:
     return _xread(client, argv, False)
 
 
-@command("xreadgroup", getkeys=_streams_keys)
+@command("xreadgroup")
 def xreadgroup(client: Client, argv: list[bytes]) -> Reply:
     return _xread(client, argv, True)
 

@@ -16,8 +16,9 @@ from ..errors import (DECREMENT_OVERFLOW, LCS_LEN_AND_IDX, LCS_NOT_STRINGS, LCS_
                       RedisError, invalid_expire_time, not_float, syntax_error, wrong_arity)
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK, Reply
-from ..types import INT64_MAX, INT64_MIN, is_int64
+from ..types import INT64_MAX, INT64_MIN, UnencodedString, is_int64
 from . import command
+from .getkeys import c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -31,7 +32,7 @@ def string_encoding(value: "bytes | bytearray") -> bytes:
     in place (a bytearray) is "raw" whatever it holds, as in Redis."""
     if type(value) is bytearray:
         return b"raw"
-    if is_int64(value):
+    if type(value) is not UnencodedString and is_int64(value):
         return b"int"
     return b"embstr" if len(value) <= EMBSTR_SIZE_LIMIT else b"raw"
 
@@ -118,7 +119,7 @@ def get(client: Client, argv: list[bytes]) -> Reply:
 
 def _set_keys(argv: list[bytes]) -> list:
     """SET's key and its flags, which depend on GET (the key spec says variable_flags)."""
-    if any(a.lower() == b"get" for a in argv[3:]):
+    if any(c_keyword(a) == b"get" for a in argv[3:]):
         return [(1, "RW access update")]
     return [(1, "OW update")]
 
@@ -355,7 +356,7 @@ def incrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     total = add_long_double(value, increment)
     if total is None:
         raise RedisError(NAN_OR_INFINITY)
-    result = format_long_double(total)
+    result = UnencodedString(format_long_double(total))
     if current is None:
         db.set(key, result)
     else:

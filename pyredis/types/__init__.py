@@ -28,6 +28,16 @@ def register_type(cls: type, name: bytes) -> None:
     _TYPE_NAMES[cls] = name
 
 
+class UnencodedString(bytes):
+    """A string stored as it was computed, without the integer encoding Redis tries on
+    what clients send (INCRBYFLOAT's result): OBJECT ENCODING answers embstr (or raw) for
+    it even when it reads as an integer, as redis-server does until the key is rewritten
+    or reloaded."""
+
+
+register_type(UnencodedString, b"string")
+
+
 def string2ll(raw: "bytes | bytearray") -> Optional[int]:
     """Redis's string2ll: a strict base-10 64-bit integer (no spaces, no '+', no leading
     zeros, no "-0"), else None. Request lengths, integer arguments, config values and the

@@ -127,7 +127,7 @@ class Client:
             if not self._read(i == 0) or self.closed or self.input_pending \
                     or not self.parser.wanted():
                 break
-        if not self.closed:
+        if not self.closed and self.server.config.maxmemory_clients:
             self.server.client_eviction.update(self)
 
     def _read(self, first: bool) -> bool:

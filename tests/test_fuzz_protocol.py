@@ -7,6 +7,7 @@ The number of examples is bounded for CI; PYREDIS_FUZZ_EXAMPLES sets it for a lo
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import statistics
 import threading
@@ -220,6 +221,10 @@ def test_slowloris_does_not_hold_up_others(server):
 
 def test_many_idle_connections(server):
     count = int(os.environ.get("PYREDIS_IDLE_CONNECTIONS", "1000"))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < count + 200:
+        pytest.skip(f"descriptor limit {hard} is below {count}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 200), hard))
     socks = []
     try:
         for _ in range(count):

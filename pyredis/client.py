@@ -123,29 +123,31 @@ class Client:
             return  # commands already read wait for the next cycle: no more until they ran
         # A big argument is read whole as far as it has come, as Redis reads it in one read
         # of its remaining length: a few reads at most, each of what the socket holds.
-        for i in range(BIG_ARG_READS):
-            if not self._read(i == 0) or self.closed or self.input_pending \
-                    or not self.parser.wanted():
-                break
-        if not self.closed and self.server.config.maxmemory_clients:
+        wanted = self._read(True)
+        reads = 1
+        while wanted > 0 and reads < BIG_ARG_READS and not self.input_pending:
+            wanted = self._read(False)
+            reads += 1
+        if self.server.config.maxmemory_clients and not self.closed:
             self.server.client_eviction.update(self)
 
-    def _read(self, first: bool) -> bool:
-        """One read, and the commands it completes run: False when nothing came. The end of
-        the stream closes the client on the event's first read only: replies to what an
-        earlier read brought go out first, as in Redis."""
+    def _read(self, first: bool) -> int:
+        """One read, and the commands it completes run: the bytes still wanted of a big
+        argument, -1 when nothing came. The end of the stream closes the client on the
+        event's first read only: replies to what an earlier read brought go out first, as
+        in Redis."""
         try:
             data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
                 min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
-            return False
+            return -1
         except OSError:
             self.close()
-            return False
+            return -1
         if not data:
             if first:
                 self.close()
-            return False
+            return -1
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
@@ -162,13 +164,15 @@ class Client:
             server.log_warning("Closing client that reached max query buffer length: "
                                f"{self.info_string()} (qbuf initial bytes: {head})")
             self.close()
-            return False
+            return -1
         self.process_input()
+        if self.closed:
+            return -1
         wanted = self.parser.wanted()
-        if wanted and not self.closed:
+        if wanted:
             # A big argument's header: Redis makes room for all of it at once.
             self.qbuf_alloc = max(self.qbuf_alloc, self.parser.pending() + wanted)
-        return True
+        return wanted
 
     def process_input(self) -> None:
         """Run the complete commands in the query buffer (pipelining), until the client

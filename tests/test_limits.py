@@ -117,6 +117,18 @@ def test_query_buffer_limit_closes_the_client_with_redis_log_line(logged):
         r.close()
 
 
+def ask(sock: socket.socket, line: bytes) -> bytes:
+    """An inline command whose reply is a bulk string, over a plain socket: the bulk."""
+    sock.sendall(line + b"\r\n")
+    data = b""
+    while b"\r\n" not in data:
+        data += sock.recv(65536)
+    header, _, rest = data.partition(b"\r\n")
+    while len(rest) < int(header[1:]) + 2:
+        rest += sock.recv(65536)
+    return rest
+
+
 # -- maxclients ------------------------------------------------------------------------------
 
 
@@ -135,10 +147,12 @@ def test_maxclients_refuses_one_more(kind):
         assert closed_by_server(extra) == b"-ERR max number of clients reached\r\n"
         socks.pop().close()
         socks.pop().close()
+        assert wait_for(lambda: b"connected_clients:2\r\n" in ask(socks[0], b"INFO clients"))
         # A place is free again.
-        assert wait_for(lambda: RawConnection(proc.port).execute("PING") == b"+PONG\r\n")
-        info = RawConnection(proc.port).execute("INFO", "stats")
-        assert b"rejected_connections:1\r\n" in info
+        again = RawConnection(proc.port)
+        assert again.execute("PING") == b"+PONG\r\n"
+        again.close()
+        assert b"rejected_connections:1\r\n" in ask(socks[0], b"INFO stats")
     finally:
         for sock in socks:
             sock.close()

@@ -25,15 +25,33 @@ READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 4 * 1024 * 1024   # a big argument's rest is read in pieces of at most this
 MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
 MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
-BIG_ARG_READS = 4                # reads per readable event while a big argument comes in
-
-# The query buffer's size as Redis reports it (CLIENT LIST qbuf-free, tot-mem) and resizes it:
-# pyredis's parser holds only unparsed bytes, so the buffer Redis would have is modelled.
-QUERY_FIRST_ALLOC = 20474         # 16 KB (PROTO_IOBUF_LEN) in the allocator's 20 KB class
-QUERY_RESIZE_THRESHOLD = 32 * 1024
-QUERY_WASTE_MIN = 4 * 1024        # less unused room than this is not worth a resize
 REPLY_BUFFER_SIZE = 16 * 1024     # PROTO_REPLY_CHUNK_BYTES: each client's static reply buffer
 CLIENT_STRUCT_SIZE = 1024         # the client structure itself, as Redis's allocator sizes it
+
+# The query buffer's size as Redis would have allocated it (CLIENT LIST qbuf-free, tot-mem):
+# a read asks for PROTO_IOBUF_LEN bytes of room, exactly at first and for a big argument,
+# then doubling (sdsMakeRoomFor); the clients cron gives back what an idle client or a
+# past peak no longer needs (clientsCronResizeQueryBuffer).
+PROTO_IOBUF_LEN = 16 * 1024
+PROTO_RESIZE_THRESHOLD = 32 * 1024
+SDS_MAX_PREALLOC = 1024 * 1024
+QUERYBUF_MIN_WASTE = 4 * 1024    # less unused room than this is not worth a resize
+QUERYBUF_IDLE_SECONDS = 2
+
+
+def sds_alloc(length: int) -> int:
+    """The room an sds asked for `length` bytes gets from jemalloc: its size class (four
+    classes per power of two) less the sds header and terminator."""
+    header = 3 if length < 1 << 8 else 5 if length < 1 << 16 else 9 if length < 1 << 32 else 17
+    size = header + length + 1
+    if size <= 8:
+        size = 8
+    elif size <= 128:
+        size = (size + 15) & ~15
+    else:
+        step = 1 << ((size - 1).bit_length() - 3)
+        size = (size + step - 1) & ~(step - 1)
+    return size - header - 1
 
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
 FLAG_MULTI = "x"
@@ -108,8 +126,8 @@ class Client:
         self.argv: list[bytes] = []  # the command being run (for MONITOR, errors, slowlog)
         self.paused = False          # held by CLIENT PAUSE with input still to run
         self.input_pending = False   # in server.pending_input: commands left for next cycle
-        self.qbuf_alloc = 0          # the modelled query buffer's size (see QUERY_FIRST_ALLOC)
-        self.qbuf_peak = 0           # the most it held since the last resize check
+        self.qbuf_alloc = 0          # the query buffer's size in Redis's accounting
+        self.qbuf_peak = 0           # its most bytes used since the clients cron last looked
 
     def set_authenticated(self, authenticated: bool) -> None:
         """Until it authenticates, a client's requests are held to Redis's small limits."""
@@ -121,58 +139,80 @@ class Client:
     def on_readable(self) -> None:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
-        # A big argument is read whole as far as it has come, as Redis reads it in one read
-        # of its remaining length: a few reads at most, each of what the socket holds.
-        wanted = self._read(True)
-        reads = 1
-        while wanted > 0 and reads < BIG_ARG_READS and not self.input_pending:
-            wanted = self._read(False)
-            reads += 1
-        if self.server.config.maxmemory_clients and not self.closed:
-            self.server.client_eviction.update(self)
-
-    def _read(self, first: bool) -> int:
-        """One read, and the commands it completes run: the bytes still wanted of a big
-        argument, -1 when nothing came. The end of the stream closes the client on the
-        event's first read only: replies to what an earlier read brought go out first, as
-        in Redis."""
+        parser = self.parser
+        wanted = parser.wanted()
+        self.make_query_buffer_room(parser.pending(), wanted)
         try:
             data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
-                min(max(READ_SIZE, self.parser.wanted()), MAX_READ_SIZE))
+                min(max(READ_SIZE, wanted), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
-            return -1
-        except OSError:
+            return
+        except OSError as exc:
+            self.server.log("verbose", f"Reading from client: {exc.strerror}")
             self.close()
-            return -1
+            return
         if not data:
-            if first:
-                self.close()
-            return -1
+            self.log_closed_by_peer()
+            self.close()
+            return
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
         self.last_interaction = server.clock.cached_time
-        self.parser.feed(data)
-        pending = self.parser.pending()
-        if pending > self.qbuf_alloc:
-            # Redis's first allocation, then growth to what the buffer must hold.
-            self.qbuf_alloc = max(pending, QUERY_FIRST_ALLOC)
-        if pending > self.qbuf_peak:
-            self.qbuf_peak = pending
-        if pending > server.config.client_query_buffer_limit:
-            head = sds_repr(bytes(memoryview(self.parser.buf)[-pending:][:64]))
+        parser.feed(data)
+        used = parser.pending()
+        if used > self.qbuf_alloc:      # one recv of pyredis may hold more than Redis's room
+            self.qbuf_alloc = sds_alloc(used)
+        if used > self.qbuf_peak:
+            self.qbuf_peak = used
+        if used > server.config.client_query_buffer_limit:
+            head = sds_repr(bytes(memoryview(parser.buf)[-used:][:64]))
             server.log_warning("Closing client that reached max query buffer length: "
                                f"{self.info_string()} (qbuf initial bytes: {head})")
             self.close()
-            return -1
+            return
         self.process_input()
         if self.closed:
-            return -1
-        wanted = self.parser.wanted()
+            return
+        wanted = parser.wanted()
         if wanted:
-            # A big argument's header: Redis makes room for all of it at once.
-            self.qbuf_alloc = max(self.qbuf_alloc, self.parser.pending() + wanted)
-        return wanted
+            # A big argument's header was read: Redis makes room for all of it at once.
+            self.make_query_buffer_room(parser.pending(), wanted)
+        if server.config.maxmemory_clients:
+            server.client_eviction.update(self)
+
+    def make_query_buffer_room(self, used: int, wanted: int) -> None:
+        """The room Redis's readQueryFromClient makes before a read: exactly what a big
+        argument still needs (`wanted`) or a first PROTO_IOBUF_LEN, else greedily."""
+        readlen = wanted or PROTO_IOBUF_LEN
+        if self.qbuf_alloc - used >= readlen:
+            return
+        size = used + readlen
+        if not wanted and self.qbuf_alloc >= PROTO_IOBUF_LEN:
+            size = size * 2 if size < SDS_MAX_PREALLOC else size + SDS_MAX_PREALLOC
+        self.qbuf_alloc = sds_alloc(size)
+
+    def resize_query_buffer(self, now: float) -> None:
+        """From the clients cron (Redis's clientsCronResizeQueryBuffer): free the room of a
+        client idle for more than 2 seconds; shrink a buffer twice as big as its latest
+        peak down to that peak (never below a big argument being read)."""
+        parser = self.parser
+        used = parser.pending()
+        bulk = used + parser.wanted()
+        if self.qbuf_alloc - used > QUERYBUF_MIN_WASTE:
+            if int(now) - int(self.last_interaction) > QUERYBUF_IDLE_SECONDS:
+                self.qbuf_alloc = used
+            elif (self.qbuf_alloc > PROTO_RESIZE_THRESHOLD
+                  and self.qbuf_alloc // 2 > self.qbuf_peak):
+                self.qbuf_alloc = max(used, self.qbuf_peak, bulk)
+        self.qbuf_peak = max(used, bulk)
+
+    def log_closed_by_peer(self) -> None:
+        """At loglevel verbose, as Redis: the client's CLIENT LIST line when it hangs up."""
+        from .server import VERBOSE_LEVELS
+        if self.server.config.loglevel in VERBOSE_LEVELS:
+            from .commands.introspection import client_info
+            self.server.log("verbose", "Client closed connection " + client_info(self))
 
     def process_input(self) -> None:
         """Run the complete commands in the query buffer (pipelining), until the client
@@ -198,17 +238,6 @@ class Client:
         except ProtocolError as exc:
             self.add_error(exc.message)
             self.close_after_reply = True
-
-    def resize_query_buffer(self, idle: float) -> None:
-        """Give back the query buffer's unused room, as Redis's clients cron does: all of it
-        after 2 s idle, down to the latest peak when the buffer is more than twice that."""
-        used = self.parser.pending()
-        if self.qbuf_alloc - used > QUERY_WASTE_MIN:
-            if idle > 2:
-                self.qbuf_alloc = used
-            elif self.qbuf_alloc > QUERY_RESIZE_THRESHOLD and self.qbuf_alloc // 2 > self.qbuf_peak:
-                self.qbuf_alloc = max(used, self.qbuf_peak)
-        self.qbuf_peak = used
 
     def query_buffer_usage(self) -> tuple[int, int]:
         """CLIENT LIST's qbuf and qbuf-free: while its command runs, the bytes of its latest

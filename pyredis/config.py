@@ -23,9 +23,10 @@ from .errors import (CONFIG_BAD_DIRECTIVE, CONFIG_BIND_FAILED, CONFIG_EVENT_CLAS
                      CONFIG_MASTER_PORT, CONFIG_NOT_INTEGER, CONFIG_NOT_MEMORY,
                      CONFIG_NOT_MEMORY_OR_PERCENT, CONFIG_NOT_OCTAL, CONFIG_NOT_YES_NO,
                      CONFIG_NO_FILE, CONFIG_OBUF_ARITY, CONFIG_OBUF_CLASS, CONFIG_OBUF_VALUES,
-                     CONFIG_OOM_SCORE, CONFIG_PERCENTILES, CONFIG_PERCENTILES_RANGE,
-                     CONFIG_PROC_TITLE, CONFIG_SAVE_PARAMS, CONFIG_SHUTDOWN_FLAGS,
-                     CONFIG_TOO_MANY_BINDS, LOADING, WRONG_ARGUMENT_COUNT, config_empty,
+                     CONFIG_OOM_SCORE, CONFIG_OOM_SCORE_FAILED, CONFIG_PERCENTILES,
+                     CONFIG_PERCENTILES_RANGE, CONFIG_PROC_TITLE, CONFIG_SAVE_PARAMS,
+                     CONFIG_SHUTDOWN_FLAGS, CONFIG_TOO_MANY_BINDS, LOADING, WRONG_ARGUMENT_COUNT,
+                     config_empty,
                      config_maxclients, config_not_between, config_not_one_of, config_path,
                      config_percent_too_low, config_set_failed, config_unknown_option)
 from .glob import glob_match
@@ -399,27 +400,35 @@ PROC_TITLE_VARIABLES = ("title", "listen-addr", "server-mode", "config-file", "p
                         "tls-port", "unixsocket")
 
 
-def _check_proc_title(value: str) -> None:
-    """Redis's validateProcTitleTemplate: known {variables}, {{ for a brace, not empty."""
+def expand_proc_title(template: str, values: dict[str, str]) -> Optional[str]:
+    """Redis's expandProcTitleTemplate: each {variable} replaced by its value, {{ for a
+    brace, spaces trimmed; None for an unknown variable or a malformed template."""
     out, i = [], 0
-    while i < len(value):
-        start = value.find("{", i)
+    while i < len(template):
+        start = template.find("{", i)
         if start < 0:
-            out.append(value[i:])
+            out.append(template[i:])
             break
-        out.append(value[i:start])
-        if start + 1 >= len(value):
-            raise ConfigError(CONFIG_PROC_TITLE)
-        if value[start + 1] == "{":
+        out.append(template[i:start])
+        if start + 1 >= len(template):
+            return None
+        if template[start + 1] == "{":
             out.append("{")
             i = start + 2
             continue
-        end = value.find("}", start)
-        if end < 0 or value[start + 1:end] not in PROC_TITLE_VARIABLES:
-            raise ConfigError(CONFIG_PROC_TITLE)
-        out.append("" if value[start + 1:end] in ("title", "server-mode") else "x")
+        end = template.find("}", start)
+        if end < 0 or template[start + 1:end] not in values:
+            return None
+        out.append(values[template[start + 1:end]])
         i = end + 1
-    if not "".join(out).strip(" "):
+    return "".join(out).strip(" ")
+
+
+def _check_proc_title(value: str) -> None:
+    """Redis's validateProcTitleTemplate: known {variables}, and not empty with an empty
+    title."""
+    sample = dict.fromkeys(PROC_TITLE_VARIABLES, "x") | {"title": "", "server-mode": ""}
+    if not expand_proc_title(value, sample):
         raise ConfigError(CONFIG_PROC_TITLE)
 
 
@@ -431,8 +440,9 @@ def _check_shutdown_flags(value: str) -> None:
 
 # -- the table -----------------------------------------------------------------------------
 
-def _bool(name: str, default: bool, *flags: str, alias: Optional[str] = None) -> Directive:
-    return Directive(name, "bool", default, alias, flags)
+def _bool(name: str, default: bool, *flags: str, alias: Optional[str] = None,
+          apply: Optional[Callable] = None) -> Directive:
+    return Directive(name, "bool", default, alias, flags, apply=apply)
 
 
 def _str(name: str, default: str, *flags: str, alias: Optional[str] = None,
@@ -513,6 +523,19 @@ def _apply_maxmemory(server: "Server") -> None:
     server.eviction.evict_in_background()
 
 
+def apply_oom_score_adj(server: "Server") -> None:
+    if not server.process.set_oom_score_adj():
+        raise ConfigError(CONFIG_OOM_SCORE_FAILED)
+
+
+def apply_proc_title(server: "Server") -> None:
+    server.process.set_title()
+
+
+def apply_crash_log(server: "Server") -> None:
+    server.process.watch_crash_signals(server.config.crash_log_enabled)
+
+
 def apply_maxmemory_policy(server: "Server") -> None:
     """Whether keys keep LFU counters (OBJECT FREQ) instead of access times."""
     server.keyspace.lfu = server.config.maxmemory_policy.endswith("-lfu")
@@ -565,8 +588,9 @@ DIRECTIVES: list[Directive] = [
     _int("databases", 1, INT_MAX, 16, IMMUTABLE),
     _bool("always-show-logo", False, IMMUTABLE),
     _bool("set-proc-title", True, IMMUTABLE),
-    _str("proc-title-template", "{title} {listen-addr} {server-mode}", check=_check_proc_title),
-    _bool("crash-log-enabled", True),
+    _str("proc-title-template", "{title} {listen-addr} {server-mode}", check=_check_proc_title,
+         apply=apply_proc_title),
+    _bool("crash-log-enabled", True, apply=apply_crash_log),
     _bool("crash-memcheck-enabled", True),
     _bool("use-exit-on-panic", False, HIDDEN),
     _int("watchdog-period", 0, INT_MAX, 0, HIDDEN),
@@ -682,11 +706,11 @@ DIRECTIVES: list[Directive] = [
     _int("active-defrag-cycle-max", 1, 99, 25),
     _int("active-defrag-max-scan-fields", 1, LONG_MAX, 1000),
     _bool("jemalloc-bg-thread", True),
-    _enum("oom-score-adj", _OOM_SCORE_ADJ, "no"),
+    _enum("oom-score-adj", _OOM_SCORE_ADJ, "no", apply=apply_oom_score_adj),
     _special("oom-score-adj-values", [0, 200, 800], _parse_oom_values,
              lambda v: " ".join(map(str, v)),
              lambda d, v: [("oom-score-adj-values " + " ".join(map(str, v)), v != d.default)],
-             MULTI_ARG),
+             MULTI_ARG, apply=apply_oom_score_adj),
     _bool("disable-thp", True, IMMUTABLE),
     _int("lfu-log-factor", 0, INT_MAX, 10),
     _int("lfu-decay-time", 0, INT_MAX, 1),

@@ -516,6 +516,7 @@ CONFIG_OBUF_CLASS = "Invalid client class specified in buffer limit configuratio
 CONFIG_OBUF_VALUES = ("Error in hard, soft or soft_seconds setting in buffer limit "
                       "configuration.")
 CONFIG_OOM_SCORE = "Invalid oom-score-adj-values, elements must be between -2000 and 2000."
+CONFIG_OOM_SCORE_FAILED = "Failed to set current oom_score_adj. Check server logs."
 CONFIG_EVENT_CLASS = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
 CONFIG_TOO_MANY_BINDS = "Too many bind addresses specified."
 CONFIG_BIND_FAILED = "Failed to bind to specified addresses."

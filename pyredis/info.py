@@ -394,14 +394,15 @@ def persistence_section(server: "Server") -> list[str]:
     rdb = server.snapshots
     current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
-        "loading:0",
+        f"loading:{int(server.loading)}",
         "async_loading:0",
-        "current_cow_peak:0",
-        "current_cow_size:0",
-        "current_cow_size_age:0",
-        "current_fork_perc:0.00",
-        "current_save_keys_processed:0",
-        "current_save_keys_total:0",
+        f"current_cow_peak:{rdb.cow_peak}",
+        f"current_cow_size:{rdb.cow_size}",
+        f"current_cow_size_age:{int(time.time() - rdb.cow_updated) if rdb.cow_updated else 0}",
+        "current_fork_perc:%.2f" % (rdb.keys_processed * 100 / rdb.keys_total
+                                    if rdb.keys_total else 0),
+        f"current_save_keys_processed:{rdb.keys_processed}",
+        f"current_save_keys_total:{rdb.keys_total}",
         f"rdb_changes_since_last_save:{server.keyspace.dirty}",
         f"rdb_bgsave_in_progress:{int(rdb.in_progress())}",
         f"rdb_last_save_time:{server.lastsave}",
@@ -409,7 +410,7 @@ def persistence_section(server: "Server") -> list[str]:
         f"rdb_last_bgsave_time_sec:{rdb.last_bgsave_seconds}",
         f"rdb_current_bgsave_time_sec:{current}",
         f"rdb_saves:{rdb.saves}",
-        "rdb_last_cow_size:0",
+        f"rdb_last_cow_size:{rdb.last_cow_size}",
         f"rdb_last_load_keys_expired:{rdb.last_load_expired}",
         f"rdb_last_load_keys_loaded:{rdb.last_load_loaded}",
         "aof_enabled:0",

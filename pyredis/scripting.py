@@ -670,6 +670,8 @@ class Scripting:
         elif run is not None and run.read_only and ("write" in cmd.flags
                                                     or "may-replicate" in cmd.flags):
             error = SCRIPT_READ_ONLY
+        elif run is not None and "write" in cmd.flags and self.server.write_refusal():
+            error = self.server.write_refusal()
         elif run is not None and "write" in cmd.flags and not run.write_dirty:
             config = self.server.config
             if config.min_replicas_to_write and config.min_replicas_max_lag:

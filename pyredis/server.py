@@ -24,7 +24,7 @@ from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
 from .db import Database, KeyspaceContext, KeyspaceEvents
-from .errors import (MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
+from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
                      internal_error, unknown_command, unknown_subcommand,
                      wrong_arity)
@@ -36,6 +36,7 @@ from .lazyfree import LazyFree
 from .migration import MigrateSockets
 from .notifications import Notifications
 from .persistence.snapshots import Snapshots
+from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
 from .protocol.encode import NO_REPLY, QUEUED, error_line
@@ -50,8 +51,12 @@ REDIS_VERSION = "7.0.15"
 MAX_ACCEPTS_PER_CALL = 1000
 LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
 MAX_ERROR_CODES = 128
+DEFAULT_PIDFILE = "/var/run/redis.pid"   # a daemon's pid file when `pidfile` is not set
+# Listening on an address of a family the system lacks is skipped, as Redis does.
+UNSUPPORTED_ADDRESS_ERRORS = (errno.ENOPROTOOPT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
+                              errno.EPFNOSUPPORT, errno.EAFNOSUPPORT)
 MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
-CLIENTS_CRON_MIN = 5                 # clients the cron looks at per run, at least
+CLIENTS_CRON_MIN_ITERATIONS = 5
 
 
 def _commands(*names: str) -> frozenset:
@@ -132,6 +137,7 @@ class Server:
         self.pending_writes: list[Client] = []
         self.pending_input: list[Client] = []   # clients with commands left for next cycle
         self.clients_to_close: list[Client] = []
+        self._clients_cron_queue: list[Client] = []   # the clients cron's turn, in order
         self.ready_keys: list[tuple[Database, bytes, type]] = []  # (db, key, type of value)
         self.blocked_clients = 0              # clients blocked on keys (INFO), by blocking.py
         self.monitors: list[Client] = []
@@ -153,7 +159,13 @@ class Server:
         self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
-        self.shutdown_asap = False
+        self.shutdown_asap = False            # SIGTERM / SIGINT: the cron shuts down
+        self.last_signal = 0                  # which of the two came last
+        self.loading = False                  # the dataset is being loaded (INFO loading)
+        self.loading_start_time = 0.0
+        self.loading_total_bytes = 0
+        self.loading_loaded_bytes = 0
+        self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (used_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
@@ -179,13 +191,13 @@ class Server:
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         self.eviction = Eviction(self)
         self.client_eviction = ClientEviction(self)
-        self._cron_clients: list[Client] = []    # the clients the cron has yet to look at
         self.pubsub = PubSub()
         self.notifications = Notifications(self)    # publishes through pubsub
         self.blocking = Blocking(self)
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
         self.slow_call_floor = 0              # calls this long (µs) go to the two logs
@@ -202,13 +214,18 @@ class Server:
     def log(self, level: str, message: str) -> None:
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
             return
-        now = time.time()
-        stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
-        mark = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}[level]
-        self.log_raw(level, f"{self.pid}:M {stamp}.{int(now * 1000) % 1000:03d} {mark} {message}\n")
+        # Redis's role letter: C before the server is set up and in a fork child, M after.
+        pid = os.getpid()
+        role = "M" if self.started and pid == self.pid else "C"
+        self.log_raw(level, format_log_line(pid, role, level, message))
 
     def log_warning(self, message: str) -> None:
         self.log("warning", message)
+
+    def log_from_signal_handler(self, message: str) -> None:
+        """A warning in the form of Redis's serverLogFromHandler: `pid:signal-handler (unix
+        time) message` (the tests of Redis's suite match these lines)."""
+        self.log_raw("warning", f"{os.getpid()}:signal-handler ({int(time.time())}) {message}\n")
 
     def log_banner(self, show_logo: bool) -> None:
         """What redis-server logs once it listens: a banner with the version, port and PID
@@ -238,9 +255,26 @@ class Server:
             sys.stdout.write(text)
             sys.stdout.flush()
 
+    def log_system_warnings(self) -> None:
+        """What Redis warns about at start-up: a kernel that may refuse the fork of a
+        background save, a maxmemory too small to be meant."""
+        try:
+            with open("/proc/sys/vm/overcommit_memory") as f:
+                overcommit = f.read().strip()
+        except OSError:
+            overcommit = "1"
+        if overcommit != "1":
+            self.log_warning(
+                "WARNING Memory overcommit must be enabled! Without it, a background save or "
+                "replication may fail under low memory condition. Being disabled, it can can "
+                "also cause failures without low memory condition, see "
+                "https://github.com/jemalloc/jemalloc/issues/1328. To fix this issue add "
+                "'vm.overcommit_memory = 1' to /etc/sysctl.conf and then reboot or run the "
+                "command 'sysctl vm.overcommit_memory=1' for this to take effect.")
+
     def write_pidfile(self) -> None:
         """Redis's createPidFile: the configured pidfile, or Redis's default when daemonized."""
-        path = self.config.pidfile or ("/var/run/redis.pid" if self.config.daemonize else "")
+        path = self.config.pidfile or (DEFAULT_PIDFILE if self.config.daemonize else "")
         if not path:
             return
         try:
@@ -272,60 +306,87 @@ class Server:
 
         `port 0` means no TCP listener, as in Redis; with any_free_port the OS picks a free
         port instead (the embedded server's port=0), recorded in config.port."""
-        self.listeners = self._tcp_listeners(any_free_port)
+        try:
+            self.listeners = self._tcp_listeners(any_free_port)
+        except OSError:
+            self.log_warning(f"Failed listening on port {self.config.port} (TCP), aborting.")
+            raise
         if self.config.unixsocket:
-            path = self.config.unixsocket
-            if os.path.exists(path):
-                os.unlink(path)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.bind(path)
-            if self.config.unixsocketperm:
-                os.chmod(path, self.config.unixsocketperm)
-            sock.listen(self.config.tcp_backlog)
-            sock.setblocking(False)
-            self.listeners.append(sock)
+            try:
+                self.listeners.append(self._unix_listener(self.config.unixsocket))
+            except OSError as exc:
+                self.log_warning(f"Failed opening Unix socket: {exc.strerror}")
+                for sock in self.listeners:
+                    sock.close()
+                self.listeners = []
+                raise
         for sock in self.listeners:
             self.reactor.add_reader(sock, lambda s=sock: self.accept(s))
 
+    def _unix_listener(self, path: str) -> socket.socket:
+        if os.path.exists(path):
+            os.unlink(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        step = "bind"
+        try:
+            sock.bind(path)
+            if self.config.unixsocketperm:
+                os.chmod(path, self.config.unixsocketperm)
+            step = "listen"
+            sock.listen(self.config.tcp_backlog)
+        except OSError as exc:
+            sock.close()
+            raise OSError(exc.errno, f"{step}: {exc.strerror}") from None
+        sock.setblocking(False)
+        return sock
+
     def _tcp_listeners(self, any_free_port: bool = False) -> list[socket.socket]:
         """One listening socket per bind address on the configured port (none for port 0);
-        all or nothing: raises OSError with Redis's text."""
+        all or nothing: logs each failure as Redis's listenToPort does, raises OSError."""
         listeners: list[socket.socket] = []
         if self.config.port or any_free_port:
             for addr in self.config.bind or ["*"]:
                 optional = addr.startswith("-")
-                host = addr.lstrip("-")
+                host = addr[1:] if optional else addr
                 try:
                     sock = self._tcp_listener(host, self.config.port)
-                    listeners.append(sock)
-                    if not self.config.port:   # later addresses share the port picked here
-                        self.config.port = sock.getsockname()[1]
                 except OSError as exc:
-                    if optional and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT,
-                                                   errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
-                                                   errno.EINVAL):
+                    self.log_warning(f"Warning: Could not create server TCP listening socket "
+                                     f"{host}:{self.config.port}: {exc.strerror}")
+                    if (optional and exc.errno == errno.EADDRNOTAVAIL) \
+                            or exc.errno in UNSUPPORTED_ADDRESS_ERRORS:
                         continue
                     for sock in listeners:
                         sock.close()
-                    raise OSError(exc.errno, f"Could not create server TCP listening socket "
-                                  f"{host}:{self.config.port}: {exc.strerror}") from None
+                    raise
+                listeners.append(sock)
+                if not self.config.port:   # later addresses share the port picked here
+                    self.config.port = sock.getsockname()[1]
         return listeners
 
     def _tcp_listener(self, host: str, port: int) -> socket.socket:
-        if host == "*":
-            host = "0.0.0.0"
+        """A listening socket; OSError's text is Redis's (`bind: Address already in use`)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as exc:
+            raise OSError(exc.errno, f"creating socket: {exc.strerror}") from None
+        step = "bind"
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((host, port))
+            step = "listen"
             sock.listen(self.config.tcp_backlog)
             sock.setblocking(False)
-        except OSError:
+        except socket.gaierror as exc:
             sock.close()
-            raise
+            raise OSError(exc.errno, exc.strerror) from None
+        except OSError as exc:
+            sock.close()
+            raise OSError(exc.errno, f"{step}: {exc.strerror}") from None
         return sock
 
     def rebind(self) -> bool:
@@ -339,8 +400,7 @@ class Server:
         others = [s for s in self.listeners if s.family == socket.AF_UNIX]
         try:
             new = self._tcp_listeners()
-        except OSError as exc:
-            self.log_warning(str(exc))
+        except OSError:
             new = []
             for address in old_addresses:
                 try:
@@ -370,8 +430,11 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                self.log_warning(f"Accepting client connection: {exc}")
+                self.log_warning(f"Accepting client connection: accept: {exc.strerror}")
                 return
+            if self.config.loglevel in VERBOSE_LEVELS:
+                self.log("verbose", f"Accepted {peer[0]}:{peer[1]}" if peer else
+                         f"Accepted connection to {self.config.unixsocket}")
             self.add_client(sock, peer)
 
     def add_client(self, sock: socket.socket, peer: Any) -> Optional[Client]:
@@ -457,8 +520,8 @@ class Server:
                 or (client.in_multi and cmd not in MULTI_OOM_EXEMPT)):
             self._reject(client, RedisError(OOM), cmd)
             return
-        if self.disk_error is not None and self.config.save \
-                and self.config.stop_writes_on_bgsave_error and ("write" in flags or cmd is PING):
+        if self.disk_error is not None and ("write" in flags or cmd is PING) \
+                and self.write_refusal():
             self._reject(client, RedisError(self.disk_error), cmd)
             return
         if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
@@ -469,6 +532,9 @@ class Server:
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
                 and cmd not in SUBSCRIBED_ALLOWED:
             self._reject(client, not_while_subscribed(cmd.name), cmd)
+            return
+        if self.loading and "loading" not in cmd.flags:
+            self._reject(client, RedisError(LOADING), cmd)
             return
         if self.busy_script is not None and "allow-busy" not in cmd.flags:
             # A script runs past busy-reply-threshold: only a few commands may be served.
@@ -561,6 +627,13 @@ class Server:
             self.feed_monitors(client, argv)
         if self.tracking.enabled:
             self.tracking.after_command(client, cmd, argv, caller is None)
+
+    def write_refusal(self) -> Optional[str]:
+        """MISCONF while the last save failed, save points are set and
+        stop-writes-on-bgsave-error is on (Redis's writeCommandsDeniedByDiskError)."""
+        if self.config.save and self.config.stop_writes_on_bgsave_error:
+            return self.disk_error
+        return None
 
     def log_slow_call(self, client: Client, cmd: Command, argv: list[bytes],
                       usec: int) -> None:
@@ -699,9 +772,21 @@ class Server:
         if self.config.maxmemory_clients:
             self.client_eviction.evict()
         self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
-        # SIGTERM / SIGINT: shut down at the end of a cycle, not inside a command.
-        if self.shutdown_asap:
-            self.shutdown_on_signal()
+
+    def process_events_while_blocked(self) -> None:
+        """Redis's processEventsWhileBlocked, during a long load: serve the clients a few
+        turns without waiting, then act on a SIGTERM / SIGINT at once (without saving)."""
+        self.clock.refresh()
+        for _ in range(4):
+            self.reactor.poll(0.0)
+            self.handle_clients_with_pending_writes()
+            if self.clients_to_close:
+                self.free_clients_to_close()
+        if self.shutdown_asap and self.loading:
+            if self.prepare_for_shutdown(frozenset(("nosave",))):
+                raise SystemExit(0)
+            self.log_warning("SIGTERM received but errors trying to shut down the server, "
+                             "check the logs for more information")
 
     def process_pending_input(self) -> None:
         """Run the next share of the commands that clients' pipelines left for this cycle."""
@@ -717,14 +802,16 @@ class Server:
         for client in closing:
             client.close()
 
-    def shutdown_on_signal(self) -> None:
-        """SIGTERM / SIGINT: save if save points are set, then stop."""
-        self.shutdown_asap = False
-        if not self.prepare_for_shutdown(bool(self.config.save)):
-            self.log_warning("SIGTERM received but errors trying to shut down the server, "
-                             "check the logs for more information")
-        else:
-            self.shutdown()
+    def shutdown_on_signal(self) -> bool:
+        """SIGTERM / SIGINT, from the cron: shut down with shutdown-on-sigterm's or
+        shutdown-on-sigint's options; a failed shutdown leaves the server running. True if
+        the server stopped."""
+        setting = (self.config.shutdown_on_sigint if self.last_signal == signal.SIGINT
+                   else self.config.shutdown_on_sigterm)
+        if not self.prepare_for_shutdown(shutdown_flags(setting)):
+            return False
+        self.stop_serving()
+        return True
 
     def handle_clients_with_pending_writes(self) -> None:
         pending = self.pending_writes
@@ -749,12 +836,17 @@ class Server:
             while len(self.clients) / hz > MAX_CLIENTS_PER_CLOCK_TICK and hz < 500:
                 hz = min(hz * 2, 500)
         self.hz = hz
+        # A fatal signal sent to the process: the crash report (not paused with the cron).
+        self.process.check_crash_signals()
         if self.pause_cron:
             return 1.0 / hz
         now = self.clock.refresh()
         # INFO's instantaneous rates and peak memory.
         self.stats.sample(time.monotonic())
         self.peak_memory = max(self.peak_memory, self.used_memory())
+        # SIGTERM / SIGINT: shut down here, between commands, as Redis's cron does.
+        if self.shutdown_asap and self.shutdown_on_signal():
+            return 1.0 / hz
         # Clients (Redis's clientsCron): idle ones past `timeout`, blocks whose deadline
         # a clock moved forward passed.
         if self.config.timeout:
@@ -777,20 +869,22 @@ class Server:
         return 1.0 / hz
 
     def clients_cron(self, now: float) -> None:
-        """A share of the clients each run, every client about once a second (Redis's
-        clientsCron): the query buffer's unused room given back, the soft output limit
-        checked with no traffic, the memory figure for client eviction taken again."""
-        if not self._cron_clients:
-            self._cron_clients = list(self.clients.values())
-        queue = self._cron_clients
-        for _ in range(min(len(queue), max(len(self.clients) // self.hz, CLIENTS_CRON_MIN))):
-            client = queue.pop()
-            if client.closed:
-                continue
-            client.resize_query_buffer(now - client.last_interaction)
-            if client.obuf_soft_since:
-                self.check_output_buffer_limits(client)
-            self.client_eviction.update(client)
+        """Redis's clientsCron: a share of the clients each run (all of them within about a
+        second, at least 5 a run): query buffers give back unused room, the soft output limit
+        is checked with no traffic, the memory figure for client eviction is taken again."""
+        count = len(self.clients)
+        iterations = count // self.hz
+        if iterations < CLIENTS_CRON_MIN_ITERATIONS:
+            iterations = min(count, CLIENTS_CRON_MIN_ITERATIONS)
+        for _ in range(iterations):
+            if not self._clients_cron_queue:
+                self._clients_cron_queue = list(self.clients.values())
+            client = self._clients_cron_queue.pop()
+            if not client.closed:
+                client.resize_query_buffer(now)
+                if client.obuf_soft_since:
+                    self.check_output_buffer_limits(client)
+                self.client_eviction.update(client)
 
     def close_idle_clients(self, last_allowed: float) -> None:
         """`timeout`: close the clients silent since before `last_allowed`, except the
@@ -828,23 +922,66 @@ class Server:
             self.monitors.remove(client)
             client.flags = client.flags - {FLAG_MONITOR}
 
-    def prepare_for_shutdown(self, save: bool) -> bool:
-        """Stop a background save; then save when asked (Redis's prepareForShutdown). False
-        if that save failed."""
+    def prepare_for_shutdown(self, flags: frozenset = frozenset()) -> bool:
+        """Redis's prepareForShutdown and finishShutdown (there are no replicas to wait
+        for): stop a background save, save when the flags or the save points say so, remove
+        the pid file and the unix socket, close the listeners. False, with the server still
+        running, if the save failed (unless FORCE)."""
+        if self.loading:
+            flags = (flags - {"save"}) | {"nosave"}   # a half-loaded dataset is never saved
+        self.log_warning("User requested shutdown...")
         snapshots = self.snapshots
         if snapshots.in_progress():
             self.log_warning("There is a child saving an .rdb. Killing it!")
             snapshots.kill_child()
-        if not save:
-            return True
-        self.log("notice", "Saving the final RDB snapshot before exiting.")
-        if not snapshots.write():
-            self.log_warning("Error trying to save the DB, can't exit.")
-            return False
+        if (self.config.save and "nosave" not in flags) or "save" in flags:
+            self.log("notice", "Saving the final RDB snapshot before exiting.")
+            if not snapshots.write():
+                if "force" not in flags:
+                    self.log_warning("Error trying to save the DB, can't exit.")
+                    self.log_warning("Errors trying to shut down the server. Check the logs "
+                                     "for more information.")
+                    self.shutdown_asap = False
+                    self.last_signal = 0
+                    return False
+                self.log_warning("Error trying to save the DB. Exit anyway.")
+        if self.config.daemonize or self.config.pidfile:
+            self.log("notice", "Removing the pid file.")
+            try:
+                os.unlink(self.config.pidfile or DEFAULT_PIDFILE)
+            except OSError:
+                pass
+        self.close_listeners()
+        self.log_warning("Redis is now ready to exit, bye bye...")
         return True
+
+    def abort_shutdown(self) -> bool:
+        """SHUTDOWN ABORT: forget a shutdown that a signal asked for and the cron has not
+        started yet. False if there is none."""
+        if not self.shutdown_asap:
+            return False
+        self.shutdown_asap = False
+        self.last_signal = 0
+        self.log("notice", "Shutdown manually aborted.")
+        return True
+
+    def close_listeners(self) -> None:
+        """Stop listening; the unix socket's file goes with it (Redis's
+        closeListeningSockets)."""
+        for sock in self.listeners:
+            self.reactor.forget(sock)
+            sock.close()
+        self.listeners = []
+        if self.config.unixsocket:
+            self.log("notice", "Removing the unix socket file.")
+            try:
+                os.unlink(self.config.unixsocket)
+            except OSError as exc:
+                self.log_warning(f"Error removing the unix socket file: {exc.strerror}")
 
     def start(self, any_free_port: bool = False) -> None:
         """Listen and arm the cron: the server is ready once this returns."""
+        self.started = True
         self.raise_fd_limit()
         self.listen(any_free_port)
         self.startup_memory = self.peak_memory = self.used_memory()
@@ -853,30 +990,47 @@ class Server:
 
     def serve_forever(self, install_signals: bool = True) -> None:
         if install_signals:
-            signal.signal(signal.SIGTERM, self._on_signal)
-            signal.signal(signal.SIGINT, self._on_signal)
-        self.log("notice", "Ready to accept connections")
+            self.install_signal_handlers()
+        if self.listeners and self.listeners[0].family != socket.AF_UNIX:
+            self.log("notice", "Ready to accept connections")
+        if self.config.unixsocket:
+            self.log("notice", "The server is now ready to accept connections at "
+                     + self.config.unixsocket)
         self.reactor.run()
 
+    def install_signal_handlers(self) -> None:
+        """The server runs as this process (not embedded): SIGTERM and SIGINT shut it down,
+        fatal signals get the crash report."""
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        self.process.owned = True
+        self.process.watch_crash_signals(self.config.crash_log_enabled)
+
     def _on_signal(self, signum: int, frame: Any) -> None:
-        name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-        self.log_warning(f"Received {name} scheduling shutdown...")
+        """SIGTERM / SIGINT: the cron shuts down. A second SIGINT while that is under way
+        (a long final save) exits at once, without the save, as Redis does."""
+        if self.shutdown_asap and signum == signal.SIGINT:
+            self.log_from_signal_handler("You insist... exiting now.")
+            self.snapshots.remove_temp_file(os.getpid())
+            os._exit(1)
+        if self.loading:
+            self.log_from_signal_handler("Received shutdown signal during loading, scheduling "
+                                         "shutdown.")
+        else:
+            name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
+            self.log_from_signal_handler(f"Received {name} scheduling shutdown...")
         self.shutdown_asap = True
+        self.last_signal = signum
 
     def shutdown(self) -> None:
-        """Close listeners and clients, remove the pid file and unix socket, stop the loop."""
-        self.log_warning("User requested shutdown...")
-        for sock in self.listeners:
-            self.reactor.forget(sock)
-            sock.close()
-        self.listeners = []
+        """Stop now without saving (the embedded server's stop)."""
+        self.prepare_for_shutdown(frozenset(("nosave",)))
+        self.stop_serving()
+
+    def stop_serving(self) -> None:
+        """After a shutdown: close the clients and end the loop (serve_forever returns)."""
         for client in list(self.clients.values()):
             client.close()
-        if self.config.unixsocket and os.path.exists(self.config.unixsocket):
-            os.unlink(self.config.unixsocket)
-        if self.config.pidfile and os.path.exists(self.config.pidfile):
-            os.unlink(self.config.pidfile)
-        self.log_warning("Redis is now ready to exit, bye bye...")
         self.reactor.stop()
 
 
@@ -890,6 +1044,19 @@ def set_keepalive(sock: socket.socket, interval: int) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
+def format_log_line(pid: int, role: str, level: str, message: str) -> str:
+    """One line of the log as Redis writes it: `pid:role date time.ms mark message`."""
+    now = time.time()
+    stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(now))
+    mark = LOG_MARKS[level]
+    return f"{pid}:{role} {stamp}.{int(now * 1000) % 1000:03d} {mark} {message}\n"
+
+
+def shutdown_flags(setting: str) -> frozenset:
+    """shutdown-on-sigint / shutdown-on-sigterm's words as SHUTDOWN's options."""
+    return frozenset(setting.split()) - {"default"}
+
+
 def _format_addr(addr: Any) -> str:
     """"ip:port", with IPv6 addresses in brackets, as Redis writes peers."""
     host, port = addr[0], addr[1]
@@ -901,6 +1068,8 @@ def _format_addr(addr: Any) -> str:
 
 
 LOG_LEVELS = ("debug", "verbose", "notice", "warning")
+VERBOSE_LEVELS = ("debug", "verbose")   # log levels that show each connection
+LOG_MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
 REDACTED = b"(redacted)"
 # Commands MONITOR never shows (Redis: admin commands, too dangerous to show, and the
 # skip-monitor ones).

@@ -11,6 +11,7 @@ import hashlib
 import math
 import os
 import random
+import signal
 import struct
 import time
 from typing import TYPE_CHECKING, Any, Callable
@@ -22,7 +23,7 @@ from ..errors import (CLOCK_BACKWARDS, DEBUG_NOT_ALLOWED, MUST_BE_POSITIVE, NOT_
                       NOT_QUICKLIST, NO_SUCH_KEY, PACKED_THRESHOLD, RESP2_NOT_SUPPORTED, RedisError,
                       config_rewrite_force_all_failed, subcommand_syntax, wrong_protocol_type)
 from ..glob import glob_match
-from ..protocol.encode import (OK, Attribute, BigNumber, OrderedSet, Push, Raw, Reply,
+from ..protocol.encode import (NO_REPLY, OK, Attribute, BigNumber, OrderedSet, Push, Raw, Reply,
                                SimpleString, Verbatim)
 from ..types import type_name
 from . import CommandFunc, command
@@ -136,6 +137,16 @@ def debug_error(client: Client, argv: list[bytes]) -> Reply:
     """The argument as an error reply, verbatim (for clients' tests)."""
     _arity(argv, 3)
     return Raw(b"-%s\r\n" % argv[2].replace(b"\r", b" ").replace(b"\n", b" "))
+
+
+@debug_subcommand("segfault")
+def debug_segfault(client: Client, argv: list[bytes]) -> Reply:
+    """Crash as on a fault: the crash report (when crash-log-enabled), then death by
+    SIGSEGV. The client gets no reply, as from Redis."""
+    _arity(argv, 2)
+    signal.raise_signal(signal.SIGSEGV)
+    client.server.process.check_crash_signals()
+    return NO_REPLY
 
 
 @debug_subcommand("change-repl-id")
@@ -460,6 +471,7 @@ DEBUG_HELP = {
                "      existing RDB file.",
                "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
                "      file to the database."],
+    "segfault": ["SEGFAULT", "    Crash the server with sigsegv."],
     "set-active-expire": [
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",

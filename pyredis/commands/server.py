@@ -175,17 +175,17 @@ def shutdown(client: Client, argv: list[bytes]) -> Reply:
         word = arg.lower()
         if word not in (b"nosave", b"save", b"now", b"force", b"abort"):
             raise syntax_error()
-        options.add(word)
-    if (b"abort" in options and len(options) > 1) or {b"save", b"nosave"} <= options:
+        options.add(word.decode())
+    if ("abort" in options and len(options) > 1) or {"save", "nosave"} <= options:
         raise syntax_error()
-    if b"abort" in options:
-        # Shutdown is immediate here (there are no replicas to wait for).
-        raise RedisError(NO_SHUTDOWN_IN_PROGRESS)
     server = client.server
-    save = bool(b"save" in options or server.config.save) and b"nosave" not in options
-    if not server.prepare_for_shutdown(save) and b"force" not in options:
+    if "abort" in options:
+        if not server.abort_shutdown():
+            raise RedisError(NO_SHUTDOWN_IN_PROGRESS)
+        return OK
+    if not server.prepare_for_shutdown(frozenset(options)):
         raise RedisError(SHUTDOWN_FAILED)
-    server.shutdown()
+    server.stop_serving()
     return NO_REPLY
 
 

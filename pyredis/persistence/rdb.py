@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import struct
 import time
 from typing import Any, Callable, Iterator, Optional
@@ -56,7 +57,12 @@ _INT_MIN32, _INT_MAX32 = -(1 << 31), (1 << 31) - 1
 
 
 class RdbError(Exception):
-    """A payload or file that is not valid RDB."""
+    """A payload or file that is not valid RDB. `corruption`: Redis's short reason for a
+    corrupt file, which a load reports after the message."""
+
+    def __init__(self, message: str, corruption: str = "") -> None:
+        super().__init__(message)
+        self.corruption = corruption
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -132,9 +138,11 @@ def _aux(name: bytes, value: bytes) -> bytes:
 
 
 def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
-                    key_delay_us: int = 0) -> Iterator[bytes]:
+                    key_delay_us: int = 0,
+                    on_key: Optional[Callable[[], None]] = None) -> Iterator[bytes]:
     """The RDB file of the whole dataset, in chunks (header, AUX fields, function libraries,
-    each database's keys, EOF; the checksum is the caller's, over all the chunks)."""
+    each database's keys, EOF; the checksum is the caller's, over all the chunks). on_key
+    is called after each key."""
     yield b"REDIS%04d" % RDB_VERSION
     yield _aux(b"redis-ver", b"7.0.15")
     yield _aux(b"redis-bits", b"64")
@@ -162,7 +170,9 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
             chunk.append(record)
             size += len(record)
             if key_delay_us:       # rdb-key-save-delay: tests slow a save down with it
-                time.sleep(abs(key_delay_us) / 1e6)
+                debug_delay(key_delay_us)
+            if on_key is not None:
+                on_key()
             if size > 1 << 16:
                 yield b"".join(chunk)
                 chunk, size = [], 0
@@ -171,16 +181,27 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
     yield bytes((OPCODE_EOF,))
 
 
-def write_snapshot(server: Any, path: str, now_ms: int) -> None:
+def debug_delay(usec: int) -> None:
+    """Redis's debugDelay: sleep `usec` microseconds; a negative value sleeps one
+    microsecond once in -usec calls (a statistically small delay)."""
+    if usec < 0:
+        usec = 1 if random.randrange(-usec) == 0 else 0
+    if usec:
+        time.sleep(usec / 1e6)
+
+
+def write_snapshot(server: Any, path: str, now_ms: int,
+                   on_key: Optional[Callable[[], None]] = None) -> None:
     """Write the dataset to path through a temporary file, fsynced then renamed over it, so
-    that a failure leaves the old file whole. Raises OSError."""
+    that a failure leaves the old file whole (on_key: called after each key). Raises
+    OSError."""
     temp = os.path.join(os.path.dirname(path) or ".", "temp-%d.rdb" % os.getpid())
     checksum_on = server.config.rdbchecksum
     try:
         with open(temp, "wb") as f:
             crc = 0
             delay = server.config.rdb_key_save_delay
-            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay):
+            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
                 if checksum_on:
                     crc = crc64(chunk, crc)
                 f.write(chunk)
@@ -489,10 +510,12 @@ def load_payload(payload: bytes, config: Any) -> Any:
 
 def parse_snapshot(data: bytes, config: Any,
                    on_key: Callable[[int, bytes, Any, Optional[int]], None],
-                   on_function: Callable[[bytes], None]) -> dict[bytes, bytes]:
-    """Walk an RDB file, calling on_key(db, key, value, expire_ms or None) for each key and
-    on_function(code) for each function library; returns the AUX fields. RdbError if the
-    file is bad (wrong signature, version, checksum or content)."""
+                   on_function: Callable[[bytes], None],
+                   on_progress: Optional[Callable[[int], None]] = None) -> dict[bytes, bytes]:
+    """Walk an RDB file, calling on_key(db, key, value, expire_ms or None) for each key,
+    on_function(code) for each function library and on_progress(bytes read) after each
+    key; returns the AUX fields. RdbError if the file is bad (wrong signature, version,
+    checksum or content)."""
     if len(data) < 9 or data[:5] != b"REDIS":
         raise RdbError("Wrong signature trying to load DB from file")
     try:
@@ -536,13 +559,17 @@ def parse_snapshot(data: bytes, config: Any,
                 value = read_value(reader, opcode, config)
                 on_key(db, key, value, expire)
                 expire = None
+                if on_progress is not None:
+                    on_progress(reader.pos)
     except (IndexError, struct.error) as exc:
         raise RdbError("Short read or OOM loading DB. Unrecoverable error, aborting now.") \
             from exc
     if version >= 5:
         expected = reader.take(8)
         stored = struct.unpack("<Q", expected)[0]
-        if stored and config.rdbchecksum and stored != crc64(data[:reader.pos - 8]):
-            raise RdbError("Wrong RDB checksum. Aborting now.")
+        computed = crc64(data[:reader.pos - 8]) if stored and config.rdbchecksum else stored
+        if computed != stored:
+            raise RdbError("Wrong RDB checksum expected: (%x) but got (%x). Aborting now."
+                           % (computed, stored), corruption="RDB CRC error")
     return aux
 

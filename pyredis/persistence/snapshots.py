@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..errors import MISCONF
 from . import rdb
@@ -30,6 +30,16 @@ class Snapshots:
         self.last_load_expired = 0
         self.forks = 0                  # INFO total_forks
         self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
+        # What the child reports while it saves (Redis's child info pipe): INFO's current_*
+        # fields, and the copy-on-write of the last save (rdb_last_cow_size).
+        self.child_info_fd: Optional[int] = None
+        self.child_info = b""           # a partial report line
+        self.keys_total = 0
+        self.keys_processed = 0
+        self.cow_size = 0
+        self.cow_peak = 0
+        self.cow_updated = 0.0
+        self.last_cow_size = 0
         self.fork_rate = 0.0            # GB of memory a second the last fork copied (DOCTOR)
 
     def set_status(self, ok: bool) -> None:
@@ -43,13 +53,13 @@ class Snapshots:
 
     # -- saving ---------------------------------------------------------------------------
 
-    def write(self) -> bool:
+    def write(self, on_key: Optional[Callable[[], None]] = None) -> bool:
         """Write the snapshot in this process (Redis's rdbSave): on success the dataset
         counts as saved. Logs as Redis does; True on success."""
         server = self.server
         path = self.path()
         try:
-            rdb.write_snapshot(server, path, server.clock.ms())
+            rdb.write_snapshot(server, path, server.clock.ms(), on_key)
         except OSError as exc:
             if exc.filename2:
                 server.log_warning("Error moving temp DB file %s on the final destination %s "
@@ -76,18 +86,30 @@ class Snapshots:
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
         started = time.perf_counter_ns()
+        report_r, report_w = os.pipe()
         try:
             pid = os.fork()
         except OSError as exc:
+            os.close(report_r)
+            os.close(report_w)
             self.set_status(False)
             server.log_warning("Can't save in background: fork: %s" % exc.strerror)
             return False
         if pid == 0:
             code = 1
             try:
-                code = 0 if self.write() else 1
+                os.close(report_r)
+                server.process.in_fork_child("redis-rdb-bgsave")
+                code = 0 if self.write(ChildReport(server, report_w).key_saved) else 1
+                if code == 0:
+                    cow = server.process.log_fork_cow("RDB")
+                    os.write(report_w, b"done %d\n" % cow)
             finally:
                 os._exit(code)
+        os.close(report_w)
+        os.set_blocking(report_r, False)
+        self.child_info_fd = report_r
+        self.keys_total = sum(len(db.data) for db in server.dbs)
         self.forks += 1
         self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
         self.fork_rate = server.used_memory() * 1_000_000 / max(self.last_fork_usec, 1) / 1024**3
@@ -100,13 +122,47 @@ class Snapshots:
     def in_progress(self) -> bool:
         return self.child_pid is not None
 
+    def receive_child_info(self) -> None:
+        """Take in the child's reports: `current KEYS COW` while it saves, `done COW` at
+        the end (Redis's receiveChildInfo)."""
+        if self.child_info_fd is None:
+            return
+        try:
+            while True:
+                data = os.read(self.child_info_fd, 4096)
+                if not data:
+                    break
+                self.child_info += data
+        except BlockingIOError:
+            pass
+        *lines, self.child_info = self.child_info.split(b"\n")
+        for line in lines:
+            words = line.split()
+            if words[:1] == [b"current"] and len(words) == 3:
+                self.keys_processed, self.cow_size = int(words[1]), int(words[2])
+                self.cow_peak = max(self.cow_peak, self.cow_size)
+                self.cow_updated = time.time()
+            elif words[:1] == [b"done"] and len(words) == 2:
+                self.last_cow_size = int(words[1])
+
+    def reset_child_info(self) -> None:
+        if self.child_info_fd is not None:
+            os.close(self.child_info_fd)
+        self.child_info_fd = None
+        self.child_info = b""
+        self.keys_total = self.keys_processed = self.cow_size = self.cow_peak = 0
+        self.cow_updated = 0.0
+
     def check_child(self) -> None:
         """Reap a finished child and take in its outcome (Redis's checkChildrenDone)."""
         if self.child_pid is None:
             return
+        self.receive_child_info()
         pid, status = os.waitpid(self.child_pid, os.WNOHANG)
         if pid == 0:
             return
+        self.receive_child_info()
+        self.reset_child_info()
         self.child_pid = None
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         server = self.server
@@ -122,10 +178,7 @@ class Snapshots:
             signum = os.WTERMSIG(status)
             server.log_warning("Background saving terminated by signal %d" % signum)
             start = time.perf_counter()
-            try:
-                os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
-            except OSError:
-                pass
+            self.remove_temp_file(pid)
             server.latency.add_sample_if_needed(
                 "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
@@ -137,11 +190,16 @@ class Snapshots:
             return
         pid = self.child_pid
         self.child_pid = None
+        self.reset_child_info()
         try:
             os.kill(pid, 9)
             os.waitpid(pid, 0)
         except OSError:
             pass
+        self.remove_temp_file(pid)
+
+    def remove_temp_file(self, pid: int) -> None:
+        """The temporary file that process `pid` writes a snapshot to, if it is there."""
         try:
             os.unlink(os.path.join(os.path.dirname(self.path()), "temp-%d.rdb" % pid))
         except OSError:
@@ -175,20 +233,26 @@ class Snapshots:
 
     # -- loading --------------------------------------------------------------------------
 
-    def load(self, merge: bool = False) -> bool:
+    def load(self, merge: bool = False,
+             on_progress: Optional[Callable[[int], None]] = None) -> bool:
         """Load dbfilename into the (emptied or not) dataset. False if there is no file;
-        RdbError if it is not a valid RDB, OSError if it cannot be read."""
+        RdbError if it is not a valid RDB, OSError if it cannot be read. on_progress gets
+        the bytes read so far after each key."""
         server = self.server
         try:
             with open(self.path(), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             return False
+        server.loading_total_bytes = len(data)
         now = server.clock.ms()
         loaded = expired = 0
+        delay = server.config.key_load_delay
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
             nonlocal loaded, expired
+            if delay:       # key-load-delay: tests slow a load down with it
+                rdb.debug_delay(delay)
             if index >= len(server.dbs):
                 raise rdb.RdbError("FATAL: Data file was created with a Redis server "
                                    "configured to handle more than %d databases. Exiting\n"
@@ -215,7 +279,7 @@ class Snapshots:
             except RedisError as exc:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
-        aux = rdb.parse_snapshot(data, server.config, on_key, on_function)
+        aux = rdb.parse_snapshot(data, server.config, on_key, on_function, on_progress)
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
                        % aux[b"redis-ver"].decode(errors="replace"))
@@ -230,16 +294,55 @@ class Snapshots:
         return True
 
     def load_at_startup(self) -> None:
-        """Redis's loadDataFromDisk: a bad file stops the server."""
+        """Redis's loadDataFromDisk: a bad file stops the server. Clients are served
+        meanwhile, every loading-process-events-interval-bytes read (commands that may not
+        run while loading get -LOADING)."""
         start = time.monotonic()
+        server = self.server
+        interval = server.config.loading_process_events_interval_bytes
+        served = 0
+
+        def on_progress(done: int) -> None:
+            nonlocal served
+            if done // interval > served // interval:
+                server.loading_loaded_bytes = served = done
+                server.process_events_while_blocked()
+
+        server.loading = True
+        server.loading_start_time = time.time()
         try:
-            if self.load():
+            if self.load(on_progress=on_progress):
                 self.server.log("notice", "DB loaded from disk: %.3f seconds"
                                 % (time.monotonic() - start))
         except rdb.RdbError as exc:
             self.server.log_warning(str(exc))
+            if exc.corruption:
+                self.server.log_warning("Internal error in RDB reading -> " + exc.corruption)
             self.server.log_warning("Terminating server after rdb file reading failure.")
             raise SystemExit(1) from None
         except OSError as exc:
             self.server.log_warning("Fatal error loading the DB: %s. Exiting." % exc.strerror)
             raise SystemExit(1) from None
+        finally:
+            server.loading = False
+
+
+class ChildReport:
+    """In the child: the keys saved so far and the memory copy-on-write duplicated, sent
+    about once a second (the clock is read every 1024 keys, as Redis does)."""
+
+    def __init__(self, server: Any, fd: int) -> None:
+        self.server = server
+        self.fd = fd
+        self.keys = 0
+        self.sent_at = time.monotonic()
+
+    def key_saved(self) -> None:
+        self.keys += 1
+        if self.keys & 1023:
+            return
+        now = time.monotonic()
+        if now - self.sent_at >= 1.0:
+            self.sent_at = now
+            cow = self.server.process.private_dirty()
+            os.write(self.fd, b"current %d %d\n" % (self.keys, cow))

@@ -9,6 +9,7 @@ from .db import unwatch_all
 from .errors import ProtocolError, RedisError
 from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, Reply, encode_reply
+from .protocol.parse import sds_repr
 
 if TYPE_CHECKING:
     from .blocking import BlockedState
@@ -24,6 +25,8 @@ READ_SIZE = 64 * 1024
 MAX_READ_SIZE = 4 * 1024 * 1024   # a big argument's rest is read in pieces of at most this
 MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
 MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
+REPLY_BUFFER_SIZE = 16 * 1024     # PROTO_REPLY_CHUNK_BYTES: each client's static reply buffer
+CLIENT_STRUCT_SIZE = 1024         # the client structure itself, as Redis's allocator sizes it
 
 # The query buffer's size as Redis would have allocated it (CLIENT LIST qbuf-free, tot-mem):
 # a read asks for PROTO_IOBUF_LEN bytes of room, exactly at first and for a big argument,
@@ -165,17 +168,26 @@ class Client:
             self.qbuf_alloc = sds_alloc(used)
         if used > self.qbuf_peak:
             self.qbuf_peak = used
+        if used > server.config.client_query_buffer_limit:
+            head = sds_repr(bytes(memoryview(parser.buf)[-used:][:64]))
+            server.log_warning("Closing client that reached max query buffer length: "
+                               f"{self.info_string()} (qbuf initial bytes: {head})")
+            self.close()
+            return
         self.process_input()
         if self.closed:
             return
         # The query buffer counts in used_memory at once, as Redis's allocator counts it:
         # a client sending a huge request makes room by eviction before it completes.
-        held = parser.held()
+        held = parser.pending() + parser.partial_args_size()
         server.buffers_memory += held - self.qbuf_counted
         self.qbuf_counted = held
-        if parser.pending() > server.config.client_query_buffer_limit:
-            server.log_warning("Closing client that reached max query buffer length")
-            self.close()
+        wanted = parser.wanted()
+        if wanted:
+            # A big argument's header was read: Redis makes room for all of it at once.
+            self.make_query_buffer_room(parser.pending(), wanted)
+        if server.config.maxmemory_clients:
+            server.client_eviction.update(self)
 
     def make_query_buffer_room(self, used: int, wanted: int) -> None:
         """The room Redis's readQueryFromClient makes before a read: exactly what a big
@@ -235,6 +247,53 @@ class Client:
             self.add_error(exc.message)
             self.close_after_reply = True
 
+    def query_buffer_usage(self) -> tuple[int, int]:
+        """CLIENT LIST's qbuf and qbuf-free: while its command runs, the bytes of its latest
+        read; between commands, the bytes not yet parsed."""
+        running = self.server.current_client is self
+        qbuf = len(self.parser.buf) if running else self.parser.pending()
+        return qbuf, max(self.qbuf_alloc - qbuf, 0)
+
+    def output_buffer_usage(self) -> tuple[int, int, int]:
+        """CLIENT LIST's obl, oll and omem: the first 16 KB of a lone reply sit in the static
+        buffer, the rest in the reply list."""
+        pending = self.reply_bytes
+        obl = min(pending, REPLY_BUFFER_SIZE) if len(self.reply) <= 1 else 0
+        oll = max(len(self.reply) - 1, 0) if obl else len(self.reply)
+        return obl, oll, pending - obl
+
+    def memory_usage(self, running: bool = False) -> int:
+        """CLIENT LIST's tot-mem, what maxmemory-clients counts: the buffers, the command's
+        arguments (`running`: it is being run), the MULTI queue, and the bookkeeping of its
+        WATCHes, subscriptions and BCAST tracking prefixes (estimated as Redis does: the
+        pointers, not the strings, which the server shares)."""
+        qbuf, qbuf_free = self.query_buffer_usage()
+        mem = qbuf + qbuf_free + REPLY_BUFFER_SIZE + CLIENT_STRUCT_SIZE
+        mem += self.output_buffer_usage()[2]
+        mem += self.argv_memory(running)
+        mem += self.multi_memory()
+        mem += 48 * len(self.watched)
+        mem += 32 * (len(self.channels) + len(self.patterns) + len(self.shard_channels))
+        if self.tracking is not None:
+            mem += 32 * len(self.tracking.prefixes)
+        return mem
+
+    def argv_memory(self, running: bool = False) -> int:
+        """CLIENT LIST's argv-mem: the arguments of the command running (`running`: about to
+        run), or those read so far of the request coming in."""
+        if running or self.server.current_client is self:
+            return sum(len(a) for a in self.argv)
+        return self.parser.partial_args_size()
+
+    def multi_memory(self) -> int:
+        """CLIENT LIST's multi-mem: the arguments of the queued commands."""
+        return sum(len(a) for _, argv in self.multi_queue for a in argv)
+
+    def info_string(self) -> str:
+        """This client's CLIENT LIST line (for log lines)."""
+        from .commands.introspection import client_info   # the commands import this module
+        return client_info(self)
+
     def after_command(self) -> None:
         """CLIENT REPLY SKIP mutes the reply of the command after it, then replies resume."""
         if self.reply_mode == "skip":
@@ -253,6 +312,12 @@ class Client:
         data = encode_reply(value, self.proto)
         if isinstance(data, LazyAggregate):
             self.add_push(data.header)
+            if self.output_limited():
+                # Redis builds the whole reply at once, so its limit sees it whole: encode
+                # it now, a slice at a time, and stop once the client is over the limit.
+                while not data.done() and not self.kill_reason:
+                    self.add_push(data.encode_some(MAX_WRITE_PER_EVENT))
+                return
             self.reply.append(data)
             self.lazy_replies += 1
             return
@@ -263,6 +328,18 @@ class Client:
             self.server.pending_writes.append(self)
         if self.reply_bytes > self.server.obuf_check_threshold:
             self.server.check_output_buffer_limits(self)
+
+    def output_limited(self) -> bool:
+        """Whether client-output-buffer-limit sets a limit for this client's class."""
+        return any(self.server.output_limits(self)[:2])
+
+    def reply_fits(self, size: int) -> bool:
+        """For a command building a huge reply: whether `size` more bytes keep this client
+        within its output limit; if not, it is closed as Redis closes it (the command may
+        stop there, nothing more will be sent)."""
+        if not self.kill_reason:
+            self.server.check_output_buffer_limits(self, size)
+        return not self.kill_reason
 
     def add_error(self, message: str) -> None:
         """An error reply, counted in INFO errorstats."""

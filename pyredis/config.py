@@ -497,6 +497,18 @@ def _apply_maxclients(server: "Server") -> None:
         raise ConfigError(config_maxclients(limit))
 
 
+def _apply_proto_max_bulk_len(server: "Server") -> None:
+    """The new limit holds for the next argument of every connection, as in Redis."""
+    for client in server.clients.values():
+        client.parser.set_max_bulk_len(server.config.proto_max_bulk_len)
+
+
+def _apply_maxmemory_clients(server: "Server") -> None:
+    """Client eviction on, off or to another limit: count every client again; those over
+    the new limit are evicted at the end of this cycle."""
+    server.client_eviction.recount()
+
+
 def _apply_maxmemory(server: "Server") -> None:
     """Evict down to the new limit at once, even if no command comes."""
     maxmemory = server.config.maxmemory
@@ -678,7 +690,7 @@ DIRECTIVES: list[Directive] = [
     _enum("maxmemory-policy", MAXMEMORY_POLICIES, "noeviction", apply=apply_maxmemory_policy),
     _int("maxmemory-samples", 1, INT_MAX, 5),
     _int("maxmemory-eviction-tenacity", 0, 100, 10),
-    _int("maxmemory-clients", -100, SSIZE_MAX, 0, unit=_MEMP),
+    _int("maxmemory-clients", -100, SSIZE_MAX, 0, unit=_MEMP, apply=_apply_maxmemory_clients),
     _bool("lazyfree-lazy-eviction", False),
     _bool("lazyfree-lazy-expire", False),
     _bool("lazyfree-lazy-server-del", False),
@@ -703,7 +715,8 @@ DIRECTIVES: list[Directive] = [
     _int("lfu-log-factor", 0, INT_MAX, 10),
     _int("lfu-decay-time", 0, INT_MAX, 1),
     # limits
-    _int("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512 * 1024 * 1024, unit=_MEM),
+    _int("proto-max-bulk-len", 1024 * 1024, LONG_MAX, 512 * 1024 * 1024, unit=_MEM,
+         apply=_apply_proto_max_bulk_len),
     _int("client-query-buffer-limit", 1024 * 1024, LONG_MAX, 1024**3, unit=_MEM),
     _special("client-output-buffer-limit", OBUF_DEFAULTS, _parse_obuf, _show_obuf,
              _rewrite_obuf, MULTI_ARG, apply=apply_output_buffer_limits),

@@ -286,7 +286,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
     lua = server.scripting.memory_info()
-    clients_normal = sum(c.reply_bytes + c.parser.held() for c in server.clients.values())
+    clients_normal = sum(c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
+                         for c in server.clients.values())
     lua_caches = lua["used_memory_scripts_eval"]
     functions_caches = lua["used_memory_functions"]
     overhead = startup + clients_normal + lua_caches + functions_caches
@@ -454,7 +455,7 @@ def stats_section(server: "Server") -> list[str]:
         f"expired_time_cap_reached_count:{stats.expired_time_cap_reached_count}",
         f"expire_cycle_cpu_milliseconds:{stats.expire_cycle_time_used // 1000}",
         f"evicted_keys:{stats.evicted_keys}",
-        "evicted_clients:0",
+        f"evicted_clients:{stats.evicted_clients}",
         "total_eviction_exceeded_time:0",
         "current_eviction_exceeded_time:0",
         f"keyspace_hits:{stats.keyspace_hits}",

@@ -30,6 +30,7 @@ from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MU
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
                      internal_error, unknown_command, unknown_subcommand,
                      wrong_arity)
+from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .info import DICT_ENTRY, POINTER, table_slots
@@ -96,6 +97,7 @@ class Stats:
         self.expired_time_cap_reached_count = 0
         self.expire_cycle_time_used = 0       # microseconds spent in active expiry
         self.evicted_keys = 0
+        self.evicted_clients = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.error_replies = 0
@@ -192,6 +194,7 @@ class Server:
                                         events)
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         self.eviction = Eviction(self)
+        self.client_eviction = ClientEviction(self)
         self.pubsub = PubSub()
         self.notifications = Notifications(self)    # publishes through pubsub
         self.blocking = Blocking(self)
@@ -446,7 +449,7 @@ class Server:
         else:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.config.tcp_keepalive:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                set_keepalive(sock, self.config.tcp_keepalive)
             addr = _format_addr(peer)
             laddr = _format_addr(sock.getsockname())
         if len(self.clients) >= self.config.maxclients:
@@ -508,6 +511,12 @@ class Server:
                                      b"multi" if client.in_multi else b"toplevel")
             if denied:
                 self._reject(client, RedisError(denied_message(denied, cmd)), cmd)
+                return
+        if self.config.maxmemory_clients:
+            # Redis evicts clients here, before keys: this command's arguments count.
+            self.client_eviction.update(client, running=True)
+            self.client_eviction.evict()
+            if client.closed:
                 return
         flags = cmd.flags if cmd.dynamic_flags is None else cmd.dynamic_flags(client, argv)
         if self.config.maxmemory and self.busy_script is None and perform_evictions(self) and (
@@ -716,7 +725,7 @@ class Server:
         lua = self.scripting.memory_info()
         total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
         for client in self.clients.values():
-            client.qbuf_counted = client.parser.held()
+            client.qbuf_counted = client.parser.pending() + client.parser.partial_args_size()
             client.obuf_counted = client.reply_bytes
             total += client.qbuf_counted + client.obuf_counted
         self.buffers_memory = total
@@ -735,15 +744,21 @@ class Server:
 
     # -- output buffers --------------------------------------------------------------------
 
-    def check_output_buffer_limits(self, client: Client) -> None:
-        """client-output-buffer-limit: close a client whose pending replies pass the hard
-        limit, or stay over the soft one for its seconds (closed at the end of the cycle)."""
-        if client.kill_reason:
-            return
+    def output_limits(self, client: Client) -> tuple[int, int, int]:
+        """client-output-buffer-limit's hard limit, soft limit and seconds for the client's
+        class."""
         cls = "pubsub" if (client.channels or client.patterns or client.shard_channels) \
             else "normal"
-        hard, soft, seconds = self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
-        used = client.reply_bytes
+        return self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
+
+    def check_output_buffer_limits(self, client: Client, extra: int = 0) -> None:
+        """client-output-buffer-limit: close a client whose pending replies (and `extra`
+        bytes a command is about to add) pass the hard limit, or stay over the soft one for
+        its seconds (closed at the end of the cycle)."""
+        if client.kill_reason:
+            return
+        hard, soft, seconds = self.output_limits(client)
+        used = client.reply_bytes + extra
         over = hard and used >= hard
         if soft and used >= soft:
             # Over the soft limit for more than its seconds, counted in whole seconds.
@@ -783,6 +798,8 @@ class Server:
         # nothing is queued for them any more.
         if self.clients_to_close:
             self.free_clients_to_close()
+        if self.config.maxmemory_clients:
+            self.client_eviction.evict()
         self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
 
     def process_events_while_blocked(self) -> None:
@@ -830,12 +847,15 @@ class Server:
         if not pending:
             return
         self.pending_writes = []
+        update_memory = self.client_eviction.update if self.config.maxmemory_clients else None
         for client in pending:
             client.pending_write = False
             if client.reply and not client.writing:
                 client.flush()
             elif not client.reply and client.close_after_reply:
                 client.close()
+            if update_memory is not None:
+                update_memory(client)   # what this cycle left in its output buffer
 
     def cron(self) -> float:
         """serverCron, `hz` times a second, in Redis's order: returns the delay to the next
@@ -880,7 +900,8 @@ class Server:
 
     def clients_cron(self, now: float) -> None:
         """Redis's clientsCron: a share of the clients each run (all of them within about a
-        second, at least 5 a run), whose query buffers give back unused room."""
+        second, at least 5 a run): query buffers give back unused room, the soft output limit
+        is checked with no traffic, the memory figure for client eviction is taken again."""
         count = len(self.clients)
         iterations = count // self.hz
         if iterations < CLIENTS_CRON_MIN_ITERATIONS:
@@ -891,6 +912,9 @@ class Server:
             client = self._clients_cron_queue.pop()
             if not client.closed:
                 client.resize_query_buffer(now)
+                if client.obuf_soft_since:
+                    self.check_output_buffer_limits(client)
+                self.client_eviction.update(client)
 
     def close_idle_clients(self, last_allowed: float) -> None:
         """`timeout`: close the clients silent since before `last_allowed`, except the
@@ -899,6 +923,7 @@ class Server:
             if (client.last_interaction < last_allowed and client.blocked is None
                     and not client.channels and not client.patterns
                     and not client.shard_channels and FLAG_MONITOR not in client.flags):
+                self.log("verbose", "Closing idle client")
                 client.close()
 
     def clock_advanced(self) -> None:
@@ -915,6 +940,7 @@ class Server:
         self.clients.pop(client.id, None)
         self.buffers_memory -= client.qbuf_counted + client.obuf_counted   # freed with it
         client.qbuf_counted = client.obuf_counted = 0
+        self.client_eviction.forget(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 
@@ -1040,6 +1066,16 @@ class Server:
         for client in list(self.clients.values()):
             client.close()
         self.reactor.stop()
+
+
+def set_keepalive(sock: socket.socket, interval: int) -> None:
+    """tcp-keepalive as Redis sets it: the first probe after `interval` seconds idle, then
+    one every third of it; after 3 unanswered probes the peer is dead."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):     # Linux
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, interval)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(interval // 3, 1))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 3)
 
 
 def format_log_line(pid: int, role: str, level: str, message: str) -> str:

@@ -90,6 +90,21 @@ def debug_pause_cron(client: Client, argv: list[bytes]) -> Reply:
     return OK
 
 
+@debug_subcommand("replybuffer")
+def debug_replybuffer(client: Client, argv: list[bytes]) -> Reply:
+    """REPLYBUFFER PEAK-RESET-TIME <never|reset|ms> / RESIZING <0|1>: Redis's knobs of the
+    cron that resizes each client's reply buffer. pyredis never resizes it (rbs stays
+    16 KB), so both leave it as it is; the arguments are checked as Redis checks them."""
+    _arity(argv, 4)
+    setting = argv[2].lower()
+    if setting == b"peak-reset-time":
+        if argv[3].lower() not in (b"never", b"reset"):
+            parse_int(argv[3])
+    elif setting != b"resizing":
+        raise subcommand_syntax(argv)
+    return OK
+
+
 @debug_subcommand("set-active-expire")
 def debug_set_active_expire(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 3)
@@ -476,6 +491,14 @@ DEBUG_HELP = {
                   "    Show low level info about the quicklist encoding of <key>.",
                   "    The optional argument (0 by default) sets the level of detail"],
     "pause-cron": ["PAUSE-CRON <0|1>", "    Stop periodic cron job processing."],
+    "replybuffer": ["REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+                    "    Sets the time (in milliseconds) to wait between client reply buffer "
+                    "peak resets.",
+                    "    In case NEVER is provided the last observed peak will never be reset",
+                    "    In case RESET is provided the peak reset time will be restored to the "
+                    "default value",
+                    "REPLYBUFFER RESIZING <0|1>",
+                    "    Enable or disable the reply buffer resize cron job"],
 }
 
 

@@ -10,7 +10,7 @@ from ..errors import (HASH_NOT_FLOAT, HASH_NOT_INTEGER, NAN_OR_INFINITY, NAN_OR_
                       not_float, syntax_error, wrong_arity)
 from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
-from ..protocol.encode import OK, Reply
+from ..protocol.encode import NO_REPLY, OK, Reply
 from ..scan import parse_cursor, parse_scan_options
 from ..types import INT64_MAX, INT64_MIN
 from ..types.hash import HashValue
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ..client import Client
 
 EMPTY_SCAN = [b"0", []]
+RANDOM_SLICE = 100_000   # HRANDFIELD with a huge negative count: picked this many at a time
 
 
 def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[HashValue]:
@@ -234,6 +235,25 @@ def _pick(hash_: HashValue, count: int) -> list[bytes]:
     return picked
 
 
+def _pick_many(client: Client, hash_: HashValue, count: int,
+               with_values: bool) -> Optional[list[bytes]]:
+    """`count` random fields with repeats, picked a slice at a time: None when the reply
+    would pass the client's output limit, which closes the client (Redis stops the command
+    there instead of building a reply it will never send)."""
+    picked: list[bytes] = []
+    size = 0
+    while count > 0:
+        part = _pick(hash_, -min(count, RANDOM_SLICE))
+        count -= len(part)
+        picked += part
+        size += sum(len(f) for f in part) + 16 * len(part)
+        if with_values:
+            size += sum(len(hash_[f]) for f in part)
+        if not client.reply_fits(size):
+            return None
+    return picked
+
+
 @command("hrandfield")
 def hrandfield(client: Client, argv: list[bytes]) -> Reply:
     if len(argv) == 2:
@@ -252,7 +272,12 @@ def hrandfield(client: Client, argv: list[bytes]) -> Reply:
     hash_ = _lookup(client, argv[1])
     if hash_ is None or count == 0:
         return []
-    fields = list(hash_) if count >= len(hash_) else _pick(hash_, count)
+    if count < -RANDOM_SLICE:
+        fields = _pick_many(client, hash_, -count, with_values)
+        if fields is None:
+            return NO_REPLY
+    else:
+        fields = list(hash_) if count >= len(hash_) else _pick(hash_, count)
     if not with_values:
         return fields
     if client.proto == 3:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
+from ..client import REPLY_BUFFER_SIZE
 from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMENTS,
                       INVALID_ARGUMENT_COUNT, INVALID_CLIENT_ID, INVALID_COMMAND, NO_KEY_ARGUMENTS,
                       NO_SUCH_CLIENT, TIMEOUT_NEGATIVE, TIMEOUT_NOT_INTEGER, RedisError,
@@ -189,7 +190,6 @@ def command_help(client: Client, argv: list[bytes]) -> Reply:
 
 CLIENT_TYPES = {b"normal": "normal", b"slave": "slave", b"replica": "slave",
                 b"pubsub": "pubsub", b"master": "master"}
-REPLY_BUFFER_SIZE = 16 * 1024     # Redis's PROTO_REPLY_CHUNK_BYTES
 
 
 def client_type(client: Client) -> str:
@@ -206,16 +206,11 @@ def client_info(client: Client) -> str:
     """One line of CLIENT LIST, with Redis 7.0's fields."""
     server = client.server
     now = int(server.clock.time())
-    running = server.current_client is client
-    qbuf = len(client.parser.buf) if running else client.parser.pending()
-    argv_mem = sum(len(a) for a in client.argv) if running else 0
-    multi_mem = sum(len(a) for _, argv in client.multi_queue for a in argv)
-    pending = client.reply_bytes
-    obl = min(pending, REPLY_BUFFER_SIZE) if len(client.reply) <= 1 else 0
-    oll = max(len(client.reply) - 1, 0) if obl else len(client.reply)
-    omem = pending - obl
-    qbuf_free = max(client.qbuf_alloc - qbuf, 0)
-    tot_mem = qbuf + qbuf_free + argv_mem + multi_mem + REPLY_BUFFER_SIZE + omem + 1024
+    qbuf, qbuf_free = client.query_buffer_usage()
+    argv_mem = client.argv_memory()
+    multi_mem = client.multi_memory()
+    obl, oll, omem = client.output_buffer_usage()
+    tot_mem = client.memory_usage()
     tracking = client.tracking
     redir = getattr(tracking, "redirect", 0) or 0 if tracking is not None else -1
     events = "r" if not client.closed else ""

@@ -109,6 +109,15 @@ def sds_repr(data: bytes) -> str:
 _REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
+def _line_end(buf: bytes | bytearray, pos: int, mark: bytes = b"\r") -> int:
+    """Where the line at `pos` ends (its `mark`), -1 while none is seen. Redis looks for
+    it as in a C string, so a NUL byte before it hides it: the line never ends."""
+    end = buf.find(mark, pos)
+    if end >= 0 and buf.find(b"\0", pos, end) >= 0:
+        return -1
+    return end
+
+
 def _is_hex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF"
 
@@ -121,8 +130,7 @@ class RequestParser:
     `*0`) yield nothing, as in Redis.
     """
 
-    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining",
-                 "_argv_bytes")
+    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.buf: bytes | bytearray = b""
@@ -131,7 +139,6 @@ class RequestParser:
         self.auth_limits = False       # the client must authenticate: small requests only
         self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
         self._remaining = 0            # how many arguments that request still expects
-        self._argv_bytes = 0           # the bytes of those arguments read so far
 
     def feed(self, data: bytes) -> None:
         buf = self.buf
@@ -147,14 +154,24 @@ class RequestParser:
             self.buf += data
         self.pos = 0
 
-    def pending(self) -> int:
-        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST)."""
-        return len(self.buf) - self.pos
+    def set_max_bulk_len(self, limit: int) -> None:
+        self.max_bulk_len = limit
 
-    def held(self) -> int:
-        """Bytes received and not yet handed out as a request: the unparsed ones and the
-        arguments of the request being read (what the query buffer costs in memory)."""
-        return len(self.buf) - self.pos + self._argv_bytes
+    def pending(self) -> int:
+        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST).
+        Of a big argument being read, only its data: Redis has parsed its length line."""
+        buf, pos = self.buf, self.pos
+        pending = len(buf) - pos
+        if self._remaining and pending > BIG_ARG and buf[pos] == 0x24:   # '$'
+            end = buf.find(b"\r\n", pos, pos + 24)
+            if end > 0:
+                pending -= end + 2 - pos
+        return pending
+
+    def partial_args_size(self) -> int:
+        """The bytes of the arguments read so far of a request not yet complete (Redis has
+        them in the client's argv already: CLIENT LIST argv-mem, client eviction)."""
+        return sum(len(a) for a in self._argv) if self._remaining else 0
 
     def idle(self) -> bool:
         """True between requests: everything received was parsed into complete requests."""
@@ -185,7 +202,7 @@ class RequestParser:
                 yield argv
                 continue
             if buf[self.pos] == 0x2A:  # '*'
-                end = buf.find(b"\r", self.pos)
+                end = _line_end(buf, self.pos)
                 if end < 0:
                     if n - self.pos > INLINE_MAX_SIZE:
                         raise ProtocolError(MBULK_COUNT_TOO_BIG)
@@ -215,7 +232,7 @@ class RequestParser:
         while self._remaining:
             if pos >= n:
                 break
-            end = buf.find(b"\r", pos)
+            end = _line_end(buf, pos)
             if end < 0:
                 if n - pos > INLINE_MAX_SIZE:
                     raise ProtocolError(BULK_COUNT_TOO_BIG)
@@ -234,18 +251,16 @@ class RequestParser:
                 break
             arg = buf[start:start + size]
             argv.append(arg if type(arg) is bytes else bytes(arg))
-            self._argv_bytes += size
             pos = start + size + 2
             self._remaining -= 1
         self.pos = pos
         if self._remaining:
             return None
         self._argv = []
-        self._argv_bytes = 0
         return argv
 
     def _read_inline(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
-        end = buf.find(b"\n", self.pos)
+        end = _line_end(buf, self.pos, b"\n")
         if end < 0:
             if n - self.pos > INLINE_MAX_SIZE:
                 raise ProtocolError(INLINE_TOO_BIG)

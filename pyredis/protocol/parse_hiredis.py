@@ -63,6 +63,11 @@ class HiredisRequestParser:
         if self.exact is not _NO_EXACT:
             self.exact.auth_limits = on
 
+    def set_max_bulk_len(self, limit: int) -> None:
+        self.max_bulk_len = limit
+        if self.exact is not _NO_EXACT:
+            self.exact.max_bulk_len = limit
+
     def feed(self, data: bytes) -> None:
         exact = self.exact
         if exact.buf is not None:
@@ -115,10 +120,8 @@ class HiredisRequestParser:
             return self.exact.pending()
         return len(self.round) - self.consumed
 
-    def held(self) -> int:
-        if self.exact.buf is not None:
-            return self.exact.held()
-        return len(self.round) - self.consumed
+    def partial_args_size(self) -> int:
+        return 0 if self.exact.buf is None else self.exact.partial_args_size()
 
     def wanted(self) -> int:
         return 0 if self.exact.buf is None else self.exact.wanted()

@@ -288,7 +288,9 @@ def test_query_buffer_grows_then_shrinks(tmp_path):
         wait_for(lambda: watched.set("x", "A" * 100)
                  and own_query_buffer(r, "watched") < big, "the shrink")
         shrunk = own_query_buffer(r, "watched")
-        wait_for(lambda: own_query_buffer(r, "watched") == 0, "the idle client's", 1500)
+        # Idle, a buffer wasting more than 4 KB is freed; whether one of at most 4 KB free
+        # is left depends on where the shrink above caught it, in Redis as here.
+        wait_for(lambda: own_query_buffer(r, "watched") <= 8192, "the idle client's", 1500)
         return fresh, big > 400000, 0 < shrunk < big
     results = both(tmp_path, [], run)
     assert results["pyredis"] == results["redis"] == (20474, True, True)

@@ -12,7 +12,7 @@ import socket
 import time
 from typing import TYPE_CHECKING, Optional
 
-from ..args import parse_int
+from ..args import ArgReader, parse_int
 from ..errors import (MIGRATE_CONNECT_FAILED, MIGRATE_KEYS_WITH_KEY, RedisError,
                       migrate_io_error, migrate_target_error, syntax_error)
 from ..migration import CachedSocket, RefusedConnection
@@ -81,35 +81,29 @@ def migrate(client: Client, argv: list[bytes]) -> Reply:
     copy = replace = False
     auth: list[bytes] = []           # [password] or [username, password]
     first, count = 3, 1
-    i = 6
-    while i < len(argv):
-        more = len(argv) - 1 - i
-        word = argv[i].lower()
-        if word == b"copy":
+    reader = ArgReader(argv, 6)
+    while reader.more():
+        word = reader.keyword()
+        if word == b"COPY":
             copy = True
-        elif word == b"replace":
+        elif word == b"REPLACE":
             replace = True
-        elif word == b"auth":
-            if not more:
+        elif word == b"AUTH":
+            auth = [reader.next()]
+            redact(argv, reader.pos - 1)
+        elif word == b"AUTH2":
+            if reader.remaining() < 2:
                 raise syntax_error()
-            i += 1
-            auth = [argv[i]]
-            redact(argv, i)
-        elif word == b"auth2":
-            if more < 2:
-                raise syntax_error()
-            auth = [argv[i + 1], argv[i + 2]]
-            redact(argv, i + 1)
-            redact(argv, i + 2)
-            i += 2
-        elif word == b"keys":
+            auth = [reader.next(), reader.next()]
+            redact(argv, reader.pos - 2)
+            redact(argv, reader.pos - 1)
+        elif word == b"KEYS":
             if argv[3]:
                 raise RedisError(MIGRATE_KEYS_WITH_KEY)
-            first, count = i + 1, len(argv) - i - 1
+            first, count = reader.pos, reader.remaining()
             break
         else:
             raise syntax_error()
-        i += 1
     timeout = parse_int(argv[5])
     dbid = parse_int(argv[4])
     if timeout <= 0:

@@ -24,12 +24,12 @@ from ..errors import SYNTAX, syntax_error
 from ..info import (CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, memory_overhead,
                     table_slots)
 from ..protocol.encode import OK, Reply, Verbatim
-from ..types import INT64_MAX, type_name
+from ..types import INT64_MAX, is_int64, type_name
 from ..types.stream import StreamValue, listpack_string_size
 from ..types.zset import listpack_score_text
 from . import command, help_reply
 from .keys import encoding_name
-from .strings import EMBSTR_SIZE_LIMIT, string_encoding
+from .strings import EMBSTR_SIZE_LIMIT
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -79,13 +79,23 @@ def sds_size(data: Any) -> int:
     return _SDS_SIZES[n] if n < 4096 else _sds_size_of(n)
 
 
+_EMBSTR_SIZES = [alloc_size(ROBJ + 3 + n + 1) for n in range(EMBSTR_SIZE_LIMIT + 1)]
+
+
 def string_size(value: Any) -> int:
-    encoding = string_encoding(value)
-    if encoding == b"int":
-        return ROBJ
-    if encoding == b"embstr":
-        return alloc_size(ROBJ + 3 + len(value) + 1)
-    return ROBJ + sds_size(value)
+    """A string by its encoding (see string_encoding): an int is the object alone, an embstr
+    one allocation, a raw string the object and its sds. Every write prices its key, so
+    the integer test is tried only on what could be one."""
+    n = len(value)
+    if n > EMBSTR_SIZE_LIMIT or type(value) is bytearray:
+        return ROBJ + sds_size(value)
+    if type(value) is bytes and n:
+        first = value[0]
+        if n <= 18 and 48 <= first <= 57 and value.isdigit():     # fits in 64 bits
+            return ROBJ if first != 48 or n == 1 else _EMBSTR_SIZES[n]   # no leading 0
+        if (first == 45 or 48 <= first <= 57) and is_int64(value):
+            return ROBJ
+    return _EMBSTR_SIZES[n]
 
 
 def _sampled(total: int, items: Iterable[Any], samples: int, size_of: Any) -> int:
@@ -194,8 +204,8 @@ def entry_size(key: bytes, value: Any, config: Any, samples: int = DEFAULT_SAMPL
     entry = sds_size(key) + DICT_ENTRY
     if config.cluster_enabled:
         entry += CLUSTER_ENTRY_METADATA
-    if type(value) is bytes and len(value) > EMBSTR_SIZE_LIMIT:
-        return entry + ROBJ + sds_size(value)   # raw: the common big string, priced at once
+    if type(value) is bytes:                    # the common case, priced at once
+        return entry + string_size(value)
     return entry + value_size(value, samples, config)
 
 

@@ -43,12 +43,14 @@ def test_usage_as_redis(raw, real_raw, commands):
     [("RPUSH", "k", *[f"e{i}" for i in range(300)])],
 ])
 def test_usage_near_redis(raw, real_raw, commands):
-    """Hashtables, skiplists and quicklists: within 20% of Redis's figure."""
+    """Hashtables, skiplists and quicklists: within 20% of Redis's figure. Over all the
+    elements (SAMPLES 0): Redis's default estimate from five skiplist nodes moves by more
+    than 10% from one run to the next with their random levels."""
     for command in commands:
         raw.execute(*command)
         real_raw.execute(*command)
-    ours = int(raw.execute("MEMORY", "USAGE", "k")[1:-2])
-    theirs = int(real_raw.execute("MEMORY", "USAGE", "k")[1:-2])
+    ours = int(raw.execute("MEMORY", "USAGE", "k", "SAMPLES", "0")[1:-2])
+    theirs = int(real_raw.execute("MEMORY", "USAGE", "k", "SAMPLES", "0")[1:-2])
     assert abs(ours - theirs) <= theirs * 0.2, (ours, theirs)
 
 

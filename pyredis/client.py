@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
+from .info import alloc_size
 from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, Reply, encode_reply
 from .protocol.parse import sds_repr
@@ -40,18 +41,10 @@ QUERYBUF_IDLE_SECONDS = 2
 
 
 def sds_alloc(length: int) -> int:
-    """The room an sds asked for `length` bytes gets from jemalloc: its size class (four
-    classes per power of two) less the sds header and terminator."""
+    """The room an sds asked for `length` bytes gets from jemalloc: its size class less the
+    sds header and terminator."""
     header = 3 if length < 1 << 8 else 5 if length < 1 << 16 else 9 if length < 1 << 32 else 17
-    size = header + length + 1
-    if size <= 8:
-        size = 8
-    elif size <= 128:
-        size = (size + 15) & ~15
-    else:
-        step = 1 << ((size - 1).bit_length() - 3)
-        size = (size + step - 1) & ~(step - 1)
-    return size - header - 1
+    return alloc_size(header + length + 1) - header - 1
 
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
 FLAG_MULTI = "x"

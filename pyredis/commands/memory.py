@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from ..args import ArgReader
 from ..db import is_string
 from ..errors import SYNTAX, syntax_error
-from ..info import (CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, memory_overhead,
-                    table_slots)
+from ..info import (CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, alloc_size,
+                    memory_overhead, table_slots)
 from ..protocol.encode import OK, Reply, Verbatim
 from ..types import INT64_MAX, is_int64, type_name
 from ..types.stream import StreamValue, listpack_string_size
@@ -51,17 +51,6 @@ STREAM_CONSUMER = 24
 STREAM_NACK = 24
 STREAM_PREALLOC = 4096               # a stream's newest listpack is allocated this big
 LISTPACK_EMPTY = 7                   # header and terminator
-
-
-def alloc_size(n: int) -> int:
-    """The size class an allocation of n bytes gets (jemalloc's: 8, 16, then multiples of
-    16 up to 128, then four classes per doubling)."""
-    if n <= 8:
-        return 8
-    if n <= 128:
-        return (n + 15) & ~15
-    step = (1 << (n - 1).bit_length()) // 8
-    return (n + step - 1) // step * step
 
 
 def _sds_size_of(n: int) -> int:

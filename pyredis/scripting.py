@@ -731,6 +731,8 @@ class Scripting:
             server.clock.frozen_ms = None
             if run.timed_out:
                 self._leave_busy(run)
+            # The script's effects are propagated, not the script (nor the function call).
+            server.propagation.prevent()
         caller.add_reply(_raw(reply))
         errors = list(errors.values()) if not isinstance(errors, list) else errors
         for i in range(0, len(errors), 2):

@@ -27,9 +27,9 @@ from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
 from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
-                     PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
-                     internal_error, unknown_command, unknown_subcommand,
-                     wrong_arity)
+                     PROTECTED_MODE_DENIED, REPLICA_KEYSPACE, RedisError, exec_aborted,
+                     not_while_subscribed, internal_error, unknown_command,
+                     unknown_subcommand, wrong_arity)
 from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
@@ -43,6 +43,7 @@ from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
+from .replication import FLAG_REPLICA, Replication
 from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
@@ -78,6 +79,8 @@ SUBSCRIBED_ALLOWED = _commands("ping", "subscribe", "ssubscribe", "unsubscribe",
 MULTI_IMMEDIATE = _commands("exec", "discard", "multi", "watch", "quit", "reset")
 # ... and these are not refused over maxmemory (queueing others could grow without bound).
 MULTI_OOM_EXEMPT = _commands("exec", "discard", "quit", "reset")
+# A replica may run none of the commands with these flags.
+KEYSPACE_FLAGS = frozenset(("write", "readonly", "may-replicate"))
 
 
 class Stats:
@@ -173,6 +176,7 @@ class Server:
         self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
+        self.replication_cron_due = 0         # cron runs left before replication's
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The commands by name: the table, or this server's copy when rename-command renames
@@ -205,6 +209,7 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.replication = Replication(self)   # the master side: replicas, the backlog
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
@@ -532,9 +537,8 @@ class Server:
                 and self.write_refusal():
             self._reject(client, RedisError(self.disk_error), cmd)
             return
-        if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
-                "write" in flags:
-            # min-replicas-to-write: a master without replicas refuses writes.
+        if self.config.min_replicas_to_write and "write" in flags \
+                and not self.replication.enough_good_replicas():
             self._reject(client, RedisError(NOREPLICAS), cmd)
             return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
@@ -547,6 +551,10 @@ class Server:
         if self.busy_script is not None and "allow-busy" not in cmd.flags:
             # A script runs past busy-reply-threshold: only a few commands may be served.
             self._reject(client, RedisError(self.busy_script), cmd)
+            return
+        if FLAG_REPLICA in client.flags and not KEYSPACE_FLAGS.isdisjoint(flags):
+            # Its link is for the stream (and replicas are never paused).
+            self._reject(client, RedisError(REPLICA_KEYSPACE), cmd)
             return
         if self.pause_end and self._must_pause(flags):
             client.paused = True
@@ -763,9 +771,16 @@ class Server:
     def output_limits(self, client: Client) -> tuple[int, int, int]:
         """client-output-buffer-limit's hard limit, soft limit and seconds for the client's
         class."""
+        limits = self.config.client_output_buffer_limit
+        if FLAG_REPLICA in client.flags:
+            hard, soft, seconds = limits.get("slave", (0, 0, 0))
+            # Below the backlog's size a replica that could resync partially would be cut.
+            if hard and hard < self.config.repl_backlog_size:
+                hard = self.config.repl_backlog_size
+            return hard, soft, seconds
         cls = "pubsub" if (client.channels or client.patterns or client.shard_channels) \
             else "normal"
-        return self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
+        return limits.get(cls, (0, 0, 0))
 
     def check_output_buffer_limits(self, client: Client, extra: int = 0) -> None:
         """client-output-buffer-limit: close a client whose pending replies (and `extra`
@@ -905,6 +920,11 @@ class Server:
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
+        # Replication, once a second: pings, keepalives and timeouts of replicas.
+        self.replication_cron_due -= 1
+        if self.replication_cron_due <= 0:
+            self.replication_cron_due = hz
+            self.replication.cron()
         # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
@@ -957,6 +977,7 @@ class Server:
         self.buffers_memory -= client.qbuf_counted + client.obuf_counted   # freed with it
         client.qbuf_counted = client.obuf_counted = 0
         self.client_eviction.forget(client)
+        self.replication.client_freed(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 

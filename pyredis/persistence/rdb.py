@@ -148,6 +148,13 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
     yield _aux(b"redis-bits", b"64")
     yield _aux(b"ctime", b"%d" % (now_ms // 1000))
     yield _aux(b"used-mem", b"%d" % server.used_memory())
+    replication = getattr(server, "replication", None)
+    history = replication.rdb_save_info() if replication is not None else None
+    if history is not None:     # where a replica loading this file stands in the stream
+        stream_db, replid, offset = history
+        yield _aux(b"repl-stream-db", b"%d" % stream_db)
+        yield _aux(b"repl-id", replid.encode())
+        yield _aux(b"repl-offset", b"%d" % offset)
     yield _aux(b"aof-base", b"1" if aof_base else b"0")
     scripting = getattr(server, "scripting", None)
     if scripting is not None:

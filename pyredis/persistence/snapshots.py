@@ -183,6 +183,11 @@ class Snapshots:
                 "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
+        # Replicas waiting for this save get it (or are dropped), then those waiting for
+        # the next one get it started.
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        server.replication.background_save_done(ok)
+        server.replication.start_pending_bgsave()
 
     def kill_child(self) -> None:
         """Stop a running background save (at shutdown) and remove its temporary file."""
@@ -197,6 +202,7 @@ class Snapshots:
         except OSError:
             pass
         self.remove_temp_file(pid)
+        self.server.replication.background_save_done(False)
 
     def remove_temp_file(self, pid: int) -> None:
         """The temporary file that process `pid` writes a snapshot to, if it is there."""

@@ -1,8 +1,10 @@
 """Replication, the master side (Redis's replication.c): the stream of effects fed to the
 replicas and kept in the backlog, SYNC and PSYNC (a full resynchronisation: the RDB of a
-BGSAVE sent from dbfilename, then the stream gathered since the fork; a partial one from the
-backlog when the replica's history is ours), REPLCONF, the replicas' states, and what the
-cron does for them once a second (pings, keepalives, timeouts, the backlog's time limit).
+BGSAVE sent from dbfilename, or with repl-diskless-sync streamed by the child through a pipe
+to the replicas that take `$EOF:<mark>` framing, then the stream gathered since the fork; a
+partial one from the backlog when the replica's history is ours), REPLCONF, the replicas'
+states, and what the cron does for them once a second (pings, keepalives, timeouts, the
+backlog's time limit, a diskless transfer started once its delay is over).
 
 A replica is a client with flag S. Until its RDB is sent, its socket belongs to the transfer:
 the client is marked `writing` without a write handler of its own, so the stream piles up in
@@ -14,8 +16,10 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
+from .persistence import rdb
+from .persistence.snapshots import SOCKETS
 from .protocol.encode import encode_command
 
 if TYPE_CHECKING:
@@ -42,7 +46,8 @@ class ReplicaLink:
     where its synchronisation stands, what it acknowledged."""
     __slots__ = ("client", "state", "listening_port", "announced_ip", "capa_eof",
                  "capa_psync2", "rdb_only", "pre_psync", "ack_offset", "ack_time",
-                 "initial_offset", "rdb_fd", "rdb_sent", "rdb_size", "preamble")
+                 "initial_offset", "rdb_fd", "rdb_sent", "rdb_size", "preamble",
+                 "stream_on_ack", "pipe_waiting", "last_partial_write")
 
     def __init__(self, client: "Client") -> None:
         self.client = client
@@ -60,6 +65,9 @@ class ReplicaLink:
         self.rdb_sent = 0
         self.rdb_size = 0
         self.preamble = b""               # `$<size>\r\n` still to send before the file
+        self.stream_on_ack = False        # diskless: the stream starts at its first ACK
+        self.pipe_waiting = False         # diskless: the pipe's chunk is not all sent to it
+        self.last_partial_write = 0.0     # diskless: when a send to it last fell short
 
     def name(self) -> str:
         """The replica as Redis's log lines name it: its address and listening port."""
@@ -119,6 +127,14 @@ class Replication:
         self.sync_partial_ok = 0
         self.sync_partial_err = 0
         self.output_bytes = 0                     # RDB bytes sent (the stream counts as replies)
+        # A diskless transfer: the pipe the child writes the RDB to, the replicas it goes
+        # to, the chunk read last, how many replicas still have part of it to take, and
+        # the pipe whose closing tells the child it may exit.
+        self.rdb_pipe = -1
+        self.pipe_links: list[ReplicaLink] = []
+        self.pipe_chunk = b""
+        self.pipe_writing = 0
+        self.child_exit_fd = -1
 
     def has_stream(self) -> bool:
         """Whether anything follows the stream (for propagation): a backlog or replicas."""
@@ -176,7 +192,10 @@ class Replication:
             server.log("notice", "Replication backlog created, my new replication IDs are "
                        f"'{server.replid}' and '{self.replid2}'")
         snapshots = server.snapshots
-        if snapshots.in_progress():
+        if snapshots.in_progress() and snapshots.child_kind == SOCKETS:
+            server.log("notice", "Current BGSAVE has socket target. Waiting for next BGSAVE "
+                       "for SYNC")
+        elif snapshots.in_progress():
             # A BGSAVE to disk runs: usable if another replica gathers the stream since its
             # fork, which this one then shares.
             other = next((r for r in self.replicas if r.state == WAIT_BGSAVE_END
@@ -191,6 +210,10 @@ class Replication:
             else:
                 server.log("notice", "Can't attach the replica to the current BGSAVE. "
                            "Waiting for next BGSAVE for SYNC")
+        elif server.config.repl_diskless_sync and link.capa_eof \
+                and server.config.repl_diskless_sync_delay:
+            # The cron starts it once the delay passed, for every replica arrived by then.
+            server.log("notice", "Delay next BGSAVE for diskless SYNC")
         else:
             self.start_bgsave(link.capa_eof)
 
@@ -276,14 +299,25 @@ class Replication:
 
     def start_bgsave(self, capa_eof: bool) -> bool:
         """A BGSAVE for the replicas waiting to start one (Redis's
-        startBgsaveForReplication); they are dropped if it cannot start."""
+        startBgsaveForReplication): to their sockets when all of them take the EOF framing
+        and repl-diskless-sync is on, else to disk. They are dropped if it cannot start."""
         server = self.server
-        server.log("notice", "Starting BGSAVE for SYNC with target: disk")
         if server.snapshots.in_progress():
             server.log("notice", "No BGSAVE in progress, but another BG operation is "
                        "active. BGSAVE for replication delayed")
             return False
-        if not server.snapshots.background_save():
+        to_sockets = server.config.repl_diskless_sync and capa_eof
+        server.log("notice", "Starting BGSAVE for SYNC with target: "
+                   + ("replicas sockets" if to_sockets else "disk"))
+        if to_sockets:
+            started = self.save_to_sockets()
+        else:
+            started = server.snapshots.background_save()
+            if started:
+                for link in self.replicas:
+                    if link.state == WAIT_BGSAVE_START:
+                        self.setup_full_resync(link, self.master_repl_offset)
+        if not started:
             server.log_warning("BGSAVE for replication failed")
             for link in [r for r in self.replicas if r.state == WAIT_BGSAVE_START]:
                 self.detach(link)
@@ -293,21 +327,175 @@ class Replication:
                 client.add_error("BGSAVE failed, replication can't continue")
                 client.close_after_reply = True
             return False
-        for link in self.replicas:
-            if link.state == WAIT_BGSAVE_START:
-                self.setup_full_resync(link, self.master_repl_offset)
         return True
 
-    def background_save_done(self, ok: bool) -> None:
-        """A BGSAVE ended (or was stopped): the replicas waiting for it get the file, or
-        are dropped if it failed (Redis's updateSlavesWaitingBgsave)."""
+    def save_to_sockets(self) -> bool:
+        """Diskless: a child writes `$EOF:<mark>\r\n`, the RDB and the mark to a pipe, and
+        the loop passes each chunk on to the replicas (Redis's rdbSaveToSlavesSockets). The
+        child exits once told the replicas took it all."""
         server = self.server
+        if self.rdb_pipe != -1:
+            return False        # the last transfer's pipe is not drained yet
+        read_fd, write_fd = os.pipe()
+        exit_read, exit_write = os.pipe()
+        links = [r for r in self.replicas if r.state == WAIT_BGSAVE_START]
+        for link in links:
+            self.setup_full_resync(link, self.master_repl_offset)
+        mark = os.urandom(20).hex().encode()
+
+        def work(on_key: Callable[[], None]) -> bool:
+            os.close(read_fd)
+            os.close(exit_write)
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(b"$EOF:%s\r\n" % mark)
+                rdb.write_rdb(server, pipe, server.clock.ms(), on_key)
+                pipe.write(mark)
+            os.read(exit_read, 1)       # returns when the parent closes its end
+            return True
+
+        started = server.snapshots.fork_child(SOCKETS, "redis-rdb-to-slaves", work)
+        os.close(write_fd)
+        os.close(exit_read)
+        if not started:
+            for link in links:
+                if link.state == WAIT_BGSAVE_END:
+                    link.state = WAIT_BGSAVE_START
+            os.close(read_fd)
+            os.close(exit_write)
+            return False
+        os.set_blocking(read_fd, False)
+        self.rdb_pipe = read_fd
+        self.child_exit_fd = exit_write
+        self.pipe_links = [link for link in links if not link.client.closed]
+        server.reactor.add_reader(read_fd, self.pipe_readable)
+        return True
+
+    def pipe_readable(self) -> None:
+        """The next chunks of the child's RDB, sent to every replica of the transfer; one
+        that cannot take a chunk whole stops the reading until it did (Redis's
+        rdbPipeReadHandler)."""
+        server = self.server
+        while True:
+            try:
+                data = os.read(self.rdb_pipe, RDB_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                server.log_warning("Diskless rdb transfer, read error sending DB to replicas: "
+                                   f"{exc.strerror}")
+                for link in list(self.pipe_links):
+                    link.client.close()
+                server.snapshots.kill_child()
+                return
+            if not data:
+                server.reactor.remove_reader(self.rdb_pipe)
+                server.log_warning("Diskless rdb transfer, done reading from pipe, "
+                                   f"{len(self.pipe_links)} replicas still up.")
+                # The replicas took it all: the child may exit now.
+                os.close(self.child_exit_fd)
+                self.child_exit_fd = -1
+                return
+            self.pipe_chunk = data
+            for link in list(self.pipe_links):
+                sock = link.client.sock
+                assert sock is not None
+                try:
+                    sent = sock.send(data)
+                except (BlockingIOError, InterruptedError):
+                    sent = 0
+                except OSError as exc:
+                    server.log_warning("Diskless rdb transfer, write error sending DB to "
+                                       f"replica: {exc.strerror}")
+                    link.client.close()
+                    continue
+                link.rdb_sent = sent
+                self.output_bytes += sent
+                if sent != len(data):
+                    link.last_partial_write = time.time()
+                    link.pipe_waiting = True
+                    self.pipe_writing += 1
+                    server.reactor.add_writer(sock, lambda lk=link: self.pipe_writable(lk))
+            if not self.pipe_links:
+                server.log_warning("Diskless rdb transfer, last replica dropped, killing "
+                                   "fork child.")
+                server.snapshots.kill_child()
+                return
+            if self.pipe_writing:
+                server.reactor.remove_reader(self.rdb_pipe)
+                return
+
+    def pipe_writable(self, link: ReplicaLink) -> None:
+        """The rest of the pipe's last chunk to a replica that could not take it at once
+        (Redis's rdbPipeWriteHandler)."""
+        sock = link.client.sock
+        assert sock is not None
+        try:
+            sent = sock.send(memoryview(self.pipe_chunk)[link.rdb_sent:])
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.server.log_warning(f"Write error sending DB to replica: {exc.strerror}")
+            link.client.close()
+            return
+        link.rdb_sent += sent
+        self.output_bytes += sent
+        if link.rdb_sent < len(self.pipe_chunk):
+            link.last_partial_write = time.time()
+            return
+        self.pipe_chunk_sent(link)
+
+    def pipe_chunk_sent(self, link: ReplicaLink) -> None:
+        """A replica took the chunk (or went away): once all did, reading resumes."""
+        if not link.pipe_waiting:
+            return
+        link.pipe_waiting = False
+        link.last_partial_write = 0.0
+        self.server.reactor.remove_writer(link.client.sock)
+        self.pipe_writing -= 1
+        if self.pipe_writing == 0:
+            self.server.reactor.add_reader(self.rdb_pipe, self.pipe_readable)
+
+    def end_transfer(self) -> None:
+        """The diskless child is gone: its pipes close."""
+        reactor = self.server.reactor
+        for link in self.pipe_links:
+            if link.pipe_waiting:
+                link.pipe_waiting = False
+                reactor.remove_writer(link.client.sock)
+        if self.child_exit_fd != -1:
+            os.close(self.child_exit_fd)
+            self.child_exit_fd = -1
+        if self.rdb_pipe != -1:
+            reactor.forget(self.rdb_pipe)
+            os.close(self.rdb_pipe)
+            self.rdb_pipe = -1
+        self.pipe_links = []
+        self.pipe_chunk = b""
+        self.pipe_writing = 0
+
+    def background_save_done(self, ok: bool, to_sockets: bool) -> None:
+        """A BGSAVE ended (or was stopped): the replicas waiting for it get the file (or
+        had it streamed), or are dropped if it failed (Redis's updateSlavesWaitingBgsave)."""
+        server = self.server
+        if to_sockets:
+            self.end_transfer()
         for link in list(self.replicas):
             if link.state != WAIT_BGSAVE_END:
                 continue
             if not ok:
                 server.clients_to_close.append(link.client)
                 server.log_warning("SYNC failed. BGSAVE child returned an error")
+                continue
+            if to_sockets:
+                # The replica finds the end of the RDB by its mark: the stream waits for
+                # its first ACK so as not to follow the mark at once.
+                server.log("notice", f"Streamed RDB transfer with replica {link.name()} "
+                           "succeeded (socket). Waiting for REPLCONF ACK from slave to "
+                           "enable streaming")
+                if not self.put_online(link):
+                    server.clients_to_close.append(link.client)
+                    continue
+                link.stream_on_ack = True
                 continue
             try:
                 link.rdb_fd = os.open(server.snapshots.path(), os.O_RDONLY)
@@ -385,25 +573,39 @@ class Replication:
 
     def start_stream(self, link: ReplicaLink) -> None:
         """The stream gathered since the fork, and from now on all of it, goes out."""
+        link.stream_on_ack = False
         client = link.client
         client.writing = False
         if client.reply:
             client.flush()
 
     def start_pending_bgsave(self) -> None:
-        """Replicas wait for a BGSAVE and none runs: start one (Redis's
+        """Replicas wait for a BGSAVE and none runs: start one, for diskless once the
+        oldest waited repl-diskless-sync-delay seconds or enough of them arrived (Redis's
         replicationStartPendingFork)."""
         waiting = [r for r in self.replicas if r.state == WAIT_BGSAVE_START]
-        if waiting and not self.server.snapshots.in_progress():
+        if not waiting or self.server.snapshots.in_progress():
+            return
+        config = self.server.config
+        now = int(self.server.clock.time())
+        idle = max(now - int(r.client.last_interaction) for r in waiting)
+        if (not config.repl_diskless_sync
+                or 0 < config.repl_diskless_sync_max_replicas <= len(waiting)
+                or idle >= config.repl_diskless_sync_delay):
             self.start_bgsave(all(r.capa_eof for r in waiting))
 
     # -- REPLCONF ------------------------------------------------------------------------
 
     def ack(self, link: ReplicaLink, offset: int) -> None:
-        """REPLCONF ACK <offset>: what the replica applied so far."""
+        """REPLCONF ACK <offset>: what the replica applied so far. After a diskless
+        transfer the first one starts the stream (the child may not be reaped yet)."""
         if offset > link.ack_offset:
             link.ack_offset = offset
         link.ack_time = time.time()
+        if link.state == WAIT_BGSAVE_END and self.server.snapshots.in_progress():
+            self.server.snapshots.check_child()
+        if link.stream_on_ack and link.state == ONLINE:
+            self.start_stream(link)
 
     # -- the replicas and the backlog ----------------------------------------------------
 
@@ -433,6 +635,9 @@ class Replication:
         if link.rdb_fd != -1:
             os.close(link.rdb_fd)
             link.rdb_fd = -1
+        if link in self.pipe_links:
+            self.pipe_chunk_sent(link)
+            self.pipe_links.remove(link)
         self.detach(link)
 
     def replica_replied(self, client: "Client") -> None:
@@ -493,14 +698,22 @@ class Replication:
             # A PING in the stream lets replicas time out a silent master.
             self.feed(self.stream_db, [b"PING"])
         now = time.time()
+        diskless = server.snapshots.in_progress() and server.snapshots.child_kind == SOCKETS
         for link in list(self.replicas):
-            if link.state == WAIT_BGSAVE_START or link.state == WAIT_BGSAVE_END:
+            if link.state == WAIT_BGSAVE_START or (link.state == WAIT_BGSAVE_END
+                                                   and not diskless):
                 # Newlines keep a replica waiting for its RDB from timing out; they are
                 # not part of the stream.
                 self.send_now(link, b"\n")
             elif (link.state == ONLINE and not link.pre_psync
                   and int(now) - int(link.ack_time) > config.repl_timeout):
                 server.log_warning("Disconnecting timedout replica (streaming sync): "
+                                   f"{link.name()}")
+                link.client.close()
+            elif (link.state == WAIT_BGSAVE_END and diskless and link.last_partial_write
+                  and int(now) - int(link.last_partial_write) > config.repl_timeout):
+                # Stuck on the pipe's chunk, it would hold the child and every replica.
+                server.log_warning("Disconnecting timedout replica (full sync): "
                                    f"{link.name()}")
                 link.client.close()
         if (not self.replicas and config.repl_backlog_ttl and self.backlog is not None

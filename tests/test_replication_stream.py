@@ -42,7 +42,14 @@ class StreamReader:
             while not header:
                 header = self.line()
         assert header.startswith(b"$"), header
-        self.payload = self.take(int(header[1:]))
+        if header.startswith(b"$EOF:"):
+            # Diskless: the RDB ends with the 40 bytes of the mark.
+            mark = header[5:]
+            while not self.buf.endswith(mark):
+                self.fill()
+            self.payload, self.buf = self.buf[:-len(mark)], b""
+        else:
+            self.payload = self.take(int(header[1:]))
 
     def fill(self) -> None:
         data = self.sock.recv(65536)
@@ -179,6 +186,28 @@ def test_psync_gets_a_full_resync_at_the_offset_of_its_rdb(
             reader.close()
     finally:
         first.close()
+
+
+def test_diskless_transfer_then_the_stream_after_the_first_ack(
+        master: tuple[ServerProcess, redis.Redis]) -> None:
+    server, r = master
+    r.config_set("repl-diskless-sync", "yes")
+    r.config_set("repl-diskless-sync-delay", 0)
+    r.set("k", "v")
+    reader = StreamReader(server.port, b"REPLCONF capa eof capa psync2\r\n",
+                          b"PSYNC ? -1\r\n")
+    try:
+        assert reader.fullresync is not None
+        _, keys = load_payload(reader.payload)
+        assert (0, b"k") in keys
+        r.set("during", "1")     # gathered for the replica until its first ACK
+        reader.sock.sendall(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$1\r\n0\r\n")
+        assert reader.commands_until(b"during") == [[b"SELECT", b"0"],
+                                                    [b"SET", b"during", b"1"]]
+        assert r.info("replication")["slave0"]["state"] == "online"
+    finally:
+        reader.close()
+        r.config_set("repl-diskless-sync-delay", 5)
 
 
 def test_sync_refused_with_pending_output(master: tuple[ServerProcess, redis.Redis]) -> None:

@@ -152,13 +152,22 @@ class Replication:
         self.master_repl_offset += len(data)
         if self.backlog is not None:
             self.backlog.append(data)
+        if not self.replicas:
+            return
         server = self.server
+        floor = self.output_limit_floor()
         for link in self.replicas:
             if link.fed():
                 client = link.client
                 client.add_push(data)
-                if client.reply_bytes >= server.obuf_check_threshold:
+                if client.reply_bytes >= floor:
                     server.check_output_buffer_limits(client)
+
+    def output_limit_floor(self) -> float:
+        """The output buffer size below which no replica is over its limits."""
+        hard, soft, _ = self.server.config.client_output_buffer_limit.get("slave", (0, 0, 0))
+        limits = [v for v in (hard, soft) if v]
+        return min(limits) if limits else float("inf")
 
     def link(self, client: "Client") -> ReplicaLink:
         link = self.links.get(client.id)
@@ -276,8 +285,8 @@ class Replication:
         self.server.propagation.refresh()
 
     def send_now(self, link: ReplicaLink, data: bytes) -> bool:
-        """Bytes written at once, ahead of anything queued (replies to PSYNC, keepalives);
-        a replica that cannot take them is closed. False if it was."""
+        """A reply to PSYNC, written at once ahead of anything queued; a replica that
+        cannot take it is closed. False if it was."""
         try:
             sent = link.client.sock.send(data)  # type: ignore[union-attr]  # a connection
         except OSError:
@@ -666,6 +675,9 @@ class Replication:
         if self.backlog is not None:
             self.backlog.resize(self.server.config.repl_backlog_size)
 
+    def backlog_bytes(self) -> int:
+        return len(self.backlog.data) if self.backlog is not None else 0
+
     def refresh_good_replicas(self) -> None:
         """The replicas online that acknowledged within min-replicas-max-lag seconds
         (Redis's refreshGoodSlavesCount)."""
@@ -703,8 +715,11 @@ class Replication:
             if link.state == WAIT_BGSAVE_START or (link.state == WAIT_BGSAVE_END
                                                    and not diskless):
                 # Newlines keep a replica waiting for its RDB from timing out; they are
-                # not part of the stream.
-                self.send_now(link, b"\n")
+                # not part of the stream (and one that does not go out is no matter).
+                try:
+                    link.client.sock.send(b"\n")  # type: ignore[union-attr]
+                except OSError:
+                    pass
             elif (link.state == ONLINE and not link.pre_psync
                   and int(now) - int(link.ack_time) > config.repl_timeout):
                 server.log_warning("Disconnecting timedout replica (streaming sync): "

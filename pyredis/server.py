@@ -743,14 +743,17 @@ class Server:
         return total
 
     def refresh_buffers_memory(self) -> None:
-        """What the clients' query and output buffers and the script caches hold now (the
-        part of used_memory that is no key's). In between, reads add what they leave in a
-        query buffer."""
+        """What the clients' query and output buffers, the replication backlog and the
+        script caches hold now (the part of used_memory that is no key's). In between,
+        reads add what they leave in a query buffer. The stream waiting in replicas'
+        output buffers is left out, as Redis leaves it out of what maxmemory compares:
+        else evicting (and streaming the DELs) would make more to evict."""
         lua = self.scripting.memory_info()
         total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
+        total += self.replication.backlog_bytes()
         for client in self.clients.values():
             client.qbuf_counted = client.parser.pending() + client.parser.partial_args_size()
-            client.obuf_counted = client.reply_bytes
+            client.obuf_counted = 0 if FLAG_REPLICA in client.flags else client.reply_bytes
             total += client.qbuf_counted + client.obuf_counted
         self.buffers_memory = total
 
@@ -1057,7 +1060,9 @@ class Server:
         self.startup_memory = heap_in_use() * INTERPRETER_BLOCKS // sys.getallocatedblocks()
         self.peak_memory = self.used_memory()
         self.reactor.before_sleep = self.before_sleep
-        self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
+        # The first run after 1 ms, as Redis's: its once-a-second work (a PING to
+        # replicas) takes its first turn before clients come.
+        self.reactor.call_later(0.001, self.cron)
 
     def serve_forever(self, install_signals: bool = True) -> None:
         if install_signals:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import commands
 from .blocking import blocked_clients_with_timeout
-from .replication import ONLINE, STATE_NAMES
+from .replication import FLAG_REPLICA, ONLINE, STATE_NAMES
 
 if TYPE_CHECKING:
     from .db import Database
@@ -298,11 +298,18 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
     lua = server.scripting.memory_info()
-    clients_normal = sum(c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
-                         for c in server.clients.values())
+    clients_normal = clients_slaves = 0
+    for c in server.clients.values():
+        held = c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
+        if FLAG_REPLICA in c.flags:
+            clients_slaves += held
+        else:
+            clients_normal += held
     lua_caches = lua["used_memory_scripts_eval"]
     functions_caches = lua["used_memory_functions"]
-    overhead = startup + clients_normal + lua_caches + functions_caches
+    backlog = server.replication.backlog_bytes()
+    # (The replicas' buffers are not in used_memory: see Server.refresh_buffers_memory.)
+    overhead = startup + clients_normal + backlog + lua_caches + functions_caches
     per_key_cluster = CLUSTER_ENTRY_METADATA if server.config.cluster_enabled else 0
     dbs = []
     total_keys = 0
@@ -323,7 +330,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     rss = server.resident_memory()
     return MemoryOverhead(
         total_allocated=used, startup_allocated=startup, peak_allocated=server.peak_memory,
-        repl_backlog=0, clients_slaves=0, clients_normal=clients_normal, cluster_links=0,
+        repl_backlog=backlog, clients_slaves=clients_slaves,
+        clients_normal=clients_normal, cluster_links=0,
         aof_buffer=0, lua_caches=lua_caches, functions_caches=functions_caches, dbs=dbs,
         overhead_total=overhead, total_keys=total_keys, dataset=dataset,
         dataset_perc=float32(dataset * 100 / net),

@@ -808,6 +808,10 @@ class Server:
             self.process_pending_input()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
+        # Effects queued outside any command (a key found expired while serving a blocked
+        # client) join the stream before this cycle's AOF write.
+        if self.propagation.pending:
+            self.propagation.flush()
         # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
         # Clients marked to close (output buffer limits) go after the writes, as in Redis:

@@ -309,6 +309,12 @@ STREAM_WRITES: list[tuple[Any, ...]] = [
     ("ZADD", "z", "1", "m"),
     ("SADD", "s", "m"),
     ("PEXPIREAT", "s", "99999999999999"),
+    ("SET", "t", "v", "EX", "100"),   # relative times go out absolute
+    ("EXPIRE", "l", "100"),
+    ("GETEX", "a", "PX", "5000"),
+    ("GETDEL", "t"),
+    ("INCRBYFLOAT", "f", "1.5"),
+    ("EVAL", "redis.call('incr', 'n'); redis.call('incr', 'n')", "0"),
     ("SELECT", "3"),
     ("INCR", "n"),
     ("MULTI",), ("INCR", "n"), ("RPUSH", "l3", "v"), ("EXEC",),

@@ -72,7 +72,7 @@ class Client:
         "channels", "patterns", "shard_channels", "blocked", "reply_mode", "flags",
         "obuf_soft_since", "tracking", "no_evict", "kill_reason",
         "argv", "paused", "input_pending", "lazy_replies", "qbuf_alloc", "qbuf_peak",
-        "qbuf_counted", "obuf_counted",
+        "qbuf_counted", "obuf_counted", "woff",
     )
 
     def __init__(self, server: "Server", sock: Optional[socket.socket], addr: str,
@@ -126,6 +126,7 @@ class Client:
         self.input_pending = False   # in server.pending_input: commands left for next cycle
         self.qbuf_alloc = 0          # the query buffer's size in Redis's accounting
         self.qbuf_peak = 0           # its most bytes used since the clients cron last looked
+        self.woff = 0                # the stream's offset after its last command (for WAIT)
 
     def set_authenticated(self, authenticated: bool) -> None:
         """Until it authenticates, a client's requests are held to Redis's small limits."""

@@ -18,6 +18,7 @@ import socket
 import time
 from typing import TYPE_CHECKING, Callable, Optional
 
+from . import blocking
 from .persistence import rdb
 from .persistence.snapshots import SOCKETS
 from .protocol.encode import encode_command
@@ -135,6 +136,10 @@ class Replication:
         self.pipe_chunk = b""
         self.pipe_writing = 0
         self.child_exit_fd = -1
+        # Clients in WAIT, newest first: (client, its block, the offset it waits for, how
+        # many replicas); and whether the replicas are to be asked for an ACK this cycle.
+        self.waiting_acks: list[tuple["Client", blocking.BlockedState, int, int]] = []
+        self.get_ack_from_replicas = False
 
     def has_stream(self) -> bool:
         """Whether anything follows the stream (for propagation): a backlog or replicas."""
@@ -616,6 +621,58 @@ class Replication:
         if link.stream_on_ack and link.state == ONLINE:
             self.start_stream(link)
 
+    # -- WAIT --------------------------------------------------------------------------------
+
+    def count_acks(self, offset: int) -> int:
+        """The online replicas that acknowledged the stream up to `offset`."""
+        return sum(1 for r in self.replicas if r.state == ONLINE and r.ack_offset >= offset)
+
+    def wait(self, client: "Client", numreplicas: int, timeout: float) -> Optional[int]:
+        """WAIT: the count of replicas that acknowledged the client's last write if they are
+        enough (or inside MULTI, where it cannot block), else None: the client blocks until
+        enough do or `timeout` seconds pass (0: forever), and the replicas are asked for
+        an ACK before the loop sleeps (Redis's waitCommand)."""
+        offset = client.woff
+        acked = self.count_acks(offset)
+        if acked >= numreplicas or client.in_multi:
+            return acked
+        blocking.block(client, [], ReplicaLink, _never_served, timeout,
+                       on_timeout=lambda c: c.add_reply(self.count_acks(offset)))
+        assert client.blocked is not None
+        self.waiting_acks.insert(0, (client, client.blocked, offset, numreplicas))
+        self.get_ack_from_replicas = True
+        return None
+
+    def process_waiting_acks(self) -> None:
+        """Before the loop sleeps: answer the WAITs that enough replicas acknowledged, one
+        count serving every later waiter that asks no more (Redis's
+        processClientsWaitingReplicas). Waiters released otherwise (a timeout, CLIENT
+        UNBLOCK, gone) leave the list here."""
+        last_offset = last_count = 0
+        still: list[tuple["Client", blocking.BlockedState, int, int]] = []
+        for entry in self.waiting_acks:
+            client, state, offset, numreplicas = entry
+            if client.blocked is not state:
+                continue
+            if last_offset and last_offset >= offset and last_count >= numreplicas:
+                count = last_count
+            else:
+                count = self.count_acks(offset)
+                if count < numreplicas:
+                    still.append(entry)
+                    continue
+                last_offset, last_count = offset, count
+            blocking.unblock(client)
+            client.add_reply(count)
+        self.waiting_acks = still
+
+    def send_getack(self) -> None:
+        """REPLCONF GETACK * into the stream, when a WAIT asked for acknowledgements and no
+        pause holds the stream still (Redis's sendGetackToReplicas from beforeSleep)."""
+        self.get_ack_from_replicas = False
+        if self.has_stream():
+            self.feed(self.stream_db, [b"REPLCONF", b"GETACK", b"*"])
+
     # -- the replicas and the backlog ----------------------------------------------------
 
     def detach(self, link: ReplicaLink) -> None:
@@ -743,3 +800,8 @@ class Replication:
         self.start_pending_bgsave()
         self.refresh_good_replicas()
         self.cron_loops += 1
+
+
+def _never_served(*_: object) -> bool:
+    """A WAIT blocks on no key: only acknowledgements, its timeout or CLIENT UNBLOCK end it."""
+    return False

@@ -576,6 +576,7 @@ class Server:
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
+        client.woff = self.replication.master_repl_offset
         if self.ready_keys:
             self.blocking.serve_ready_keys()
 
@@ -829,10 +830,18 @@ class Server:
         # A short expiry pass when the last one left work behind; first, so that the keys it
         # deletes are in this cycle's invalidations.
         self.active_expire.run(fast=True)
+        replication = self.replication
+        if replication.waiting_acks:
+            replication.process_waiting_acks()
         # Commands of clients unblocked this cycle, and the share of long pipelines left
         # for this cycle (Redis's processUnblockedClients).
         if self.pending_input:
             self.process_pending_input()
+        # A WAIT asked the replicas for an ACK; after the unblocked clients' commands, so
+        # that a WAIT pipelined after one just answered shares this request. Not during a
+        # pause: the GETACK would move the offset the pause holds still.
+        if replication.get_ack_from_replicas and not self.dataset_paused():
+            replication.send_getack()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
         # Effects queued outside any command (a key found expired while serving a blocked

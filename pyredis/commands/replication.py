@@ -1,10 +1,11 @@
-"""SYNC, PSYNC and REPLCONF: what a replica sends its master (the master's side lives in
+"""SYNC, PSYNC and REPLCONF: what a replica sends its master; WAIT (the master's side lives in
 replication.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..args import parse_int, parse_range_int
+from ..blocking import parse_timeout
 from ..client import FLAG_MONITOR
 from ..errors import (SYNC_PENDING_OUTPUT, RedisError, replconf_ip_too_long,
                       replconf_unknown_option, syntax_error)
@@ -83,3 +84,13 @@ def replconf(client: Client, argv: list[bytes]) -> Reply:
             raise replconf_unknown_option(argv[i])
     return OK
 
+
+
+@command("wait")
+def wait(client: Client, argv: list[bytes]) -> Reply:
+    """WAIT numreplicas timeout: how many replicas acknowledged this client's writes, once
+    `numreplicas` did or `timeout` milliseconds passed (0: no limit)."""
+    numreplicas = parse_int(argv[1])
+    timeout = parse_timeout(argv[2], milliseconds=True)
+    acked = client.server.replication.wait(client, numreplicas, timeout)
+    return NO_REPLY if acked is None else acked

@@ -26,7 +26,7 @@ from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
 from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
-from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
+from .errors import (LOADING, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
                      PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
                      internal_error, unknown_command, unknown_subcommand,
                      wrong_arity)
@@ -38,6 +38,7 @@ from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .migration import MigrateSockets
 from .notifications import Notifications
+from .persistence.aof import Aof
 from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
@@ -172,7 +173,7 @@ class Server:
         self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
-        self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
+        self.disk_error: Optional[str] = None   # set while a save or an AOF write failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The commands by name: the table, or this server's copy when rename-command renames
         # or removes some; with the spellings clients used, each lowered once.
@@ -201,6 +202,7 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.aof = Aof(self)
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
@@ -524,10 +526,11 @@ class Server:
                 or (client.in_multi and cmd not in MULTI_OOM_EXEMPT)):
             self._reject(client, RedisError(OOM), cmd)
             return
-        if self.disk_error is not None and ("write" in flags or cmd is PING) \
-                and self.write_refusal():
-            self._reject(client, RedisError(self.disk_error), cmd)
-            return
+        if self.disk_error is not None and ("write" in flags or cmd is PING):
+            refusal = self.write_refusal()
+            if refusal is not None:
+                self._reject(client, RedisError(refusal), cmd)
+                return
         if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
                 "write" in flags:
             # min-replicas-to-write: a master without replicas refuses writes.
@@ -634,10 +637,12 @@ class Server:
 
     def write_refusal(self) -> Optional[str]:
         """MISCONF while the last save failed, save points are set and
-        stop-writes-on-bgsave-error is on (Redis's writeCommandsDeniedByDiskError)."""
-        if self.config.save and self.config.stop_writes_on_bgsave_error:
-            return self.disk_error
-        return None
+        stop-writes-on-bgsave-error is on, else while the AOF cannot be written (Redis's
+        writeCommandsDeniedByDiskError)."""
+        if not self.snapshots.last_bgsave_ok and self.config.save \
+                and self.config.stop_writes_on_bgsave_error:
+            return MISCONF
+        return self.aof.write_error()
 
     def log_slow_call(self, client: Client, cmd: Command, argv: list[bytes],
                       usec: int) -> None:
@@ -792,6 +797,9 @@ class Server:
             self.process_pending_input()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
+        # The AOF buffer to disk before the replies go out: with appendfsync always, no
+        # write is acknowledged before it is on disk.
+        self.aof.before_sleep()
         # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
         # Clients marked to close (output buffer limits) go after the writes, as in Redis:
@@ -889,6 +897,8 @@ class Server:
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
+        # A finished or scheduled AOF rewrite, the everysec fsync, a failed write retried.
+        self.aof.cron()
         # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
@@ -966,16 +976,14 @@ class Server:
         if snapshots.in_progress():
             self.log_warning("There is a child saving an .rdb. Killing it!")
             snapshots.kill_child()
+        if not self.aof.prepare_for_shutdown("force" in flags):
+            return self.shutdown_failed()
         if (self.config.save and "nosave" not in flags) or "save" in flags:
             self.log("notice", "Saving the final RDB snapshot before exiting.")
             if not snapshots.write():
                 if "force" not in flags:
                     self.log_warning("Error trying to save the DB, can't exit.")
-                    self.log_warning("Errors trying to shut down the server. Check the logs "
-                                     "for more information.")
-                    self.shutdown_asap = False
-                    self.last_signal = 0
-                    return False
+                    return self.shutdown_failed()
                 self.log_warning("Error trying to save the DB. Exit anyway.")
         if self.config.daemonize or self.config.pidfile:
             self.log("notice", "Removing the pid file.")
@@ -986,6 +994,13 @@ class Server:
         self.close_listeners()
         self.log_warning("Redis is now ready to exit, bye bye...")
         return True
+
+    def shutdown_failed(self) -> bool:
+        self.log_warning("Errors trying to shut down the server. Check the logs for more "
+                         "information.")
+        self.shutdown_asap = False
+        self.last_signal = 0
+        return False
 
     def abort_shutdown(self) -> bool:
         """SHUTDOWN ABORT: forget a shutdown that a signal asked for and the cron has not

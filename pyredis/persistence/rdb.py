@@ -196,16 +196,9 @@ def write_snapshot(server: Any, path: str, now_ms: int,
     that a failure leaves the old file whole (on_key: called after each key). Raises
     OSError."""
     temp = os.path.join(os.path.dirname(path) or ".", "temp-%d.rdb" % os.getpid())
-    checksum_on = server.config.rdbchecksum
     try:
         with open(temp, "wb") as f:
-            crc = 0
-            delay = server.config.rdb_key_save_delay
-            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
-                if checksum_on:
-                    crc = crc64(chunk, crc)
-                f.write(chunk)
-            f.write(struct.pack("<Q", crc))
+            write_rdb(f, server, now_ms, on_key=on_key)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)
@@ -215,6 +208,19 @@ def write_snapshot(server: Any, path: str, now_ms: int,
         except OSError:
             pass
         raise
+
+
+def write_rdb(f: Any, server: Any, now_ms: int, aof_base: bool = False,
+              on_key: Optional[Callable[[], None]] = None) -> None:
+    """The RDB of the dataset and its checksum, to an open file (a snapshot or an AOF base)."""
+    crc = 0
+    checksum_on = server.config.rdbchecksum
+    delay = server.config.rdb_key_save_delay
+    for chunk in snapshot_chunks(server, now_ms, aof_base, key_delay_us=delay, on_key=on_key):
+        if checksum_on:
+            crc = crc64(chunk, crc)
+        f.write(chunk)
+    f.write(struct.pack("<Q", crc))
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -511,11 +517,12 @@ def load_payload(payload: bytes, config: Any) -> Any:
 def parse_snapshot(data: bytes, config: Any,
                    on_key: Callable[[int, bytes, Any, Optional[int]], None],
                    on_function: Callable[[bytes], None],
-                   on_progress: Optional[Callable[[int], None]] = None) -> dict[bytes, bytes]:
+                   on_progress: Optional[Callable[[int], None]] = None
+                   ) -> tuple[dict[bytes, bytes], int]:
     """Walk an RDB file, calling on_key(db, key, value, expire_ms or None) for each key,
     on_function(code) for each function library and on_progress(bytes read) after each
-    key; returns the AUX fields. RdbError if the file is bad (wrong signature, version,
-    checksum or content)."""
+    key; returns the AUX fields and where the RDB ends (an old-style AOF goes on there).
+    RdbError if the file is bad (wrong signature, version, checksum or content)."""
     if len(data) < 9 or data[:5] != b"REDIS":
         raise RdbError("Wrong signature trying to load DB from file")
     try:
@@ -571,5 +578,5 @@ def parse_snapshot(data: bytes, config: Any,
         if computed != stored:
             raise RdbError("Wrong RDB checksum expected: (%x) but got (%x). Aborting now."
                            % (computed, stored), corruption="RDB CRC error")
-    return aux
+    return aux, reader.pos
 

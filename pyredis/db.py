@@ -62,7 +62,7 @@ class KeyspaceEvents:
     of event to the part that follows it. The optional ones are None while no part follows
     them (notifications off, no tracking client yet): a write pays one attribute check."""
 
-    __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused")
+    __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused", "deleted")
 
     def __init__(self) -> None:
         # Blocked clients: a key some client waits on was written; (db, key, the type of
@@ -78,6 +78,9 @@ class KeyspaceEvents:
         # CLIENT PAUSE: while True the dataset stands still (keys past their TTL are
         # missing but not deleted).
         self.paused: Callable[[], bool] = _not_paused
+        # Propagation: (db, key, lazy) the server deleted key itself (expiry, eviction),
+        # to be replayed as DEL or UNLINK; None while nothing follows the stream.
+        self.deleted: Optional[Callable[["Database", bytes, bool], None]] = None
 
 
 class KeyspaceContext:
@@ -300,10 +303,14 @@ class Database:
         self.stats.expired_keys += 1
         value = self._remove(key)
         context = self.context
-        if context.config.lazyfree_lazy_expire:
+        lazy = context.config.lazyfree_lazy_expire
+        if lazy:
             context.lazyfree.release(value)
         self.notify("x", "expired", key)
         self.signal_modified(key, by_client=False)
+        deleted = self.events.deleted
+        if deleted is not None:
+            deleted(self, key, lazy)
 
     def evict(self, key: bytes) -> None:
         """Delete a key maxmemory-policy chose: notified and signalled, as deleted by the
@@ -311,6 +318,9 @@ class Database:
         self._remove(key)
         self.signal_modified(key, by_client=False)
         self.notify("e", "evicted", key)
+        deleted = self.events.deleted
+        if deleted is not None:
+            deleted(self, key, self.context.config.lazyfree_lazy_eviction)
 
     # -- writes -------------------------------------------------------------------------
     #

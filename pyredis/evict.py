@@ -38,18 +38,20 @@ def perform_evictions(server: "Server") -> bool:
     latency = server.latency
     cycle_start = perf_counter_ns()
     out_of_memory = False
-    for _ in range(EVICTIONS_PER_CALL):
-        found = _pick(server, policy)
-        if found is None:
-            out_of_memory = _still_over(server)
-            break
-        db, key = found
-        start = perf_counter_ns()
-        db.evict(key)
-        latency.add_sample_if_needed("eviction-del", (perf_counter_ns() - start) // 1_000_000)
-        server.stats.evicted_keys += 1
-        if not server.over_maxmemory():
-            break
+    with server.propagation.deletions_apart():
+        for _ in range(EVICTIONS_PER_CALL):
+            found = _pick(server, policy)
+            if found is None:
+                out_of_memory = _still_over(server)
+                break
+            db, key = found
+            start = perf_counter_ns()
+            db.evict(key)
+            latency.add_sample_if_needed("eviction-del",
+                                         (perf_counter_ns() - start) // 1_000_000)
+            server.stats.evicted_keys += 1
+            if not server.over_maxmemory():
+                break
     latency.add_sample_if_needed("eviction-cycle", (perf_counter_ns() - cycle_start) // 1_000_000)
     return out_of_memory
 

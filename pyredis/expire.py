@@ -39,9 +39,10 @@ class ActiveExpire:
         """Every key past its TTL in every database, not a sample: after the clock jumps
         forward, tests see the keyspace (DBSIZE, SCAN, notifications) as time left it."""
         if self.enabled():
-            for db in self.server.dbs:
-                for key in list(db.expires):
-                    db.expire_if_needed(key)
+            with self.server.propagation.deletions_apart():
+                for db in self.server.dbs:
+                    for key in list(db.expires):
+                        db.expire_if_needed(key)
 
     def run(self, fast: bool = False) -> None:
         server = self.server
@@ -67,21 +68,22 @@ class ActiveExpire:
         deadline = start + budget
         total_sampled = total_expired = 0
         now_ms = server.clock.ms()
-        for _ in range(dbs_per_call):
-            db = dbs[self.next_db % len(dbs)]
-            self.next_db += 1    # next time, start after the database that ran out of time
-            while db.expires:
-                sampled, expired = db.expire_sample(per_slice, now_ms)
-                total_sampled += sampled
-                total_expired += expired
-                if time.perf_counter() >= deadline:
-                    self.time_limit_hit = True
-                    stats.expired_time_cap_reached_count += 1
+        with server.propagation.deletions_apart():
+            for _ in range(dbs_per_call):
+                db = dbs[self.next_db % len(dbs)]
+                self.next_db += 1    # next time, start after the database that ran out of time
+                while db.expires:
+                    sampled, expired = db.expire_sample(per_slice, now_ms)
+                    total_sampled += sampled
+                    total_expired += expired
+                    if time.perf_counter() >= deadline:
+                        self.time_limit_hit = True
+                        stats.expired_time_cap_reached_count += 1
+                        break
+                    if sampled and expired * 100 // sampled <= acceptable:
+                        break
+                if self.time_limit_hit:
                     break
-                if sampled and expired * 100 // sampled <= acceptable:
-                    break
-            if self.time_limit_hit:
-                break
         elapsed_us = int((time.perf_counter() - start) * 1_000_000)
         stats.expire_cycle_time_used += elapsed_us
         server.latency.add_sample_if_needed("expire-cycle", elapsed_us // 1000)

@@ -39,6 +39,7 @@ from .lazyfree import LazyFree
 from .migration import MigrateSockets
 from .notifications import Notifications
 from .persistence.aof import Aof
+from .persistence.propagation import Propagation
 from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
@@ -194,6 +195,9 @@ class Server:
         self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
                                         events)
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
+        # The stream of effects to the AOF and the replicas, fed by call() and the keys the
+        # server deletes itself.
+        self.propagation = Propagation(self)
         self.eviction = Eviction(self)
         self.client_eviction = ClientEviction(self)
         self.pubsub = PubSub()
@@ -203,6 +207,7 @@ class Server:
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
         self.aof = Aof(self)
+        self.propagation.refresh()            # appendonly yes: the stream feeds the AOF
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
@@ -570,6 +575,8 @@ class Server:
             return func(*args)
         finally:
             self.current_client = outer
+            if outer is None and self.propagation.pending:
+                self.propagation.flush()
             if self.tracking.enabled:
                 self.tracking.after_command(client, None, None, True)
 
@@ -599,6 +606,11 @@ class Server:
         caller = self.current_client
         if caller is None:
             self.current_client = client
+        propagation = self.propagation
+        propagating = propagation.active
+        if propagating:
+            dirty = self.keyspace.dirty
+            outer_requests = propagation.begin_call()
         start = perf_counter_ns()
         try:
             reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
@@ -632,6 +644,11 @@ class Server:
         stats.commands_processed += 1
         if self.monitors and not cmd.flags & NOT_MONITORED:
             self.feed_monitors(client, argv)
+        if propagating:
+            propagation.end_call(client.db.index, argv, self.keyspace.dirty > dirty,
+                                 outer_requests)
+        if caller is None and propagation.pending:
+            propagation.flush()   # the outermost call: its effects go out together
         if self.tracking.enabled:
             self.tracking.after_command(client, cmd, argv, caller is None)
 

@@ -17,7 +17,7 @@ from ..errors import (MIGRATE_CONNECT_FAILED, MIGRATE_KEYS_WITH_KEY, RedisError,
                       migrate_io_error, migrate_target_error, syntax_error)
 from ..migration import CachedSocket, RefusedConnection
 from ..persistence import rdb
-from ..protocol.encode import OK, Reply, SimpleString
+from ..protocol.encode import OK, Reply, SimpleString, encode_command
 from ..server import redact
 from . import command
 from .getkeys import atoi
@@ -36,10 +36,6 @@ class _SocketError(Exception):
     def __init__(self, writing: bool, retry: bool) -> None:
         super().__init__()
         self.writing, self.retry = writing, retry
-
-
-def _bulk(*args: bytes) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
 
 
 def _read_line(sock: socket.socket, timeout: int) -> bytes:
@@ -141,10 +137,10 @@ def _transfer(client: Client, cached: CachedSocket, keys: list[bytes], dbid: int
     db, sock, now = client.db, cached.sock, client.server.clock.ms()
     request = bytearray()
     if auth:
-        request += _bulk(b"AUTH", *auth)
+        request += encode_command((b"AUTH", *auth))
     select = cached.last_dbid != dbid
     if select:
-        request += _bulk(b"SELECT", b"%d" % dbid)
+        request += encode_command((b"SELECT", b"%d" % dbid))
     restore = b"RESTORE-ASKING" if client.server.config.cluster_enabled else b"RESTORE"
     sent = []
     for key in keys:
@@ -159,12 +155,13 @@ def _transfer(client: Client, cached: CachedSocket, keys: list[bytes], dbid: int
         if value is None:
             continue
         sent.append(key)
-        request += _bulk(restore, key, b"%d" % ttl, rdb.dump_payload(value),
-                         *((b"REPLACE",) if replace else ()))
+        request += encode_command((restore, key, b"%d" % ttl, rdb.dump_payload(value),
+                                   *((b"REPLACE",) if replace else ())))
     _write(sock, bytes(request), timeout)
     auth_reply = _read_line(sock, timeout) if auth else b""
     select_reply = _read_line(sock, timeout) if select else b""
     error: Optional[bytes] = None
+    moved = [b"DEL"]
     for position, key in enumerate(sent):
         try:
             reply = _read_line(sock, timeout)
@@ -184,6 +181,8 @@ def _transfer(client: Client, cached: CachedSocket, keys: list[bytes], dbid: int
         elif not copy:
             db.delete(key)
             db.written(key, "g", "del")
+            moved.append(key)
+            client.server.propagation.rewrite(moved)   # replayed as DEL of the keys moved
     if error is not None:
         raise migrate_target_error(error[1:])
     cached.last_dbid = dbid

@@ -10,6 +10,7 @@ from ..blocking import may_block
 from ..errors import not_for_deny_blocking, subcommand_syntax
 from ..glob import glob_matcher
 from ..pubsub import SHARD
+from ..persistence.propagation import REPL
 from ..protocol.encode import NO_REPLY, Reply
 from . import command, help_reply
 
@@ -64,6 +65,7 @@ def punsubscribe(client: Client, argv: list[bytes]) -> Reply:
 
 @command("publish")
 def publish(client: Client, argv: list[bytes]) -> Reply:
+    client.server.propagation.force(REPL)   # replicas' subscribers get it too
     return client.server.pubsub.publish(argv[1], argv[2])
 
 
@@ -88,6 +90,7 @@ def sunsubscribe(client: Client, argv: list[bytes]) -> Reply:
 
 @command("spublish")
 def spublish(client: Client, argv: list[bytes]) -> Reply:
+    client.server.propagation.force(REPL)
     return client.server.pubsub.publish(argv[1], argv[2], SHARD)
 
 

@@ -126,6 +126,7 @@ def _flush_lazily(client: Client, argv) -> bool:
 def flushdb(client: Client, argv: list[bytes]) -> Reply:
     lazy = _flush_lazily(client, argv)
     client.server.keyspace.count_changes(flush_databases([client.db], lazy))
+    client.server.propagation.force()    # replicas flush too, even if it was empty here
     return OK
 
 
@@ -136,6 +137,7 @@ def flushall(client: Client, argv: list[bytes]) -> Reply:
     server.keyspace.count_changes(flush_databases(server.dbs, lazy))
     server.snapshots.reset_after_flushall()
     server.keyspace.count_changes()
+    server.propagation.force()           # replicas flush too, even if it was empty here
     return OK
 
 

@@ -41,6 +41,8 @@ def exec_flags(client: Client, argv: list[bytes]) -> frozenset:
 def exec_(client: Client, argv: list[bytes]) -> Reply:
     if not client.in_multi:
         raise RedisError(EXEC_WITHOUT_MULTI)
+    # EXEC itself is not propagated: its commands are, wrapped in MULTI ... EXEC.
+    client.server.propagation.prevent()
     if not client.watch_dirty and _watched_key_expired(client):
         client.watch_dirty = True
     if client.multi_error or client.watch_dirty:

@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable, Iterator, Optional
 
 from ..errors import MISCONF, RedisError
+from ..protocol.encode import encode_command
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.stream import StreamValue, format_id
@@ -782,7 +783,7 @@ class Aof:
             server.log_warning("AOF reopen, just ignore the last error.")
             self.last_write_ok = True
         self.note_disk_errors()
-        self._refresh_propagation()
+        self.server.propagation.refresh()
         return True
 
     def stop(self) -> None:
@@ -803,12 +804,7 @@ class Aof:
         self.kill_child()
         self.buf = bytearray()
         self.note_disk_errors()
-        self._refresh_propagation()
-
-    def _refresh_propagation(self) -> None:
-        propagation = getattr(self.server, "propagation", None)
-        if propagation is not None:
-            propagation.refresh()
+        self.server.propagation.refresh()
 
     def prepare_for_shutdown(self, force: bool) -> bool:
         """At shutdown: a rewrite child is killed (unless it writes the first AOF), the
@@ -1241,13 +1237,6 @@ class Replay:
 def _atoi(text: bytes) -> int:
     match = re.match(rb"\s*[+-]?\d+", text)
     return int(match.group()) if match else 0
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    parts = [b"*%d\r\n" % len(argv)]
-    for arg in argv:
-        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
 
 
 def _write_all(fd: int, data: bytes) -> None:

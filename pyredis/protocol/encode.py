@@ -194,6 +194,12 @@ def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
         return None
 
 
+def encode_command(argv: "list[bytes] | tuple[bytes, ...]") -> bytes:
+    """A command as a client sends it (and as the AOF and the replication stream hold it):
+    an array of bulk strings."""
+    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+
+
 LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains
 BULKS_PER_SLICE = 256   # elements a lazy reply tries to encode in one go
 

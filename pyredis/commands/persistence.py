@@ -9,7 +9,7 @@ from ..db import flush_databases
 from ..errors import (BAD_DATA_FORMAT, BAD_DUMP_PAYLOAD, BGSAVE_CHILD_ACTIVE, BUSYKEY,
                       DEBUG_RELOAD_FAILED, DEBUG_RELOAD_OPTIONS, INVALID_FREQ,
                       INVALID_IDLETIME, INVALID_TTL, SAVE_FAILED, SAVE_IN_PROGRESS, RedisError,
-                      syntax_error)
+                      subcommand_syntax, syntax_error)
 from ..persistence import rdb
 from ..protocol.encode import OK, Reply, SimpleString
 from . import command
@@ -118,6 +118,16 @@ def bgrewriteaof(client: Client, argv: list[bytes]) -> Reply:
 def debug_loadaof(client: Client, argv: list[bytes]) -> Reply:
     """Empty the dataset and load it back from the AOF files."""
     client.server.aof.reload()
+    return OK
+
+
+@debug_subcommand("aof-flush-sleep")
+def debug_aof_flush_sleep(client: Client, argv: list[bytes]) -> Reply:
+    """Sleep this many microseconds before each write of the AOF buffer (tests use it to
+    make a write slow)."""
+    if len(argv) != 3:
+        raise subcommand_syntax(argv)
+    client.server.aof.flush_sleep_us = parse_int(argv[2])
     return OK
 
 

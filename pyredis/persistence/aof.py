@@ -30,6 +30,7 @@ WRITE_ERROR_LOG_RATE = 30         # seconds between two logs of a failing write
 REWRITE_LIMIT_THRESHOLD = 3       # failed rewrites in a row before they are spaced out
 REWRITE_LIMIT_MAX_MINUTES = 60
 AOF_CLIENT_ID = 2**64 - 1         # Redis's CLIENT_ID_AOF
+NEVER_EXPIRED = -(2**63)          # the expiry clock while replaying: before every key's time
 
 # loadSingleAppendOnlyFile / loadAppendOnlyFiles outcomes
 OK, NOT_EXIST, EMPTY, OPEN_ERR, FAILED, TRUNCATED = range(6)
@@ -244,6 +245,7 @@ class Aof:
         self.last_write_errno = 0
         self.last_write_error_log = 0
         self.last_write_retry = 0       # a failed write is retried once a second
+        self.flush_sleep_us = 0         # DEBUG AOF-FLUSH-SLEEP: tests slow each write down
         self.bio = Bio()
         self.bio_error_seen: Optional[int] = None
         # the rewrite child
@@ -648,6 +650,8 @@ class Aof:
                 server.log("notice", "Asynchronous AOF fsync is taking too long (disk is "
                            "busy?). Writing the AOF buffer without waiting for fsync to "
                            "complete, this may slow down Redis.")
+        if self.flush_sleep_us:
+            time.sleep(self.flush_sleep_us / 1e6)
         start = time.perf_counter()
         written, error = _write_some(self.fd, self.buf)
         latency_ms = int((time.perf_counter() - start) * 1000)
@@ -1153,9 +1157,14 @@ class Replay:
         self.client = client
         self.outer = server.current_client
         server.current_client = client
+        # Nothing expires while loading (Redis's keyIsExpired): a key given a past time and
+        # written again after keeps both, and expires once the server runs.
+        self.frozen = server.clock.frozen_ms
+        server.clock.frozen_ms = NEVER_EXPIRED
 
     def finish(self) -> None:
         self.server.current_client = self.outer
+        self.server.clock.frozen_ms = self.frozen
 
     def gets(self) -> Optional[bytes]:
         """fgets with Redis's 1024-byte buffer: a line, its first 1023 bytes, or what is

@@ -572,6 +572,10 @@ def _apply_appendonly(server: "Server") -> None:
         raise ConfigError("Unable to turn on AOF. Check server logs.")
 
 
+def _apply_appendfsync(server: "Server") -> None:
+    server.aof.update_barrier()
+
+
 def _apply_aof_auto_gc(server: "Server") -> None:
     if not server.config.aof_disable_auto_gc:
         server.aof.delete_history_files()
@@ -659,7 +663,7 @@ DIRECTIVES: list[Directive] = [
          check=_basename_check("appendfilename")),
     _str("appenddirname", "appendonlydir", IMMUTABLE,
          check=_basename_check("appenddirname", "dirname")),
-    _enum("appendfsync", "everysec always no", "everysec"),
+    _enum("appendfsync", "everysec always no", "everysec", apply=_apply_appendfsync),
     _bool("no-appendfsync-on-rewrite", False),
     _int("auto-aof-rewrite-percentage", 0, INT_MAX, 100),
     _int("auto-aof-rewrite-min-size", 0, LLONG_MAX, 64 * 1024 * 1024, unit=_MEM),

@@ -105,12 +105,12 @@ class Manifest:
         from ..config import split_args
         manifest = cls()
         max_seq = 0
+        if not data:
+            raise ManifestError("Found an empty AOF manifest")
         lines = data.split(b"\n")
         complete = data.endswith(b"\n")
         if complete:
             lines.pop()
-        if not lines:
-            raise ManifestError("Found an empty AOF manifest")
         for number, raw in enumerate(lines, 1):
             if raw.startswith(b"#"):
                 continue
@@ -259,6 +259,7 @@ class Aof:
         self.last_cow_size = 0
         self.next_delay_minutes = 0
         self.next_rewrite_time = 0
+        self.update_barrier()
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -731,6 +732,12 @@ class Aof:
                 self.last_incr_fsync_offset = self.last_incr_size
             self.last_fsync = now
 
+    def update_barrier(self) -> None:
+        """With appendfsync always, a reply must not leave in the cycle that read its
+        command before the AOF is written: write handlers run first (Redis's AE_BARRIER)."""
+        self.server.reactor.barrier = self.state == "on" and \
+            self.server.config.appendfsync == "always"
+
     def write_error(self) -> Optional[str]:
         """Redis's MISCONF for the AOF while a write or a background fsync failed."""
         if self.state == "off":
@@ -808,6 +815,7 @@ class Aof:
         self.kill_child()
         self.buf = bytearray()
         self.note_disk_errors()
+        self.update_barrier()
         self.server.propagation.refresh()
 
     def prepare_for_shutdown(self, force: bool) -> bool:
@@ -1064,6 +1072,7 @@ class Aof:
         server.log("notice", "Background AOF rewrite finished successfully")
         if self.state == "wait_rewrite":
             self.state = "on"
+            self.update_barrier()
 
     def bgrewriteaof(self, in_exec: bool) -> str:
         """BGREWRITEAOF's reply text; RedisError when the rewrite could not start."""

@@ -35,7 +35,7 @@ NEVER_EXPIRED = -(2**63)          # the expiry clock while replaying: before eve
 # loadSingleAppendOnlyFile / loadAppendOnlyFiles outcomes
 OK, NOT_EXIST, EMPTY, OPEN_ERR, FAILED, TRUNCATED = range(6)
 
-_SAFE_NAME = re.compile(rb"[!-~]+")
+_PLAIN_NAME = re.compile(rb'[!#-\[\]-~]+')   # printable, no space, quote or backslash
 
 
 class ManifestError(Exception):
@@ -53,8 +53,7 @@ class AofFile:
 
     def line(self) -> str:
         raw = self.name.encode(errors="surrogateescape")
-        name = self.name if _SAFE_NAME.fullmatch(raw) and b'"' not in raw and b"'" not in raw \
-            else _repr(raw)
+        name = self.name if _PLAIN_NAME.fullmatch(raw) else _repr(raw)
         return f"file {name} seq {self.seq} type {self.kind}\n"
 
 
@@ -429,10 +428,11 @@ class Aof:
 
     # -- loading ----------------------------------------------------------------------------
 
-    def load_files(self) -> int:
+    def load_files(self, serve: bool = True) -> int:
         """Load the files the manifest names, base then incremental ones (Redis's
         loadAppendOnlyFiles); an old single appendonly.aof is moved into the directory
-        first, as Redis 7 upgrades it."""
+        first, as Redis 7 upgrades it. `serve`: other clients are served meanwhile (at
+        start-up; not inside DEBUG LOADAOF, whose client waits for its reply)."""
         server = self.server
         manifest = self.manifest
         filename = server.config.appendfilename
@@ -465,7 +465,7 @@ class Aof:
             for number, entry in enumerate(files, 1):
                 last = number == len(files)
                 start = time.monotonic()
-                status = self.load_file(entry.name)
+                status = self.load_file(entry.name, serve)
                 if status == OK or (status == TRUNCATED and last):
                     server.log("notice", "DB loaded from %s file %s: %.3f seconds"
                                % ("base" if entry is manifest.base else "incr", entry.name,
@@ -504,7 +504,7 @@ class Aof:
         server.log("notice", "Successfully migrated an old-style AOF file (%s) into the AOF "
                    "directory (%s)." % (filename, server.config.appenddirname))
 
-    def load_file(self, name: str) -> int:
+    def load_file(self, name: str, serve: bool) -> int:
         """Replay one file: an RDB part if it starts with one, then its commands through a
         client of its own (Redis's loadSingleAppendOnlyFile)."""
         server = self.server
@@ -542,7 +542,7 @@ class Aof:
                 server.log("notice", "Reading the remaining AOF tail...")
         replay = Replay(server, data, pos)
         try:
-            status = replay.run(lambda done: self._progress(loaded_before + done))
+            status = replay.run(lambda done: self._progress(loaded_before + done, serve))
         finally:
             replay.finish()
         if status == "unknown":
@@ -580,9 +580,10 @@ class Aof:
         server.loading_loaded_bytes = loaded_before + len(data)
         return OK
 
-    def _progress(self, done: int) -> None:
+    def _progress(self, done: int, serve: bool) -> None:
         self.server.loading_loaded_bytes = done
-        self.server.process_events_while_blocked()
+        if serve:
+            self.server.process_events_while_blocked()
 
     def reload(self) -> None:
         """DEBUG LOADAOF: the dataset emptied and loaded again from the AOF files; a file
@@ -594,7 +595,7 @@ class Aof:
         flush_databases(server.dbs)
         self.load_manifest()
         self.delete_history_files()
-        if self.load_files() not in (OK, EMPTY):
+        if self.load_files(serve=False) not in (OK, EMPTY):
             raise SystemExit(1)
         server.keyspace.dirty = 0
         server.log_warning("Append Only File loaded by DEBUG LOADAOF")

@@ -65,7 +65,8 @@ def c_text(data: bytes, limit: Optional[int] = None) -> str:
         data = data[:end]
     if limit is not None:
         data = data[:limit]
-    return data.decode("utf-8", errors="replace")
+    # Bytes that are not UTF-8 are carried through to the reply unchanged (error_line).
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 # -- arguments: syntax, numbers, ranges -----------------------------------------------------

@@ -256,14 +256,23 @@ class Server:
         """Write text to the log as it is, without the pid/time prefix."""
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
             return
+        try:   # a client's bytes quoted in a line go out as they came
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "replace")
         if self.config.logfile:
             try:
-                with open(self.config.logfile, "a") as f:
-                    f.write(text)
+                with open(self.config.logfile, "ab") as f:
+                    f.write(data)
             except OSError:
                 pass
         else:
-            sys.stdout.write(text)
+            out = getattr(sys.stdout, "buffer", None)
+            if out is None:   # a text-only stream put in its place (embedding)
+                sys.stdout.write(data.decode("utf-8", "replace"))
+            else:
+                sys.stdout.flush()
+                out.write(data)
             sys.stdout.flush()
 
     def log_system_warnings(self) -> None:
@@ -814,6 +823,10 @@ class Server:
             self.process_pending_input()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
+        # Effects queued outside any command (a key found expired while serving a blocked
+        # client) join the stream before this cycle's AOF write.
+        if self.propagation.pending:
+            self.propagation.flush()
         # The AOF buffer to disk before the replies go out: with appendfsync always, no
         # write is acknowledged before it is on disk.
         self.aof.before_sleep()

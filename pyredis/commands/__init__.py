@@ -291,7 +291,7 @@ def help_reply(argv: list[bytes], lines: Sequence[str]) -> list:
     """The reply of a container's HELP subcommand (Redis's addReplyHelp): a header naming
     the command as the client typed it, the lines, then HELP itself."""
     header = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % (
-        argv[0].decode(errors="replace").upper())
+        argv[0].decode(errors="surrogateescape").upper())
     return [SimpleString(line.encode()) for line in
             (header, *lines, "HELP", "    Prints this help.")]
 

@@ -143,15 +143,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         not config.logfile and not config.syslog_enabled and sys.stdout.isatty()))
     server.log_warning("Server initialized")
     server.log_system_warnings()
-    # Redis's loadDataFromDisk: the AOF when it is on, else the RDB; then the AOF's files
-    # are made ready for writing.
-    server.aof.load_manifest()
-    if server.aof.state == "on":
-        server.aof.load_at_startup()
-    else:
-        server.snapshots.load_at_startup()
-    server.aof.open_on_start()
-    server.aof.delete_history_files()
+    server.aof.start_up(load_rdb=server.snapshots.load_at_startup)
     if 0 < config.maxmemory < 1024 * 1024:
         server.log_warning("WARNING: You specified a maxmemory value that is less than 1MB "
                            f"(current value is {config.maxmemory} bytes). Are you sure this is "

@@ -384,9 +384,21 @@ class Aof:
 
     # -- start-up ---------------------------------------------------------------------------
 
-    def load_at_startup(self) -> bool:
+    def start_up(self, load_rdb: Callable[[], None]) -> None:
+        """Redis's start-up around loadDataFromDisk: the manifest read, the dataset loaded
+        from the AOF when it is on (else by load_rdb), the AOF's files made ready for
+        writing, history files removed."""
+        self.load_manifest()
+        if self.state == "on":
+            self.load_at_startup()
+        else:
+            load_rdb()
+        self.open_on_start()
+        self.delete_history_files()
+
+    def load_at_startup(self) -> None:
         """Redis's loadDataFromDisk for appendonly yes: the AOF files replace the RDB. A
-        file that cannot be loaded stops the server. False if there was no AOF to load."""
+        file that cannot be loaded stops the server."""
         start = time.monotonic()
         status = self.load_files()
         if status in (FAILED, OPEN_ERR):
@@ -394,7 +406,6 @@ class Aof:
         if status != NOT_EXIST:
             self.server.log("notice", "DB loaded from append only file: %.3f seconds"
                             % (time.monotonic() - start))
-        return True
 
     def open_on_start(self) -> None:
         """With the AOF on: a base file for an empty dataset, the last incremental file
@@ -1242,6 +1253,10 @@ class Replay:
                     cmd.func(client, argv)  # type: ignore[misc]  # a command has one
                 except RedisError:
                     pass      # the reply would be an error: the AOF client reads no reply
+                except Exception as exc:   # a bug in pyredis (or arguments Redis never
+                    # writes): logged, as a command's internal error is, and the load goes on
+                    server.log_warning("Internal error replaying '%s' from the AOF: %r"
+                                       % (cmd.name, exc))
             if server.config.aof_load_truncated:
                 self.valid_up_to = self.pos
             if delay:

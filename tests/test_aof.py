@@ -210,9 +210,10 @@ def test_bad_files_stop_the_start(tmp_path) -> None:
             f.write(saved)
 
 
-def write_load(server: ServerProcess, clients: int, per_client: int) -> list[list[bytes]]:
-    """Clients writing their own keys until the server dies or they are done: the keys
-    each got a reply for, in order."""
+def write_load(server: ServerProcess, clients: int, per_client: int
+               ) -> tuple[list[list[bytes]], list[threading.Thread]]:
+    """Threads writing their own keys until the server dies or they are done; the keys
+    each got a reply for, in order, fill in as they go."""
     acked: list[list[bytes]] = [[] for _ in range(clients)]
 
     def run(index: int) -> None:
@@ -228,7 +229,7 @@ def write_load(server: ServerProcess, clients: int, per_client: int) -> list[lis
     threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
-    return acked, threads     # type: ignore[return-value]
+    return acked, threads
 
 
 @pytest.mark.parametrize("policy", ["always", "everysec"])

@@ -243,13 +243,15 @@ def test_kill_9_under_load(tmp_path, policy: str) -> None:
         c = client(server)
         child = None
         if iteration == 1:
-            c.config_set("rdb-key-save-delay", 1000)
+            c.config_set("rdb-key-save-delay", 20_000)    # 20 ms a key: seconds in all
             c.bgrewriteaof()
             child = int(subprocess.check_output(["pgrep", "-P", str(server.pid)]))
         acked, threads = write_load(server, clients=4, per_client=400)
         deadline = time.monotonic() + WAIT
         while sum(map(len, acked)) < 200 * (iteration + 1) and time.monotonic() < deadline:
             time.sleep(0.005)
+        if child is not None:
+            assert c.info("persistence")["aof_rewrite_in_progress"] == 1
         os.kill(server.pid, signal.SIGKILL)
         if child is not None:
             os.kill(child, signal.SIGKILL)

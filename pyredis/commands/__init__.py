@@ -38,8 +38,8 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "failover", "psync", "replconf",
-    "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
+    "failover",
+    "replicaof", "restore-asking", "role", "slaveof", "wait",
     "script|debug",
 )
 
@@ -356,7 +356,7 @@ MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings"
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
            "streams", "hyperloglog", "geo", "slowlog", "latency", "acl", "lolwut", "module",
-           "migrate")
+           "migrate", "replication")
 
 def load_all() -> None:
     for module in MODULES:

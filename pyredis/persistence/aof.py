@@ -869,16 +869,16 @@ class Aof:
             return False
         self.rewrites += 1
 
-        def work(report: Any) -> bool:
+        def work(on_key: Callable[[], None]) -> bool:
             temp = self.work_path("temp-rewriteaof-bg-%d.aof" % os.getpid())
-            if not self.rewrite_to(temp, report.key_saved):
+            if not self.rewrite_to(temp, on_key):
                 return False
             server.log("notice", "Successfully created the temporary AOF base file %s"
                        % os.path.basename(temp))
             return True
 
         try:
-            pid = server.snapshots.fork_child("redis-aof-rewrite", "AOF rewrite", work)
+            pid = server.snapshots.fork("redis-aof-rewrite", "AOF rewrite", work)
         except OSError as exc:
             self.last_bgrewrite_ok = False
             server.log_warning("Can't rewrite append only file in background: fork: %s"
@@ -935,7 +935,7 @@ class Aof:
         try:
             with f:
                 if server.config.aof_use_rdb_preamble:
-                    rdb.write_rdb(f, server, server.clock.ms(), aof_base=True, on_key=on_key)
+                    rdb.write_rdb(server, f, server.clock.ms(), on_key, aof_base=True)
                 else:
                     for chunk in rewrite_commands(server, on_key):
                         f.write(chunk)
@@ -1031,6 +1031,7 @@ class Aof:
         self.rewrite_time_start = -1
         if self.state == "wait_rewrite":
             self.rewrite_scheduled = True
+        server.replication.start_pending_bgsave()   # replicas that waited for the fork
 
     def rewrite_done(self, pid: int) -> None:
         server = self.server

@@ -10,6 +10,8 @@ from typing import Any, Callable, Optional
 from . import rdb
 
 BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
+DISK = "disk"            # what a child makes: dbfilename, or an RDB streamed to replicas
+SOCKETS = "sockets"
 
 
 class Snapshots:
@@ -18,6 +20,7 @@ class Snapshots:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.child_pid: Optional[int] = None
+        self.child_kind = DISK
         self.child_started = 0.0
         self.dirty_before_bgsave = 0
         self.bgsave_scheduled = False
@@ -88,22 +91,35 @@ class Snapshots:
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
-        try:
-            pid = self.fork_child("redis-rdb-bgsave", "RDB",
-                                  lambda report: self.write(report.key_saved))
-        except OSError as exc:
+        if not self.fork_child(DISK, "redis-rdb-bgsave", self.write):
             self.set_status(False)
+            return False
+        return True
+
+    def fork_child(self, kind: str, title: str,
+                   work: Callable[[Callable[[], None]], bool]) -> bool:
+        """Fork the child that makes an RDB: `work(on_key)` runs in it (on_key after each
+        key, for the progress reports) and says whether it succeeded. `kind` is DISK
+        (dbfilename) or SOCKETS (streamed to replicas, diskless). False if the fork failed."""
+        server = self.server
+        try:
+            pid = self.fork(title, "RDB", work)
+        except OSError as exc:
             server.log_warning("Can't save in background: fork: %s" % exc.strerror)
             return False
-        server.log("notice", "Background saving started by pid %d" % pid)
+        if kind == DISK:
+            server.log("notice", "Background saving started by pid %d" % pid)
+        else:
+            server.log("notice", "Background RDB transfer started by pid %d" % pid)
         self.child_pid = pid
+        self.child_kind = kind
         self.child_started = time.time()
         return True
 
-    def fork_child(self, title: str, name: str, work: Callable[["ChildReport"], bool]) -> int:
-        """Fork a child that runs work (True on success) and exits, reporting its progress
-        and copy-on-write through a pipe (Redis's redisFork and child info pipe); this
-        process gets the child's pid. One child at a time (see active_child). Raises
+    def fork(self, title: str, name: str, work: Callable[[Callable[[], None]], bool]) -> int:
+        """Fork a child (an RDB's or an AOF rewrite's) that runs `work(on_key)` and exits,
+        reporting its progress and copy-on-write through a pipe (Redis's redisFork and
+        child info pipe); returns its pid. One child at a time (see active_child). Raises
         OSError if the fork failed."""
         server = self.server
         started = time.perf_counter_ns()
@@ -119,7 +135,7 @@ class Snapshots:
             try:
                 os.close(report_r)
                 server.process.in_fork_child(title)
-                code = 0 if work(ChildReport(server, report_w)) else 1
+                code = 0 if work(ChildReport(server, report_w).key_saved) else 1
                 if code == 0:
                     cow = server.process.log_fork_cow(name)
                     os.write(report_w, b"done %d\n" % cow)
@@ -187,7 +203,17 @@ class Snapshots:
         self.last_cow_size = self.child_done_cow
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         server = self.server
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if self.child_kind == SOCKETS:
+            # A transfer to replicas: dbfilename and the save status are not its business.
+            if ok:
+                server.log("notice", "Background RDB transfer terminated with success")
+            elif os.WIFEXITED(status):
+                server.log_warning("Background transfer error")
+            else:
+                server.log_warning("Background transfer terminated by signal %d"
+                                   % os.WTERMSIG(status))
+        elif ok:
             server.log("notice", "Background saving terminated with success")
             server.keyspace.dirty -= self.dirty_before_bgsave
             server.lastsave = int(time.time())
@@ -204,6 +230,10 @@ class Snapshots:
                 "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
+        # Replicas waiting for this save get it (or are dropped), then those waiting for
+        # the next one get it started.
+        server.replication.background_save_done(ok, self.child_kind == SOCKETS)
+        server.replication.start_pending_bgsave()
 
     def kill_child(self) -> None:
         """Stop a running background save (at shutdown) and remove its temporary file."""
@@ -217,7 +247,9 @@ class Snapshots:
             os.waitpid(pid, 0)
         except OSError:
             pass
-        self.remove_temp_file(pid)
+        if self.child_kind == DISK:
+            self.remove_temp_file(pid)
+        self.server.replication.background_save_done(False, self.child_kind == SOCKETS)
 
     def remove_temp_file(self, pid: int) -> None:
         """The temporary file that process `pid` writes a snapshot to, if it is there."""

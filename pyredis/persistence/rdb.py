@@ -525,12 +525,20 @@ def load_payload(payload: bytes, config: Any) -> Any:
 def parse_snapshot(data: bytes, config: Any,
                    on_key: Callable[[int, bytes, Any, Optional[int]], None],
                    on_function: Callable[[bytes], None],
-                   on_progress: Optional[Callable[[int], None]] = None
-                   ) -> tuple[dict[bytes, bytes], int]:
+                   on_progress: Optional[Callable[[int], None]] = None) -> dict[bytes, bytes]:
     """Walk an RDB file, calling on_key(db, key, value, expire_ms or None) for each key,
     on_function(code) for each function library and on_progress(bytes read) after each
-    key; returns the AUX fields and where the RDB ends (an old-style AOF goes on there).
-    RdbError if the file is bad (wrong signature, version, checksum or content)."""
+    key; returns the AUX fields. RdbError if the file is bad (wrong signature, version,
+    checksum or content)."""
+    return parse_rdb(data, config, on_key, on_function, on_progress)[0]
+
+
+def parse_rdb(data: bytes, config: Any,
+              on_key: Callable[[int, bytes, Any, Optional[int]], None],
+              on_function: Callable[[bytes], None],
+              on_progress: Optional[Callable[[int], None]] = None
+              ) -> tuple[dict[bytes, bytes], int]:
+    """parse_snapshot, also saying where the RDB ends (an old-style AOF goes on there)."""
     if len(data) < 9 or data[:5] != b"REDIS":
         raise RdbError("Wrong signature trying to load DB from file")
     try:

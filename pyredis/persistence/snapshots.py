@@ -342,7 +342,7 @@ class Snapshots:
             except RedisError as exc:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
-        aux, end = rdb.parse_snapshot(data, server.config, on_key, on_function, on_progress)
+        aux, end = rdb.parse_rdb(data, server.config, on_key, on_function, on_progress)
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
                        % aux[b"redis-ver"].decode(errors="replace"))

@@ -2,8 +2,8 @@
 (and of a redis-server master, the same test as a reference) takes a full resync of every
 type, follows the stream of a write load, resumes a cut link with a partial resync, and
 answers WAIT; a fault test cuts the link and kills the master at random moments of a write
-load. Equal DEBUG DIGESTs on both sides are the proof that the replica holds the master's
-dataset."""
+load (the master with appendfsync always). Equal DEBUG DIGESTs on both sides are the proof
+that the replica holds the master's dataset."""
 from __future__ import annotations
 
 import os
@@ -268,14 +268,15 @@ def test_wait_without_replicas(r: redis.Redis) -> None:
 
 class Writers:
     """Clients that each append 1, 2, 3 ... to a list of their own, a WAIT 1 after each,
-    until stopped, their master is gone or `writes` are made: what each sent last and what
-    a WAIT confirmed last."""
+    until stopped, their master is gone or `writes` are made: what each sent last, what the
+    master acknowledged last and what a WAIT confirmed last."""
 
     def __init__(self, port: int, count: int, writes: int = 3000) -> None:
         self.port = port
         self.writes = writes
         self.stopped = threading.Event()
         self.sent = [0] * count
+        self.replied = [0] * count
         self.acked = [0] * count
         self.threads = [threading.Thread(target=self.run, args=(n,)) for n in range(count)]
         for thread in self.threads:
@@ -290,6 +291,7 @@ class Writers:
                     break
                 self.sent[n] = value
                 r.rpush(f"log:{n}", value)
+                self.replied[n] = value
                 if r.wait(1, 100) >= 1:
                     self.acked[n] = value
         except redis.ConnectionError:
@@ -310,16 +312,18 @@ def replica_logs(replica: redis.Redis, count: int) -> list[list[int]]:
 
 def test_faults_cut_links_and_a_killed_master() -> None:
     """A write load with WAIT 1 after each write; at a random moment of it the link is cut
-    (from the master's side, then from the replica's) or the master is killed with SIGKILL.
-    The replica holds each writer's writes in order, every one a WAIT confirmed and none
-    past the one its client had sent; after a cut it resumes with a partial resync, after
-    the kill the master restarts from its RDB (made by SAVE before the load: without an
-    append-only file the writes after it are lost) and the replica converges to it."""
+    (from the master's side, then from the replica's) or the master, with appendfsync
+    always, is killed with SIGKILL. The replica holds each writer's writes in order, every
+    one a WAIT confirmed and none past the one its client had sent; after a cut it resumes
+    with a partial resync; after the kill the master restarts from its append-only file
+    with every write it acknowledged and every write the replica holds (the AOF is written
+    before the stream goes out), and the replica converges to it."""
     seed = random.randrange(1 << 30)
     rand = random.Random(seed)
     run_dir = tempfile.mkdtemp(prefix="pyredis-fault-")
     port = free_port()
-    pair = start_pair("pyredis", ("--dbfilename", "dump.rdb"), cwd=run_dir, port=port)
+    master_args = ("--appendonly", "yes", "--appendfsync", "always")
+    pair = start_pair("pyredis", master_args, cwd=run_dir, port=port)
     try:
         for cut in ("replica", "master"):
             pair.master.delete("log:0", "log:1")
@@ -337,9 +341,7 @@ def test_faults_cut_links_and_a_killed_master() -> None:
             assert replica_logs(pair.replica, 2) == \
                 [list(range(1, sent + 1)) for sent in writers.sent], f"seed {seed}"
             assert pair.stats() == (full, partial + 1), f"seed {seed}"
-        pair.master.flushall()
-        pair.master.rpush("saved", 1)
-        pair.master.save()
+        pair.master.delete("log:0", "log:1")
         writers = Writers(port, 2)
         time.sleep(rand.uniform(0.05, 0.3))
         os.kill(pair.master_server.pid, signal.SIGKILL)
@@ -351,13 +353,16 @@ def test_faults_cut_links_and_a_killed_master() -> None:
             assert writers.acked[n] <= len(held[n]) <= writers.sent[n], f"seed {seed}"
         pair.master.close()
         pair.master_server = launch("pyredis", ["--enable-debug-command", "yes", *MASTER_ARGS,
-                                                "--dbfilename", "dump.rdb"],
-                                    cwd=run_dir, port=port)
+                                                *master_args], cwd=run_dir, port=port)
         pair.master = redis.Redis(port=port, socket_timeout=20)
+        restored = replica_logs(pair.master, 2)
+        for n in range(2):
+            assert restored[n] == list(range(1, len(restored[n]) + 1)), f"seed {seed}"
+            assert max(len(held[n]), writers.replied[n]) <= len(restored[n]) \
+                <= writers.sent[n], f"seed {seed}"
         pair.wait_linked()
         pair.in_sync()
-        assert pair.replica.lrange("saved", 0, -1) == [b"1"]
-        assert pair.replica.exists("log:0", "log:1") == 0
+        assert replica_logs(pair.replica, 2) == restored
     finally:
         pair.stop()
         shutil.rmtree(run_dir, ignore_errors=True)

@@ -165,7 +165,10 @@ class Server:
         self._error_mark = 0                  # error replies before the running command
         self.active_expire_enabled = True
         self.scan_cursors = ScanCursors()     # SCAN, HSCAN, SSCAN, ZSCAN snapshots
-        self.pause_end = 0.0                  # CLIENT PAUSE: monotonic end time
+        # Pauses by purpose ("client": CLIENT PAUSE, "failover"): (monotonic end, writes
+        # only); in effect, the strictest kind and its latest end.
+        self.pauses: dict[str, tuple[float, bool]] = {}
+        self.pause_end = 0.0
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False            # SIGTERM / SIGINT: the cron shuts down
@@ -707,30 +710,55 @@ class Server:
     # -- CLIENT PAUSE ----------------------------------------------------------------------
 
     def _must_pause(self, flags: frozenset) -> bool:
-        """CLIENT PAUSE holds every command, or with WRITE those that may replicate."""
+        """A pause holds every command, or with WRITE those that may replicate."""
         if time.monotonic() >= self.pause_end:
-            self.unpause()
-            return False
+            self.update_pause()
+            if not self.pause_end:
+                return False
         return not self.pause_writes_only or "write" in flags or "may-replicate" in flags
 
-    def pause(self, seconds: float, writes_only: bool) -> None:
-        """CLIENT PAUSE: hold every command (or only writes) for `seconds`. Over a pause
-        already on, the later end and the stricter kind win, as in Redis."""
+    def pause(self, seconds: float, writes_only: bool, purpose: str = "client") -> None:
+        """Hold every command (or only writes) for `seconds` (CLIENT PAUSE, a failover).
+        Over a pause of the same purpose, the later end and the stricter kind win, as in
+        Redis."""
         if seconds <= 0:
             return
-        end = time.monotonic() + seconds
-        if self.pause_end:
-            end = max(end, self.pause_end)
-            writes_only = writes_only and self.pause_writes_only
-        self.pause_end = end
-        self.pause_writes_only = writes_only
+        now = time.monotonic()
+        end = now + seconds
+        if purpose in self.pauses and self.pauses[purpose][0] > now:
+            old_end, old_writes_only = self.pauses[purpose]
+            end = max(end, old_end)
+            writes_only = writes_only and old_writes_only
+        self.pauses[purpose] = (end, writes_only)
+        self.update_pause()
 
     def dataset_paused(self) -> bool:
-        """A CLIENT PAUSE is on: the dataset stands still (no key expires)."""
+        """A pause is on: the dataset stands still (no key expires)."""
         return bool(self.pause_end) and time.monotonic() < self.pause_end
 
-    def unpause(self) -> None:
-        self.pause_end = 0.0
+    def unpause(self, purpose: str = "client") -> None:
+        if self.pauses.pop(purpose, None) is not None:
+            self.update_pause()
+
+    def update_pause(self) -> None:
+        """The pause in effect: the strictest kind among the purposes not run out, until
+        the latest end of that kind (Redis's updateClientPauseTypeAndEndTime). Once it is
+        lifted or eased, the clients it held run their commands (or are held again)."""
+        now = time.monotonic()
+        self.pauses = {p: v for p, v in self.pauses.items() if v[0] > now}
+        was_writes_only, was_paused = self.pause_writes_only, bool(self.pause_end)
+        if self.pauses:
+            writes_only = all(w for _, w in self.pauses.values())
+            self.pause_end = max(e for e, w in self.pauses.values() if w == writes_only)
+            self.pause_writes_only = writes_only
+        else:
+            self.pause_end = 0.0
+            self.pause_writes_only = False
+        if was_paused and (not self.pause_end
+                           or (self.pause_writes_only and not was_writes_only)):
+            self.release_paused_clients()
+
+    def release_paused_clients(self) -> None:
         paused, self.paused_clients = self.paused_clients, []
         for client in paused:
             if client.closed:
@@ -961,9 +989,9 @@ class Server:
         if self.replication_cron_due <= 0:
             self.replication_cron_due = hz
             self.replication.cron()
-        # A CLIENT PAUSE that ran out while no command came.
+        # A pause that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
-            self.unpause()
+            self.update_pause()
         # tracking-table-max-keys, a bounded share per run.
         self.tracking.limit_table()
         # MIGRATE's connections unused for 10 seconds.

@@ -236,7 +236,11 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
         raise RedisError(LIMIT_WITHOUT_STRATEGY)
     if not xadd and not args.trims:
         raise RedisError(XTRIM_WITHOUT_STRATEGY)
-    if limit_given:
+    if client.server.loading:
+        # The AOF replayed (Redis's mustObeyClient): its trims were propagated exact, with
+        # the user's LIMIT kept but not to be enforced.
+        args.limit = 0
+    elif limit_given:
         if not args.approx:
             raise RedisError(LIMIT_WITHOUT_APPROX)
     elif args.approx:

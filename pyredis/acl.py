@@ -18,6 +18,7 @@ import os
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 from .commands import TABLE, Command
+from .errors import c_text
 from .glob import glob_match
 from .protocol.parse import split_args
 
@@ -572,12 +573,12 @@ def apply_rules(staged: User, args: list[bytes], allchannels: bool) -> Optional[
         merged = merge_selector_args(args)
     except AclSelectorError as exc:
         return "Unmatched parenthesis in acl selector starting at '%s'." % (
-            args[exc.index].decode("latin-1"))
+            c_text(args[exc.index]))
     for op in merged:
         try:
             staged.apply(op, allchannels)
         except AclRuleError as exc:
-            return "Error in ACL SETUSER modifier '%s': %s" % (op.decode("latin-1"), exc)
+            return "Error in ACL SETUSER modifier '%s': %s" % (c_text(op), exc)
     return None
 
 
@@ -679,12 +680,12 @@ class Acl:
                 except AclRuleError as exc:
                     self.server.log_warning(
                         "Error loading ACL rule '%s' for the user named '%s': %s" % (
-                            op.decode("latin-1"), name.decode("latin-1"), exc))
+                            c_text(op), c_text(name), exc))
                     self._fatal("Critical error while loading ACLs. Exiting.")
             if not user.enabled:
                 self.server.log("notice", "The user '%s' is disabled (there is no 'on' "
                                 "modifier in the user description). Make sure this is not "
-                                "a configuration error." % name.decode("latin-1"))
+                                "a configuration error." % c_text(name))
         if config.aclfile:
             errors = self.load_file(config.aclfile)
             if errors:
@@ -717,11 +718,11 @@ class Acl:
             name = words[1]
             if has_spaces(name):
                 errors.append("'%s:%d: username '%s' contains invalid characters. " % (
-                    path, number, name.decode("latin-1")))
+                    path, number, c_text(name)))
                 continue
             if name in users:
                 errors.append("WARNING: Duplicate user '%s' found on line %d. " % (
-                    name.decode("latin-1"), number))
+                    c_text(name), number))
                 continue
             user = users[name] = User(name, allchannels)
             try:
@@ -738,7 +739,7 @@ class Acl:
                 except AclRuleError as exc:
                     if exc.unknown_name:
                         errors.append("%s:%d: Error in applying operation '%s': %s. " % (
-                            path, number, op.decode("latin-1"), exc))
+                            path, number, c_text(op), exc))
                     elif not syntax_error:
                         errors.append("%s:%d: %s. " % (path, number, exc))
                         syntax_error = True

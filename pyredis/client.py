@@ -113,7 +113,9 @@ class Client:
         self.patterns: dict[bytes, None] = {}
         self.shard_channels: dict[bytes, None] = {}
         self.blocked: Optional[BlockedState] = None   # while blocked (BLPOP ...)
-        self.reply_mode = "on"       # CLIENT REPLY: on, off, skip-next, skip (this command)
+        # CLIENT REPLY: on, off, skip-next, skip (this command); "replica": a replica's link
+        # carries the stream, never a reply
+        self.reply_mode = "on"
         self.flags: frozenset = NO_FLAGS   # letters of CLIENT LIST flags set at connection
         self.obuf_soft_since = 0.0   # when the soft output limit was first exceeded
         self.tracking: Optional[ClientTracking] = None   # CLIENT TRACKING state
@@ -301,6 +303,8 @@ class Client:
         if self.reply_mode != "on":
             if self.reply_mode == "skip":
                 self.reply_mode = "on"
+            elif self.reply_mode == "replica":
+                self.server.replication.replica_replied(self)
             return
         data = encode_reply(value, self.proto)
         if isinstance(data, LazyAggregate):

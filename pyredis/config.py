@@ -567,6 +567,14 @@ def _apply_notify(server: "Server") -> None:
     server.notifications.configure()
 
 
+def _apply_backlog_size(server: "Server") -> None:
+    server.replication.resize_backlog()
+
+
+def _apply_min_replicas(server: "Server") -> None:
+    server.replication.refresh_good_replicas()
+
+
 MAXMEMORY_POLICIES = ("volatile-lru volatile-lfu volatile-random volatile-ttl allkeys-lru "
                       "allkeys-lfu allkeys-random noeviction")
 _PROTECTED_ACTION = "no yes local"
@@ -668,12 +676,15 @@ DIRECTIVES: list[Directive] = [
     _int("repl-ping-replica-period", 1, INT_MAX, 10, alias="repl-ping-slave-period"),
     _int("repl-timeout", 1, INT_MAX, 60),
     _bool("repl-disable-tcp-nodelay", False),
-    _int("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, unit=_MEM),
+    _int("repl-backlog-size", 1, LLONG_MAX, 1024 * 1024, unit=_MEM,
+         apply=_apply_backlog_size),
     _int("repl-backlog-ttl", 0, LONG_MAX, 3600),
     _int("replica-priority", 0, INT_MAX, 100, alias="slave-priority"),
     _bool("replica-announced", True),
-    _int("min-replicas-to-write", 0, INT_MAX, 0, alias="min-slaves-to-write"),
-    _int("min-replicas-max-lag", 0, INT_MAX, 10, alias="min-slaves-max-lag"),
+    _int("min-replicas-to-write", 0, INT_MAX, 0, alias="min-slaves-to-write",
+         apply=_apply_min_replicas),
+    _int("min-replicas-max-lag", 0, INT_MAX, 10, alias="min-slaves-max-lag",
+         apply=_apply_min_replicas),
     _str("replica-announce-ip", "", NULLABLE, alias="slave-announce-ip"),
     _int("replica-announce-port", 0, 65535, 0, alias="slave-announce-port"),
     _bool("replica-lazy-flush", False, alias="slave-lazy-flush"),

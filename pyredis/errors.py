@@ -65,7 +65,8 @@ def c_text(data: bytes, limit: Optional[int] = None) -> str:
         data = data[:end]
     if limit is not None:
         data = data[:limit]
-    return data.decode("utf-8", errors="replace")
+    # Bytes that are not UTF-8 are carried through to the reply unchanged (error_line).
+    return data.decode("utf-8", errors="surrogateescape")
 
 
 # -- arguments: syntax, numbers, ranges -----------------------------------------------------
@@ -127,6 +128,7 @@ NOAUTH = "NOAUTH Authentication required."
 NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"
 PROTECTED_MODE_DENIED = (     # Redis's wording, "Setup a an" included
     "DENIED Redis is running in protected mode because protected mode is enabled and no "
@@ -736,3 +738,17 @@ LUA_CALL_BAD_ARGUMENT = "Lua redis lib command arguments must be strings or inte
 # SORT's BY and GET patterns read keys that only a user who may read every key may name.
 SORT_BY_DENIED = "ERR BY option of SORT denied due to insufficient ACL permissions."
 SORT_GET_DENIED = "ERR GET option of SORT denied due to insufficient ACL permissions."
+
+# -- replication: SYNC, PSYNC, REPLCONF -----------------------------------------------------
+
+SYNC_PENDING_OUTPUT = "ERR SYNC and PSYNC are invalid with pending output"
+REPLICATION_BGSAVE_FAILED = "ERR BGSAVE failed, replication can't continue"
+
+
+def replconf_unknown_option(option: bytes) -> RedisError:
+    return RedisError(f"ERR Unrecognized REPLCONF option: {c_text(option)}")
+
+
+def replconf_ip_too_long(length: int) -> RedisError:
+    return RedisError("ERR REPLCONF ip-address provided by replica instance is too long: "
+                      f"{length} bytes")

@@ -7,8 +7,8 @@ startup, the keys as MEMORY USAGE prices them, the clients' buffers), which goes
 keys go: a server over its limit evicts the keys the policy allows until it is under it
 again, a bounded number per call (the next command, or the eviction timer CONFIG SET arms,
 goes on). When nothing is left to evict, commands that would use memory get Redis's OOM
-error. Nothing is left out of the figure: pyredis has no replicas' output buffers and no
-AOF buffer, the parts Redis does not count. Candidates are chosen as Redis does,
+error. The stream waiting in replicas' output buffers is left out of the figure, as Redis
+leaves it out. Candidates are chosen as Redis does,
 approximately: a sample of `maxmemory-samples` keys of each database, the best one by
 access time (lru), frequency (lfu) or expire time (ttl), or one random key (random).
 """

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import commands
 from .blocking import blocked_clients_with_timeout
+from .replication import FLAG_REPLICA, ONLINE, STATE_NAMES
 
 if TYPE_CHECKING:
     from .db import Database
@@ -297,11 +298,18 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
     lua = server.scripting.memory_info()
-    clients_normal = sum(c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
-                         for c in server.clients.values())
+    clients_normal = clients_slaves = 0
+    for c in server.clients.values():
+        held = c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
+        if FLAG_REPLICA in c.flags:
+            clients_slaves += held
+        else:
+            clients_normal += held
     lua_caches = lua["used_memory_scripts_eval"]
     functions_caches = lua["used_memory_functions"]
-    overhead = startup + clients_normal + lua_caches + functions_caches
+    backlog = server.replication.backlog_bytes()
+    # (The replicas' buffers are not in used_memory: see Server.refresh_buffers_memory.)
+    overhead = startup + clients_normal + backlog + lua_caches + functions_caches
     per_key_cluster = CLUSTER_ENTRY_METADATA if server.config.cluster_enabled else 0
     dbs = []
     total_keys = 0
@@ -322,7 +330,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     rss = server.resident_memory()
     return MemoryOverhead(
         total_allocated=used, startup_allocated=startup, peak_allocated=server.peak_memory,
-        repl_backlog=0, clients_slaves=0, clients_normal=clients_normal, cluster_links=0,
+        repl_backlog=backlog, clients_slaves=clients_slaves,
+        clients_normal=clients_normal, cluster_links=0,
         aof_buffer=0, lua_caches=lua_caches, functions_caches=functions_caches, dbs=dbs,
         overhead_total=overhead, total_keys=total_keys, dataset=dataset,
         dataset_perc=float32(dataset * 100 / net),
@@ -452,15 +461,15 @@ def stats_section(server: "Server") -> list[str]:
         f"total_net_input_bytes:{stats.net_input_bytes}",
         f"total_net_output_bytes:{stats.net_output_bytes}",
         "total_net_repl_input_bytes:0",
-        "total_net_repl_output_bytes:0",
+        f"total_net_repl_output_bytes:{server.replication.output_bytes}",
         "instantaneous_input_kbps:%.2f" % (stats.instantaneous(2) / 1024),
         "instantaneous_output_kbps:%.2f" % (stats.instantaneous(3) / 1024),
         "instantaneous_input_repl_kbps:0.00",
         "instantaneous_output_repl_kbps:0.00",
         f"rejected_connections:{stats.rejected_connections}",
-        "sync_full:0",
-        "sync_partial_ok:0",
-        "sync_partial_err:0",
+        f"sync_full:{server.replication.sync_full}",
+        f"sync_partial_ok:{server.replication.sync_partial_ok}",
+        f"sync_partial_err:{server.replication.sync_partial_err}",
         f"expired_keys:{stats.expired_keys}",
         "expired_stale_perc:%.2f" % (stats.expired_stale_perc * 100),
         f"expired_time_cap_reached_count:{stats.expired_time_cap_reached_count}",
@@ -501,21 +510,29 @@ def stats_section(server: "Server") -> list[str]:
 
 @info_section("replication", "Replication")
 def replication_section(server: "Server") -> list[str]:
-    """A master without replicas."""
+    """A master, its replicas and its backlog."""
     config = server.config
-    lines = ["role:master", "connected_slaves:0"]
+    replication = server.replication
+    lines = ["role:master", f"connected_slaves:{len(replication.replicas)}"]
     if config.min_replicas_to_write and config.min_replicas_max_lag:
-        lines.append("min_slaves_good_slaves:0")
+        lines.append(f"min_slaves_good_slaves:{replication.good_replicas}")
+    now = int(time.time())
+    for i, link in enumerate(replication.replicas):
+        ip = link.announced_ip or link.client.addr.rsplit(":", 1)[0].strip("[]")
+        lag = now - int(link.ack_time) if link.state == ONLINE else 0
+        lines.append(f"slave{i}:ip={ip},port={link.listening_port},"
+                     f"state={STATE_NAMES[link.state]},offset={link.ack_offset},lag={lag}")
+    backlog = replication.backlog
     lines += [
         "master_failover_state:no-failover",
         f"master_replid:{server.replid}",
-        "master_replid2:0000000000000000000000000000000000000000",
-        "master_repl_offset:0",
-        "second_repl_offset:-1",
-        "repl_backlog_active:0",
+        f"master_replid2:{replication.replid2}",
+        f"master_repl_offset:{replication.master_repl_offset}",
+        f"second_repl_offset:{replication.second_replid_offset}",
+        f"repl_backlog_active:{int(backlog is not None)}",
         f"repl_backlog_size:{config.repl_backlog_size}",
-        "repl_backlog_first_byte_offset:0",
-        "repl_backlog_histlen:0",
+        f"repl_backlog_first_byte_offset:{backlog.first_offset if backlog else 0}",
+        f"repl_backlog_histlen:{len(backlog.data) if backlog else 0}",
     ]
     return lines
 

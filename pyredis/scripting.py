@@ -49,6 +49,7 @@ from .errors import (BAD_LIBRARY_NAME, BUSY_EVAL, BUSY_FUNCTION, INVALID_LIBRARY
                      WRITE_SCRIPT_IN_RO, RedisError, engine_not_found, err, function_exists,
                      invalid_metadata_value, library_exists, script_compile_error, script_run_error,
                      unexpected_shebang_engine, unexpected_shebang_flag, unknown_shebang_option)
+from .persistence.propagation import BOTH
 from .protocol.encode import LazyAggregate
 from .protocol.parse import split_args
 
@@ -191,7 +192,7 @@ class Library:
 class Run:
     """The script running now (Redis's scriptRunCtx)."""
     __slots__ = ("caller", "state", "name", "is_eval", "read_only", "allow_oom", "start",
-                 "timed_out", "killed", "write_dirty", "oom_at_start")
+                 "timed_out", "killed", "write_dirty", "oom_at_start", "repl_targets")
 
     def __init__(self, caller: "Client", state: "LuaState", name: bytes, is_eval: bool,
                  read_only: bool, allow_oom: bool, oom_at_start: bool) -> None:
@@ -206,6 +207,7 @@ class Run:
         self.timed_out = False
         self.killed = False
         self.write_dirty = False
+        self.repl_targets = BOTH   # redis.set_repl(): where the script's writes propagate
 
 
 class LuaState:
@@ -294,9 +296,12 @@ class LuaState:
     def _set_repl(self, *args: Any) -> None:
         if len(args) != 1:
             raise self._api_error(LUA_SET_REPL_ARITY)
-        flags = _lua_tonumber(args[0])
-        if int(flags or 0) & ~3:
+        flags = int(_lua_tonumber(args[0]) or 0)
+        if flags & ~BOTH:
             raise self._api_error(LUA_SET_REPL_FLAGS)
+        run = self.scripting.current
+        if run is not None:
+            run.repl_targets = flags
 
     def _log(self, *args: Any) -> None:
         if len(args) < 2:
@@ -370,7 +375,14 @@ class LuaState:
         client = self.client
         client.argv = argv
         cmd = scripting.command_of(argv)
-        scripting.server.call(client, cmd, argv)  # type: ignore[arg-type]  # checked: known
+        run = scripting.current
+        propagation = scripting.server.propagation
+        if run is not None:
+            propagation.allowed = run.repl_targets
+        try:
+            scripting.server.call(client, cmd, argv)  # type: ignore[arg-type]  # known
+        finally:
+            propagation.allowed = BOTH
         chunks = client.reply
         if len(chunks) == 1 and type(chunks[0]) is bytes:
             data = chunks[0]

@@ -27,9 +27,9 @@ from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
 from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (LOADING, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS, NOT_IN_MULTI, OOM,
-                     PROTECTED_MODE_DENIED, RedisError, exec_aborted, not_while_subscribed,
-                     internal_error, unknown_command, unknown_subcommand,
-                     wrong_arity)
+                     PROTECTED_MODE_DENIED, REPLICA_KEYSPACE, RedisError, exec_aborted,
+                     not_while_subscribed, internal_error, unknown_command,
+                     unknown_subcommand, wrong_arity)
 from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
@@ -43,6 +43,7 @@ from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
+from .replication import FLAG_REPLICA, Replication
 from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
@@ -78,6 +79,8 @@ SUBSCRIBED_ALLOWED = _commands("ping", "subscribe", "ssubscribe", "unsubscribe",
 MULTI_IMMEDIATE = _commands("exec", "discard", "multi", "watch", "quit", "reset")
 # ... and these are not refused over maxmemory (queueing others could grow without bound).
 MULTI_OOM_EXEMPT = _commands("exec", "discard", "quit", "reset")
+# A replica may run none of the commands with these flags.
+KEYSPACE_FLAGS = frozenset(("write", "readonly", "may-replicate"))
 
 
 class Stats:
@@ -173,6 +176,7 @@ class Server:
         self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
+        self.replication_cron_due = 0         # cron runs left before replication's
         self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The commands by name: the table, or this server's copy when rename-command renames
@@ -205,6 +209,7 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.replication = Replication(self)   # the master side: replicas, the backlog
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
@@ -253,14 +258,23 @@ class Server:
         """Write text to the log as it is, without the pid/time prefix."""
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
             return
+        try:   # a client's bytes quoted in a line go out as they came
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "replace")
         if self.config.logfile:
             try:
-                with open(self.config.logfile, "a") as f:
-                    f.write(text)
+                with open(self.config.logfile, "ab") as f:
+                    f.write(data)
             except OSError:
                 pass
         else:
-            sys.stdout.write(text)
+            out = getattr(sys.stdout, "buffer", None)
+            if out is None:   # a text-only stream put in its place (embedding)
+                sys.stdout.write(data.decode("utf-8", "replace"))
+            else:
+                sys.stdout.flush()
+                out.write(data)
             sys.stdout.flush()
 
     def log_system_warnings(self) -> None:
@@ -532,9 +546,8 @@ class Server:
                 and self.write_refusal():
             self._reject(client, RedisError(self.disk_error), cmd)
             return
-        if self.config.min_replicas_to_write and self.config.min_replicas_max_lag and \
-                "write" in flags:
-            # min-replicas-to-write: a master without replicas refuses writes.
+        if self.config.min_replicas_to_write and "write" in flags \
+                and not self.replication.enough_good_replicas():
             self._reject(client, RedisError(NOREPLICAS), cmd)
             return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
@@ -547,6 +560,10 @@ class Server:
         if self.busy_script is not None and "allow-busy" not in cmd.flags:
             # A script runs past busy-reply-threshold: only a few commands may be served.
             self._reject(client, RedisError(self.busy_script), cmd)
+            return
+        if FLAG_REPLICA in client.flags and not KEYSPACE_FLAGS.isdisjoint(flags):
+            # Its link is for the stream (and replicas are never paused).
+            self._reject(client, RedisError(REPLICA_KEYSPACE), cmd)
             return
         if self.pause_end and self._must_pause(flags):
             client.paused = True
@@ -735,14 +752,17 @@ class Server:
         return total
 
     def refresh_buffers_memory(self) -> None:
-        """What the clients' query and output buffers and the script caches hold now (the
-        part of used_memory that is no key's). In between, reads add what they leave in a
-        query buffer."""
+        """What the clients' query and output buffers, the replication backlog and the
+        script caches hold now (the part of used_memory that is no key's). In between,
+        reads add what they leave in a query buffer. The stream waiting in replicas'
+        output buffers is left out, as Redis leaves it out of what maxmemory compares:
+        else evicting (and streaming the DELs) would make more to evict."""
         lua = self.scripting.memory_info()
         total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
+        total += self.replication.backlog_bytes()
         for client in self.clients.values():
             client.qbuf_counted = client.parser.pending() + client.parser.partial_args_size()
-            client.obuf_counted = client.reply_bytes
+            client.obuf_counted = 0 if FLAG_REPLICA in client.flags else client.reply_bytes
             total += client.qbuf_counted + client.obuf_counted
         self.buffers_memory = total
 
@@ -763,9 +783,16 @@ class Server:
     def output_limits(self, client: Client) -> tuple[int, int, int]:
         """client-output-buffer-limit's hard limit, soft limit and seconds for the client's
         class."""
+        limits = self.config.client_output_buffer_limit
+        if FLAG_REPLICA in client.flags:
+            hard, soft, seconds = limits.get("slave", (0, 0, 0))
+            # Below the backlog's size a replica that could resync partially would be cut.
+            if hard and hard < self.config.repl_backlog_size:
+                hard = self.config.repl_backlog_size
+            return hard, soft, seconds
         cls = "pubsub" if (client.channels or client.patterns or client.shard_channels) \
             else "normal"
-        return self.config.client_output_buffer_limit.get(cls, (0, 0, 0))
+        return limits.get(cls, (0, 0, 0))
 
     def check_output_buffer_limits(self, client: Client, extra: int = 0) -> None:
         """client-output-buffer-limit: close a client whose pending replies (and `extra`
@@ -808,6 +835,10 @@ class Server:
             self.process_pending_input()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
+        # Effects queued outside any command (a key found expired while serving a blocked
+        # client) join the stream before this cycle's AOF write.
+        if self.propagation.pending:
+            self.propagation.flush()
         # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
         # Clients marked to close (output buffer limits) go after the writes, as in Redis:
@@ -905,6 +936,11 @@ class Server:
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
+        # Replication, once a second: pings, keepalives and timeouts of replicas.
+        self.replication_cron_due -= 1
+        if self.replication_cron_due <= 0:
+            self.replication_cron_due = hz
+            self.replication.cron()
         # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
             self.unpause()
@@ -957,6 +993,7 @@ class Server:
         self.buffers_memory -= client.qbuf_counted + client.obuf_counted   # freed with it
         client.qbuf_counted = client.obuf_counted = 0
         self.client_eviction.forget(client)
+        self.replication.client_freed(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 
@@ -1036,7 +1073,9 @@ class Server:
         self.startup_memory = heap_in_use() * INTERPRETER_BLOCKS // sys.getallocatedblocks()
         self.peak_memory = self.used_memory()
         self.reactor.before_sleep = self.before_sleep
-        self.reactor.call_later(1.0 / max(1, self.config.hz), self.cron)
+        # The first run after 1 ms, as Redis's: its once-a-second work (a PING to
+        # replicas) takes its first turn before clients come.
+        self.reactor.call_later(0.001, self.cron)
 
     def serve_forever(self, install_signals: bool = True) -> None:
         if install_signals:

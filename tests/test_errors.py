@@ -31,6 +31,14 @@ QUOTING_CALLS = [
     (b"pfdebug", b"g\0et", b"k"),
     (b"module", b"lo\0ad"),
     (b"lolwut", b"version", b"5\0"),
+    # Bytes that are not UTF-8 come back as they were sent.
+    (b"\xff\xfecmd",),
+    (b"config", b"set", b"\xffopt", b"x"),
+    (b"object", b"\xe9x"),
+    (b"expire", b"k", b"1", b"\xfe"),
+    (b"function", b"\xff"),
+    (b"acl", b"setuser", b"u", b"\xffrule"),
+    (b"acl", b"setuser", b"u", b"(\xff"),
 ]
 
 
@@ -43,3 +51,4 @@ def test_c_text_stops_at_nul_and_limit():
     assert c_text(b"ab\0cd") == "ab"
     assert c_text(b"abcdef", 3) == "abc"
     assert c_text(b"a\0" + b"b" * 10, 5) == "a"
+    assert c_text(b"\xff").encode("utf-8", "surrogateescape") == b"\xff"

@@ -38,8 +38,8 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "bgrewriteaof", "failover", "psync", "replconf",
-    "replicaof", "restore-asking", "role", "slaveof", "sync", "wait",
+    "bgrewriteaof", "failover",
+    "replicaof", "restore-asking", "role", "slaveof", "wait",
     "script|debug",
 )
 
@@ -291,7 +291,7 @@ def help_reply(argv: list[bytes], lines: Sequence[str]) -> list:
     """The reply of a container's HELP subcommand (Redis's addReplyHelp): a header naming
     the command as the client typed it, the lines, then HELP itself."""
     header = "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" % (
-        argv[0].decode(errors="replace").upper())
+        argv[0].decode(errors="surrogateescape").upper())
     return [SimpleString(line.encode()) for line in
             (header, *lines, "HELP", "    Prints this help.")]
 
@@ -356,7 +356,7 @@ MODULES = ("connection", "server", "introspection", "cluster", "keys", "strings"
            "functions", "lists", "hashes", "transactions", "pubsub", "tracking",
            "memory", "sets", "zsets", "sort", "scripting", "bitmaps", "persistence",
            "streams", "hyperloglog", "geo", "slowlog", "latency", "acl", "lolwut", "module",
-           "migrate")
+           "migrate", "replication")
 
 def load_all() -> None:
     for module in MODULES:

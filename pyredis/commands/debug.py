@@ -154,7 +154,8 @@ def debug_change_repl_id(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 2)
     server = client.server
     server.log("notice", "Changing replication IDs after receiving DEBUG change-repl-id")
-    server.replid = os.urandom(20).hex()
+    server.replication.change_replid()
+    server.replication.clear_replid2()
     return OK
 
 

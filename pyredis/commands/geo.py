@@ -255,7 +255,7 @@ def _search_command(client: Client, argv: list[bytes], source_index: int, kind: 
     if store_key is not None and (withdist or withhash or withcoord):
         raise geo_store_with_options("GEOSEARCHSTORE" if search_store
                                      else "STORE option in GEORADIUS")
-    name = argv[0].decode(errors="replace")
+    name = argv[0].decode(errors="surrogateescape")
     if kind == SEARCH and not (from_member or from_lonlat):
         raise geo_one_origin(name)
     if kind == SEARCH and not (by_radius or by_box):

@@ -60,7 +60,7 @@ def _store(client: Client, key: bytes, hash_: HashValue, created: bool, event: s
 
 def _hset(client: Client, argv) -> int:
     if len(argv) % 2:
-        raise wrong_arity(argv[0].decode(errors="replace").lower())
+        raise wrong_arity(argv[0].decode(errors="surrogateescape").lower())
     key = argv[1]
     hash_ = _lookup(client, key, write=True)
     created = hash_ is None

@@ -259,12 +259,17 @@ def _expire(client: Client, argv, name: str, relative: bool, seconds: bool) -> i
             return 0
         if b"LT" in flags and current is not None and when >= current:
             return 0
+    propagation = client.server.propagation
     if when <= now:
-        db.delete(key, lazy=client.server.config.lazyfree_lazy_expire)
+        lazy = client.server.config.lazyfree_lazy_expire
+        db.delete(key, lazy)
         db.written(key, "g", "del")
+        propagation.rewrite([b"UNLINK" if lazy else b"DEL", key])
     else:
         db.set_expire(key, when)
         db.written(key, "g", "expire")
+        if relative or seconds:   # replayed as the absolute time it means now
+            propagation.rewrite([b"PEXPIREAT", key, b"%d" % when, *argv[3:]])
     return 1
 
 

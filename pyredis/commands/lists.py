@@ -101,7 +101,7 @@ def rpushx(client: Client, argv: list[bytes]) -> Reply:
 
 def _pop(client: Client, argv, left: bool):
     if len(argv) > 3:
-        raise wrong_arity(argv[0].decode(errors="replace").lower())
+        raise wrong_arity(argv[0].decode(errors="surrogateescape").lower())
     count = None
     if len(argv) == 3:
         count = parse_int(argv[2], MUST_BE_POSITIVE)

@@ -161,6 +161,7 @@ def _transfer(client: Client, cached: CachedSocket, keys: list[bytes], dbid: int
     auth_reply = _read_line(sock, timeout) if auth else b""
     select_reply = _read_line(sock, timeout) if select else b""
     error: Optional[bytes] = None
+    moved = [b"DEL"]
     for position, key in enumerate(sent):
         try:
             reply = _read_line(sock, timeout)
@@ -180,6 +181,8 @@ def _transfer(client: Client, cached: CachedSocket, keys: list[bytes], dbid: int
         elif not copy:
             db.delete(key)
             db.written(key, "g", "del")
+            moved.append(key)
+            client.server.propagation.rewrite(moved)   # replayed as DEL of the keys moved
     if error is not None:
         raise migrate_target_error(error[1:])
     cached.last_dbid = dbid

@@ -62,8 +62,11 @@ def restore(client: Client, argv: list[bytes]) -> Reply:
     if ttl and ttl < server.clock.ms():
         if deleted:
             db.written(key, "g", "del")
+            server.propagation.rewrite([b"DEL", key])
         return OK
     db.set(key, value, expire_at=ttl or None)
+    if ttl and not absttl:   # replayed as the absolute time it means now
+        server.propagation.rewrite([*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"])
     if server.keyspace.lfu:
         if freq >= 0:
             db.set_frequency(key, freq)

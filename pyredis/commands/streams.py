@@ -484,7 +484,7 @@ def _xread(client: Client, argv, group_read: bool):
     streams_index = 0
     group_name = consumer_name = None
     noack = False
-    name = argv[0].decode(errors="replace")
+    name = argv[0].decode(errors="surrogateescape")
     i = 1
     while i < len(argv):
         more = len(argv) - i - 1

@@ -109,6 +109,8 @@ def _set_generic(client: Client, key: bytes, value: bytes, flags: set, expire: O
     db.written(key, "$", "set")
     if when is not None:
         db.notify("g", "expire", key)
+        # Replayed later, a relative time would mean another moment.
+        client.server.propagation.rewrite([b"SET", key, value, b"PXAT", b"%d" % when])
     return old if get else ok_reply
 
 
@@ -132,7 +134,12 @@ def set_(client: Client, argv: list[bytes]) -> Reply:
         db.written(argv[1], "$", "set")
         return OK
     flags, expire = _parse_extended(argv, for_set=True)
-    return _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
+    reply = _set_generic(client, argv[1], argv[2], flags, expire, "set", OK, None)
+    if b"GET" in flags and expire is None:
+        # The replies of GET are the client's alone: replayed without it.
+        client.server.propagation.rewrite(
+            argv[:3] + [a for a in argv[3:] if c_keyword(a) != b"get"])
+    return reply
 
 
 @command("setnx")
@@ -160,14 +167,19 @@ def getex(client: Client, argv: list[bytes]) -> Reply:
         return None
     if expire is not None:
         when = _expire_at(client, expire, flags, "getex")
+        propagation = client.server.propagation
         if (b"EXAT" in flags or b"PXAT" in flags) and when <= client.server.clock.ms():
-            db.delete(key)  # an absolute time already past deletes the key
+            lazy = client.server.config.lazyfree_lazy_expire
+            db.delete(key, lazy)  # an absolute time already past deletes the key
             db.written(key, "g", "del")
+            propagation.rewrite([b"UNLINK" if lazy else b"DEL", key])
         else:
             db.set_expire(key, when)
             db.written(key, "g", "expire")
+            propagation.rewrite([b"PEXPIREAT", key, b"%d" % when])
     elif b"PERSIST" in flags and db.persist(key):
         db.written(key, "g", "persist")
+        client.server.propagation.rewrite([b"PERSIST", key])
     return value
 
 
@@ -175,8 +187,10 @@ def getex(client: Client, argv: list[bytes]) -> Reply:
 def getdel(client: Client, argv: list[bytes]) -> Reply:
     db = client.db
     value = db.get_string(argv[1])
-    if value is not None and db.delete(argv[1]):
+    lazy = client.server.config.lazyfree_lazy_user_del
+    if value is not None and db.delete(argv[1], lazy):
         db.written(argv[1], "g", "del")
+        client.server.propagation.rewrite([b"UNLINK" if lazy else b"DEL", argv[1]])
     return value
 
 
@@ -186,6 +200,7 @@ def getset(client: Client, argv: list[bytes]) -> Reply:
     old = db.get_string(argv[1])
     db.set(argv[1], argv[2])
     db.written(argv[1], "$", "set")
+    client.server.propagation.rewrite([b"SET", argv[1], argv[2]])
     return old
 
 
@@ -362,6 +377,8 @@ def incrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     else:
         db.replace(key, result)  # keeps its TTL
     db.written(key, "$", "incrbyfloat")
+    # Replayed, the sum of two floats could round otherwise: the result, TTL kept.
+    client.server.propagation.rewrite([b"SET", key, bytes(result), b"KEEPTTL"])
     return result
 
 

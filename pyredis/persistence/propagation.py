@@ -32,7 +32,7 @@ EXEC = [b"EXEC"]
 
 class Propagation:
     __slots__ = ("server", "active", "to_aof", "to_repl", "pending", "no_multi",
-                 "rewritten", "prevented", "forced")
+                 "rewritten", "prevented", "forced", "allowed")
 
     def __init__(self, server: "Server") -> None:
         self.server = server
@@ -46,6 +46,10 @@ class Propagation:
         self.rewritten: Optional[list[bytes]] = None
         self.prevented = 0
         self.forced = 0
+        # Where the next call may propagate its command: a script's redis.set_repl() narrows
+        # it for the commands the script runs (Redis's call flags); effects queued with
+        # `also` are not affected.
+        self.allowed = BOTH
 
     def refresh(self) -> None:
         """Look again at what follows the stream, after the AOF was turned on or off or
@@ -103,7 +107,7 @@ class Propagation:
                  saved: tuple[Optional[list[bytes]], int, int]) -> None:
         """A call ended: queue the command if it changed the dataset or forced it (as the
         command asked), then give the caller back its own requests."""
-        targets = ((BOTH if changed else 0) | self.forced) & ~self.prevented
+        targets = ((BOTH if changed else 0) | self.forced) & ~self.prevented & self.allowed
         if targets and not self.server.loading:
             self.pending.append((db_index, self.rewritten or argv, targets))
         self.rewritten, self.prevented, self.forced = saved

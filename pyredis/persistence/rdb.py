@@ -11,7 +11,7 @@ import os
 import random
 import struct
 import time
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, BinaryIO, Callable, Iterator, Optional
 
 from ..types.hash import HashValue
 from ..types.list import ListValue
@@ -148,6 +148,13 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
     yield _aux(b"redis-bits", b"64")
     yield _aux(b"ctime", b"%d" % (now_ms // 1000))
     yield _aux(b"used-mem", b"%d" % server.used_memory())
+    replication = getattr(server, "replication", None)
+    history = replication.rdb_save_info() if replication is not None else None
+    if history is not None:     # where a replica loading this file stands in the stream
+        stream_db, replid, offset = history
+        yield _aux(b"repl-stream-db", b"%d" % stream_db)
+        yield _aux(b"repl-id", replid.encode())
+        yield _aux(b"repl-offset", b"%d" % offset)
     yield _aux(b"aof-base", b"1" if aof_base else b"0")
     scripting = getattr(server, "scripting", None)
     if scripting is not None:
@@ -190,22 +197,29 @@ def debug_delay(usec: int) -> None:
         time.sleep(usec / 1e6)
 
 
+def write_rdb(server: Any, f: BinaryIO, now_ms: int,
+              on_key: Optional[Callable[[], None]] = None) -> None:
+    """The dataset as an RDB, checksum included, written to f (a file or a pipe to
+    replicas)."""
+    checksum_on = server.config.rdbchecksum
+    crc = 0
+    delay = server.config.rdb_key_save_delay
+    for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
+        if checksum_on:
+            crc = crc64(chunk, crc)
+        f.write(chunk)
+    f.write(struct.pack("<Q", crc))
+
+
 def write_snapshot(server: Any, path: str, now_ms: int,
                    on_key: Optional[Callable[[], None]] = None) -> None:
     """Write the dataset to path through a temporary file, fsynced then renamed over it, so
     that a failure leaves the old file whole (on_key: called after each key). Raises
     OSError."""
     temp = os.path.join(os.path.dirname(path) or ".", "temp-%d.rdb" % os.getpid())
-    checksum_on = server.config.rdbchecksum
     try:
         with open(temp, "wb") as f:
-            crc = 0
-            delay = server.config.rdb_key_save_delay
-            for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
-                if checksum_on:
-                    crc = crc64(chunk, crc)
-                f.write(chunk)
-            f.write(struct.pack("<Q", crc))
+            write_rdb(server, f, now_ms, on_key)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, path)

@@ -11,6 +11,8 @@ from ..errors import MISCONF
 from . import rdb
 
 BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
+DISK = "disk"            # what a child makes: dbfilename, or an RDB streamed to replicas
+SOCKETS = "sockets"
 
 
 class Snapshots:
@@ -19,6 +21,7 @@ class Snapshots:
     def __init__(self, server: Any) -> None:
         self.server = server
         self.child_pid: Optional[int] = None
+        self.child_kind = DISK
         self.child_started = 0.0
         self.dirty_before_bgsave = 0
         self.bgsave_scheduled = False
@@ -85,6 +88,17 @@ class Snapshots:
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
+        if not self.fork_child(DISK, "redis-rdb-bgsave", self.write):
+            self.set_status(False)
+            return False
+        return True
+
+    def fork_child(self, kind: str, title: str,
+                   work: Callable[[Callable[[], None]], bool]) -> bool:
+        """Fork the child that makes an RDB: `work(on_key)` runs in it (on_key after each
+        key, for the progress reports) and says whether it succeeded. `kind` is DISK
+        (dbfilename) or SOCKETS (streamed to replicas, diskless). False if the fork failed."""
+        server = self.server
         started = time.perf_counter_ns()
         report_r, report_w = os.pipe()
         try:
@@ -92,15 +106,14 @@ class Snapshots:
         except OSError as exc:
             os.close(report_r)
             os.close(report_w)
-            self.set_status(False)
             server.log_warning("Can't save in background: fork: %s" % exc.strerror)
             return False
         if pid == 0:
             code = 1
             try:
                 os.close(report_r)
-                server.process.in_fork_child("redis-rdb-bgsave")
-                code = 0 if self.write(ChildReport(server, report_w).key_saved) else 1
+                server.process.in_fork_child(title)
+                code = 0 if work(ChildReport(server, report_w).key_saved) else 1
                 if code == 0:
                     cow = server.process.log_fork_cow("RDB")
                     os.write(report_w, b"done %d\n" % cow)
@@ -114,8 +127,12 @@ class Snapshots:
         self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
         self.fork_rate = server.used_memory() * 1_000_000 / max(self.last_fork_usec, 1) / 1024**3
         server.latency.add_sample_if_needed("fork", self.last_fork_usec // 1000)
-        server.log("notice", "Background saving started by pid %d" % pid)
+        if kind == DISK:
+            server.log("notice", "Background saving started by pid %d" % pid)
+        else:
+            server.log("notice", "Background RDB transfer started by pid %d" % pid)
         self.child_pid = pid
+        self.child_kind = kind
         self.child_started = time.time()
         return True
 
@@ -166,7 +183,17 @@ class Snapshots:
         self.child_pid = None
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         server = self.server
-        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        if self.child_kind == SOCKETS:
+            # A transfer to replicas: dbfilename and the save status are not its business.
+            if ok:
+                server.log("notice", "Background RDB transfer terminated with success")
+            elif os.WIFEXITED(status):
+                server.log_warning("Background transfer error")
+            else:
+                server.log_warning("Background transfer terminated by signal %d"
+                                   % os.WTERMSIG(status))
+        elif ok:
             server.log("notice", "Background saving terminated with success")
             server.keyspace.dirty -= self.dirty_before_bgsave
             server.lastsave = int(time.time())
@@ -183,6 +210,10 @@ class Snapshots:
                 "rdb-unlink-temp-file", int((time.perf_counter() - start) * 1000))
             if signum != 10:     # SIGUSR1 stops a save without counting as an error
                 self.set_status(False)
+        # Replicas waiting for this save get it (or are dropped), then those waiting for
+        # the next one get it started.
+        server.replication.background_save_done(ok, self.child_kind == SOCKETS)
+        server.replication.start_pending_bgsave()
 
     def kill_child(self) -> None:
         """Stop a running background save (at shutdown) and remove its temporary file."""
@@ -196,7 +227,9 @@ class Snapshots:
             os.waitpid(pid, 0)
         except OSError:
             pass
-        self.remove_temp_file(pid)
+        if self.child_kind == DISK:
+            self.remove_temp_file(pid)
+        self.server.replication.background_save_done(False, self.child_kind == SOCKETS)
 
     def remove_temp_file(self, pid: int) -> None:
         """The temporary file that process `pid` writes a snapshot to, if it is there."""

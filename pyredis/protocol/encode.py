@@ -278,6 +278,11 @@ def encode_reply(value: Any, proto: int) -> Union[bytes, LazyAggregate]:
 
 
 def error_line(message: str) -> bytes:
-    """An error reply line; newlines would break the protocol, so they become spaces."""
-    return b"-%s\r\n" % message.replace("\r", " ").replace("\n", " ").encode("utf-8", "replace")
+    """An error reply line; newlines would break the protocol, so they become spaces. The
+    client's own bytes quoted in it (decoded with surrogateescape) go back as they came."""
+    text = message.replace("\r", " ").replace("\n", " ")
+    try:
+        return b"-%s\r\n" % text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:   # a lone surrogate of another origin
+        return b"-%s\r\n" % text.encode("utf-8", "replace")
 

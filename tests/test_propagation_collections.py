@@ -8,64 +8,28 @@ forces to its replicas, marks the end of each run.
 from __future__ import annotations
 
 import re
-import socket
 import time
-from typing import Iterator, Optional
+from typing import Iterator
 
 import pytest
 import redis
 
 from helpers import RawConnection, start_server
 from pyredis.launch import ServerProcess
+from test_replication_stream import StreamReader
 
 FENCE = b"end-of-run"
 TIMESTAMP = re.compile(rb"1[0-9]{12}(-[0-9]+)?\Z")   # unix ms, or a stream ID made of one
 
 
 class ReplicaLink:
-    """A replica's view of a server: SYNC, the payload skipped, then the commands; with a
-    client connection (`client`) whose replies are not looked at."""
+    """A replica's view of a server (its reader attached with SYNC), with a client connection
+    whose replies are not looked at."""
 
     def __init__(self, port: int) -> None:
+        self.reader = StreamReader(port)
         self.client = RawConnection(port)
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock.sendall(b"SYNC\r\n")
-        self.buf = b""
-        while True:
-            self.buf = self.buf.lstrip(b"\n")          # keepalives before the payload
-            if b"\r\n" in self.buf:
-                end = self.buf.index(b"\r\n")
-                size = int(self.buf[1:end])
-                if len(self.buf) >= end + 2 + size:
-                    self.buf = self.buf[end + 2 + size:]
-                    break
-            self._receive()
         self.fences = 0
-
-    def _receive(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("the server closed the replication link")
-        self.buf += data
-
-    def _line(self) -> bytes:
-        while b"\r\n" not in self.buf:
-            self._receive()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _command(self) -> list[bytes]:
-        self.buf = self.buf.lstrip(b"\n")
-        header = self._line()
-        assert header[:1] == b"*", header
-        argv = []
-        for _ in range(int(header[1:])):
-            size = int(self._line()[1:])
-            while len(self.buf) < size + 2:
-                self._receive()
-            argv.append(self.buf[:size])
-            self.buf = self.buf[size + 2:]
-        return argv
 
     def commands(self) -> list[list[bytes]]:
         """What reached the replica since the last call, up to a fence published now."""
@@ -74,7 +38,7 @@ class ReplicaLink:
         self.client.execute("PUBLISH", "fence", mark)
         seen = []
         while True:
-            argv = self._command()
+            argv = self.reader.command()
             if argv[0].lower() == b"publish" and argv[-1] == mark:
                 return seen
             if argv[0].lower() != b"ping":                  # the master's heartbeat
@@ -89,13 +53,10 @@ class ReplicaLink:
 
     def close(self) -> None:
         self.client.close()
-        self.sock.close()
+        self.reader.close()
 
 
-@pytest.fixture(scope="module", params=[
-    pytest.param("pyredis", marks=pytest.mark.xfail(
-        strict=True, reason="pyredis does not serve SYNC yet")),
-    "redis"])
+@pytest.fixture(scope="module", params=["pyredis", "redis"])
 def origin(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
     """A server of this module's own: a replica left attached does not reach other tests."""
     server = start_server(request.param)
@@ -135,8 +96,8 @@ def blocked(r: redis.Redis, port: int, *command: str) -> RawConnection:
     return conn
 
 
-def expect(*lines: Optional[str]) -> list[list[bytes]]:
-    return [cmd(line) for line in lines if line is not None]
+def expect(*lines: str) -> list[list[bytes]]:
+    return [cmd(line) for line in lines]
 
 
 # -- lists ------------------------------------------------------------------------------------
@@ -145,8 +106,8 @@ def test_list_pops_and_moves_propagate_as_plain_pops(r, replica):
     r.rpush("l", *"abcdef")
     replica.commands()
     assert replica.run("LMPOP 2 nope l LEFT", "LMPOP 1 l RIGHT COUNT 10",
-               "RPUSH l 1 2 3 4 5", "BLMPOP 0 1 l RIGHT COUNT 2", "BLPOP nope l 0",
-               "BRPOP l 0", "blmove l m right Left 0", "BRPOPLPUSH m l 0") == expect(
+                       "RPUSH l 1 2 3 4 5", "BLMPOP 0 1 l RIGHT COUNT 2", "BLPOP nope l 0",
+                       "BRPOP l 0", "blmove l m right Left 0", "BRPOPLPUSH m l 0") == expect(
         "LPOP l 1", "RPOP l 5", "RPUSH l 1 2 3 4 5", "RPOP l 2", "LPOP l",
         "RPOP l", "LMOVE l m right Left", "RPOPLPUSH m l")
 
@@ -155,8 +116,8 @@ def test_list_writes_that_change_nothing_propagate_nothing(r, replica):
     r.rpush("l", "a", "b")
     replica.commands()
     assert replica.run("LPOP nope", "LPOP l 0", "LMPOP 1 nope LEFT", "LTRIM l 0 -1",
-               "LREM l 0 x", "LPUSHX nope a", "LINSERT l BEFORE x y", "RPOPLPUSH nope l",
-               "BLPOP nope 0.01", "MULTI", "BLMPOP 0 1 nope LEFT", "EXEC") == []
+                       "LREM l 0 x", "LPUSHX nope a", "LINSERT l BEFORE x y", "RPOPLPUSH nope l",
+                       "BLPOP nope 0.01", "MULTI", "BLMPOP 0 1 nope LEFT", "EXEC") == []
 
 
 def test_blocked_list_clients_served_propagate_their_pops(r, replica, origin):
@@ -181,9 +142,8 @@ def test_spop_propagates_as_srem_or_del(r, replica):
     r.sadd("one", "x")
     r.sadd("all", "a", "b")
     replica.commands()
-    assert replica.run("SPOP one", "SPOP all 5", "SPOP nope", "SPOP nope 3",
-               "SADD s a", "SPOP s 0") == expect("SREM one x", "DEL all",
-                                                 "SADD s a")
+    assert replica.run("SPOP one", "SPOP all 5", "SPOP nope", "SPOP nope 3", "SADD s a",
+                       "SPOP s 0") == expect("SREM one x", "DEL all", "SADD s a")
 
 
 def test_spop_with_a_count_propagates_one_srem_a_member(r, replica):
@@ -206,8 +166,8 @@ def test_sorted_set_pops_propagate_as_zpopmin_zpopmax(r, replica, origin):
     r.zadd("z", {m: i for i, m in enumerate("abcdef")})
     replica.commands()
     assert replica.run("ZMPOP 2 nope z MIN", "ZMPOP 1 z MAX COUNT 2", "BZPOPMIN z 0",
-               "BZPOPMAX nope z 0", "BZMPOP 0 1 z MIN COUNT 5", "ZPOPMIN z",
-               "ZMPOP 1 z MIN") == expect(
+                       "BZPOPMAX nope z 0", "BZMPOP 0 1 z MIN COUNT 5", "ZPOPMIN z",
+                       "ZMPOP 1 z MIN") == expect(
         "ZPOPMIN z 1", "ZPOPMAX z 2", "ZPOPMIN z", "ZPOPMAX z",
         "ZPOPMIN z 1")
     waiters = [blocked(r, origin.port, "BZPOPMIN", "q", "0"),
@@ -228,16 +188,17 @@ def test_hincrbyfloat_propagates_as_hset_of_the_value_reached(r, replica):
     r.hset("h", "f", "1.5")
     replica.commands()
     assert replica.run("HINCRBYFLOAT h f 0.1", "HINCRBYFLOAT h g 5.0e3",
-               "HINCRBYFLOAT h f x", "HSETNX h f 1") == expect(
+                       "HINCRBYFLOAT h f x", "HSETNX h f 1") == expect(
         "HSET h f 1.6", "HSET h g 5000")
 
 
 def test_geoadd_propagates_as_zadd_and_stores_as_themselves(r, replica):
     assert replica.run("GEOADD g 13.361389 38.115556 Palermo",
-               "GEOADD g NX CH 15.087269 37.502669 Catania 13.361389 38.115556 Palermo",
-               "GEOADD g XX 200 200 bad", "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 1 km",
-               "GEORADIUS g 15 37 200 km STORE d",
-               "GEOSEARCHSTORE d nope FROMLONLAT 0 0 BYRADIUS 1 km") == expect(
+                       "GEOADD g NX CH 15.087269 37.502669 Catania 13.361389 38.115556 Palermo",
+                       "GEOADD g XX 200 200 bad",
+                       "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 1 km",
+                       "GEORADIUS g 15 37 200 km STORE d",
+                       "GEOSEARCHSTORE d nope FROMLONLAT 0 0 BYRADIUS 1 km") == expect(
         "zadd g 3479099956230698 Palermo",
         "zadd g NX CH 3479447370796909 Catania 3479099956230698 Palermo",
         "GEORADIUS g 15 37 200 km STORE d",
@@ -271,16 +232,18 @@ def test_consumer_groups_propagate_as_xclaim_and_xgroup_setid(r, replica):
     replica.commands()
     claim = "XCLAIM s g {} 0 {} TIME <ms> RETRYCOUNT {} FORCE JUSTID LASTID {}"
     assert replica.run("XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
-               "XREADGROUP GROUP g alice STREAMS s 0",
-               "XREADGROUP GROUP g bob NOACK STREAMS s >",
-               "XREADGROUP GROUP g bob NOACK STREAMS s >") == expect(
+                       "XREADGROUP GROUP g alice STREAMS s 0",
+                       "XREADGROUP GROUP g bob NOACK STREAMS s >",
+                       "XREADGROUP GROUP g bob NOACK STREAMS s >") == expect(
         "MULTI", claim.format("alice", "1-1", 1, "1-1"),
         claim.format("alice", "1-2", 1, "1-2"), "EXEC",
         "MULTI", "XGROUP CREATECONSUMER s g bob", "XGROUP SETID s g 1-3 ENTRIESREAD 3",
         "EXEC")
     assert replica.run("XDEL s 1-1", "XCLAIM s g carol 0 1-1 1-2 JUSTID",
-               "XCLAIM s g carol 0 1-9 LASTID 5-0", "XCLAIM s g carol 0 1-3 FORCE RETRYCOUNT 7",
-               "XAUTOCLAIM s g dave 0 0 COUNT 1", "XACK s g 1-9", "XACK s g 1-2") == expect(
+                       "XCLAIM s g carol 0 1-9 LASTID 5-0",
+                       "XCLAIM s g carol 0 1-3 FORCE RETRYCOUNT 7",
+                       "XAUTOCLAIM s g dave 0 0 COUNT 1", "XACK s g 1-9",
+                       "XACK s g 1-2") == expect(
         # 1-1 is gone: its pending entry leaves, as the XCLAIM of a missing entry replays.
         "XDEL s 1-1", "MULTI", claim.format("alice", "1-1", 2, "1-3"),
         claim.format("carol", "1-2", 2, "1-3"), "EXEC",
@@ -313,9 +276,9 @@ def test_bits_hyperloglogs_and_sort_propagate_what_changed(r, replica):
     r.rpush("l", 3, 1, 2)
     replica.commands()
     assert replica.run("SETBIT b 7 1", "SETBIT b 7 1", "BITFIELD b SET u8 0 255",
-               "BITFIELD b GET u8 0", "BITFIELD b OVERFLOW FAIL INCRBY u8 0 10",
-               "BITOP AND d nope", "BITOP NOT d b", "PFADD h a b", "PFADD h a", "PFCOUNT h",
-               "PFCOUNT h", "PFMERGE h", "SORT l STORE o", "SORT nope STORE p",
-               "SORT nope STORE o") == expect(
+                       "BITFIELD b GET u8 0", "BITFIELD b OVERFLOW FAIL INCRBY u8 0 10",
+                       "BITOP AND d nope", "BITOP NOT d b", "PFADD h a b", "PFADD h a",
+                       "PFCOUNT h", "PFCOUNT h", "PFMERGE h", "SORT l STORE o",
+                       "SORT nope STORE p", "SORT nope STORE o") == expect(
         "SETBIT b 7 1", "BITFIELD b SET u8 0 255", "BITOP NOT d b",
         "PFADD h a b", "PFCOUNT h", "PFMERGE h", "SORT l STORE o", "SORT nope STORE o")

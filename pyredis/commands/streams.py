@@ -149,12 +149,11 @@ def _propagate_claim(client: Client, key: bytes, group_name: bytes, group: Consu
                      raw_id: bytes, nack: PendingEntry) -> None:
     """An entry pending for nack's consumer, with its delivery time and count, and the
     group's last delivered ID (a pending entry whose stream entry is gone: it leaves)."""
-    consumer = nack.consumer
+    consumer = nack.consumer.name  # type: ignore[union-attr]  # a pending entry has one
     client.server.propagation.also(client.db.index, [
-        b"XCLAIM", key, group_name, consumer.name if consumer is not None else b"", b"0",
-        raw_id, b"TIME", b"%d" % nack.delivery_time, b"RETRYCOUNT",
-        b"%d" % nack.delivery_count, b"FORCE", b"JUSTID", b"LASTID",
-        format_id(group.last_id)])
+        b"XCLAIM", key, group_name, consumer, b"0", raw_id, b"TIME",
+        b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE",
+        b"JUSTID", b"LASTID", format_id(group.last_id)])
 
 
 def _propagate_group_id(client: Client, key: bytes, group_name: bytes,

@@ -661,7 +661,7 @@ class Server:
             propagation.end_call(client.db.index, argv, self.keyspace.dirty > dirty,
                                  outer_requests)
         if caller is None and propagation.pending:
-            propagation.flush()   # the outermost call: its effects go out together
+            propagation.flush(cmd.flags)   # the outermost call: its effects go out together
         if self.tracking.enabled:
             self.tracking.after_command(client, cmd, argv, caller is None)
 

@@ -39,6 +39,8 @@ HIDDEN_FLAGS = {
     "module|unload": ["protected"],
     "pfcount": ["may_replicate"],
     "publish": ["may_replicate"],
+    "randomkey": ["touches_arbitrary_keys"],
+    "scan": ["touches_arbitrary_keys"],
     "spublish": ["may_replicate"],
 }
 

@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import time
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -366,3 +367,35 @@ def test_replica_over_its_output_limit_is_closed() -> None:
         r.close()
     finally:
         server.stop()
+
+
+def test_keys_found_expired_go_out_as_redis_sends_them(
+        masters: dict[str, ServerProcess]) -> None:
+    """A write that finds its key expired goes out in MULTI with the DEL; SCAN and RANDOMKEY,
+    which may expire keys anywhere, send bare DELs, as the expiry cycle does."""
+    streams = {}
+    for kind, server in masters.items():
+        r = redis.Redis(port=server.port, socket_timeout=20, single_connection_client=True)
+        r.config_set("repl-ping-replica-period", 3600)
+        r.flushall()
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        reader = StreamReader(server.port)
+        try:
+            for key in ("foo1", "foo2", "bar"):
+                r.set(key, "v", px=1)
+            time.sleep(0.01)
+            assert r.scan(0, match="foo*") == (0, [])
+            r.set("bar", "new")
+            r.set("end", "1")
+            seen = reader.commands_until(b"end")
+        finally:
+            r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+            reader.close()
+            r.close()
+        writes = [c for c in seen if c[0] != b"SELECT" and c[-2:-1] != [b"PXAT"]]
+        scan_dels, rest = writes[:2], writes[2:]
+        streams[kind] = (sorted(scan_dels), rest)
+    assert streams["redis"][0] == [[b"DEL", b"foo1"], [b"DEL", b"foo2"]]
+    assert streams["redis"][1] == [[b"MULTI"], [b"DEL", b"bar"], [b"SET", b"bar", b"new"],
+                                   [b"EXEC"], [b"SET", b"end", b"1"]]
+    assert streams["pyredis"] == streams["redis"]

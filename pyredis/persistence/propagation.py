@@ -112,14 +112,17 @@ class Propagation:
             self.pending.append((db_index, self.rewritten or argv, targets))
         self.rewritten, self.prevented, self.forced = saved
 
-    def flush(self) -> None:
+    def flush(self, flags: frozenset = frozenset()) -> None:
         """Send what the outermost call (or an expiry cycle, an eviction pass) queued
-        (Redis's propagatePendingCommands)."""
+        (Redis's propagatePendingCommands); `flags` are the outermost command's. A command
+        that may expire keys anywhere (SCAN, RANDOMKEY) sends them as they come, like the
+        expiry cycle, not as one transaction."""
         ops = self.pending
         if not ops:
             return
         self.pending = []
-        transaction = len(ops) > 1 and not self.no_multi
+        transaction = (len(ops) > 1 and not self.no_multi
+                       and "touches-arbitrary-keys" not in flags)
         if transaction:
             self.send(ops[0][0], MULTI, BOTH)    # the first op's db: its SELECT comes first
         for db_index, argv, targets in ops:

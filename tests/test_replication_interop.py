@@ -161,6 +161,7 @@ def test_full_sync_of_every_type(pair: Pair) -> None:
 def write_load(port: int, writer: int, count: int) -> None:
     """`count` writes of every kind, in pipelines, some on keys every writer shares."""
     r = redis.Redis(port=port, socket_timeout=20)
+    r.xgroup_create(f"x:{writer}", "g", id="$", mkstream=True)
     p = r.pipeline(transaction=False)
     for i in range(count):
         op = i % 8
@@ -175,11 +176,14 @@ def write_load(port: int, writer: int, count: int) -> None:
         elif op == 4:
             p.zadd("shared-zset", {f"m{i % 60}": i})
         elif op == 5:
-            p.xadd(f"x:{writer}", {"i": i}, id=f"{i}-1")
+            p.xadd(f"x:{writer}", {"i": i}, maxlen=100, approximate=True)
         elif op == 6:
             p.lpop(f"l:{writer}")
-        else:
+        elif i % 16 == 7:
             p.set(f"e:{writer}:{i % 20}", i, px=60000)
+        else:
+            # A reader of the writer's stream: deliveries the replica must record too.
+            p.xreadgroup("g", f"c{i % 3}", {f"x:{writer}": ">"}, count=2)
         if i % 50 == 49:
             p.execute()
     p.execute()

@@ -59,8 +59,11 @@ class Pair:
         wait_for(self.linked, "the replica is online")
 
     def in_sync(self) -> None:
-        """Every write so far is on the replica: the digests match."""
-        assert self.master.wait(1, 10000) == 1
+        """Every write so far is on the replica: the digests match. (WAIT waits for the
+        stream up to its connection's last command: a PING there first makes that now.)"""
+        with self.master.client() as connection:
+            connection.ping()
+            assert connection.wait(1, 10000) == 1
         assert self.master.execute_command("DEBUG", "DIGEST") == \
             self.replica.execute_command("DEBUG", "DIGEST")
 

@@ -31,6 +31,7 @@ class Snapshots:
         self.saves = 0
         self.last_load_loaded = 0
         self.last_load_expired = 0
+        self.loaded_aux: dict[bytes, bytes] = {}   # the AUX fields of the file loaded last
         self.forks = 0                  # INFO total_forks
         self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
         # What the child reports while it saves (Redis's child info pipe): INFO's current_*
@@ -278,7 +279,8 @@ class Snapshots:
         except FileNotFoundError:
             return False
         server.loading_total_bytes = len(data)
-        now = server.clock.ms()
+        # A replica keeps the keys past their time: its master deletes them.
+        now = -1 if server.replica.active else server.clock.ms()
         loaded = expired = 0
         delay = server.config.key_load_delay
 
@@ -314,6 +316,7 @@ class Snapshots:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
         aux = rdb.parse_snapshot(data, server.config, on_key, on_function, on_progress)
+        self.loaded_aux = aux
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
                        % aux[b"redis-ver"].decode(errors="replace"))

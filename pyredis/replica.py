@@ -505,6 +505,9 @@ class Replica:
         replication.create_backlog()
         server.propagation.refresh()
         server.log("notice", "MASTER <-> REPLICA sync: Finished with success")
+        if self.eof_mark:
+            # A diskless master starts the stream at the first ACK: send it now.
+            self.send_ack()
         if rest:
             self.receive_stream(rest)
 

@@ -300,10 +300,10 @@ class Database:
             # CLIENT PAUSE or a replica keeps the dataset still: missing, but not deleted;
             # to the master of a replica the key is still there (Redis's expireIfNeeded).
             return not self.events.from_master()
-        self._delete_expired(key)
+        self.delete_expired(key)
         return True
 
-    def _delete_expired(self, key: bytes) -> None:
+    def delete_expired(self, key: bytes) -> None:
         """Remove a key whose TTL has passed: counted, notified and signalled."""
         self.stats.expired_keys += 1
         value = self._remove(key)
@@ -627,7 +627,7 @@ class Database:
                 continue
             sampled += 1
             if when < now_ms:
-                self._delete_expired(key)
+                self.delete_expired(key)
                 expired += 1
             else:
                 ttl_sum += when - now_ms

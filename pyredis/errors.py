@@ -130,6 +130,7 @@ OOM = "OOM command not allowed when used memory > 'maxmemory'."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
 READONLY_REPLICA = "READONLY You can't write against a read only replica."
+READONLY_REPLICA_SCRIPT = "READONLY Can not run script with write flag on readonly replica"
 MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
               "'no'.")
 NOMASTERLINK = "NOMASTERLINK Can't SYNC while not connected with my master"

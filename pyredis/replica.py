@@ -25,6 +25,8 @@ from .protocol.encode import encode_command
 from .replication import NO_REPLID
 
 if TYPE_CHECKING:
+    from .commands import Command
+    from .db import Database
     from .server import Server
 
 FLAG_MASTER = "M"
@@ -83,6 +85,9 @@ class Replica:
         self.tmpfile = ""
         self.tmp_fd = -1
         self.cached_db = 0                    # the db the cached master's stream selected
+        # Keys with a TTL written by clients of a writable replica: the master knows
+        # nothing of them, so this replica expires them itself (Redis's slaveKeysWithExpire).
+        self.own_expires: dict[tuple[int, bytes], None] = {}
         value = server.config.replicaof
         if value:
             host, port = value.rsplit(" ", 1)
@@ -96,6 +101,11 @@ class Replica:
 
     def is_master(self, client: Optional[Client]) -> bool:
         return client is not None and client is self.master
+
+    def refuses_writes(self, client: Client) -> bool:
+        """A read-only replica takes writes from its master only."""
+        return self.host is not None and self.server.config.replica_read_only \
+            and client is not self.master
 
     # -- REPLICAOF -----------------------------------------------------------------------
 
@@ -133,6 +143,7 @@ class Replica:
             self.master.close()
         self.discard_cached()
         self.cancel_handshake(reconnect=False)
+        self.own_expires.clear()
         replication = server.replication
         replication.replid2 = server.replid
         replication.second_replid_offset = replication.master_repl_offset + 1
@@ -145,6 +156,31 @@ class Replica:
         replication.stream_db = -1
         replication.no_replicas_since = time.time()
         self.down_since = 0.0
+        server.propagation.refresh()
+
+    def restore_history(self, aux: dict[bytes, bytes]) -> None:
+        """The RDB loaded at start-up recorded where it stood in a replication history: a
+        replica offers it to its master as a cached master; a master keeps it as its
+        second id, so its replicas may continue (Redis's loadDataFromDisk)."""
+        replid = aux.get(b"repl-id", b"").decode(errors="replace")
+        offset, stream_db = aux.get(b"repl-offset", b""), aux.get(b"repl-stream-db", b"")
+        if len(replid) != 40 or not offset.lstrip(b"-").isdigit() or not stream_db.isdigit():
+            return
+        server = self.server
+        replication = server.replication
+        if self.active:
+            server.replid = replid
+            replication.master_repl_offset = int(offset)
+            self.cached = True
+            self.master_replid = replid
+            self.reploff = self.read_reploff = int(offset)
+            self.cached_db = int(stream_db)
+            return
+        replication.replid2 = replid
+        replication.second_replid_offset = int(offset) + 1
+        replication.master_repl_offset += int(offset)
+        replication.create_backlog()
+        replication.no_replicas_since = time.time()
         server.propagation.refresh()
 
     def discard_cached(self) -> None:
@@ -651,6 +687,27 @@ class Replica:
             server.log("notice", f"Connecting to MASTER {self.host}:{self.port}")
             self.connect()
         self.send_ack()
+
+    # -- keys written on a writable replica ---------------------------------------------
+
+    def remember_written_keys(self, db: "Database", cmd: "Command", argv: list[bytes]) -> None:
+        """After a client's write on a writable replica: its keys that have a TTL now."""
+        for pos in cmd.key_indexes(argv):
+            key = argv[pos]
+            if key in db.expires:
+                self.own_expires[(db.index, key)] = None
+
+    def expire_own_keys(self) -> None:
+        """From the cron: delete the remembered keys whose time passed (Redis's
+        expireSlaveKeys)."""
+        dbs = self.server.dbs
+        for index, key in list(self.own_expires):
+            db = dbs[index]
+            if key not in db.expires:
+                del self.own_expires[(index, key)]
+            elif db.is_expired(key):
+                db.delete_expired(key)
+                del self.own_expires[(index, key)]
 
     # -- ROLE and INFO -------------------------------------------------------------------
 

@@ -595,6 +595,8 @@ class Server:
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
+        if replica.host is not None and "write" in flags and FLAG_MASTER not in client.flags:
+            replica.remember_written_keys(client.db, cmd, argv)
         if self.ready_keys:
             self.blocking.serve_ready_keys()
 
@@ -954,6 +956,8 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
+        if self.replica.own_expires:
+            self.replica.expire_own_keys()
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()

@@ -351,6 +351,7 @@ class Snapshots:
             if self.load(on_progress=on_progress):
                 self.server.log("notice", "DB loaded from disk: %.3f seconds"
                                 % (time.monotonic() - start))
+                server.replica.restore_history(self.loaded_aux)
         except rdb.RdbError as exc:
             self.server.log_warning(str(exc))
             if exc.corruption:

@@ -143,7 +143,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         not config.logfile and not config.syslog_enabled and sys.stdout.isatty()))
     server.log_warning("Server initialized")
     server.log_system_warnings()
-    server.snapshots.load_at_startup()
+    server.aof.start_up(load_rdb=server.snapshots.load_at_startup)
     if 0 < config.maxmemory < 1024 * 1024:
         server.log_warning("WARNING: You specified a maxmemory value that is less than 1MB "
                            f"(current value is {config.maxmemory} bytes). Are you sure this is "

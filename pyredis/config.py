@@ -563,6 +563,24 @@ def apply_slow_call_floor(server: "Server") -> None:
     server.slow_call_floor = min(floors)
 
 
+def _apply_appendonly(server: "Server") -> None:
+    """appendonly at run time: on starts a rewrite (the AOF is on once it is done)."""
+    aof = server.aof
+    if not server.config.appendonly and aof.state != "off":
+        aof.stop()
+    elif server.config.appendonly and aof.state == "off" and not aof.start():
+        raise ConfigError("Unable to turn on AOF. Check server logs.")
+
+
+def _apply_appendfsync(server: "Server") -> None:
+    server.aof.update_barrier()
+
+
+def _apply_aof_auto_gc(server: "Server") -> None:
+    if not server.config.aof_disable_auto_gc:
+        server.aof.delete_history_files()
+
+
 def _apply_notify(server: "Server") -> None:
     server.notifications.configure()
 
@@ -648,12 +666,12 @@ DIRECTIVES: list[Directive] = [
     _int("loading-process-events-interval-bytes", 1024, INT_MAX, 2 * 1024 * 1024, HIDDEN),
     _enum("sanitize-dump-payload", "no yes clients", "no"),
     _special("dir", "", _parse_dir, str, _rewrite_dir, PROTECTED, DENY_LOADING),
-    _bool("appendonly", False, DENY_LOADING),
+    _bool("appendonly", False, DENY_LOADING, apply=_apply_appendonly),
     _str("appendfilename", "appendonly.aof", IMMUTABLE,
          check=_basename_check("appendfilename")),
     _str("appenddirname", "appendonlydir", IMMUTABLE,
          check=_basename_check("appenddirname", "dirname")),
-    _enum("appendfsync", "everysec always no", "everysec"),
+    _enum("appendfsync", "everysec always no", "everysec", apply=_apply_appendfsync),
     _bool("no-appendfsync-on-rewrite", False),
     _int("auto-aof-rewrite-percentage", 0, INT_MAX, 100),
     _int("auto-aof-rewrite-min-size", 0, LLONG_MAX, 64 * 1024 * 1024, unit=_MEM),
@@ -661,7 +679,7 @@ DIRECTIVES: list[Directive] = [
     _bool("aof-use-rdb-preamble", True),
     _bool("aof-timestamp-enabled", False),
     _bool("aof-rewrite-incremental-fsync", True),
-    _bool("aof-disable-auto-gc", False),
+    _bool("aof-disable-auto-gc", False, apply=_apply_aof_auto_gc),
     # replication
     _special("replicaof", "", _parse_replicaof, str, _rewrite_replicaof, IMMUTABLE, MULTI_ARG,
              alias="slaveof"),

@@ -94,6 +94,7 @@ class EmbeddedServer:
             core = _ThreadedCoreServer(self._build_config())
             try:
                 core.start(any_free_port=True)
+                core.aof.start_up(load_rdb=lambda: None)   # an RDB is not loaded here
             except BaseException:
                 core.reactor.close()
                 raise

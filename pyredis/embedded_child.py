@@ -32,6 +32,7 @@ def serve_child(run_dir: str, argv: list[str]) -> None:
     except OSError as exc:
         control.write(f"error {exc.errno or 0} {exc.strerror or exc}\n")
         raise SystemExit(1) from None
+    core.aof.start_up(load_rdb=lambda: None)    # an RDB is not loaded here
     pending = bytearray()
     parent_gone = False
 

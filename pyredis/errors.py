@@ -473,6 +473,8 @@ INVALID_SECOND_DB = "ERR invalid second DB index"
 NO_SHUTDOWN_IN_PROGRESS = "ERR No shutdown in progress."
 SHUTDOWN_FAILED = "ERR Errors trying to SHUTDOWN. Check logs."
 SAVE_IN_PROGRESS = "ERR Background save already in progress"
+BGSAVE_CHILD_ACTIVE = ("ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                       "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
 SAVE_FAILED = "ERR"      # Redis's bare reply when SAVE, BGSAVE or DEBUG RELOAD could not write
 CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "

@@ -411,7 +411,7 @@ def memory_section(server: "Server") -> list[str]:
 
 @info_section("persistence", "Persistence")
 def persistence_section(server: "Server") -> list[str]:
-    """RDB figures from the snapshots; no AOF here yet."""
+    """RDB figures from the snapshots, then the AOF's."""
     rdb = server.snapshots
     current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
@@ -434,18 +434,7 @@ def persistence_section(server: "Server") -> list[str]:
         f"rdb_last_cow_size:{rdb.last_cow_size}",
         f"rdb_last_load_keys_expired:{rdb.last_load_expired}",
         f"rdb_last_load_keys_loaded:{rdb.last_load_loaded}",
-        "aof_enabled:0",
-        "aof_rewrite_in_progress:0",
-        "aof_rewrite_scheduled:0",
-        "aof_last_rewrite_time_sec:-1",
-        "aof_current_rewrite_time_sec:-1",
-        "aof_last_bgrewrite_status:ok",
-        "aof_rewrites:0",
-        "aof_rewrites_consecutive_failures:0",
-        "aof_last_write_status:ok",
-        "aof_last_cow_size:0",
-        "module_fork_in_progress:0",
-        "module_fork_last_cow_size:0",
+        *server.aof.info_fields(),
     ]
 
 

@@ -15,11 +15,18 @@ READ = selectors.EVENT_READ
 WRITE = selectors.EVENT_WRITE
 
 
-def dispatch(events: list) -> None:
+def dispatch(events: list, barrier: bool = False) -> None:
     """Call the handlers of ready files: (selector key whose data is [on_read, on_write],
-    event mask) pairs, as a selector's select() returns them."""
+    event mask) pairs, as a selector's select() returns them. With `barrier` a file's write
+    handler runs before its read handler (Redis's AE_BARRIER): a reply to a command read
+    now waits for the end of the cycle, after the AOF is written and fsynced."""
     for key, mask in events:
         handlers = key.data
+        if barrier and mask & WRITE and handlers[1] is not None:
+            handlers[1]()
+            if mask & READ and handlers[0] is not None:
+                handlers[0]()
+            continue
         if mask & READ and handlers[0] is not None:
             handlers[0]()
         if mask & WRITE and handlers[1] is not None:
@@ -36,6 +43,7 @@ class Reactor:
         self._cancelled: set[int] = set()
         self.before_sleep: Callable[[], None] = lambda: None
         self.busy = False   # set by before_sleep when work is left: poll without waiting
+        self.barrier = False   # write handlers first (appendfsync always, see dispatch)
         self.running = False
         # Other threads hand work to the loop through this queue and wake it with a byte on
         # the socketpair, so stop() or call_soon_threadsafe() act at once, not at the next timer.
@@ -128,7 +136,7 @@ class Reactor:
     def poll(self, timeout: Optional[float]) -> None:
         """Wait up to `timeout` seconds for file events and handle them (timers aside): one
         turn of the loop, also taken by a long script to serve other clients."""
-        dispatch(self.selector.select(timeout))
+        dispatch(self.selector.select(timeout), self.barrier)
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""
@@ -178,6 +186,8 @@ class UvloopReactor:
         self.loop = uvloop.new_event_loop()
         self.before_sleep: Callable[[], None] = lambda: None
         self.busy = False
+        # Honoured by poll(); libuv's own loop orders a file's callbacks itself.
+        self.barrier = False
         self.running = False
         self._sleep_scheduled = False
         self._timers: dict[int, Any] = {}
@@ -272,7 +282,7 @@ class UvloopReactor:
                 mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
                 if mask:
                     selector.register(fd, mask, handlers)
-            dispatch(selector.select(timeout))
+            dispatch(selector.select(timeout), self.barrier)
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""

@@ -499,6 +499,9 @@ class Replica:
         replication.backlog = None
         if server.snapshots.in_progress():
             server.snapshots.kill_child()
+        if server.aof.state != "off":
+            # Loading is no command: the AOF is made anew from the loaded data afterwards.
+            server.aof.stop()
         server.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
         from .db import flush_databases
         flush_databases(server.dbs)
@@ -539,8 +542,10 @@ class Replica:
         replication.master_repl_offset = self.reploff
         replication.clear_replid2()
         replication.create_backlog()
-        server.propagation.refresh()
         server.log("notice", "MASTER <-> REPLICA sync: Finished with success")
+        if server.config.appendonly and server.aof.state == "off":
+            server.aof.start()
+        server.propagation.refresh()
         if self.eof_mark:
             # A diskless master starts the stream at the first ACK: send it now.
             self.send_ack()

@@ -329,7 +329,7 @@ class Replication:
         startBgsaveForReplication): to their sockets when all of them take the EOF framing
         and repl-diskless-sync is on, else to disk. They are dropped if it cannot start."""
         server = self.server
-        if server.snapshots.in_progress():
+        if server.snapshots.active_child():     # an AOF rewrite: it waits for it to end
             server.log("notice", "No BGSAVE in progress, but another BG operation is "
                        "active. BGSAVE for replication delayed")
             return False
@@ -611,7 +611,7 @@ class Replication:
         oldest waited repl-diskless-sync-delay seconds or enough of them arrived (Redis's
         replicationStartPendingFork)."""
         waiting = [r for r in self.replicas if r.state == WAIT_BGSAVE_START]
-        if not waiting or self.server.snapshots.in_progress():
+        if not waiting or self.server.snapshots.active_child():
             return
         config = self.server.config
         now = int(self.server.clock.time())

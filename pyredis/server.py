@@ -26,7 +26,7 @@ from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
 from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
-from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, NOAUTH, NOREPLICAS,
+from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, NOREPLICAS,
                      NOT_IN_MULTI, OOM, PROTECTED_MODE_DENIED, READONLY_REPLICA,
                      REPLICA_KEYSPACE, RedisError, exec_aborted,
                      not_while_subscribed, internal_error, unknown_command,
@@ -39,6 +39,7 @@ from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .migration import MigrateSockets
 from .notifications import Notifications
+from .persistence.aof import Aof
 from .persistence.propagation import Propagation
 from .persistence.snapshots import Snapshots
 from .process import Process
@@ -179,7 +180,7 @@ class Server:
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
         self.replication_cron_due = 0         # cron runs left before replication's
-        self.disk_error: Optional[str] = None   # MISCONF text while the last save failed
+        self.disk_error: Optional[str] = None   # set while a save or an AOF write failed
         self.busy_script: Optional[str] = None   # the -BUSY error while a script is too long
         # The commands by name: the table, or this server's copy when rename-command renames
         # or removes some; with the spellings clients used, each lowered once.
@@ -211,10 +212,12 @@ class Server:
         self.tracking = Tracking(self)
         self.scripting = Scripting(self)             # Lua scripts and functions
         self.snapshots = Snapshots(self)
+        self.aof = Aof(self)
         self.replication = Replication(self)   # the master side: replicas, the backlog
         self.replica = Replica(self)           # the replica side: the link to a master
         events.from_master = lambda: self.current_client is not None \
             and self.current_client is self.replica.master
+        self.propagation.refresh()            # appendonly yes: the stream feeds the AOF
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
         self.latency = LatencyMonitor(self)
@@ -549,9 +552,11 @@ class Server:
             self._reject(client, RedisError(OOM), cmd)
             return
         if self.disk_error is not None and ("write" in flags or cmd is PING) \
-                and self.write_refusal() and FLAG_MASTER not in client.flags:
-            self._reject(client, RedisError(self.disk_error), cmd)
-            return
+                and FLAG_MASTER not in client.flags:
+            refusal = self.write_refusal()
+            if refusal is not None:
+                self._reject(client, RedisError(refusal), cmd)
+                return
         if self.config.min_replicas_to_write and "write" in flags \
                 and not self.replication.enough_good_replicas():
             self._reject(client, RedisError(NOREPLICAS), cmd)
@@ -688,10 +693,12 @@ class Server:
 
     def write_refusal(self) -> Optional[str]:
         """MISCONF while the last save failed, save points are set and
-        stop-writes-on-bgsave-error is on (Redis's writeCommandsDeniedByDiskError)."""
-        if self.config.save and self.config.stop_writes_on_bgsave_error:
-            return self.disk_error
-        return None
+        stop-writes-on-bgsave-error is on, else while the AOF cannot be written (Redis's
+        writeCommandsDeniedByDiskError)."""
+        if not self.snapshots.last_bgsave_ok and self.config.save \
+                and self.config.stop_writes_on_bgsave_error:
+            return MISCONF
+        return self.aof.write_error()
 
     def log_slow_call(self, client: Client, cmd: Command, argv: list[bytes],
                       usec: int) -> None:
@@ -862,6 +869,9 @@ class Server:
         # client) join the stream before this cycle's AOF write.
         if self.propagation.pending:
             self.propagation.flush()
+        # The AOF buffer to disk before the replies go out: with appendfsync always, no
+        # write is acknowledged before it is on disk.
+        self.aof.before_sleep()
         # Every reply and message of this cycle goes out together.
         self.handle_clients_with_pending_writes()
         # Clients marked to close (output buffer limits) go after the writes, as in Redis:
@@ -961,6 +971,8 @@ class Server:
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
+        # A finished or scheduled AOF rewrite, the everysec fsync, a failed write retried.
+        self.aof.cron()
         # Replication, once a second: pings, keepalives and timeouts of replicas.
         self.replication_cron_due -= 1
         if self.replication_cron_due <= 0:
@@ -1047,16 +1059,14 @@ class Server:
         if snapshots.in_progress():
             self.log_warning("There is a child saving an .rdb. Killing it!")
             snapshots.kill_child()
+        if not self.aof.prepare_for_shutdown("force" in flags):
+            return self.shutdown_failed()
         if (self.config.save and "nosave" not in flags) or "save" in flags:
             self.log("notice", "Saving the final RDB snapshot before exiting.")
             if not snapshots.write():
                 if "force" not in flags:
                     self.log_warning("Error trying to save the DB, can't exit.")
-                    self.log_warning("Errors trying to shut down the server. Check the logs "
-                                     "for more information.")
-                    self.shutdown_asap = False
-                    self.last_signal = 0
-                    return False
+                    return self.shutdown_failed()
                 self.log_warning("Error trying to save the DB. Exit anyway.")
         if self.config.daemonize or self.config.pidfile:
             self.log("notice", "Removing the pid file.")
@@ -1067,6 +1077,13 @@ class Server:
         self.close_listeners()
         self.log_warning("Redis is now ready to exit, bye bye...")
         return True
+
+    def shutdown_failed(self) -> bool:
+        self.log_warning("Errors trying to shut down the server. Check the logs for more "
+                         "information.")
+        self.shutdown_asap = False
+        self.last_signal = 0
+        return False
 
     def abort_shutdown(self) -> bool:
         """SHUTDOWN ABORT: forget a shutdown that a signal asked for and the cron has not

@@ -260,7 +260,7 @@ def _expire(client: Client, argv, name: str, relative: bool, seconds: bool) -> i
         if b"LT" in flags and current is not None and when >= current:
             return 0
     propagation = client.server.propagation
-    if when <= now:
+    if when <= now and not client.server.loading:   # a loaded AOF sets it, as Redis does
         lazy = client.server.config.lazyfree_lazy_expire
         db.delete(key, lazy)
         db.written(key, "g", "del")

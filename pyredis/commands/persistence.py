@@ -1,15 +1,15 @@
 """DUMP and RESTORE (one key's value in RDB's serialization); SAVE, BGSAVE and DEBUG
-RELOAD (the whole dataset in dbfilename)."""
+RELOAD (the whole dataset in dbfilename); BGREWRITEAOF and DEBUG LOADAOF (the AOF)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..args import ArgReader, parse_int
-from ..client import FLAG_MULTI
 from ..db import flush_databases
-from ..errors import (BAD_DATA_FORMAT, BAD_DUMP_PAYLOAD, BUSYKEY, DEBUG_RELOAD_FAILED,
-                      DEBUG_RELOAD_OPTIONS, INVALID_FREQ, INVALID_IDLETIME, INVALID_TTL,
-                      SAVE_FAILED, SAVE_IN_PROGRESS, RedisError, syntax_error)
+from ..errors import (BAD_DATA_FORMAT, BAD_DUMP_PAYLOAD, BGSAVE_CHILD_ACTIVE, BUSYKEY,
+                      DEBUG_RELOAD_FAILED, DEBUG_RELOAD_OPTIONS, INVALID_FREQ,
+                      INVALID_IDLETIME, INVALID_TTL, SAVE_FAILED, SAVE_IN_PROGRESS, RedisError,
+                      subcommand_syntax, syntax_error)
 from ..persistence import rdb
 from ..protocol.encode import OK, Reply, SimpleString
 from . import command
@@ -96,13 +96,39 @@ def bgsave(client: Client, argv: list[bytes]) -> Reply:
     snapshots = client.server.snapshots
     if snapshots.in_progress():
         raise RedisError(SAVE_IN_PROGRESS)
-    if FLAG_MULTI in client.flags:
-        # Inside EXEC the fork waits for the cron, as in Redis.
+    in_exec = client.in_multi      # EXEC runs the queued commands with it still set
+    if snapshots.active_child() or in_exec:
+        # Inside EXEC, or with SCHEDULE while an AOF rewrite runs, the fork waits for the
+        # cron, as in Redis.
+        if len(argv) == 1 and not in_exec:
+            raise RedisError(BGSAVE_CHILD_ACTIVE)
         snapshots.bgsave_scheduled = True
         return SimpleString(b"Background saving scheduled")
     if not snapshots.background_save():
         raise RedisError(SAVE_FAILED)
     return SimpleString(b"Background saving started")
+
+
+@command("bgrewriteaof")
+def bgrewriteaof(client: Client, argv: list[bytes]) -> Reply:
+    return SimpleString(client.server.aof.bgrewriteaof(client.in_multi).encode())
+
+
+@debug_subcommand("loadaof")
+def debug_loadaof(client: Client, argv: list[bytes]) -> Reply:
+    """Empty the dataset and load it back from the AOF files."""
+    client.server.aof.reload()
+    return OK
+
+
+@debug_subcommand("aof-flush-sleep")
+def debug_aof_flush_sleep(client: Client, argv: list[bytes]) -> Reply:
+    """Sleep this many microseconds before each write of the AOF buffer (tests use it to
+    make a write slow)."""
+    if len(argv) != 3:
+        raise subcommand_syntax(argv)
+    client.server.aof.flush_sleep_us = parse_int(argv[2])
+    return OK
 
 
 @debug_subcommand("reload")

@@ -198,13 +198,13 @@ def debug_delay(usec: int) -> None:
 
 
 def write_rdb(server: Any, f: BinaryIO, now_ms: int,
-              on_key: Optional[Callable[[], None]] = None) -> None:
-    """The dataset as an RDB, checksum included, written to f (a file or a pipe to
-    replicas)."""
+              on_key: Optional[Callable[[], None]] = None, aof_base: bool = False) -> None:
+    """The dataset as an RDB, checksum included, written to f (a file, a pipe to replicas,
+    or an AOF base file)."""
     checksum_on = server.config.rdbchecksum
     crc = 0
     delay = server.config.rdb_key_save_delay
-    for chunk in snapshot_chunks(server, now_ms, key_delay_us=delay, on_key=on_key):
+    for chunk in snapshot_chunks(server, now_ms, aof_base, key_delay_us=delay, on_key=on_key):
         if checksum_on:
             crc = crc64(chunk, crc)
         f.write(chunk)
@@ -530,6 +530,15 @@ def parse_snapshot(data: bytes, config: Any,
     on_function(code) for each function library and on_progress(bytes read) after each
     key; returns the AUX fields. RdbError if the file is bad (wrong signature, version,
     checksum or content)."""
+    return parse_rdb(data, config, on_key, on_function, on_progress)[0]
+
+
+def parse_rdb(data: bytes, config: Any,
+              on_key: Callable[[int, bytes, Any, Optional[int]], None],
+              on_function: Callable[[bytes], None],
+              on_progress: Optional[Callable[[int], None]] = None
+              ) -> tuple[dict[bytes, bytes], int]:
+    """parse_snapshot, also saying where the RDB ends (an old-style AOF goes on there)."""
     if len(data) < 9 or data[:5] != b"REDIS":
         raise RdbError("Wrong signature trying to load DB from file")
     try:
@@ -585,5 +594,5 @@ def parse_snapshot(data: bytes, config: Any,
         if computed != stored:
             raise RdbError("Wrong RDB checksum expected: (%x) but got (%x). Aborting now."
                            % (computed, stored), corruption="RDB CRC error")
-    return aux
+    return aux, reader.pos
 

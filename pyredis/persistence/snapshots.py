@@ -7,7 +7,6 @@ import os
 import time
 from typing import Any, Callable, Optional
 
-from ..errors import MISCONF
 from . import rdb
 
 BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
@@ -44,13 +43,14 @@ class Snapshots:
         self.cow_peak = 0
         self.cow_updated = 0.0
         self.last_cow_size = 0
+        self.child_done_cow = 0         # the copy-on-write the last child reported at its end
         self.fork_rate = 0.0            # GB of memory a second the last fork copied (DOCTOR)
 
     def set_status(self, ok: bool) -> None:
         """The last save's outcome; a failure makes writes answer MISCONF while save points
         and stop-writes-on-bgsave-error are set (the server checks them)."""
         self.last_bgsave_ok = ok
-        self.server.disk_error = None if ok else MISCONF
+        self.server.aof.note_disk_errors()
 
     def path(self) -> str:
         return os.path.join(self.server.config.dir, self.server.config.dbfilename)
@@ -84,8 +84,11 @@ class Snapshots:
         return True
 
     def background_save(self) -> bool:
-        """Fork a child that writes the snapshot and exits; False if the fork failed."""
+        """Fork a child that writes the snapshot and exits; False if there is already a
+        child (an AOF rewrite) or the fork failed."""
         server = self.server
+        if self.active_child():
+            return False
         self.saves += 1
         self.dirty_before_bgsave = server.keyspace.dirty
         self.last_bgsave_try = int(time.time())
@@ -100,15 +103,34 @@ class Snapshots:
         key, for the progress reports) and says whether it succeeded. `kind` is DISK
         (dbfilename) or SOCKETS (streamed to replicas, diskless). False if the fork failed."""
         server = self.server
+        try:
+            pid = self.fork(title, "RDB", work)
+        except OSError as exc:
+            server.log_warning("Can't save in background: fork: %s" % exc.strerror)
+            return False
+        if kind == DISK:
+            server.log("notice", "Background saving started by pid %d" % pid)
+        else:
+            server.log("notice", "Background RDB transfer started by pid %d" % pid)
+        self.child_pid = pid
+        self.child_kind = kind
+        self.child_started = time.time()
+        return True
+
+    def fork(self, title: str, name: str, work: Callable[[Callable[[], None]], bool]) -> int:
+        """Fork a child (an RDB's or an AOF rewrite's) that runs `work(on_key)` and exits,
+        reporting its progress and copy-on-write through a pipe (Redis's redisFork and
+        child info pipe); returns its pid. One child at a time (see active_child). Raises
+        OSError if the fork failed."""
+        server = self.server
         started = time.perf_counter_ns()
         report_r, report_w = os.pipe()
         try:
             pid = os.fork()
-        except OSError as exc:
+        except OSError:
             os.close(report_r)
             os.close(report_w)
-            server.log_warning("Can't save in background: fork: %s" % exc.strerror)
-            return False
+            raise
         if pid == 0:
             code = 1
             try:
@@ -116,7 +138,7 @@ class Snapshots:
                 server.process.in_fork_child(title)
                 code = 0 if work(ChildReport(server, report_w).key_saved) else 1
                 if code == 0:
-                    cow = server.process.log_fork_cow("RDB")
+                    cow = server.process.log_fork_cow(name)
                     os.write(report_w, b"done %d\n" % cow)
             finally:
                 os._exit(code)
@@ -128,14 +150,11 @@ class Snapshots:
         self.last_fork_usec = (time.perf_counter_ns() - started) // 1000
         self.fork_rate = server.used_memory() * 1_000_000 / max(self.last_fork_usec, 1) / 1024**3
         server.latency.add_sample_if_needed("fork", self.last_fork_usec // 1000)
-        if kind == DISK:
-            server.log("notice", "Background saving started by pid %d" % pid)
-        else:
-            server.log("notice", "Background RDB transfer started by pid %d" % pid)
-        self.child_pid = pid
-        self.child_kind = kind
-        self.child_started = time.time()
-        return True
+        return pid
+
+    def active_child(self) -> bool:
+        """A background save or AOF rewrite runs (Redis's hasActiveChildProcess)."""
+        return self.child_pid is not None or self.server.aof.child_pid is not None
 
     def in_progress(self) -> bool:
         return self.child_pid is not None
@@ -161,7 +180,7 @@ class Snapshots:
                 self.cow_peak = max(self.cow_peak, self.cow_size)
                 self.cow_updated = time.time()
             elif words[:1] == [b"done"] and len(words) == 2:
-                self.last_cow_size = int(words[1])
+                self.child_done_cow = int(words[1])
 
     def reset_child_info(self) -> None:
         if self.child_info_fd is not None:
@@ -182,6 +201,7 @@ class Snapshots:
         self.receive_child_info()
         self.reset_child_info()
         self.child_pid = None
+        self.last_cow_size = self.child_done_cow
         self.last_bgsave_seconds = int(time.time() - self.child_started)
         server = self.server
         ok = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -253,6 +273,8 @@ class Snapshots:
             self.check_child()
             return
         server = self.server
+        if server.aof.child_pid is not None:
+            return
         now = int(time.time())
         may_retry = self.last_bgsave_ok or now - self.last_bgsave_try > BGSAVE_RETRY_DELAY
         if not may_retry:
@@ -272,13 +294,20 @@ class Snapshots:
         """Load dbfilename into the (emptied or not) dataset. False if there is no file;
         RdbError if it is not a valid RDB, OSError if it cannot be read. on_progress gets
         the bytes read so far after each key."""
-        server = self.server
         try:
             with open(self.path(), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             return False
-        server.loading_total_bytes = len(data)
+        self.server.loading_total_bytes = len(data)
+        self.load_data(data, merge, on_progress)
+        return True
+
+    def load_data(self, data: bytes, merge: bool = False,
+                  on_progress: Optional[Callable[[int], None]] = None) -> int:
+        """Load RDB bytes (a snapshot, or the RDB part of an AOF) into the dataset: returns
+        where the RDB ends. RdbError if they are not a valid RDB."""
+        server = self.server
         # A replica keeps the keys past their time: its master deletes them.
         now = -1 if server.replica.active else server.clock.ms()
         loaded = expired = 0
@@ -315,7 +344,7 @@ class Snapshots:
             except RedisError as exc:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
-        aux = rdb.parse_snapshot(data, server.config, on_key, on_function, on_progress)
+        aux, end = rdb.parse_rdb(data, server.config, on_key, on_function, on_progress)
         self.loaded_aux = aux
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
@@ -328,7 +357,7 @@ class Snapshots:
         server.log("notice", "Done loading RDB, keys loaded: %d, keys expired: %d."
                    % (loaded, expired))
         self.last_load_loaded, self.last_load_expired = loaded, expired
-        return True
+        return end
 
     def load_at_startup(self) -> None:
         """Redis's loadDataFromDisk: a bad file stops the server. Clients are served

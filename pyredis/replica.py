@@ -286,12 +286,13 @@ class Replica:
             if config.masterauth:
                 argv = [b"AUTH"]
                 if config.masteruser:
-                    argv.append(config.masteruser.encode())
-                self.send(argv + [config.masterauth.encode()])
+                    argv.append(config.masteruser.encode(errors="surrogateescape"))
+                self.send(argv + [config.masterauth.encode(errors="surrogateescape")])
             port = config.replica_announce_port or server.port
             self.send([b"REPLCONF", b"listening-port", b"%d" % port])
             if config.replica_announce_ip:
-                self.send([b"REPLCONF", b"ip-address", config.replica_announce_ip.encode()])
+                self.send([b"REPLCONF", b"ip-address",
+                           config.replica_announce_ip.encode(errors="surrogateescape")])
             self.send([b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"])
             self.state = RECEIVE_AUTH_REPLY if config.masterauth else RECEIVE_PORT_REPLY
         elif state == RECEIVE_AUTH_REPLY:

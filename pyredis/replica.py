@@ -18,8 +18,9 @@ import time
 from typing import TYPE_CHECKING, Optional
 
 from .acl import User
+from .blocking import unblock
 from .client import Client
-from .errors import ProtocolError
+from .errors import FORCE_UNBLOCKED, ProtocolError
 from .persistence import rdb
 from .protocol.encode import encode_command
 from .replication import NO_REPLID
@@ -53,6 +54,16 @@ for _rule in (b"on", b"nopass", b"allcommands", b"allkeys", b"allchannels"):
 
 READ_SIZE = 16 * 1024       # PROTO_IOBUF_LEN: a transfer's read
 EOF_MARK_SIZE = 40          # RDB_EOF_MARK_SIZE
+
+
+def request_size(argv: list[bytes]) -> int:
+    """The bytes of a request as a master writes it (RESP, lengths without padding): what
+    the parser consumed for it, a partial request's head left over from a read included."""
+    size = len(b"*%d\r\n" % len(argv))
+    for arg in argv:
+        n = len(arg)
+        size += n + (6 if n < 10 else 7 if n < 100 else len(b"%d" % n) + 5)
+    return size
 
 
 class Replica:
@@ -116,6 +127,7 @@ class Replica:
         self.host = None
         if self.master is not None:
             self.master.close()               # cached: the new master may continue it
+        self.unblock_clients()
         self.host, self.port = host, port
         self.cancel_handshake(reconnect=False)
         if was_master:
@@ -131,6 +143,15 @@ class Replica:
         self.state = CONNECT
         server.log("notice", f"Connecting to MASTER {host}:{port}")
         self.connect()
+
+    def unblock_clients(self) -> None:
+        """Clients blocked while this server was a master get an error and are closed: what
+        they wait for would now come from the master (Redis's disconnectAllBlockedClients)."""
+        for client in list(self.server.clients.values()):
+            if client.blocked is not None:
+                client.add_error(FORCE_UNBLOCKED)
+                unblock(client)
+                client.close_after_reply = True
 
     def unset_master(self) -> None:
         """REPLICAOF NO ONE (Redis's replicationUnsetMaster): a new history starts here,
@@ -619,14 +640,11 @@ class Replica:
         self.unapplied += data
         parser = client.parser
         parser.feed(data)
-        before = parser.pending()
         replication = server.replication
         try:
             for argv in parser.parse():
                 server.process_command(client, argv)
-                after = parser.pending()
-                self.multi_bytes += before - after
-                before = after
+                self.multi_bytes += request_size(argv)
                 if client.in_multi or client.closed:
                     continue
                 used, self.multi_bytes = self.multi_bytes, 0

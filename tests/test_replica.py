@@ -43,7 +43,9 @@ def follow(replica: ServerProcess, master: ServerProcess) -> None:
 
 def caught_up(replica: ServerProcess, master: ServerProcess) -> None:
     target = info(master)["master_repl_offset"]
-    wait_for(lambda: info(replica)["slave_repl_offset"] >= target, "the replica's offset")
+    wait_for(lambda: info(replica)["master_repl_offset"] >= target, "the replica's offset")
+    # Every byte read was applied (a request split between reads counts whole).
+    assert info(replica)["slave_repl_offset"] == info(replica)["slave_read_repl_offset"]
 
 
 def same_data(a: ServerProcess, b: ServerProcess) -> None:
@@ -76,6 +78,7 @@ def load(r: redis.Redis, n: int) -> None:
         pipe.incr("counter")
         pipe.lpush("list", i)
         pipe.expire(f"k{i}", 1000)
+        pipe.set(f"big{i % 3}", b"v" * (i * 997))    # requests split between reads
     pipe.execute()
     with r.pipeline(transaction=True) as tx:
         tx.hset("hash", "multi", 1)

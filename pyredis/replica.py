@@ -277,7 +277,9 @@ class Replica:
                 self.server.log_warning("I/O error trying to sync with MASTER: " + error)
                 self.cancel_handshake(reconnect=False)
             else:
-                self.server.log_warning("Master did not respond to command during SYNC "
+                self.server.log_warning("Master did not reply to PSYNC, will try later"
+                                        if self.state == RECEIVE_PSYNC_REPLY else
+                                        "Master did not respond to command during SYNC "
                                         "handshake")
                 self.handshake_failed()
             return
@@ -645,7 +647,9 @@ class Replica:
             for argv in parser.parse():
                 server.process_command(client, argv)
                 self.multi_bytes += request_size(argv)
-                if client.in_multi or client.closed:
+                if client.closed:
+                    return
+                if client.in_multi:
                     continue
                 used, self.multi_bytes = self.multi_bytes, 0
                 applied = bytes(self.unapplied[:used])

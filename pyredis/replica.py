@@ -199,8 +199,15 @@ class Replica:
             return
         replication.replid2 = replid
         replication.second_replid_offset = int(offset) + 1
-        replication.master_repl_offset += int(offset)
+        # The keys that expired meanwhile are deleted in the new history: their DELs are
+        # the backlog's first bytes, after the offset the file recorded.
         replication.create_backlog()
+        for index, key in server.snapshots.expired_at_load:
+            replication.feed(index, [b"DEL", key])
+        replication.master_repl_offset += int(offset)
+        backlog = replication.backlog
+        assert backlog is not None
+        backlog.first_offset = replication.master_repl_offset - len(backlog.data) + 1
         replication.no_replicas_since = time.time()
         server.propagation.refresh()
 

@@ -136,6 +136,10 @@ class Replication:
         self.pipe_writing = 0
         self.child_exit_fd = -1
 
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: the sync counters of INFO stats."""
+        self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0
+
     def has_stream(self) -> bool:
         """Whether anything follows the stream (for propagation): a backlog or replicas,
         and this server is no replica (then its stream is its master's, fed_stream)."""

@@ -31,6 +31,7 @@ class Snapshots:
         self.last_load_loaded = 0
         self.last_load_expired = 0
         self.loaded_aux: dict[bytes, bytes] = {}   # the AUX fields of the file loaded last
+        self.expired_at_load: list[tuple[int, bytes]] = []   # (db, key) it left out
         self.forks = 0                  # INFO total_forks
         self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
         # What the child reports while it saves (Redis's child info pipe): INFO's current_*
@@ -310,6 +311,7 @@ class Snapshots:
         server = self.server
         # A replica keeps the keys past their time: its master deletes them.
         now = -1 if server.replica.active else server.clock.ms()
+        self.expired_at_load = []
         loaded = expired = 0
         delay = server.config.key_load_delay
 
@@ -323,6 +325,7 @@ class Snapshots:
                                    % len(server.dbs))
             if expire is not None and expire < now:
                 expired += 1
+                self.expired_at_load.append((index, key))
                 return
             db = server.dbs[index]
             if key in db.data and not merge:

@@ -223,3 +223,24 @@ def test_role_and_info_of_a_replica(servers: Callable[..., ServerProcess],
     assert r.execute_command("ROLE")[3] in (b"connect", b"connecting")
     assert r.replicaof("no", "one")
     assert info(replica)["role"] == "master"
+
+
+def test_served_blocked_pops_reach_the_replica(servers: Callable[..., ServerProcess]) -> None:
+    """A pop served to a blocked client happens outside any call: it still replicates."""
+    master, replica = servers("pyredis"), servers("redis")
+    follow(replica, master)
+    m = conn(master)
+    for command, push in ((["BLPOP", "list", 5], ["RPUSH", "list", "a", "b"]),
+                          (["BLMOVE", "src", "dst", "LEFT", "RIGHT", 5],
+                           ["RPUSH", "src", "a", "b"]),
+                          (["BZPOPMIN", "zset", 5], ["ZADD", "zset", 1, "a", 2, "b"]),
+                          (["BLMPOP", 5, 1, "list2", "LEFT", "COUNT", 1],
+                           ["RPUSH", "list2", "a", "b"])):
+        blocked = redis.Connection(port=master.port, socket_timeout=20)
+        blocked.send_command(*command)             # answered once the push serves it
+        wait_for(lambda: m.info("clients")["blocked_clients"] == 1, "the client blocked")
+        m.execute_command(*push)
+        assert blocked.read_response()
+        blocked.disconnect()
+    caught_up(replica, master)
+    same_data(master, replica)

@@ -378,12 +378,17 @@ def _blocking_pop(client: Client, keys: list[bytes], left: bool, timeout: float,
         return NULL_ARRAY
 
     def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
+        # Served outside any call: the pop is propagated as the plain command it amounts to.
+        pop = b"LPOP" if left else b"RPOP"
         if count is not None:
-            receiver.add_reply(_pop_with_key(db, key, lst, left, count))
+            reply = _pop_with_key(db, key, lst, left, count)
+            receiver.add_reply(reply)
+            receiver.server.propagation.also(db.index, [pop, key, b"%d" % len(reply[1])])
         else:
             value = lst.popleft() if left else lst.pop()
             receiver.add_reply([key, value])
             _removed(db, key, lst, left, 1)
+            receiver.server.propagation.also(db.index, [pop, key])
         return True
 
     blocking.block(client, keys, ListValue, serve, timeout)
@@ -422,6 +427,11 @@ def _blocking_move(client: Client, src: bytes, dst: bytes, left_from: bool, left
             receiver.add_reply(_move(db, key, lst, dst, left_from, left_to))
         except RedisError as exc:
             receiver.add_error(exc.message)
+            return True
+        # Served outside any call: propagated as the LMOVE it amounts to.
+        receiver.server.propagation.also(db.index, [
+            b"LMOVE", key, dst, b"LEFT" if left_from else b"RIGHT",
+            b"LEFT" if left_to else b"RIGHT"])
         return True
 
     blocking.block(client, [src], ListValue, serve, timeout)

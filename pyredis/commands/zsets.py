@@ -509,6 +509,10 @@ def _blocking_zpop(client: Client, keys: list[bytes], highest: bool, timeout: fl
 
     def serve(receiver: Client, db: Database, key: bytes, value: ZSetValue) -> bool:
         receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested))
+        # Served outside any call: propagated as the ZPOPMIN / ZPOPMAX it amounts to.
+        argv = [b"ZPOPMAX" if highest else b"ZPOPMIN", key]
+        receiver.server.propagation.also(db.index, argv if count == -1
+                                         else argv + [b"%d" % count])
         return True
 
     blocking.block(client, keys, ZSetValue, serve, timeout)

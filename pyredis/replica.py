@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .acl import User
 from .blocking import unblock
-from .client import Client
+from .client import FLAG_MASTER, Client
 from .errors import FORCE_UNBLOCKED, ProtocolError
 from .persistence import rdb
 from .protocol.encode import encode_command
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     from .commands import Command
     from .db import Database
     from .server import Server
-
-FLAG_MASTER = "M"
 
 # The link's states (Redis's REPL_STATE_*), with ROLE's names for them.
 NONE = "none"

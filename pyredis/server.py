@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
 from .blocking import Blocking
-from .client import FLAG_MONITOR, Client
+from .client import FLAG_MASTER, FLAG_MONITOR, Client
 from .clock import Clock
 from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
@@ -45,7 +45,7 @@ from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
-from .replica import FLAG_MASTER, Replica
+from .replica import Replica
 from .replication import FLAG_REPLICA, Replication
 from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr

@@ -515,7 +515,7 @@ def replication_section(server: "Server") -> list[str]:
                      f"state={STATE_NAMES[link.state]},offset={link.ack_offset},lag={lag}")
     backlog = replication.backlog
     lines += [
-        "master_failover_state:no-failover",
+        f"master_failover_state:{replication.failover_state}",
         f"master_replid:{server.replid}",
         f"master_replid2:{replication.replid2}",
         f"master_repl_offset:{replication.master_repl_offset}",

@@ -23,7 +23,7 @@ from .client import FLAG_MASTER, Client
 from .errors import FORCE_UNBLOCKED, ProtocolError
 from .persistence import rdb
 from .protocol.encode import encode_command
-from .replication import NO_REPLID
+from .replication import FAILOVER_IN_PROGRESS, NO_REPLID
 
 if TYPE_CHECKING:
     from .commands import Command
@@ -364,7 +364,12 @@ class Replica:
             server.log("notice", "Partial resynchronization not possible (no cached master)")
             replid, offset = "?", b"-1"
         self.state = RECEIVE_PSYNC_REPLY
-        self.send([b"PSYNC", replid.encode(), offset])
+        argv = [b"PSYNC", replid.encode(), offset]
+        if server.replication.failover_state == FAILOVER_IN_PROGRESS:
+            argv.append(b"FAILOVER")      # the new master, this one's replica, takes over
+        self.send(argv)
+        if self.state != RECEIVE_PSYNC_REPLY:      # the send failed
+            server.replication.abort_failover("Write error to failover target")
 
     def psync_reply(self, reply: str) -> None:
         """The master's answer to PSYNC (Redis's slaveTryPartialResynchronization, reading
@@ -384,6 +389,7 @@ class Replica:
                            f"{self.initial_offset}")
             self.discard_cached()
             self.start_transfer()
+            server.replication.failover_psync_reply(True)
             return
         if reply.startswith("+CONTINUE"):
             server.log("notice", "Successful partial resynchronization with master.")
@@ -400,6 +406,10 @@ class Replica:
                 replication.create_backlog()
             server.log("notice", "MASTER <-> REPLICA sync: Master accepted a Partial "
                        "Resynchronization.")
+            server.replication.failover_psync_reply(True)
+            return
+        if server.replication.failover_state == FAILOVER_IN_PROGRESS:
+            server.replication.failover_psync_reply(False)
             return
         if reply.startswith(("-NOMASTERLINK", "-LOADING")):
             server.log("notice", "Master is currently unable to PSYNC but should be in the "

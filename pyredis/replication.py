@@ -41,6 +41,11 @@ STATE_NAMES = {WAIT_BGSAVE_START: "wait_bgsave", WAIT_BGSAVE_END: "wait_bgsave",
 
 RDB_CHUNK = 64 * 1024   # bytes of the RDB file sent per writable event
 
+# FAILOVER's states, as INFO's master_failover_state names them.
+NO_FAILOVER = "no-failover"
+FAILOVER_WAIT_FOR_SYNC = "waiting-for-sync"        # writes paused, a replica to catch up
+FAILOVER_IN_PROGRESS = "failover-in-progress"      # now its replica: PSYNC ... FAILOVER sent
+
 
 class ReplicaLink:
     """What the master knows of one replica connection: what it announced with REPLCONF,
@@ -140,6 +145,13 @@ class Replication:
         # many replicas); and whether the replicas are to be asked for an ACK this cycle.
         self.waiting_acks: list[tuple["Client", blocking.BlockedState, int, int]] = []
         self.get_ack_from_replicas = False
+        # FAILOVER: its state, its deadline (monotonic, 0: none), whether it goes on at the
+        # deadline, and the replica it goes to (None: the first one caught up).
+        self.failover_state = NO_FAILOVER
+        self.failover_end = 0.0
+        self.failover_force = False
+        self.failover_host: Optional[str] = None
+        self.failover_port = 0
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT: the sync counters of INFO stats."""
@@ -695,6 +707,101 @@ class Replication:
         if self.has_stream():
             self.feed(self.stream_db, [b"REPLCONF", b"GETACK", b"*"])
 
+    # -- FAILOVER ----------------------------------------------------------------------------
+
+    def find_replica(self, host: str, port: int) -> Optional[ReplicaLink]:
+        """The replica at host (as it announced itself, else its address) and listening
+        port (Redis's findReplica)."""
+        host = host.lower()
+        for link in self.replicas:
+            addr = link.announced_ip or link.client.addr.rsplit(":", 1)[0].strip("[]")
+            if addr.lower() == host and link.listening_port == port:
+                return link
+        return None
+
+    def start_failover(self, host: Optional[str], port: int, timeout_ms: int,
+                       force: bool) -> None:
+        """FAILOVER, its checks passed: writes pause until a replica caught up with the
+        whole stream, then this server becomes its replica and asks it, with PSYNC ...
+        FAILOVER, to become the master (see update_failover_status)."""
+        server = self.server
+        if host is not None:
+            server.log("notice", f"FAILOVER requested to {host}:{port}.")
+        else:
+            server.log("notice", "FAILOVER requested to any replica.")
+        self.failover_host, self.failover_port = host, port
+        self.failover_end = time.monotonic() + timeout_ms / 1000 if timeout_ms else 0.0
+        self.failover_force = force
+        self.failover_state = FAILOVER_WAIT_FOR_SYNC
+        server.pause(float("inf"), writes_only=True, purpose="failover")
+
+    def update_failover_status(self) -> None:
+        """Before the loop sleeps and from the cron: once the target (or any replica)
+        acknowledged the whole stream, or the timeout passed with FORCE, follow it; past
+        the timeout without FORCE, give up (Redis's updateFailoverStatus)."""
+        if self.failover_state != FAILOVER_WAIT_FOR_SYNC:
+            return
+        server = self.server
+        if self.failover_end and self.failover_end <= time.monotonic():
+            if self.failover_force:
+                server.log("notice", f"FAILOVER to {self.failover_host}:{self.failover_port} "
+                           "time out exceeded, failing over.")
+                self.follow_failover_target()
+            else:
+                self.abort_failover("Replica never caught up before timeout")
+            return
+        if self.failover_host is not None:
+            link = self.find_replica(self.failover_host, self.failover_port)
+        else:
+            link = next((r for r in self.replicas
+                         if r.ack_offset == self.master_repl_offset), None)
+            if link is not None:
+                self.failover_host = link.announced_ip or \
+                    link.client.addr.rsplit(":", 1)[0].strip("[]")
+                self.failover_port = link.listening_port
+        if link is not None and link.ack_offset == self.master_repl_offset:
+            server.log("notice", f"Failover target {self.failover_host}:"
+                       f"{self.failover_port} is synced, failing over.")
+            self.follow_failover_target()
+
+    def follow_failover_target(self) -> None:
+        self.failover_state = FAILOVER_IN_PROGRESS
+        assert self.failover_host is not None
+        self.server.replica.set_master(self.failover_host, self.failover_port)
+
+    def failover_psync_reply(self, accepted: bool) -> None:
+        """The target answered PSYNC ... FAILOVER: it is the master now (a full resync
+        also does), or it refused and this server is a master again."""
+        if self.failover_state != FAILOVER_IN_PROGRESS:
+            return
+        if accepted:
+            self.clear_failover()
+        else:
+            self.abort_failover("Failover target rejected psync request")
+
+    def abort_failover(self, reason: str) -> None:
+        """FAILOVER ABORT, a timeout, a refusal: back to master, writes resume (Redis's
+        abortFailover)."""
+        if self.failover_state == NO_FAILOVER:
+            return
+        server = self.server
+        if self.failover_host is not None:
+            server.log("notice", f"FAILOVER to {self.failover_host}:{self.failover_port} "
+                       f"aborted: {reason}")
+        else:
+            server.log("notice", f"FAILOVER to any replica aborted: {reason}")
+        if self.failover_state == FAILOVER_IN_PROGRESS:
+            server.replica.unset_master()
+        self.clear_failover()
+
+    def clear_failover(self) -> None:
+        self.failover_end = 0.0
+        self.failover_force = False
+        self.failover_host = None
+        self.failover_port = 0
+        self.failover_state = NO_FAILOVER
+        self.server.unpause("failover")
+
     # -- the replicas and the backlog ----------------------------------------------------
 
     def detach(self, link: ReplicaLink) -> None:
@@ -800,9 +907,12 @@ class Replication:
     def cron(self) -> None:
         """Once a second (Redis's replicationCron, master side)."""
         server, config = self.server, self.server.config
+        self.update_failover_status()
         if self.replicas and self.cron_loops % config.repl_ping_replica_period == 0 \
-                and not server.replica.active:
-            # A PING in the stream lets replicas time out a silent master.
+                and not server.replica.active \
+                and not (self.failover_end and server.clients_paused()):
+            # A PING in the stream lets replicas time out a silent master (not while a
+            # failover with a deadline waits for a replica to reach the stream's end).
             self.feed(self.stream_db, [b"PING"])
         now = time.time()
         diskless = server.snapshots.in_progress() and server.snapshots.child_kind == SOCKETS

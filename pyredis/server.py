@@ -754,11 +754,14 @@ class Server:
         self.pauses[purpose] = (end, writes_only)
         self.update_pause()
 
+    def clients_paused(self) -> bool:
+        """A pause is on (Redis's checkClientPauseTimeoutAndReturnIfPaused)."""
+        return bool(self.pause_end) and time.monotonic() < self.pause_end
+
     def dataset_paused(self) -> bool:
         """A pause is on, or this server is a replica (its master deletes keys): the
         dataset stands still (no key expires here)."""
-        return self.replica.host is not None or (
-            bool(self.pause_end) and time.monotonic() < self.pause_end)
+        return self.replica.host is not None or self.clients_paused()
 
     def unpause(self, purpose: str = "client") -> None:
         if self.pauses.pop(purpose, None) is not None:
@@ -898,8 +901,11 @@ class Server:
         # A WAIT asked the replicas for an ACK; after the unblocked clients' commands, so
         # that a WAIT pipelined after one just answered shares this request. Not during a
         # pause: the GETACK would move the offset the pause holds still.
-        if replication.get_ack_from_replicas and not self.dataset_paused():
+        if replication.get_ack_from_replicas and not self.clients_paused():
             replication.send_getack()
+        # The replicas' ACKs read this cycle may complete a failover (not where they are
+        # read: following the new master closes clients).
+        replication.update_failover_status()
         # BCAST tracking: the keys written under each prefix this cycle, expired ones too.
         self.tracking.broadcast()
         # Effects queued outside any command (a key found expired while serving a blocked

@@ -1,8 +1,8 @@
-"""Replication between pyredis and redis-server: a redis-server replica of a pyredis master
-(and of a redis-server master, the same test as a reference) takes a full resync of every
-type, follows the stream of a write load, resumes a cut link with a partial resync, and
-answers WAIT; a fault test cuts the link and kills the master at random moments of a write
-load (the master with appendfsync always). Equal DEBUG DIGESTs on both sides are the proof
+"""Replication between pyredis and redis-server, pyredis as master, as replica, and both: the
+replica takes a full resync of every type, follows the stream of a write load, resumes a
+cut link with a partial resync, and takes the master's role with FAILOVER; WAIT counts it;
+a fault test cuts the link and kills the master at random moments of a write load (the
+master with appendfsync always). Equal DEBUG DIGESTs on both sides are the proof
 that the replica holds the master's dataset."""
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from redis.retry import Retry
 from helpers import start_server
 from pyredis.launch import ServerProcess, free_port, launch
 
-KINDS = ["pyredis", "redis"]
+# (master, replica): pyredis on either side and on both.
+PAIRS = [("pyredis", "redis"), ("redis", "pyredis"), ("pyredis", "pyredis")]
 # No delay before a diskless transfer: a replica is served as soon as it asks.
 MASTER_ARGS = ["--repl-diskless-sync-delay", "0"]
 LINK_TIMEOUT = 20.0
@@ -78,13 +79,13 @@ class Pair:
         self.master_server.stop()
 
 
-def start_pair(kind: str, master_args: tuple[str, ...] = (), cwd: str | None = None,
-               port: int = 0) -> Pair:
-    """A master of `kind` with a redis-server replica attached and online."""
-    master_server = launch(kind, ["--enable-debug-command", "yes", *MASTER_ARGS,
-                                  *master_args], cwd=cwd, port=port)
-    replica_server = start_server("redis", ["--replicaof", "127.0.0.1",
-                                            str(master_server.port)])
+def start_pair(master_kind: str, replica_kind: str, master_args: tuple[str, ...] = (),
+               cwd: str | None = None, port: int = 0) -> Pair:
+    """A master with a replica attached and online."""
+    master_server = launch(master_kind, ["--enable-debug-command", "yes", *MASTER_ARGS,
+                                         *master_args], cwd=cwd, port=port)
+    replica_server = start_server(replica_kind, [*MASTER_ARGS, "--replicaof", "127.0.0.1",
+                                                 str(master_server.port)])
     pair = Pair(master_server, replica_server,
                 redis.Redis(port=master_server.port, socket_timeout=20),
                 redis.Redis(port=replica_server.port, socket_timeout=20))
@@ -93,19 +94,19 @@ def start_pair(kind: str, master_args: tuple[str, ...] = (), cwd: str | None = N
 
 
 @pytest.fixture(scope="module")
-def pairs() -> Iterator[dict[str, Pair]]:
-    started: dict[str, Pair] = {}
+def pairs() -> Iterator[dict[tuple[str, str], Pair]]:
+    started: dict[tuple[str, str], Pair] = {}
     try:
-        for kind in KINDS:
-            started[kind] = start_pair(kind)
+        for kinds in PAIRS:
+            started[kinds] = start_pair(*kinds)
         yield started
     finally:
         for pair in started.values():
             pair.stop()
 
 
-@pytest.fixture(params=KINDS)
-def pair(request: pytest.FixtureRequest, pairs: dict[str, Pair]) -> Iterator[Pair]:
+@pytest.fixture(params=PAIRS, ids=lambda kinds: "-".join(kinds))
+def pair(request: pytest.FixtureRequest, pairs: dict[tuple[str, str], Pair]) -> Iterator[Pair]:
     pair = pairs[request.param]
     pair.wait_linked()
     pair.master.flushall()
@@ -271,6 +272,91 @@ def test_wait_without_replicas(r: redis.Redis) -> None:
     assert r.wait(1, 10) == 0
 
 
+def test_replica_and_failover_errors(pair: Pair) -> None:
+    port = str(pair.replica_server.port)
+    for server, args, error in [
+            (pair.master, ["FAILOVER", "FORCE", "TO", "127.0.0.1", port],
+             "FAILOVER with force option requires both a timeout and target HOST and IP."),
+            (pair.master, ["FAILOVER", "TO", "127.0.0.1", "1"],
+             "FAILOVER target HOST and PORT is not a replica."),
+            (pair.replica, ["FAILOVER"], "FAILOVER is not valid when server is a replica."),
+            (pair.replica, ["WAIT", "1", "0"], "WAIT cannot be used with replica instances. "
+             "Please also note that since Redis 4.0 if a replica is configured to be writable "
+             "(which is not the default) writes to replicas are just local and are not "
+             "propagated.")]:
+        with pytest.raises(redis.ResponseError) as raised:
+            server.execute_command(*args)
+        assert str(raised.value) == error
+
+
+@pytest.mark.parametrize("args, error", [
+    (["FAILOVER", "ABORT"], "No failover in progress."),
+    (["FAILOVER"], "FAILOVER requires connected replicas."),
+    (["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"], "FAILOVER requires connected replicas."),
+    (["FAILOVER", "TIMEOUT", "0"], "FAILOVER timeout must be greater than 0"),
+    (["FAILOVER", "TIMEOUT", "x"], "value is not an integer or out of range"),
+    (["FAILOVER", "TO", "127.0.0.1"], "syntax error"),
+    (["FAILOVER", "FORCE", "FORCE"], "syntax error"),
+    (["FAILOVER", "ABORT", "TIMEOUT", "5"], "syntax error"),
+])
+def test_failover_errors(r: redis.Redis, args: list[str], error: str) -> None:
+    with pytest.raises(redis.ResponseError) as raised:
+        r.execute_command(*args)
+    assert str(raised.value) == error
+
+
+def test_failover_and_back(pair: Pair) -> None:
+    """FAILOVER: the replica becomes the master once it has the whole stream, and the old
+    master follows it, continuing its history (a partial resync); FAILOVER TO the old
+    master brings the roles back."""
+    pair.master.set("before", 1)
+    pair.in_sync()
+    full_syncs = pair.replica.info("stats")["sync_full"]
+    assert pair.master.execute_command("FAILOVER") == b"OK"
+    swapped = Pair(pair.replica_server, pair.master_server, pair.replica, pair.master)
+    swapped.wait_linked()
+    assert swapped.master.info("replication")["master_failover_state"] == "no-failover"
+    swapped.master.set("after", 2)
+    swapped.in_sync()
+    assert swapped.stats()[0] == full_syncs
+    assert swapped.master.execute_command(
+        "FAILOVER", "TO", "127.0.0.1", pair.master_server.port, "TIMEOUT", 10000) == b"OK"
+    pair.wait_linked()
+    pair.master.set("back", 3)
+    pair.in_sync()
+    assert pair.replica.mget("before", "after", "back") == [b"1", b"2", b"3"]
+
+
+def test_failover_waits_for_the_replica(pair: Pair) -> None:
+    """While the replica lags, FAILOVER holds the writes (and gives up at its timeout, or
+    when aborted), then they go on."""
+    m = pair.master
+    os.kill(pair.replica_server.pid, signal.SIGSTOP)
+    try:
+        m.set("k", 1)            # the stopped replica acknowledges nothing more
+        assert m.execute_command("FAILOVER", "TIMEOUT", 60000) == b"OK"
+        assert m.info("replication")["master_failover_state"] == "waiting-for-sync"
+        with pytest.raises(redis.ResponseError, match="FAILOVER already in progress."):
+            m.execute_command("FAILOVER")
+        result: list = []
+        writer = threading.Thread(target=lambda: result.append(
+            redis.Redis(port=pair.master_server.port, socket_timeout=20).set("w", 1)))
+        writer.start()
+        wait_for(lambda: m.info("clients")["blocked_clients"] == 1, "the write held")
+        assert m.execute_command("FAILOVER", "ABORT") == b"OK"
+        writer.join(10)
+        assert result == [True]
+        assert m.info("replication")["master_failover_state"] == "no-failover"
+        assert m.execute_command("FAILOVER", "TIMEOUT", 50) == b"OK"
+        wait_for(lambda: m.info("replication")["master_failover_state"] == "no-failover",
+                 "the failover's timeout")
+        assert m.set("k", 2)
+    finally:
+        os.kill(pair.replica_server.pid, signal.SIGCONT)
+    pair.wait_linked()
+    pair.in_sync()
+
+
 # -- faults ------------------------------------------------------------------------------------
 
 class Writers:
@@ -330,7 +416,7 @@ def test_faults_cut_links_and_a_killed_master() -> None:
     run_dir = tempfile.mkdtemp(prefix="pyredis-fault-")
     port = free_port()
     master_args = ("--appendonly", "yes", "--appendfsync", "always")
-    pair = start_pair("pyredis", master_args, cwd=run_dir, port=port)
+    pair = start_pair("pyredis", "redis", master_args, cwd=run_dir, port=port)
     try:
         for cut in ("replica", "master"):
             pair.master.delete("log:0", "log:1")

@@ -38,7 +38,6 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # Commands of Redis 7.0 that pyredis does not have yet (a container stands for all its
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
-    "failover",
     "restore-asking",
     "script|debug",
 )

@@ -1,18 +1,23 @@
-"""SYNC, PSYNC and REPLCONF: what a replica sends its master; WAIT (the master's side lives
-in replication.py); REPLICAOF / SLAVEOF and ROLE (the replica's side lives in replica.py)."""
+"""SYNC, PSYNC and REPLCONF: what a replica sends its master; WAIT and FAILOVER (the master's
+side lives in replication.py); REPLICAOF / SLAVEOF and ROLE (the replica's side lives in
+replica.py)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from ..args import parse_int, parse_range_int
 from ..blocking import parse_timeout
 from ..client import FLAG_MONITOR
-from ..errors import (NOMASTERLINK, REPLICAOF_REPLICA_CLIENT, SYNC_PENDING_OUTPUT,
-                      RedisError, replconf_ip_too_long, replconf_unknown_option,
-                      syntax_error)
+from ..errors import (FAILOVER_FORCE, FAILOVER_NO_REPLICAS, FAILOVER_NONE,
+                      FAILOVER_NOT_A_REPLICA, FAILOVER_NOT_ONLINE, FAILOVER_ON_REPLICA,
+                      FAILOVER_RUNNING, FAILOVER_TIMEOUT, NOMASTERLINK, PSYNC_FAILOVER_REPLID,
+                      PSYNC_FAILOVER_TO_MASTER, REPLICAOF_REPLICA_CLIENT,
+                      REPLICAOF_WHILE_FAILING_OVER, SYNC_PENDING_OUTPUT,
+                      SYNC_WHILE_FAILING_OVER, WAIT_ON_REPLICA, RedisError,
+                      replconf_ip_too_long, replconf_unknown_option, syntax_error)
 from ..protocol.encode import NO_REPLY, OK, Reply, SimpleString
 from ..replica import CONNECTED
-from ..replication import FLAG_REPLICA, ONLINE
+from ..replication import FLAG_REPLICA, NO_FAILOVER, ONLINE
 from ..types import string2ll
 from . import command
 
@@ -29,7 +34,21 @@ def sync(client: Client, argv: list[bytes]) -> Reply:
     then the stream (no reply of the usual kind: what follows is the transfer)."""
     if FLAG_REPLICA in client.flags or FLAG_MONITOR in client.flags:
         return NO_REPLY      # already a replica (or a monitor): ignored, as Redis does
-    replica = client.server.replica
+    server = client.server
+    if len(argv) > 3 and argv[0].lower() == b"psync" and argv[3].lower() == b"failover":
+        # Our master hands its role over: its history is ours, so we become the master.
+        server.log_warning(f"Failover request received for replid "
+                           f"{argv[1].decode(errors='replace')}.")
+        if not server.replica.active:
+            raise RedisError(PSYNC_FAILOVER_TO_MASTER)
+        if argv[1] != server.replid.encode():
+            raise RedisError(PSYNC_FAILOVER_REPLID)
+        server.replica.unset_master()
+        server.log("notice", "MASTER MODE enabled (failover request from "
+                   f"'{client.info_string()}')")
+    if server.replication.failover_state != NO_FAILOVER:
+        raise RedisError(SYNC_WHILE_FAILING_OVER)
+    replica = server.replica
     if replica.active and replica.state != CONNECTED:
         raise RedisError(NOMASTERLINK)   # nothing to give: our own copy is not current
     if client.reply:
@@ -97,10 +116,61 @@ def replconf(client: Client, argv: list[bytes]) -> Reply:
 def wait(client: Client, argv: list[bytes]) -> Reply:
     """WAIT numreplicas timeout: how many replicas acknowledged this client's writes, once
     `numreplicas` did or `timeout` milliseconds passed (0: no limit)."""
+    if client.server.replica.active:
+        raise RedisError(WAIT_ON_REPLICA)
     numreplicas = parse_int(argv[1])
     timeout = parse_timeout(argv[2], milliseconds=True)
     acked = client.server.replication.wait(client, numreplicas, timeout)
     return NO_REPLY if acked is None else acked
+
+
+@command("failover")
+def failover(client: Client, argv: list[bytes]) -> Reply:
+    """FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | FAILOVER ABORT: hand the master role to
+    a replica once it caught up (writes paused meanwhile), this server following it."""
+    replication = client.server.replication
+    if len(argv) == 2 and argv[1].lower() == b"abort":
+        if replication.failover_state == NO_FAILOVER:
+            raise RedisError(FAILOVER_NONE)
+        replication.abort_failover("Failover manually aborted")
+        return OK
+    timeout = 0
+    force = False
+    host: Optional[str] = None
+    port = 0
+    i = 1
+    while i < len(argv):
+        word = argv[i].lower()
+        if word == b"timeout" and i + 1 < len(argv) and not timeout:
+            timeout = parse_int(argv[i + 1])
+            if timeout <= 0:
+                raise RedisError(FAILOVER_TIMEOUT)
+            i += 1
+        elif word == b"to" and i + 2 < len(argv) and host is None:
+            port = parse_int(argv[i + 2])
+            host = argv[i + 1].decode(errors="surrogateescape")
+            i += 2
+        elif word == b"force" and not force:
+            force = True
+        else:
+            raise syntax_error()
+        i += 1
+    if replication.failover_state != NO_FAILOVER:
+        raise RedisError(FAILOVER_RUNNING)
+    if client.server.replica.active:
+        raise RedisError(FAILOVER_ON_REPLICA)
+    if not replication.replicas:
+        raise RedisError(FAILOVER_NO_REPLICAS)
+    if force and (not timeout or host is None):
+        raise RedisError(FAILOVER_FORCE)
+    if host is not None:
+        link = replication.find_replica(host, port)
+        if link is None:
+            raise RedisError(FAILOVER_NOT_A_REPLICA)
+        if link.state != ONLINE:
+            raise RedisError(FAILOVER_NOT_ONLINE)
+    replication.start_failover(host, port, timeout, force)
+    return OK
 
 
 @command("replicaof")
@@ -109,6 +179,8 @@ def replicaof(client: Client, argv: list[bytes]) -> Reply:
     """REPLICAOF host port: follow that master; REPLICAOF NO ONE: be a master again."""
     server = client.server
     replica = server.replica
+    if server.replication.failover_state != NO_FAILOVER:
+        raise RedisError(REPLICAOF_WHILE_FAILING_OVER)
     if argv[1].lower() == b"no" and argv[2].lower() == b"one":
         if replica.active:
             replica.unset_master()

@@ -38,6 +38,11 @@ def follow(replica: ServerProcess, master: ServerProcess) -> None:
     """REPLICAOF, then wait until the link is up and the replica caught up."""
     assert conn(replica).replicaof("127.0.0.1", master.port)
     wait_for(lambda: info(replica).get("master_link_status") == "up", "the link")
+    # The master counts it online once it acknowledged (after a diskless transfer, its first
+    # ACK): only then ROLE and WAIT see it.
+    wait_for(lambda: any(isinstance(v, dict) and v.get("port") == replica.port
+                         and v.get("state") == "online" for v in info(master).values()),
+             "the master to see the replica online")
     caught_up(replica, master)
 
 

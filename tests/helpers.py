@@ -11,6 +11,8 @@ import threading
 from typing import Optional, Sequence
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from pyredis.config import Config
 from pyredis.launch import ServerProcess, free_port, launch
@@ -18,6 +20,10 @@ from pyredis.server import Server
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# For a redis-py client that must see a dropped connection, a failed AUTH or -LOADING as it
+# happens: redis-py's default retries each 10 times with a backoff of seconds (`retry=NO_RETRY`).
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 def start_server(kind: str = "pyredis", args: Sequence[str] = (),

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from helpers import RawConnection, start_server
+from helpers import ONE_IO_BACKEND, RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -118,6 +118,7 @@ def test_debug_stringmatch_test(raw):
         b"+Apparently Redis did not crash: test passed\r\n")
 
 
+@ONE_IO_BACKEND
 def test_debug_help_and_permission(raw):
     help_lines = raw.execute("DEBUG", "HELP")
     assert help_lines.startswith(b"*") and b"+DIGEST-VALUE <key> [<key> ...]\r\n" in help_lines

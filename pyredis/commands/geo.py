@@ -100,6 +100,9 @@ def geoadd(client: Client, argv: list[bytes]) -> Reply:
     for at in range(first, len(argv), 3):
         longitude, latitude = _position(argv[at], argv[at + 1])
         zadd_argv += [b"%d" % geohash.position_score(longitude, latitude), argv[at + 2]]
+    propagation = client.server.propagation
+    if propagation.active:
+        propagation.rewrite(zadd_argv)     # the ZADD it is, as Redis replays it
     return zadd(client, zadd_argv)
 
 

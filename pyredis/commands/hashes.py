@@ -215,6 +215,10 @@ def hincrbyfloat(client: Client, argv: list[bytes]) -> Reply:
     result = format_long_double(total)
     _set_field(hash_, field, result, client.server.config)
     _store(client, key, hash_, created, "hincrbyfloat")
+    propagation = client.server.propagation
+    if propagation.active:
+        # The value reached, so that no replay depends on float arithmetic or formatting.
+        propagation.rewrite([b"HSET", key, field, result])
     return result
 
 

@@ -131,8 +131,26 @@ def rpop(client: Client, argv: list[bytes]) -> Reply:
     return _pop(client, argv, False)
 
 
-def _pop_with_key(db, key: bytes, lst: ListValue, left: bool, count: int) -> list:
-    """LMPOP's reply, [key, [elements]], popping them (Redis's listPopRangeAndReplyWithKey)."""
+def _pop_argv(key: bytes, left: bool, count: Optional[int] = None) -> list[bytes]:
+    """The deterministic form of a pop from key: LPOP/RPOP, with a count if given."""
+    argv = [b"LPOP" if left else b"RPOP", key]
+    if count is not None:
+        argv.append(b"%d" % count)
+    return argv
+
+
+def _pop_with_key(client: Client, db: Database, key: bytes, lst: ListValue, left: bool,
+                  count: int, served: bool = False) -> list:
+    """LMPOP's reply, [key, [elements]], popping them (Redis's listPopRangeAndReplyWithKey):
+    propagated as LPOP/RPOP with the count taken, in place of the command or, for a
+    blocked client served, as an effect of its own."""
+    propagation = client.server.propagation
+    if propagation.active:
+        argv = _pop_argv(key, left, min(count, len(lst)))
+        if served:
+            propagation.also(db.index, argv)
+        else:
+            propagation.rewrite(argv)
     items = _pop_many(lst, left, count)
     _removed(db, key, lst, left, len(items))
     return [key, items]
@@ -163,7 +181,7 @@ def lmpop(client: Client, argv: list[bytes]) -> Reply:
     for key in keys:
         lst = _lookup(client, key, write=True)
         if lst:
-            return _pop_with_key(client.db, key, lst, left, count)
+            return _pop_with_key(client, client.db, key, lst, left, count)
     return NULL_ARRAY
 
 
@@ -370,7 +388,10 @@ def _blocking_pop(client: Client, keys: list[bytes], left: bool, timeout: float,
         lst = _lookup(client, key, write=True)
         if lst:
             if count is not None:
-                return _pop_with_key(db, key, lst, left, count)
+                return _pop_with_key(client, db, key, lst, left, count)
+            propagation = client.server.propagation
+            if propagation.active:
+                propagation.rewrite(_pop_argv(key, left))
             value = lst.popleft() if left else lst.pop()
             _removed(db, key, lst, left, 1)
             return [key, value]
@@ -379,8 +400,11 @@ def _blocking_pop(client: Client, keys: list[bytes], left: bool, timeout: float,
 
     def serve(receiver: Client, db: Database, key: bytes, lst: ListValue) -> bool:
         if count is not None:
-            receiver.add_reply(_pop_with_key(db, key, lst, left, count))
+            receiver.add_reply(_pop_with_key(receiver, db, key, lst, left, count, True))
         else:
+            propagation = receiver.server.propagation
+            if propagation.active:
+                propagation.also(db.index, _pop_argv(key, left))
             value = lst.popleft() if left else lst.pop()
             receiver.add_reply([key, value])
             _removed(db, key, lst, left, 1)
@@ -409,11 +433,18 @@ def blmpop(client: Client, argv: list[bytes]) -> Reply:
     return _blocking_pop(client, keys, left, timeout, count)
 
 
-def _blocking_move(client: Client, src: bytes, dst: bytes, left_from: bool, left_to: bool,
-                   timeout: float):
+def _blocking_move(client: Client, argv: list[bytes], left_from: bool, left_to: bool,
+                   timeout: float) -> Reply:
+    """BLMOVE and BRPOPLPUSH (argv without its timeout): propagated as LMOVE or RPOPLPUSH."""
+    src, dst = argv[1], argv[2]
     lst = _lookup(client, src, write=True)
     if lst is not None:
-        return _move(client.db, src, lst, dst, left_from, left_to)
+        value = _move(client.db, src, lst, dst, left_from, left_to)
+        propagation = client.server.propagation
+        if propagation.active:
+            propagation.rewrite([b"LMOVE", *argv[1:5]] if len(argv) > 3
+                                else [b"RPOPLPUSH", src, dst])
+        return value
     if not blocking.may_block(client):
         return None
 
@@ -422,20 +453,28 @@ def _blocking_move(client: Client, src: bytes, dst: bytes, left_from: bool, left
             receiver.add_reply(_move(db, key, lst, dst, left_from, left_to))
         except RedisError as exc:
             receiver.add_error(exc.message)
+            return True
+        propagation = receiver.server.propagation
+        if propagation.active:
+            propagation.also(db.index, [b"LMOVE", key, dst, _SIDES[left_from], _SIDES[left_to]]
+                             if len(argv) > 3 else [b"RPOPLPUSH", key, dst])
         return True
 
     blocking.block(client, [src], ListValue, serve, timeout)
     return NO_REPLY
 
 
+_SIDES = {True: b"left", False: b"right"}    # as Redis spells them when it propagates
+
+
 @command("blmove")
 def blmove(client: Client, argv: list[bytes]) -> Reply:
     left_from, left_to = _side(argv[3]), _side(argv[4])
     timeout = blocking.parse_timeout(argv[5])
-    return _blocking_move(client, argv[1], argv[2], left_from, left_to, timeout)
+    return _blocking_move(client, argv[:5], left_from, left_to, timeout)
 
 
 @command("brpoplpush")
 def brpoplpush(client: Client, argv: list[bytes]) -> Reply:
     timeout = blocking.parse_timeout(argv[3])
-    return _blocking_move(client, argv[1], argv[2], False, True, timeout)
+    return _blocking_move(client, argv[:3], False, True, timeout)

@@ -146,6 +146,9 @@ def spop(client: Client, argv: list[bytes]) -> Reply:
         if value is None:
             return None
         member = value.pop_random()
+        propagation = client.server.propagation
+        if propagation.active:
+            propagation.rewrite([b"SREM", key, member])
         db.elements_removed(key, value, "s", "spop")
         return member
     count = parse_positive_int(argv[2])
@@ -170,6 +173,15 @@ def spop(client: Client, argv: list[bytes]) -> Reply:
             value.add(member, config)
         db.replace(key, value)
     db.elements_removed(key, value, "s", "spop", min(count, size))
+    propagation = client.server.propagation
+    if propagation.active:
+        # The whole set as DEL, else one SREM a member, in the order of the reply.
+        if count >= size:
+            propagation.rewrite([b"DEL", key])
+        else:
+            for member in popped:
+                propagation.also(db.index, [b"SREM", key, member])
+            propagation.prevent()
     return popped
 
 

@@ -119,8 +119,11 @@ def _now(client: Client) -> int:
     return client.server.clock.ms()
 
 
-def _consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes):
-    """The consumer `name` of the group, seen now; created (with its event) if new."""
+def _consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes,
+              group_name: Optional[bytes] = None):
+    """The consumer `name` of the group, seen now; created (with its event) if new, and
+    then propagated as XGROUP CREATECONSUMER when `group_name` is given (XREADGROUP NOACK,
+    whose deliveries leave no XCLAIM that would create it)."""
     now = _now(client)
     consumer = group.consumers.get(name)
     if consumer is not None:
@@ -128,14 +131,45 @@ def _consumer(client: Client, key: bytes, group: ConsumerGroup, name: bytes):
         return consumer
     consumer = group.add_consumer(name, now)
     client.db.metadata_written(key, "t", "xgroup-createconsumer")
+    if group_name is not None:
+        propagation = client.server.propagation
+        if propagation.active:
+            propagation.also(client.db.index,
+                             [b"XGROUP", b"CREATECONSUMER", key, group_name, name])
     return consumer
+
+
+# -- propagation of consumer groups -------------------------------------------------------------
+#
+# What XREADGROUP, XCLAIM and XAUTOCLAIM change in a group is propagated as the commands that
+# set it exactly (Redis's streamPropagateXCLAIM and streamPropagateGroupID), not as the
+# command that ran.
+
+def _propagate_claim(client: Client, key: bytes, group_name: bytes, group: ConsumerGroup,
+                     raw_id: bytes, nack: PendingEntry) -> None:
+    """An entry pending for nack's consumer, with its delivery time and count, and the
+    group's last delivered ID (a pending entry whose stream entry is gone: it leaves)."""
+    consumer = nack.consumer.name  # type: ignore[union-attr]  # a pending entry has one
+    client.server.propagation.also(client.db.index, [
+        b"XCLAIM", key, group_name, consumer, b"0", raw_id, b"TIME",
+        b"%d" % nack.delivery_time, b"RETRYCOUNT", b"%d" % nack.delivery_count, b"FORCE",
+        b"JUSTID", b"LASTID", format_id(group.last_id)])
+
+
+def _propagate_group_id(client: Client, key: bytes, group_name: bytes,
+                        group: ConsumerGroup) -> None:
+    """The group's last delivered ID and entries read."""
+    entries_read = group.entries_read
+    client.server.propagation.also(client.db.index, [
+        b"XGROUP", b"SETID", key, group_name, format_id(group.last_id), b"ENTRIESREAD",
+        b"%d" % (-1 if entries_read is None else entries_read)])
 
 
 # -- XADD, XTRIM --------------------------------------------------------------------------------
 
 class _TrimArgs:
     __slots__ = ("maxlen", "minid", "approx", "limit", "no_mkstream", "id", "id_given",
-                 "seq_given", "id_index")
+                 "seq_given", "id_index", "strategy_index")
 
     def __init__(self) -> None:
         self.maxlen: Optional[int] = None
@@ -147,6 +181,7 @@ class _TrimArgs:
         self.id_given = False
         self.seq_given = True
         self.id_index = 0
+        self.strategy_index = 0     # where MAXLEN's or MINID's value is in argv
 
     @property
     def trims(self) -> bool:
@@ -172,6 +207,7 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
             if more >= 2 and following in (b"~", b"="):
                 args.approx = following == b"~"
                 i += 1
+            args.strategy_index = i + 1
             if lowered == b"maxlen":
                 args.maxlen = parse_int(argv[i + 1])
                 if args.maxlen < 0:
@@ -199,7 +235,11 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
         raise RedisError(LIMIT_WITHOUT_STRATEGY)
     if not xadd and not args.trims:
         raise RedisError(XTRIM_WITHOUT_STRATEGY)
-    if limit_given:
+    if client.server.loading:
+        # The AOF replayed (Redis's mustObeyClient): its trims were propagated exact, with
+        # the user's LIMIT kept but not to be enforced.
+        args.limit = 0
+    elif limit_given:
         if not args.approx:
             raise RedisError(LIMIT_WITHOUT_APPROX)
     elif args.approx:
@@ -213,6 +253,18 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
 
 def _trim(stream: StreamValue, args: _TrimArgs) -> int:
     return stream.trim(args.maxlen, args.minid, args.approx, args.limit)
+
+
+def _exact_trim(argv: list[bytes], stream: StreamValue, args: _TrimArgs) -> None:
+    """Rewrite an approximate trim (`~`, LIMIT) in argv as the exact one that gives the same
+    stream: MAXLEN = its length now, MINID = the ID of its first node's first entry
+    (Redis's streamRewriteTrimArgument)."""
+    index = args.strategy_index
+    argv[index - 1] = b"="
+    if args.maxlen is not None:
+        argv[index] = b"%d" % stream.length
+    else:
+        argv[index] = format_id(stream.nodes[0].master_id if stream.nodes else MAX_ID)
 
 
 @command("xadd")
@@ -251,7 +303,18 @@ def xadd(client: Client, argv: list[bytes]) -> Reply:
     db.written(key, "t", "xadd")
     if args.trims and _trim(stream, args):
         db.notify("t", "xtrim", key)
-    return format_id(new_id)
+    reply = format_id(new_id)
+    propagation = client.server.propagation
+    if propagation.active and (args.approx or not (args.id_given and args.seq_given)):
+        # The ID generated and the trim made exact, so that a replay adds the same entry
+        # and keeps the same ones.
+        argv = list(argv)
+        if args.approx:
+            _exact_trim(argv, stream, args)
+        if not (args.id_given and args.seq_given):
+            argv[args.id_index] = reply
+        propagation.rewrite(argv)
+    return reply
 
 
 @command("xtrim")
@@ -263,6 +326,11 @@ def xtrim(client: Client, argv: list[bytes]) -> Reply:
     deleted = _trim(stream, args)
     if deleted:
         client.db.written(argv[1], "t", "xtrim", changes=deleted)
+        propagation = client.server.propagation
+        if propagation.active and args.approx:
+            argv = list(argv)
+            _exact_trim(argv, stream, args)
+            propagation.rewrite(argv)
     return deleted
 
 
@@ -357,21 +425,32 @@ def _streams_reply(client: Client, pairs: list) -> Any:
 
 
 def _read_new(client: Client, stream: StreamValue, after: StreamID, count: int,
-              group: Optional[ConsumerGroup], consumer, noack: bool) -> list:
+              group: Optional[ConsumerGroup], consumer, noack: bool, key: bytes = b"",
+              group_name: bytes = b"") -> list:
     """Entries after `after` (XREAD, XREADGROUP with `>`), delivered to the group if any
-    (Redis's streamReplyWithRange)."""
+    (Redis's streamReplyWithRange), which is propagated: each delivery as an XCLAIM, or
+    with NOACK the group's new last ID as XGROUP SETID."""
     start = increment_id(after)
     if start is None:
         return []
     reply = []
     now = _now(client) if group is not None else 0
+    propagating = group is not None and client.server.propagation.active
+    advanced = False
     for stream_id, fields in stream.range(start, MAX_ID, count):
         if group is not None:
             if stream_id > group.last_id:
                 stream.advance_group(group, stream_id)
+                advanced = True
             if not noack:
                 group.deliver(stream_id, consumer, now)
+                if propagating:
+                    _propagate_claim(client, key, group_name, group, format_id(stream_id),
+                                     group.pel[stream_id])
         reply.append(_entry(stream_id, fields))
+    if propagating and noack and advanced:
+        _propagate_group_id(client, key, group_name,
+                            group)  # type: ignore[arg-type]  # propagating: a group
     return reply
 
 
@@ -438,6 +517,9 @@ def _xread(client: Client, argv, group_read: bool):
         raise syntax_error()
     if group_read and group_name is None:
         raise RedisError(XREADGROUP_WITHOUT_GROUP)
+    if group_read:
+        # What it changed in the groups is propagated as it happens (XCLAIM, XGROUP).
+        client.server.propagation.prevent()
     half = (len(argv) - streams_index) // 2
     keys = argv[streams_index:streams_index + half]
     # Each key's position: the ID entries must follow, None for XREADGROUP's ">".
@@ -470,13 +552,13 @@ def _xread(client: Client, argv, group_read: bool):
             if position is None and not (stream.length
                                          and stream.last_valid_id() > group.last_id):
                 continue
-            consumer = _consumer(client, key, group,
-                                 consumer_name)  # type: ignore[arg-type]  # GROUP names it
+            consumer = _consumer(client, key, group, consumer_name,  # type: ignore[arg-type]
+                                 group_name if noack else None)     # (GROUP names both)
             if position is not None:
                 entries = _read_history(client, stream, consumer, position, count)
             else:
                 entries = _read_new(client, stream, group.last_id, count, group, consumer,
-                                    noack)
+                                    noack, key, group_name)  # type: ignore[arg-type]
             client.server.keyspace.count_changes()
         else:
             # position is None only for '>', which XREAD refused without GROUP
@@ -511,10 +593,11 @@ def _block(client: Client, keys: list[bytes], after: list, group_name: Optional[
             position = group.last_id
         if not stream.last_id > position:
             return False
-        consumer = (_consumer(receiver, key, group,
-                              consumer_name)  # type: ignore[arg-type]  # GROUP names it
+        consumer = (_consumer(receiver, key, group, consumer_name,  # type: ignore[arg-type]
+                              group_name if noack else None)        # (GROUP names both)
                     if group else None)
-        entries = _read_new(receiver, stream, position, count, group, consumer, noack)
+        entries = _read_new(receiver, stream, position, count, group, consumer, noack, key,
+                            group_name or b"")
         if group is not None:
             receiver.server.keyspace.count_changes()
         receiver.add_reply(_streams_reply(receiver, [(key, entries)]))
@@ -779,19 +862,27 @@ def xclaim(client: Client, argv: list[bytes]) -> Reply:
         else:
             raise unknown_xclaim_option(argv[j])
         j += 1
+    # Propagated as what it changed (XCLAIM ... FORCE JUSTID for each entry, or the group's
+    # new last ID), not as itself.
+    propagating = client.server.propagation.active
+    client.server.propagation.prevent()
+    propagate_last_id = False
     if last_id > group.last_id:
         group.last_id = last_id
-        client.server.keyspace.count_changes()
+        propagate_last_id = True
     if delivery_time is None or delivery_time < 0 or delivery_time > now:
         delivery_time = now
     consumer = None
     reply = []
-    for stream_id in ids:
+    for index, stream_id in enumerate(ids):
         nack = group.pel.get(stream_id)
         fields = stream.get(stream_id)
         if fields is None:
             # A deleted entry leaves the PEL instead of being claimed.
             if nack is not None:
+                if propagating:
+                    _propagate_claim(client, key, group_name, group, argv[5 + index], nack)
+                propagate_last_id = False
                 group.acknowledge(stream_id)
                 client.server.keyspace.count_changes()
             continue
@@ -811,6 +902,13 @@ def xclaim(client: Client, argv: list[bytes]) -> Reply:
             nack.delivery_count += 1
         reply.append(format_id(stream_id) if just_id else _entry(stream_id, fields))
         client.server.keyspace.count_changes()
+        if propagating:
+            _propagate_claim(client, key, group_name, group, argv[5 + index], nack)
+        propagate_last_id = False
+    if propagate_last_id:
+        client.server.keyspace.count_changes()
+        if propagating:
+            _propagate_group_id(client, key, group_name, group)
     return reply
 
 
@@ -839,6 +937,8 @@ def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
         raise no_group(key, group_name)
     attempts = count * 10
     now = _now(client)
+    propagating = client.server.propagation.active
+    client.server.propagation.prevent()      # propagated as an XCLAIM for each entry
     consumer = None
     claimed: list = []
     deleted: list = []
@@ -850,6 +950,8 @@ def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
         nack = pel[stream_id]
         fields = stream.get(stream_id)
         if fields is None:
+            if propagating:
+                _propagate_claim(client, key, group_name, group, format_id(stream_id), nack)
             group.acknowledge(stream_id)
             client.server.keyspace.count_changes()
             deleted.append(format_id(stream_id))
@@ -867,6 +969,8 @@ def xautoclaim(client: Client, argv: list[bytes]) -> Reply:
         claimed.append(format_id(stream_id) if just_id else _entry(stream_id, fields))
         count -= 1
         client.server.keyspace.count_changes()
+        if propagating:
+            _propagate_claim(client, key, group_name, group, format_id(stream_id), nack)
     next_start = format_id(pel.keys()[position]) if position < len(pel) else b"0-0"
     return [next_start, claimed, deleted]
 

@@ -416,11 +416,18 @@ def zremrangebylex(client: Client, argv: list[bytes]) -> Reply:
 
 # -- pops -----------------------------------------------------------------------------------
 
+AS_POP_REWRITE = 1
+AS_POP_ALSO = 2
+
+
 def zpop(client: Client, keys: list[bytes], highest: bool, count: int, emit_key: bool,
-         nested: bool, nil_when_empty: bool) -> Reply:
+         nested: bool, nil_when_empty: bool, as_pop: int = 0) -> Reply:
     """Redis's genericZpopCommand: pop from the first existing key among keys. `count` -1 is
     the plain single pop. Reply shapes: flat [m, s, ...], nested [[m, s], ...], with the key
-    first when emit_key (nested: [key, [[m, s], ...]])."""
+    first when emit_key (nested: [key, [[m, s], ...]]). `as_pop` (ZMPOP and the blocking
+    pops): propagated as ZPOPMIN/ZPOPMAX, with the count taken unless `count` is -1, in
+    place of the command (AS_POP_REWRITE) or as an effect of a blocked client served
+    (AS_POP_ALSO)."""
     db = client.db
     value, key = None, b""
     for key in keys:
@@ -435,6 +442,16 @@ def zpop(client: Client, keys: list[bytes], highest: bool, count: int, emit_key:
     if count == 0:
         return []
     n = min(len(value), 1 if count == -1 else count)
+    if as_pop:
+        propagation = client.server.propagation
+        if propagation.active:
+            argv = [b"ZPOPMAX" if highest else b"ZPOPMIN", key]
+            if count != -1:
+                argv.append(b"%d" % n)
+            if as_pop == AS_POP_REWRITE:
+                propagation.rewrite(argv)
+            else:
+                propagation.also(db.index, argv)
     pairs = [value.pop(highest) for _ in range(n)]
     db.elements_removed(key, value, "z", "zpopmax" if highest else "zpopmin", n)
     if nested:
@@ -490,7 +507,7 @@ def parse_zmpop(argv: list[bytes], numkeys_index: int) -> tuple[list[bytes], boo
 @command("zmpop")
 def zmpop(client: Client, argv: list[bytes]) -> Reply:
     keys, highest, count = parse_zmpop(argv, 1)
-    return zpop(client, keys, highest, count, True, True, True)
+    return zpop(client, keys, highest, count, True, True, True, AS_POP_REWRITE)
 
 
 def _blocking_zpop(client: Client, keys: list[bytes], highest: bool, timeout: float, count: int,
@@ -503,12 +520,13 @@ def _blocking_zpop(client: Client, keys: list[bytes], highest: bool, timeout: fl
             continue
         if type(value) is not ZSetValue:
             raise WrongTypeError()
-        return zpop(client, [key], highest, count, True, nested, nested)
+        return zpop(client, [key], highest, count, True, nested, nested, AS_POP_REWRITE)
     if not blocking.may_block(client):
         return NULL_ARRAY
 
     def serve(receiver: Client, db: Database, key: bytes, value: ZSetValue) -> bool:
-        receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested))
+        receiver.add_reply(zpop(receiver, [key], highest, count, True, nested, nested,
+                                AS_POP_ALSO))
         return True
 
     blocking.block(client, keys, ZSetValue, serve, timeout)

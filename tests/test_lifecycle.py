@@ -398,7 +398,7 @@ def test_child_reports_its_progress(tmp_path):
     def run(server, log):
         r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.execute_command("DEBUG", "POPULATE", 5000, "key", 500)
-        r.config_set("rdb-key-save-delay", 250)     # a save of 1.25 s
+        r.config_set("rdb-key-save-delay", 350)   # a save of 2 s; the first report comes at 1 s
         r.bgsave()
         persistence = r.info("persistence")
         total = persistence["current_save_keys_total"]

@@ -64,11 +64,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--io", default="selectors")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--lines", action="store_true", help="per source line, not per function")
+    p.add_argument("--server-args", default="",
+                   help="more pyredis-server arguments, e.g. '--appendonly yes'")
     args = p.parse_args(argv)
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
         raise SystemExit("py-spy is not installed (pip install '.[bench]')")
-    server = Server("pyredis", args.io)
+    server = Server("pyredis", args.io, extra=args.server_args.split())
     raw = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
     try:
         case = Case(args.test.upper(), args.pipeline, args.requests, args.data_size)

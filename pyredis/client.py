@@ -58,6 +58,7 @@ FLAG_TRACKING = "t"
 NO_FLAGS: frozenset = frozenset()
 FLAG_CLOSE_ASAP = "A"
 FLAG_NO_EVICT = "e"
+FLAG_MASTER = "M"         # the link to this replica's master
 # The order CLIENT LIST shows them in (tracking adds R and B; replication S and M).
 FLAG_ORDER = "OSMPxbtRBdcuAUre"
 
@@ -494,6 +495,11 @@ class Client:
         if self.no_evict:
             flags.add(FLAG_NO_EVICT)
         return "".join(f for f in FLAG_ORDER if f in flags) or "N"
+
+    def must_obey(self) -> bool:
+        """Commands replayed from the AOF or sent by our master are applied as they come,
+        never refused for limits a user's command would meet (Redis's mustObeyClient)."""
+        return self.server.loading or FLAG_MASTER in self.flags
 
     def is_local(self) -> bool:
         """Connected over the unix socket or the loopback interface (Redis's

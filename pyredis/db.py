@@ -62,7 +62,8 @@ class KeyspaceEvents:
     of event to the part that follows it. The optional ones are None while no part follows
     them (notifications off, no tracking client yet): a write pays one attribute check."""
 
-    __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused", "deleted")
+    __slots__ = ("key_ready", "notify", "key_changed", "flushed", "paused", "from_master",
+                 "deleted")
 
     def __init__(self) -> None:
         # Blocked clients: a key some client waits on was written; (db, key, the type of
@@ -75,9 +76,11 @@ class KeyspaceEvents:
         self.key_changed: Optional[Callable[["Database", bytes, bool], None]] = None
         # Client tracking: every key went (FLUSHDB, FLUSHALL).
         self.flushed: Optional[Callable[[], None]] = None
-        # CLIENT PAUSE: while True the dataset stands still (keys past their TTL are
-        # missing but not deleted).
+        # CLIENT PAUSE, or a replica: while True the dataset stands still (keys past their
+        # TTL are missing but not deleted).
         self.paused: Callable[[], bool] = _not_paused
+        # A replica applies its master's stream: the master sees keys it did not delete.
+        self.from_master: Callable[[], bool] = _not_paused
         # Propagation: (db, key, lazy) the server deleted key itself (expiry, eviction),
         # to be replayed as DEL or UNLINK; None while nothing follows the stream.
         self.deleted: Optional[Callable[["Database", bytes, bool], None]] = None
@@ -294,11 +297,13 @@ class Database:
         if not self.is_expired(key):
             return False
         if self.events.paused():
-            return True   # CLIENT PAUSE keeps the dataset still: missing, but not deleted
-        self._delete_expired(key)
+            # CLIENT PAUSE or a replica keeps the dataset still: missing, but not deleted;
+            # to the master of a replica the key is still there (Redis's expireIfNeeded).
+            return not self.events.from_master()
+        self.delete_expired(key)
         return True
 
-    def _delete_expired(self, key: bytes) -> None:
+    def delete_expired(self, key: bytes) -> None:
         """Remove a key whose TTL has passed: counted, notified and signalled."""
         self.stats.expired_keys += 1
         value = self._remove(key)
@@ -622,7 +627,7 @@ class Database:
                 continue
             sampled += 1
             if when < now_ms:
-                self._delete_expired(key)
+                self.delete_expired(key)
                 expired += 1
             else:
                 ttl_sum += when - now_ms

@@ -129,6 +129,14 @@ NOT_IN_MULTI = "ERR Command not allowed inside a transaction"
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
 REPLICA_KEYSPACE = "ERR Replica can't interact with the keyspace"
+READONLY_REPLICA = "READONLY You can't write against a read only replica."
+READONLY_REPLICA_SCRIPT = "READONLY Can not run script with write flag on readonly replica"
+MASTERDOWN = ("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to "
+              "'no'.")
+FORCE_UNBLOCKED = ("UNBLOCKED force unblock from blocking operation, instance state changed "
+                   "(master -> replica?)")
+NOMASTERLINK = "NOMASTERLINK Can't SYNC while not connected with my master"
+REPLICAOF_REPLICA_CLIENT = "ERR Command is not valid when client is a replica."
 MAX_CLIENTS_REACHED = "ERR max number of clients reached"
 PROTECTED_MODE_DENIED = (     # Redis's wording, "Setup a an" included
     "DENIED Redis is running in protected mode because protected mode is enabled and no "

@@ -30,6 +30,8 @@ EVICTIONS_PER_CALL = 64
 def perform_evictions(server: "Server") -> bool:
     """Evict keys while over maxmemory; True when still over with nothing left to evict
     (out of memory), False when under the limit or eviction goes on at the next call."""
+    if server.replica.active and server.config.replica_ignore_maxmemory:
+        return False    # a replica is its master's exact copy
     if not server.over_maxmemory():
         return False
     policy = server.config.maxmemory_policy

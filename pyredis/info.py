@@ -502,7 +502,9 @@ def replication_section(server: "Server") -> list[str]:
     """A master, its replicas and its backlog."""
     config = server.config
     replication = server.replication
-    lines = ["role:master", f"connected_slaves:{len(replication.replicas)}"]
+    replica = server.replica
+    lines = ["role:slave", *replica.info_lines()] if replica.active else ["role:master"]
+    lines.append(f"connected_slaves:{len(replication.replicas)}")
     if config.min_replicas_to_write and config.min_replicas_max_lag:
         lines.append(f"min_slaves_good_slaves:{replication.good_replicas}")
     now = int(time.time())

@@ -136,9 +136,15 @@ class Replication:
         self.pipe_writing = 0
         self.child_exit_fd = -1
 
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT: the sync counters of INFO stats."""
+        self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0
+
     def has_stream(self) -> bool:
-        """Whether anything follows the stream (for propagation): a backlog or replicas."""
-        return self.backlog is not None or bool(self.replicas)
+        """Whether anything follows the stream (for propagation): a backlog or replicas,
+        and this server is no replica (then its stream is its master's, fed_stream)."""
+        return (self.backlog is not None or bool(self.replicas)) \
+            and not self.server.replica.active
 
     # -- the stream ----------------------------------------------------------------------
 
@@ -162,6 +168,22 @@ class Replication:
                 client.add_push(data)
                 if client.reply_bytes >= floor:
                     server.check_output_buffer_limits(client)
+
+    def feed_stream(self, data: bytes) -> None:
+        """A replica: the bytes its master's stream applied, unchanged, to its backlog and
+        its own replicas (Redis's replicationFeedStreamFromMasterStream)."""
+        self.master_repl_offset += len(data)
+        if self.backlog is not None:
+            self.backlog.append(data)
+        if not self.replicas:
+            return
+        floor = self.output_limit_floor()
+        for link in self.replicas:
+            if link.fed():
+                client = link.client
+                client.add_push(data)
+                if client.reply_bytes >= floor:
+                    self.server.check_output_buffer_limits(client)
 
     def output_limit_floor(self) -> float:
         """The output buffer size below which no replica is over its limits."""
@@ -658,6 +680,12 @@ class Replication:
                                 f"disconnecting it: {client.info_string()}")
         self.server.clients_to_close.append(client)
 
+    def disconnect_replicas(self) -> None:
+        """Close every replica: the history they follow changed (Redis's
+        disconnectSlaves)."""
+        for link in list(self.replicas):
+            link.client.close()
+
     def change_replid(self) -> None:
         self.server.replid = os.urandom(20).hex()
 
@@ -691,12 +719,21 @@ class Replication:
     def enough_good_replicas(self) -> bool:
         """min-replicas-to-write is met (Redis's checkGoodReplicasStatus)."""
         config = self.server.config
-        return (not config.min_replicas_max_lag or not config.min_replicas_to_write
+        return (self.server.replica.active or not config.min_replicas_max_lag
+                or not config.min_replicas_to_write
                 or self.good_replicas >= config.min_replicas_to_write)
 
     def rdb_save_info(self) -> Optional[tuple[int, str, int]]:
         """What an RDB records of the replication history (its repl-stream-db, repl-id and
         repl-offset AUX fields): only with a backlog, as Redis's rdbPopulateSaveInfo."""
+        replica = self.server.replica
+        if replica.active:
+            # The db the master's stream selected last: a replica's own stream is that one.
+            if replica.master is not None:
+                return (replica.master.db.index, self.server.replid, self.master_repl_offset)
+            if replica.cached:
+                return (replica.cached_db, self.server.replid, self.master_repl_offset)
+            return None
         if self.backlog is None:
             return None
         return (max(self.stream_db, 0), self.server.replid, self.master_repl_offset)
@@ -706,7 +743,8 @@ class Replication:
     def cron(self) -> None:
         """Once a second (Redis's replicationCron, master side)."""
         server, config = self.server, self.server.config
-        if self.replicas and self.cron_loops % config.repl_ping_replica_period == 0:
+        if self.replicas and self.cron_loops % config.repl_ping_replica_period == 0 \
+                and not server.replica.active:
             # A PING in the stream lets replicas time out a silent master.
             self.feed(self.stream_db, [b"PING"])
         now = time.time()

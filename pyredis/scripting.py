@@ -38,6 +38,7 @@ from .errors import (BAD_LIBRARY_NAME, BUSY_EVAL, BUSY_FUNCTION, INVALID_LIBRARY
                      LUA_CALL_NO_ARGUMENTS, LUA_LOG_ARITY, LUA_LOG_LEVEL, LUA_LOG_LEVEL_NOT_NUMBER,
                      LUA_SETRESP_ARITY, LUA_SETRESP_VERSION, LUA_SET_REPL_ARITY, LUA_SET_REPL_FLAGS,
                      LUA_WRONG_ARGUMENTS, LUA_WRONG_ARITY, MISSING_LIBRARY_METADATA, NOREPLICAS,
+                     READONLY_REPLICA, READONLY_REPLICA_SCRIPT,
                      NOTBUSY, NO_FUNCTIONS_REGISTERED, OOM, REGISTER_BAD_NAME,
                      REGISTER_CALLBACK_NOT_FUNCTION, REGISTER_DESCRIPTION_NOT_STRING,
                      REGISTER_DUPLICATE, REGISTER_FIRST_NOT_STRING, REGISTER_FLAGS_NOT_TABLE,
@@ -682,11 +683,13 @@ class Scripting:
         elif run is not None and run.read_only and ("write" in cmd.flags
                                                     or "may-replicate" in cmd.flags):
             error = SCRIPT_READ_ONLY
+        elif run is not None and "write" in cmd.flags and not run.write_dirty \
+                and self.server.replica.refuses_writes(run.caller):
+            error = READONLY_REPLICA
         elif run is not None and "write" in cmd.flags and self.server.write_refusal():
             error = self.server.write_refusal()
         elif run is not None and "write" in cmd.flags and not run.write_dirty:
-            config = self.server.config
-            if config.min_replicas_to_write and config.min_replicas_max_lag:
+            if not self.server.replication.enough_good_replicas():
                 error = NOREPLICAS
             elif not run.allow_oom and run.oom_at_start and "denyoom" in cmd.flags:
                 error = OOM
@@ -713,9 +716,11 @@ class Scripting:
         oom = bool(config.maxmemory) and server.over_maxmemory()
         if not script_flags & EVAL_COMPAT:
             if not script_flags & NO_WRITES:
+                if server.replica.refuses_writes(caller):
+                    raise RedisError(READONLY_REPLICA_SCRIPT)
                 if read_only:
                     raise RedisError(WRITE_SCRIPT_IN_RO)
-                if config.min_replicas_to_write and config.min_replicas_max_lag:
+                if not server.replication.enough_good_replicas():
                     raise RedisError(NOREPLICAS)
             if oom and not script_flags & (ALLOW_OOM | NO_WRITES):
                 raise RedisError(SCRIPT_OOM)

@@ -19,15 +19,16 @@ from typing import Any, Callable, Optional
 from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
 from .blocking import Blocking
-from .client import FLAG_MONITOR, Client
+from .client import FLAG_MASTER, FLAG_MONITOR, Client
 from .clock import Clock
 from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
                      apply_slow_call_floor)
 from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
-from .errors import (LOADING, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, NOREPLICAS, NOT_IN_MULTI,
-                     OOM, PROTECTED_MODE_DENIED, REPLICA_KEYSPACE, RedisError, exec_aborted,
+from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, NOREPLICAS,
+                     NOT_IN_MULTI, OOM, PROTECTED_MODE_DENIED, READONLY_REPLICA,
+                     REPLICA_KEYSPACE, RedisError, exec_aborted,
                      not_while_subscribed, internal_error, unknown_command,
                      unknown_subcommand, wrong_arity)
 from .client_eviction import ClientEviction
@@ -44,6 +45,7 @@ from .persistence.snapshots import Snapshots
 from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
+from .replica import Replica
 from .replication import FLAG_REPLICA, Replication
 from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
@@ -212,6 +214,9 @@ class Server:
         self.snapshots = Snapshots(self)
         self.aof = Aof(self)
         self.replication = Replication(self)   # the master side: replicas, the backlog
+        self.replica = Replica(self)           # the replica side: the link to a master
+        events.from_master = lambda: self.current_client is not None \
+            and self.current_client is self.replica.master
         self.propagation.refresh()            # appendonly yes: the stream feeds the AOF
         self.process = Process(self)          # oom score, title, crash report
         self.slowlog = SlowLog(self)
@@ -232,7 +237,8 @@ class Server:
             return
         # Redis's role letter: C before the server is set up and in a fork child, M after.
         pid = os.getpid()
-        role = "M" if self.started and pid == self.pid else "C"
+        role = ("S" if self.replica.active else "M") if self.started and pid == self.pid \
+            else "C"
         self.log_raw(level, format_log_line(pid, role, level, message))
 
     def log_warning(self, message: str) -> None:
@@ -545,7 +551,8 @@ class Server:
                 or (client.in_multi and cmd not in MULTI_OOM_EXEMPT)):
             self._reject(client, RedisError(OOM), cmd)
             return
-        if self.disk_error is not None and ("write" in flags or cmd is PING):
+        if self.disk_error is not None and ("write" in flags or cmd is PING) \
+                and FLAG_MASTER not in client.flags:
             refusal = self.write_refusal()
             if refusal is not None:
                 self._reject(client, RedisError(refusal), cmd)
@@ -554,9 +561,22 @@ class Server:
                 and not self.replication.enough_good_replicas():
             self._reject(client, RedisError(NOREPLICAS), cmd)
             return
+        replica = self.replica
+        if replica.host is not None and self.config.replica_read_only \
+                and FLAG_MASTER not in client.flags \
+                and "write" in flags:
+            self._reject(client, RedisError(READONLY_REPLICA), cmd)
+            return
         if client.proto == 2 and (client.channels or client.patterns or client.shard_channels) \
                 and cmd not in SUBSCRIBED_ALLOWED:
             self._reject(client, not_while_subscribed(cmd.name), cmd)
+            return
+        if replica.host is not None and replica.state != "connected" \
+                and not self.config.replica_serve_stale_data \
+                and ("stale" not in cmd.flags
+                     or (cmd is EXEC and client.multi_queue
+                         and any("stale" not in c.flags for c, _ in client.multi_queue))):
+            self._reject(client, RedisError(MASTERDOWN), cmd)
             return
         if self.loading and "loading" not in cmd.flags:
             self._reject(client, RedisError(LOADING), cmd)
@@ -569,7 +589,7 @@ class Server:
             # Its link is for the stream (and replicas are never paused).
             self._reject(client, RedisError(REPLICA_KEYSPACE), cmd)
             return
-        if self.pause_end and self._must_pause(flags):
+        if self.pause_end and FLAG_MASTER not in client.flags and self._must_pause(flags):
             client.paused = True
             self.paused_clients.append(client)
             return
@@ -580,6 +600,8 @@ class Server:
             client.add_reply(QUEUED)
             return
         self.call(client, cmd, argv)
+        if replica.host is not None and "write" in flags and FLAG_MASTER not in client.flags:
+            replica.remember_written_keys(client.db, cmd, argv)
         if self.ready_keys:
             self.blocking.serve_ready_keys()
 
@@ -725,8 +747,10 @@ class Server:
         self.pause_writes_only = writes_only
 
     def dataset_paused(self) -> bool:
-        """A CLIENT PAUSE is on: the dataset stands still (no key expires)."""
-        return bool(self.pause_end) and time.monotonic() < self.pause_end
+        """A CLIENT PAUSE is on, or this server is a replica (its master deletes keys):
+        the dataset stands still (no key expires here)."""
+        return self.replica.host is not None or (
+            bool(self.pause_end) and time.monotonic() < self.pause_end)
 
     def unpause(self) -> None:
         self.pause_end = 0.0
@@ -942,6 +966,8 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
+        if self.replica.own_expires:
+            self.replica.expire_own_keys()
         self.lazyfree.run(self.hz)
         # A finished background save, or a save point reached.
         self.snapshots.cron()
@@ -951,6 +977,7 @@ class Server:
         self.replication_cron_due -= 1
         if self.replication_cron_due <= 0:
             self.replication_cron_due = hz
+            self.replica.cron()
             self.replication.cron()
         # A CLIENT PAUSE that ran out while no command came.
         if self.pause_end and time.monotonic() >= self.pause_end:
@@ -985,7 +1012,8 @@ class Server:
         for client in list(self.clients.values()):
             if (client.last_interaction < last_allowed and client.blocked is None
                     and not client.channels and not client.patterns
-                    and not client.shard_channels and FLAG_MONITOR not in client.flags):
+                    and not client.shard_channels and FLAG_MONITOR not in client.flags
+                    and FLAG_MASTER not in client.flags and FLAG_REPLICA not in client.flags):
                 self.log("verbose", "Closing idle client")
                 client.close()
 
@@ -1005,6 +1033,7 @@ class Server:
         client.qbuf_counted = client.obuf_counted = 0
         self.client_eviction.forget(client)
         self.replication.client_freed(client)
+        self.replica.client_freed(client)
         self.blocking.client_freed(client)
         self.clear_client_state(client)
 

@@ -39,7 +39,7 @@ DATA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "commands.j
 # subcommands). Every other entry of commands.json has a function.
 NOT_YET_IMPLEMENTED = (
     "failover",
-    "replicaof", "restore-asking", "role", "slaveof", "wait",
+    "restore-asking", "wait",
     "script|debug",
 )
 

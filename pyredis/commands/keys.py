@@ -260,7 +260,8 @@ def _expire(client: Client, argv, name: str, relative: bool, seconds: bool) -> i
         if b"LT" in flags and current is not None and when >= current:
             return 0
     propagation = client.server.propagation
-    if when <= now and not client.server.loading:   # a loaded AOF sets it, as Redis does
+    # A loaded AOF or a master sets the time it sends, past or not (checkAlreadyExpired).
+    if when <= now and not client.server.loading and client.server.replica.host is None:
         lazy = client.server.config.lazyfree_lazy_expire
         db.delete(key, lazy)
         db.written(key, "g", "del")

@@ -1,15 +1,17 @@
 """SYNC, PSYNC and REPLCONF: what a replica sends its master (the master's side lives in
-replication.py)."""
+replication.py); REPLICAOF / SLAVEOF and ROLE (the replica's side lives in replica.py)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from ..args import parse_int, parse_range_int
 from ..client import FLAG_MONITOR
-from ..errors import (SYNC_PENDING_OUTPUT, RedisError, replconf_ip_too_long,
-                      replconf_unknown_option, syntax_error)
-from ..protocol.encode import NO_REPLY, OK, Reply
-from ..replication import FLAG_REPLICA
+from ..errors import (NOMASTERLINK, REPLICAOF_REPLICA_CLIENT, SYNC_PENDING_OUTPUT,
+                      RedisError, replconf_ip_too_long, replconf_unknown_option,
+                      syntax_error)
+from ..protocol.encode import NO_REPLY, OK, Reply, SimpleString
+from ..replica import CONNECTED
+from ..replication import FLAG_REPLICA, ONLINE
 from ..types import string2ll
 from . import command
 
@@ -26,6 +28,9 @@ def sync(client: Client, argv: list[bytes]) -> Reply:
     then the stream (no reply of the usual kind: what follows is the transfer)."""
     if FLAG_REPLICA in client.flags or FLAG_MONITOR in client.flags:
         return NO_REPLY      # already a replica (or a monitor): ignored, as Redis does
+    replica = client.server.replica
+    if replica.active and replica.state != CONNECTED:
+        raise RedisError(NOMASTERLINK)   # nothing to give: our own copy is not current
     if client.reply:
         # The stream must start on a clean connection.
         raise RedisError(SYNC_PENDING_OUTPUT)
@@ -74,6 +79,8 @@ def replconf(client: Client, argv: list[bytes]) -> Reply:
             return NO_REPLY
         elif option == b"getack":
             # Asked of a replica by its master; a master has nothing to answer.
+            if client.server.replica.is_master(client):
+                client.server.replica.send_ack()
             return NO_REPLY
         elif option == b"rdb-only":
             link.rdb_only = parse_range_int(value, 0, 1) == 1
@@ -83,3 +90,53 @@ def replconf(client: Client, argv: list[bytes]) -> Reply:
             raise replconf_unknown_option(argv[i])
     return OK
 
+
+
+@command("replicaof")
+@command("slaveof")
+def replicaof(client: Client, argv: list[bytes]) -> Reply:
+    """REPLICAOF host port: follow that master; REPLICAOF NO ONE: be a master again."""
+    server = client.server
+    replica = server.replica
+    if argv[1].lower() == b"no" and argv[2].lower() == b"one":
+        if replica.active:
+            replica.unset_master()
+            server.config.replicaof = ""
+            server.log("notice", "MASTER MODE enabled (user request from "
+                       f"'{client.info_string()}')")
+        return OK
+    if FLAG_REPLICA in client.flags:
+        raise RedisError(REPLICAOF_REPLICA_CLIENT)
+    port = parse_range_int(argv[2], 0, 65535, "ERR Invalid master port")
+    host = argv[1].decode(errors="surrogateescape")
+    if replica.active and replica.host is not None and replica.host.lower() == host.lower() \
+            and replica.port == port:
+        server.log("notice", "REPLICAOF would result into synchronization with the master "
+                   "we are already connected with. No operation performed.")
+        return SimpleString(b"OK Already connected to specified master")
+    replica.set_master(host, port)
+    server.config.replicaof = f"{host} {port}"
+    server.log("notice", f"REPLICAOF {host}:{port} enabled (user request from "
+               f"'{client.info_string()}')")
+    return OK
+
+
+@command("role")
+def role(client: Client, argv: list[bytes]) -> Reply:
+    """ROLE: master with its offset and online replicas, or replica with its master, the
+    link's state and the offset applied."""
+    server = client.server
+    replica = server.replica
+    if not replica.active:
+        replication = server.replication
+        replicas: list = []
+        for link in replication.replicas:
+            if link.state != ONLINE:
+                continue
+            ip = link.announced_ip or link.client.addr.rsplit(":", 1)[0].strip("[]")
+            replicas.append([ip.encode(), b"%d" % link.listening_port,
+                             b"%d" % link.ack_offset])
+        return [b"master", replication.master_repl_offset, replicas]
+    return [b"slave", (replica.host or "").encode(errors="surrogateescape"), replica.port,
+            replica.role_state().encode(),
+            replica.reploff if replica.master is not None else -1]

@@ -62,6 +62,7 @@ def config_set(client: Client, argv: list[bytes]) -> Reply:
 @command("config|resetstat")
 def config_resetstat(client: Client, argv: list[bytes]) -> Reply:
     client.server.stats.reset()
+    client.server.replication.reset_stats()
     for cmd in all_commands():
         cmd.reset_stats()
     return OK

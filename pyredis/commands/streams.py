@@ -235,9 +235,9 @@ def _parse_add_or_trim(client: Client, argv: list[bytes], xadd: bool) -> _TrimAr
         raise RedisError(LIMIT_WITHOUT_STRATEGY)
     if not xadd and not args.trims:
         raise RedisError(XTRIM_WITHOUT_STRATEGY)
-    if client.server.loading:
-        # The AOF replayed (Redis's mustObeyClient): its trims were propagated exact, with
-        # the user's LIMIT kept but not to be enforced.
+    if client.must_obey():
+        # The AOF replayed or our master: its trims were propagated exact, with the user's
+        # LIMIT kept but not to be enforced.
         args.limit = 0
     elif limit_given:
         if not args.approx:

@@ -121,8 +121,10 @@ class Propagation:
         if not ops:
             return
         self.pending = []
-        transaction = (len(ops) > 1 and not self.no_multi
-                       and "touches-arbitrary-keys" not in flags)
+        if len(ops) == 1:    # the usual case: one write
+            self.send(*ops[0])
+            return
+        transaction = not self.no_multi and "touches-arbitrary-keys" not in flags
         if transaction:
             self.send(ops[0][0], MULTI, BOTH)    # the first op's db: its SELECT comes first
         for db_index, argv, targets in ops:

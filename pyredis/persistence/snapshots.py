@@ -30,6 +30,8 @@ class Snapshots:
         self.saves = 0
         self.last_load_loaded = 0
         self.last_load_expired = 0
+        self.loaded_aux: dict[bytes, bytes] = {}   # the AUX fields of the file loaded last
+        self.expired_at_load: list[tuple[int, bytes]] = []   # (db, key) it left out
         self.forks = 0                  # INFO total_forks
         self.last_fork_usec = 0         # INFO latest_fork_usec: how long the last fork took
         # What the child reports while it saves (Redis's child info pipe): INFO's current_*
@@ -307,7 +309,9 @@ class Snapshots:
         """Load RDB bytes (a snapshot, or the RDB part of an AOF) into the dataset: returns
         where the RDB ends. RdbError if they are not a valid RDB."""
         server = self.server
-        now = server.clock.ms()
+        # A replica keeps the keys past their time: its master deletes them.
+        now = -1 if server.replica.active else server.clock.ms()
+        self.expired_at_load = []
         loaded = expired = 0
         delay = server.config.key_load_delay
 
@@ -321,6 +325,7 @@ class Snapshots:
                                    % len(server.dbs))
             if expire is not None and expire < now:
                 expired += 1
+                self.expired_at_load.append((index, key))
                 return
             db = server.dbs[index]
             if key in db.data and not merge:
@@ -343,6 +348,7 @@ class Snapshots:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
 
         aux, end = rdb.parse_rdb(data, server.config, on_key, on_function, on_progress)
+        self.loaded_aux = aux
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
                        % aux[b"redis-ver"].decode(errors="replace"))
@@ -377,6 +383,7 @@ class Snapshots:
             if self.load(on_progress=on_progress):
                 self.server.log("notice", "DB loaded from disk: %.3f seconds"
                                 % (time.monotonic() - start))
+                server.replica.restore_history(self.loaded_aux)
         except rdb.RdbError as exc:
             self.server.log_warning(str(exc))
             if exc.corruption:

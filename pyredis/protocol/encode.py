@@ -194,10 +194,17 @@ def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
         return None
 
 
+
+
 def encode_command(argv: "list[bytes] | tuple[bytes, ...]") -> bytes:
     """A command as a client sends it (and as the AOF and the replication stream hold it):
     an array of bulk strings."""
-    return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+    try:
+        return b"*%d\r\n" % len(argv) + b"".join([_BULK_HEADERS[len(a)] + a + b"\r\n"
+                                                   for a in argv])
+    except IndexError:   # an argument of 4 KB or more
+        return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a)
+                                                   for a in argv])
 
 
 LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains

@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import pytest
 import redis
 
-from helpers import start_server
+from helpers import NO_RETRY, start_server
 from pyredis.launch import ServerProcess
 
 FAST = ["--repl-diskless-sync-delay", "0"]
@@ -27,7 +27,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) ->
 
 
 def conn(server: ServerProcess) -> redis.Redis:
-    return redis.Redis(port=server.port, socket_timeout=20)
+    return redis.Redis(port=server.port, socket_timeout=20, retry=NO_RETRY)
 
 
 def info(server: ServerProcess, section: str = "replication") -> dict:

@@ -115,9 +115,9 @@ class Replica:
         return client is not None and client is self.master
 
     def refuses_writes(self, client: Client) -> bool:
-        """A read-only replica takes writes from its master only."""
+        """A read-only replica takes writes from its master only (and replays its AOF)."""
         return self.host is not None and self.server.config.replica_read_only \
-            and client is not self.master
+            and not client.must_obey()
 
     # -- REPLICAOF -----------------------------------------------------------------------
 

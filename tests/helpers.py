@@ -10,7 +10,10 @@ import tempfile
 import threading
 from typing import Optional, Sequence
 
+import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from pyredis.config import Config
 from pyredis.launch import ServerProcess, free_port, launch
@@ -18,6 +21,14 @@ from pyredis.server import Server
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# For a redis-py client that must see a dropped connection, a failed AUTH or -LOADING as it
+# happens: redis-py's default retries each 10 times with a backoff of seconds (`retry=NO_RETRY`).
+NO_RETRY = Retry(NoBackoff(), 0)
+
+# A differential test on raw connections about a command's semantics, in which pyredis's I/O
+# backend plays no part: it runs on the default backend alone, not once per backend.
+ONE_IO_BACKEND = pytest.mark.parametrize("server", ["selectors"], indirect=True)
 
 
 def start_server(kind: str = "pyredis", args: Sequence[str] = (),

@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 import redis
 
-from helpers import RawConnection, start_server
+from helpers import NO_RETRY, RawConnection, start_server
 from pyredis.launch import (PACKAGE_ROOT, ServerProcess, free_port, pyredis_command,
                             redis_command)
 
@@ -39,7 +39,7 @@ def admin(target_server) -> Iterator[redis.Redis]:
 
 def connect(server, user: str, password: str = "pw", protocol: int = 2) -> redis.Redis:
     return redis.Redis(port=server.port, username=user, password=password, protocol=protocol,
-                       socket_timeout=30)
+                       socket_timeout=30, retry=NO_RETRY)
 
 
 def text(value: "str | bytes") -> str:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from differential import assert_same, both
+from helpers import ONE_IO_BACKEND
 from pyredis.types import hll
 from test_notifications import _events, servers  # noqa: F401 (servers: fixture)
 
@@ -143,6 +144,7 @@ def test_asyncio_client(server):
 # -- differential -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [0, 1, 50, 800, 3000, 20_000, 100_000])
+@ONE_IO_BACKEND
 def test_same_strings_and_estimates_as_redis(raw, real_raw, size):
     rng = random.Random(size)
     items = [b"%d:%f" % (i, rng.random()) for i in range(size)]
@@ -161,6 +163,7 @@ def test_same_strings_and_estimates_as_redis(raw, real_raw, size):
     assert_same(raw, real_raw, "GET", "h")
 
 
+@ONE_IO_BACKEND
 def test_merge_decode_and_registers_as_redis(raw, real_raw):
     rng = random.Random(7)
     for key, size in (("a", 40), ("b", 400), ("c", 4000)):
@@ -180,6 +183,7 @@ def test_merge_decode_and_registers_as_redis(raw, real_raw):
         assert_same(raw, real_raw, *args)
 
 
+@ONE_IO_BACKEND
 def test_corrupted_values_give_redis_errors(raw, real_raw):
     rng = random.Random(3)
     for trial in range(150):
@@ -200,6 +204,7 @@ def test_corrupted_values_give_redis_errors(raw, real_raw):
         assert_same(raw, real_raw, "GET", "m")
 
 
+@ONE_IO_BACKEND
 def test_dump_restore_between_servers(raw, real_raw):
     for size in (10, 5000):
         assert_same(raw, real_raw, "PFADD", "h%d" % size, *range(size))

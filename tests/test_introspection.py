@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from differential import parse_reply
-from helpers import RawConnection, start_server
+from helpers import ONE_IO_BACKEND, RawConnection, start_server
 
 
 def both(raw, real_raw, *args) -> bytes:
@@ -218,6 +218,7 @@ def _without_subcommands(reply: bytes, field: Optional[int]) -> tuple:
     return sorted(pairs.items()), subs
 
 
+@ONE_IO_BACKEND
 @pytest.mark.parametrize("proto", [2, 3])
 def test_command_info_and_docs_are_redis_own(server, real_server, proto):
     """COMMAND INFO and COMMAND DOCS of every command pyredis has are redis-server's, byte
@@ -282,6 +283,7 @@ def _pty_session(port: int, keys: list[bytes]) -> bytes:
         os.close(fd)
 
 
+@ONE_IO_BACKEND
 def test_redis_cli_hints_come_from_command_docs(server):
     out = _pty_session(server.port, [b"CONFIG SET ", b"\x15CLIENT PAUSE ",
                                      b"\x15help zadd\r"])

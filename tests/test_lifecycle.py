@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from helpers import ROOT, start_server
+from helpers import NO_RETRY, ROOT, start_server
 from pyredis.cli import options_to_text
 from pyredis.client import sds_alloc
 from pyredis.launch import free_port, launch
@@ -134,7 +134,7 @@ def log_messages(path):
 
 def test_shutdown_log_lines_as_redis(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.config_set("save", "3600 1")
         r.set("k", "v")
         r.shutdown()
@@ -150,7 +150,7 @@ def test_shutdown_log_lines_as_redis(tmp_path):
 
 def test_shutdown_abort_cancels_a_signal(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         with pytest.raises(redis.ResponseError, match="No shutdown in progress"):
             r.shutdown(abort=True)
         r.execute_command("DEBUG", "PAUSE-CRON", "1")
@@ -167,7 +167,7 @@ def test_shutdown_abort_cancels_a_signal(tmp_path):
 
 def test_failed_final_save_keeps_the_server(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.config_set("save", "3600 1")
         r.set("k", "v")
         os.mkdir(os.path.join(r.config_get("dir")["dir"], "dump.rdb"))   # rename fails
@@ -188,7 +188,7 @@ def test_failed_final_save_keeps_the_server(tmp_path):
 
 def test_second_sigint_exits_during_the_final_save(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.config_set("save", "3600 1")
         for i in range(20):
             r.set(i, i)
@@ -209,7 +209,7 @@ def test_second_sigint_exits_during_the_final_save(tmp_path):
                                          ("DEBUG SEGFAULT", signal.SIGSEGV)])
 def test_crash_report(tmp_path, how, signum):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         if how == "kill":
             os.kill(server.pid, signum)
         else:
@@ -235,7 +235,7 @@ def oom_score(pid):
 
 def test_oom_score_adj(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         base = oom_score(server.pid)
         seen = []
         r.config_set("oom-score-adj-values", "10 20 30")
@@ -279,8 +279,8 @@ def test_sds_alloc_follows_jemalloc_classes():
 
 def test_query_buffer_grows_then_shrinks(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
-        watched = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
+        watched = redis.Redis(port=server.port, retry=NO_RETRY)
         watched.client_setname("watched")
         fresh = own_query_buffer(r, "watched")
         watched.set("x", "A" * 400000)
@@ -301,8 +301,8 @@ def test_query_buffer_grows_then_shrinks(tmp_path):
 def test_corrupt_rdb_checksum_stops_the_start(tmp_path):
     server = start_server("redis", ["--dir", str(tmp_path)])
     try:
-        redis.Redis(port=server.port).set("a", "b")
-        redis.Redis(port=server.port).save()
+        redis.Redis(port=server.port, retry=NO_RETRY).set("a", "b")
+        redis.Redis(port=server.port, retry=NO_RETRY).save()
     finally:
         server.stop()
     with open(tmp_path / "dump.rdb", "r+b") as f:
@@ -318,7 +318,7 @@ def test_corrupt_rdb_checksum_stops_the_start(tmp_path):
 
 def test_scripts_get_misconf_after_a_failed_bgsave(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.config_set("save", "3600 1")
         r.set("x", "x")
         r.config_set("rdb-key-save-delay", 10000000)
@@ -336,6 +336,7 @@ def test_scripts_get_misconf_after_a_failed_bgsave(tmp_path):
                 replies.append(r.eval(script, 1, "x"))
             except redis.ResponseError as exc:
                 replies.append(str(exc).split(" ", 1)[0])
+        r.config_set("rdb-key-save-delay", 0)     # the final save on stop: 10 s a key
         return replies
     results = both(tmp_path, [], run)
     assert results["pyredis"] == results["redis"] == ["MISCONF", "MISCONF", b"x"]
@@ -359,7 +360,7 @@ def test_clients_served_while_loading(tmp_path):
                                        "--loading-process-events-interval-bytes", "1024"],
                             env=ENV, cwd=tmp_path)
     try:
-        r = redis.Redis(port=port)
+        r = redis.Redis(port=port, retry=NO_RETRY)
         wait_for(lambda: "Server initialized" in log_text(log), "the start")
         wait_for(lambda: r.info("persistence")["loading"] == 1, "the load")
         with pytest.raises(redis.exceptions.BusyLoadingError):
@@ -375,7 +376,7 @@ def test_clients_served_while_loading(tmp_path):
 
 def test_verbose_log_shows_connections(tmp_path):
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.ping()
         r.close()
 
@@ -395,9 +396,9 @@ def test_child_reports_its_progress(tmp_path):
     """INFO's current_save_keys_* and cow figures while a BGSAVE child runs, then
     rdb_last_cow_size, as the child reports them."""
     def run(server, log):
-        r = redis.Redis(port=server.port)
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
         r.execute_command("DEBUG", "POPULATE", 5000, "key", 500)
-        r.config_set("rdb-key-save-delay", 500)
+        r.config_set("rdb-key-save-delay", 350)   # a save of 2 s; the first report comes at 1 s
         r.bgsave()
         persistence = r.info("persistence")
         total = persistence["current_save_keys_total"]

@@ -13,7 +13,7 @@ import pytest
 import redis
 from hypothesis import given, settings, strategies as st
 
-from helpers import start_server
+from helpers import NO_RETRY, start_server
 from pyredis.persistence.crc64 import crc64
 
 KEYS = ["s", "int", "neg", "big", "lzf", "list", "biglist", "intlist", "iset", "bigiset",
@@ -378,7 +378,7 @@ def test_flushall_saves_with_save_points(r, target_server):
 def test_save_points_and_shutdown(tmp_path):
     ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
-        c = redis.Redis(port=ours.port)
+        c = redis.Redis(port=ours.port, retry=NO_RETRY)
         c.config_set("save", "1 1")
         start = c.lastsave()
         c.set("k", "v")
@@ -390,7 +390,7 @@ def test_save_points_and_shutdown(tmp_path):
         ours.stop()
     ours = start_server("pyredis", ["--dir", str(tmp_path)])
     try:
-        c = redis.Redis(port=ours.port)
+        c = redis.Redis(port=ours.port, retry=NO_RETRY)
         assert c.get("k2") == b"v2"
         c.set("k3", "v3")
         c.shutdown(nosave=True)

@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 import pytest
 import redis
 
-from helpers import start_server
+from helpers import NO_RETRY, start_server
 from pyredis.launch import ServerProcess
 
 FAST = ["--repl-diskless-sync-delay", "0"]
@@ -27,7 +27,7 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) ->
 
 
 def conn(server: ServerProcess) -> redis.Redis:
-    return redis.Redis(port=server.port, socket_timeout=20)
+    return redis.Redis(port=server.port, socket_timeout=20, retry=NO_RETRY)
 
 
 def info(server: ServerProcess, section: str = "replication") -> dict:
@@ -38,6 +38,11 @@ def follow(replica: ServerProcess, master: ServerProcess) -> None:
     """REPLICAOF, then wait until the link is up and the replica caught up."""
     assert conn(replica).replicaof("127.0.0.1", master.port)
     wait_for(lambda: info(replica).get("master_link_status") == "up", "the link")
+    # The master counts it online once it acknowledged (after a diskless transfer, its first
+    # ACK): only then ROLE and WAIT see it.
+    wait_for(lambda: any(isinstance(v, dict) and v.get("port") == replica.port
+                         and v.get("state") == "online" for v in info(master).values()),
+             "the master to see the replica online")
     caught_up(replica, master)
 
 

@@ -172,23 +172,12 @@ class Replication:
         if db_index != self.stream_db:
             data = encode_command([b"SELECT", b"%d" % db_index]) + data
             self.stream_db = db_index
-        self.master_repl_offset += len(data)
-        if self.backlog is not None:
-            self.backlog.append(data)
-        if not self.replicas:
-            return
-        server = self.server
-        floor = self.output_limit_floor()
-        for link in self.replicas:
-            if link.fed():
-                client = link.client
-                client.add_push(data)
-                if client.reply_bytes >= floor:
-                    server.check_output_buffer_limits(client)
+        self.feed_stream(data)
 
     def feed_stream(self, data: bytes) -> None:
-        """A replica: the bytes its master's stream applied, unchanged, to its backlog and
-        its own replicas (Redis's replicationFeedStreamFromMasterStream)."""
+        """Bytes of the stream to the backlog and the replicas: a command fed above, or on a
+        replica its master's stream as it applied it, unchanged (Redis's
+        replicationFeedStreamFromMasterStream)."""
         self.master_repl_offset += len(data)
         if self.backlog is not None:
             self.backlog.append(data)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
-from .info import alloc_size
+from .sizes import alloc_size
 from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, Reply, encode_reply
 from .protocol.parse import sds_repr
@@ -59,6 +59,8 @@ NO_FLAGS: frozenset = frozenset()
 FLAG_CLOSE_ASAP = "A"
 FLAG_NO_EVICT = "e"
 FLAG_MASTER = "M"         # the link to this replica's master
+FLAG_REPLICA = "S"        # a replica of this server
+AOF_CLIENT_ID = 2**64 - 1  # the client replaying the AOF (Redis's CLIENT_ID_AOF)
 # The order CLIENT LIST shows them in (tracking adds R and B; replication S and M).
 FLAG_ORDER = "OSMPxbtRBdcuAUre"
 
@@ -341,8 +343,12 @@ class Client:
         return not self.kill_reason
 
     def add_error(self, message: str) -> None:
-        """An error reply, counted in INFO errorstats."""
+        """An error reply, counted in INFO errorstats. One to our master, a replica or the
+        AOF being replayed means the datasets may now differ: the server is told."""
         self.server.stats.count_error(message)
+        if self.id == AOF_CLIENT_ID or (self.flags and (FLAG_MASTER in self.flags
+                                                        or FLAG_REPLICA in self.flags)):
+            self.server.error_to_peer(self, message)
         self.add_reply(RedisError(message))
 
     def add_push(self, data: bytes) -> None:

@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import commands
 from .blocking import blocked_clients_with_timeout
-from .replication import FLAG_REPLICA, ONLINE, STATE_NAMES
+from .client import FLAG_REPLICA
+from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, table_slots
+from .replication import ONLINE, STATE_NAMES
 
 if TYPE_CHECKING:
     from .db import Database
@@ -264,29 +266,6 @@ class MemoryOverhead:
         return self.process_rss - self.total_allocated
 
 
-# Sizes of Redis's structures on 64 bits, the unit of its overhead estimates.
-DICT_ENTRY = 24
-POINTER = 8
-ROBJ = 16
-CLUSTER_ENTRY_METADATA = 16
-
-
-def alloc_size(n: int) -> int:
-    """The size class an allocation of n bytes gets (jemalloc's: 8, 16, then multiples of
-    16 up to 128, then four classes per doubling)."""
-    if n <= 8:
-        return 8
-    if n <= 128:
-        return (n + 15) & ~15
-    step = (1 << (n - 1).bit_length()) // 8
-    return (n + step - 1) // step * step
-
-
-def table_slots(used: int) -> int:
-    """The buckets of a Redis dict holding `used` entries: a power of two, at least 4."""
-    return 1 << max(2, (used - 1).bit_length()) if used else 0
-
-
 def float32(value: float) -> float:
     """Redis keeps these percentages and ratios in C floats: the same rounding."""
     return struct.unpack("f", struct.pack("f", value))[0]
@@ -485,7 +464,7 @@ def stats_section(server: "Server") -> list[str]:
         f"tracking_total_keys:{len(tracking.table)}",
         f"tracking_total_items:{tracking.items}",
         f"tracking_total_prefixes:{len(tracking.prefixes)}",
-        "unexpected_error_replies:0",
+        f"unexpected_error_replies:{stats.unexpected_error_replies}",
         f"total_error_replies:{stats.error_replies}",
         "dump_payload_sanitizations:0",
         f"total_reads_processed:{stats.reads_processed}",

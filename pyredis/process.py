@@ -174,6 +174,15 @@ class Process:
         os.kill(os.getpid(), signum)
         os._exit(128 + signum)      # not reached: the signal's default action ends the process
 
+    def panic(self, message: str) -> None:
+        """Redis's serverPanic: a state the server must not go on from. The report, then
+        the end of the process."""
+        server = self.server
+        server.log_warning("------------------------------------------------")
+        server.log_warning("!!! Software Failure. Press left mouse button to continue")
+        server.log_warning("Guru Meditation: %s" % message)
+        self.crash(signal.SIGABRT, 0, -1, 0)
+
     def log_state(self) -> None:
         """INFO and CLIENT LIST, as Redis's crash report shows them."""
         from . import info

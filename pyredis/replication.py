@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import blocking
+from .client import FLAG_REPLICA
 from .persistence import rdb
 from .persistence.snapshots import SOCKETS
 from .protocol.encode import encode_command
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from .client import Client
     from .server import Server
 
-FLAG_REPLICA = "S"
 NO_REPLID = "0" * 40
 
 # A replica's states (Redis's SLAVE_STATE_*), with the names INFO shows for them.

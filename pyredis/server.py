@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
 from .blocking import Blocking
-from .client import FLAG_MASTER, FLAG_MONITOR, Client
+from .client import AOF_CLIENT_ID, FLAG_MASTER, FLAG_MONITOR, FLAG_REPLICA, Client
 from .clock import Clock
 from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
 from .config import (Config, apply_maxmemory_policy, apply_output_buffer_limits,
@@ -34,7 +34,7 @@ from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, 
 from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
-from .info import DICT_ENTRY, POINTER, table_slots
+from .sizes import DICT_ENTRY, POINTER, table_slots
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .migration import MigrateSockets
@@ -46,7 +46,7 @@ from .process import Process
 from .pubsub import PubSub
 from .reactor import make_reactor
 from .replica import Replica
-from .replication import FLAG_REPLICA, Replication
+from .replication import Replication
 from .protocol.encode import NO_REPLY, QUEUED, error_line
 from .protocol.parse import sds_repr
 from .scan import ScanCursors
@@ -108,6 +108,7 @@ class Stats:
         self.keyspace_hits = 0
         self.keyspace_misses = 0
         self.error_replies = 0
+        self.unexpected_error_replies = 0     # errors to our master, replicas, the AOF
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
         self.reads_processed = 0
         self.writes_processed = 0
@@ -246,6 +247,30 @@ class Server:
 
     def log_warning(self, message: str) -> None:
         self.log("warning", message)
+
+    def error_to_peer(self, client: Client, message: str) -> None:
+        """An error replied to our master, a replica or the AOF being replayed: their data
+        and ours may now differ. Logged as critical, with the stream's last bytes when it
+        came from our master, and fatal as propagation-error-behavior says (Redis's
+        afterErrorReply)."""
+        if client.id == AOF_CLIENT_ID:
+            to, source = "AOF-loading-client", "server"
+        elif FLAG_MASTER in client.flags:
+            to, source = "master", "replica"
+        else:
+            to, source = "replica", "master"
+        command = client.last_cmd if client.last_cmd != "NULL" else "<unknown>"
+        self.log_warning("== CRITICAL == This %s is sending an error to its %s: '%s' after "
+                         "processing the command '%s'" % (source, to, message[:4096], command))
+        backlog = self.replication.backlog
+        if to == "master" and backlog is not None and backlog.data:
+            self.log_warning("Latest backlog is: '%s'" % sds_repr(bytes(backlog.data[-256:])))
+        self.stats.unexpected_error_replies += 1
+        behavior = self.config.propagation_error_behavior
+        if (to == "master" and self.config.replica_read_only and behavior != "ignore") or \
+                (to == "AOF-loading-client" and behavior == "panic"):
+            self.process.panic("This %s panicked sending an error to its %s after processing "
+                               "the command '%s'" % (source, to, command))
 
     def log_from_signal_handler(self, message: str) -> None:
         """A warning in the form of Redis's serverLogFromHandler: `pid:signal-handler (unix

@@ -249,3 +249,21 @@ def test_served_blocked_pops_reach_the_replica(servers: Callable[..., ServerProc
         blocked.disconnect()
     caught_up(replica, master)
     same_data(master, replica)
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", PAIRS)
+def test_an_error_to_the_master_is_logged_and_counted(
+        servers: Callable[..., ServerProcess], master_kind: str, replica_kind: str) -> None:
+    """DEBUG REPLICATE sends the replica a command it cannot run: the replica's error to its
+    master is unexpected (INFO unexpected_error_replies, a CRITICAL log line); with
+    propagation-error-behavior ignore it goes on."""
+    master = servers(master_kind, "--enable-debug-command", "yes")
+    replica = servers(replica_kind)
+    follow(replica, master)
+    m = conn(master)
+    assert m.execute_command("DEBUG", "REPLICATE", "fake-command-1") == b"OK"
+    m.set("after", "1")
+    assert m.wait(1, 5000) == 1
+    caught_up(replica, master)
+    assert info(replica, "stats")["unexpected_error_replies"] == 1
+    assert conn(replica).get("after") == b"1"

@@ -149,6 +149,18 @@ def debug_segfault(client: Client, argv: list[bytes]) -> Reply:
     return NO_REPLY
 
 
+@debug_subcommand("replicate")
+def debug_replicate(client: Client, argv: list[bytes]) -> Reply:
+    """DEBUG REPLICATE command [arg ...]: the command goes to the replicas without running
+    here (a way to test a replica's handling of errors), in the stream's current db."""
+    if len(argv) < 3:
+        raise subcommand_syntax(argv)
+    replication = client.server.replication
+    if replication.has_stream():
+        replication.feed(replication.stream_db, argv[2:])
+    return OK
+
+
 @debug_subcommand("change-repl-id")
 def debug_change_repl_id(client: Client, argv: list[bytes]) -> Reply:
     _arity(argv, 2)
@@ -446,6 +458,9 @@ DEBUG_HELP = {
               "    Return a Redis protocol error with <string> as message. Useful for clients",
               "    unit tests to simulate Redis errors."],
     "log": ["LOG <message>", "    Write <message> to the server log."],
+    "loadaof": ["LOADAOF", "    Flush the AOF buffers on disk and reload the AOF in memory."],
+    "replicate": ["REPLICATE <string>",
+                  "    Replicates the provided string to replicas, allowing data divergence."],
     "object": ["OBJECT <key>", "    Show low level info about `key` and associated value."],
     "populate": ["POPULATE <count> [<prefix>] [<size>]",
                  "    Create <count> string keys named key:<num>. If <prefix> is specified "

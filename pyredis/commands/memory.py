@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional
 from ..args import ArgReader
 from ..db import is_string
 from ..errors import SYNTAX, syntax_error
-from ..info import (CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, alloc_size,
-                    memory_overhead, table_slots)
+from ..info import memory_overhead
+from ..sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, alloc_size, table_slots
 from ..protocol.encode import OK, Reply, Verbatim
 from ..types import INT64_MAX, is_int64, type_name
 from ..types.stream import StreamValue, listpack_string_size

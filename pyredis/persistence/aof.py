@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any, Callable, Iterator, Optional
 
+from ..client import AOF_CLIENT_ID
 from ..errors import MISCONF, RedisError
 from ..protocol.encode import encode_command
 from ..types.list import ListValue
@@ -29,7 +30,6 @@ ITEMS_PER_COMMAND = 64            # Redis's AOF_REWRITE_ITEMS_PER_CMD
 WRITE_ERROR_LOG_RATE = 30         # seconds between two logs of a failing write
 REWRITE_LIMIT_THRESHOLD = 3       # failed rewrites in a row before they are spaced out
 REWRITE_LIMIT_MAX_MINUTES = 60
-AOF_CLIENT_ID = 2**64 - 1         # Redis's CLIENT_ID_AOF
 NEVER_EXPIRED = -(2**63)          # the expiry clock while replaying: before every key's time
 
 # loadSingleAppendOnlyFile / loadAppendOnlyFiles outcomes

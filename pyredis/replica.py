@@ -658,8 +658,18 @@ class Replica:
         client.last_interaction = server.clock.cached_time
         self.read_reploff += len(data)
         self.unapplied += data
+        client.parser.feed(data)
+        self.apply_received()
+
+    def apply_received(self) -> None:
+        """Run the commands the master sent so far. While a script of ours is past
+        busy-reply-threshold they wait, to run once it is over (Redis holds the master's
+        stream then, rather than answering it -BUSY and losing the writes)."""
+        client = self.master
+        server = self.server
+        if client is None or client.closed or server.busy_script is not None:
+            return
         parser = client.parser
-        parser.feed(data)
         replication = server.replication
         try:
             for argv in parser.parse():

@@ -796,6 +796,8 @@ class Scripting:
     def _leave_busy(self, run: Run) -> None:
         server = self.server
         server.busy_script = None
+        # What our master sent meanwhile runs next, out of this script's call.
+        server.reactor.call_later(0, server.replica.apply_received)
         caller = run.caller
         if caller.sock is not None and not caller.closed:
             server.reactor.add_reader(caller.sock, caller.on_readable)

@@ -4,6 +4,7 @@ resync, a promotion with REPLICAOF NO ONE that the old master's other replica co
 from (PSYNC2), chained replicas, -READONLY, expired keys on a replica, ROLE and INFO."""
 from __future__ import annotations
 
+import threading
 import time
 from contextlib import ExitStack
 from typing import Callable, Iterator
@@ -267,3 +268,44 @@ def test_an_error_to_the_master_is_logged_and_counted(
     caught_up(replica, master)
     assert info(replica, "stats")["unexpected_error_replies"] == 1
     assert conn(replica).get("after") == b"1"
+
+
+@pytest.mark.parametrize("master_kind", ["redis", "pyredis"])
+def test_master_stream_waits_while_a_script_is_busy(
+        servers: Callable[..., ServerProcess], master_kind: str) -> None:
+    """A replica's long script holds the master's stream (it is not answered -BUSY and
+    lost): the writes are applied once the script is killed."""
+    master, replica = servers(master_kind), servers("pyredis", "--busy-reply-threshold", "100")
+    follow(replica, master)
+    result: list = []
+    script = threading.Thread(target=lambda: result.append(
+        _script_outcome(conn(replica), "local i = 0 while true do i = i + 1 end")))
+    script.start()
+    try:
+        wait_for(lambda: _busy(replica), "the script to be busy")
+        conn(master).set("written", "during")
+        time.sleep(0.3)   # the stream reaches the replica while its script runs
+    finally:
+        conn(replica).script_kill()
+        script.join(15)
+    assert "killed" in result[0]
+    wait_for(lambda: conn(replica).get("written") == b"during", "the write to be applied")
+    assert info(replica, "stats")["unexpected_error_replies"] == 0
+
+
+def _script_outcome(r: redis.Redis, body: str) -> str:
+    try:
+        r.eval(body, 0)
+    except redis.ResponseError as exc:
+        return str(exc)
+    return "finished"
+
+
+def _busy(server: ServerProcess) -> bool:
+    try:
+        conn(server).ping()
+    except redis.exceptions.BusyLoadingError:
+        return False
+    except redis.ResponseError as exc:
+        return str(exc).startswith("BUSY")
+    return False

@@ -123,7 +123,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--keys", type=int, default=1_000_000)
     p.add_argument("--rounds", type=int, default=2)
     args = p.parse_args(argv)
-    progress = lambda text: print(text, file=sys.stderr, flush=True)
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
     med = statistics.median
     print(f"Command: `python -m benchmarks.aof {' '.join(argv)}`".rstrip() + "\n")
     print("| appendfsync | -P | redis rps | pyredis rps | rps ratio | redis CPU us/req "

@@ -29,6 +29,18 @@ from pyredis.launch import launch
 CLIENTS = 4
 
 
+def write(port: int, round_no: int, acked: list[tuple[bytes, float]], index: int) -> None:
+    """SET this client's keys until the server dies; each acknowledged key, with when."""
+    client = redis.Redis(port=port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
+    for i in range(1_000_000):
+        key = b"r%d:c%d:%d" % (round_no, index, i)
+        try:
+            client.set(key, i)
+        except (redis.ConnectionError, redis.TimeoutError):
+            return
+        acked.append((key, time.monotonic()))
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.aof_crash", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,17 +54,8 @@ def main(argv: list[str]) -> int:
         server = launch("pyredis", options, cwd=folder)
         acked: list[list[tuple[bytes, float]]] = [[] for _ in range(CLIENTS)]
 
-        def write(index: int) -> None:
-            client = redis.Redis(port=server.port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
-            for i in range(1_000_000):
-                key = b"r%d:c%d:%d" % (round_no, index, i)
-                try:
-                    client.set(key, i)
-                except (redis.ConnectionError, redis.TimeoutError):
-                    return
-                acked[index].append((key, time.monotonic()))
-
-        threads = [threading.Thread(target=write, args=(n,)) for n in range(CLIENTS)]
+        threads = [threading.Thread(target=write, args=(server.port, round_no, acked[n], n))
+                   for n in range(CLIENTS)]
         for thread in threads:
             thread.start()
         time.sleep(random.uniform(0.3, 2.5))

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, Optional
 from ..client import AOF_CLIENT_ID
 from ..errors import MISCONF, RedisError
 from ..protocol.encode import encode_command
+from ..protocol.parse import sds_repr
 from ..types.list import ListValue
 from ..types.set import SetValue
 from ..types.stream import StreamValue, format_id
@@ -53,25 +54,8 @@ class AofFile:
 
     def line(self) -> str:
         raw = self.name.encode(errors="surrogateescape")
-        name = self.name if _PLAIN_NAME.fullmatch(raw) else _repr(raw)
+        name = self.name if _PLAIN_NAME.fullmatch(raw) else sds_repr(raw)
         return f"file {name} seq {self.seq} type {self.kind}\n"
-
-
-def _repr(raw: bytes) -> str:
-    """sdscatrepr: a quoted string with C escapes, for names with spaces or quotes."""
-    out = ['"']
-    for byte in raw:
-        char = chr(byte)
-        if char in '\\"':
-            out.append("\\" + char)
-        elif char in "\n\r\t\a\b":
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}[char])
-        elif 32 <= byte < 127:
-            out.append(char)
-        else:
-            out.append("\\x%02x" % byte)
-    out.append('"')
-    return "".join(out)
 
 
 class Manifest:

@@ -55,10 +55,8 @@ class Propagation:
         """Look again at what follows the stream, after the AOF was turned on or off or
         replicas or the backlog came or went (Redis's shouldPropagate)."""
         server = self.server
-        aof = getattr(server, "aof", None)
-        replication = getattr(server, "replication", None)
-        self.to_aof = aof is not None and aof.state != "off"
-        self.to_repl = replication is not None and replication.has_stream()
+        self.to_aof = server.aof.state != "off"
+        self.to_repl = server.replication.has_stream()
         active = self.to_aof or self.to_repl
         if active != self.active:
             self.active = active
@@ -134,7 +132,7 @@ class Propagation:
 
     def send(self, db_index: int, argv: list[bytes], targets: int) -> None:
         """One op to the AOF and the replicas (Redis's propagateNow)."""
-        server: Any = self.server
+        server = self.server
         if targets & AOF and self.to_aof:
             server.aof.feed(db_index, argv)
         if targets & REPL and self.to_repl:

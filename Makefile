@@ -3,16 +3,30 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 6379
+# The hot path's modules, which the compiled build compiles (listed in pyredis/build.py).
+COMPILED := $(shell sed -n 's/^    "\(pyredis\/.*\.py\)",$$/\1/p' pyredis/build.py)
+# The test files that also run on the pure-Python build.
+PURE_TESTS := tests/test_protocol.py tests/test_parser_hiredis.py tests/test_encoder.py \
+	tests/test_strings.py tests/test_keys.py tests/test_lists.py tests/test_hashes.py \
+	tests/test_transactions.py tests/test_pubsub.py tests/test_blocking.py tests/test_info.py
 
 .PHONY: run test check install system-deps bench clean
 
-$(VENV)/.installed: pyproject.toml
+# An editable install of pure Python; the compiled modules are built next, in place.
+$(VENV)/.installed: pyproject.toml setup.py
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,check,uvloop,bench]'
+	PYREDIS_PURE_PYTHON=1 $(PY) -m pip install -q -e '.[test,check,uvloop,bench]'
 	touch $@
 
-install: $(VENV)/.installed
+# The compiled build beside the sources, built again whenever one of them changes (until
+# then pyredis runs them as pure Python). Without a C compiler, or with
+# PYREDIS_PURE_PYTHON=1, nothing is compiled.
+$(VENV)/.compiled: $(VENV)/.installed setup.py $(COMPILED)
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
+install: $(VENV)/.compiled
 
 # The real Redis, for differential tests, redis-cli / redis-benchmark checks and benchmarks.
 system-deps:
@@ -23,8 +37,12 @@ system-deps:
 run: install
 	$(VENV)/bin/pyredis-server --bind 127.0.0.1 --port $(PORT)
 
+# The whole suite on the build `make install` made (compiled where a C compiler is), then
+# the core test files on pure Python.
 test: install system-deps
+	@$(PY) -c 'import pyredis; print("pyredis build:", pyredis.BUILD)'
 	$(PY) -m pytest -q -p no:cacheprovider
+	PYREDIS_PURE_PYTHON=1 $(PY) -m pytest -q -p no:cacheprovider $(PURE_TESTS)
 
 # ruff and mypy, as configured in pyproject.toml.
 check: install
@@ -36,4 +54,5 @@ bench: install system-deps
 	$(PY) -m benchmarks --readme README.md
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info *.so pyredis/compiled-sources.txt
+	find pyredis -name '*.so' -delete

@@ -66,6 +66,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--lines", action="store_true", help="per source line, not per function")
     p.add_argument("--server-args", default="",
                    help="more pyredis-server arguments, e.g. '--appendonly yes'")
+    p.add_argument("--native", action="store_true",
+                   help="sample C frames too: the compiled build's functions (CPyDef_...)")
     args = p.parse_args(argv)
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
@@ -78,7 +80,8 @@ def main(argv: list[str]) -> int:
         case.prepare(conn)
         conn.close()
         record = subprocess.Popen([spy, "record", "--pid", str(server.pid), "--rate", "250",
-                                   "--format", "raw", "--output", raw],
+                                   "--format", "raw", "--output", raw]
+                                  + (["--native"] if args.native else []),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cmd = ["redis-benchmark", "-p", str(server.port), "-c", str(args.clients),
                "-n", str(args.requests), "-P", str(args.pipeline), "-r", "100000",

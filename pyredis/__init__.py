@@ -9,12 +9,17 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from .build import choose as choose_build
+
 __version__ = "0.1.0"
 
 # The interpreter's own objects, counted before any module of pyredis loads: its share of
 # the heap at startup is used_memory_startup (the modules are the program, which Redis's
 # figure leaves out as it leaves out Redis's code).
 INTERPRETER_BLOCKS = sys.getallocatedblocks()
+
+# "mypyc" or "pure" (INFO server's pyredis_build): decided before any other module loads.
+BUILD = choose_build()
 
 if TYPE_CHECKING:
     from .config import ConfigError

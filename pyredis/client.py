@@ -225,7 +225,7 @@ class Client:
         """Run the complete commands in the query buffer (pipelining), until the client
         blocks, is paused, or is to be closed; at most MAX_COMMANDS_PER_EVENT of them, so that
         one client's long pipeline cannot hold up the others: the rest runs next cycle."""
-        if self.blocked is not None or self.paused:
+        if self.held():
             return      # the input waits in the buffer until the client is released
         process = self.server.process_command
         budget = MAX_COMMANDS_PER_EVENT
@@ -234,8 +234,7 @@ class Client:
                 process(self, argv)
                 if self.reply_mode != "on":
                     self.after_command()
-                if self.blocked is not None or self.paused or self.close_after_reply \
-                        or self.closed:
+                if self.held() or self.close_after_reply or self.closed:
                     break
                 budget -= 1
                 if not budget:
@@ -245,6 +244,11 @@ class Client:
         except ProtocolError as exc:
             self.add_error(exc.message)
             self.close_after_reply = True
+
+    def held(self) -> bool:
+        """Blocked or paused: its commands wait. A method, not a test repeated inline, so
+        that no type checker (nor mypyc) takes `blocked` to stay None across a command."""
+        return self.blocked is not None or self.paused
 
     def query_buffer_usage(self) -> tuple[int, int]:
         """CLIENT LIST's qbuf and qbuf-free: while its command runs, the bytes of its latest

@@ -19,7 +19,7 @@ allocator counter does, without walking it.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional
 
 from .errors import WrongTypeError
 from .types import UnencodedString
@@ -174,7 +174,7 @@ LFU_INIT_VAL = 5
 
 
 class Database:
-    __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
+    __slots__: ClassVar[tuple[str, ...]] = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
                  "lfu", "watched_keys", "blocking_keys", "expire_scan", "avg_ttl",
                  "random_keys", "random_budget", "sizes", "priced", "used")
 

@@ -91,7 +91,7 @@ class EmbeddedServer:
         """Start in a background thread of this process; listening when this returns."""
         self._begin("thread")
         try:
-            core = _ThreadedCoreServer(self._build_config())
+            core = _threaded_core_server(self._build_config())
             try:
                 core.start(any_free_port=True)
                 core.aof.start_up(load_rdb=lambda: None)   # an RDB is not loaded here
@@ -400,14 +400,16 @@ class ServerClock:
         return int(self.time() * 1000)
 
 
-class _ThreadedCoreServer(CoreServer):
+def _threaded_core_server(config: Config) -> CoreServer:
     """The server run in a thread: logs go to the `pyredis` logger (unless `logfile`)."""
-
-    def log(self, level: str, message: str) -> None:
-        if self.config.logfile:
-            super().log(level, message)
-        elif LOG_LEVELS[level] >= LOG_LEVELS[self.config.loglevel]:
+    def log(level: str, message: str) -> bool:
+        if config.logfile:
+            return False
+        if LOG_LEVELS[level] >= LOG_LEVELS[config.loglevel]:
             logger.log(LOG_LEVELS[level], "%s", message)
+        return True
+
+    return CoreServer(config, log_hook=log)
 
 
 # -- configuration from keyword arguments --------------------------------------------------

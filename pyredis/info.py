@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from . import commands
+from . import BUILD, commands
 from .blocking import blocked_clients_with_timeout
 from .client import FLAG_REPLICA
 from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, table_slots
@@ -139,6 +139,7 @@ def server_section(server: "Server") -> list[str]:
         "redis_git_dirty:0",
         f"redis_build_id:{BUILD_ID}",
         f"redis_mode:{'cluster' if config.cluster_enabled else 'standalone'}",
+        f"pyredis_build:{BUILD}",   # pyredis's own: mypyc (compiled hot path) or pure
         f"os:{_UNAME.sysname} {_UNAME.release} {_UNAME.machine}",
         f"arch_bits:{64 if sys.maxsize > 2**32 else 32}",
         "monotonic_clock:POSIX clock_gettime",

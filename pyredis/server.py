@@ -138,7 +138,11 @@ class Stats:
 
 class Server:
     def __init__(self, config: Optional[Config] = None, clock: Optional[Clock] = None,
-                 io: str = "selectors") -> None:
+                 io: str = "selectors",
+                 log_hook: Optional[Callable[[str, str], bool]] = None) -> None:
+        # A host that takes the log lines itself (the embedded server: the logging module)
+        # returns True for each it took.
+        self.log_hook = log_hook
         commands.load_all()
         self.config = config or Config()
         self.clock = clock or Clock()
@@ -237,6 +241,8 @@ class Server:
     # -- logging ---------------------------------------------------------------------------
 
     def log(self, level: str, message: str) -> None:
+        if self.log_hook is not None and self.log_hook(level, message):
+            return
         if LOG_LEVELS.index(level) < LOG_LEVELS.index(self.config.loglevel):
             return
         # Redis's role letter: C before the server is set up and in a fork child, M after.
@@ -894,7 +900,7 @@ class Server:
             # Over the soft limit for more than its seconds, counted in whole seconds.
             now = int(time.monotonic())
             if not client.obuf_soft_since:
-                client.obuf_soft_since = now
+                client.obuf_soft_since = float(now)
             elif now - client.obuf_soft_since > seconds:
                 over = True
         else:

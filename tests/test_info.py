@@ -8,7 +8,8 @@ import time
 import pytest
 import redis
 
-from helpers import RawConnection
+import pyredis
+from helpers import RawConnection, start_server
 
 DEFAULT = ["Server", "Clients", "Memory", "Persistence", "Stats", "Replication", "CPU",
            "Modules", "Errorstats", "Cluster", "Keyspace"]
@@ -54,7 +55,8 @@ def test_same_fields_as_redis(server, real_server):
     ours_keys = [line.split(":")[0] for line in ours.split("\r\n")]
     theirs_keys = [line.split(":")[0] for line in theirs.split("\r\n")]
     theirs_keys = [k for k in theirs_keys if not k.startswith(("db", "errorstat_"))]
-    ours_keys = [k for k in ours_keys if not k.startswith(("db", "errorstat_"))]
+    ours_keys = [k for k in ours_keys if not k.startswith(("db", "errorstat_"))
+                 and k not in OURS_ONLY]
     assert ours_keys == theirs_keys
 
 
@@ -63,6 +65,23 @@ def test_format_is_crlf_lines_with_blank_between_sections(server):
     assert "\n" not in text.replace("\r\n", "")
     assert "\r\n\r\n# Clients\r\n" in text
     assert text.startswith("# Server\r\nredis_version:7.0.15\r\n")
+
+
+def test_build_line(server, monkeypatch):
+    """pyredis_build, after the redis_* lines, names the build: the one this process chose
+    from the same files, pure Python whenever PYREDIS_PURE_PYTHON=1, which also holds for a
+    server started with it beside compiled modules."""
+    lines = info_text(server.port, "server").split("\r\n")
+    assert lines[6].startswith("pyredis_build:") and lines[5].startswith("redis_mode:")
+    expected = "pure" if os.environ.get("PYREDIS_PURE_PYTHON") == "1" else pyredis.BUILD
+    assert lines[6] == f"pyredis_build:{expected}"
+    assert expected in ("mypyc", "pure")
+    monkeypatch.setenv("PYREDIS_PURE_PYTHON", "1")
+    forced = start_server()
+    try:
+        assert fields(info_text(forced.port, "server"))["pyredis_build"] == "pure"
+    finally:
+        forced.stop()
 
 
 def test_server_fields(server):
@@ -196,6 +215,7 @@ def _sections(text: str) -> dict[str, list[str]]:
 
 
 CONDITIONAL = ("db", "errorstat_", "cmdstat_", "latency_percentiles_usec_")
+OURS_ONLY = ("pyredis_build",)   # which build runs (test_build_line)
 
 
 def test_everything_field_by_field_as_redis(server, real_server):
@@ -217,7 +237,8 @@ def test_everything_field_by_field_as_redis(server, real_server):
     ours, theirs = (_sections(text) for text in texts)
     assert list(ours) == list(theirs)
     for title in theirs:
-        fixed_ours = [k for k in ours[title] if not k.startswith(CONDITIONAL)]
+        fixed_ours = [k for k in ours[title]
+                      if not k.startswith(CONDITIONAL) and k not in OURS_ONLY]
         fixed_theirs = [k for k in theirs[title] if not k.startswith(CONDITIONAL)]
         assert fixed_ours == fixed_theirs, title
         shared = set(ours[title]) & set(theirs[title])

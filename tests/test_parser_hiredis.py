@@ -90,7 +90,7 @@ def test_hiredis_is_in_charge_again_after_an_inline_command():
     parser.feed(b"PING\r\n")
     assert list(parser.parse()) == [[b"PING"]]
     parser.feed(encode_command(("GET", "k")))
-    assert parser.exact.buf is None
+    assert not parser.exact_on
     assert list(parser.parse()) == [[b"GET", b"k"]]
 
 
@@ -126,7 +126,7 @@ def test_limits_before_authentication_are_lifted_after_it():
     parser.feed(encode_command(big))
     assert list(parser.parse()) == [[arg.encode() for arg in big]]
     parser.feed(encode_command(big))
-    assert parser.exact.buf is None    # hiredis is in charge again
+    assert not parser.exact_on    # hiredis is in charge again
     assert list(parser.parse()) == [[arg.encode() for arg in big]]
     parser.auth_limits = True
     parser.feed(encode_command(big))

@@ -437,7 +437,7 @@ class LcsTable:
     little-endian bytes so that walking back through the table tests a bit in O(1).
     """
 
-    def __init__(self, a: bytes, b: bytes) -> None:
+    def __init__(self, a: "bytes | bytearray", b: "bytes | bytearray") -> None:
         self.a, self.b = a, b
         size = len(b) // 8 + 1
         full = (1 << len(b)) - 1

@@ -40,14 +40,16 @@ class HiredisRequestParser:
     The exact parser hands back to hiredis once it is between requests.
     """
 
-    __slots__ = ("reader", "exact", "round", "consumed", "max_bulk_len", "_auth_limits")
+    __slots__ = ("reader", "exact", "exact_on", "round", "consumed", "max_bulk_len",
+                 "_auth_limits")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.max_bulk_len = max_bulk_len
         self._auth_limits = False
         # Both made at first use: an idle connection costs neither (many clients, little RAM).
         self.reader: Any = None
-        self.exact = _NO_EXACT   # its buf is None while hiredis is in charge
+        self.exact = _NO_EXACT
+        self.exact_on = False    # the exact parser is in charge (else hiredis)
         self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
         self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
 
@@ -69,9 +71,8 @@ class HiredisRequestParser:
             self.exact.max_bulk_len = limit
 
     def feed(self, data: bytes) -> None:
-        exact = self.exact
-        if exact.buf is not None:
-            exact.feed(data)
+        if self.exact_on:
+            self.exact.feed(data)
             return
         if not data:
             return
@@ -107,32 +108,34 @@ class HiredisRequestParser:
             exact.auth_limits = self._auth_limits
         exact.buf = b""
         exact.pos = 0
+        self.exact_on = True
         exact.feed(rest + data if rest else data)
 
     @property
     def buf(self) -> bytes | bytearray:
         """The bytes of the latest read, the running request's included (CLIENT LIST qbuf)."""
-        exact_buf = self.exact.buf
-        return self.round if exact_buf is None else exact_buf
+        return self.exact.buf if self.exact_on else self.round
 
     def pending(self) -> int:
-        if self.exact.buf is not None:
+        if self.exact_on:
             return self.exact.pending()
         return len(self.round) - self.consumed
 
     def partial_args_size(self) -> int:
-        return 0 if self.exact.buf is None else self.exact.partial_args_size()
+        return self.exact.partial_args_size() if self.exact_on else 0
 
     def wanted(self) -> int:
-        return 0 if self.exact.buf is None else self.exact.wanted()
+        return self.exact.wanted() if self.exact_on else 0
 
     def parse(self) -> Iterator[list[bytes]]:
         while True:
-            exact = self.exact
-            if exact.buf is not None:
+            if self.exact_on:
+                exact = self.exact
                 yield from exact.parse()
-                if exact.idle():
-                    exact.buf = None  # type: ignore[assignment]  # None: "hiredis is in charge"
+                if exact.idle():   # hiredis takes over again
+                    self.exact_on = False
+                    exact.buf = b""
+                    exact.pos = 0
                 return
             if self.reader is None:
                 return   # nothing received yet
@@ -172,7 +175,7 @@ class HiredisRequestParser:
                 self.consumed = 0
                 return
             self._check_incomplete()
-            if self.exact.buf is None:
+            if not self.exact_on:
                 return
 
     def _check_incomplete(self) -> None:
@@ -191,5 +194,4 @@ class HiredisRequestParser:
         self._hand_over()
 
 
-_NO_EXACT = RequestParser()
-_NO_EXACT.buf = None  # type: ignore[assignment]  # shared, never fed: "hiredis is in charge"
+_NO_EXACT = RequestParser()   # shared, never fed: the exact parser until one is needed

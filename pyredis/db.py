@@ -17,6 +17,14 @@ written and taken back when it goes, so the total follows the dataset as Redis's
 counter does, without walking it. A plain string (bytes) never changes in place, so its
 price is computed from it again when it is overwritten or deleted; only the other values,
 which commands change in place, keep their last price (`sizes`).
+
+Access times (OBJECT IDLETIME, DEBUG OBJECT's lru, LRU eviction) cost a table entry per key
+in Python, where Redis keeps 24 bits in each object's header. So unless an LRU
+maxmemory-policy evicts by them, only the recently accessed keys keep theirs: the cron ages
+the current table into an older one once it holds ACCESS_GENERATION keys, and the older one
+is dropped at the next turn, its latest time kept as `access_floor`. A key found in neither
+was last accessed at or before the floor: its idle time is counted from there, the least
+it can be (exact for the last 64K to 128K keys accessed, a lower bound for the others).
 """
 from __future__ import annotations
 
@@ -92,7 +100,8 @@ class KeyspaceEvents:
 class KeyspaceContext:
     """All a Database uses besides its keys, shared by the server's databases."""
 
-    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "dirty", "price")
+    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "lru", "dirty",
+                 "price")
 
     def __init__(self, clock: "Clock", stats: "Stats", config: "Config",
                  lazyfree: "LazyFree", events: KeyspaceEvents) -> None:
@@ -102,6 +111,7 @@ class KeyspaceContext:
         self.lazyfree = lazyfree    # takes the values UNLINK and lazy expiry let go
         self.events = events
         self.lfu = False            # maxmemory-policy is an LFU one: keys count accesses
+        self.lru = False            # maxmemory-policy is an LRU one: every key's time is kept
         self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
         from .commands.memory import entry_size   # the commands import this module
         self.price = entry_size     # (key, value, config) -> bytes the key costs
@@ -156,6 +166,8 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         db.data = {}
         db.expires = {}
         db.access = {}
+        db.access_older = {}
+        db.access_floor = context.clock.cached_ms
         db.lfu = {}
         db.expire_scan = []
         db.random_keys = []
@@ -171,6 +183,10 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
 REPRICE_LENGTH = 1024
 
 
+# Keys a table of access times holds before the cron ages it (see the module's docstring).
+ACCESS_GENERATION = 1 << 16
+
+
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
 # decaying by one every `lfu-decay-time` minutes without access.
 LFU_INIT_VAL = 5
@@ -178,8 +194,9 @@ LFU_INIT_VAL = 5
 
 class Database:
     __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
-                 "lfu", "watched_keys", "blocking_keys", "expire_scan", "avg_ttl",
-                 "random_keys", "random_budget", "sizes", "priced", "used")
+                 "access_older", "access_floor", "lfu", "watched_keys", "blocking_keys",
+                 "expire_scan", "avg_ttl", "random_keys", "random_budget", "sizes", "priced",
+                 "used")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -191,6 +208,8 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
+        self.access_older: dict[bytes, int] = {}  # the table before, until the cron drops it
+        self.access_floor = self.clock.cached_ms  # no key in neither was accessed later
         self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
         self.watched_keys: dict[bytes, list[WatchedKey]] = {}  # key -> its WATCHers
         self.blocking_keys: dict[bytes, dict] = {}  # key -> {client: None}, in blocking order
@@ -398,6 +417,8 @@ class Database:
         value = self.data.pop(key)
         self._unprice(key, value)
         self.access.pop(key, None)
+        if self.access_older:
+            self.access_older.pop(key, None)
         if self.lfu:
             self.lfu.pop(key, None)
         if self.expires:
@@ -600,10 +621,28 @@ class Database:
 
     # -- access statistics (OBJECT IDLETIME / FREQ, RESTORE IDLETIME / FREQ) -----------
 
+    def last_access(self, key: bytes) -> int:
+        """When key was last read or written (unix ms), or the latest time it can have been
+        if its access is no longer kept (see the module's docstring)."""
+        when = self.access.get(key)
+        if when is None:
+            return self.access_older.get(key, self.access_floor)
+        return when
+
+    def age_access_times(self) -> None:
+        """Cron: bound what access times cost unless an LRU policy evicts by them: a full
+        table becomes the older one, and the older one goes, leaving its latest time as the
+        floor of the keys it held."""
+        if len(self.access) < ACCESS_GENERATION or self.context.lru:
+            return
+        if self.access_older:
+            self.access_floor = max(self.access_floor, max(self.access_older.values()))
+        self.access_older = self.access
+        self.access = {}
+
     def idle_ms(self, key: bytes) -> int:
         """Milliseconds since the last access, at Redis's LRU clock resolution (1 s)."""
-        last = self.access.get(key, self.clock.cached_ms)
-        return max(0, self.clock.cached_ms // 1000 - last // 1000) * 1000
+        return max(0, self.clock.cached_ms // 1000 - self.last_access(key) // 1000) * 1000
 
     def set_idle(self, key: bytes, seconds: int) -> None:
         self.access[key] = self.clock.cached_ms - seconds * 1000
@@ -630,7 +669,7 @@ class Database:
         self.lfu[key] = (counter, _minutes(self.clock.cached_time))
 
     def _access_minute(self, key: bytes) -> int:
-        return _minutes(self.access.get(key, self.clock.cached_ms) / 1000)
+        return _minutes(self.last_access(key) / 1000)
 
     # -- whole keyspace -----------------------------------------------------------------
 

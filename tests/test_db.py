@@ -144,6 +144,38 @@ def test_used_is_what_memory_usage_prices_the_keys_at(keyspace):
     assert db.used == 0 and db.sizes == {}
 
 
+def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, monkeypatch):
+    """Without an LRU policy only the recent access times are kept: a key whose time went
+    is idle since at least the latest time that went with it."""
+    db, context, _ = keyspace
+    clock = context.clock
+    monkeypatch.setattr("pyredis.db.ACCESS_GENERATION", 2)
+
+    def later(seconds: int) -> None:
+        clock.advance(seconds)
+        clock.refresh()
+
+    db.set(b"a", b"1")
+    later(3)
+    db.set(b"b", b"1")
+    db.age_access_times()               # a and b: the older table
+    later(10)
+    db.set(b"c", b"1")
+    assert db.idle_ms(b"a") == 13_000 and db.idle_ms(b"b") == 10_000
+    db.set(b"d", b"1")
+    db.age_access_times()               # a and b go: their latest time is the floor
+    later(5)
+    assert len(db.access) + len(db.access_older) == 2
+    assert db.idle_ms(b"a") == db.idle_ms(b"b") == 15_000    # a: 18 s, at least 15
+    assert db.idle_ms(b"c") == 5_000
+    db.get(b"a")
+    assert db.idle_ms(b"a") == 0
+    context.lru = True                  # LRU eviction compares every key's time
+    db.set(b"e", b"1")
+    db.age_access_times()
+    assert set(db.access) == {b"a", b"e"} and set(db.access_older) == {b"c", b"d"}
+
+
 def test_an_evicted_key_is_told_as_deleted_by_the_server(keyspace):
     db, context, events = keyspace
     db.set(b"k", b"v")

@@ -27,6 +27,7 @@ PROBES: dict[str, list[tuple]] = {
     "ZADD": [("ZADD", "bench:probe:z", "1", "x")], "ZPOPMIN": [("ZPOPMIN", "bench:probe:z")],
     "LRANGE_100": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "99")],
     "LRANGE_300": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "299")],
+    "LRANGE_600": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "599")],
     "MSET": [("MSET", "bench:probe:a", "x", "bench:probe:b", "y")],
 }
 LIST_ELEMENTS = 600   # what redis-benchmark's own LRANGE setup leaves at least in mylist
@@ -41,6 +42,7 @@ class Case:
     data_size: int = 3
     key_range: int = 100_000
     label: str = ""
+    fill: int = 0        # keys of data_size bytes SET beforehand (key:000000000000 ...)
 
     @property
     def name(self) -> str:
@@ -59,6 +61,8 @@ class Case:
         if self.test.startswith("LRANGE_"):
             conn.call("DEL", "mylist")
             conn.call("RPUSH", "mylist", *[b"x" * self.data_size] * LIST_ELEMENTS)
+        for i in range(self.fill):
+            conn.call("SET", b"key:%012d" % i, b"x" * self.data_size)
 
 
 @dataclass

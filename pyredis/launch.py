@@ -130,18 +130,17 @@ class ServerProcess:
 
 def launch(kind: str, args: Sequence[str] = (), *, io: str = "selectors", port: int = 0,
            cwd: Optional[str] = None, package_root: str = PACKAGE_ROOT,
-           stderr: Stream = subprocess.DEVNULL,
+           stderr: Stream = subprocess.DEVNULL, env: Optional[dict[str, str]] = None,
            start_timeout: float = START_TIMEOUT) -> ServerProcess:
     """pyredis (`io` picks its backend; imported from package_root) or the real redis-server
     ("redis") on 127.0.0.1:port (a free one for 0), without persistence; `args` come last,
-    so they may override that."""
+    so they may override that. `env`: the environment (this process's by default)."""
     port = port or free_port()
     base = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             *args]
-    env = None
     if kind == "pyredis":
         command = pyredis_command(base, io)
-        env = dict(os.environ, PYTHONPATH=package_root)
+        env = dict(os.environ if env is None else env, PYTHONPATH=package_root)
     elif kind == "redis":
         command = redis_command(base)
     else:

@@ -39,7 +39,8 @@ check: install
 
 # The benchmark suite against redis-server; the README's results section is rewritten.
 bench: install system-deps
-	$(PY) -m benchmarks --readme README.md
+	$(PY) -m pip install -q -e '.[peers]'
+	$(PY) -m benchmarks --peers --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -27,6 +27,14 @@ def cpu_ns(pid: int) -> int:
     return total
 
 
+def cpu_ns_all_threads(pid: int) -> int:
+    """CPU time of a process's threads, those that ended too (a server with a thread per
+    connection), in nanoseconds of clock-tick resolution (/proc/PID/stat's utime + stime)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
 class Conn:
     """A minimal blocking RESP connection for control commands (INFO, FLUSHALL, loading)."""
 
@@ -101,7 +109,10 @@ PEERS: dict[str, tuple[str, list[str]]] = {
     "fakeredis": ("fakeredis", [sys.executable, "-c",
                                 "import sys, fakeredis; fakeredis.TcpFakeServer(('127.0.0.1', "
                                 "int(sys.argv[1])), server_type='redis').serve_forever()"]),
-    "pyvalkey": ("pyvalkey", [sys.executable, "-m", "pyvalkey", "--port"]),
+    "pyvalkey": ("pyvalkey", [sys.executable, "-c",
+                              "import sys; from pyvalkey.server import ValkeyServer\n"
+                              "with ValkeyServer(('127.0.0.1', int(sys.argv[1]))) as server:\n"
+                              "    server.serve_forever()"]),
 }
 # pyredis's builds: the compiled one where it is installed (the default), and the pure Python
 # one that this variable forces at run time.
@@ -130,7 +141,9 @@ class Server:
                     env=dict(os.environ, PYTHONPATH=root))
             elif kind in PEERS:
                 port = free_port()
-                self.process = ServerProcess(PEERS[kind][1] + [str(port)], port)
+                # (pyvalkey answers PING with a bulk string)
+                self.process = ServerProcess(PEERS[kind][1] + [str(port)], port,
+                                             ready_replies=(b"+PONG", b"$4\r\nPONG"))
             else:
                 env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_VARIABLE}
                 if build == "pure":
@@ -160,6 +173,8 @@ class Server:
         self.process.stop(20)
 
     def cpu_ns(self) -> int:
+        if self.kind in PEERS:
+            return cpu_ns_all_threads(self.pid)
         return cpu_ns(self.pid)
 
     def rss(self) -> int:

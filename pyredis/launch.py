@@ -65,7 +65,8 @@ class ServerProcess:
                  cwd: Optional[str] = None, env: Optional[dict[str, str]] = None,
                  stdin: Stream = subprocess.DEVNULL, stdout: Stream = subprocess.DEVNULL,
                  stderr: Stream = subprocess.DEVNULL, new_session: bool = False,
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT,
+                 ready_replies: tuple[bytes, ...] = READY_REPLIES) -> None:
         self.host = host
         self.port = port
         # A temporary run directory unless given; it is removed when the server stops.
@@ -77,6 +78,7 @@ class ServerProcess:
                                      stdout=stdout, stderr=stderr,
                                      start_new_session=new_session)
         self.pid = self.proc.pid
+        self.ready_replies = ready_replies   # how the server's answer to PING starts
         try:
             self._wait_for_ping(start_timeout)
         except BaseException:
@@ -94,7 +96,7 @@ class ServerProcess:
             try:
                 with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
                     sock.sendall(PING)
-                    if sock.recv(64).startswith(READY_REPLIES):
+                    if sock.recv(64).startswith(self.ready_replies):
                         return
             except OSError:
                 pass

@@ -117,17 +117,23 @@ class IOThreads:
                 jobs.put((work, share))
                 given += 1
         stats = self.server.stats
-        results = {client: work(client, stats) for client in shares[0]}
+        results: dict[Client, Any] = {}
         error = None
-        for _ in range(given):
-            done = self._done.get()
-            if isinstance(done, BaseException):
-                error = done
-                continue
-            pairs, writes, output_bytes = done
-            results.update(pairs)
-            stats.writes_processed += writes
-            stats.net_output_bytes += output_bytes
+        try:
+            for client in shares[0]:
+                results[client] = work(client, stats)
+        finally:
+            # Every helper's answer is taken, even after an error here: none is left for
+            # the next fan-in.
+            for _ in range(given):
+                done = self._done.get()
+                if isinstance(done, BaseException):
+                    error = done
+                    continue
+                pairs, writes, output_bytes = done
+                results.update(pairs)
+                stats.writes_processed += writes
+                stats.net_output_bytes += output_bytes
         if error is not None:
             raise error
         return results

@@ -186,10 +186,10 @@ class IOThreads:
         threads, then the commands read run, client by client, on the main thread."""
         if not self.pending_reads:
             return
-        clients = [client for client in self.pending_reads.values() if not client.closed]
-        self.pending_reads = {}
+        postponed, self.pending_reads = self.pending_reads, {}
+        clients = [client for client in postponed.values() if not client.closed]
         arrived = self._run(_read, clients, [])
         for client in clients:
             if not client.closed:
                 client.handle_read(arrived[client])
-        self.server.stats.io_threaded_reads_processed += len(clients)
+        self.server.stats.io_threaded_reads_processed += len(postponed)

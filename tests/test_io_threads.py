@@ -26,17 +26,19 @@ def bulk(data: bytes) -> bytes:
 LIST_REPLY = b"*%d\r\n" % ELEMENTS + b"".join(bulk(b"e%d" % j) for j in range(ELEMENTS))
 
 
-@pytest.fixture(scope="module", params=["writes", "reads-and-writes"])
+@pytest.fixture(scope="module", params=[("writes", "selectors"), ("reads-and-writes", "uvloop")],
+                ids=lambda param: "-".join(param))
 def threaded(request):
+    mode, io = request.param
     args = ["--io-threads", "4"]
-    if request.param == "reads-and-writes":
+    if mode == "reads-and-writes":
         args += ["--io-threads-do-reads", "yes"]
-    server = start_server("pyredis", args)
+    server = start_server("pyredis", args, io=io)
     client = redis.Redis(port=server.port, socket_timeout=30)
     for i in range(KEYS):
         client.set(f"k{i}", value_of(i))
     client.rpush("list", *[b"e%d" % j for j in range(ELEMENTS)])
-    yield server, client, request.param
+    yield server, client, mode
     client.close()
     server.stop()
 

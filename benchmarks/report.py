@@ -108,7 +108,7 @@ class Report:
             row = [result.case.name, str(result.case.pipeline), _fmt(redis_rps)]
             for label in self.labels:
                 if label in result.skipped:
-                    row += [result.skipped[label] if result.skipped[label] == "failed"
+                    row += ["failed" if result.skipped[label].startswith("failed")
                             else "not implemented", "-"]
                     continue
                 rps = result.median(label, "rps")

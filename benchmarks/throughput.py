@@ -110,16 +110,23 @@ def build_cases(requests: int, tests: Optional[list[str]] = None) -> list[Case]:
 
 
 def supported(server: Server, test: str) -> Optional[str]:
-    """None when the server implements the test's commands, else the error it answered."""
+    """None when the server implements the test's commands, else the error it answered
+    ("failed: ..." when a peer hung up on them)."""
     conn = Conn(server.port)
     try:
+        why = None
         for args in PROBES[test]:
             reply = conn.call(*args)
             if isinstance(reply, Exception) and "unknown command" in str(reply):
-                return str(reply)
-        return None
-    finally:
+                why = str(reply)
+                break
         conn.call("FLUSHALL")
+        return why
+    except OSError as exc:
+        if server.kind not in PEERS:
+            raise
+        return f"failed: {exc}"
+    finally:
         conn.close()
 
 
@@ -159,9 +166,15 @@ def run(servers: list[Server], cases: list[Case], rounds: int, clients: int,
                 result.skipped[server.label] = why
     for round_no in range(rounds):
         for server in servers:
-            conn = Conn(server.port)
-            conn.call("FLUSHALL")
-            conn.close()
+            try:
+                conn = Conn(server.port)
+                conn.call("FLUSHALL")
+                conn.close()
+            except OSError:
+                if server.kind not in PEERS:
+                    raise
+                for result in results:      # a peer gone: nothing more is run on it
+                    result.skipped[server.label] = "failed"
         for result in results:
             case = result.case
             for server in servers:

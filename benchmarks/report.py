@@ -107,7 +107,7 @@ class Report:
             redis_cpu = result.median("redis", "cpu_us")
             row = [result.case.name, str(result.case.pipeline), _fmt(redis_rps)]
             for label in self.labels:
-                if label in result.skipped:
+                if label in result.skipped and not result.samples.get(label):
                     row += ["failed" if result.skipped[label].startswith("failed")
                             else "not implemented", "-"]
                     continue
@@ -142,23 +142,24 @@ class Report:
         return _table(header, rows)
 
     def memory_table(self) -> list[str]:
+        labels = [label for label in self.labels if label in self.keys]   # not the peers
         header = ["keys", "redis RSS B/key"]
-        for label in self.labels:
+        for label in labels:
             header += [f"{label} RSS B/key", "x"]
         header.append("redis used_memory B/key")
-        for label in self.labels:
+        for label in labels:
             header += [f"{label} used_memory B/key", "x"]
         rows = []
         for kind_result in self.keys.get("redis", []):
             kind = kind_result.kind
             row = [f"{kind_result.keys:,} {kind}", _fmt(kind_result.rss_per_key)]
             mine = {label: next((k for k in self.keys.get(label, []) if k.kind == kind), None)
-                    for label in self.labels}
-            for label in self.labels:
+                    for label in labels}
+            for label in labels:
                 value = mine[label].rss_per_key if mine[label] else None
                 row += [_fmt(value), _x(_ratio(value, kind_result.rss_per_key))]
             row.append(_fmt(kind_result.used_per_key))
-            for label in self.labels:
+            for label in labels:
                 value = mine[label].used_per_key if mine[label] else None
                 row += [_fmt(value), _x(_ratio(value, kind_result.used_per_key))]
             rows.append(row)

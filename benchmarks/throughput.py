@@ -187,8 +187,12 @@ def run(servers: list[Server], cases: list[Case], rounds: int, clients: int,
                         sample = run_once(server, replace(case, requests=min(
                             case.requests, PEER_REQUESTS)), clients, PEER_TIMEOUT)
                     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-                        failed = [r for r in results if r.case.pipeline == case.pipeline] \
-                            if isinstance(exc, subprocess.TimeoutExpired) else [result]
+                        failed = [result]
+                        if isinstance(exc, subprocess.TimeoutExpired):
+                            # the cases still to come of this size and depth
+                            failed += [r for r in results[results.index(result):]
+                                       if r.case.pipeline == case.pipeline
+                                       and r.case.data_size == case.data_size]
                         for other in failed:
                             other.skipped[server.label] = "failed"
                         progress(f"round {round_no + 1}/{rounds} {case.name:<12} -P "

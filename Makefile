@@ -10,7 +10,7 @@ PURE_TESTS := tests/test_protocol.py tests/test_parser_hiredis.py tests/test_enc
 	tests/test_strings.py tests/test_keys.py tests/test_lists.py tests/test_hashes.py \
 	tests/test_transactions.py tests/test_pubsub.py tests/test_blocking.py tests/test_info.py
 
-.PHONY: run test check install system-deps bench clean
+.PHONY: run test test-io-threads check install system-deps bench clean
 
 # An editable install of pure Python; the compiled modules are built next, in place.
 $(VENV)/.installed: pyproject.toml setup.py
@@ -44,6 +44,12 @@ test: install system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 	PYREDIS_PURE_PYTHON=1 $(PY) -m pytest -q -p no:cacheprovider $(PURE_TESTS)
 
+# The core suites against pyredis servers with four I/O threads, reading and writing.
+test-io-threads: install system-deps
+	PYREDIS_TEST_SERVER_ARGS="--io-threads 4 --io-threads-do-reads yes" $(PY) -m pytest -q \
+	  -p no:cacheprovider tests/test_protocol.py tests/test_strings.py tests/test_lists.py \
+	  tests/test_pubsub.py tests/test_blocking.py tests/test_transactions.py
+
 # ruff and mypy, as configured in pyproject.toml.
 check: install
 	$(VENV)/bin/ruff check pyredis scripts
@@ -51,7 +57,8 @@ check: install
 
 # The benchmark suite against redis-server; the README's results section is rewritten.
 bench: install system-deps
-	$(PY) -m benchmarks --readme README.md
+	$(PY) -m pip install -q -e '.[peers]'
+	$(PY) -m benchmarks --peers --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info *.so pyredis/compiled-sources.txt

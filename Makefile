@@ -55,9 +55,10 @@ check: install
 	$(VENV)/bin/ruff check pyredis scripts
 	$(VENV)/bin/mypy pyredis
 
-# The benchmark suite against redis-server; the README's results section is rewritten.
+# The benchmark suite against redis-server; the README's results section is rewritten. The
+# peers' packages are added without compiling again (make install built the compiled build).
 bench: install system-deps
-	$(PY) -m pip install -q -e '.[peers]'
+	PYREDIS_PURE_PYTHON=1 $(PY) -m pip install -q -e '.[peers]'
 	$(PY) -m benchmarks --peers --readme README.md
 
 clean:

@@ -237,14 +237,7 @@ class Replication:
         replica its master's stream as it applied it, unchanged (Redis's
         replicationFeedStreamFromMasterStream)."""
         self.master_repl_offset += len(data)
-        backlog = self.backlog
-        if backlog is None:
-            views = [memoryview(data)]
-        else:
-            blocks = len(backlog.blocks)
-            views = backlog.append(data)
-            if len(backlog.blocks) != blocks:
-                self.trim_backlog()
+        views = [memoryview(data)] if self.backlog is None else self.backlog.append(data)
         if not self.replicas:
             return
         floor = self.output_limit_floor()
@@ -257,16 +250,19 @@ class Replication:
                     self.server.check_output_buffer_limits(client)
 
     def trim_backlog(self) -> None:
-        """The backlog lets go of what it no longer needs to hold: what is past
-        repl-backlog-size and that no replica still has to send."""
-        assert self.backlog is not None
+        """Before the loop sleeps: the backlog lets go of what it no longer needs to hold,
+        what is past repl-backlog-size and that no replica still has to send."""
+        backlog = self.backlog
+        assert backlog is not None
+        if len(backlog.blocks) < 2 or backlog.histlen - len(backlog.blocks[0]) <= backlog.size:
+            return
         keep_from = self.master_repl_offset + 1
         for link in self.replicas:
             if link.fed():
                 # A replica's output buffer holds the stream's last bytes, from this one.
                 keep_from = min(keep_from, self.master_repl_offset + 1
                                 - link.client.reply_bytes)
-        self.backlog.trim(keep_from)
+        backlog.trim(keep_from)
 
     def output_limit_floor(self) -> float:
         """The output buffer size below which no replica is over its limits."""
@@ -906,8 +902,6 @@ class Replication:
         self.replicas.remove(link)
         link.client.flags = link.client.flags - {FLAG_REPLICA}
         link.state = ""
-        if self.backlog is not None:
-            self.trim_backlog()     # what only this replica still had to send
         if not self.replicas:
             self.no_replicas_since = time.time()
         self.refresh_good_replicas()
@@ -967,8 +961,7 @@ class Replication:
         config = self.server.config
         config.repl_backlog_size = max(config.repl_backlog_size, REPL_BLOCK_SIZE)
         if self.backlog is not None:
-            self.backlog.size = config.repl_backlog_size
-            self.trim_backlog()
+            self.backlog.size = config.repl_backlog_size    # trimmed before the loop sleeps
 
     def buffer_memory(self) -> int:
         """The stream held for the backlog and the replicas together (INFO's

@@ -959,6 +959,9 @@ class Server:
         # nothing is queued for them any more.
         if self.clients_to_close:
             self.free_clients_to_close()
+        # What the replicas sent (or the ones closed held) the backlog may now let go of.
+        if replication.backlog is not None:
+            replication.trim_backlog()
         if self.config.maxmemory_clients:
             self.client_eviction.evict()
         self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting

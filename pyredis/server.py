@@ -841,9 +841,10 @@ class Server:
         """Bytes in use, as Redis's allocator counter counts them: the interpreter's heap at
         startup, the keys (each priced as MEMORY USAGE prices it, kept by the databases as
         keys are written and deleted), their tables and expires, and what the cron last
-        found in the clients' buffers and the script caches. Cheap: maxmemory asks before
-        every command."""
-        total = self.startup_memory + self.buffers_memory
+        found in the clients' buffers and the script caches, and the replication buffer as
+        it is now (so that it and the share maxmemory leaves out of it always agree). Cheap:
+        maxmemory asks before every command."""
+        total = self.startup_memory + self.buffers_memory + self.replication.buffer_memory()
         for db in self.dbs:
             if db.data:
                 expires = len(db.expires)
@@ -852,13 +853,12 @@ class Server:
         return total
 
     def refresh_buffers_memory(self) -> None:
-        """What the clients' query and output buffers, the replication buffer and the
-        script caches hold now (the part of used_memory that is no key's). In between,
+        """What the clients' query and output buffers and the script caches hold now (with
+        the replication buffer, the part of used_memory that is no key's). In between,
         reads add what they leave in a query buffer. The replicas' output buffers are
         views of the replication buffer: counted there, once."""
         lua = self.scripting.memory_info()
         total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
-        total += self.replication.buffer_memory()
         for client in self.clients.values():
             client.qbuf_counted = client.parser.pending() + client.parser.partial_args_size()
             client.obuf_counted = 0 if FLAG_REPLICA in client.flags else client.reply_bytes

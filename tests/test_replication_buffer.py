@@ -186,3 +186,34 @@ def test_replication_bytes_in_info_stats(kind: str) -> None:
     finally:
         replica_server.stop()
         master.stop()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stopped_replica_s_buffer_does_not_make_evictions(
+        kind: str, redis_replica: ServerProcess) -> None:
+    """maxmemory leaves out what the replication buffer holds past repl-backlog-size: a
+    replica that does not read costs memory but evicts nothing."""
+    master = start_server(kind, [*NO_DELAY, "--maxmemory-policy", "allkeys-random",
+                                 "--client-output-buffer-limit", "replica 0 0 0",
+                                 "--shutdown-timeout", "0"])   # stops without the replica
+    try:
+        r = redis.Redis(port=master.port, socket_timeout=20)
+        for i in range(10):
+            r.setrange(f"key:{i}", 1 << 20, "x")
+        follow(redis_replica, master).close()
+        memory = r.info("memory")
+        # Room for a 1 MB request in the query buffer, not for the replica's buffer.
+        r.config_set("maxmemory", memory["used_memory"]
+                     - memory["mem_not_counted_for_evict"] + (4 << 20))
+        os.kill(redis_replica.pid, signal.SIGSTOP)
+        for _ in range(20):     # 20 MB of stream: more than the sockets hold
+            r.setrange("key:0", 0, "A" * (1 << 20))
+        memory = r.info("memory")
+        assert memory["mem_clients_slaves"] > 8 << 20
+        assert memory["mem_not_counted_for_evict"] > 8 << 20
+        assert memory["used_memory"] > int(r.config_get("maxmemory")["maxmemory"])
+        assert r.info("stats")["evicted_keys"] == 0
+        assert r.dbsize() == 10
+        r.close()
+    finally:
+        master.stop()

@@ -209,8 +209,9 @@ def test_a_stopped_replica_s_buffer_does_not_make_evictions(
         for _ in range(20):     # 20 MB of stream: more than the sockets hold
             r.setrange("key:0", 0, "A" * (1 << 20))
         memory = r.info("memory")
-        assert memory["mem_clients_slaves"] > 8 << 20
-        assert memory["mem_not_counted_for_evict"] > 8 << 20
+        # (the sockets may hold some megabytes of it)
+        assert memory["mem_clients_slaves"] > 2 << 20
+        assert memory["mem_not_counted_for_evict"] > 2 << 20
         assert memory["used_memory"] > int(r.config_get("maxmemory")["maxmemory"])
         assert r.info("stats")["evicted_keys"] == 0
         assert r.dbsize() == 10

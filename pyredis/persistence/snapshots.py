@@ -314,7 +314,7 @@ class Snapshots:
         self.expired_at_load = []
         loaded = expired = 0
         delay = server.config.key_load_delay
-        dbs, clock = server.dbs, server.clock
+        dbs = server.dbs
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
             # Called for each of millions of keys: names looked up once, outside.
@@ -330,17 +330,10 @@ class Snapshots:
                 self.expired_at_load.append((index, key))
                 return
             db = dbs[index]
-            data = db.data
-            if key in data and not merge:
+            if not merge and key in db.data:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
-            data[key] = value
-            db.account(key, value)
-            db.access[key] = clock.cached_ms
-            if expire is not None:
-                db.expires[key] = expire
-            elif merge:
-                db.expires.pop(key, None)
+            db.load(key, value, expire)
             loaded += 1
 
         def on_function(code: bytes) -> None:

@@ -21,6 +21,7 @@ the same run. With --baseline DIR, pyredis from that checkout runs as a third ki
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -148,6 +149,7 @@ def main(argv: list[str]) -> int:
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    load_before = os.getloadavg()
     syncs: dict[tuple[str, str], list[float]] = {}
     lags: dict[tuple[str, str], list[dict[str, float]]] = {}
     reloads: dict[str, list[tuple[float, float]]] = {}
@@ -183,7 +185,9 @@ def main(argv: list[str]) -> int:
 
     med = statistics.median
     reference = med(syncs[("redis", "redis")])
-    print(f"Command: `python -m benchmarks.replication {' '.join(argv)}`".rstrip() + "\n")
+    print(f"Command: `python -m benchmarks.replication {' '.join(argv)}`".rstrip() + ". Load "
+          "average (1/5/15 min) before: %.2f / %.2f / %.2f, after: %.2f / %.2f / %.2f.\n"
+          % (*load_before, *os.getloadavg()))
     print(f"| full sync of {args.keys:,} keys, master -> replica | seconds | ratio |")
     print("|---|---|---|")
     for pair, times in syncs.items():

@@ -8,7 +8,7 @@ from typing import Any
 
 from .types import is_int64
 
-DICT_ENTRY = 24
+DICT_ENTRY = 24          # sizeof(dictEntry): what MEMORY USAGE and MEMORY STATS count
 POINTER = 8
 ROBJ = 16
 CLUSTER_ENTRY_METADATA = 16
@@ -24,6 +24,10 @@ def alloc_size(n: int) -> int:
         return (n + 15) & ~15
     step = (1 << (n - 1).bit_length()) // 8
     return (n + step - 1) // step * step
+
+
+# A dict entry as the allocator hands it out (its size class): what used_memory counts.
+DICT_ENTRY_ALLOC = alloc_size(DICT_ENTRY)
 
 
 def table_slots(used: int) -> int:

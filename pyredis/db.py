@@ -225,7 +225,7 @@ class Database:
     __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
                  "access_older", "access_floor", "lfu", "watched_keys", "blocking_keys",
                  "expire_scan", "avg_ttl", "random_keys", "random_budget", "sizes", "priced",
-                 "used", "buckets", "expire_buckets")
+                 "used", "buckets", "expire_buckets", "last_expire")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -251,6 +251,7 @@ class Database:
         self.used = 0                             # what the keys cost (MEMORY USAGE's sum)
         self.buckets = 0                          # the tables' bucket counts, as Redis's
         self.expire_buckets = 0                   # dicts would have them (used_memory)
+        self.last_expire = 0                      # the time set_expire last kept, to share
 
     def __len__(self) -> int:
         return len(self.data)
@@ -536,6 +537,12 @@ class Database:
             self.set_expire(key, expire_at)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
+        # Keys given a TTL together mostly expire at the same millisecond: they share one
+        # int object (32 B each otherwise).
+        if when_ms == self.last_expire:
+            when_ms = self.last_expire
+        else:
+            self.last_expire = when_ms
         expires = self.expires
         expires[key] = when_ms
         if len(expires) > self.expire_buckets:

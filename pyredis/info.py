@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from . import commands
 from .blocking import blocked_clients_with_timeout
 from .client import FLAG_REPLICA
-from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, table_slots
+from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ
 from .replication import ONLINE, STATE_NAMES
 
 if TYPE_CHECKING:
@@ -306,8 +306,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
         total_keys += keys
         expires = len(db.expires)
         row = DbOverhead(db.index,
-                         keys * (DICT_ENTRY + ROBJ) + table_slots(keys) * POINTER,
-                         expires * DICT_ENTRY + table_slots(expires) * POINTER,
+                         keys * (DICT_ENTRY + ROBJ) + db.buckets * POINTER,
+                         expires * DICT_ENTRY + db.expire_buckets * POINTER,
                          keys * per_key_cluster)
         overhead += row.main + row.expires + row.slot_to_keys
         dbs.append(row)

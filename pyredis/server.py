@@ -36,7 +36,7 @@ from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .io_threads import IOThreads
-from .sizes import DICT_ENTRY, POINTER, table_slots
+from .sizes import DICT_ENTRY, DICT_ENTRY_ALLOC, POINTER
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .migration import MigrateSockets
@@ -220,6 +220,7 @@ class Server:
         events.paused = self.dataset_paused
         self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
                                         events)
+        self.keyspace.over_maxmemory_after = self.over_maxmemory_after
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         # The stream of effects to the AOF and the replicas, fed by call() and the keys the
         # server deletes itself.
@@ -851,11 +852,18 @@ class Server:
         maxmemory asks before every command."""
         total = self.startup_memory + self.buffers_memory + self.replication.buffer_memory()
         for db in self.dbs:
-            if db.data:
-                expires = len(db.expires)
-                total += (db.used + expires * DICT_ENTRY
-                          + (table_slots(len(db.data)) + table_slots(expires)) * POINTER)
+            # MEMORY USAGE counts a table entry by its struct's size, the allocator by the
+            # size class it takes.
+            total += (db.used + len(db.data) * (DICT_ENTRY_ALLOC - DICT_ENTRY)
+                      + len(db.expires) * DICT_ENTRY_ALLOC
+                      + (db.buckets + db.expire_buckets) * POINTER)
         return total
+
+    def over_maxmemory_after(self, more: int) -> bool:
+        """Allocating `more` bytes would take used memory over maxmemory (Redis's
+        overMaxmemoryAfterAlloc)."""
+        maxmemory = self.config.maxmemory
+        return bool(maxmemory) and self.used_memory() + more > maxmemory
 
     def refresh_buffers_memory(self) -> None:
         """What the clients' query and output buffers and the script caches hold now (with
@@ -1067,8 +1075,11 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
+        resize = not self.snapshots.active_child()   # no table copied while a child runs
         for db in self.dbs:
             db.age_access_times()
+            if resize:
+                db.resize_tables()
         if self.replica.own_expires:
             self.replica.expire_own_keys()
         self.lazyfree.run(self.hz)

@@ -56,6 +56,14 @@ def _string(i: int) -> bytes:
     return b"*3\r\n$3\r\nSET\r\n$12\r\n%s\r\n$12\r\n%s\r\n" % (key, value)
 
 
+def _string_ex(i: int) -> bytes:
+    """A small string with a TTL, as a cache sets it."""
+    key = b"ttl:%08d" % i
+    value = b"val:%08d" % i
+    return (b"*5\r\n$3\r\nSET\r\n$12\r\n%s\r\n$12\r\n%s\r\n$2\r\nEX\r\n$6\r\n100000\r\n"
+            % (key, value))
+
+
 def _hash(i: int) -> bytes:
     key = b"hash:%08d" % i
     return b"*22\r\n$4\r\nHSET\r\n$13\r\n%s\r\n%s" % (key, _HASH_FIELDS)
@@ -71,8 +79,8 @@ def _zset(i: int) -> bytes:
     return b"*22\r\n$4\r\nZADD\r\n$13\r\n%s\r\n%s" % (key, _ZSET_PAIRS)
 
 
-LOADERS = [("string", _string, "SET"), ("hash", _hash, "HSET"), ("set", _set, "SADD"),
-           ("zset", _zset, "ZADD")]
+LOADERS = [("string", _string, "SET"), ("string EX", _string_ex, "SET"), ("hash", _hash, "HSET"),
+           ("set", _set, "SADD"), ("zset", _zset, "ZADD")]
 
 
 def key_memory(server: Server, strings: int, collections: int,
@@ -89,7 +97,7 @@ def key_memory(server: Server, strings: int, collections: int,
             if isinstance(reply, Exception):
                 progress(f"{server.label}: {kind} keys skipped ({reply})")
                 continue
-            count = strings if kind == "string" else collections
+            count = strings if kind.startswith("string") else collections
             rss0 = server.rss()
             used0 = server.info_field(conn, "memory", "used_memory")
             started = time.monotonic()

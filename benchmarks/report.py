@@ -303,7 +303,8 @@ class Report:
             out += self.throughput_table() + ["", "Latency (redis-benchmark, -P 1 -c 50):", ""]
             out += self.latency_table() + [""]
         if self.keys:
-            out += ["Memory after loading keys (small strings: 12-byte keys and values; "
+            out += ["Memory after loading keys (small strings: 12-byte keys and values, "
+                    "the same with EX 100000; "
                     "hashes, sets and sorted sets of 10 small fields):", ""]
             out += self.memory_table() + [""]
         if self.clients:

@@ -273,8 +273,11 @@ class Client:
 
     def output_buffer_usage(self) -> tuple[int, int, int]:
         """CLIENT LIST's obl, oll and omem: the first 16 KB of a lone reply sit in the static
-        buffer, the rest in the reply list."""
+        buffer, the rest in the reply list. A replica's is its share of the replication
+        buffer."""
         pending = self.reply_bytes
+        if self.reply_mode == "replica":
+            return 0, 0, pending
         obl = min(pending, REPLY_BUFFER_SIZE) if len(self.reply) <= 1 else 0
         oll = max(len(self.reply) - 1, 0) if obl else len(self.reply)
         return obl, oll, pending - obl
@@ -369,8 +372,9 @@ class Client:
             self.server.error_to_peer(self, message)
         self.add_reply(RedisError(message))
 
-    def add_push(self, data: bytes) -> None:
-        """Out-of-band bytes (pub/sub messages, invalidations) that CLIENT REPLY does not mute."""
+    def add_push(self, data: bytes | memoryview) -> None:
+        """Out-of-band bytes (pub/sub messages, invalidations, a replica's view of the
+        replication buffer) that CLIENT REPLY does not mute."""
         if self.kill_reason:
             return  # closing at the end of this cycle: nothing more to queue
         self.reply.append(data)
@@ -419,7 +423,10 @@ class Client:
                 break
             except OSError:
                 return False
-            stats.net_output_bytes += sent
+            if self.reply_mode == "replica":
+                stats.net_repl_output_bytes += sent
+            else:
+                stats.net_output_bytes += sent
             stats.writes_processed += 1
             self.reply_bytes -= sent
             budget -= sent

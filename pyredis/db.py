@@ -18,6 +18,12 @@ counter does, without walking it. A plain string (bytes) never changes in place,
 price is computed from it again when it is overwritten or deleted; only the other values,
 which commands change in place, keep their last price (`sizes`).
 
+Each table (the keys, the expires) keeps its bucket count as Redis's dict would have it, for
+used_memory: it doubles when it holds as many entries as buckets, unless the bigger table
+would take used memory over maxmemory while its load is still under MAX_LOAD_FACTOR (Redis's
+dictExpandAllowed: growing the table must not be what makes it evict), and the cron shrinks
+a table filled under a tenth.
+
 Access times (OBJECT IDLETIME, DEBUG OBJECT's lru, LRU eviction) cost a table entry per key
 in Python, where Redis keeps 24 bits in each object's header. So unless an LRU
 maxmemory-policy evicts by them, only the recently accessed keys keep theirs: the cron ages
@@ -32,7 +38,7 @@ import random
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional
 
 from .errors import WrongTypeError
-from .sizes import key_size, string_size
+from .sizes import POINTER, key_size, string_size, table_slots
 from .types import UnencodedString
 
 if TYPE_CHECKING:
@@ -68,6 +74,11 @@ def _nobody_waits(db: "Database", key: bytes, kind: type) -> None:
     """A Database of its own has no blocked clients to tell."""
 
 
+def _no_memory_limit(more: int) -> bool:
+    """A Database of its own has no maxmemory."""
+    return False
+
+
 class KeyspaceEvents:
     """Where the databases report what happens to their keys. The server wires each kind
     of event to the part that follows it. The optional ones are None while no part follows
@@ -101,7 +112,7 @@ class KeyspaceContext:
     """All a Database uses besides its keys, shared by the server's databases."""
 
     __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "lru", "dirty",
-                 "price")
+                 "price", "over_maxmemory_after")
 
     def __init__(self, clock: "Clock", stats: "Stats", config: "Config",
                  lazyfree: "LazyFree", events: KeyspaceEvents) -> None:
@@ -115,6 +126,8 @@ class KeyspaceContext:
         self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
         from .commands.memory import entry_size   # the commands import this module
         self.price = entry_size     # (key, value, config) -> bytes the key costs
+        # (bytes) -> allocating that much more would take used memory over maxmemory
+        self.over_maxmemory_after: Callable[[int], bool] = _no_memory_limit
 
     def count_changes(self, count: int = 1) -> None:
         """Changes to save that no key's `written` counted: FLUSHALL's own, SWAPDB,
@@ -174,6 +187,8 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         db.sizes = {}
         db.priced = {}
         db.used = 0
+        db.buckets = 0
+        db.expire_buckets = 0
     return removed
 
 
@@ -181,6 +196,20 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
 # sixteenth since the last full pricing (in between, its price scales with its length):
 # pricing a stream walks its nodes, and a write must stay O(1) amortized.
 REPRICE_LENGTH = 1024
+
+
+# Redis's dict: a table may stay at its size while growing it would go over maxmemory, until
+# it holds this many entries per bucket; the cron shrinks one filled under MIN_FILL percent.
+MAX_LOAD_FACTOR = 1.618
+MIN_FILL = 10
+MIN_BUCKETS = 4
+
+
+def _shrunk(used: int, buckets: int) -> int:
+    """The buckets of a table after the cron's resize (Redis's htNeedsResize, dictResize)."""
+    if buckets > MIN_BUCKETS and used * 100 // buckets < MIN_FILL:
+        return table_slots(max(used, MIN_BUCKETS))
+    return buckets
 
 
 # Keys a table of access times holds before the cron ages it (see the module's docstring).
@@ -196,7 +225,8 @@ class Database:
     __slots__: ClassVar[tuple[str, ...]] = (
         "index", "context", "clock", "stats", "events", "data", "expires", "access",
         "access_older", "access_floor", "lfu", "watched_keys", "blocking_keys", "expire_scan",
-        "avg_ttl", "random_keys", "random_budget", "sizes", "priced", "used")
+        "avg_ttl", "random_keys", "random_budget", "sizes", "priced", "used", "buckets",
+        "expire_buckets", "last_expire")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -220,6 +250,9 @@ class Database:
         self.sizes: dict[bytes, int] = {}         # key -> its price, for values not bytes
         self.priced: dict[bytes, tuple[int, int]] = {}  # long collections: (length, price)
         self.used = 0                             # what the keys cost (MEMORY USAGE's sum)
+        self.buckets = 0                          # the tables' bucket counts, as Redis's
+        self.expire_buckets = 0                   # dicts would have them (used_memory)
+        self.last_expire = 0                      # the time set_expire last kept, to share
 
     def __len__(self) -> int:
         return len(self.data)
@@ -302,6 +335,8 @@ class Database:
         if old is not None:
             self._unprice(key, old)
         self.data[key] = string
+        if old is None and len(self.data) > self.buckets:
+            self.buckets = self._grown(len(self.data), self.buckets)
         self.access[key] = self.clock.cached_ms
         self._price(key, string)
         return string
@@ -373,13 +408,15 @@ class Database:
             if old is not None:
                 old = data.get(key)   # kept while paused, though logically expired
         data[key] = value
+        if old is None and len(data) > self.buckets:
+            self.buckets = self._grown(len(data), self.buckets)
         self.access[key] = self.clock.cached_ms
         context = self.context
         if type(value) is bytes and (old is None or type(old) is bytes):
             # The common case, priced from the strings themselves.
             if old is None:
                 self.used += key_size(key, context.config) + string_size(value)
-            else:
+            elif value != old:    # the same bytes again (a cache refreshing a key): no change
                 self.used += string_size(value) - string_size(old)
         else:
             if old is not None:
@@ -389,7 +426,7 @@ class Database:
             # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
             self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
         if expire_at is not None:
-            self.expires[key] = expire_at
+            self.set_expire(key, expire_at)
         elif not keep_ttl and self.expires:
             self.expires.pop(key, None)
 
@@ -411,6 +448,22 @@ class Database:
         if lazy:
             self.context.lazyfree.release(value)
         return True
+
+    def _grown(self, used: int, buckets: int) -> int:
+        """The buckets of a table holding `used` entries, one more than its `buckets`, after
+        the insert (Redis's _dictExpandIfNeeded and dictExpandAllowed)."""
+        if not buckets:
+            return MIN_BUCKETS
+        bigger = table_slots(used)
+        if (used - 1 <= buckets * MAX_LOAD_FACTOR
+                and self.context.over_maxmemory_after(bigger * POINTER)):
+            return buckets
+        return bigger
+
+    def resize_tables(self) -> None:
+        """Cron (while no child process runs): shrink a table filled under a tenth."""
+        self.buckets = _shrunk(len(self.data), self.buckets)
+        self.expire_buckets = _shrunk(len(self.expires), self.expire_buckets)
 
     def _remove(self, key: bytes) -> Any:
         """Drop key and everything kept about it; returns its value."""
@@ -477,13 +530,24 @@ class Database:
             if expire_at is None and self.expires:
                 self.expires.pop(key, None)
         data[key] = value
+        if old is None and len(data) > self.buckets:
+            self.buckets = self._grown(len(data), self.buckets)
         self._price(key, value)
         self.access[key] = self.clock.cached_ms
         if expire_at is not None:
-            self.expires[key] = expire_at
+            self.set_expire(key, expire_at)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
-        self.expires[key] = when_ms
+        # Keys given a TTL together mostly expire at the same millisecond: they share one
+        # int object (32 B each otherwise).
+        if when_ms == self.last_expire:
+            when_ms = self.last_expire
+        else:
+            self.last_expire = when_ms
+        expires = self.expires
+        expires[key] = when_ms
+        if len(expires) > self.expire_buckets:
+            self.expire_buckets = self._grown(len(expires), self.expire_buckets)
 
     def get_expire(self, key: bytes) -> Optional[int]:
         return self.expires.get(key)

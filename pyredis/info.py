@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from . import BUILD, commands
 from .blocking import blocked_clients_with_timeout
 from .client import FLAG_REPLICA
-from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, table_slots
+from .sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ
 from .replication import ONLINE, STATE_NAMES
 
 if TYPE_CHECKING:
@@ -160,6 +160,9 @@ def server_section(server: "Server") -> list[str]:
         f"config_file:{os.path.abspath(config.config_file) if config.config_file else ''}",
         f"io_threads_active:{int(server.io_threads.active)}",
     ]
+    if server.shutdown_deadline:
+        left = int((server.shutdown_deadline - time.monotonic()) * 1000)
+        lines.append(f"shutdown_in_milliseconds:{left}")
     return lines
 
 
@@ -173,7 +176,8 @@ def clients_section(server: "Server") -> list[str]:
     blocked = sum(1 for c in clients if c.blocked is not None or c.paused)
     timeouts = blocked_clients_with_timeout(server)
     return [
-        f"connected_clients:{len(clients)}",
+        # Replicas are not counted, as Redis's.
+        f"connected_clients:{len(clients) - len(server.replication.replicas)}",
         "cluster_connections:0",
         f"maxclients:{server.config.maxclients}",
         f"client_recent_max_input_buffer:{max((c.parser.pending() for c in clients), default=0)}",
@@ -278,18 +282,21 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
     server.peak_memory = max(server.peak_memory, used)
     startup = server.startup_memory
     lua = server.scripting.memory_info()
-    clients_normal = clients_slaves = 0
+    clients_normal = 0
     for c in server.clients.values():
-        held = c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
-        if FLAG_REPLICA in c.flags:
-            clients_slaves += held
-        else:
-            clients_normal += held
+        if FLAG_REPLICA not in c.flags:
+            clients_normal += c.reply_bytes + c.parser.pending() + c.parser.partial_args_size()
     lua_caches = lua["used_memory_scripts_eval"]
     functions_caches = lua["used_memory_functions"]
-    backlog = server.replication.backlog_bytes()
-    # (The replicas' buffers are not in used_memory: see Server.refresh_buffers_memory.)
-    overhead = startup + clients_normal + backlog + lua_caches + functions_caches
+    # The replicas' output buffers are the replication buffer: what it holds past
+    # repl-backlog-size is theirs, the rest the backlog's.
+    backlog = server.replication.buffer_memory()
+    clients_slaves = 0
+    if server.replication.replicas and backlog > server.config.repl_backlog_size:
+        clients_slaves = backlog - server.config.repl_backlog_size
+        backlog = server.config.repl_backlog_size
+    overhead = startup + clients_normal + backlog + clients_slaves + lua_caches \
+        + functions_caches
     per_key_cluster = CLUSTER_ENTRY_METADATA if server.config.cluster_enabled else 0
     dbs = []
     total_keys = 0
@@ -300,8 +307,8 @@ def memory_overhead(server: "Server") -> MemoryOverhead:
         total_keys += keys
         expires = len(db.expires)
         row = DbOverhead(db.index,
-                         keys * (DICT_ENTRY + ROBJ) + table_slots(keys) * POINTER,
-                         expires * DICT_ENTRY + table_slots(expires) * POINTER,
+                         keys * (DICT_ENTRY + ROBJ) + db.buckets * POINTER,
+                         expires * DICT_ENTRY + db.expire_buckets * POINTER,
                          keys * per_key_cluster)
         overhead += row.main + row.expires + row.slot_to_keys
         dbs.append(row)
@@ -375,9 +382,9 @@ def memory_section(server: "Server") -> list[str]:
         f"rss_overhead_bytes:{mh.rss_extra_bytes}",
         "mem_fragmentation_ratio:%.2f" % mh.total_frag,
         f"mem_fragmentation_bytes:{mh.total_frag_bytes}",
-        "mem_not_counted_for_evict:0",
+        f"mem_not_counted_for_evict:{server.replication.memory_not_counted()}",
         f"mem_replication_backlog:{mh.repl_backlog}",
-        "mem_total_replication_buffers:0",
+        f"mem_total_replication_buffers:{server.replication.buffer_memory()}",
         f"mem_clients_slaves:{mh.clients_slaves}",
         f"mem_clients_normal:{mh.clients_normal}",
         f"mem_cluster_links:{mh.cluster_links}",
@@ -427,14 +434,14 @@ def stats_section(server: "Server") -> list[str]:
         f"total_connections_received:{stats.connections_received}",
         f"total_commands_processed:{stats.commands_processed}",
         f"instantaneous_ops_per_sec:{int(stats.instantaneous(1))}",
-        f"total_net_input_bytes:{stats.net_input_bytes}",
-        f"total_net_output_bytes:{stats.net_output_bytes}",
-        "total_net_repl_input_bytes:0",
-        f"total_net_repl_output_bytes:{server.replication.output_bytes}",
+        f"total_net_input_bytes:{stats.net_input_bytes + stats.net_repl_input_bytes}",
+        f"total_net_output_bytes:{stats.net_output_bytes + stats.net_repl_output_bytes}",
+        f"total_net_repl_input_bytes:{stats.net_repl_input_bytes}",
+        f"total_net_repl_output_bytes:{stats.net_repl_output_bytes}",
         "instantaneous_input_kbps:%.2f" % (stats.instantaneous(2) / 1024),
         "instantaneous_output_kbps:%.2f" % (stats.instantaneous(3) / 1024),
-        "instantaneous_input_repl_kbps:0.00",
-        "instantaneous_output_repl_kbps:0.00",
+        "instantaneous_input_repl_kbps:%.2f" % (stats.instantaneous(4) / 1024),
+        "instantaneous_output_repl_kbps:%.2f" % (stats.instantaneous(5) / 1024),
         f"rejected_connections:{stats.rejected_connections}",
         f"sync_full:{server.replication.sync_full}",
         f"sync_partial_ok:{server.replication.sync_partial_ok}",
@@ -503,7 +510,7 @@ def replication_section(server: "Server") -> list[str]:
         f"repl_backlog_active:{int(backlog is not None)}",
         f"repl_backlog_size:{config.repl_backlog_size}",
         f"repl_backlog_first_byte_offset:{backlog.first_offset if backlog else 0}",
-        f"repl_backlog_histlen:{len(backlog.data) if backlog else 0}",
+        f"repl_backlog_histlen:{backlog.histlen if backlog else 0}",
     ]
     return lines
 

@@ -101,8 +101,9 @@ class IOThreads:
             except BaseException as exc:   # raised again by the main thread
                 self._done.put(exc)
                 continue
-            self._done.put((results, stats.writes_processed, stats.net_output_bytes))
-            stats.writes_processed = stats.net_output_bytes = 0
+            self._done.put((results, stats.writes_processed, stats.net_output_bytes,
+                            stats.net_repl_output_bytes))
+            stats.writes_processed = stats.net_output_bytes = stats.net_repl_output_bytes = 0
 
     def _run(self, work: Callable[[Client, "Stats"], Any], clients: list[Client],
              main_share: list[Client]) -> dict[Client, Any]:
@@ -130,10 +131,11 @@ class IOThreads:
                 if isinstance(done, BaseException):
                     error = done
                     continue
-                pairs, writes, output_bytes = done
+                pairs, writes, output_bytes, repl_output_bytes = done
                 results.update(pairs)
                 stats.writes_processed += writes
                 stats.net_output_bytes += output_bytes
+                stats.net_repl_output_bytes += repl_output_bytes
         if error is not None:
             raise error
         return results

@@ -206,9 +206,8 @@ class Replica:
         for index, key in server.snapshots.expired_at_load:
             replication.feed(index, [b"DEL", key])
         replication.master_repl_offset += int(offset)
-        backlog = replication.backlog
-        assert backlog is not None
-        backlog.first_offset = replication.master_repl_offset - len(backlog.data) + 1
+        assert replication.backlog is not None
+        replication.backlog.rebase(replication.master_repl_offset + 1)
         replication.no_replicas_since = time.time()
         server.propagation.refresh()
 
@@ -292,6 +291,8 @@ class Replica:
                 self.handshake_failed()
             return
         self.lastio = time.time()
+        if self.state == TRANSFER:
+            self.server.stats.net_repl_input_bytes += len(data)
         self.inbuf += data
         while self.sock is sock and self.inbuf:
             if self.state == TRANSFER:
@@ -654,7 +655,7 @@ class Replica:
         client = self.master
         assert client is not None
         server = self.server
-        server.stats.net_input_bytes += len(data)
+        server.stats.net_repl_input_bytes += len(data)
         client.last_interaction = server.clock.cached_time
         self.read_reploff += len(data)
         self.unapplied += data

@@ -6,16 +6,24 @@ partial one from the backlog when the replica's history is ours), REPLCONF, the 
 states, and what the cron does for them once a second (pings, keepalives, timeouts, the
 backlog's time limit, a diskless transfer started once its delay is over).
 
-A replica is a client with flag S. Until its RDB is sent, its socket belongs to the transfer:
-the client is marked `writing` without a write handler of its own, so the stream piles up in
-its reply buffer (counted against the replica output buffer limit) and goes out once the
-replica is online, as Redis holds it in the shared replication buffer.
+The stream is held once, in the backlog's blocks (Redis 7's shared replication buffer): a
+replica's reply buffer holds views of them, and the backlog reaches back to the oldest byte a
+replica has yet to send, past repl-backlog-size if need be. So INFO's
+mem_total_replication_buffers is the backlog's memory, a replica's output buffer (and its
+limit) counts only its share, and a replica reconnecting may continue from anything a slow
+one still holds. A replica is a client with flag S. Until its RDB is sent, its socket
+belongs to the transfer: the client is marked `writing` without a write handler of its own,
+so its share of the stream grows until the replica is online.
+
+At SHUTDOWN (without NOW) the server waits, writes paused, up to shutdown-timeout seconds
+for the replicas to acknowledge the whole stream (server.py; replicas_caught_up here).
 """
 from __future__ import annotations
 
 import os
 import socket
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
 from . import blocking
@@ -40,6 +48,8 @@ STATE_NAMES = {WAIT_BGSAVE_START: "wait_bgsave", WAIT_BGSAVE_END: "wait_bgsave",
                SEND_BULK: "send_bulk", ONLINE: "online", RDB_TRANSMITTED: "rdb_transmitted"}
 
 RDB_CHUNK = 64 * 1024   # bytes of the RDB file sent per writable event
+REPL_BLOCK_SIZE = 16 * 1024     # the least size of a block of the stream (Redis's)
+REPL_BLOCK_OVERHEAD = 64        # its header and list node, as Redis counts them
 
 # FAILOVER's states, as INFO's master_failover_state names them.
 NO_FAILOVER = "no-failover"
@@ -89,31 +99,80 @@ class ReplicaLink:
 
 
 class Backlog:
-    """The last repl-backlog-size bytes of the stream, for replicas that reconnect."""
-    __slots__ = ("data", "size", "first_offset")
+    """The stream's recent history and what the replicas still have to send, held once
+    (Redis 7's shared replication buffer): blocks of at least 16 KB, each allocated whole and
+    written once, so that the replicas' output buffers hold views of them instead of copies.
+    It keeps at least repl-backlog-size bytes, and more while a replica has older bytes to
+    send: a slow replica costs memory once, and one reconnecting may continue from there."""
+    __slots__ = ("blocks", "size", "first_offset", "histlen", "tail_used", "tail_view",
+                 "memory")
 
     def __init__(self, size: int, next_offset: int) -> None:
-        self.data = bytearray()
+        self.blocks: deque[bytearray] = deque()
         self.size = size
-        self.first_offset = next_offset   # the offset of data[0]
+        self.first_offset = next_offset   # the offset of the first block's first byte
+        self.histlen = 0                  # the bytes of stream held
+        self.tail_used = 0                # the bytes written in the last block
+        self.tail_view = memoryview(b"")
+        self.memory = 0                   # the blocks and their headers, as INFO counts them
 
-    def append(self, data: bytes) -> None:
-        self.data += data
-        excess = len(self.data) - self.size
-        if excess > 0:
-            del self.data[:excess]        # cheap: a bytearray drops its head in place
-            self.first_offset += excess
+    def append(self, data: bytes) -> list[memoryview]:
+        """Write `data` after the last byte; returns views of where it went."""
+        views = []
+        view = memoryview(data)
+        while view:
+            room = len(self.tail_view) - self.tail_used
+            if not room:
+                # No block bigger than a 16th of the backlog, so that the backlog can let
+                # go of most of a big write.
+                room = min(max(len(view), REPL_BLOCK_SIZE),
+                           max(self.size // 16, REPL_BLOCK_SIZE))
+                block = bytearray(room)
+                self.blocks.append(block)
+                self.memory += room + REPL_BLOCK_OVERHEAD
+                self.tail_view = memoryview(block)
+                self.tail_used = 0
+            start = self.tail_used
+            end = start + min(room, len(view))
+            self.tail_view[start:end] = view[:end - start]
+            views.append(self.tail_view[start:end])
+            view = view[end - start:]
+            self.tail_used = end
+            self.histlen += end - start
+        return views
 
-    def resize(self, size: int) -> None:
-        self.size = size
-        self.append(b"")
+    def trim(self, keep_from: int) -> None:
+        """Let go of the oldest blocks while repl-backlog-size bytes remain without them and
+        no replica still has to send from them (its next byte at `keep_from` or later);
+        never of the last block (Redis's incrementalTrimReplicationBacklog)."""
+        blocks = self.blocks
+        while len(blocks) > 1:
+            head = len(blocks[0])
+            if self.histlen - head <= self.size or keep_from < self.first_offset + head:
+                break
+            blocks.popleft()
+            self.histlen -= head
+            self.first_offset += head
+            self.memory -= head + REPL_BLOCK_OVERHEAD
 
-    def since(self, offset: int) -> Optional[bytes]:
+    def since(self, offset: int) -> Optional[list[memoryview]]:
         """The stream from `offset` to its end, or None if the backlog lacks part of it."""
-        start = offset - self.first_offset
-        if start < 0 or start > len(self.data):
+        skip = offset - self.first_offset
+        if skip < 0 or skip > self.histlen:
             return None
-        return bytes(self.data[start:])
+        views = []
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            used = self.tail_used if i == last else len(block)
+            if skip < used:
+                views.append(memoryview(block)[skip:used])
+            skip = max(skip - used, 0)
+        return views
+
+    def rebase(self, next_offset: int) -> None:
+        """The offsets move: the byte after the last one is `next_offset` (a restarted
+        master's history continues from its RDB's offset)."""
+        self.first_offset = next_offset - self.histlen
 
 
 class Replication:
@@ -132,7 +191,6 @@ class Replication:
         self.sync_full = 0                        # INFO stats
         self.sync_partial_ok = 0
         self.sync_partial_err = 0
-        self.output_bytes = 0                     # RDB bytes sent (the stream counts as replies)
         # A diskless transfer: the pipe the child writes the RDB to, the replicas it goes
         # to, the chunk read last, how many replicas still have part of it to take, and
         # the pipe whose closing tells the child it may exit.
@@ -179,17 +237,32 @@ class Replication:
         replica its master's stream as it applied it, unchanged (Redis's
         replicationFeedStreamFromMasterStream)."""
         self.master_repl_offset += len(data)
-        if self.backlog is not None:
-            self.backlog.append(data)
+        views = [memoryview(data)] if self.backlog is None else self.backlog.append(data)
         if not self.replicas:
             return
         floor = self.output_limit_floor()
         for link in self.replicas:
             if link.fed():
                 client = link.client
-                client.add_push(data)
+                for view in views:
+                    client.add_push(view)
                 if client.reply_bytes >= floor:
                     self.server.check_output_buffer_limits(client)
+
+    def trim_backlog(self) -> None:
+        """Before the loop sleeps: the backlog lets go of what it no longer needs to hold,
+        what is past repl-backlog-size and that no replica still has to send."""
+        backlog = self.backlog
+        assert backlog is not None
+        if len(backlog.blocks) < 2 or backlog.histlen - len(backlog.blocks[0]) <= backlog.size:
+            return
+        keep_from = self.master_repl_offset + 1
+        for link in self.replicas:
+            if link.fed():
+                # A replica's output buffer holds the stream's last bytes, from this one.
+                keep_from = min(keep_from, self.master_repl_offset + 1
+                                - link.client.reply_bytes)
+        backlog.trim(keep_from)
 
     def output_limit_floor(self) -> float:
         """The output buffer size below which no replica is over its limits."""
@@ -289,11 +362,11 @@ class Replication:
         if not self.send_now(link, reply):
             return True
         link.client.writing = False
-        if stream:
-            link.client.add_push(stream)
+        for view in stream:
+            link.client.add_push(view)
         server.log("notice", f"Partial resynchronization request from {link.name()} "
-                   f"accepted. Sending {len(stream)} bytes of backlog starting from offset "
-                   f"{offset}.")
+                   f"accepted. Sending {sum(map(len, stream))} bytes of backlog starting "
+                   f"from offset {offset}.")
         self.refresh_good_replicas()
         return True
 
@@ -446,7 +519,7 @@ class Replication:
                     link.client.close()
                     continue
                 link.rdb_sent = sent
-                self.output_bytes += sent
+                self.server.stats.net_repl_output_bytes += sent
                 if sent != len(data):
                     link.last_partial_write = time.time()
                     link.pipe_waiting = True
@@ -475,7 +548,7 @@ class Replication:
             link.client.close()
             return
         link.rdb_sent += sent
-        self.output_bytes += sent
+        self.server.stats.net_repl_output_bytes += sent
         if link.rdb_sent < len(self.pipe_chunk):
             link.last_partial_write = time.time()
             return
@@ -564,7 +637,7 @@ class Replication:
                                    f"{exc.strerror}")
                 client.close()
                 return
-            self.output_bytes += sent
+            self.server.stats.net_repl_output_bytes += sent
             link.preamble = link.preamble[sent:]
             if link.preamble:
                 return
@@ -582,7 +655,7 @@ class Replication:
             client.close()
             return
         link.rdb_sent += sent
-        self.output_bytes += sent
+        self.server.stats.net_repl_output_bytes += sent
         if link.rdb_sent < link.rdb_size:
             return
         os.close(link.rdb_fd)
@@ -695,6 +768,38 @@ class Replication:
         self.get_ack_from_replicas = False
         if self.has_stream():
             self.feed(self.stream_db, [b"REPLCONF", b"GETACK", b"*"])
+
+    # -- SHUTDOWN ----------------------------------------------------------------------------
+
+    def replicas_caught_up(self) -> bool:
+        """Every replica acknowledged the whole stream: a shutdown loses nothing (Redis's
+        isReadyToShutdown)."""
+        return all(r.ack_offset == self.master_repl_offset for r in self.replicas)
+
+    def log_lagging_replicas(self) -> None:
+        """At shutdown, the replicas behind the stream, then how many are not."""
+        lagging = 0
+        now = int(time.time())
+        for link in self.replicas:
+            if link.ack_offset != self.master_repl_offset:
+                lagging += 1
+                lag = now - int(link.ack_time) if link.state == ONLINE else 0
+                self.server.log_warning(
+                    f"Lagging replica {link.name()} reported offset "
+                    f"{self.master_repl_offset - link.ack_offset} behind master, lag={lag}, "
+                    f"state={STATE_NAMES[link.state]}.")
+        if self.replicas:
+            self.server.log("notice", f"{len(self.replicas) - lagging} of "
+                            f"{len(self.replicas)} replicas are in sync when shutting down.")
+
+    def flush_replicas(self) -> None:
+        """At shutdown, a last try at sending the online replicas what they have yet to take
+        (Redis's flushSlavesOutputBuffers)."""
+        for link in self.replicas:
+            client = link.client
+            if (link.state == ONLINE and not link.stream_on_ack and client.reply
+                    and not client.kill_reason):
+                client.flush()
 
     # -- FAILOVER ----------------------------------------------------------------------------
 
@@ -852,12 +957,24 @@ class Replication:
                                self.master_repl_offset + 1)
 
     def resize_backlog(self) -> None:
-        """CONFIG SET repl-backlog-size."""
+        """CONFIG SET repl-backlog-size (never below 16 KB, as Redis's)."""
+        config = self.server.config
+        config.repl_backlog_size = max(config.repl_backlog_size, REPL_BLOCK_SIZE)
         if self.backlog is not None:
-            self.backlog.resize(self.server.config.repl_backlog_size)
+            self.backlog.size = config.repl_backlog_size    # trimmed before the loop sleeps
 
-    def backlog_bytes(self) -> int:
-        return len(self.backlog.data) if self.backlog is not None else 0
+    def buffer_memory(self) -> int:
+        """The stream held for the backlog and the replicas together (INFO's
+        mem_total_replication_buffers)."""
+        return self.backlog.memory if self.backlog is not None else 0
+
+    def memory_not_counted(self) -> int:
+        """What maxmemory leaves out: the stream held past repl-backlog-size, which is the
+        replicas' (Redis's freeMemoryGetNotCountedMemory); else evicting, and streaming the
+        DELs, would make more to evict."""
+        size = self.server.config.repl_backlog_size
+        counted = size + (size // REPL_BLOCK_SIZE + 1) * REPL_BLOCK_OVERHEAD
+        return max(self.buffer_memory() - counted, 0)
 
     def refresh_good_replicas(self) -> None:
         """The replicas online that acknowledged within min-replicas-max-lag seconds

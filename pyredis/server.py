@@ -18,7 +18,8 @@ from typing import Any, Callable, Optional
 
 from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
-from .blocking import Blocking
+from . import blocking
+from .blocking import Blocking, BlockedState
 from .client import AOF_CLIENT_ID, FLAG_MASTER, FLAG_MONITOR, FLAG_REPLICA, Client
 from .clock import Clock
 from .commands import BY_SPELLING, COMMANDS, Command, command_for, renamed_table
@@ -28,14 +29,14 @@ from .commands.memory import heap_in_use
 from .db import Database, KeyspaceContext, KeyspaceEvents
 from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, NOREPLICAS,
                      NOT_IN_MULTI, OOM, PROTECTED_MODE_DENIED, READONLY_REPLICA,
-                     REPLICA_KEYSPACE, RedisError, exec_aborted,
+                     REPLICA_KEYSPACE, SHUTDOWN_FAILED, RedisError, exec_aborted,
                      not_while_subscribed, internal_error, unknown_command,
                      unknown_subcommand, wrong_arity)
 from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
 from .io_threads import IOThreads
-from .sizes import DICT_ENTRY, POINTER, table_slots
+from .sizes import DICT_ENTRY, DICT_ENTRY_ALLOC, POINTER
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
 from .migration import MigrateSockets
@@ -98,6 +99,8 @@ class Stats:
         self.commands_processed = 0
         self.net_input_bytes = 0
         self.net_output_bytes = 0
+        self.net_repl_input_bytes = 0         # from our master: its stream and its RDB
+        self.net_repl_output_bytes = 0        # to our replicas: the stream and the RDB
         self.rejected_connections = 0
         self.expired_keys = 0
         self.lazyfreed_objects = 0
@@ -115,7 +118,8 @@ class Stats:
         self.writes_processed = 0
         self.io_threaded_reads_processed = 0     # clients read by the I/O threads
         self.io_threaded_writes_processed = 0    # clients written by the I/O threads
-        self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
+        # (time, commands, bytes in, bytes out, replication bytes in, replication bytes out)
+        self.ops_samples: list[tuple[float, int, int, int, int, int]] = []
 
     def count_error(self, message: str) -> None:
         self.error_replies += 1
@@ -126,8 +130,10 @@ class Stats:
             self.errors[code] += 1
 
     def sample(self, now: float) -> None:
-        self.ops_samples.append((now, self.commands_processed, self.net_input_bytes,
-                                 self.net_output_bytes))
+        self.ops_samples.append((now, self.commands_processed,
+                                 self.net_input_bytes + self.net_repl_input_bytes,
+                                 self.net_output_bytes + self.net_repl_output_bytes,
+                                 self.net_repl_input_bytes, self.net_repl_output_bytes))
         del self.ops_samples[:-16]
 
     def instantaneous(self, index: int) -> float:
@@ -184,6 +190,11 @@ class Server:
         self.pause_writes_only = False
         self.paused_clients: list[Client] = []
         self.shutdown_asap = False            # SIGTERM / SIGINT: the cron shuts down
+        # A shutdown waiting for lagging replicas: when it goes on anyway (monotonic, 0:
+        # none), its options, and the clients whose SHUTDOWN waits with it.
+        self.shutdown_deadline = 0.0
+        self.shutdown_options: frozenset = frozenset()
+        self.shutdown_waiters: list[tuple[Client, BlockedState]] = []
         self.last_signal = 0                  # which of the two came last
         self.loading = False                  # the dataset is being loaded (INFO loading)
         self.loading_start_time = 0.0
@@ -213,6 +224,7 @@ class Server:
         events.paused = self.dataset_paused
         self.keyspace = KeyspaceContext(self.clock, self.stats, self.config, self.lazyfree,
                                         events)
+        self.keyspace.over_maxmemory_after = self.over_maxmemory_after
         self.dbs = [Database(self.keyspace, i) for i in range(self.config.databases)]
         # The stream of effects to the AOF and the replicas, fed by call() and the keys the
         # server deletes itself.
@@ -274,8 +286,10 @@ class Server:
         self.log_warning("== CRITICAL == This %s is sending an error to its %s: '%s' after "
                          "processing the command '%s'" % (source, to, message[:4096], command))
         backlog = self.replication.backlog
-        if to == "master" and backlog is not None and backlog.data:
-            self.log_warning("Latest backlog is: '%s'" % sds_repr(bytes(backlog.data[-256:])))
+        if to == "master" and backlog is not None and backlog.histlen:
+            latest = backlog.since(self.replication.master_repl_offset + 1
+                                   - min(backlog.histlen, 256))
+            self.log_warning("Latest backlog is: '%s'" % sds_repr(b"".join(latest or ())))
         self.stats.unexpected_error_replies += 1
         behavior = self.config.propagation_error_behavior
         if (to == "master" and self.config.replica_read_only and behavior != "ignore") or \
@@ -839,25 +853,31 @@ class Server:
         """Bytes in use, as Redis's allocator counter counts them: the interpreter's heap at
         startup, the keys (each priced as MEMORY USAGE prices it, kept by the databases as
         keys are written and deleted), their tables and expires, and what the cron last
-        found in the clients' buffers and the script caches. Cheap: maxmemory asks before
-        every command."""
-        total = self.startup_memory + self.buffers_memory
+        found in the clients' buffers and the script caches, and the replication buffer as
+        it is now (so that it and the share maxmemory leaves out of it always agree). Cheap:
+        maxmemory asks before every command."""
+        total = self.startup_memory + self.buffers_memory + self.replication.buffer_memory()
         for db in self.dbs:
-            if db.data:
-                expires = len(db.expires)
-                total += (db.used + expires * DICT_ENTRY
-                          + (table_slots(len(db.data)) + table_slots(expires)) * POINTER)
+            # MEMORY USAGE counts a table entry by its struct's size, the allocator by the
+            # size class it takes.
+            total += (db.used + len(db.data) * (DICT_ENTRY_ALLOC - DICT_ENTRY)
+                      + len(db.expires) * DICT_ENTRY_ALLOC
+                      + (db.buckets + db.expire_buckets) * POINTER)
         return total
 
+    def over_maxmemory_after(self, more: int) -> bool:
+        """Allocating `more` bytes would take used memory over maxmemory (Redis's
+        overMaxmemoryAfterAlloc)."""
+        maxmemory = self.config.maxmemory
+        return bool(maxmemory) and self.used_memory() + more > maxmemory
+
     def refresh_buffers_memory(self) -> None:
-        """What the clients' query and output buffers, the replication backlog and the
-        script caches hold now (the part of used_memory that is no key's). In between,
-        reads add what they leave in a query buffer. The stream waiting in replicas'
-        output buffers is left out, as Redis leaves it out of what maxmemory compares:
-        else evicting (and streaming the DELs) would make more to evict."""
+        """What the clients' query and output buffers and the script caches hold now (with
+        the replication buffer, the part of used_memory that is no key's). In between,
+        reads add what they leave in a query buffer. The replicas' output buffers are
+        views of the replication buffer: counted there, once."""
         lua = self.scripting.memory_info()
         total = lua["used_memory_scripts_eval"] + lua["used_memory_functions"]
-        total += self.replication.backlog_bytes()
         for client in self.clients.values():
             client.qbuf_counted = client.parser.pending() + client.parser.partial_args_size()
             client.obuf_counted = 0 if FLAG_REPLICA in client.flags else client.reply_bytes
@@ -874,7 +894,8 @@ class Server:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
     def over_maxmemory(self) -> bool:
-        return self.used_memory() > self.config.maxmemory
+        return self.used_memory() - self.replication.memory_not_counted() > \
+            self.config.maxmemory
 
     # -- output buffers --------------------------------------------------------------------
 
@@ -960,6 +981,9 @@ class Server:
         # nothing is queued for them any more.
         if self.clients_to_close:
             self.free_clients_to_close()
+        # What the replicas sent (or the ones closed held) the backlog may now let go of.
+        if replication.backlog is not None:
+            replication.trim_backlog()
         if self.config.maxmemory_clients:
             self.client_eviction.evict()
         self.reactor.busy = bool(self.pending_input)   # more input: poll without waiting
@@ -1038,9 +1062,16 @@ class Server:
         self.stats.sample(time.monotonic())
         self.refresh_buffers_memory()
         self.peak_memory = max(self.peak_memory, self.used_memory())
-        # SIGTERM / SIGINT: shut down here, between commands, as Redis's cron does.
-        if self.shutdown_asap and self.shutdown_on_signal():
-            return 1.0 / hz
+        # SIGTERM / SIGINT: shut down here, between commands, as Redis's cron does; a
+        # shutdown waiting for replicas goes on once they caught up or its time is over.
+        if self.shutdown_asap and not self.shutdown_deadline:
+            if self.shutdown_on_signal():
+                return 1.0 / hz
+        elif self.shutdown_deadline and (time.monotonic() >= self.shutdown_deadline
+                                         or self.replication.replicas_caught_up()):
+            if self.finish_shutdown():
+                self.stop_serving()
+                return 1.0 / hz
         # Clients (Redis's clientsCron): idle ones past `timeout`, blocks whose deadline
         # a clock moved forward passed.
         if self.config.timeout:
@@ -1050,8 +1081,11 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
+        resize = not self.snapshots.active_child()   # no table copied while a child runs
         for db in self.dbs:
             db.age_access_times()
+            if resize:
+                db.resize_tables()
         if self.replica.own_expires:
             self.replica.expire_own_keys()
         self.lazyfree.run(self.hz)
@@ -1136,13 +1170,33 @@ class Server:
             client.flags = client.flags - {FLAG_MONITOR}
 
     def prepare_for_shutdown(self, flags: frozenset = frozenset()) -> bool:
-        """Redis's prepareForShutdown and finishShutdown (there are no replicas to wait
-        for): stop a background save, save when the flags or the save points say so, remove
-        the pid file and the unix socket, close the listeners. False, with the server still
-        running, if the save failed (unless FORCE)."""
+        """Shut down with SHUTDOWN's options (Redis's prepareForShutdown): unless NOW, while
+        replicas lag behind the stream, writes pause and the shutdown waits for them up to
+        shutdown-timeout seconds (the cron finishes it). True if the server may exit now;
+        False if it waits, or failed (logged, and the server runs on)."""
+        if self.shutdown_deadline:
+            return False
         if self.loading:
             flags = (flags - {"save"}) | {"nosave"}   # a half-loaded dataset is never saved
+        self.shutdown_options = flags
         self.log_warning("User requested shutdown...")
+        if ("now" not in flags and self.config.shutdown_timeout
+                and not self.replication.replicas_caught_up()):
+            self.shutdown_deadline = time.monotonic() + self.config.shutdown_timeout
+            if not self.clients_paused():
+                self.replication.send_getack()
+            self.pause(float("inf"), writes_only=True, purpose="shutdown")
+            self.log("notice", "Waiting for replicas before shutting down.")
+            return False
+        return self.finish_shutdown()
+
+    def finish_shutdown(self) -> bool:
+        """The rest of a shutdown (Redis's finishShutdown): log the replicas that lag, stop a
+        background save, save when the options or the save points say so, remove the pid
+        file and the unix socket, send the replicas what they still have to take, close the
+        listeners. False, with the server running on, if the save failed (unless FORCE)."""
+        flags = self.shutdown_options
+        self.replication.log_lagging_replicas()
         snapshots = self.snapshots
         if snapshots.in_progress():
             self.log_warning("There is a child saving an .rdb. Killing it!")
@@ -1162,6 +1216,7 @@ class Server:
                 os.unlink(self.config.pidfile or DEFAULT_PIDFILE)
             except OSError:
                 pass
+        self.replication.flush_replicas()
         self.close_listeners()
         self.log_warning("Redis is now ready to exit, bye bye...")
         return True
@@ -1169,17 +1224,32 @@ class Server:
     def shutdown_failed(self) -> bool:
         self.log_warning("Errors trying to shut down the server. Check the logs for more "
                          "information.")
-        self.shutdown_asap = False
-        self.last_signal = 0
+        self.cancel_shutdown()
         return False
 
-    def abort_shutdown(self) -> bool:
-        """SHUTDOWN ABORT: forget a shutdown that a signal asked for and the cron has not
-        started yet. False if there is none."""
-        if not self.shutdown_asap:
-            return False
+    def cancel_shutdown(self) -> None:
+        """The shutdown is off: the clients waiting in SHUTDOWN get an error, writes
+        resume (Redis's cancelShutdown)."""
         self.shutdown_asap = False
+        self.shutdown_options = frozenset()
+        self.shutdown_deadline = 0.0
         self.last_signal = 0
+        waiters, self.shutdown_waiters = self.shutdown_waiters, []
+        for client, state in waiters:
+            if client.blocked is state:
+                client.add_error(SHUTDOWN_FAILED)
+                blocking.unblock(client)
+        self.unpause("shutdown")
+
+    def abort_shutdown(self) -> bool:
+        """SHUTDOWN ABORT: call off a shutdown waiting for replicas, or one a signal asked
+        for that the cron has not started yet. False if there is none."""
+        if self.shutdown_deadline:
+            self.cancel_shutdown()
+        elif self.shutdown_asap:
+            self.shutdown_asap = False
+        else:
+            return False
         self.log("notice", "Shutdown manually aborted.")
         return True
 
@@ -1246,7 +1316,7 @@ class Server:
 
     def shutdown(self) -> None:
         """Stop now without saving (the embedded server's stop)."""
-        self.prepare_for_shutdown(frozenset(("nosave",)))
+        self.prepare_for_shutdown(frozenset(("nosave", "now")))
         self.stop_serving()
 
     def stop_serving(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .types import is_int64
 
-DICT_ENTRY = 24
+DICT_ENTRY = 24          # sizeof(dictEntry): what MEMORY USAGE and MEMORY STATS count
 POINTER = 8
 ROBJ = 16
 CLUSTER_ENTRY_METADATA = 16
@@ -24,6 +24,10 @@ def alloc_size(n: int) -> int:
         return (n + 15) & ~15
     step = (1 << (n - 1).bit_length()) // 8
     return (n + step - 1) // step * step
+
+
+# A dict entry as the allocator hands it out (its size class): what used_memory counts.
+DICT_ENTRY_ALLOC = alloc_size(DICT_ENTRY)
 
 
 def table_slots(used: int) -> int:
@@ -56,19 +60,24 @@ def key_size(key: bytes, config: Any) -> int:
 
 _EMBSTR_SIZES = [alloc_size(ROBJ + 3 + n + 1) for n in range(EMBSTR_SIZE_LIMIT + 1)]
 
+# By a string's first byte: a digit or '-', it may be an integer (one table lookup per write).
+_MAY_BE_INT = bytes(1 if c == 45 or 48 <= c <= 57 else 0 for c in range(256))
+
 
 def string_size(value: Any) -> int:
     """A string by its encoding (Redis's tryObjectEncoding): an int is the object alone,
     an embstr one allocation, a raw string (or one changed in place, a bytearray) the object
-    and its sds. Every write prices its value, so the integer test is tried only on what
-    could be one."""
+    and its sds. Every write prices its value, so the short bytes go first and the integer
+    test is tried only on what could be one."""
     n = len(value)
+    if n <= EMBSTR_SIZE_LIMIT and type(value) is bytes:
+        if n and _MAY_BE_INT[value[0]]:
+            first = value[0]
+            if n <= 18 and first != 45 and value.isdigit():     # fits in 64 bits
+                return ROBJ if first != 48 or n == 1 else _EMBSTR_SIZES[n]   # no leading 0
+            if is_int64(value):
+                return ROBJ
+        return _EMBSTR_SIZES[n]
     if n > EMBSTR_SIZE_LIMIT or type(value) is bytearray:
         return ROBJ + sds_size(value)
-    if type(value) is bytes and n:
-        first = value[0]
-        if n <= 18 and 48 <= first <= 57 and value.isdigit():     # fits in 64 bits
-            return ROBJ if first != 48 or n == 1 else _EMBSTR_SIZES[n]   # no leading 0
-        if (first == 45 or 48 <= first <= 57) and is_int64(value):
-            return ROBJ
     return _EMBSTR_SIZES[n]

@@ -126,3 +126,13 @@ def test_floor_benchmark_smoke_run():
     assert [(row[0], row[1]) for row in rows] == [
         (test, p) for p in ("16", "1") for test in ("PING_MBULK", "SET", "GET")]
     assert all(float(value) > 0 for row in rows for value in row[2:5])
+
+
+def test_replication_benchmark_smoke_run():
+    """benchmarks.replication: a full sync and a SET load for every pairing, DEBUG RELOAD."""
+    out = _run("benchmarks.replication", "--quick")
+    assert out.returncode == 0, out.stderr
+    for pair in ("redis -> redis", "pyredis -> pyredis", "redis -> pyredis",
+                 "pyredis -> redis"):
+        assert out.stdout.count(f"| {pair} |") == 2, out.stdout
+    assert "| pyredis |" in out.stdout and "| redis | " in out.stdout

@@ -145,6 +145,38 @@ def test_used_is_what_memory_usage_prices_the_keys_at(keyspace):
     assert db.used == 0 and db.sizes == {}
 
 
+def test_tables_keep_the_bucket_counts_of_redis_dicts(keyspace):
+    """A table doubles when it holds as many keys as buckets, stays at its size while that
+    would go over maxmemory (until 1.618 keys per bucket), and the cron shrinks it once
+    filled under a tenth."""
+    db, context, events = keyspace
+    for i in range(5):
+        db.set(b"k%d" % i, b"v")
+    assert db.buckets == 8
+    context.over_maxmemory_after = lambda more: more == 16 * 8
+    for i in range(5, 13):
+        db.set(b"k%d" % i, b"v")
+    assert db.buckets == 8                      # 13 keys, 12 / 8 <= 1.618 before the last
+    db.set(b"k13", b"v")
+    assert db.buckets == 16
+    for i in range(1, 14):
+        db.delete(b"k%d" % i)
+    assert db.buckets == 16
+    db.resize_tables()
+    assert db.buckets == 4
+
+
+def test_keys_given_the_same_expire_time_share_it(keyspace):
+    db, context, events = keyspace
+    when = context.clock.ms() + 60_000
+    db.set(b"a", b"v", expire_at=when)
+    db.set(b"b", b"v", expire_at=int(str(when)))     # equal, another object
+    db.set_expire(b"a", when + 1)
+    db.set_expire(b"c", int(str(when + 1)))
+    assert db.expires[b"b"] is when and db.expires[b"a"] is db.expires[b"c"]
+    assert db.expire_buckets == 4
+
+
 def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, monkeypatch):
     """Without an LRU policy only the recent access times are kept: a key whose time went
     is idle since at least the latest time that went with it."""

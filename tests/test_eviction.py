@@ -105,3 +105,33 @@ def test_cache_holds_about_as_many_keys_as_redis(policy):
     ours, theirs = counts
     assert 12_000 < theirs < 30_000     # the limit, not the load, bounds it
     assert abs(ours - theirs) <= theirs * 0.25
+
+
+def _grow_near_the_limit(port: int) -> bytes:
+    """4096 keys fill the table's 4096 buckets; with maxmemory 10 KB above used memory,
+    doubling the table (64 KB) would go over it: two more keys leave it at its size rather
+    than evict."""
+    admin = RawConnection(port)
+    try:
+        admin.execute("FLUSHALL")
+        # (A command's first latency histogram would take Redis over the limit by itself.)
+        admin.execute("CONFIG", "SET", "latency-tracking", "no")
+        admin.execute("DEBUG", "POPULATE", "4096", "", "1")
+        info = admin.execute("INFO", "memory")
+        used = int(info.split(b"used_memory:")[1].split(b"\r\n")[0])
+        admin.execute("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+        admin.execute("CONFIG", "SET", "maxmemory", str(used + 10 * 1024))
+        admin.execute("SET", "k1", "v1")
+        admin.execute("SET", "k2", "v2")
+        return admin.execute("DBSIZE")
+    finally:
+        admin.execute("CONFIG", "SET", "maxmemory", "0")
+        admin.execute("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        admin.execute("CONFIG", "SET", "latency-tracking", "yes")
+        admin.execute("FLUSHALL")
+        admin.close()
+
+
+def test_table_stays_at_its_size_rather_than_evict(servers):
+    ours, theirs = servers
+    assert _grow_near_the_limit(ours.port) == _grow_near_the_limit(theirs.port) == b":4098\r\n"

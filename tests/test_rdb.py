@@ -14,7 +14,7 @@ import redis
 from hypothesis import given, settings, strategies as st
 
 from helpers import NO_RETRY, start_server
-from pyredis.persistence.crc64 import crc64
+from pyredis.persistence.crc64 import CRC64_FUNCTIONS, crc64
 
 KEYS = ["s", "int", "neg", "big", "lzf", "list", "biglist", "intlist", "iset", "bigiset",
         "sset", "zset", "bigzset", "hash", "bighash"]
@@ -51,6 +51,21 @@ def real(real_server):
     c.flushall()
     yield c
     c.close()
+
+
+@pytest.mark.parametrize("name", sorted(CRC64_FUNCTIONS))
+def test_crc64_is_redis_crc64(name):
+    """Redis's own check value (crc64.c's test), and a CRC continued over pieces equals the
+    CRC of the whole, in every implementation."""
+    crc = CRC64_FUNCTIONS[name]
+    assert crc(b"123456789") == 0xE9C6D914C4B8D9CA
+    assert crc(b"") == 0
+    data = bytes(range(256)) * 41 + b"tail"
+    whole = crc(data)
+    assert whole == CRC64_FUNCTIONS["python"](data)
+    assert crc(data[1001:], crc(data[:1001])) == whole
+    # Data followed by its CRC (little-endian, as an RDB file ends) has the CRC 0.
+    assert crc(data + struct.pack("<Q", whole)) == 0
 
 
 def test_dump_restore_round_trip(r):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .. import blocking
 from .. import config as configmod
 from .. import info as infomod
 from ..args import parse_int
@@ -11,7 +12,7 @@ from ..client import FLAG_MONITOR
 from ..config import ConfigError, ConfigSetError
 from ..db import flush_databases
 from ..errors import (DB_INDEX, INVALID_FIRST_DB, INVALID_SECOND_DB, NO_SHUTDOWN_IN_PROGRESS,
-                      SHUTDOWN_FAILED, SWAPDB_IN_CLUSTER, RedisError, config_rewrite_failed, err,
+                      SWAPDB_IN_CLUSTER, RedisError, config_rewrite_failed, err,
                       syntax_error)
 from ..protocol.encode import NO_REPLY, OK, Reply, Verbatim
 from . import all_commands, command, help_reply
@@ -186,10 +187,18 @@ def shutdown(client: Client, argv: list[bytes]) -> Reply:
         if not server.abort_shutdown():
             raise RedisError(NO_SHUTDOWN_IN_PROGRESS)
         return OK
-    if not server.prepare_for_shutdown(frozenset(options)):
-        raise RedisError(SHUTDOWN_FAILED)
-    server.stop_serving()
+    # The client waits with the shutdown: it is answered only if the shutdown fails.
+    blocking.block(client, [], object, _waits_for_shutdown, 0)
+    assert client.blocked is not None
+    server.shutdown_waiters.append((client, client.blocked))
+    if server.prepare_for_shutdown(frozenset(options)):
+        server.stop_serving()
     return NO_REPLY
+
+
+def _waits_for_shutdown(*_: object) -> bool:
+    """SHUTDOWN blocks on no key: the shutdown's failure or abort releases it."""
+    return False
 
 
 @command("monitor")

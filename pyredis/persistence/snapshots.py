@@ -314,21 +314,23 @@ class Snapshots:
         self.expired_at_load = []
         loaded = expired = 0
         delay = server.config.key_load_delay
+        dbs = server.dbs
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
+            # Called for each of millions of keys: names looked up once, outside.
             nonlocal loaded, expired
             if delay:       # key-load-delay: tests slow a load down with it
                 rdb.debug_delay(delay)
-            if index >= len(server.dbs):
+            if index >= len(dbs):
                 raise rdb.RdbError("FATAL: Data file was created with a Redis server "
                                    "configured to handle more than %d databases. Exiting\n"
-                                   % len(server.dbs))
+                                   % len(dbs))
             if expire is not None and expire < now:
                 expired += 1
                 self.expired_at_load.append((index, key))
                 return
-            db = server.dbs[index]
-            if key in db.data and not merge:
+            db = dbs[index]
+            if not merge and key in db.data:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
             db.load(key, value, expire)

@@ -394,8 +394,8 @@ def persistence_section(server: "Server") -> list[str]:
     rdb = server.snapshots
     current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
-        f"loading:{int(server.loading)}",
-        "async_loading:0",
+        f"loading:{int(server.loading and not server.async_loading)}",
+        f"async_loading:{int(server.async_loading)}",
         f"current_cow_peak:{rdb.cow_peak}",
         f"current_cow_size:{rdb.cow_size}",
         f"current_cow_size_age:{int(time.time() - rdb.cow_updated) if rdb.cow_updated else 0}",

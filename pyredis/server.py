@@ -177,6 +177,9 @@ class Server:
         self.shutdown_asap = False            # SIGTERM / SIGINT: the cron shuts down
         self.last_signal = 0                  # which of the two came last
         self.loading = False                  # the dataset is being loaded (INFO loading)
+        # ... by a replica into a dataset of its own, while it serves the old one (Redis's
+        # async_loading: `loading` is set too).
+        self.async_loading = False
         self.loading_start_time = 0.0
         self.loading_total_bytes = 0
         self.loading_loaded_bytes = 0
@@ -606,7 +609,12 @@ class Server:
                          and any("stale" not in c.flags for c, _ in client.multi_queue))):
             self._reject(client, RedisError(MASTERDOWN), cmd)
             return
-        if self.loading and "loading" not in cmd.flags:
+        if self.loading and not self.async_loading and "loading" not in cmd.flags:
+            self._reject(client, RedisError(LOADING), cmd)
+            return
+        if self.async_loading and ("no-async-loading" in cmd.flags or (
+                cmd is EXEC and any("no-async-loading" in c.flags
+                                    for c, _ in client.multi_queue))):
             self._reject(client, RedisError(LOADING), cmd)
             return
         if self.busy_script is not None and "allow-busy" not in cmd.flags:

@@ -587,16 +587,18 @@ class Replica:
             self.cancel_handshake(reconnect=False)
             return
         server.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
+        assert self.sock is not None
+        server.reactor.remove_reader(self.sock)     # clients are served while it loads
         server.loading = True
         server.loading_start_time = time.time()
         try:
-            server.snapshots.load()
+            server.snapshots.load(on_progress=server.snapshots.serving_progress())
             aux = server.snapshots.loaded_aux
         except (rdb.RdbError, OSError) as exc:
             server.log_warning(str(exc))
             server.log_warning("Failed trying to load the MASTER synchronization DB from "
                                "disk, check server logs.")
-            self.cancel_handshake(reconnect=False)
+            self.cancel_handshake(reconnect=True)
             flush_databases(server.dbs)
             return
         finally:

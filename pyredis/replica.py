@@ -392,7 +392,8 @@ class Replica:
                 self.initial_offset = int(words[2]) if words[2].lstrip("-").isdigit() else 0
                 server.log("notice", f"Full resync from master: {self.initial_replid}:"
                            f"{self.initial_offset}")
-            self.discard_cached()
+            # The cached master stays until the new data is loaded: a transfer that fails
+            # leaves this replica able to continue its old history.
             self.start_transfer()
             server.replication.failover_psync_reply(True)
             return

@@ -1023,6 +1023,8 @@ class Server:
         self.hz = hz
         # A fatal signal sent to the process: the crash report (not paused with the cron).
         self.process.check_crash_signals()
+        if self.config.watchdog_period:
+            self.process.schedule_watchdog()    # the alarm rings if the loop blocks
         if self.pause_cron:
             return 1.0 / hz
         now = self.clock.refresh()

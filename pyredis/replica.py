@@ -629,7 +629,10 @@ class Replica:
         server.reactor.remove_reader(sock)
         server.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
         sock.settimeout(config.repl_timeout)
-        reader = rdb.StreamReader(sock, self.inbuf, self.transfer_size, config.rdbchecksum)
+        head, stream = self.inbuf, b""
+        if self.transfer_size:          # what came after the payload is the stream's
+            head, stream = head[:self.transfer_size], head[self.transfer_size:]
+        reader = rdb.StreamReader(sock, head, self.transfer_size, config.rdbchecksum)
         self.inbuf = b""
         server.loading = True
         server.async_loading = swapdb and server.replid == self.initial_replid
@@ -687,7 +690,7 @@ class Replica:
             server.log("notice", "MASTER <-> REPLICA sync: Discarding old DB in background")
         server.keyspace.dirty += 1      # no save followed the load
         sock.setblocking(False)
-        self.finish_sync(aux, reader.rest())
+        self.finish_sync(aux, reader.rest() + stream)
 
     def log_socket_load_failure(self, reason: str) -> None:
         self.server.log_warning("Failed trying to load the MASTER synchronization DB from "

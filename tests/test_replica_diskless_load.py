@@ -43,6 +43,8 @@ def test_diskless_load_full_sync_and_stream(servers: Callable[..., ServerProcess
         # Keys and a library of its own, which the master's replace.
         conn(replica).set("replica-only", "x")
         conn(replica).function_load(LIBRARY % "old")
+    conn(replica).replicaof("127.0.0.1", master.port)
+    load(conn(master), 30)      # while the payload is made and sent: the stream after it
     follow(replica, master)
     same_data(master, replica)
     assert conn(replica).get("replica-only") is None

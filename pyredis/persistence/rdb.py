@@ -323,7 +323,7 @@ class StreamReader(Reader):
     kept as it goes, since the bytes are not."""
 
     def __init__(self, sock: Any, head: bytes, limit: int, checksum: bool) -> None:
-        super().__init__(head[:limit] if limit else head)
+        super().__init__(head)          # the bytes already read (no more than limit)
         self.sock = sock
         self.limit = limit
         self.base = 0                   # the offset of data[0] in the payload

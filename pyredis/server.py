@@ -183,6 +183,7 @@ class Server:
         self.loading_start_time = 0.0
         self.loading_total_bytes = 0
         self.loading_loaded_bytes = 0
+        self.loading_rdb_used_mem = 0         # the loaded RDB's used-mem (INFO's estimate)
         self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing

@@ -90,7 +90,10 @@ def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(
     conn(master).config_set("rdb-key-save-delay", 10000)
     r.replicaof("127.0.0.1", master.port)
     wait_for(lambda: persistence(replica)["loading"] == 1, "the replica to load")
-    assert persistence(replica)["async_loading"] == 0
+    fields = persistence(replica)
+    assert fields["async_loading"] == 0
+    assert fields["loading_total_bytes"] == 0       # a diskless master's size is not known
+    assert {"loading_start_time", "loading_loaded_perc", "loading_eta_seconds"} <= set(fields)
     with pytest.raises(redis.exceptions.BusyLoadingError):
         r.get("mykey")
     conn(master).config_set("repl-diskless-sync-delay", 5)   # no new transfer at once
@@ -98,6 +101,7 @@ def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(
     wait_for(lambda: persistence(replica)["loading"] == 0, "the load to fail")
     assert r.get("mykey") == b"myvalue"
     assert r.dbsize() == 21
+    assert "loading_start_time" not in persistence(replica)
     text = log_text(replica)
     assert "Internal error in RDB" in text
     assert "Discarding temporary DB in background" in text

@@ -610,10 +610,11 @@ def parse_snapshot(data: bytes, config: Any,
 def parse_rdb(reader: Reader, config: Any,
               on_key: Callable[[int, bytes, Any, Optional[int]], None],
               on_function: Callable[[bytes], None],
-              on_progress: Optional[Callable[[int], None]] = None
-              ) -> tuple[dict[bytes, bytes], int]:
+              on_progress: Optional[Callable[[int], None]] = None,
+              aux: Optional[dict[bytes, bytes]] = None) -> tuple[dict[bytes, bytes], int]:
     """parse_snapshot over a reader (of bytes or of a socket), also saying where the RDB
-    ends (an old-style AOF goes on there)."""
+    ends (an old-style AOF goes on there); the AUX fields go into `aux` if given, as they
+    are read."""
     try:
         header = reader.take(9)
     except ShortRead:
@@ -628,7 +629,8 @@ def parse_rdb(reader: Reader, config: Any,
         raise RdbError("Wrong signature trying to load DB from file") from None
     if not 1 <= version <= RDB_VERSION:
         raise RdbError(f"Can't handle RDB format version {version}")
-    aux: dict[bytes, bytes] = {}
+    if aux is None:
+        aux = {}
     db = 0
     expire: Optional[int] = None
     try:

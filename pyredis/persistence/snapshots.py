@@ -329,8 +329,15 @@ class Snapshots:
         loaded = expired = 0
         delay = server.config.key_load_delay
 
+        aux: dict[bytes, bytes] = {}
+        first_key = True
+
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
-            nonlocal loaded, expired
+            nonlocal loaded, expired, first_key
+            if first_key:       # the AUX fields come first: the size the data had
+                first_key = False
+                used_mem = aux.get(b"used-mem", b"0")
+                server.loading_rdb_used_mem = int(used_mem) if used_mem.isdigit() else 0
             if delay:       # key-load-delay: tests slow a load down with it
                 rdb.debug_delay(delay)
             if index >= len(dbs):
@@ -366,7 +373,8 @@ class Snapshots:
                 if current is not None:
                     scripting.swap_functions(current)
 
-        aux, end = rdb.parse_rdb(reader, server.config, on_key, on_function, on_progress)
+        server.loading_rdb_used_mem = 0
+        _, end = rdb.parse_rdb(reader, server.config, on_key, on_function, on_progress, aux)
         self.loaded_aux = aux
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"

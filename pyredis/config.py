@@ -541,8 +541,11 @@ def apply_watchdog_period(server: "Server") -> None:
 
 
 def apply_maxmemory_policy(server: "Server") -> None:
-    """Whether keys keep LFU counters (OBJECT FREQ) instead of access times."""
-    server.keyspace.lfu = server.config.maxmemory_policy.endswith("-lfu")
+    """Whether keys keep LFU counters (OBJECT FREQ) instead of access times, and whether
+    every key keeps its access time (LRU eviction compares them)."""
+    policy = server.config.maxmemory_policy
+    server.keyspace.lfu = policy.endswith("-lfu")
+    server.keyspace.lru = policy.endswith("-lru")
 
 
 def apply_output_buffer_limits(server: "Server") -> None:

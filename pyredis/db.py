@@ -12,9 +12,19 @@ the stats, the config, lazy freeing, the changes counter) and reports what happe
 keys to the context's `KeyspaceEvents`, which the server wires to the parts that follow them.
 
 Each database keeps what its keys cost in memory (`used`, the server's used_memory is built
-on it): every key's price (`sizes`, as MEMORY USAGE prices it) is taken when the key is
-set or written and given back when it goes, so the total follows the dataset as Redis's
-allocator counter does, without walking it.
+on it): every key's price (as MEMORY USAGE prices it) is added when the key is set or
+written and taken back when it goes, so the total follows the dataset as Redis's allocator
+counter does, without walking it. A plain string (bytes) never changes in place, so its
+price is computed from it again when it is overwritten or deleted; only the other values,
+which commands change in place, keep their last price (`sizes`).
+
+Access times (OBJECT IDLETIME, DEBUG OBJECT's lru, LRU eviction) cost a table entry per key
+in Python, where Redis keeps 24 bits in each object's header. So unless an LRU
+maxmemory-policy evicts by them, only the recently accessed keys keep theirs: the cron ages
+the current table into an older one once it holds ACCESS_GENERATION keys, and the older one
+is dropped at the next turn, its latest time kept as `access_floor`. A key found in neither
+was last accessed at or before the floor: its idle time is counted from there, the least
+it can be (exact for the last 64K to 128K keys accessed, a lower bound for the others).
 """
 from __future__ import annotations
 
@@ -22,6 +32,7 @@ import random
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .errors import WrongTypeError
+from .sizes import key_size, string_size
 from .types import UnencodedString
 
 if TYPE_CHECKING:
@@ -89,7 +100,8 @@ class KeyspaceEvents:
 class KeyspaceContext:
     """All a Database uses besides its keys, shared by the server's databases."""
 
-    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "dirty", "price")
+    __slots__ = ("clock", "stats", "config", "lazyfree", "events", "lfu", "lru", "dirty",
+                 "price")
 
     def __init__(self, clock: "Clock", stats: "Stats", config: "Config",
                  lazyfree: "LazyFree", events: KeyspaceEvents) -> None:
@@ -99,6 +111,7 @@ class KeyspaceContext:
         self.lazyfree = lazyfree    # takes the values UNLINK and lazy expiry let go
         self.events = events
         self.lfu = False            # maxmemory-policy is an LFU one: keys count accesses
+        self.lru = False            # maxmemory-policy is an LRU one: every key's time is kept
         self.dirty = 0              # changes since the last save (rdb_changes_since_last_save)
         from .commands.memory import entry_size   # the commands import this module
         self.price = entry_size     # (key, value, config) -> bytes the key costs
@@ -153,6 +166,8 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
         db.data = {}
         db.expires = {}
         db.access = {}
+        db.access_older = {}
+        db.access_floor = context.clock.cached_ms
         db.lfu = {}
         db.expire_scan = []
         db.random_keys = []
@@ -181,6 +196,10 @@ def swap_databases(a: "Database", b: "Database") -> None:
 REPRICE_LENGTH = 1024
 
 
+# Keys a table of access times holds before the cron ages it (see the module's docstring).
+ACCESS_GENERATION = 1 << 16
+
+
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
 # decaying by one every `lfu-decay-time` minutes without access.
 LFU_INIT_VAL = 5
@@ -188,8 +207,9 @@ LFU_INIT_VAL = 5
 
 class Database:
     __slots__ = ("index", "context", "clock", "stats", "events", "data", "expires", "access",
-                 "lfu", "watched_keys", "blocking_keys", "expire_scan", "avg_ttl",
-                 "random_keys", "random_budget", "sizes", "priced", "used")
+                 "access_older", "access_floor", "lfu", "watched_keys", "blocking_keys",
+                 "expire_scan", "avg_ttl", "random_keys", "random_budget", "sizes", "priced",
+                 "used")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -201,6 +221,8 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
+        self.access_older: dict[bytes, int] = {}  # the table before, until the cron drops it
+        self.access_floor = self.clock.cached_ms  # no key in neither was accessed later
         self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
         self.watched_keys: dict[bytes, list[WatchedKey]] = {}  # key -> its WATCHers
         self.blocking_keys: dict[bytes, dict] = {}  # key -> {client: None}, in blocking order
@@ -208,9 +230,9 @@ class Database:
         self.avg_ttl = 0
         self.random_keys: list[bytes] = []        # RANDOMKEY's snapshot of the key names
         self.random_budget = 0                    # picks left before it is taken again
-        self.sizes: dict[bytes, int] = {}         # key -> its price (bytes, MEMORY USAGE's)
+        self.sizes: dict[bytes, int] = {}         # key -> its price, for values not bytes
         self.priced: dict[bytes, tuple[int, int]] = {}  # long collections: (length, price)
-        self.used = 0                             # the sum of `sizes`
+        self.used = 0                             # what the keys cost (MEMORY USAGE's sum)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -289,9 +311,12 @@ class Database:
                 self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
             if self.expires:
                 self.expires.pop(key, None)   # a logically expired key kept while paused
+        old = self.data.get(key)   # `value`, or a logically expired one kept while paused
+        if old is not None:
+            self._unprice(key, old)
         self.data[key] = string
         self.access[key] = self.clock.cached_ms
-        self.account(key, string)
+        self._price(key, string)
         return string
 
     def exists(self, key: bytes) -> bool:
@@ -351,20 +376,28 @@ class Database:
             expire_at: Optional[int] = None) -> None:
         """Create or overwrite key (Redis's setKey, "new" event included): the old TTL goes
         unless keep_ttl, and `expire_at` (unix ms) sets a new one in the same write."""
-        if key not in self.data or (self.expires and key in self.expires
-                                    and self.expire_if_needed(key)):
+        data = self.data
+        old = data.get(key)
+        if old is None or (self.expires and key in self.expires
+                           and self.expire_if_needed(key)):
             notify = self.events.notify
             if notify is not None:
                 notify(self, "n", "new", key)
-        self.data[key] = value
+            if old is not None:
+                old = data.get(key)   # kept while paused, though logically expired
+        data[key] = value
         self.access[key] = self.clock.cached_ms
         context = self.context
-        size = context.price(key, value, context.config)
-        sizes = self.sizes
-        self.used += size - sizes.get(key, 0)
-        sizes[key] = size
-        if self.priced:
-            self.priced.pop(key, None)
+        if type(value) is bytes and (old is None or type(old) is bytes):
+            # The common case, priced from the strings themselves.
+            if old is None:
+                self.used += key_size(key, context.config) + string_size(value)
+            else:
+                self.used += string_size(value) - string_size(old)
+        else:
+            if old is not None:
+                self._unprice(key, old)
+            self._price(key, value)
         if context.lfu and key not in self.lfu:
             # A new key starts its counter; an overwrite keeps it, as Redis's dbOverwrite.
             self.lfu[key] = (LFU_INIT_VAL, _minutes(self.clock.cached_time))
@@ -376,8 +409,10 @@ class Database:
     def replace(self, key: bytes, value: Any) -> None:
         """Give a key that exists (just looked up for writing) a new value, keeping its TTL
         and access statistics (Redis's dbReplaceValue: INCR and friends)."""
-        self.data[key] = value
-        self.account(key, value)
+        data = self.data
+        self._unprice(key, data[key])
+        data[key] = value
+        self._price(key, value)
 
     def delete(self, key: bytes, lazy: bool = False) -> bool:
         """Remove key if it exists (expired keys count as missing). True if removed.
@@ -393,10 +428,10 @@ class Database:
     def _remove(self, key: bytes) -> Any:
         """Drop key and everything kept about it; returns its value."""
         value = self.data.pop(key)
-        self.used -= self.sizes.pop(key, 0)
-        if self.priced:
-            self.priced.pop(key, None)
+        self._unprice(key, value)
         self.access.pop(key, None)
+        if self.access_older:
+            self.access_older.pop(key, None)
         if self.lfu:
             self.lfu.pop(key, None)
         if self.expires:
@@ -404,12 +439,24 @@ class Database:
         return value
 
     def account(self, key: bytes, value: Any) -> None:
-        """Price key (holding `value`) again after a change, or after it was put in `data`
-        directly (loading). A long collection is priced in full only when its length moved
-        by a sixteenth: in between its last full price is scaled by its length."""
+        """Price key (holding `value`) again after its value changed in place, or after it
+        was put in `data` directly in place of another value that is not bytes (a bytes
+        value never changes in place: it has nothing to reprice)."""
+        if type(value) is not bytes:
+            self._price(key, value)
+
+    def _price(self, key: bytes, value: Any) -> None:
+        """Add what key, holding `value`, costs to `used`: a new value (the old one's price
+        taken back by `_unprice`), or one changed in place. A long collection is priced in
+        full only when its length moved by a sixteenth: in between its last full price is
+        scaled by its length."""
         context = self.context
         kind = type(value)
-        if kind is not bytes and kind is not bytearray and len(value) > REPRICE_LENGTH:
+        if kind is bytes:
+            # Priced from itself, here and again when it goes: no `sizes` entry.
+            self.used += key_size(key, context.config) + string_size(value)
+            return
+        if kind is not bytearray and len(value) > REPRICE_LENGTH:
             length = len(value)
             last = self.priced.get(key)
             if last is not None and abs(length - last[0]) * 16 < last[0]:
@@ -422,6 +469,31 @@ class Database:
         sizes = self.sizes
         self.used += size - sizes.get(key, 0)
         sizes[key] = size
+
+    def _unprice(self, key: bytes, value: Any) -> None:
+        """Take back what key, holding `value`, adds to `used` (it goes, or gets another
+        value)."""
+        if type(value) is bytes:
+            self.used -= key_size(key, self.context.config) + string_size(value)
+        else:
+            self.used -= self.sizes.pop(key, 0)
+            if self.priced:
+                self.priced.pop(key, None)
+
+    def load(self, key: bytes, value: Any, expire_at: Optional[int]) -> None:
+        """A key read from a snapshot, put without events (loading sends none, as in Redis);
+        one already there (a merging load) is replaced, its TTL with it."""
+        data = self.data
+        old = data.get(key)
+        if old is not None:
+            self._unprice(key, old)
+            if expire_at is None and self.expires:
+                self.expires.pop(key, None)
+        data[key] = value
+        self._price(key, value)
+        self.access[key] = self.clock.cached_ms
+        if expire_at is not None:
+            self.expires[key] = expire_at
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -442,7 +514,7 @@ class Database:
         self.context.dirty += changes
         value = self.data.get(key)
         if value is not None and type(value) is not bytes:
-            self.account(key, value)
+            self._price(key, value)
         self.signal_modified(key)
         notify = self.events.notify
         if notify is not None:
@@ -562,10 +634,28 @@ class Database:
 
     # -- access statistics (OBJECT IDLETIME / FREQ, RESTORE IDLETIME / FREQ) -----------
 
+    def last_access(self, key: bytes) -> int:
+        """When key was last read or written (unix ms), or the latest time it can have been
+        if its access is no longer kept (see the module's docstring)."""
+        when = self.access.get(key)
+        if when is None:
+            return self.access_older.get(key, self.access_floor)
+        return when
+
+    def age_access_times(self) -> None:
+        """Cron: bound what access times cost unless an LRU policy evicts by them: a full
+        table becomes the older one, and the older one goes, leaving its latest time as the
+        floor of the keys it held."""
+        if len(self.access) < ACCESS_GENERATION or self.context.lru:
+            return
+        if self.access_older:
+            self.access_floor = max(self.access_floor, max(self.access_older.values()))
+        self.access_older = self.access
+        self.access = {}
+
     def idle_ms(self, key: bytes) -> int:
         """Milliseconds since the last access, at Redis's LRU clock resolution (1 s)."""
-        last = self.access.get(key, self.clock.cached_ms)
-        return max(0, self.clock.cached_ms // 1000 - last // 1000) * 1000
+        return max(0, self.clock.cached_ms // 1000 - self.last_access(key) // 1000) * 1000
 
     def set_idle(self, key: bytes, seconds: int) -> None:
         self.access[key] = self.clock.cached_ms - seconds * 1000
@@ -592,7 +682,7 @@ class Database:
         self.lfu[key] = (counter, _minutes(self.clock.cached_time))
 
     def _access_minute(self, key: bytes) -> int:
-        return _minutes(self.access.get(key, self.clock.cached_ms) / 1000)
+        return _minutes(self.last_access(key) / 1000)
 
     # -- whole keyspace -----------------------------------------------------------------
 

@@ -108,7 +108,7 @@ def _pick(server: "Server", policy: str) -> Optional[tuple["Database", bytes]]:
     for db in dbs:
         for key in _sample(db, volatile, samples):
             if kind == "lru":
-                score = -db.access.get(key, 0)          # the longest idle first
+                score = -db.last_access(key)            # the longest idle first
             elif kind == "lfu":
                 score = -db.frequency(key)              # the least used first
             else:

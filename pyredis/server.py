@@ -1045,6 +1045,8 @@ class Server:
         # Databases (databasesCron): the slow expiry cycle; big values freed a slice at a
         # time (Redis frees them in a background thread).
         self.active_expire.run()
+        for db in self.dbs:
+            db.age_access_times()
         if self.replica.own_expires:
             self.replica.expire_own_keys()
         self.lazyfree.run(self.hz)

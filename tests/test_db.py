@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pyredis.clock import Clock
+from pyredis.commands.memory import entry_size
 from pyredis.config import Config
 from pyredis.db import Database, KeyspaceContext, KeyspaceEvents
 from pyredis.lazyfree import LazyFree
@@ -110,6 +111,69 @@ def test_a_paused_dataset_keeps_expired_keys(keyspace):
     events.dataset_paused = False
     assert db.get(b"k") is None
     assert b"k" not in db.data
+
+
+def test_used_is_what_memory_usage_prices_the_keys_at(keyspace):
+    """Strings keep no price of their own: every path that puts, changes or takes a value
+    must leave `used` at the sum of the keys' prices."""
+    db, context, events = keyspace
+
+    def priced() -> int:
+        return sum(entry_size(key, value, context.config) for key, value in db.data.items())
+
+    db.set(b"a", b"short")
+    db.set(b"b", b"12345")                        # an int encoding
+    db.set(b"c", b"x" * 100, expire_at=context.clock.ms() + 60_000)   # raw
+    db.set(b"a", b"a longer value than before, past the embstr limit of 44 bytes")
+    db.replace(b"b", b"123456")                   # INCR's path
+    db.set(b"c", {b"m1", b"m2"})                  # a string becomes a set ...
+    members = db.data[b"c"]
+    members.add(b"m3")
+    db.written(b"c", "s", "sadd")
+    db.set(b"c", b"back to a string")             # ... and a string again
+    db.mutable_string(b"a", db.data[b"a"]).extend(b"!")   # APPEND's bytearray
+    db.written(b"a", "$", "append")
+    db.load(b"b", b"from a snapshot", None)       # a merging load replaces a key
+    db.set(b"gone", b"v", expire_at=context.clock.ms() - 1)
+    events.dataset_paused = True
+    db.set(b"gone", b"overwritten while logically expired")
+    events.dataset_paused = False
+    assert db.used == priced() > 0
+    for key in list(db.data):
+        db.delete(key)
+    assert db.used == 0 and db.sizes == {}
+
+
+def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, monkeypatch):
+    """Without an LRU policy only the recent access times are kept: a key whose time went
+    is idle since at least the latest time that went with it."""
+    db, context, _ = keyspace
+    clock = context.clock
+    monkeypatch.setattr("pyredis.db.ACCESS_GENERATION", 2)
+
+    def later(seconds: int) -> None:
+        clock.advance(seconds)
+        clock.refresh()
+
+    db.set(b"a", b"1")
+    later(3)
+    db.set(b"b", b"1")
+    db.age_access_times()               # a and b: the older table
+    later(10)
+    db.set(b"c", b"1")
+    assert db.idle_ms(b"a") == 13_000 and db.idle_ms(b"b") == 10_000
+    db.set(b"d", b"1")
+    db.age_access_times()               # a and b go: their latest time is the floor
+    later(5)
+    assert len(db.access) + len(db.access_older) == 2
+    assert db.idle_ms(b"a") == db.idle_ms(b"b") == 15_000    # a: 18 s, at least 15
+    assert db.idle_ms(b"c") == 5_000
+    db.get(b"a")
+    assert db.idle_ms(b"a") == 0
+    context.lru = True                  # LRU eviction compares every key's time
+    db.set(b"e", b"1")
+    db.age_access_times()
+    assert set(db.access) == {b"a", b"e"} and set(db.access_older) == {b"c", b"d"}
 
 
 def test_an_evicted_key_is_told_as_deleted_by_the_server(keyspace):

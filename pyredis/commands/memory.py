@@ -22,14 +22,14 @@ from ..args import ArgReader
 from ..db import is_string
 from ..errors import SYNTAX, syntax_error
 from ..info import memory_overhead
-from ..sizes import CLUSTER_ENTRY_METADATA, DICT_ENTRY, POINTER, ROBJ, alloc_size, table_slots
+from ..sizes import (DICT_ENTRY, POINTER, ROBJ, alloc_size, key_size, sds_size, string_size,
+                     table_slots)
 from ..protocol.encode import OK, Reply, Verbatim
-from ..types import INT64_MAX, is_int64, type_name
+from ..types import INT64_MAX, type_name
 from ..types.stream import StreamValue, listpack_string_size
 from ..types.zset import listpack_score_text
 from . import command, help_reply
 from .keys import encoding_name
-from .strings import EMBSTR_SIZE_LIMIT
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -51,40 +51,6 @@ STREAM_CONSUMER = 24
 STREAM_NACK = 24
 STREAM_PREALLOC = 4096               # a stream's newest listpack is allocated this big
 LISTPACK_EMPTY = 7                   # header and terminator
-
-
-def _sds_size_of(n: int) -> int:
-    header = 1 if 0 < n < 32 else 3 if n < 256 else 5 if n < 65536 else 9
-    return alloc_size(header + n + 1)
-
-
-# Every write prices its key: the common lengths are looked up rather than computed.
-_SDS_SIZES = [_sds_size_of(n) for n in range(4096)]
-
-
-def sds_size(data: Any) -> int:
-    """An sds string's allocation: header by length, the bytes and a terminator."""
-    n = len(data)
-    return _SDS_SIZES[n] if n < 4096 else _sds_size_of(n)
-
-
-_EMBSTR_SIZES = [alloc_size(ROBJ + 3 + n + 1) for n in range(EMBSTR_SIZE_LIMIT + 1)]
-
-
-def string_size(value: Any) -> int:
-    """A string by its encoding (see string_encoding): an int is the object alone, an embstr
-    one allocation, a raw string the object and its sds. Every write prices its key, so
-    the integer test is tried only on what could be one."""
-    n = len(value)
-    if n > EMBSTR_SIZE_LIMIT or type(value) is bytearray:
-        return ROBJ + sds_size(value)
-    if type(value) is bytes and n:
-        first = value[0]
-        if n <= 18 and 48 <= first <= 57 and value.isdigit():     # fits in 64 bits
-            return ROBJ if first != 48 or n == 1 else _EMBSTR_SIZES[n]   # no leading 0
-        if (first == 45 or 48 <= first <= 57) and is_int64(value):
-            return ROBJ
-    return _EMBSTR_SIZES[n]
 
 
 def _sampled(total: int, items: Iterable[Any], samples: int, size_of: Any) -> int:
@@ -190,12 +156,7 @@ def value_size(value: Any, samples: int, config: Any) -> int:
 def entry_size(key: bytes, value: Any, config: Any, samples: int = DEFAULT_SAMPLES) -> int:
     """What a key costs: its value, its name and its table entry (what MEMORY USAGE answers,
     and what used_memory adds up for the keys)."""
-    entry = sds_size(key) + DICT_ENTRY
-    if config.cluster_enabled:
-        entry += CLUSTER_ENTRY_METADATA
-    if type(value) is bytes:                    # the common case, priced at once
-        return entry + string_size(value)
-    return entry + value_size(value, samples, config)
+    return key_size(key, config) + value_size(value, samples, config)
 
 
 @command("memory|usage")

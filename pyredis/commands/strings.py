@@ -16,15 +16,13 @@ from ..errors import (DECREMENT_OVERFLOW, LCS_LEN_AND_IDX, LCS_NOT_STRINGS, LCS_
                       RedisError, invalid_expire_time, not_float, syntax_error, wrong_arity)
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK, Reply
+from ..sizes import EMBSTR_SIZE_LIMIT
 from ..types import INT64_MAX, INT64_MIN, UnencodedString, is_int64
 from . import command
 from .getkeys import c_keyword
 
 if TYPE_CHECKING:
     from ..client import Client
-
-EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
-
 
 def string_encoding(value: "bytes | bytearray") -> bytes:
     """OBJECT ENCODING of a string as Redis's tryObjectEncoding decides it: a canonical

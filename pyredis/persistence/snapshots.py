@@ -352,13 +352,7 @@ class Snapshots:
             if key in db.data and not merge:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
-            db.data[key] = value
-            db.account(key, value)
-            db.access[key] = server.clock.cached_ms
-            if expire is not None:
-                db.expires[key] = expire
-            elif merge:
-                db.expires.pop(key, None)
+            db.load(key, value, expire)
             loaded += 1
 
         def on_function(code: bytes) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 6379
 
-.PHONY: run test check install system-deps bench clean
+.PHONY: run test test-io-threads check install system-deps bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,12 @@ run: install
 test: install system-deps
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# The core suites against pyredis servers with four I/O threads, reading and writing.
+test-io-threads: install system-deps
+	PYREDIS_TEST_SERVER_ARGS="--io-threads 4 --io-threads-do-reads yes" $(PY) -m pytest -q \
+	  -p no:cacheprovider tests/test_protocol.py tests/test_strings.py tests/test_lists.py \
+	  tests/test_pubsub.py tests/test_blocking.py tests/test_transactions.py
+
 # ruff and mypy, as configured in pyproject.toml.
 check: install
 	$(VENV)/bin/ruff check pyredis scripts
@@ -33,7 +39,8 @@ check: install
 
 # The benchmark suite against redis-server; the README's results section is rewritten.
 bench: install system-deps
-	$(PY) -m benchmarks --readme README.md
+	$(PY) -m pip install -q -e '.[peers]'
+	$(PY) -m benchmarks --peers --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

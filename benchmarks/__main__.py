@@ -1,7 +1,9 @@
 """python -m benchmarks: pyredis next to the real redis-server on this machine.
 
-Starts redis-server (--save '' --appendonly no) and pyredis (one per --io backend) on free
-ports and runs, section by section:
+Starts redis-server (--save '' --appendonly no) and pyredis (one per --io backend and per
+--builds build: the compiled one as installed, the pure Python one forced) on free ports,
+with --peers the Python peers installed (fakeredis's TCP server, pyvalkey; throughput only),
+and runs, section by section:
   throughput  redis-benchmark -c 50 -r 100000 for each test at -P 1 and -P 16 and SET/GET
               with 1 KB and 100 KB values, interleaved round by round; requests/s, latency
               and the server's CPU time per request (its /proc CPU time around each run)
@@ -17,10 +19,11 @@ import argparse
 import os
 import sys
 import time
+from typing import Optional
 
 from . import memory, parser, throughput
 from .report import Report
-from .servers import start_all, stop_all
+from .servers import BUILDS, PEERS, PURE_PYTHON_VARIABLE, Server, start_all, stop_all
 
 SECTIONS = ("throughput", "memory", "clients", "parser")
 
@@ -32,8 +35,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="comma-separated subset of: " + ", ".join(SECTIONS))
     p.add_argument("--io", default="selectors,uvloop",
                    help="pyredis I/O backends to compare, comma-separated (selectors,uvloop)")
+    p.add_argument("--builds", default="compiled,pure",
+                   help="pyredis builds to run side by side: compiled (as installed) and pure "
+                        f"({PURE_PYTHON_VARIABLE}=1); each labelled by the build INFO names")
     p.add_argument("--baseline", default="", metavar="DIR",
                    help="also run pyredis from this checkout (label 'baseline'): before/after")
+    p.add_argument("--peers", nargs="?", const=",".join(PEERS), default="",
+                   help="also run these Python peers where installed (throughput only; "
+                        f"default with the flag: {','.join(PEERS)})")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     p.add_argument("--requests", type=int, default=100_000,
                    help="redis-benchmark -n for the simple tests (heavy ones get fewer)")
@@ -64,26 +73,44 @@ def main(argv: list[str]) -> int:
     if unknown:
         raise SystemExit(f"unknown sections: {', '.join(sorted(unknown))}")
     ios = [io for io in args.io.split(",") if io]
+    builds = tuple(b for b in args.builds.split(",") if b)
+    peers = tuple(p for p in args.peers.split(",") if p)
+    for name in set(builds) - set(BUILDS):
+        raise SystemExit(f"unknown build {name!r} (one of {', '.join(BUILDS)})")
+    for name in set(peers) - set(PEERS):
+        raise SystemExit(f"unknown peer {name!r} (one of {', '.join(PEERS)})")
     command = "python -m benchmarks " + " ".join(argv)
     if os.environ.get("MAKELEVEL"):
         command = f"make bench ({command.strip()})"
-    labels = [f"pyredis/{io}" for io in ios] + (["baseline"] if args.baseline else [])
-    report = Report(labels, command.strip())
+    report = Report([], command.strip())
     report.load.append(os.getloadavg())
-    progress = lambda text: print(text, file=sys.stderr, flush=True)
-    started = time.monotonic()
 
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    def start(extra: Optional[list[str]] = None, with_peers: bool = False) -> list[Server]:
+        """The servers of one section; the report's columns are the first section's."""
+        servers = start_all(ios, extra, args.baseline, builds, peers if with_peers else (),
+                            progress)
+        for server in servers:
+            if server.label not in report.labels and server.kind != "redis":
+                report.labels.append(server.label)
+                if server.build:
+                    report.builds[server.label] = server.build
+        return servers
+
+    started = time.monotonic()
     if "throughput" in sections:
         tests = [t.strip().upper() for t in args.tests.split(",") if t.strip()]
         cases = throughput.build_cases(args.requests, tests)
-        servers = start_all(ios, baseline=args.baseline)
+        servers = start(with_peers=True)
         try:
             report.throughput = throughput.run(servers, cases, args.rounds, args.clients,
                                                progress)
         finally:
             stop_all(servers)
     if "memory" in sections:
-        servers = start_all(ios, baseline=args.baseline)
+        servers = start()
         try:
             for server in servers:
                 report.keys[server.label] = memory.key_memory(
@@ -93,7 +120,7 @@ def main(argv: list[str]) -> int:
     if "clients" in sections:
         memory.raise_fd_limit(args.idle_clients + 256)
         extra = ["--maxclients", str(args.idle_clients + 100)]
-        servers = start_all(ios, extra, args.baseline)
+        servers = start(extra)
         try:
             for server in servers:
                 report.clients[server.label] = memory.idle_clients(server, args.idle_clients)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import socket
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 from pyredis.launch import ServerProcess, free_port, launch
 
@@ -24,6 +25,14 @@ def cpu_ns(pid: int) -> int:
         except (OSError, ValueError, IndexError):
             pass  # a thread that ended meanwhile
     return total
+
+
+def cpu_ns_all_threads(pid: int) -> int:
+    """CPU time of a process's threads, those that ended too (a server with a thread per
+    connection), in nanoseconds of clock-tick resolution (/proc/PID/stat's utime + stime)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
 class Conn:
@@ -94,12 +103,33 @@ def encode(args: tuple) -> bytes:
     return b"".join(out)
 
 
+# Python Redis-compatible servers to run beside pyredis (`--peers`), when installed: the
+# module that must import, and the command line serving on a port.
+PEERS: dict[str, tuple[str, list[str]]] = {
+    "fakeredis": ("fakeredis", [sys.executable, "-c",
+                                "import sys, fakeredis; fakeredis.TcpFakeServer(('127.0.0.1', "
+                                "int(sys.argv[1])), server_type='redis').serve_forever()"]),
+    "pyvalkey": ("pyvalkey", [sys.executable, "-c",
+                              "import sys; from pyvalkey.server import ValkeyServer\n"
+                              "with ValkeyServer(('127.0.0.1', int(sys.argv[1]))) as server:\n"
+                              "    server.serve_forever()"]),
+}
+# pyredis's builds: the compiled one where it is installed (the default), and the pure Python
+# one that this variable forces at run time.
+BUILDS = ("compiled", "pure")
+PURE_PYTHON_VARIABLE = "PYREDIS_PURE_PYTHON"
+
+
+def peer_installed(name: str) -> bool:
+    return importlib.util.find_spec(PEERS[name][0]) is not None
+
+
 class Server:
-    """One server process. `kind` is "redis", "pyredis" (`io` picks its backend) or
-    "floor" (benchmarks/floor.py)."""
+    """One server process. `kind` is "redis", "pyredis" (`io` picks its backend, `build` its
+    build), "floor" (benchmarks/floor.py) or a peer's name (PEERS)."""
 
     def __init__(self, kind: str, io: str = "selectors", extra: Optional[list[str]] = None,
-                 root: str = ROOT, label: str = "") -> None:
+                 root: str = ROOT, label: str = "", build: str = "") -> None:
         self.kind = kind
         self.io = io
         self.label = label or (kind if kind != "pyredis" else f"pyredis/{io}")
@@ -109,17 +139,42 @@ class Server:
                 self.process = ServerProcess(
                     [sys.executable, "-m", "benchmarks.floor", "--serve", str(port)], port,
                     env=dict(os.environ, PYTHONPATH=root))
+            elif kind in PEERS:
+                port = free_port()
+                # (pyvalkey answers PING with a bulk string)
+                self.process = ServerProcess(PEERS[kind][1] + [str(port)], port,
+                                             ready_replies=(b"+PONG", b"$4\r\nPONG"))
             else:
-                self.process = launch(kind, extra or [], io=io, package_root=root)
+                env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_VARIABLE}
+                if build == "pure":
+                    env[PURE_PYTHON_VARIABLE] = "1"
+                self.process = launch(kind, extra or [], io=io, package_root=root, env=env)
         except FileNotFoundError as exc:      # no redis-server
             raise SystemExit(str(exc)) from None
         self.port = self.process.port
         self.pid = self.process.pid
+        self.build = self.running_build() if kind == "pyredis" else ""
+
+    def running_build(self) -> str:
+        """INFO server's pyredis_build (mypyc, cython or pure); 'pure' for a pyredis that
+        has no such line (before it had a compiled build)."""
+        conn = Conn(self.port)
+        try:
+            text = conn.call("INFO", "server")
+        finally:
+            conn.close()
+        if isinstance(text, bytes):
+            for line in text.decode().splitlines():
+                if line.startswith("pyredis_build:"):
+                    return line.split(":", 1)[1].strip()
+        return "pure"
 
     def stop(self) -> None:
         self.process.stop(20)
 
     def cpu_ns(self) -> int:
+        if self.kind in PEERS:
+            return cpu_ns_all_threads(self.pid)
         return cpu_ns(self.pid)
 
     def rss(self) -> int:
@@ -147,18 +202,48 @@ class Server:
         return None
 
 
-def start_all(ios: list[str], extra: Optional[list[str]] = None,
-              baseline: str = "") -> list[Server]:
-    """The real Redis first, then one pyredis per I/O backend, then pyredis from another
-    checkout (`baseline`, for before/after figures in one run) if given."""
+def start_all(ios: list[str], extra: Optional[list[str]] = None, baseline: str = "",
+              builds: tuple[str, ...] = ("compiled",), peers: tuple[str, ...] = (),
+              progress: Callable[[str], None] = print) -> list[Server]:
+    """The real Redis first, then one pyredis per build and I/O backend (labelled
+    pyredis/<io>/<build> by the build its INFO names), pyredis from another checkout
+    (`baseline`, for before/after figures in one run) if given, then the peers installed."""
     servers: list[Server] = []
     try:
         servers.append(Server("redis", extra=extra))
         for io in ios:
-            servers.append(Server("pyredis", io, extra=extra))
+            seen: set[str] = set()
+            for build in builds:
+                server = Server("pyredis", io, extra=extra, build=build)
+                if server.build in seen:    # no compiled build here: it runs pure Python
+                    progress(f"pyredis/{io} ({build}): INFO says {server.build}, the build "
+                             "already started (no compiled build installed): skipped")
+                    server.stop()
+                    continue
+                seen.add(server.build)
+                server.label = f"pyredis/{io}/{server.build}"
+                servers.append(server)
         if baseline:
             servers.append(Server("pyredis", extra=extra, root=os.path.abspath(baseline),
                                   label="baseline"))
+        for name in peers:
+            if not peer_installed(name):
+                progress(f"{name}: not installed (pip install '.[peers]'): skipped")
+                continue
+            servers.append(Server(name))
+    except BaseException:
+        stop_all(servers)
+        raise
+    return servers
+
+
+def start_labelled(specs: list[tuple[str, str, list[str]]], io: str = "selectors"
+                   ) -> list[Server]:
+    """Servers of (kind, label, arguments), started in that order."""
+    servers: list[Server] = []
+    try:
+        for kind, label, args in specs:
+            servers.append(Server(kind, io, extra=args, label=label))
     except BaseException:
         stop_all(servers)
         raise

@@ -7,10 +7,10 @@ import csv
 import io
 import statistics
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
-from .servers import Conn, Server
+from .servers import PEERS, Conn, Server
 
 # The tests of the issue, as redis-benchmark -t names them, with a probe command that tells
 # whether a server implements what the test sends (redis-benchmark stops at the first error).
@@ -27,9 +27,12 @@ PROBES: dict[str, list[tuple]] = {
     "ZADD": [("ZADD", "bench:probe:z", "1", "x")], "ZPOPMIN": [("ZPOPMIN", "bench:probe:z")],
     "LRANGE_100": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "99")],
     "LRANGE_300": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "299")],
+    "LRANGE_600": [("RPUSH", "bench:probe:l", "x"), ("LRANGE", "bench:probe:l", "0", "599")],
     "MSET": [("MSET", "bench:probe:a", "x", "bench:probe:b", "y")],
 }
 LIST_ELEMENTS = 600   # what redis-benchmark's own LRANGE setup leaves at least in mylist
+PEER_REQUESTS = 5000  # at most this many requests in a peer's run
+PEER_TIMEOUT = 60     # seconds a peer's run may take before it counts as failed
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Case:
     data_size: int = 3
     key_range: int = 100_000
     label: str = ""
+    fill: int = 0        # keys of data_size bytes SET beforehand (key:000000000000 ...)
 
     @property
     def name(self) -> str:
@@ -59,6 +63,8 @@ class Case:
         if self.test.startswith("LRANGE_"):
             conn.call("DEL", "mylist")
             conn.call("RPUSH", "mylist", *[b"x" * self.data_size] * LIST_ELEMENTS)
+        for i in range(self.fill):
+            conn.call("SET", b"key:%012d" % i, b"x" * self.data_size)
 
 
 @dataclass
@@ -104,20 +110,27 @@ def build_cases(requests: int, tests: Optional[list[str]] = None) -> list[Case]:
 
 
 def supported(server: Server, test: str) -> Optional[str]:
-    """None when the server implements the test's commands, else the error it answered."""
+    """None when the server implements the test's commands, else the error it answered
+    ("failed: ..." when a peer hung up on them)."""
     conn = Conn(server.port)
     try:
+        why = None
         for args in PROBES[test]:
             reply = conn.call(*args)
             if isinstance(reply, Exception) and "unknown command" in str(reply):
-                return str(reply)
-        return None
-    finally:
+                why = str(reply)
+                break
         conn.call("FLUSHALL")
+        return why
+    except OSError as exc:
+        if server.kind not in PEERS:
+            raise
+        return f"failed: {exc}"
+    finally:
         conn.close()
 
 
-def run_once(server: Server, case: Case, clients: int) -> Sample:
+def run_once(server: Server, case: Case, clients: int, timeout: float = 900) -> Sample:
     """One redis-benchmark run, with the server's CPU time read just before and after."""
     conn = Conn(server.port)
     try:
@@ -128,7 +141,7 @@ def run_once(server: Server, case: Case, clients: int) -> Sample:
            "-n", str(case.requests), "-P", str(case.pipeline), "-r", str(case.key_range),
            "-d", str(case.data_size), "--csv"] + case.benchmark_args()
     before = server.cpu_ns()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     after = server.cpu_ns()
     rows = [row for row in csv.reader(io.StringIO(out.stdout)) if row and row[0] != "test"]
     if out.returncode != 0 or not rows:
@@ -153,15 +166,41 @@ def run(servers: list[Server], cases: list[Case], rounds: int, clients: int,
                 result.skipped[server.label] = why
     for round_no in range(rounds):
         for server in servers:
-            conn = Conn(server.port)
-            conn.call("FLUSHALL")
-            conn.close()
+            try:
+                conn = Conn(server.port)
+                conn.call("FLUSHALL")
+                conn.close()
+            except OSError:
+                if server.kind not in PEERS:
+                    raise
+                for result in results:      # a peer gone: nothing more is run on it
+                    result.skipped[server.label] = "failed"
         for result in results:
             case = result.case
             for server in servers:
                 if server.label in result.skipped:
                     continue
-                sample = run_once(server, case, clients)
+                if server.kind in PEERS:
+                    # Fewer requests: the peers are slow. One that breaks down is reported,
+                    # not the end of the run; one too slow at a depth is not run at it again.
+                    try:
+                        sample = run_once(server, replace(case, requests=min(
+                            case.requests, PEER_REQUESTS)), clients, PEER_TIMEOUT)
+                    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+                        failed = [result]
+                        if isinstance(exc, subprocess.TimeoutExpired):
+                            # the cases still to come of this size and depth
+                            failed += [r for r in results[results.index(result):]
+                                       if r.case.pipeline == case.pipeline
+                                       and r.case.data_size == case.data_size]
+                        for other in failed:
+                            other.skipped[server.label] = "failed"
+                        progress(f"round {round_no + 1}/{rounds} {case.name:<12} -P "
+                                 f"{case.pipeline:<2} {server.label}: failed: "
+                                 f"{str(exc).splitlines()[0][:200]}")
+                        continue
+                else:
+                    sample = run_once(server, case, clients)
                 result.samples.setdefault(server.label, []).append(sample)
                 progress(f"round {round_no + 1}/{rounds} {case.name:<12} -P {case.pipeline:<2} "
                          f"{server.label:<16} {sample.rps:>11,.0f} rps "

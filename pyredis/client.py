@@ -3,7 +3,7 @@ database, name, protocol version, MULTI queue, subscriptions and blocked state."
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .db import Database
     from .acl import User
     from .tracking import ClientTracking
-    from .server import Server
+    from .server import Server, Stats
 
 # Bytes read per readable event. Redis reads 16 KB (PROTO_IOBUF_LEN); each event costs
 # pyredis far more than the read itself, so it takes 64 KB (a whole pipeline of 1 KB values)
@@ -141,22 +141,36 @@ class Client:
     def on_readable(self) -> None:
         if self.input_pending:
             return  # commands already read wait for the next cycle: no more until they ran
+        if self.server.postpone_reads and self.server.io_threads.postpone_read(self):
+            return  # the I/O threads read it at the end of this cycle
+        self.handle_read(self.read_query())
+
+    def read_query(self) -> Union[bytes, OSError, None]:
+        """The recv of a readable event: the bytes that came (empty: the peer closed), None
+        if none, or the error. It touches only this client: an I/O thread may run it."""
         parser = self.parser
         wanted = parser.wanted()
         self.make_query_buffer_room(parser.pending(), wanted)
         try:
-            data = self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
+            return self.sock.recv(  # type: ignore[union-attr]  # only a socket is readable
                 min(max(READ_SIZE, wanted), MAX_READ_SIZE))
         except (BlockingIOError, InterruptedError):
-            return
+            return None
         except OSError as exc:
-            self.server.log("verbose", f"Reading from client: {exc.strerror}")
-            self.close()
+            return exc
+
+    def handle_read(self, data: Union[bytes, OSError, None]) -> None:
+        """What read_query brought: the commands in it run."""
+        if type(data) is not bytes:
+            if isinstance(data, OSError):
+                self.server.log("verbose", f"Reading from client: {data.strerror}")
+                self.close()
             return
         if not data:
             self.log_closed_by_peer()
             self.close()
             return
+        parser = self.parser
         server = self.server
         server.stats.reads_processed += 1
         server.stats.net_input_bytes += len(data)
@@ -376,23 +390,33 @@ class Client:
         of one cycle go out joined, in one send."""
         if self.closed or self.sock is None:
             return
-        reply = self.reply
+        if self.write_replies(self.server.stats):
+            self.after_write()
+        else:
+            self.close()
+
+    def write_replies(self, stats: "Stats") -> bool:
+        """flush's sends: this client's buffers and socket and `stats` are all it touches, so
+        an I/O thread may run it for this client while the main thread runs no command
+        (io_threads.py). False if the connection failed."""
+        reply, sock = self.reply, self.sock
+        if sock is None:
+            return True
         budget = MAX_WRITE_PER_EVENT
         while reply and budget > 0:
             pos = self.reply_pos
             data = self._next_chunk(budget) if pos == 0 else reply[0]
             try:
                 if pos == 0 and len(data) <= budget:
-                    sent = self.sock.send(data)
+                    sent = sock.send(data)
                 else:
-                    sent = self.sock.send(memoryview(data)[pos:pos + budget])
+                    sent = sock.send(memoryview(data)[pos:pos + budget])
             except (BlockingIOError, InterruptedError):
                 break
             except OSError:
-                self.close()
-                return
-            self.server.stats.net_output_bytes += sent
-            self.server.stats.writes_processed += 1
+                return False
+            stats.net_output_bytes += sent
+            stats.writes_processed += 1
             self.reply_bytes -= sent
             budget -= sent
             pos += sent
@@ -401,7 +425,12 @@ class Client:
                 break   # the socket is full, or this event's share is spent
             del reply[0]
             self.reply_pos = 0
-        if not reply:
+        return True
+
+    def after_write(self) -> None:
+        """The main thread's part after a write: the write handler installed while replies
+        remain (removed once they are gone), close after the last reply, the soft limit."""
+        if not self.reply:
             if self.writing:
                 self.writing = False
                 self.server.reactor.remove_writer(self.sock)

@@ -157,7 +157,7 @@ def server_section(server: "Server") -> list[str]:
         f"lru_clock:{int(now) & (2**24 - 1)}",
         f"executable:{os.path.abspath(sys.argv[0]) if sys.argv and sys.argv[0] else ''}",
         f"config_file:{os.path.abspath(config.config_file) if config.config_file else ''}",
-        "io_threads_active:0",
+        f"io_threads_active:{int(server.io_threads.active)}",
     ]
     return lines
 
@@ -491,8 +491,8 @@ def stats_section(server: "Server") -> list[str]:
         "dump_payload_sanitizations:0",
         f"total_reads_processed:{stats.reads_processed}",
         f"total_writes_processed:{stats.writes_processed}",
-        "io_threaded_reads_processed:0",
-        "io_threaded_writes_processed:0",
+        f"io_threaded_reads_processed:{stats.io_threaded_reads_processed}",
+        f"io_threaded_writes_processed:{stats.io_threaded_writes_processed}",
         "reply_buffer_shrinks:0",
         "reply_buffer_expands:0",
     ]

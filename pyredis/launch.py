@@ -65,7 +65,8 @@ class ServerProcess:
                  cwd: Optional[str] = None, env: Optional[dict[str, str]] = None,
                  stdin: Stream = subprocess.DEVNULL, stdout: Stream = subprocess.DEVNULL,
                  stderr: Stream = subprocess.DEVNULL, new_session: bool = False,
-                 start_timeout: float = START_TIMEOUT) -> None:
+                 start_timeout: float = START_TIMEOUT,
+                 ready_replies: tuple[bytes, ...] = READY_REPLIES) -> None:
         self.host = host
         self.port = port
         # A temporary run directory unless given; it is removed when the server stops.
@@ -77,6 +78,7 @@ class ServerProcess:
                                      stdout=stdout, stderr=stderr,
                                      start_new_session=new_session)
         self.pid = self.proc.pid
+        self.ready_replies = ready_replies   # how the server's answer to PING starts
         try:
             self._wait_for_ping(start_timeout)
         except BaseException:
@@ -94,7 +96,7 @@ class ServerProcess:
             try:
                 with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
                     sock.sendall(PING)
-                    if sock.recv(64).startswith(READY_REPLIES):
+                    if sock.recv(64).startswith(self.ready_replies):
                         return
             except OSError:
                 pass
@@ -130,18 +132,17 @@ class ServerProcess:
 
 def launch(kind: str, args: Sequence[str] = (), *, io: str = "selectors", port: int = 0,
            cwd: Optional[str] = None, package_root: str = PACKAGE_ROOT,
-           stderr: Stream = subprocess.DEVNULL,
+           stderr: Stream = subprocess.DEVNULL, env: Optional[dict[str, str]] = None,
            start_timeout: float = START_TIMEOUT) -> ServerProcess:
     """pyredis (`io` picks its backend; imported from package_root) or the real redis-server
     ("redis") on 127.0.0.1:port (a free one for 0), without persistence; `args` come last,
-    so they may override that."""
+    so they may override that. `env`: the environment (this process's by default)."""
     port = port or free_port()
     base = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             *args]
-    env = None
     if kind == "pyredis":
         command = pyredis_command(base, io)
-        env = dict(os.environ, PYTHONPATH=package_root)
+        env = dict(os.environ if env is None else env, PYTHONPATH=package_root)
     elif kind == "redis":
         command = redis_command(base)
     else:

@@ -34,6 +34,7 @@ from .errors import (LOADING, MASTERDOWN, MAX_CLIENTS_REACHED, MISCONF, NOAUTH, 
 from .client_eviction import ClientEviction
 from .evict import Eviction, perform_evictions
 from .expire import ActiveExpire
+from .io_threads import IOThreads
 from .sizes import DICT_ENTRY, POINTER, table_slots
 from .latency import LatencyMonitor
 from .lazyfree import LazyFree
@@ -112,6 +113,8 @@ class Stats:
         self.errors: Counter[str] = Counter()  # error code -> count (INFO errorstats)
         self.reads_processed = 0
         self.writes_processed = 0
+        self.io_threaded_reads_processed = 0     # clients read by the I/O threads
+        self.io_threaded_writes_processed = 0    # clients written by the I/O threads
         self.ops_samples: list[tuple[float, int, int, int]] = []  # (time, cmds, in, out)
 
     def count_error(self, message: str) -> None:
@@ -146,6 +149,8 @@ class Server:
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.pending_writes: list[Client] = []
+        self.io_threads = IOThreads(self)     # io-threads: helpers for the pending I/O
+        self.postpone_reads = False           # io-threads-do-reads with the threads active
         self.pending_input: list[Client] = []   # clients with commands left for next cycle
         self.clients_to_close: list[Client] = []
         self._clients_cron_queue: list[Client] = []   # the clients cron's turn, in order
@@ -922,6 +927,9 @@ class Server:
         """The end of each loop cycle, before the loop waits for events: Redis's beforeSleep,
         in its order."""
         self.clock.refresh()
+        # The reads the I/O threads were given this cycle, and the commands they brought.
+        if self.postpone_reads:
+            self.io_threads.handle_pending_reads()
         # A short expiry pass when the last one left work behind; first, so that the keys it
         # deletes are in this cycle's invalidations.
         self.active_expire.run(fast=True)
@@ -1003,6 +1011,8 @@ class Server:
         pending = self.pending_writes
         if not pending:
             return
+        if self.io_threads.count > 1 and self.io_threads.handle_pending_writes():
+            return
         self.pending_writes = []
         update_memory = self.client_eviction.update if self.config.maxmemory_clients else None
         for client in pending:
@@ -1067,6 +1077,8 @@ class Server:
         self.tracking.limit_table()
         # MIGRATE's connections unused for 10 seconds.
         self.migrate_sockets.close_idle(now)
+        # The I/O threads stop being used when there is too little to write.
+        self.io_threads.stop_if_needed(len(self.pending_writes))
         return 1.0 / hz
 
     def clients_cron(self, now: float) -> None:
@@ -1246,6 +1258,7 @@ class Server:
         """After a shutdown: close the clients and end the loop (serve_forever returns)."""
         for client in list(self.clients.values()):
             client.close()
+        self.io_threads.stop()
         self.reactor.stop()
 
 

@@ -4,6 +4,7 @@ server in a thread of the test process (LiveServer) for looking at what a comman
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import tempfile
@@ -31,10 +32,16 @@ NO_RETRY = Retry(NoBackoff(), 0)
 ONE_IO_BACKEND = pytest.mark.parametrize("server", ["selectors"], indirect=True)
 
 
+# Arguments for every pyredis server the tests start, before their own: the suite run
+# against another configuration, e.g. PYREDIS_TEST_SERVER_ARGS="--io-threads 4".
+SERVER_ARGS = shlex.split(os.environ.get("PYREDIS_TEST_SERVER_ARGS", ""))
+
+
 def start_server(kind: str = "pyredis", args: Sequence[str] = (),
                  io: str = "selectors") -> ServerProcess:
     """pyredis or the real redis-server ("redis") in a child process, DEBUG enabled on both."""
-    return launch(kind, ["--enable-debug-command", "yes", *args], io=io)
+    extra = SERVER_ARGS if kind == "pyredis" else []
+    return launch(kind, [*extra, "--enable-debug-command", "yes", *args], io=io)
 
 
 def scored(protocol: int, pairs: list[tuple[bytes, float]]) -> list:

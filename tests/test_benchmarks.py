@@ -1,5 +1,6 @@
 """A smoke run of the benchmark suite (tiny counts): it starts both servers, runs every
 section and writes its tables and result files. It checks the suite works, not speed."""
+import importlib.util
 import json
 import os
 import subprocess
@@ -23,6 +24,12 @@ def _run(module: str, *args: str) -> subprocess.CompletedProcess:
                           env=_env_outside_make())
 
 
+def has_row(text: str, *cells: str) -> bool:
+    """Whether a Markdown table in `text` has a row with these cells."""
+    return any(set(cells) <= {cell.strip() for cell in line.split("|")}
+               for line in text.splitlines() if line.startswith("|"))
+
+
 def test_benchmark_suite_smoke_run(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# title\n")
@@ -33,16 +40,45 @@ def test_benchmark_suite_smoke_run(tmp_path):
     results = json.loads((tmp_path / "latest.json").read_text())
     tests = {(r["case"]["test"], r["case"]["pipeline"]) for r in results["throughput"]}
     assert ("GET", 16) in tests and ("SET", 1) in tests
+    # pyredis is labelled by the build its INFO names; without a compiled build installed,
+    # the compiled run is the pure one and is not run twice.
+    builds = results["builds"]
+    assert set(builds) == {f"pyredis/{io}/{build}" for io in ("selectors", "uvloop")
+                           for build in set(builds.values())}
+    selectors = next(label for label in builds if label.startswith("pyredis/selectors/"))
+    uvloop = next(label for label in builds if label.startswith("pyredis/uvloop/"))
     for case in results["throughput"]:
-        for label in ("redis", "pyredis/selectors", "pyredis/uvloop"):
+        for label in ["redis", *builds]:
             sample = case["samples"][label][0]
             assert sample["rps"] > 0 and sample["cpu_us"] > 0
-    assert results["keys"]["pyredis/selectors"][0]["kind"] == "string"
-    assert results["clients"]["pyredis/selectors"]["answered"] == 100
-    assert results["clients"]["pyredis/uvloop"]["answered"] == 100
+    assert results["keys"][selectors][0]["kind"] == "string"
+    assert results["clients"][selectors]["answered"] == 100
+    assert results["clients"][uvloop]["answered"] == 100
+    assert has_row(out.stdout, "simple CPU/req geomean -P 16", selectors)
+    assert has_row(out.stdout, "RSS per small string key", selectors)
     assert (tmp_path / "latest.csv").read_text().startswith("test,pipeline,")
     assert "<!-- benchmark results: start -->" in readme.read_text()
     assert "Command: `python -m benchmarks --quick" in readme.read_text()
+
+
+def test_benchmark_peers_builds_and_baseline(tmp_path):
+    """--peers runs each peer installed (and says which are not), --builds pure forces the
+    pure Python build, --baseline runs pyredis from another checkout (this one here)."""
+    out = _run("benchmarks", "--quick", "--sections", "throughput", "--io", "selectors",
+               "--tests", "PING_MBULK", "--builds", "pure", "--peers",
+               "--baseline", ROOT, "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    results = json.loads((tmp_path / "latest.json").read_text())
+    assert results["builds"] == {"pyredis/selectors/pure": "pure", "baseline": "pure"}
+    labels = set(results["throughput"][0]["samples"])
+    assert {"redis", "pyredis/selectors/pure", "baseline"} <= labels
+    for peer in ("fakeredis", "pyvalkey"):
+        installed = importlib.util.find_spec(peer) is not None
+        assert (peer in labels) == installed
+        assert (f"{peer}: not installed" in out.stderr) != installed
+        if installed:
+            assert has_row(out.stdout, f"simple rps geomean -P 16 vs {peer}",
+                           "pyredis/selectors/pure")
 
 
 def test_collections_scaling_smoke_run():
@@ -88,3 +124,13 @@ def test_floor_benchmark_smoke_run():
     assert [(row[0], row[1]) for row in rows] == [
         (test, p) for p in ("16", "1") for test in ("PING_MBULK", "SET", "GET")]
     assert all(float(value) > 0 for row in rows for value in row[2:5])
+
+
+def test_replication_benchmark_smoke_run():
+    """benchmarks.replication: a full sync and a SET load for every pairing, DEBUG RELOAD."""
+    out = _run("benchmarks.replication", "--quick")
+    assert out.returncode == 0, out.stderr
+    for pair in ("redis -> redis", "pyredis -> pyredis", "redis -> pyredis",
+                 "pyredis -> redis"):
+        assert out.stdout.count(f"| {pair} |") == 2, out.stdout
+    assert "| pyredis |" in out.stdout and "| redis | " in out.stdout

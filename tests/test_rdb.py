@@ -15,7 +15,7 @@ import redis
 from hypothesis import given, settings, strategies as st
 
 from helpers import NO_RETRY, start_server
-from pyredis.persistence.crc64 import crc64
+from pyredis.persistence.crc64 import CRC64_FUNCTIONS, crc64
 
 KEYS = ["s", "int", "neg", "big", "lzf", "list", "biglist", "intlist", "iset", "bigiset",
         "sset", "zset", "bigzset", "hash", "bighash"]
@@ -52,6 +52,21 @@ def real(real_server):
     c.flushall()
     yield c
     c.close()
+
+
+@pytest.mark.parametrize("name", sorted(CRC64_FUNCTIONS))
+def test_crc64_is_redis_crc64(name):
+    """Redis's own check value (crc64.c's test), and a CRC continued over pieces equals the
+    CRC of the whole, in every implementation."""
+    crc = CRC64_FUNCTIONS[name]
+    assert crc(b"123456789") == 0xE9C6D914C4B8D9CA
+    assert crc(b"") == 0
+    data = bytes(range(256)) * 41 + b"tail"
+    whole = crc(data)
+    assert whole == CRC64_FUNCTIONS["python"](data)
+    assert crc(data[1001:], crc(data[:1001])) == whole
+    # Data followed by its CRC (little-endian, as an RDB file ends) has the CRC 0.
+    assert crc(data + struct.pack("<Q", whole)) == 0
 
 
 def test_dump_restore_round_trip(r):
@@ -413,13 +428,13 @@ def test_save_points_and_shutdown(tmp_path):
 
 
 def test_crc64_of_long_inputs_equals_the_tables():
-    """Long inputs go through big-integer folding: the same checksum as the byte tables,
-    continued from any crc, across the 1 MB blocks it folds at a time."""
-    assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA       # Redis's crc64 test vector
+    """The pure-Python CRC folds long inputs with big integers: the same checksum as its
+    byte tables, continued from any crc, across the 1 MB blocks it folds at a time."""
+    crc64_python = CRC64_FUNCTIONS["python"]
     data = random.Random(7).randbytes((1 << 20) + 2500)
     for start in (0, 1, 0xFFFFFFFFFFFFFFFF):
         by_tables = start
         for i in range(0, len(data), 1024):                  # each short: the tables
-            by_tables = crc64(data[i:i + 1024], by_tables)
-        assert crc64(data, start) == by_tables
-        assert crc64(memoryview(data), start) == by_tables
+            by_tables = crc64_python(data[i:i + 1024], by_tables)
+        assert crc64_python(data, start) == by_tables
+        assert crc64_python(memoryview(data), start) == by_tables

@@ -360,9 +360,11 @@ def test_failover_waits_for_the_replica(pair: Pair) -> None:
 # -- faults ------------------------------------------------------------------------------------
 
 class Writers:
-    """Clients that each append 1, 2, 3 ... to a list of their own, a WAIT 1 after each,
-    until stopped, their master is gone or `writes` are made: what each sent last, what the
-    master acknowledged last and what a WAIT confirmed last."""
+    """Clients that each append 1, 2, 3 ... to a list of their own, in batches with a WAIT 1
+    after each, until stopped, their master is gone or `writes` are made: what each sent
+    last, what the master acknowledged last and what a WAIT confirmed last."""
+
+    BATCH = 5
 
     def __init__(self, port: int, count: int, writes: int = 3000) -> None:
         self.port = port
@@ -379,14 +381,18 @@ class Writers:
         # No retries: a write is sent once, so that `sent` bounds what may have arrived.
         r = redis.Redis(port=self.port, socket_timeout=5, retry=Retry(NoBackoff(), 0))
         try:
-            for value in range(1, self.writes + 1):
+            for first in range(1, self.writes + 1, self.BATCH):
                 if self.stopped.is_set():
                     break
-                self.sent[n] = value
-                r.rpush(f"log:{n}", value)
-                self.replied[n] = value
+                last = min(first + self.BATCH - 1, self.writes)
+                pipe = r.pipeline(transaction=False)
+                for value in range(first, last + 1):
+                    pipe.rpush(f"log:{n}", value)
+                self.sent[n] = last
+                pipe.execute()
+                self.replied[n] = last
                 if r.wait(1, 100) >= 1:
-                    self.acked[n] = value
+                    self.acked[n] = last
         except redis.ConnectionError:
             pass      # the master was killed
         finally:
@@ -399,63 +405,88 @@ class Writers:
         assert not any(thread.is_alive() for thread in self.threads)
 
 
-def replica_logs(replica: redis.Redis, count: int) -> list[list[int]]:
-    return [[int(v) for v in replica.lrange(f"log:{n}", 0, -1)] for n in range(count)]
+WRITERS = 2
 
 
-def test_faults_cut_links_and_a_killed_master() -> None:
-    """A write load with WAIT 1 after each write; at a random moment of it the link is cut
-    (from the master's side, then from the replica's) or the master, with appendfsync
-    always, is killed with SIGKILL. The replica holds each writer's writes in order, every
-    one a WAIT confirmed and none past the one its client had sent; after a cut it resumes
-    with a partial resync; after the kill the master restarts from its append-only file
-    with every write it acknowledged and every write the replica holds (the AOF is written
-    before the stream goes out), and the replica converges to it."""
+def replica_logs(replica: redis.Redis) -> list[list[int]]:
+    """Each writer's list; and no key the writers did not write."""
+    assert set(replica.keys()) <= {b"log:%d" % n for n in range(WRITERS)}
+    return [[int(v) for v in replica.lrange(f"log:{n}", 0, -1)] for n in range(WRITERS)]
+
+
+def cut_link(pair: Pair, writers: Writers, side: str, rand: random.Random, seed: int) -> None:
+    """The link cut from one side at a random moment of the load: the replica resumes with
+    a partial resync and holds exactly what was written."""
+    full, partial = pair.stats()
+    time.sleep(rand.uniform(0.02, 0.2))
+    if side == "master":
+        assert pair.master.client_kill_filter(_type="replica") == 1
+    else:
+        assert pair.replica.client_kill_filter(_type="master") == 1
+    time.sleep(0.1)
+    writers.stop()
+    pair.wait_linked()
+    pair.in_sync()
+    assert replica_logs(pair.replica) == \
+        [list(range(1, sent + 1)) for sent in writers.sent], f"seed {seed}"
+    assert pair.stats() == (full, partial + 1), f"seed {seed}"
+
+
+def kill_master(pair: Pair, writers: Writers, restart: Callable[[], ServerProcess],
+                rand: random.Random, seed: int) -> None:
+    """SIGKILL of the master at a random moment of the load. The replica holds a prefix of
+    each writer's writes: every one a WAIT confirmed, none its client had not sent. The
+    master restarts from its append-only file with every write it acknowledged and every
+    write the replica holds (the AOF is written before the stream goes out), and the
+    replica converges to it."""
+    time.sleep(rand.uniform(0.05, 0.4))
+    os.kill(pair.master_server.pid, signal.SIGKILL)
+    writers.stop()
+    pair.master_server.wait()
+    held = replica_logs(pair.replica)
+    for n in range(WRITERS):
+        assert held[n] == list(range(1, len(held[n]) + 1)), f"seed {seed}"
+        assert writers.acked[n] <= len(held[n]) <= writers.sent[n], f"seed {seed}"
+    pair.master.close()
+    pair.master_server = restart()
+    pair.master = redis.Redis(port=pair.master_server.port, socket_timeout=20)
+    restored = replica_logs(pair.master)
+    for n in range(WRITERS):
+        assert restored[n] == list(range(1, len(restored[n]) + 1)), f"seed {seed}"
+        assert max(len(held[n]), writers.replied[n]) <= len(restored[n]) \
+            <= writers.sent[n], f"seed {seed}"
+    pair.wait_linked()
+    pair.in_sync()
+    assert replica_logs(pair.replica) == restored, f"seed {seed}"
+
+
+@pytest.mark.parametrize("master_kind,replica_kind", PAIRS, ids=lambda kind: kind)
+def test_faults_cut_links_and_a_killed_master(master_kind: str, replica_kind: str) -> None:
+    """A write load with WAIT 1 after each batch; at random moments of it the link is cut
+    (from the master's side, then from the replica's) and the master, with appendfsync
+    always, is killed with SIGKILL, twice."""
     seed = random.randrange(1 << 30)
     rand = random.Random(seed)
     run_dir = tempfile.mkdtemp(prefix="pyredis-fault-")
     port = free_port()
     master_args = ("--appendonly", "yes", "--appendfsync", "always")
-    pair = start_pair("pyredis", "redis", master_args, cwd=run_dir, port=port)
+
+    def restart() -> ServerProcess:
+        return launch(master_kind, ["--enable-debug-command", "yes", *MASTER_ARGS,
+                                    *master_args], cwd=run_dir, port=port)
+
+    pair = start_pair(master_kind, replica_kind, master_args, cwd=run_dir, port=port)
     try:
-        for cut in ("replica", "master"):
-            pair.master.delete("log:0", "log:1")
-            full, partial = pair.stats()
-            writers = Writers(port, 2)
-            time.sleep(rand.uniform(0.02, 0.2))
-            if cut == "replica":
-                assert pair.master.client_kill_filter(_type="replica") == 1
-            else:
-                assert pair.replica.client_kill_filter(_type="master") == 1
-            time.sleep(0.1)
-            writers.stop()
-            pair.wait_linked()
+        for fault in ("cut from the master", "cut from the replica", "kill", "kill"):
+            pair.master.delete(*(f"log:{n}" for n in range(WRITERS)))
+            # The replica has the deletion (after a full resync, the master streams on its
+            # first ACK, up to a second later).
             pair.in_sync()
-            assert replica_logs(pair.replica, 2) == \
-                [list(range(1, sent + 1)) for sent in writers.sent], f"seed {seed}"
-            assert pair.stats() == (full, partial + 1), f"seed {seed}"
-        pair.master.delete("log:0", "log:1")
-        writers = Writers(port, 2)
-        time.sleep(rand.uniform(0.05, 0.3))
-        os.kill(pair.master_server.pid, signal.SIGKILL)
-        writers.stop()
-        pair.master_server.wait()
-        held = replica_logs(pair.replica, 2)
-        for n in range(2):
-            assert held[n] == list(range(1, len(held[n]) + 1)), f"seed {seed}"
-            assert writers.acked[n] <= len(held[n]) <= writers.sent[n], f"seed {seed}"
-        pair.master.close()
-        pair.master_server = launch("pyredis", ["--enable-debug-command", "yes", *MASTER_ARGS,
-                                                *master_args], cwd=run_dir, port=port)
-        pair.master = redis.Redis(port=port, socket_timeout=20)
-        restored = replica_logs(pair.master, 2)
-        for n in range(2):
-            assert restored[n] == list(range(1, len(restored[n]) + 1)), f"seed {seed}"
-            assert max(len(held[n]), writers.replied[n]) <= len(restored[n]) \
-                <= writers.sent[n], f"seed {seed}"
-        pair.wait_linked()
-        pair.in_sync()
-        assert replica_logs(pair.replica, 2) == restored
+            writers = Writers(port, WRITERS)
+            if fault == "kill":
+                kill_master(pair, writers, restart, rand, seed)
+            else:
+                cut_link(pair, writers, fault.split()[-1], rand, seed)
     finally:
         pair.stop()
         shutil.rmtree(run_dir, ignore_errors=True)

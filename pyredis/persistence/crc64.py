@@ -1,19 +1,24 @@
 """Redis's CRC64 (Jones' polynomial, reflected): the checksum of RDB files and of DUMP
-payloads."""
+payloads. anycrc's C code computes it when anycrc is importable (its CRC64-REDIS model, a
+thousand times faster: a full sync's checksum in milliseconds); the pure-Python function
+below serves otherwise (tables for short inputs, big-integer folding for long ones), and
+the tests hold both to the same values."""
 from __future__ import annotations
 
 import struct
+from typing import Callable
+
+POLY = 0x95AC9329AC4BC9B5     # Jones' polynomial, reflected
 
 
 def _crc64_tables() -> list[list[int]]:
     """Eight tables for 'slicing by 8': eight bytes per step, several times faster in
     Python than a byte at a time."""
-    poly = 0x95AC9329AC4BC9B5     # Jones' polynomial, reflected (Redis's crc64)
     first = []
     for i in range(256):
         crc = i
         for _ in range(8):
-            crc = (crc >> 1) ^ poly if crc & 1 else crc >> 1
+            crc = (crc >> 1) ^ POLY if crc & 1 else crc >> 1
         first.append(crc)
     tables = [first]
     for _ in range(7):
@@ -25,8 +30,8 @@ def _crc64_tables() -> list[list[int]]:
 _T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _crc64_tables()
 
 
-def crc64(data: bytes, crc: int = 0) -> int:
-    """Redis's crc64 of data, continuing from crc (0 to start)."""
+def crc64_python(data: bytes, crc: int = 0) -> int:
+    """The CRC64 of data, continuing from crc (the CRC of what came before it)."""
     if len(data) >= LONG_INPUT:
         view = memoryview(data)
         for start in range(0, len(data), FOLDED_BLOCK):    # a bounded big integer each
@@ -63,7 +68,7 @@ def _reflect(value: int, bits: int) -> int:
 
 
 _REFLECTED_BYTES = bytes(_reflect(i, 8) for i in range(256))
-_P = (1 << 64) | _reflect(0x95AC9329AC4BC9B5, 64)
+_P = (1 << 64) | _reflect(POLY, 64)
 
 
 def _clmul(a: int, b: int) -> int:
@@ -103,3 +108,15 @@ def _crc64_folded(data: memoryview, crc: int) -> int:
         value = _clmul(value >> d, _X_POW2[k]) ^ (value & ((1 << d) - 1))
         n = value.bit_length()
     return _reflect(_reduce_bitwise(value), 64)
+
+
+# Every implementation available here, by name (for the tests).
+CRC64_FUNCTIONS: dict[str, Callable[..., int]] = {"python": crc64_python}
+
+try:
+    import anycrc
+except ImportError:     # the pure-Python function serves alone
+    crc64: Callable[..., int] = crc64_python
+else:
+    # With no final XOR, anycrc's calc(data, crc) continues a CRC as crc64_python does.
+    CRC64_FUNCTIONS["anycrc"] = crc64 = anycrc.Model("CRC64-REDIS").calc

@@ -67,9 +67,14 @@ class RdbError(Exception):
 
 # -- writing -----------------------------------------------------------------------------------
 
+# Every single byte ready made: type bytes and the one-byte lengths (0 to 63) of most keys
+# and many values, written once per key.
+_BYTES = [bytes((n,)) for n in range(256)]
+
+
 def encode_length(n: int) -> bytes:
     if n < 0x40:
-        return bytes((n,))
+        return _BYTES[n]
     if n < 0x4000:
         return bytes((0x40 | (n >> 8), n & 0xFF))
     if n <= 0xFFFFFFFF:
@@ -80,23 +85,25 @@ def encode_length(n: int) -> bytes:
 def encode_string(s: bytes) -> bytes:
     """A string; one that is a canonical integer of at most 32 bits is int-encoded, as
     Redis does."""
-    if 0 < len(s) <= 11 and (s[0] in b"-0123456789"):
-        try:
-            n = int(s)
-        except ValueError:
-            n = None
-        if n is not None and b"%d" % n == s and _INT_MIN32 <= n <= _INT_MAX32:
-            if -128 <= n <= 127:
-                return b"\xc0" + struct.pack("<b", n)
-            if -32768 <= n <= 32767:
-                return b"\xc1" + struct.pack("<h", n)
-            return b"\xc2" + struct.pack("<i", n)
-    return encode_length(len(s)) + s
+    size = len(s)
+    if size > 11 or not size or s[0] not in b"-0123456789":     # no integer: the common case
+        return (_BYTES[size] if size < 0x40 else encode_length(size)) + s
+    try:
+        n = int(s)
+    except ValueError:
+        return _BYTES[size] + s
+    if b"%d" % n != s or not _INT_MIN32 <= n <= _INT_MAX32:
+        return _BYTES[size] + s
+    if -128 <= n <= 127:
+        return b"\xc0" + struct.pack("<b", n)
+    if -32768 <= n <= 32767:
+        return b"\xc1" + struct.pack("<h", n)
+    return b"\xc2" + struct.pack("<i", n)
 
 
 def encode_value(value: Any) -> tuple[int, bytes]:
     """(RDB type, serialized value) of one pyredis value."""
-    if isinstance(value, (bytes, bytearray)):
+    if type(value) is bytes or isinstance(value, bytearray):
         return TYPE_STRING, encode_string(bytes(value))
     if isinstance(value, ListValue):
         parts = [encode_length(len(value))]
@@ -173,7 +180,7 @@ def snapshot_chunks(server: Any, now_ms: int, aof_base: bool = False,
             if when is not None:
                 chunk.append(bytes((OPCODE_EXPIRETIME_MS,)) + struct.pack("<q", when))
             kind, body = encode_value(value)
-            record = bytes((kind,)) + encode_string(key) + body
+            record = _BYTES[kind] + encode_string(key) + body
             chunk.append(record)
             size += len(record)
             if key_delay_us:       # rdb-key-save-delay: tests slow a save down with it
@@ -234,7 +241,10 @@ def write_snapshot(server: Any, path: str, now_ms: int,
 # -- reading -----------------------------------------------------------------------------------
 
 class Reader:
-    """A cursor over RDB bytes."""
+    """A cursor over RDB bytes. A load reads millions of strings: string() reads the
+    common short ones with no call of its own, the rest through length_or_encoding()."""
+
+    __slots__ = ("data", "pos", "end")
 
     def __init__(self, data: bytes, end: Optional[int] = None) -> None:
         self.data = data
@@ -242,14 +252,18 @@ class Reader:
         self.end = len(data) if end is None else end
 
     def take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > self.end:
+        pos = self.pos
+        if n < 0 or pos + n > self.end:
             raise RdbError("unexpected end of data")
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return chunk
+        self.pos = pos + n
+        return self.data[pos:pos + n]
 
     def byte(self) -> int:
-        return self.take(1)[0]
+        pos = self.pos
+        if pos >= self.end:
+            raise RdbError("unexpected end of data")
+        self.pos = pos + 1
+        return self.data[pos]
 
     def offset(self) -> int:
         """The bytes read so far."""
@@ -281,6 +295,14 @@ class Reader:
         return n
 
     def string(self) -> bytes:
+        pos = self.pos
+        if pos < self.end:
+            first = self.data[pos]
+            if first < 0x40:                # a plain string of up to 63 bytes
+                end = pos + 1 + first
+                if end <= self.end:
+                    self.pos = end
+                    return self.data[pos + 1:end]
         n, encoded = self.length_or_encoding()
         if not encoded:
             return self.take(n)
@@ -336,6 +358,9 @@ class StreamReader(Reader):
         chunk = self.data[self.pos:self.pos + n]
         self.pos += n
         return chunk
+
+    def byte(self) -> int:
+        return self.take(1)[0]
 
     def fill(self, n: int) -> None:
         """Read until n bytes are available at pos; ShortRead if the link ends first."""
@@ -636,7 +661,17 @@ def parse_rdb(reader: Reader, config: Any,
     try:
         while True:
             opcode = reader.byte()
-            if opcode == OPCODE_EXPIRETIME_MS:
+            if opcode < OPCODE_FUNCTION2:       # a key and its value: first, the common case
+                key = reader.string()
+                if opcode == TYPE_STRING:
+                    value = reader.string()
+                else:
+                    value = read_value(reader, opcode, config)
+                on_key(db, key, value, expire)
+                expire = None
+                if on_progress is not None:
+                    on_progress(reader.offset())
+            elif opcode == OPCODE_EXPIRETIME_MS:
                 expire = struct.unpack("<q", reader.take(8))[0]
             elif opcode == OPCODE_EXPIRETIME:
                 expire = struct.unpack("<i", reader.take(4))[0] * 1000
@@ -659,12 +694,7 @@ def parse_rdb(reader: Reader, config: Any,
             elif opcode == OPCODE_EOF:
                 break
             else:
-                key = reader.string()
-                value = read_value(reader, opcode, config)
-                on_key(db, key, value, expire)
-                expire = None
-                if on_progress is not None:
-                    on_progress(reader.offset())
+                raise RdbError(f"unsupported RDB type {opcode}")
     except (IndexError, struct.error) as exc:
         raise RdbError("Short read or OOM loading DB. Unrecoverable error, aborting now.") \
             from exc

@@ -333,6 +333,7 @@ class Snapshots:
         first_key = True
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
+            # Called for each of millions of keys: names looked up once, outside.
             nonlocal loaded, expired, first_key
             if first_key:       # the AUX fields come first: the size the data had
                 first_key = False
@@ -349,7 +350,7 @@ class Snapshots:
                 self.expired_at_load.append((index, key))
                 return
             db = dbs[index]
-            if key in db.data and not merge:
+            if not merge and key in db.data:
                 raise rdb.RdbError("RDB has duplicated key '%s' in DB %d"
                                    % (key.decode(errors="replace"), index))
             db.load(key, value, expire)

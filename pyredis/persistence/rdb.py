@@ -103,7 +103,7 @@ def encode_string(s: bytes) -> bytes:
 
 def encode_value(value: Any) -> tuple[int, bytes]:
     """(RDB type, serialized value) of one pyredis value."""
-    if type(value) is bytes or isinstance(value, bytearray):
+    if type(value) is bytes or isinstance(value, (bytes, bytearray)):     # the common case first
         return TYPE_STRING, encode_string(bytes(value))
     if isinstance(value, ListValue):
         parts = [encode_length(len(value))]

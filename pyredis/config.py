@@ -536,6 +536,10 @@ def apply_crash_log(server: "Server") -> None:
     server.process.watch_crash_signals(server.config.crash_log_enabled)
 
 
+def apply_watchdog_period(server: "Server") -> None:
+    server.process.apply_watchdog_period()
+
+
 def apply_maxmemory_policy(server: "Server") -> None:
     """Whether keys keep LFU counters (OBJECT FREQ) instead of access times, and whether
     every key keeps its access time (LRU eviction compares them)."""
@@ -622,7 +626,7 @@ DIRECTIVES: list[Directive] = [
     _bool("crash-log-enabled", True, apply=apply_crash_log),
     _bool("crash-memcheck-enabled", True),
     _bool("use-exit-on-panic", False, HIDDEN),
-    _int("watchdog-period", 0, INT_MAX, 0, HIDDEN),
+    _int("watchdog-period", 0, INT_MAX, 0, HIDDEN, apply=apply_watchdog_period),
     _enum("enable-protected-configs", _PROTECTED_ACTION, "no", IMMUTABLE),
     _enum("enable-debug-command", _PROTECTED_ACTION, "no", IMMUTABLE),
     _enum("enable-module-command", _PROTECTED_ACTION, "no", IMMUTABLE),

@@ -192,6 +192,19 @@ def flush_databases(dbs: list["Database"], lazy: bool = False) -> int:
     return removed
 
 
+def swap_databases(a: "Database", b: "Database") -> None:
+    """Exchange the contents of two databases (SWAPDB, a replica's load beside its data);
+    the clients (and their WATCHes and blocked keys) stay with the database number: a
+    watched key that exists on either side counts as changed, and a key waited for is
+    ready: its waiters find the value now there, or hear that their stream is gone
+    (XREADGROUP)."""
+    a.touch_all_watched(b)
+    b.touch_all_watched(a)
+    a.swap_contents(b)
+    a.signal_waited_keys()
+    b.signal_waited_keys()
+
+
 # A collection longer than this is priced again in full only once its length moved by a
 # sixteenth since the last full pricing (in between, its price scales with its length):
 # pricing a stream walks its nodes, and a write must stay O(1) amortized.

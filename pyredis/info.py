@@ -402,8 +402,8 @@ def persistence_section(server: "Server") -> list[str]:
     rdb = server.snapshots
     current = int(time.time() - rdb.child_started) if rdb.in_progress() else -1
     return [
-        f"loading:{int(server.loading)}",
-        "async_loading:0",
+        f"loading:{int(server.loading and not server.async_loading)}",
+        f"async_loading:{int(server.async_loading)}",
         f"current_cow_peak:{rdb.cow_peak}",
         f"current_cow_size:{rdb.cow_size}",
         f"current_cow_size_age:{int(time.time() - rdb.cow_updated) if rdb.cow_updated else 0}",
@@ -422,7 +422,29 @@ def persistence_section(server: "Server") -> list[str]:
         f"rdb_last_load_keys_expired:{rdb.last_load_expired}",
         f"rdb_last_load_keys_loaded:{rdb.last_load_loaded}",
         *server.aof.info_fields(),
+        *(loading_fields(server) if server.loading else []),
     ]
+
+
+def loading_fields(server: "Server") -> list[str]:
+    """The progress of a load under way: a share of its size when known, else of the
+    memory the data used where it was saved (a payload framed with an EOF mark), and an
+    ETA from the pace so far."""
+    total, done = server.loading_total_bytes, server.loading_loaded_bytes
+    used_mem = server.loading_rdb_used_mem
+    perc, remaining = 0.0, 1
+    if total:
+        perc, remaining = done / total * 100, total - done
+    elif used_mem:
+        perc, remaining = min(done / used_mem * 100, 99.99), max(used_mem - done, 1)
+    elapsed = int(time.time()) - int(server.loading_start_time)
+    eta = elapsed * remaining // (done + 1) if elapsed else 1
+    return [f"loading_start_time:{int(server.loading_start_time)}",
+            f"loading_total_bytes:{total}",
+            f"loading_rdb_used_mem:{used_mem}",
+            f"loading_loaded_bytes:{done}",
+            f"loading_loaded_perc:{perc:.2f}",
+            f"loading_eta_seconds:{eta}"]
 
 
 @info_section("stats", "Stats")

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import traceback
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .config import expand_proc_title
 
@@ -182,6 +182,37 @@ class Process:
         server.log_warning("!!! Software Failure. Press left mouse button to continue")
         server.log_warning("Guru Meditation: %s" % message)
         self.crash(signal.SIGABRT, 0, -1, 0)
+
+    # -- the software watchdog (watchdog-period) ---------------------------------------
+
+    def apply_watchdog_period(self) -> None:
+        """CONFIG SET watchdog-period (Redis's applyWatchdogPeriod): SIGALRM after that many
+        milliseconds without a cron run, which re-arms it; never less than two cron
+        periods. 0 turns it off."""
+        server = self.server
+        period = server.config.watchdog_period
+        if not period:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            return
+        signal.signal(signal.SIGALRM, self.watchdog_expired)
+        min_period = (1000 // server.hz) * 2
+        if period < min_period:
+            server.config.watchdog_period = min_period
+        self.schedule_watchdog()
+
+    def schedule_watchdog(self) -> None:
+        """Push the alarm a period away: from every cron run (a blocked loop lets it ring)."""
+        signal.setitimer(signal.ITIMER_REAL, self.server.config.watchdog_period / 1000)
+
+    def watchdog_expired(self, signum: int, frame: Any) -> None:
+        """The loop was blocked a whole period: where it is, in the log (Redis's
+        watchdogSignalHandler). Python runs this between two bytecodes, then resumes an
+        interrupted system call (a read, a wait) as if nothing happened."""
+        server = self.server
+        server.log_from_signal_handler("\n--- WATCHDOG TIMER EXPIRED ---")
+        server.log_raw("warning", "".join(traceback.format_stack(frame)))
+        server.log_from_signal_handler("--------\n")
 
     def log_state(self) -> None:
         """INFO and CLIENT LIST, as Redis's crash report shows them."""

@@ -4,7 +4,10 @@ REPLICAOF host port starts it: a non-blocking connect, then the handshake (PING,
 masterauth, REPLCONF listening-port / ip-address / capa eof capa psync2, PSYNC), each reply
 read as it comes so the loop never waits. A full resynchronisation receives the master's
 RDB (`$<size>` or `$EOF:<mark>` framed) into a temporary file a read at a time, then loads it
-as dbfilename; a partial one (+CONTINUE) resumes the cached master. The master then is a
+as dbfilename; or, with repl-diskless-load, parses it straight from the socket (a blocking
+load that serves clients now and then, as a load from disk does), either into the emptied
+dataset or, with swapdb, beside the old one, which stays if the transfer fails. A partial
+resynchronisation (+CONTINUE) resumes the cached master. The master then is a
 client with flag M whose commands run through the normal command path without replies;
 the bytes it applied count as its offset and go on, unchanged, to this server's backlog and
 sub-replicas. Once a second the cron acknowledges the offset, times out a silent master and
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Optional
 from .acl import User
 from .blocking import unblock
 from .client import FLAG_MASTER, Client
+from .db import Database, flush_databases, swap_databases
 from .errors import FORCE_UNBLOCKED, ProtocolError
 from .persistence import rdb
 from .protocol.encode import encode_command
@@ -27,7 +31,7 @@ from .replication import FAILOVER_IN_PROGRESS, NO_REPLID
 
 if TYPE_CHECKING:
     from .commands import Command
-    from .db import Database
+    from .scripting import FunctionSet
     from .server import Server
 
 # The link's states (Redis's REPL_STATE_*), with ROLE's names for them.
@@ -94,6 +98,7 @@ class Replica:
         self.transfer_read = 0
         self.eof_mark = b""
         self.tail = b""                       # the payload's last bytes (for $EOF:)
+        self.diskless = False                 # parsed from the socket, not from a file
         self.tmpfile = ""
         self.tmp_fd = -1
         self.cached_db = 0                    # the db the cached master's stream selected
@@ -388,7 +393,8 @@ class Replica:
                 self.initial_offset = int(words[2]) if words[2].lstrip("-").isdigit() else 0
                 server.log("notice", f"Full resync from master: {self.initial_replid}:"
                            f"{self.initial_offset}")
-            self.discard_cached()
+            # The cached master stays until the new data is loaded: a transfer that fails
+            # leaves this replica able to continue its old history.
             self.start_transfer()
             server.replication.failover_psync_reply(True)
             return
@@ -459,19 +465,28 @@ class Replica:
 
     # -- the transfer --------------------------------------------------------------------
 
+    def use_diskless_load(self) -> bool:
+        """Redis's useDisklessLoad: swapdb always, on-empty-db while there is no key."""
+        mode = self.server.config.repl_diskless_load
+        return mode == "swapdb" or (
+            mode == "on-empty-db" and not any(db.data for db in self.server.dbs))
+
     def start_transfer(self) -> None:
-        """The RDB comes next: into a temporary file (repl-diskless-load is not used: the
-        payload always goes to disk first)."""
+        """The RDB comes next: into a temporary file, unless it is to be parsed from the
+        socket."""
         server = self.server
-        self.tmpfile = os.path.join(server.config.dir or ".", "temp-%d.%d.rdb"
-                                    % (int(time.time()), os.getpid()))
-        try:
-            self.tmp_fd = os.open(self.tmpfile, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
-        except OSError as exc:
-            server.log_warning("Opening the temp file needed for MASTER <-> REPLICA "
-                               f"synchronization: {exc.strerror}")
-            self.handshake_failed()
-            return
+        self.diskless = self.use_diskless_load()
+        if not self.diskless:
+            self.tmpfile = os.path.join(server.config.dir or ".", "temp-%d.%d.rdb"
+                                        % (int(time.time()), os.getpid()))
+            try:
+                self.tmp_fd = os.open(self.tmpfile, os.O_CREAT | os.O_WRONLY | os.O_TRUNC,
+                                      0o644)
+            except OSError as exc:
+                server.log_warning("Opening the temp file needed for MASTER <-> REPLICA "
+                                   f"synchronization: {exc.strerror}")
+                self.handshake_failed()
+                return
         self.state = TRANSFER
         self.transfer_size = -1
         self.transfer_read = 0
@@ -480,16 +495,16 @@ class Replica:
         self.lastio = time.time()
 
     def receive_payload(self) -> None:
-        """The RDB's framing line, then its bytes into the temporary file (Redis's
-        readSyncBulkPayload)."""
+        """The RDB's framing line, then its bytes into the temporary file or the parser
+        (Redis's readSyncBulkPayload)."""
         server = self.server
         if self.transfer_size == -1:
-            if b"\n" not in self.inbuf:
-                return
-            line, self.inbuf = self.inbuf.split(b"\n", 1)
-            line = line.rstrip(b"\r")
-            if not line:
-                return          # a newline that keeps the link alive
+            line = b""
+            while not line:     # newlines keep the link alive until the payload starts
+                if b"\n" not in self.inbuf:
+                    return
+                line, self.inbuf = self.inbuf.split(b"\n", 1)
+                line = line.rstrip(b"\r")
             if line.startswith(b"-"):
                 server.log_warning("MASTER aborted replication with an error: "
                                    + line[1:].decode(errors="replace"))
@@ -501,17 +516,21 @@ class Replica:
                                    "right?" % line.decode(errors="replace"))
                 self.cancel_handshake(reconnect=False)
                 return
+            to = "to parser" if self.diskless else "to disk"
             if line.startswith(b"$EOF:") and len(line) >= 5 + EOF_MARK_SIZE:
                 self.eof_mark = line[5:5 + EOF_MARK_SIZE]
                 self.transfer_size = 0
                 server.log("notice", "MASTER <-> REPLICA sync: receiving streamed RDB from "
-                           "master with EOF to disk")
+                           f"master with EOF {to}")
             else:
                 self.transfer_size = int(line[1:])
                 server.log("notice", f"MASTER <-> REPLICA sync: receiving "
-                           f"{self.transfer_size} bytes from master to disk")
+                           f"{self.transfer_size} bytes from master {to}")
             if not self.inbuf:
                 return
+        if self.diskless:
+            self.load_from_socket()
+            return
         data, rest = self.inbuf, b""
         if not self.eof_mark:
             left = self.transfer_size - self.transfer_read
@@ -528,27 +547,39 @@ class Replica:
             return
         self.load_payload(rest)
 
-    def load_payload(self, rest: bytes) -> None:
-        """The whole RDB arrived: it replaces the dataset, and the link carries the stream
-        from the offset the master gave."""
+    def stop_persistence(self) -> None:
+        """Before a load: loading is no command, so the AOF is made anew from the loaded
+        data afterwards, and a child saving the old data would only compete with it."""
         server = self.server
-        replication = server.replication
-        os.fsync(self.tmp_fd)
-        os.close(self.tmp_fd)
-        self.tmp_fd = -1
-        # A new history: what replicas of ours and our backlog held is not part of it.
+        if server.aof.state != "off":
+            server.aof.stop()
+        if server.snapshots.in_progress():
+            server.snapshots.kill_child()
+
+    def attach_to_new_master(self) -> None:
+        """A new history: what replicas of ours and our backlog held is not part of it
+        (Redis's replicationAttachToNewMaster)."""
+        replication = self.server.replication
         self.discard_cached()
         replication.disconnect_replicas()
         replication.backlog = None
-        if server.snapshots.in_progress():
-            server.snapshots.kill_child()
-        if server.aof.state != "off":
-            # Loading is no command: the AOF is made anew from the loaded data afterwards.
-            server.aof.stop()
+
+    def flush_for_load(self) -> None:
+        server = self.server
         server.log("notice", "MASTER <-> REPLICA sync: Flushing old data")
-        from .db import flush_databases
         flush_databases(server.dbs)
         server.scripting.flush_functions()
+
+    def load_payload(self, rest: bytes) -> None:
+        """The whole RDB arrived in the temporary file: it replaces the dataset, and the
+        link carries the stream from the offset the master gave."""
+        server = self.server
+        os.fsync(self.tmp_fd)
+        os.close(self.tmp_fd)
+        self.tmp_fd = -1
+        self.attach_to_new_master()
+        self.stop_persistence()
+        self.flush_for_load()
         path = server.snapshots.path()
         try:
             os.rename(self.tmpfile, path)
@@ -558,20 +589,119 @@ class Replica:
             self.cancel_handshake(reconnect=False)
             return
         server.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
+        assert self.sock is not None
+        server.reactor.remove_reader(self.sock)     # clients are served while it loads
         server.loading = True
         server.loading_start_time = time.time()
         try:
-            server.snapshots.load()
+            server.snapshots.load(on_progress=server.snapshots.serving_progress())
             aux = server.snapshots.loaded_aux
         except (rdb.RdbError, OSError) as exc:
             server.log_warning(str(exc))
             server.log_warning("Failed trying to load the MASTER synchronization DB from "
                                "disk, check server logs.")
-            self.cancel_handshake(reconnect=False)
+            self.cancel_handshake(reconnect=True)
             flush_databases(server.dbs)
             return
         finally:
             server.loading = False
+        self.finish_sync(aux, rest)
+
+    def load_from_socket(self) -> None:
+        """Parse the RDB as it arrives (repl-diskless-load), blocking on the socket up to
+        repl-timeout at a time and serving clients every loading-process-events-interval-
+        bytes, as Redis does. With swapdb it loads beside the dataset, swapped in at the
+        end: until then clients get -LOADING, or, when the master continues our own
+        history (the same replication id), the old data (async loading)."""
+        server, config = self.server, self.server.config
+        sock = self.sock
+        assert sock is not None
+        self.stop_persistence()
+        swapdb = config.repl_diskless_load == "swapdb"
+        dbs: Optional[list[Database]] = None
+        functions: Optional["FunctionSet"] = None
+        if swapdb:
+            dbs = [Database(server.keyspace, index) for index in range(len(server.dbs))]
+            functions = ({}, {})
+        else:
+            self.attach_to_new_master()
+            self.flush_for_load()
+        # The parser reads the socket itself from now on.
+        server.reactor.remove_reader(sock)
+        server.log("notice", "MASTER <-> REPLICA sync: Loading DB in memory")
+        sock.settimeout(config.repl_timeout)
+        head, stream = self.inbuf, b""
+        if self.transfer_size:          # what came after the payload is the stream's
+            head, stream = head[:self.transfer_size], head[self.transfer_size:]
+        reader = rdb.StreamReader(sock, head, self.transfer_size, config.rdbchecksum)
+        self.inbuf = b""
+        server.loading = True
+        server.async_loading = swapdb and server.replid == self.initial_replid
+        server.loading_start_time = time.time()
+        server.loading_total_bytes = self.transfer_size
+        server.loading_loaded_bytes = 0
+        failed = False
+        aux: dict[bytes, bytes] = {}
+        try:
+            server.snapshots.load_from(reader, on_progress=server.snapshots.serving_progress(),
+                                       dbs=dbs, functions=functions)
+            aux = server.snapshots.loaded_aux
+            if self.eof_mark and reader.take(EOF_MARK_SIZE) != self.eof_mark:
+                server.log_warning("Replication stream EOF marker is broken")
+                failed = True
+        except rdb.ShortRead as exc:
+            server.log_warning("Short read or OOM loading DB. Unrecoverable error, aborting "
+                               "now.")
+            server.log_warning(f"Internal error in RDB reading offset {reader.offset()} -> "
+                               "Unexpected EOF reading RDB file. Failure loading rdb format "
+                               "from socket, assuming connection error, resuming operation.")
+            self.log_socket_load_failure(str(exc))
+            failed = True
+        except rdb.RdbError as exc:
+            server.log_warning(str(exc))
+            if exc.corruption:
+                server.log_warning(f"Internal error in RDB reading offset {reader.offset()} "
+                                   f"-> {exc.corruption}. Failure loading rdb format")
+            self.log_socket_load_failure(exc.corruption or str(exc))
+            failed = True
+        finally:
+            server.loading = server.async_loading = False
+        if failed:
+            self.cancel_handshake(reconnect=True)
+            if dbs is not None:
+                for db in dbs:
+                    server.lazyfree.release(db.data)
+                server.log("notice", "MASTER <-> REPLICA sync: Discarding temporary DB in "
+                           "background")
+            else:
+                flush_databases(server.dbs)     # the half-loaded data
+            return
+        if dbs is not None and functions is not None:
+            self.attach_to_new_master()
+            server.log("notice", "MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
+            for active, loaded in zip(server.dbs, dbs):
+                swap_databases(active, loaded)
+            events = server.keyspace.events
+            if events.flushed is not None:
+                events.flushed()        # tracking clients hear of it as of a FLUSHALL
+            self.own_expires.clear()
+            server.scripting.swap_functions(functions)
+            for db in dbs:
+                server.lazyfree.release(db.data)
+            server.log("notice", "MASTER <-> REPLICA sync: Discarding old DB in background")
+        server.keyspace.dirty += 1      # no save followed the load
+        sock.setblocking(False)
+        self.finish_sync(aux, reader.rest() + stream)
+
+    def log_socket_load_failure(self, reason: str) -> None:
+        self.server.log_warning("Failed trying to load the MASTER synchronization DB from "
+                                f"socket: {reason}")
+
+    def finish_sync(self, aux: dict[bytes, bytes], rest: bytes) -> None:
+        """The RDB is loaded: the master becomes a client of ours and its stream continues
+        from the offset it gave, which is now ours too."""
+        server = self.server
+        replication = server.replication
         sock = self.sock
         assert sock is not None
         self.sock = None

@@ -190,6 +190,10 @@ class Library:
         self.functions: dict[bytes, Function] = {}
 
 
+# Function libraries by name, and their functions by lower-case name.
+FunctionSet = tuple[dict[bytes, Library], dict[bytes, Function]]
+
+
 class Run:
     """The script running now (Redis's scriptRunCtx)."""
     __slots__ = ("caller", "state", "name", "is_eval", "read_only", "allow_oom", "start",
@@ -579,6 +583,13 @@ class Scripting:
     def flush_functions(self) -> None:
         self.libraries = {}
         self.functions = {}
+
+    def swap_functions(self, other: "FunctionSet") -> "FunctionSet":
+        """Put other libraries (and their functions) in place of these, returned: a replica
+        loads its master's into a set of their own while it serves its old ones."""
+        current = (self.libraries, self.functions)
+        self.libraries, self.functions = other
+        return current
 
     def load_timed_out(self) -> bool:
         return time.monotonic() > self.load_deadline

@@ -197,9 +197,13 @@ class Server:
         self.shutdown_waiters: list[tuple[Client, BlockedState]] = []
         self.last_signal = 0                  # which of the two came last
         self.loading = False                  # the dataset is being loaded (INFO loading)
+        # ... by a replica into a dataset of its own, while it serves the old one (Redis's
+        # async_loading: `loading` is set too).
+        self.async_loading = False
         self.loading_start_time = 0.0
         self.loading_total_bytes = 0
         self.loading_loaded_bytes = 0
+        self.loading_rdb_used_mem = 0         # the loaded RDB's used-mem (INFO's estimate)
         self.started = False                  # start() ran: the log's role letter is M
         self._statm: Optional[int] = None     # /proc/self/statm, open (resident_memory)
         self.pause_cron = False               # DEBUG PAUSE-CRON: the cron does nothing
@@ -631,7 +635,12 @@ class Server:
                          and any("stale" not in c.flags for c, _ in client.multi_queue))):
             self._reject(client, RedisError(MASTERDOWN), cmd)
             return
-        if self.loading and "loading" not in cmd.flags:
+        if self.loading and not self.async_loading and "loading" not in cmd.flags:
+            self._reject(client, RedisError(LOADING), cmd)
+            return
+        if self.async_loading and ("no-async-loading" in cmd.flags or (
+                cmd is EXEC and any("no-async-loading" in c.flags
+                                    for c, _ in client.multi_queue))):
             self._reject(client, RedisError(LOADING), cmd)
             return
         if self.busy_script is not None and "allow-busy" not in cmd.flags:
@@ -1055,6 +1064,8 @@ class Server:
         self.hz = hz
         # A fatal signal sent to the process: the crash report (not paused with the cron).
         self.process.check_crash_signals()
+        if self.config.watchdog_period:
+            self.process.schedule_watchdog()    # the alarm rings if the loop blocks
         if self.pause_cron:
             return 1.0 / hz
         now = self.clock.refresh()

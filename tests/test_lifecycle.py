@@ -226,6 +226,22 @@ def test_crash_report(tmp_path, how, signum):
     assert ours[:2] == theirs[:2] and ours[3:] == theirs[3:]
 
 
+def test_watchdog_logs_a_blocked_loop(tmp_path):
+    """watchdog-period: a loop blocked longer (DEBUG SLEEP) logs the watchdog's banner and
+    goes on; the period is raised to two cron periods at least; 0 turns it off."""
+    def run(server, log):
+        r = redis.Redis(port=server.port, retry=NO_RETRY)
+        r.config_set("watchdog-period", 50)
+        raised = r.config_get("watchdog-period")["watchdog-period"]
+        r.config_set("watchdog-period", 300)
+        r.execute_command("DEBUG", "SLEEP", 0.6)
+        r.config_set("watchdog-period", 0)
+        r.execute_command("DEBUG", "SLEEP", 0.6)
+        return raised, log_text(log).count("--- WATCHDOG TIMER EXPIRED ---"), r.ping()
+    results = both(tmp_path, [], run)
+    assert results["pyredis"] == results["redis"] == ("200", 1, True)
+
+
 # -- oom_score_adj ---------------------------------------------------------------------------
 
 def oom_score(pid):

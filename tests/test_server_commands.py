@@ -183,7 +183,7 @@ def test_swapdb(r, target_server):
 def test_swapdb_touches_watched_and_waited_keys():
     """Keys watched (or waited for) in either database that exist on either side count as
     modified: an EXEC after SWAPDB fails, a blocked pop finds its list."""
-    from pyredis.commands.server import swap_databases
+    from pyredis.db import swap_databases
     from pyredis.server import Server
     server = Server()
     zero, one = server.dbs[0], server.dbs[1]

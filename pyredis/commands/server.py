@@ -10,7 +10,7 @@ from .. import info as infomod
 from ..args import parse_int
 from ..client import FLAG_MONITOR
 from ..config import ConfigError, ConfigSetError
-from ..db import flush_databases
+from ..db import flush_databases, swap_databases
 from ..errors import (DB_INDEX, INVALID_FIRST_DB, INVALID_SECOND_DB, NO_SHUTDOWN_IN_PROGRESS,
                       SWAPDB_IN_CLUSTER, RedisError, config_rewrite_failed, err,
                       syntax_error)
@@ -19,7 +19,6 @@ from . import all_commands, command, help_reply
 
 if TYPE_CHECKING:
     from ..client import Client
-    from ..db import Database
 
 
 @command("info")
@@ -156,18 +155,6 @@ def swapdb(client: Client, argv: list[bytes]) -> Reply:
         swap_databases(server.dbs[first], server.dbs[second])
     server.keyspace.count_changes()
     return OK
-
-
-def swap_databases(a: Database, b: Database) -> None:
-    """Exchange the contents of two databases; the clients (and their WATCHes and blocked
-    keys) stay with the database number: a watched key that exists on either side counts as
-    changed, and a key waited for is ready: its waiters find the value now there, or hear
-    that their stream is gone (XREADGROUP)."""
-    a.touch_all_watched(b)
-    b.touch_all_watched(a)
-    a.swap_contents(b)
-    a.signal_waited_keys()
-    b.signal_waited_keys()
 
 
 # -- the server's life ---------------------------------------------------------------------

@@ -103,7 +103,7 @@ def encode_string(s: bytes) -> bytes:
 
 def encode_value(value: Any) -> tuple[int, bytes]:
     """(RDB type, serialized value) of one pyredis value."""
-    if type(value) is bytes or isinstance(value, bytearray):
+    if type(value) is bytes or isinstance(value, (bytes, bytearray)):     # the common case first
         return TYPE_STRING, encode_string(bytes(value))
     if isinstance(value, ListValue):
         parts = [encode_length(len(value))]
@@ -265,6 +265,14 @@ class Reader:
         self.pos = pos + 1
         return self.data[pos]
 
+    def offset(self) -> int:
+        """The bytes read so far."""
+        return self.pos
+
+    def checksum(self) -> int:
+        """The CRC64 of the bytes read so far."""
+        return crc64(self.data[:self.pos])
+
     def length_or_encoding(self) -> tuple[int, bool]:
         first = self.byte()
         kind = first >> 6
@@ -324,6 +332,75 @@ class Reader:
             return float(self.take(n))
         except ValueError as exc:
             raise RdbError("bad double") from exc
+
+
+class ShortRead(RdbError):
+    """The RDB's bytes ended early: a connection that broke, not a bad file."""
+
+
+class StreamReader(Reader):
+    """An RDB arriving on a blocking socket (Redis's rio over a connection): bytes are read
+    as the parser asks for them, no further than `limit` bytes in all when the size is
+    known (0: the payload ends with an EOF mark instead). The CRC64 of what was read is
+    kept as it goes, since the bytes are not."""
+
+    def __init__(self, sock: Any, head: bytes, limit: int, checksum: bool) -> None:
+        super().__init__(head)          # the bytes already read (no more than limit)
+        self.sock = sock
+        self.limit = limit
+        self.base = 0                   # the offset of data[0] in the payload
+        self.crc = 0
+        self.with_checksum = checksum
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > self.end:
+            self.fill(n)
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def byte(self) -> int:
+        return self.take(1)[0]
+
+    def fill(self, n: int) -> None:
+        """Read until n bytes are available at pos; ShortRead if the link ends first."""
+        used = self.data[:self.pos]
+        if self.with_checksum:
+            self.crc = crc64(used, self.crc)
+        self.base += self.pos
+        parts = [self.data[self.pos:]]
+        have = len(parts[0])
+        while have < n:
+            want = STREAM_READ_SIZE
+            if self.limit:
+                want = min(want, self.limit - self.base - have)
+                if want <= 0:
+                    raise ShortRead("Short read or OOM loading DB. Unrecoverable error, "
+                                    "aborting now.")
+            try:
+                chunk = self.sock.recv(want)
+            except OSError as exc:
+                raise ShortRead(exc.strerror or "Resource temporarily unavailable") from None
+            if not chunk:
+                raise ShortRead("connection lost")
+            parts.append(chunk)
+            have += len(chunk)
+        self.data = b"".join(parts)
+        self.pos = 0
+        self.end = len(self.data)
+
+    def offset(self) -> int:
+        return self.base + self.pos
+
+    def checksum(self) -> int:
+        return crc64(self.data[:self.pos], self.crc)
+
+    def rest(self) -> bytes:
+        """What was read past the parser's position."""
+        return self.data[self.pos:]
+
+
+STREAM_READ_SIZE = 256 * 1024       # a read of StreamReader
 
 
 def _ziplist_entries(blob: bytes) -> list[bytes]:
@@ -552,26 +629,33 @@ def parse_snapshot(data: bytes, config: Any,
     on_function(code) for each function library and on_progress(bytes read) after each
     key; returns the AUX fields. RdbError if the file is bad (wrong signature, version,
     checksum or content)."""
-    return parse_rdb(data, config, on_key, on_function, on_progress)[0]
+    return parse_rdb(Reader(data), config, on_key, on_function, on_progress)[0]
 
 
-def parse_rdb(data: bytes, config: Any,
+def parse_rdb(reader: Reader, config: Any,
               on_key: Callable[[int, bytes, Any, Optional[int]], None],
               on_function: Callable[[bytes], None],
-              on_progress: Optional[Callable[[int], None]] = None
-              ) -> tuple[dict[bytes, bytes], int]:
-    """parse_snapshot, also saying where the RDB ends (an old-style AOF goes on there)."""
-    if len(data) < 9 or data[:5] != b"REDIS":
+              on_progress: Optional[Callable[[int], None]] = None,
+              aux: Optional[dict[bytes, bytes]] = None) -> tuple[dict[bytes, bytes], int]:
+    """parse_snapshot over a reader (of bytes or of a socket), also saying where the RDB
+    ends (an old-style AOF goes on there); the AUX fields go into `aux` if given, as they
+    are read."""
+    try:
+        header = reader.take(9)
+    except ShortRead:
+        raise
+    except RdbError:
+        raise RdbError("Wrong signature trying to load DB from file") from None
+    if header[:5] != b"REDIS":
         raise RdbError("Wrong signature trying to load DB from file")
     try:
-        version = int(data[5:9])
+        version = int(header[5:9])
     except ValueError:
         raise RdbError("Wrong signature trying to load DB from file") from None
     if not 1 <= version <= RDB_VERSION:
         raise RdbError(f"Can't handle RDB format version {version}")
-    reader = Reader(data)
-    reader.pos = 9
-    aux: dict[bytes, bytes] = {}
+    if aux is None:
+        aux = {}
     db = 0
     expire: Optional[int] = None
     try:
@@ -586,7 +670,7 @@ def parse_rdb(data: bytes, config: Any,
                 on_key(db, key, value, expire)
                 expire = None
                 if on_progress is not None:
-                    on_progress(reader.pos)
+                    on_progress(reader.offset())
             elif opcode == OPCODE_EXPIRETIME_MS:
                 expire = struct.unpack("<q", reader.take(8))[0]
             elif opcode == OPCODE_EXPIRETIME:
@@ -615,11 +699,10 @@ def parse_rdb(data: bytes, config: Any,
         raise RdbError("Short read or OOM loading DB. Unrecoverable error, aborting now.") \
             from exc
     if version >= 5:
-        expected = reader.take(8)
-        stored = struct.unpack("<Q", expected)[0]
-        computed = crc64(data[:reader.pos - 8]) if stored and config.rdbchecksum else stored
-        if computed != stored:
+        computed = reader.checksum() if config.rdbchecksum else 0
+        stored = struct.unpack("<Q", reader.take(8))[0]
+        if stored and config.rdbchecksum and computed != stored:
             raise RdbError("Wrong RDB checksum expected: (%x) but got (%x). Aborting now."
                            % (computed, stored), corruption="RDB CRC error")
-    return aux, reader.pos
+    return aux, reader.offset()
 

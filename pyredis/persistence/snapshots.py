@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import rdb
+
+if TYPE_CHECKING:
+    from ..scripting import FunctionSet
 
 BGSAVE_RETRY_DELAY = 5   # seconds before the cron retries a failed background save
 DISK = "disk"            # what a child makes: dbfilename, or an RDB streamed to replicas
 SOCKETS = "sockets"
+SERVE_INTERVAL = 0.1     # seconds: a load serves clients at least this often
 
 
 class Snapshots:
@@ -308,17 +312,33 @@ class Snapshots:
                   on_progress: Optional[Callable[[int], None]] = None) -> int:
         """Load RDB bytes (a snapshot, or the RDB part of an AOF) into the dataset: returns
         where the RDB ends. RdbError if they are not a valid RDB."""
+        return self.load_from(rdb.Reader(data), merge, on_progress)
+
+    def load_from(self, reader: rdb.Reader, merge: bool = False,
+                  on_progress: Optional[Callable[[int], None]] = None,
+                  dbs: Optional[list[Any]] = None,
+                  functions: Optional["FunctionSet"] = None) -> int:
+        """load_data from a reader, into the server's databases and function libraries or
+        into others given (a replica's load beside the dataset it serves)."""
         server = self.server
+        if dbs is None:
+            dbs = server.dbs
         # A replica keeps the keys past their time: its master deletes them.
         now = -1 if server.replica.active else server.clock.ms()
         self.expired_at_load = []
         loaded = expired = 0
         delay = server.config.key_load_delay
-        dbs = server.dbs
+
+        aux: dict[bytes, bytes] = {}
+        first_key = True
 
         def on_key(index: int, key: bytes, value: Any, expire: Optional[int]) -> None:
             # Called for each of millions of keys: names looked up once, outside.
-            nonlocal loaded, expired
+            nonlocal loaded, expired, first_key
+            if first_key:       # the AUX fields come first: the size the data had
+                first_key = False
+                used_mem = aux.get(b"used-mem", b"0")
+                server.loading_rdb_used_mem = int(used_mem) if used_mem.isdigit() else 0
             if delay:       # key-load-delay: tests slow a load down with it
                 rdb.debug_delay(delay)
             if index >= len(dbs):
@@ -338,12 +358,18 @@ class Snapshots:
 
         def on_function(code: bytes) -> None:
             from ..errors import RedisError
+            scripting = server.scripting
+            current = scripting.swap_functions(functions) if functions is not None else None
             try:
-                server.scripting.load_library(code, replace=merge)
+                scripting.load_library(code, replace=merge)
             except RedisError as exc:
                 raise rdb.RdbError("Failed loading library, %s" % exc.message) from None
+            finally:
+                if current is not None:
+                    scripting.swap_functions(current)
 
-        aux, end = rdb.parse_rdb(data, server.config, on_key, on_function, on_progress)
+        server.loading_rdb_used_mem = 0
+        _, end = rdb.parse_rdb(reader, server.config, on_key, on_function, on_progress, aux)
         self.loaded_aux = aux
         if b"redis-ver" in aux:
             server.log("notice", "Loading RDB produced by version %s"
@@ -358,25 +384,34 @@ class Snapshots:
         self.last_load_loaded, self.last_load_expired = loaded, expired
         return end
 
+    def serving_progress(self) -> Callable[[int], None]:
+        """A load's on_progress that serves clients every
+        loading-process-events-interval-bytes read (Redis's rdbLoadProgressCallback), and
+        at least every SERVE_INTERVAL: these bytes take pyredis far longer than Redis."""
+        server = self.server
+        interval = server.config.loading_process_events_interval_bytes
+        served = 0
+        served_at = time.monotonic()
+
+        def on_progress(done: int) -> None:
+            nonlocal served, served_at
+            now = time.monotonic()
+            if done // interval > served // interval or now - served_at >= SERVE_INTERVAL:
+                server.loading_loaded_bytes = served = done
+                server.process_events_while_blocked()
+                served_at = time.monotonic()
+        return on_progress
+
     def load_at_startup(self) -> None:
         """Redis's loadDataFromDisk: a bad file stops the server. Clients are served
         meanwhile, every loading-process-events-interval-bytes read (commands that may not
         run while loading get -LOADING)."""
         start = time.monotonic()
         server = self.server
-        interval = server.config.loading_process_events_interval_bytes
-        served = 0
-
-        def on_progress(done: int) -> None:
-            nonlocal served
-            if done // interval > served // interval:
-                server.loading_loaded_bytes = served = done
-                server.process_events_while_blocked()
-
         server.loading = True
         server.loading_start_time = time.time()
         try:
-            if self.load(on_progress=on_progress):
+            if self.load(on_progress=self.serving_progress()):
                 self.server.log("notice", "DB loaded from disk: %.3f seconds"
                                 % (time.monotonic() - start))
                 server.replica.restore_history(self.loaded_aux)

@@ -87,7 +87,7 @@ class Client:
         self.addr = addr
         self.laddr = laddr
         self.parser = AutoRequestParser(server.config.proto_max_bulk_len)
-        self.reply: list = []        # encoded replies (bytes), and LazyAggregate for big ones
+        self.reply: list = []        # encoded replies (bytes or views), LazyAggregate for big ones
         self.reply_bytes = 0         # bytes encoded and not yet sent
         self.lazy_replies = 0        # LazyAggregate entries in `reply`
         self.reply_pos = 0           # bytes of reply[0] already sent
@@ -454,9 +454,10 @@ class Client:
             # Draining below the soft limit restarts its count of seconds.
             self.server.check_output_buffer_limits(self)
 
-    def _next_chunk(self, budget: int) -> bytes:
+    def _next_chunk(self, budget: int) -> bytes | memoryview:
         """The bytes to send next, left at the head of the reply queue: the queued small
-        replies joined (up to `budget` bytes), or the next slice of a big lazy reply."""
+        replies joined (up to `budget` bytes), or the next slice of a big lazy reply. A
+        replica's queue holds views of the shared replication buffer's blocks."""
         reply = self.reply
         head = reply[0]
         if type(head) is LazyAggregate:

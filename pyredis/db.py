@@ -265,7 +265,7 @@ class Database:
         self.used = 0                             # what the keys cost (MEMORY USAGE's sum)
         self.buckets = 0                          # the tables' bucket counts, as Redis's
         self.expire_buckets = 0                   # dicts would have them (used_memory)
-        self.last_expire = 0                      # the time set_expire last kept, to share
+        self.last_expire: Any = 0                 # the int set_expire last kept, to share
 
     def __len__(self) -> int:
         return len(self.data)
@@ -552,13 +552,12 @@ class Database:
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         # Keys given a TTL together mostly expire at the same millisecond: they share one
-        # int object (32 B each otherwise).
-        if when_ms == self.last_expire:
-            when_ms = self.last_expire
-        else:
+        # int object (32 B each otherwise). last_expire is Any and the table untyped here,
+        # so that a compiled build stores the kept object rather than boxing a new int.
+        if self.last_expire != when_ms:
             self.last_expire = when_ms
-        expires = self.expires
-        expires[key] = when_ms
+        expires: dict = self.expires
+        expires[key] = self.last_expire
         if len(expires) > self.expire_buckets:
             self.expire_buckets = self._grown(len(expires), self.expire_buckets)
 

@@ -65,7 +65,7 @@ EDGES = [
     "set a b get\0x", "sort a store\0 b", "sort a limit\0 0 store b", "eval s 1\0x a",
     "xread streams\0 a 0", "georadius k 0 0 1 m store\0 x", "bitfield k get\0 u8 0",
     "bitfield k get u8 0 overflow\0x wrap", "migrate h 1 '' 0 1 auth\0 keys a",
-    "migrate h 1 '' 0 1 keys\0 a", "get\0x k",
+    "migrate h 1 '' 0 1 keys\0 a",
 ]
 
 

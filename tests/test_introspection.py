@@ -34,7 +34,9 @@ SAME_AS_REDIS = [
      "client|id", "client|setname", "client|getname", "client|pause", "client|reply",
      "client|no-evict", "client|unpause", "client|info", "ping", "echo"),
     ("COMMAND", "INFO", "get|key", "config|get|key", "nosuch", "CONFIG|GET", "GeT"),
-    ("COMMAND", "INFO", "|get", "config|", "|", "||", "config|nosuch", "get\0x", "lolwut",
+    # No name with a NUL: Redis's table hashes the whole name but compares it up to the NUL,
+    # so whether it finds "get" for "get\0x" depends on its per-process hash seed.
+    ("COMMAND", "INFO", "|get", "config|", "|", "||", "config|nosuch", "lolwut",
      "module|list", "module|load"),
     ("COMMAND", "DOCS", "config|get", "nosuch", "config|nosuch", "get|x", "module|help"),
     ("COMMAND", "INFO", "command|getkeys", "command|getkeysandflags", "command|list",

@@ -50,8 +50,8 @@ test-io-threads: install system-deps
 	  -p no:cacheprovider tests/test_protocol.py tests/test_strings.py tests/test_lists.py \
 	  tests/test_pubsub.py tests/test_blocking.py tests/test_transactions.py
 
-# ruff and mypy, as configured in pyproject.toml.
-check: install
+# ruff and mypy, as configured in pyproject.toml (on the sources: no compiled build needed).
+check: $(VENV)/.installed
 	$(VENV)/bin/ruff check pyredis scripts
 	$(VENV)/bin/mypy pyredis
 

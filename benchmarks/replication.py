@@ -167,18 +167,18 @@ def main(argv: list[str]) -> int:
                 reloads.setdefault(master_kind, []).append(times)
                 progress(f"round {round_no} SAVE, DEBUG RELOAD NOSAVE {master_kind}: "
                          f"{times[0]:.2f} s, {times[1]:.2f} s")
-                for pair in pairs:
-                    if pair[0] == master_kind:
-                        syncs.setdefault(pair, []).append(
-                            full_sync(master, conn, pair[1], kinds, args.keys))
-                        progress(f"round {round_no} full sync {pair[0]} -> {pair[1]}: "
-                                 f"{syncs[pair][-1]:.2f} s")
-                for pair in pairs:
-                    if pair[0] == master_kind:
-                        lags.setdefault(pair, []).append(
-                            lag(master, conn, pair[1], kinds, args.requests))
-                        progress(f"round {round_no} lag {pair[0]} -> {pair[1]}: "
-                                 f"{lags[pair][-1]}")
+                replica_kinds = [replica for master_of, replica in pairs
+                                 if master_of == master_kind]
+                for replica_kind in replica_kinds:
+                    taken = full_sync(master, conn, replica_kind, kinds, args.keys)
+                    syncs.setdefault((master_kind, replica_kind), []).append(taken)
+                    progress(f"round {round_no} full sync {master_kind} -> {replica_kind}: "
+                             f"{taken:.2f} s")
+                for replica_kind in replica_kinds:
+                    measured = lag(master, conn, replica_kind, kinds, args.requests)
+                    lags.setdefault((master_kind, replica_kind), []).append(measured)
+                    progress(f"round {round_no} lag {master_kind} -> {replica_kind}: "
+                             f"{measured}")
                 conn.close()
             finally:
                 master.stop()

@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 # The compiled build beside the sources, built again whenever one of them changes (until
 # then pyredis runs them as pure Python). Without a C compiler, or with
 # PYREDIS_PURE_PYTHON=1, nothing is compiled.
-$(VENV)/.compiled: $(VENV)/.installed setup.py $(COMPILED)
+$(VENV)/.compiled: $(VENV)/.installed setup.py pyredis/build.py $(COMPILED)
 	$(PY) setup.py -q build_ext --inplace
 	touch $@
 

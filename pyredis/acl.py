@@ -571,9 +571,9 @@ def apply_rules(staged: User, args: list[bytes], allchannels: bool) -> Optional[
     apply): None, or the error text."""
     try:
         merged = merge_selector_args(args)
-    except AclSelectorError as exc:
+    except AclSelectorError as unmatched:
         return "Unmatched parenthesis in acl selector starting at '%s'." % (
-            c_text(args[exc.index]))
+            c_text(args[unmatched.index]))
     for op in merged:
         try:
             staged.apply(op, allchannels)
@@ -587,10 +587,10 @@ def validate_user_line(words: list[bytes], allchannels: bool) -> list[bytes]:
     command names wait for the loading): its merged rules, or AclConfigError."""
     try:
         merged = merge_selector_args(words[2:])
-    except AclSelectorError as exc:
+    except AclSelectorError as unmatched:
         # Redis names no reason of its own here: what its start-up left in errno says
         # this one.
-        raise AclConfigError(exc.index, MSG_ENOENT) from None
+        raise AclConfigError(unmatched.index, MSG_ENOENT) from None
     probe = User(words[1], allchannels)
     for index, op in enumerate(merged):
         try:
@@ -701,8 +701,8 @@ class Acl:
         try:
             with open(path, "rb") as f:
                 data = f.read()
-        except OSError as exc:
-            return "Error loading ACLs, opening file '%s': %s" % (path, exc.strerror)
+        except OSError as unreadable:
+            return "Error loading ACLs, opening file '%s': %s" % (path, unreadable.strerror)
         errors: list[str] = []
         users: dict[bytes, User] = {}
         allchannels = self.pubsub_default

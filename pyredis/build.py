@@ -26,6 +26,14 @@ COMPILED_MODULES = (
     "pyredis/protocol/encode.py",
     "pyredis/commands/strings.py",
     "pyredis/db.py",
+    "pyredis/commands/entry.py",
+    "pyredis/sizes.py",
+    "pyredis/config.py",
+    "pyredis/tracking.py",
+    "pyredis/persistence/propagation.py",
+    "pyredis/acl.py",
+    "pyredis/replication.py",
+    "pyredis/replica.py",
 )
 SOURCES_STAMP = "compiled-sources.txt"   # "<sha256> <path>" per compiled module
 PURE_ENV = "PYREDIS_PURE_PYTHON"

@@ -241,11 +241,11 @@ class Client:
         one client's long pipeline cannot hold up the others: the rest runs next cycle."""
         if self.held():
             return      # the input waits in the buffer until the client is released
-        process = self.server.process_command
+        server = self.server      # a native call when compiled (not through a bound method)
         budget = MAX_COMMANDS_PER_EVENT
         try:
             for argv in self.parser.parse():
-                process(self, argv)
+                server.process_command(self, argv)
                 if self.reply_mode != "on":
                     self.after_command()
                 if self.held() or self.close_after_reply or self.closed:
@@ -253,7 +253,7 @@ class Client:
                 budget -= 1
                 if not budget:
                     self.input_pending = True
-                    self.server.pending_input.append(self)
+                    server.pending_input.append(self)
                     break
         except ProtocolError as exc:
             self.add_error(exc.message)

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from .types import INT64_MAX, INT64_MIN, string2ll
 from .errors import (CONFIG_BAD_DIRECTIVE, CONFIG_BIND_FAILED, CONFIG_EVENT_CLASS,
@@ -51,6 +51,11 @@ ULLONG_MAX = 2**64 - 1
 
 MIN_HZ, MAX_HZ = 1, 500
 MAX_BIND_ADDRESSES = 16
+
+
+# How a value is read: False by CONFIG SET, True from the config file or the command line,
+# "append" for a later `save` line there (it adds to the first one's points).
+Loading = Union[bool, str]
 
 
 class ConfigError(Exception):
@@ -207,7 +212,7 @@ def enum_name(directive: Directive, value: int) -> str:
 
 # -- the special directives ----------------------------------------------------------------
 
-def _parse_save(args: list[str], current: Any, loading: bool) -> list[tuple[int, int]]:
+def _parse_save(args: list[str], current: Any, loading: Loading) -> list[tuple[int, int]]:
     """`save <seconds> <changes> ...`: [(seconds, changes)]. In a config file the first save
     line replaces the defaults and later ones add to it."""
     if args == [""]:
@@ -241,7 +246,7 @@ OBUF_DEFAULTS = {"normal": (0, 0, 0), "slave": (256 * 1024**2, 64 * 1024**2, 60)
                  "pubsub": (32 * 1024**2, 8 * 1024**2, 60)}
 
 
-def _parse_obuf(args: list[str], current: Any, loading: bool) -> dict:
+def _parse_obuf(args: list[str], current: Any, loading: Loading) -> dict:
     """`<class> <hard> <soft> <seconds> ...`: {class: (hard, soft, seconds)}, the classes not
     named keep their limits."""
     if len(args) % 4:
@@ -273,7 +278,7 @@ def _rewrite_obuf(directive: Directive, limits: dict) -> list[tuple[str, bool]]:
             for cls, (h, s, sec) in limits.items()]
 
 
-def _parse_oom_values(args: list[str], current: Any, loading: bool) -> list[int]:
+def _parse_oom_values(args: list[str], current: Any, loading: Loading) -> list[int]:
     if len(args) != 3:
         raise ConfigError(WRONG_ARGUMENT_COUNT)
     values = []
@@ -289,7 +294,7 @@ NOTIFY_ALL = "g$lshzxetd"
 NOTIFY_CLASSES = "g$lshzxetdnKEm"   # the stored order of the class letters
 
 
-def _parse_notify(args: list[str], current: Any, loading: bool) -> str:
+def _parse_notify(args: list[str], current: Any, loading: Loading) -> str:
     """The selected keyspace event classes, as letters in NOTIFY_CLASSES order."""
     if len(args) != 1:
         raise ConfigError(WRONG_ARGUMENT_COUNT)
@@ -316,7 +321,7 @@ def _rewrite_notify(directive: Directive, flags: str) -> list[tuple[str, bool]]:
     return [(f"notify-keyspace-events {sds_repr(_show_notify(flags).encode())}", bool(flags))]
 
 
-def _parse_bind(args: list[str], current: Any, loading: bool) -> list[str]:
+def _parse_bind(args: list[str], current: Any, loading: Loading) -> list[str]:
     if len(args) > MAX_BIND_ADDRESSES:
         raise ConfigError(CONFIG_TOO_MANY_BINDS)
     return [] if args == [""] else list(args)
@@ -328,7 +333,7 @@ def _rewrite_bind(directive: Directive, addresses: list) -> list[tuple[str, bool
     return [("bind " + (" ".join(addresses) if addresses else '""'), True)]
 
 
-def _parse_replicaof(args: list[str], current: Any, loading: bool) -> str:
+def _parse_replicaof(args: list[str], current: Any, loading: Loading) -> str:
     """'' for a master, else 'host port'."""
     if len(args) != 2:
         raise ConfigError(WRONG_ARGUMENT_COUNT)
@@ -344,7 +349,7 @@ def _rewrite_replicaof(directive: Directive, value: str) -> list[tuple[str, bool
     return [(f"replicaof {value}", True)] if value else []
 
 
-def _parse_percentiles(args: list[str], current: Any, loading: bool) -> list[float]:
+def _parse_percentiles(args: list[str], current: Any, loading: Loading) -> list[float]:
     if args == [""]:
         return []
     values = []
@@ -367,7 +372,7 @@ def _rewrite_percentiles(directive: Directive, values: list) -> list[tuple[str, 
     return [(f"latency-tracking-info-percentiles {text}", True)]
 
 
-def _parse_dir(args: list[str], current: Any, loading: bool) -> str:
+def _parse_dir(args: list[str], current: Any, loading: Loading) -> str:
     """The directory; Config enters it (see Config._enter_dir)."""
     if len(args) != 1:
         raise ConfigError(WRONG_ARGUMENT_COUNT)
@@ -818,7 +823,7 @@ def lookup(name: str) -> Optional[Directive]:
 
 
 def parse_value(directive: Directive, args: list[str], current: Any = None,
-                loading: Any = False) -> Any:
+                loading: Loading = False) -> Any:
     """Turn a directive's argument(s) into its typed value, or raise ConfigError."""
     kind = directive.kind
     if kind == "special":
@@ -1224,7 +1229,7 @@ class Config:
             # One word holding several: `--save "100 10 200 20"`.
             args = [w.decode(errors="surrogateescape")
                     for w in split_args(args[0].encode(errors="surrogateescape")) or []]
-        mode: Any = False
+        mode: Loading = False
         if directive.name == "save":
             mode = "append" if self._save_loaded else False
             self._save_loaded = True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Optional
 from .errors import c_text
 
 if TYPE_CHECKING:
-    from .commands import LatencyHistogram
+    from .commands.entry import LatencyHistogram
     from .server import Server
 
 HISTORY_LEN = 160       # Redis's LATENCY_TS_LEN

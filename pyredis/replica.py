@@ -596,8 +596,8 @@ class Replica:
         try:
             server.snapshots.load(on_progress=server.snapshots.serving_progress())
             aux = server.snapshots.loaded_aux
-        except (rdb.RdbError, OSError) as exc:
-            server.log_warning(str(exc))
+        except (rdb.RdbError, OSError) as failure:
+            server.log_warning(str(failure))
             server.log_warning("Failed trying to load the MASTER synchronization DB from "
                                "disk, check server logs.")
             self.cancel_handshake(reconnect=True)
@@ -649,13 +649,13 @@ class Replica:
             if self.eof_mark and reader.take(EOF_MARK_SIZE) != self.eof_mark:
                 server.log_warning("Replication stream EOF marker is broken")
                 failed = True
-        except rdb.ShortRead as exc:
+        except rdb.ShortRead as short:
             server.log_warning("Short read or OOM loading DB. Unrecoverable error, aborting "
                                "now.")
             server.log_warning(f"Internal error in RDB reading offset {reader.offset()} -> "
                                "Unexpected EOF reading RDB file. Failure loading rdb format "
                                "from socket, assuming connection error, resuming operation.")
-            self.log_socket_load_failure(str(exc))
+            self.log_socket_load_failure(str(short))
             failed = True
         except rdb.RdbError as exc:
             server.log_warning(str(exc))

@@ -469,9 +469,9 @@ class Server:
             step = "listen"
             sock.listen(self.config.tcp_backlog)
             sock.setblocking(False)
-        except socket.gaierror as exc:
+        except socket.gaierror as unresolved:
             sock.close()
-            raise OSError(exc.errno, exc.strerror) from None
+            raise OSError(unresolved.errno, unresolved.strerror) from None
         except OSError as exc:
             sock.close()
             raise OSError(exc.errno, f"{step}: {exc.strerror}") from None
@@ -718,11 +718,11 @@ class Server:
             reply = cmd.func(client, argv)  # type: ignore[misc]  # the command has a function
         except RedisError as exc:
             client.add_error(exc.message)
-        except Exception as exc:   # a bug in pyredis: it costs this reply, not the server
-            trace = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        except Exception as bug:   # a bug in pyredis: it costs this reply, not the server
+            trace = traceback.format_exception(type(bug), bug, bug.__traceback__)
             self.log_warning(f"Internal error running '{cmd.name}' for client {client.addr}:\n"
                              + "".join(trace).rstrip())
-            client.add_error(internal_error(cmd.name, exc))
+            client.add_error(internal_error(cmd.name, bug))
         else:
             if reply is not NO_REPLY:
                 client.add_reply(reply)

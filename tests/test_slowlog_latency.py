@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from helpers import RawConnection
-from pyredis.commands import LatencyHistogram
+from pyredis.commands.entry import LatencyHistogram
 from pyredis.latency import LatencyMonitor, cumulative_histogram
 
 DEFAULTS = {"slowlog-log-slower-than": "10000", "slowlog-max-len": "128",

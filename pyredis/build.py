@@ -34,6 +34,15 @@ COMPILED_MODULES = (
     "pyredis/acl.py",
     "pyredis/replication.py",
     "pyredis/replica.py",
+    "pyredis/args.py",
+    "pyredis/commands/connection.py",
+    "pyredis/commands/keys.py",
+    "pyredis/commands/lists.py",
+    "pyredis/commands/hashes.py",
+    "pyredis/commands/sets.py",
+    "pyredis/commands/zsets.py",
+    "pyredis/types/set.py",
+    "pyredis/types/zset.py",
 )
 SOURCES_STAMP = "compiled-sources.txt"   # "<sha256> <path>" per compiled module
 PURE_ENV = "PYREDIS_PURE_PYTHON"

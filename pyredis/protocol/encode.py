@@ -230,7 +230,10 @@ def encode_reply(value: Any, proto: int) -> Union[bytes, LazyAggregate]:
     if t is Raw:
         return value
     if t is bytes:
-        return b"$%d\r\n%s\r\n" % (len(value), value)
+        n = len(value)
+        # Two concatenations cost half of one formatting.
+        return _BULK_HEADERS[n] + value + b"\r\n" if n < 4096 else \
+            b"$%d\r\n%s\r\n" % (n, value)
     if t is int:
         return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
     if (t is list or t is dict or t is set or t is tuple or t is frozenset or t is OrderedSet) \

@@ -1,7 +1,7 @@
 """Profile pyredis under redis-benchmark: py-spy samples the server process while one test
 runs, and the hottest functions are printed (own time and inclusive time, in % of samples).
 
-    python -m benchmarks.profile SET -P 16 [-n 300000] [--io selectors]
+    python -m benchmarks.profile SET -P 16 [-n 300000] [--io selectors] [--build pure]
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from .servers import Conn, Server
+from .servers import BUILDS, Conn, Server
 from .throughput import Case
 
 
@@ -62,6 +62,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("-c", "--clients", type=int, default=50)
     p.add_argument("-d", "--data-size", type=int, default=3)
     p.add_argument("--io", default="selectors")
+    p.add_argument("--build", default="compiled", choices=BUILDS,
+                   help="the build to profile: compiled (as installed) or pure")
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--lines", action="store_true", help="per source line, not per function")
     p.add_argument("--server-args", default="",
@@ -72,7 +74,8 @@ def main(argv: list[str]) -> int:
     spy = shutil.which("py-spy") or os.path.join(os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(spy):
         raise SystemExit("py-spy is not installed (pip install '.[bench]')")
-    server = Server("pyredis", args.io, extra=args.server_args.split())
+    server = Server("pyredis", args.io, extra=args.server_args.split(), build=args.build)
+    print(f"pyredis build: {server.build}")
     raw = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
     try:
         case = Case(args.test.upper(), args.pipeline, args.requests, args.data_size)

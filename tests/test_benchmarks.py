@@ -136,3 +136,17 @@ def test_replication_benchmark_smoke_run():
                  "pyredis -> redis"):
         assert out.stdout.count(f"| {pair} |") == 2, out.stdout
     assert "| pyredis |" in out.stdout and "| redis | " in out.stdout
+
+
+def test_command_path_smoke_run():
+    """benchmarks.command_path times each command in a process per build: a row per test
+    with a positive figure under each build that runs here."""
+    out = _run("benchmarks.command_path", "--tests", "PING,SET,LRANGE_100", "--batches", "5",
+               "--repeats", "1")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    builds = [cell.split()[0] for cell in lines[0].strip("| ").split(" | ")[1:]]
+    assert builds[-1] == "pure" and set(builds) <= {"mypyc", "pure"}
+    rows = [line.strip("| ").split(" | ") for line in lines[2:]]
+    assert [row[0] for row in rows] == ["PING", "SET", "LRANGE_100"]
+    assert all(float(cell.replace(",", "")) > 0 for row in rows for cell in row[1:])

@@ -3,8 +3,9 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 6379
-# The hot path's modules, which the compiled build compiles (listed in pyredis/build.py).
-COMPILED := $(shell sed -n 's/^    "\(pyredis\/.*\.py\)",$$/\1/p' pyredis/build.py)
+# The package's sources: the compiled build (its modules listed in pyredis/build.py) is
+# compiled against the types of all of them, and is used only while none has changed.
+SOURCES := $(shell find pyredis -name '*.py')
 # The test files that also run on the pure-Python build.
 PURE_TESTS := tests/test_protocol.py tests/test_parser_hiredis.py tests/test_encoder.py \
 	tests/test_strings.py tests/test_keys.py tests/test_lists.py tests/test_hashes.py \
@@ -22,7 +23,7 @@ $(VENV)/.installed: pyproject.toml setup.py
 # The compiled build beside the sources, built again whenever one of them changes (until
 # then pyredis runs them as pure Python). Without a C compiler, or with
 # PYREDIS_PURE_PYTHON=1, nothing is compiled.
-$(VENV)/.compiled: $(VENV)/.installed setup.py pyredis/build.py $(COMPILED)
+$(VENV)/.compiled: $(VENV)/.installed setup.py $(SOURCES)
 	$(PY) setup.py -q build_ext --inplace
 	touch $@
 

@@ -1,7 +1,9 @@
 """Which build runs: the modules of the request's hot path compiled by mypyc, or all pure
 Python. setup.py compiles COMPILED_MODULES (the same .py files, nothing written twice) and
-records each source's hash in SOURCES_STAMP beside them; the compiled modules are used only
-while every one of those sources is unchanged, and never with PYREDIS_PURE_PYTHON=1. Else
+records the hash of every source of the package in SOURCES_STAMP beside them (mypyc compiled
+against the types of all of them, not only of the modules it compiled); the compiled modules
+are used only while every one of those sources is unchanged, and never with
+PYREDIS_PURE_PYTHON=1. Else
 a finder placed first on sys.meta_path imports pyredis's modules from their .py files,
 whatever extension modules lie beside them: an edited source is never shadowed by an old
 compile. Loaded by pyredis/__init__.py before any other module of the package, and by
@@ -44,7 +46,7 @@ COMPILED_MODULES = (
     "pyredis/types/set.py",
     "pyredis/types/zset.py",
 )
-SOURCES_STAMP = "compiled-sources.txt"   # "<sha256> <path>" per compiled module
+SOURCES_STAMP = "compiled-sources.txt"   # "<sha256> <path>" per source of the package
 PURE_ENV = "PYREDIS_PURE_PYTHON"
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,12 +56,15 @@ def pure_forced() -> bool:
 
 
 def source_hashes(root: str) -> dict[str, str]:
-    """The sha256 of each compiled module's source under `root` (the project or install
-    directory holding pyredis/)."""
+    """The sha256 of each source of the package under `root` (the project or install
+    directory holding pyredis/): a compiled module depends on the types it imports too."""
     hashes = {}
-    for path in COMPILED_MODULES:
-        with open(os.path.join(root, path), "rb") as f:
-            hashes[path] = hashlib.sha256(f.read()).hexdigest()
+    for folder, _, names in os.walk(os.path.join(root, "pyredis")):
+        for name in names:
+            if name.endswith(".py"):
+                full = os.path.join(folder, name)
+                with open(full, "rb") as f:
+                    hashes[os.path.relpath(full, root)] = hashlib.sha256(f.read()).hexdigest()
     return hashes
 
 

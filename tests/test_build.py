@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from pyredis.build import COMPILED_MODULES
+from pyredis.build import COMPILED_MODULES, source_hashes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,3 +38,14 @@ def test_the_check_sees_a_reused_name():
 def test_no_except_name_of_two_types(path):
     with open(os.path.join(ROOT, path)) as f:
         assert except_names_of_two_types(f.read()) == []
+
+
+def test_the_stamp_covers_every_source_of_the_package():
+    """The compiled build is used only while no source changed, not only the compiled ones:
+    mypyc compiled them against the types the others declare."""
+    hashes = source_hashes(ROOT)
+    on_disk = {os.path.relpath(os.path.join(folder, name), ROOT)
+               for folder, _, names in os.walk(os.path.join(ROOT, "pyredis"))
+               for name in names if name.endswith(".py")}
+    assert set(hashes) == on_disk
+    assert set(COMPILED_MODULES) < on_disk and "pyredis/clock.py" in on_disk

@@ -178,6 +178,17 @@ def test_keys_given_the_same_expire_time_share_it(keyspace):
     assert db.expire_buckets == 4
 
 
+def test_keys_accessed_in_one_cycle_share_their_access_time(keyspace):
+    """One int object per loop cycle, not one per key (the compiled build would box the
+    clock's reading anew for each key if it read it as an int)."""
+    db, context, _ = keyspace
+    context.clock.refresh()
+    db.set(b"a", b"v")
+    db.set(b"b", b"v")
+    db.get(b"a")
+    assert db.access[b"a"] is db.access[b"b"] is context.clock.cached_ms
+
+
 def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, monkeypatch):
     """Without an LRU policy only the recent access times are kept: a key whose time went
     is idle since at least the latest time that went with it."""

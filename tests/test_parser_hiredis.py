@@ -132,3 +132,21 @@ def test_limits_before_authentication_are_lifted_after_it():
     parser.feed(encode_command(big))
     with pytest.raises(ProtocolError, match="unauthenticated multibulk length"):
         list(parser.parse())
+
+
+@given(st.binary(max_size=64), st.lists(st.tuples(
+    st.integers(0, 9000), st.sampled_from([b"*12345", b"*1234", b"\n+", b"\n$", b"\n", b"*",
+                                           b"\n|", b"+", b"\n%"])), max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_the_sparse_scan_finds_what_the_regular_expressions_find(head, marks):
+    """A big argument's bytes are scanned at their few '*' and newlines only: the same
+    answer as the two whole-buffer searches."""
+    from pyredis.protocol import parse_hiredis
+    data = bytearray(head + b"x" * 9000)
+    for pos, piece in marks:
+        data[pos:pos + len(piece)] = piece
+    data = bytes(data)
+    expected = bool(parse_hiredis._BIG_COUNT(data)) or \
+        parse_hiredis._ODD_ELEMENT(data) is not None or data[0] in parse_hiredis._ODD_BYTES
+    assert parse_hiredis._risky_sparse(data) == expected
+    assert parse_hiredis._risky(data) == expected

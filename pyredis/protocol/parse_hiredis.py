@@ -19,11 +19,35 @@ _ODD_BYTES = b"+=(~%>|"
 def _risky(data: bytes) -> bool:
     """Could hiredis read these bytes otherwise than Redis: an array count of 10,000 or more
     (which hiredis would also preallocate), or an element that is not a bulk string."""
+    if len(data) > SPARSE_MIN and (data.count(b"*") + data.count(b"\n")) * 64 < len(data):
+        return _risky_sparse(data)
     if _BIG_COUNT(data):
         return True
     if len(data.translate(None, _ODD_BYTES)) == len(data):
         return False   # one cheap pass; the precise search only when one of those bytes is in
     return _ODD_ELEMENT(data) is not None or data[0] in _ODD_BYTES
+
+
+SPARSE_MIN = 4096   # bytes from which few '*' and newlines are looked at one by one
+
+
+def _risky_sparse(data: bytes) -> bool:
+    """_risky for bytes that are mostly a big argument's payload: only the places after its
+    few '*' and newlines are looked at (two C searches of the whole would cost more)."""
+    if data[0] in _ODD_BYTES:
+        return True
+    star = data.find(b"*")
+    while star != -1:
+        digits = data[star + 1:star + 6]
+        if len(digits) == 5 and digits.isdigit():
+            return True
+        star = data.find(b"*", star + 1)
+    newline = data.find(b"\n")
+    while newline != -1:
+        if newline + 1 < len(data) and data[newline + 1] in _ODD_BYTES:
+            return True
+        newline = data.find(b"\n", newline + 1)
+    return False
 
 
 class HiredisRequestParser:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import socket
 import subprocess
@@ -21,7 +20,7 @@ import sys
 import time
 from typing import Callable
 
-from .servers import BUILDS, PURE_PYTHON_VARIABLE
+from .servers import BUILDS, build_env
 
 PIPELINE = 16
 KEY_RANGE = 100_000
@@ -45,13 +44,10 @@ COMMANDS: dict[str, Callable[[bytes], Args]] = {
 }
 
 
-def request(args: Args) -> bytes:
-    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
-
-
 def measure(tests: list[str], batches: int, repeats: int) -> dict[str, float]:
     """Nanoseconds per command of each test, in this process's build."""
     from pyredis.client import Client
+    from pyredis.protocol.encode import encode_command as request
     from pyredis.server import Server
     server = Server()
     ours, _ = socket.socketpair()
@@ -100,13 +96,10 @@ def main(argv: list[str]) -> int:
         return 0
     columns = []
     for build in [b for b in args.builds.split(",") if b]:
-        env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_VARIABLE}
-        if build == "pure":
-            env[PURE_PYTHON_VARIABLE] = "1"
         out = subprocess.run([sys.executable, "-m", "benchmarks.command_path", "--child",
                               "--tests", ",".join(tests), "--batches", str(args.batches),
                               "--repeats", str(args.repeats)],
-                             env=env, capture_output=True, text=True, check=True)
+                             env=build_env(build), capture_output=True, text=True, check=True)
         result = json.loads(out.stdout.splitlines()[-1])
         if any(result["build"] == label for label, _ in columns):
             print(f"{build}: runs as {result['build']}, already measured", file=sys.stderr)

@@ -124,6 +124,15 @@ def peer_installed(name: str) -> bool:
     return importlib.util.find_spec(PEERS[name][0]) is not None
 
 
+def build_env(build: str) -> dict[str, str]:
+    """This process's environment for a pyredis of `build`: pure Python forced for "pure",
+    the build as installed otherwise."""
+    env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_VARIABLE}
+    if build == "pure":
+        env[PURE_PYTHON_VARIABLE] = "1"
+    return env
+
+
 class Server:
     """One server process. `kind` is "redis", "pyredis" (`io` picks its backend, `build` its
     build), "floor" (benchmarks/floor.py) or a peer's name (PEERS)."""
@@ -145,10 +154,8 @@ class Server:
                 self.process = ServerProcess(PEERS[kind][1] + [str(port)], port,
                                              ready_replies=(b"+PONG", b"$4\r\nPONG"))
             else:
-                env = {k: v for k, v in os.environ.items() if k != PURE_PYTHON_VARIABLE}
-                if build == "pure":
-                    env[PURE_PYTHON_VARIABLE] = "1"
-                self.process = launch(kind, extra or [], io=io, package_root=root, env=env)
+                self.process = launch(kind, extra or [], io=io, package_root=root,
+                                      env=build_env(build))
         except FileNotFoundError as exc:      # no redis-server
             raise SystemExit(str(exc)) from None
         self.port = self.process.port

@@ -1,5 +1,6 @@
-"""The reply encoder's array fast path (plain bytes elements, one comprehension) and lazy
-big replies give the same bytes as encoding element by element."""
+"""The reply encoder's array fast paths (plain bytes elements in one join; elements of one
+length with one separator) and lazy big replies give the same bytes as encoding element by
+element."""
 from hypothesis import given, settings, strategies as st
 
 from pyredis.protocol.encode import (NULL_ARRAY, OK, LazyAggregate, SimpleString, encode,
@@ -10,6 +11,9 @@ element = st.one_of(
     st.builds(bytearray, st.binary(max_size=5)), st.builds(SimpleString, st.binary(max_size=5)),
     st.just(OK), st.integers(-5, 20000), st.none(), st.just(NULL_ARRAY),
     st.lists(st.binary(max_size=5), max_size=3))
+# Elements all of one length, up to and past the 4 KB where the fast paths stop.
+uniform = st.sampled_from([0, 1, 3, 20, 4095, 4096]).flatmap(
+    lambda n: st.lists(st.binary(min_size=n, max_size=n), min_size=3, max_size=20))
 
 
 def one_by_one(items: list, proto: int) -> bytes:
@@ -18,7 +22,7 @@ def one_by_one(items: list, proto: int) -> bytes:
 
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.lists(element, max_size=12), st.lists(element, min_size=14, max_size=40),
-                 st.lists(st.binary(max_size=20), min_size=14, max_size=40)),
+                 st.lists(st.binary(max_size=20), min_size=14, max_size=40), uniform),
        st.sampled_from([2, 3]))
 def test_arrays_encode_as_their_elements(items, proto):
     assert encode(items, proto) == one_by_one(items, proto)

@@ -128,29 +128,40 @@ def _encode(value: Any, proto: int, out: list[bytes]) -> None:
 _BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
 # An element's end and the next one's header, for interleaving.
 _BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]
-_PLAIN = {bytes}
 
 
 def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
     """The common array reply (LRANGE, SMEMBERS ...): plain bytes elements of under 4 KB,
-    encoded without a Python call per element. None if any element is of another type or
-    longer: the caller encodes element by element."""
-    if not set(map(type, items)) <= _PLAIN:   # a C loop: no exception to raise and catch
+    encoded in one join. None if any element is of another type or longer: the caller
+    encodes element by element. Elements of one length (a list of equal-sized values) are
+    joined with one separator, without a piece per element."""
+    if not items:
+        return b""
+    first = items[0]
+    if type(first) is not bytes:
         return None
-    try:
-        if len(items) < 16:
-            return b"".join([_BULK_HEADERS[len(x)] + x + b"\r\n" for x in items])
-        # Longer arrays interleave the elements with their separators in C loops.
-        pieces: list = [b""] * (2 * len(items))
-        pieces[0::2] = map(_BULK_SEPARATORS.__getitem__, map(len, items))
-        pieces[1::2] = items
-        pieces[0] = pieces[0][2:]
-        pieces.append(b"\r\n")
-        return b"".join(pieces)
-    except IndexError:   # an element of 4 KB or more
-        return None
-
-
+    size = len(first)
+    uniform = True
+    for item in items:
+        if type(item) is not bytes:
+            return None
+        if len(item) != size:
+            uniform = False
+    if uniform:
+        if size >= len(_BULK_HEADERS):
+            return None
+        return b"".join((_BULK_HEADERS[size], _BULK_SEPARATORS[size].join(items), b"\r\n"))
+    pieces: list[bytes] = []
+    separators = _BULK_SEPARATORS
+    for item in items:
+        n = len(item)
+        if n >= len(separators):   # an element of 4 KB or more
+            return None
+        pieces.append(separators[n])
+        pieces.append(item)
+    pieces[0] = _BULK_HEADERS[size]
+    pieces.append(b"\r\n")
+    return b"".join(pieces)
 
 
 def encode_command(argv: "list[bytes] | tuple[bytes, ...]") -> bytes:

@@ -267,7 +267,7 @@ class Selector:
         else:
             # Allowing one first argument of a command (SELECT|0): deprecated by Redis, kept.
             args = self.firstargs.setdefault(cmd.name, [])
-            if first.lower() not in (a.lower() for a in args):
+            if not any(first.lower() == a.lower() for a in args):
                 args.append(first)
 
     # -- description ---------------------------------------------------------------------
@@ -353,7 +353,7 @@ class Selector:
                 and cmd.name not in self.allowed:
             firsts = self.firstargs.get(cmd.name)
             if len(argv) < 2 or not firsts or \
-                    argv[1].lower() not in (f.lower() for f in firsts):
+                    not any(argv[1].lower() == f.lower() for f in firsts):
                 return DENIED_CMD, 0
         if not self.allkeys and cmd.has_keys():
             for pos, flags in keys():

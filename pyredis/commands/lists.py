@@ -306,15 +306,13 @@ def lrem(client: Client, argv: list[bytes]) -> Reply:
         return 0
     limit = abs(to_remove)
     n = len(lst)
-    if to_remove >= 0:
-        matches = (i for i, item in enumerate(lst) if item == element)
-    else:
-        matches = (n - 1 - i for i, item in enumerate(reversed(lst)) if item == element)
     indexes = []
-    for index in matches:
-        indexes.append(index)
-        if len(indexes) == limit:
-            break
+    # From the head for a count >= 0, else from the tail; a count of 0 removes them all.
+    for i, item in enumerate(lst if to_remove >= 0 else reversed(lst)):
+        if item == element:
+            indexes.append(i if to_remove >= 0 else n - 1 - i)
+            if len(indexes) == limit:
+                break
     if not indexes:
         return 0
     lst.remove_indexes(indexes)

@@ -10,6 +10,7 @@ goes back.
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from sortedcontainers import SortedList
@@ -67,7 +68,7 @@ class ZSetValue:
 
     def __iter__(self) -> Iterator[bytes]:
         """Members in order, lowest score first."""
-        return (member for _, member in self.order)
+        return map(itemgetter(1), self.order)
 
     def score(self, member: bytes) -> Optional[float]:
         return self.scores.get(member)

@@ -429,7 +429,7 @@ class Database:
             # The common case, priced from the strings themselves.
             if old is None:
                 self.used += key_size(key, context.config) + string_size(value)
-            elif value != old:    # the same bytes again (a cache refreshing a key): no change
+            else:
                 self.used += string_size(value) - string_size(old)
         else:
             if old is not None:

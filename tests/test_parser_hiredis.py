@@ -150,3 +150,17 @@ def test_the_sparse_scan_finds_what_the_regular_expressions_find(head, marks):
         parse_hiredis._ODD_ELEMENT(data) is not None or data[0] in parse_hiredis._ODD_BYTES
     assert parse_hiredis._risky_sparse(data) == expected
     assert parse_hiredis._risky(data) == expected
+
+
+@given(st.lists(st.sampled_from([b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", b"*12345",
+                                 b"\n+", b"\n|", b"x" * 40]), min_size=120, max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_dense_bytes_get_the_same_answer(pieces):
+    """Many requests in one read: the sparse scan gives up (None) or agrees, and the answer
+    is the regular expressions'."""
+    from pyredis.protocol import parse_hiredis
+    data = b"".join(pieces)
+    expected = bool(parse_hiredis._BIG_COUNT(data)) or \
+        parse_hiredis._ODD_ELEMENT(data) is not None or data[0] in parse_hiredis._ODD_BYTES
+    assert parse_hiredis._risky_sparse(data) in (None, expected)
+    assert parse_hiredis._risky(data) == expected

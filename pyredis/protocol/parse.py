@@ -249,8 +249,9 @@ class RequestParser:
             start = end + 2
             if start + size + 2 > n:
                 break
-            arg = buf[start:start + size]
-            argv.append(arg if type(arg) is bytes else bytes(arg))
+            # One copy out of a bytearray buffer (its slice would be a second).
+            argv.append(buf[start:start + size] if type(buf) is bytes
+                        else bytes(memoryview(buf)[start:start + size]))
             pos = start + size + 2
             self._remaining -= 1
         self.pos = pos

@@ -4,7 +4,7 @@ module fails where hiredis is not installed (auto.py then picks the pure-Python 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import hiredis
 
@@ -19,8 +19,10 @@ _ODD_BYTES = b"+=(~%>|"
 def _risky(data: bytes) -> bool:
     """Could hiredis read these bytes otherwise than Redis: an array count of 10,000 or more
     (which hiredis would also preallocate), or an element that is not a bulk string."""
-    if len(data) > SPARSE_MIN and (data.count(b"*") + data.count(b"\n")) * 64 < len(data):
-        return _risky_sparse(data)
+    if len(data) > SPARSE_MIN:
+        sparse = _risky_sparse(data)
+        if sparse is not None:
+            return sparse
     if _BIG_COUNT(data):
         return True
     if len(data.translate(None, _ODD_BYTES)) == len(data):
@@ -31,21 +33,29 @@ def _risky(data: bytes) -> bool:
 SPARSE_MIN = 4096   # bytes from which few '*' and newlines are looked at one by one
 
 
-def _risky_sparse(data: bytes) -> bool:
+def _risky_sparse(data: bytes) -> Optional[bool]:
     """_risky for bytes that are mostly a big argument's payload: only the places after its
-    few '*' and newlines are looked at (two C searches of the whole would cost more)."""
+    few '*' and newlines are looked at, each found by memchr (the passes of the dense check
+    read every byte). None once they prove not few (one in 64 bytes): the dense check then."""
     if data[0] in _ODD_BYTES:
         return True
+    budget = len(data) >> 6
     star = data.find(b"*")
     while star != -1:
         digits = data[star + 1:star + 6]
         if len(digits) == 5 and digits.isdigit():
             return True
+        budget -= 1
+        if budget < 0:
+            return None
         star = data.find(b"*", star + 1)
     newline = data.find(b"\n")
     while newline != -1:
         if newline + 1 < len(data) and data[newline + 1] in _ODD_BYTES:
             return True
+        budget -= 1
+        if budget < 0:
+            return None
         newline = data.find(b"\n", newline + 1)
     return False
 

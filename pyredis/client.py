@@ -182,7 +182,7 @@ class Client:
         if used > self.qbuf_peak:
             self.qbuf_peak = used
         if used > server.config.client_query_buffer_limit:
-            head = sds_repr(bytes(memoryview(parser.buf)[-used:][:64]))
+            head = sds_repr(parser.pending_head(64))
             server.log_warning("Closing client that reached max query buffer length: "
                                f"{self.info_string()} (qbuf initial bytes: {head})")
             self.close()

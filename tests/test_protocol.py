@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 from helpers import RawConnection, start_server, encode_command
 from pyredis.errors import ProtocolError
 from pyredis.protocol.auto import REQUEST_PARSERS
-from pyredis.protocol.parse import split_args
+from pyredis.protocol.parse import BIG_ARG, split_args
 
 MALFORMED = [
     b"*abc\r\n",                       # invalid multibulk length
@@ -105,6 +105,32 @@ def test_parser_roundtrip_any_split(parser_class, commands, data):
         parsed.extend(parser.parse())
     assert parsed == commands
     assert parser.pending() == 0
+
+
+# Arguments around the size from which the rest of one is gathered in pieces of its own.
+big_arg = st.builds(lambda byte, size: bytes([byte]) * size, st.integers(0, 255),
+                    st.integers(BIG_ARG - 2, BIG_ARG + 3000))
+
+
+@pytest.mark.parametrize("parser_class", REQUEST_PARSERS.values(), ids=REQUEST_PARSERS.keys())
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.binary(max_size=40), big_arg), min_size=1, max_size=4),
+                min_size=1, max_size=4), st.data())
+def test_big_arguments_in_any_pieces(parser_class, commands, data):
+    """Requests with big arguments, cut anywhere into several reads, some fed without a
+    parse between: the same requests, and nothing pending or wanted after them."""
+    payload = b"".join(encode_command(tuple(c)) for c in commands)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(payload)), max_size=6)))
+    parser = parser_class()
+    parsed = []
+    for start, end in zip([0] + cuts, cuts + [len(payload)]):
+        parser.feed(payload[start:end])
+        assert parser.pending() <= end
+        if data.draw(st.booleans()):
+            parsed.extend(parser.parse())
+    parsed.extend(parser.parse())
+    assert parsed == commands
+    assert parser.pending() == 0 and parser.wanted() == 0
 
 
 @pytest.mark.parametrize("parser_class", REQUEST_PARSERS.values(), ids=REQUEST_PARSERS.keys())

@@ -130,7 +130,8 @@ class RequestParser:
     `*0`) yield nothing, as in Redis.
     """
 
-    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining")
+    __slots__ = ("buf", "pos", "max_bulk_len", "auth_limits", "_argv", "_remaining", "_big",
+                 "_big_have", "_big_size")
 
     def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
         self.buf: bytes | bytearray = b""
@@ -139,8 +140,26 @@ class RequestParser:
         self.auth_limits = False       # the client must authenticate: small requests only
         self._argv: list[bytes] = []   # arguments of a multibulk request not yet complete
         self._remaining = 0            # how many arguments that request still expects
+        # A big argument (BIG_ARG bytes or more) being received: the pieces of its data and
+        # trailing CRLF as they came, joined in one copy once all `_big_size` + 2 bytes are
+        # here (Redis reads it into the argument's own buffer), not grown in `buf`.
+        self._big: list[bytes | bytearray | memoryview] = []
+        self._big_have = 0
+        self._big_size = 0
 
     def feed(self, data: bytes) -> None:
+        if self._big:
+            need = self._big_size + 2 - self._big_have
+            if need > 0:
+                if len(data) <= need:
+                    self._big.append(data)
+                    self._big_have += len(data)
+                    return
+                # The argument ends in this read: the rest is parsed from `data` itself.
+                self._big.append(memoryview(data)[:need])
+                self._big_have += need
+                self.buf, self.pos = data, need
+                return
         buf = self.buf
         if self.pos >= len(buf):
             # The common case: everything before was parsed; parse straight from `data`.
@@ -160,13 +179,14 @@ class RequestParser:
     def pending(self) -> int:
         """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST).
         Of a big argument being read, only its data: Redis has parsed its length line."""
-        buf, pos = self.buf, self.pos
-        pending = len(buf) - pos
-        if self._remaining and pending > BIG_ARG and buf[pos] == 0x24:   # '$'
-            end = buf.find(b"\r\n", pos, pos + 24)
-            if end > 0:
-                pending -= end + 2 - pos
-        return pending
+        return len(self.buf) - self.pos + self._big_have
+
+    def pending_head(self, size: int) -> bytes:
+        """The first `size` of the pending bytes (the log line of a client closed for its
+        query buffer)."""
+        if self._big:
+            return b"".join(self._big)[:size]
+        return bytes(self.buf[self.pos:self.pos + size])
 
     def partial_args_size(self) -> int:
         """The bytes of the arguments read so far of a request not yet complete (Redis has
@@ -180,21 +200,12 @@ class RequestParser:
     def wanted(self) -> int:
         """The bytes still to come of the big bulk argument being read (BIG_ARG or more),
         which the client reads at once, as Redis does; 0 otherwise."""
-        if not self._remaining:
-            return 0
-        buf, pos = self.buf, self.pos
-        end = buf.find(b"\r", pos, pos + 24)
-        if end < 0 or buf[pos] != 0x24:   # '$'
-            return 0
-        size = string2ll(buf[pos + 1:end])
-        if size is None or size < BIG_ARG:
-            return 0
-        return max(0, end + 2 + size + 2 - len(buf))
+        return max(0, self._big_size + 2 - self._big_have) if self._big else 0
 
     def parse(self) -> Iterator[list[bytes]]:
         buf = self.buf
         n = len(buf)
-        while self.pos < n:
+        while self.pos < n or self._big:
             if self._remaining:
                 argv = self._read_bulks(buf, n)
                 if argv is None:
@@ -229,6 +240,11 @@ class RequestParser:
     def _read_bulks(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
         argv = self._argv
         pos = self.pos
+        if self._big:
+            if self._big_have < self._big_size + 2:
+                return None
+            argv.append(self._take_big())
+            self._remaining -= 1
         while self._remaining:
             if pos >= n:
                 break
@@ -248,6 +264,12 @@ class RequestParser:
                 raise ProtocolError(UNAUTHENTICATED_BULK_LENGTH)
             start = end + 2
             if start + size + 2 > n:
+                if size >= BIG_ARG:   # the rest comes in pieces of its own
+                    self._big = [buf[start:n] if type(buf) is bytearray
+                                 else memoryview(buf)[start:n]]
+                    self._big_have = n - start
+                    self._big_size = size
+                    pos = n
                 break
             # One copy out of a bytearray buffer (its slice would be a second).
             argv.append(buf[start:start + size] if type(buf) is bytes
@@ -259,6 +281,22 @@ class RequestParser:
             return None
         self._argv = []
         return argv
+
+    def _take_big(self) -> bytes:
+        """The big argument whose bytes have all come, in one copy, its CRLF left out (Redis
+        skips those two bytes unread)."""
+        pieces, extra = self._big, self._big_have - self._big_size
+        while extra:
+            last = pieces[-1]
+            cut = min(extra, len(last))
+            pieces[-1] = memoryview(last)[:len(last) - cut]
+            if cut == len(last):
+                pieces.pop()
+            extra -= cut
+        arg = b"".join(pieces)
+        self._big = []
+        self._big_have = self._big_size = 0
+        return arg
 
     def _read_inline(self, buf: bytes | bytearray, n: int) -> Optional[list[bytes]]:
         end = _line_end(buf, self.pos, b"\n")

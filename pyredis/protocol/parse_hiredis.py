@@ -155,6 +155,11 @@ class HiredisRequestParser:
             return self.exact.pending()
         return len(self.round) - self.consumed
 
+    def pending_head(self, size: int) -> bytes:
+        if self.exact_on:
+            return self.exact.pending_head(size)
+        return self.round[self.consumed:self.consumed + size]
+
     def partial_args_size(self) -> int:
         return self.exact.partial_args_size() if self.exact_on else 0
 

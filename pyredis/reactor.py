@@ -1,43 +1,96 @@
-"""The event loop (Redis's ae.c): file events on `selectors` (epoll on Linux), timers, and
-before-sleep hooks, all in one thread."""
+"""The event loop (Redis's ae.c): file events on epoll (through `selectors` where there is
+none), timers, and before-sleep hooks, all in one thread."""
 from __future__ import annotations
 
 import collections
 import heapq
 import itertools
+import select
 import selectors
 import socket
 import sys
 import time
 from typing import Any, Callable, Optional
 
-READ = selectors.EVENT_READ
-WRITE = selectors.EVENT_WRITE
+# Event masks as epoll's (its values, also where there is no epoll): a file is readable on
+# anything but "writable" alone (an error or a hang-up included), writable on anything but
+# "readable" alone, as selectors reads epoll's masks.
+READ = 1     # EPOLLIN
+WRITE = 4    # EPOLLOUT
 
 
-def dispatch(events: list, barrier: bool = False) -> None:
-    """Call the handlers of ready files: (selector key whose data is [on_read, on_write],
-    event mask) pairs, as a selector's select() returns them. With `barrier` a file's write
-    handler runs before its read handler (Redis's AE_BARRIER): a reply to a command read
-    now waits for the end of the cycle, after the AOF is written and fsynced."""
-    for key, mask in events:
-        handlers = key.data
-        if barrier and mask & WRITE and handlers[1] is not None:
+def dispatch(files: dict, events: list, barrier: bool = False) -> None:
+    """Call the handlers of ready files: `events` are (fd, mask) pairs, `files` maps an fd to
+    its [on_readable, on_writable]. With `barrier` a file's write handler runs before its
+    read handler (Redis's AE_BARRIER): a reply to a command read now waits for the end of
+    the cycle, after the AOF is written and fsynced."""
+    # The handlers as the poll found them: a file forgotten by a handler run before in this
+    # cycle has them cleared, and a new file given the same fd meanwhile is not called.
+    ready = [(files.get(fd), mask) for fd, mask in events]
+    for handlers, mask in ready:
+        if handlers is None:
+            continue
+        readable = mask != WRITE
+        if barrier and mask != READ and handlers[1] is not None:
             handlers[1]()
-            if mask & READ and handlers[0] is not None:
+            if readable and handlers[0] is not None:
                 handlers[0]()
             continue
-        if mask & READ and handlers[0] is not None:
+        if readable and handlers[0] is not None:
             handlers[0]()
-        if mask & WRITE and handlers[1] is not None:
+        if mask != READ and handlers[1] is not None:
             handlers[1]()
+
+
+class _Selector:
+    """epoll's interface (register, modify, unregister, poll of (fd, mask) pairs) over the
+    platform's best `selectors` selector, where the select module has no epoll."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.name = type(self.selector).__name__.lower().replace("selector", "") or "select"
+
+    @staticmethod
+    def _events(mask: int) -> int:
+        return (selectors.EVENT_READ if mask & READ else 0) | \
+            (selectors.EVENT_WRITE if mask & WRITE else 0)
+
+    def register(self, fd: int, mask: int) -> None:
+        self.selector.register(fd, self._events(mask))
+
+    def modify(self, fd: int, mask: int) -> None:
+        self.selector.modify(fd, self._events(mask))
+
+    def unregister(self, fd: int) -> None:
+        self.selector.unregister(fd)
+
+    def poll(self, timeout: float = -1, maxevents: int = -1) -> list[tuple[int, int]]:
+        ready = self.selector.select(None if timeout < 0 else timeout)
+        return [(key.fd, (READ if events & selectors.EVENT_READ else 0)
+                 | (WRITE if events & selectors.EVENT_WRITE else 0)) for key, events in ready]
+
+    def close(self) -> None:
+        self.selector.close()
+
+
+def fileno(fileobj: Any) -> int:
+    """The fd of a file given as an fd or as an object with fileno(), as selectors takes
+    them (-1 for a closed socket)."""
+    return fileobj if isinstance(fileobj, int) else fileobj.fileno()
+
+
+def new_poller() -> Any:
+    """epoll where the platform has it (polled without selectors' per-event Python, which
+    cost as much as the poll itself at -P 1), else the best `selectors` selector."""
+    return select.epoll() if hasattr(select, "epoll") else _Selector()
 
 
 class Reactor:
-    def __init__(self) -> None:
-        self.selector = selectors.DefaultSelector()
+    def __init__(self, poller: Any = None) -> None:
+        self.poller = poller if poller is not None else new_poller()
+        self._files: dict[int, list] = {}   # fd -> [on_readable, on_writable]
         # INFO's multiplexing_api: "epoll", "kqueue", "poll" ...
-        self.api_name = type(self.selector).__name__.lower().replace("selector", "") or "select"
+        self.api_name = getattr(self.poller, "name", "epoll")
         self._timers: list[tuple[float, int, Callable[[], Optional[float]]]] = []
         self._timer_ids = itertools.count()
         self._cancelled: set[int] = set()
@@ -69,30 +122,31 @@ class Reactor:
         self._set(sock, 1, None)
 
     def _set(self, sock: Any, slot: int, callback: Optional[Callable[[], None]]) -> None:
-        try:
-            key = self.selector.get_key(sock)
-        except (KeyError, ValueError):
-            if callback is None:
+        fd = fileno(sock)
+        handlers = self._files.get(fd)
+        if handlers is None:
+            if callback is None or fd < 0:
                 return
-            handlers: list[Optional[Callable[[], None]]] = [None, None]
+            handlers = self._files[fd] = [None, None]
             handlers[slot] = callback
-            self.selector.register(sock, READ if slot == 0 else WRITE, handlers)
+            self.poller.register(fd, READ if slot == 0 else WRITE)
             return
-        handlers = key.data
         handlers[slot] = callback
         mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
         if mask:
-            self.selector.modify(sock, mask, handlers)
+            self.poller.modify(fd, mask)
         else:
-            self.selector.unregister(sock)
+            del self._files[fd]
+            self.poller.unregister(fd)
 
     def forget(self, sock: Any) -> None:
         """Drop every handler of a file about to be closed."""
-        try:
-            key = self.selector.unregister(sock)
-        except (KeyError, ValueError):
+        fd = fileno(sock)
+        handlers = self._files.pop(fd, None)
+        if handlers is None:
             return
-        key.data[:] = [None, None]   # the loop may still hold this file's event in hand
+        handlers[:] = [None, None]   # the loop may still hold this file's event in hand
+        self.poller.unregister(fd)
 
     # -- timers ----------------------------------------------------------------------------
 
@@ -136,7 +190,9 @@ class Reactor:
     def poll(self, timeout: Optional[float]) -> None:
         """Wait up to `timeout` seconds for file events and handle them (timers aside): one
         turn of the loop, also taken by a long script to serve other clients."""
-        dispatch(self.selector.select(timeout), self.barrier)
+        files = self._files
+        events = self.poller.poll(-1 if timeout is None else timeout, len(files) or 1)
+        dispatch(files, events, self.barrier)
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""
@@ -166,7 +222,7 @@ class Reactor:
             self._calls.popleft()()
 
     def close(self) -> None:
-        self.selector.close()
+        self.poller.close()
         self._wake_r.close()
         self._wake_w.close()
 
@@ -214,28 +270,28 @@ class UvloopReactor:
     # -- file events -----------------------------------------------------------------------
 
     def add_reader(self, sock: Any, callback: Callable[[], None]) -> None:
-        fd = sock.fileno()
+        fd = fileno(sock)
         self._files.setdefault(fd, [None, None])[0] = callback
         self.loop.add_reader(fd, self._then_before_sleep(callback))
 
     def remove_reader(self, sock: Any) -> None:
-        fd = sock.fileno()
+        fd = fileno(sock)
         self._files.get(fd, [None, None])[0] = None
         self.loop.remove_reader(fd)
 
     def add_writer(self, sock: Any, callback: Callable[[], None]) -> None:
-        fd = sock.fileno()
+        fd = fileno(sock)
         self._files.setdefault(fd, [None, None])[1] = callback
         self.loop.add_writer(fd, self._then_before_sleep(callback))
 
     def remove_writer(self, sock: Any) -> None:
-        fd = sock.fileno()
+        fd = fileno(sock)
         self._files.get(fd, [None, None])[1] = None
         self.loop.remove_writer(fd)
 
     def forget(self, sock: Any) -> None:
         """Drop every handler of a file about to be closed."""
-        fd = sock.fileno()
+        fd = fileno(sock)
         if fd >= 0:
             handlers = self._files.pop(fd, None)
             if handlers is not None:
@@ -277,12 +333,16 @@ class UvloopReactor:
         """Wait up to `timeout` seconds for file events and handle them, from inside a
         callback (a long script serving other clients): libuv cannot be entered again from
         its own callback, so the same files are polled here with a selector of their own."""
-        with selectors.DefaultSelector() as selector:
+        poller = new_poller()
+        try:
             for fd, handlers in self._files.items():
                 mask = (READ if handlers[0] else 0) | (WRITE if handlers[1] else 0)
                 if mask:
-                    selector.register(fd, mask, handlers)
-            dispatch(selector.select(timeout), self.barrier)
+                    poller.register(fd, mask)
+            events = poller.poll(-1 if timeout is None else timeout, len(self._files) or 1)
+            dispatch(self._files, events, self.barrier)
+        finally:
+            poller.close()
 
     def stop(self) -> None:
         """End the loop after the current cycle; safe to call from any thread."""

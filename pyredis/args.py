@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Optional
+from typing import Final, Optional
 
 from .errors import (MUST_BE_POSITIVE, VALUE_OUT_OF_RANGE, RedisError, not_between, not_float,
                      not_integer, syntax_error)
 from .types import INT64_MAX, string2ll
 
-INT32_MIN = -(2**31)
-INT32_MAX = 2**31 - 1
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
 
 
 def parse_int(raw: bytes | bytearray, error: Optional[str] = None) -> int:
@@ -41,13 +41,13 @@ def parse_positive_int(raw: bytes, error: Optional[str] = None) -> int:
 
 
 # What C's strtod reads: leading spaces, then a decimal, hex, inf or nan number.
-_STRTOD = re.compile(
+_STRTOD: Final = re.compile(
     rb"[ \t\n\v\f\r]*[+-]?(?:"
     rb"(?P<hex>0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?)"
     rb"|(?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     rb"|(?P<inf>[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
     rb"|(?P<nan>[nN][aA][nN](?:\([0-9A-Za-z_]*\))?))")
-_MIN_NORMAL = 2.2250738585072014e-308
+_MIN_NORMAL: Final = 2.2250738585072014e-308
 
 
 def strtod(raw: bytes) -> tuple[float, int, bool]:
@@ -87,7 +87,7 @@ def parse_int32(raw: bytes) -> int:
 
 # A short plain decimal ("12", "-0.5"): what float() reads exactly as strtod does, and too
 # short to overflow or underflow (the fast path of parse_float).
-_PLAIN_DECIMAL = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?").fullmatch
+_PLAIN_DECIMAL: Final = re.compile(rb"-?[0-9]+(?:\.[0-9]*)?").fullmatch
 
 
 def parse_float(raw: bytes, error: Optional[str] = None) -> float:

@@ -3,7 +3,7 @@ database, name, protocol version, MULTI queue, subscriptions and blocked state."
 from __future__ import annotations
 
 import socket
-from typing import TYPE_CHECKING, Optional, Union
+from typing import Final, Optional, TYPE_CHECKING, Union
 
 from .db import unwatch_all
 from .errors import ProtocolError, RedisError
@@ -22,22 +22,22 @@ if TYPE_CHECKING:
 # Bytes read per readable event. Redis reads 16 KB (PROTO_IOBUF_LEN); each event costs
 # pyredis far more than the read itself, so it takes 64 KB (a whole pipeline of 1 KB values)
 # for the same price. The rest of a big argument is read at once, as in Redis.
-READ_SIZE = 64 * 1024
-MAX_READ_SIZE = 4 * 1024 * 1024   # a big argument's rest is read in pieces of at most this
-MAX_WRITE_PER_EVENT = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
-MAX_COMMANDS_PER_EVENT = 1000    # commands of one client's pipeline run per cycle (fairness)
-REPLY_BUFFER_SIZE = 16 * 1024     # PROTO_REPLY_CHUNK_BYTES: each client's static reply buffer
-CLIENT_STRUCT_SIZE = 1024         # the client structure itself, as Redis's allocator sizes it
+READ_SIZE: Final = 64 * 1024
+MAX_READ_SIZE: Final = 4 * 1024 * 1024   # a big argument's rest is read in pieces of at most this
+MAX_WRITE_PER_EVENT: Final = 64 * 1024  # NET_MAX_WRITES_PER_EVENT: fairness between clients
+MAX_COMMANDS_PER_EVENT: Final = 1000  # commands of one client's pipeline run per cycle (fairness)
+REPLY_BUFFER_SIZE: Final = 16 * 1024   # PROTO_REPLY_CHUNK_BYTES: each client's static reply buffer
+CLIENT_STRUCT_SIZE: Final = 1024       # the client structure itself, as Redis's allocator sizes it
 
 # The query buffer's size as Redis would have allocated it (CLIENT LIST qbuf-free, tot-mem):
 # a read asks for PROTO_IOBUF_LEN bytes of room, exactly at first and for a big argument,
 # then doubling (sdsMakeRoomFor); the clients cron gives back what an idle client or a
 # past peak no longer needs (clientsCronResizeQueryBuffer).
-PROTO_IOBUF_LEN = 16 * 1024
-PROTO_RESIZE_THRESHOLD = 32 * 1024
-SDS_MAX_PREALLOC = 1024 * 1024
-QUERYBUF_MIN_WASTE = 4 * 1024    # less unused room than this is not worth a resize
-QUERYBUF_IDLE_SECONDS = 2
+PROTO_IOBUF_LEN: Final = 16 * 1024
+PROTO_RESIZE_THRESHOLD: Final = 32 * 1024
+SDS_MAX_PREALLOC: Final = 1024 * 1024
+QUERYBUF_MIN_WASTE: Final = 4 * 1024    # less unused room than this is not worth a resize
+QUERYBUF_IDLE_SECONDS: Final = 2
 
 
 def sds_alloc(length: int) -> int:
@@ -47,22 +47,22 @@ def sds_alloc(length: int) -> int:
     return alloc_size(header + length + 1) - header - 1
 
 # Flags shown by CLIENT LIST (flags=...): a set of letters on each client.
-FLAG_MULTI = "x"
-FLAG_DIRTY_EXEC = "d"     # EXEC will abort (watched key touched)
-FLAG_BLOCKED = "b"
-FLAG_PUBSUB = "P"
-FLAG_CLOSE_AFTER_REPLY = "c"
-FLAG_UNIX = "U"
-FLAG_MONITOR = "O"
-FLAG_TRACKING = "t"
+FLAG_MULTI: Final = "x"
+FLAG_DIRTY_EXEC: Final = "d"     # EXEC will abort (watched key touched)
+FLAG_BLOCKED: Final = "b"
+FLAG_PUBSUB: Final = "P"
+FLAG_CLOSE_AFTER_REPLY: Final = "c"
+FLAG_UNIX: Final = "U"
+FLAG_MONITOR: Final = "O"
+FLAG_TRACKING: Final = "t"
 NO_FLAGS: frozenset = frozenset()
-FLAG_CLOSE_ASAP = "A"
-FLAG_NO_EVICT = "e"
-FLAG_MASTER = "M"         # the link to this replica's master
-FLAG_REPLICA = "S"        # a replica of this server
-AOF_CLIENT_ID = 2**64 - 1  # the client replaying the AOF (Redis's CLIENT_ID_AOF)
+FLAG_CLOSE_ASAP: Final = "A"
+FLAG_NO_EVICT: Final = "e"
+FLAG_MASTER: Final = "M"         # the link to this replica's master
+FLAG_REPLICA: Final = "S"        # a replica of this server
+AOF_CLIENT_ID: Final = 2**64 - 1  # the client replaying the AOF (Redis's CLIENT_ID_AOF)
 # The order CLIENT LIST shows them in (tracking adds R and B; replication S and M).
-FLAG_ORDER = "OSMPxbtRBdcuAUre"
+FLAG_ORDER: Final = "OSMPxbtRBdcuAUre"
 
 
 class Client:

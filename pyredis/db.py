@@ -35,7 +35,7 @@ it can be (exact for the last 64K to 128K keys accessed, a lower bound for the o
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Final, Optional, TYPE_CHECKING
 
 from .errors import WrongTypeError
 from .sizes import POINTER, key_size, string_size, table_slots
@@ -208,14 +208,14 @@ def swap_databases(a: "Database", b: "Database") -> None:
 # A collection longer than this is priced again in full only once its length moved by a
 # sixteenth since the last full pricing (in between, its price scales with its length):
 # pricing a stream walks its nodes, and a write must stay O(1) amortized.
-REPRICE_LENGTH = 1024
+REPRICE_LENGTH: Final = 1024
 
 
 # Redis's dict: a table may stay at its size while growing it would go over maxmemory, until
 # it holds this many entries per bucket; the cron shrinks one filled under MIN_FILL percent.
-MAX_LOAD_FACTOR = 1.618
-MIN_FILL = 10
-MIN_BUCKETS = 4
+MAX_LOAD_FACTOR: Final = 1.618
+MIN_FILL: Final = 10
+MIN_BUCKETS: Final = 4
 
 
 def _shrunk(used: int, buckets: int) -> int:
@@ -231,7 +231,7 @@ ACCESS_GENERATION = 1 << 16
 
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
 # decaying by one every `lfu-decay-time` minutes without access.
-LFU_INIT_VAL = 5
+LFU_INIT_VAL: Final = 5
 
 
 class Database:

@@ -10,13 +10,13 @@ import selectors
 import socket
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Final, Optional
 
 # Event masks as epoll's (its values, also where there is no epoll): a file is readable on
 # anything but "writable" alone (an error or a hang-up included), writable on anything but
 # "readable" alone, as selectors reads epoll's masks.
-READ = 1     # EPOLLIN
-WRITE = 4    # EPOLLOUT
+READ: Final = 1     # EPOLLIN
+WRITE: Final = 4    # EPOLLOUT
 
 
 def dispatch(files: dict, events: list, barrier: bool = False) -> None:
@@ -363,7 +363,7 @@ class UvloopReactor:
         self.loop.close()
 
 
-IO_BACKENDS = ("selectors", "uvloop")
+IO_BACKENDS: Final = ("selectors", "uvloop")
 
 
 def make_reactor(io: str = "selectors") -> Any:

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections import Counter
 from time import perf_counter_ns
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Final, Optional
 
 from . import INTERPRETER_BLOCKS, commands
 from .acl import Acl, denied_message
@@ -56,17 +56,18 @@ from .scripting import Scripting
 from .slowlog import SlowLog
 from .tracking import Tracking
 
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-REDIS_VERSION = "7.0.15"
-MAX_ACCEPTS_PER_CALL = 1000
-LOCAL_IPS = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
-MAX_ERROR_CODES = 128
-DEFAULT_PIDFILE = "/var/run/redis.pid"   # a daemon's pid file when `pidfile` is not set
+PAGE_SIZE: Final = os.sysconf("SC_PAGE_SIZE")
+REDIS_VERSION: Final = "7.0.15"
+MAX_ACCEPTS_PER_CALL: Final = 1000
+LOCAL_IPS: Final = ("127.0.0.1", "::1")   # Redis's islocalClient: these two addresses only
+MAX_ERROR_CODES: Final = 128
+DEFAULT_PIDFILE: Final = "/var/run/redis.pid"   # a daemon's pid file when `pidfile` is not set
 # Listening on an address of a family the system lacks is skipped, as Redis does.
-UNSUPPORTED_ADDRESS_ERRORS = (errno.ENOPROTOOPT, errno.EPROTONOSUPPORT, errno.ESOCKTNOSUPPORT,
-                              errno.EPFNOSUPPORT, errno.EAFNOSUPPORT)
-MAX_CLIENTS_PER_CLOCK_TICK = 200     # dynamic-hz raises hz above this many clients per tick
-CLIENTS_CRON_MIN_ITERATIONS = 5
+UNSUPPORTED_ADDRESS_ERRORS: Final = (errno.ENOPROTOOPT, errno.EPROTONOSUPPORT,
+                                     errno.ESOCKTNOSUPPORT, errno.EPFNOSUPPORT,
+                                     errno.EAFNOSUPPORT)
+MAX_CLIENTS_PER_CLOCK_TICK: Final = 200     # dynamic-hz raises hz above this many clients per tick
+CLIENTS_CRON_MIN_ITERATIONS: Final = 5
 
 
 def _commands(*names: str) -> frozenset:
@@ -75,17 +76,17 @@ def _commands(*names: str) -> frozenset:
 
 # The commands processCommand tells apart by themselves (Redis compares their procs), as
 # Command objects resolved once: the checks compare identity.
-EXEC = commands.TABLE["exec"]     # its flags include its queued commands' (dynamic_flags)
-PING = commands.TABLE["ping"]
+EXEC: Final = commands.TABLE["exec"]     # its flags include its queued commands' (dynamic_flags)
+PING: Final = commands.TABLE["ping"]
 # A RESP2 client may run these while subscribed.
-SUBSCRIBED_ALLOWED = _commands("ping", "subscribe", "ssubscribe", "unsubscribe",
+SUBSCRIBED_ALLOWED: Final = _commands("ping", "subscribe", "ssubscribe", "unsubscribe",
                                "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset")
 # Inside MULTI these run at once instead of being queued ...
-MULTI_IMMEDIATE = _commands("exec", "discard", "multi", "watch", "quit", "reset")
+MULTI_IMMEDIATE: Final = _commands("exec", "discard", "multi", "watch", "quit", "reset")
 # ... and these are not refused over maxmemory (queueing others could grow without bound).
-MULTI_OOM_EXEMPT = _commands("exec", "discard", "quit", "reset")
+MULTI_OOM_EXEMPT: Final = _commands("exec", "discard", "quit", "reset")
 # A replica may run none of the commands with these flags.
-KEYSPACE_FLAGS = frozenset(("write", "readonly", "may-replicate"))
+KEYSPACE_FLAGS: Final = frozenset(("write", "readonly", "may-replicate"))
 
 
 class Stats:
@@ -1371,13 +1372,13 @@ def _format_addr(addr: Any) -> str:
     return f"{host}:{port}"
 
 
-LOG_LEVELS = ("debug", "verbose", "notice", "warning")
-VERBOSE_LEVELS = ("debug", "verbose")   # log levels that show each connection
-LOG_MARKS = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
-REDACTED = b"(redacted)"
+LOG_LEVELS: Final = ("debug", "verbose", "notice", "warning")
+VERBOSE_LEVELS: Final = ("debug", "verbose")   # log levels that show each connection
+LOG_MARKS: Final = {"debug": ".", "verbose": "-", "notice": "*", "warning": "#"}
+REDACTED: Final = b"(redacted)"
 # Commands MONITOR never shows (Redis: admin commands, too dangerous to show, and the
 # skip-monitor ones).
-NOT_MONITORED = frozenset(("admin", "skip-monitor"))
+NOT_MONITORED: Final = frozenset(("admin", "skip-monitor"))
 
 
 def redact(argv: list[bytes], index: int) -> None:

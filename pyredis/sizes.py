@@ -4,15 +4,15 @@ price of a key's name and of a string value live here, below the keyspace, which
 them on every write."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .types import is_int64
 
-DICT_ENTRY = 24          # sizeof(dictEntry): what MEMORY USAGE and MEMORY STATS count
-POINTER = 8
-ROBJ = 16
-CLUSTER_ENTRY_METADATA = 16
-EMBSTR_SIZE_LIMIT = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+DICT_ENTRY: Final = 24          # sizeof(dictEntry): what MEMORY USAGE and MEMORY STATS count
+POINTER: Final = 8
+ROBJ: Final = 16
+CLUSTER_ENTRY_METADATA: Final = 16
+EMBSTR_SIZE_LIMIT: Final = 44   # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 
 
 def alloc_size(n: int) -> int:
@@ -27,7 +27,7 @@ def alloc_size(n: int) -> int:
 
 
 # A dict entry as the allocator hands it out (its size class): what used_memory counts.
-DICT_ENTRY_ALLOC = alloc_size(DICT_ENTRY)
+DICT_ENTRY_ALLOC: Final = alloc_size(DICT_ENTRY)
 
 
 def table_slots(used: int) -> int:
@@ -41,7 +41,7 @@ def _sds_size_of(n: int) -> int:
 
 
 # Every write prices its key: the common lengths are looked up rather than computed.
-_SDS_SIZES = [_sds_size_of(n) for n in range(4096)]
+_SDS_SIZES: Final = [_sds_size_of(n) for n in range(4096)]
 
 
 def sds_size(data: Any) -> int:
@@ -58,10 +58,10 @@ def key_size(key: bytes, config: Any) -> int:
     return sds_size(key) + DICT_ENTRY
 
 
-_EMBSTR_SIZES = [alloc_size(ROBJ + 3 + n + 1) for n in range(EMBSTR_SIZE_LIMIT + 1)]
+_EMBSTR_SIZES: Final = [alloc_size(ROBJ + 3 + n + 1) for n in range(EMBSTR_SIZE_LIMIT + 1)]
 
 # By a string's first byte: a digit or '-', it may be an integer (one table lookup per write).
-_MAY_BE_INT = bytes(1 if c == 45 or 48 <= c <= 57 else 0 for c in range(256))
+_MAY_BE_INT: Final = bytes(1 if c == 45 or 48 <= c <= 57 else 0 for c in range(256))
 
 
 def string_size(value: Any) -> int:

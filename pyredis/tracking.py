@@ -14,7 +14,7 @@ invalidated (bounded work per command, more when still over the limit).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Optional
+from typing import Final, Optional, TYPE_CHECKING
 
 from .commands import lookup
 from .protocol.encode import encode
@@ -25,11 +25,11 @@ if TYPE_CHECKING:
     from .db import Database
     from .server import Server
 
-INVALIDATE = b"$10\r\ninvalidate\r\n"
-REDIRECT_BROKEN = b">2\r\n$21\r\ntracking-redir-broken\r\n"
-INVALIDATE_CHANNEL = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
+INVALIDATE: Final = b"$10\r\ninvalidate\r\n"
+REDIRECT_BROKEN: Final = b">2\r\n$21\r\ntracking-redir-broken\r\n"
+INVALIDATE_CHANNEL: Final = b"*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
 # Scripts' read-only variants do not remember keys on their own (the commands they call do).
-NOT_REMEMBERING = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))
+NOT_REMEMBERING: Final = frozenset(("eval_ro", "evalsha_ro", "fcall_ro"))
 
 
 class ClientTracking:

@@ -5,7 +5,7 @@ fields once per request."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Final, Optional, TYPE_CHECKING
 
 from ..protocol.encode import Reply
 from .getkeys import c_keyword
@@ -18,7 +18,7 @@ CommandFunc = Callable[["Client", list[bytes]], Reply]
 
 
 # Key spec flags in the order COMMAND INFO lists them.
-KEY_FLAG_ORDER = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
+KEY_FLAG_ORDER: Final = ("RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key",
                   "incomplete", "variable_flags")
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Optional
+from typing import Final, Optional, TYPE_CHECKING
 
 from ..args import parse_int
 from ..errors import (HASH_NOT_FLOAT, HASH_NOT_INTEGER, NAN_OR_INFINITY, NAN_OR_INFINITY_VALUE,
@@ -19,8 +19,8 @@ from . import command
 if TYPE_CHECKING:
     from ..client import Client
 
-EMPTY_SCAN = [b"0", []]
-RANDOM_SLICE = 100_000   # HRANDFIELD with a huge negative count: picked this many at a time
+EMPTY_SCAN: Final = [b"0", []]
+RANDOM_SLICE: Final = 100_000   # HRANDFIELD with a huge negative count: picked this many at a time
 
 
 def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[HashValue]:

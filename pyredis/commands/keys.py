@@ -3,7 +3,7 @@ the keyspace (KEYS, SCAN, RANDOMKEY), TTLs (EXPIRE family, TTL family, PERSIST) 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final, TYPE_CHECKING
 
 from ..args import INT64_MAX, parse_int, parse_int32
 from ..db import is_string
@@ -20,8 +20,8 @@ from .strings import string_encoding
 if TYPE_CHECKING:
     from ..client import Client
 
-SHARED_INTEGERS = 10000          # Redis shares the objects of 0..9999 ...
-SHARED_REFCOUNT = 2147483647     # ... and reports this refcount for them
+SHARED_INTEGERS: Final = 10000          # Redis shares the objects of 0..9999 ...
+SHARED_REFCOUNT: Final = 2147483647     # ... and reports this refcount for them
 
 
 # -- deleting and checking keys ----------------------------------------------------------
@@ -402,7 +402,7 @@ def object_freq(client: Client, argv: list[bytes]) -> Reply:
     return client.db.frequency(key)
 
 
-OBJECT_HELP = (
+OBJECT_HELP: Final = (
     "ENCODING <key>",
     "    Return the kind of internal representation used in order to store the value",
     "    associated with a <key>.",

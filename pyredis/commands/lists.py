@@ -1,7 +1,7 @@
 """List commands, blocking ones included (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Final, Optional, TYPE_CHECKING
 
 from .. import blocking
 from ..args import ArgReader, parse_int
@@ -462,7 +462,7 @@ def _blocking_move(client: Client, argv: list[bytes], left_from: bool, left_to: 
     return NO_REPLY
 
 
-_SIDES = {True: b"left", False: b"right"}    # as Redis spells them when it propagates
+_SIDES: Final = {True: b"left", False: b"right"}    # as Redis spells them when it propagates
 
 
 @command("blmove")

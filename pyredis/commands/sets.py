@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
+from typing import Any, Callable, Final, Iterable, Optional, TYPE_CHECKING
 
 from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
 from ..errors import (KEYS_MORE_THAN_ARGS, NEGATIVE_LIMIT, NUMKEYS_NOT_POSITIVE, RedisError,
@@ -18,8 +18,8 @@ from . import command
 if TYPE_CHECKING:
     from ..client import Client
 
-SPOP_MOVE_STRATEGY_MUL = 5        # SPOP count: rebuild the rest when it is small (Redis's)
-SRANDMEMBER_SUB_STRATEGY_MUL = 3  # SRANDMEMBER count: sample by removal past this ratio
+SPOP_MOVE_STRATEGY_MUL: Final = 5        # SPOP count: rebuild the rest when it is small (Redis's)
+SRANDMEMBER_SUB_STRATEGY_MUL: Final = 3  # SRANDMEMBER count: sample by removal past this ratio
 
 
 def store_or_delete(client: Client, key: bytes, value: Any, event_class: str, event: str,

@@ -7,7 +7,7 @@ Redis's "raw" encoding, that later appends grow in place.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import Final, Optional, TYPE_CHECKING, Union
 
 from ..args import ArgReader, parse_int
 from ..db import frozen_string, is_string
@@ -45,7 +45,7 @@ def check_string_length(client: Client, size: int, extra: int) -> None:
 # SET and GET with their options
 # ---------------------------------------------------------------------------
 
-_EXPIRE_OPTIONS = (b"EX", b"PX", b"EXAT", b"PXAT")
+_EXPIRE_OPTIONS: Final = (b"EX", b"PX", b"EXAT", b"PXAT")
 
 
 def _parse_extended(argv: list[bytes], for_set: bool) -> tuple[set, Optional[bytes]]:
@@ -423,7 +423,7 @@ def lcs(client: Client, argv: list[bytes]) -> Reply:
 
 
 # _ONE_WHERE[c] turns a byte string into binary digits: "1" for the byte c, "0" elsewhere.
-_ONE_WHERE = [bytes(0x31 if i == c else 0x30 for i in range(256)) for c in range(256)]
+_ONE_WHERE: Final = [bytes(0x31 if i == c else 0x30 for i in range(256)) for c in range(256)]
 
 
 class LcsTable:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import TYPE_CHECKING, Callable, Iterable, Optional
+from typing import Callable, Final, Iterable, Optional, TYPE_CHECKING
 
 from .. import blocking
 from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..client import Client
     from ..db import Database
 
-ZRANDMEMBER_SUB_STRATEGY_MUL = 3   # past this ratio, sample by removal (as Redis)
+ZRANDMEMBER_SUB_STRATEGY_MUL: Final = 3   # past this ratio, sample by removal (as Redis)
 
 RANK, SCORE, LEX = "rank", "score", "lex"
 
@@ -99,7 +99,7 @@ def _rank_span(length: int, start: int, end: int) -> Optional[tuple[int, int]]:
 
 # -- ZADD / ZINCRBY -------------------------------------------------------------------------
 
-ZADD_FLAGS = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
+ZADD_FLAGS: Final = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
 
 
 def _zadd_generic(client: Client, argv: list[bytes], incr: bool):
@@ -416,8 +416,8 @@ def zremrangebylex(client: Client, argv: list[bytes]) -> Reply:
 
 # -- pops -----------------------------------------------------------------------------------
 
-AS_POP_REWRITE = 1
-AS_POP_ALSO = 2
+AS_POP_REWRITE: Final = 1
+AS_POP_ALSO: Final = 2
 
 
 def zpop(client: Client, keys: list[bytes], highest: bool, count: int, emit_key: bool,

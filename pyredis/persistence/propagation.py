@@ -16,18 +16,18 @@ the command path skips all of this.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Final, Optional, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..db import Database
     from ..server import Server
 
-AOF = 1           # the targets of an op, as Redis's PROPAGATE_AOF and PROPAGATE_REPL
-REPL = 2
-BOTH = AOF | REPL
+AOF: Final = 1           # the targets of an op, as Redis's PROPAGATE_AOF and PROPAGATE_REPL
+REPL: Final = 2
+BOTH: Final = AOF | REPL
 
-MULTI = [b"MULTI"]
-EXEC = [b"EXEC"]
+MULTI: Final = [b"MULTI"]
+EXEC: Final = [b"EXEC"]
 
 
 class Propagation:

@@ -7,19 +7,20 @@ encoded lazily as the socket drains.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Final, Optional, Union
 
 from ..errors import RedisError
 # The wrappers (values.py), imported from here by the commands along with the encoder.
 from .values import (Attribute, BigNumber, Double, NullArray, OrderedSet, PairMap, Push, Raw,
                      SimpleString, Verbatim)
 
-NO_REPLY = Raw(b"")   # a command that wrote its replies itself (or none: blocked, subscribed)
-OK = Raw(b"+OK\r\n")
-QUEUED = Raw(b"+QUEUED\r\n")
-PONG = Raw(b"+PONG\r\n")
-SMALL_INTS = [b":%d\r\n" % i for i in range(10000)]
-NULL_ARRAY = NullArray()
+# A command that wrote its replies itself (or none: blocked, subscribed).
+NO_REPLY: Final = Raw(b"")
+OK: Final = Raw(b"+OK\r\n")
+QUEUED: Final = Raw(b"+QUEUED\r\n")
+PONG: Final = Raw(b"+PONG\r\n")
+SMALL_INTS: Final = [b":%d\r\n" % i for i in range(10000)]
+NULL_ARRAY: Final = NullArray()
 
 # What a command may return, for the encoder to turn into RESP2 or RESP3. The wrappers above
 # are subclasses of these (SimpleString, Raw and Verbatim of bytes, Push and OrderedSet of
@@ -125,9 +126,9 @@ def _encode(value: Any, proto: int, out: list[bytes]) -> None:
         raise TypeError(f"cannot encode reply of type {t.__name__}")
 
 
-_BULK_HEADERS = [b"$%d\r\n" % n for n in range(4096)]
+_BULK_HEADERS: Final = [b"$%d\r\n" % n for n in range(4096)]
 # An element's end and the next one's header, for interleaving.
-_BULK_SEPARATORS = [b"\r\n$%d\r\n" % n for n in range(4096)]
+_BULK_SEPARATORS: Final = [b"\r\n$%d\r\n" % n for n in range(4096)]
 
 
 def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
@@ -175,8 +176,8 @@ def encode_command(argv: "list[bytes] | tuple[bytes, ...]") -> bytes:
                                                    for a in argv])
 
 
-LAZY_MIN_ITEMS = 1024   # aggregates this long are encoded while the socket drains
-BULKS_PER_SLICE = 256   # elements a lazy reply tries to encode in one go
+LAZY_MIN_ITEMS: Final = 1024   # aggregates this long are encoded while the socket drains
+BULKS_PER_SLICE: Final = 256   # elements a lazy reply tries to encode in one go
 
 
 class LazyAggregate:

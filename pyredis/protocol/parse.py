@@ -3,7 +3,7 @@ exact protocol error texts. It reads everything hiredis cannot, and serves alone
 is not installed."""
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Final, Iterator, Optional
 
 from ..types import string2ll
 from ..errors import (BULK_COUNT_TOO_BIG, INLINE_TOO_BIG, INVALID_BULK_LENGTH,
@@ -11,13 +11,13 @@ from ..errors import (BULK_COUNT_TOO_BIG, INLINE_TOO_BIG, INVALID_BULK_LENGTH,
                       UNAUTHENTICATED_MULTIBULK_LENGTH, UNBALANCED_QUOTES, ProtocolError,
                       expected_dollar)
 
-INLINE_MAX_SIZE = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
-BIG_ARG = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
-MAX_MULTIBULK_LEN = 2**31 - 1        # INT_MAX
+INLINE_MAX_SIZE: Final = 64 * 1024          # Redis's PROTO_INLINE_MAX_SIZE
+BIG_ARG: Final = 32 * 1024                  # Redis's PROTO_MBULK_BIG_ARG: read the rest at once
+MAX_MULTIBULK_LEN: Final = 2**31 - 1        # INT_MAX
 # What a client that must authenticate first may send (Redis's authRequired limits), so
 # that an unknown peer cannot make the server buffer much.
-UNAUTHENTICATED_MAX_ARGS = 10
-UNAUTHENTICATED_MAX_BULK = 16384
+UNAUTHENTICATED_MAX_ARGS: Final = 10
+UNAUTHENTICATED_MAX_BULK: Final = 16384
 
 
 def split_args(line: bytes) -> Optional[list[bytes]]:
@@ -85,7 +85,7 @@ def split_args(line: bytes) -> Optional[list[bytes]]:
         args.append(bytes(current))
 
 
-_ESCAPES = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("b"): 0x08, ord("a"): 0x07}
+_ESCAPES: Final = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("b"): 0x08, ord("a"): 0x07}
 
 
 def sds_repr(data: bytes) -> str:
@@ -106,7 +106,7 @@ def sds_repr(data: bytes) -> str:
     return "".join(out)
 
 
-_REPR_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
+_REPR_ESCAPES: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\a": "\\a", "\b": "\\b"}
 
 
 def _line_end(buf: bytes | bytearray, pos: int, mark: bytes = b"\r") -> int:

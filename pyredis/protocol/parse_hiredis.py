@@ -4,16 +4,16 @@ module fails where hiredis is not installed (auto.py then picks the pure-Python 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Optional
+from typing import Any, Final, Iterator, Optional
 
 import hiredis
 
 from ..errors import ProtocolError
 from .parse import INLINE_MAX_SIZE, RequestParser
 
-_BIG_COUNT = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
-_ODD_ELEMENT = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
-_ODD_BYTES = b"+=(~%>|"
+_BIG_COUNT: Final = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
+_ODD_ELEMENT: Final = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
+_ODD_BYTES: Final = b"+=(~%>|"
 
 
 def _risky(data: bytes) -> bool:
@@ -30,7 +30,7 @@ def _risky(data: bytes) -> bool:
     return _ODD_ELEMENT(data) is not None or data[0] in _ODD_BYTES
 
 
-SPARSE_MIN = 4096   # bytes from which few '*' and newlines are looked at one by one
+SPARSE_MIN: Final = 4096   # bytes from which few '*' and newlines are looked at one by one
 
 
 def _risky_sparse(data: bytes) -> Optional[bool]:
@@ -233,4 +233,4 @@ class HiredisRequestParser:
         self._hand_over()
 
 
-_NO_EXACT = RequestParser()   # shared, never fed: the exact parser until one is needed
+_NO_EXACT: Final = RequestParser()   # shared, never fed: the exact parser until one is needed

@@ -9,11 +9,11 @@ when a whole set is rebuilt, as by a reload).
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator
+from typing import Any, Final, Iterator
 
 from . import is_int64, register_type
 
-INTSET_HARD_LIMIT = 1 << 30   # Redis caps set-max-intset-entries here
+INTSET_HARD_LIMIT: Final = 1 << 30   # Redis caps set-max-intset-entries here
 
 
 def _intset_limit(config: Any) -> int:

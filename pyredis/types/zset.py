@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Final, Iterable, Iterator, Optional, Union
 
 from sortedcontainers import SortedList
 
 from . import register_type
 
-_LLONG_HALF = (2**63 - 1) // 2
+_LLONG_HALF: Final = (2**63 - 1) // 2
 
 # The two unbounded ends of a lex range ("-" and "+"); other bounds are member bytes.
-MIN_LEX = "-"
-MAX_LEX = "+"
+MIN_LEX: Final = "-"
+MAX_LEX: Final = "+"
 LexBound = Union[bytes, str]
 
 

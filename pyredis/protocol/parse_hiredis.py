@@ -31,15 +31,17 @@ def _risky(data: bytes) -> bool:
 
 
 SPARSE_MIN: Final = 4096   # bytes from which few '*' and newlines are looked at one by one
+SPARSE_MARKS: Final = 32   # how many of those make the bytes dense
 
 
 def _risky_sparse(data: bytes) -> Optional[bool]:
     """_risky for bytes that are mostly a big argument's payload: only the places after its
     few '*' and newlines are looked at, each found by memchr (the passes of the dense check
-    read every byte). None once they prove not few (one in 64 bytes): the dense check then."""
+    read every byte). None once they prove not few (SPARSE_MARKS): the dense check then,
+    after a bounded number of steps (a pipeline of small requests is dense at once)."""
     if data[0] in _ODD_BYTES:
         return True
-    budget = len(data) >> 6
+    budget = SPARSE_MARKS
     star = data.find(b"*")
     while star != -1:
         digits = data[star + 1:star + 6]

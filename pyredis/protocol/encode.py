@@ -168,12 +168,10 @@ def _encode_bulks(items: "list | tuple") -> Optional[bytes]:
 def encode_command(argv: "list[bytes] | tuple[bytes, ...]") -> bytes:
     """A command as a client sends it (and as the AOF and the replication stream hold it):
     an array of bulk strings."""
-    try:
-        return b"*%d\r\n" % len(argv) + b"".join([_BULK_HEADERS[len(a)] + a + b"\r\n"
-                                                   for a in argv])
-    except IndexError:   # an argument of 4 KB or more
-        return b"*%d\r\n" % len(argv) + b"".join([b"$%d\r\n%s\r\n" % (len(a), a)
-                                                   for a in argv])
+    body = _encode_bulks(argv)
+    if body is None:   # an argument of 4 KB or more (or not plain bytes)
+        body = b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+    return b"*%d\r\n" % len(argv) + body
 
 
 LAZY_MIN_ITEMS: Final = 1024   # aggregates this long are encoded while the socket drains

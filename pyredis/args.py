@@ -11,7 +11,7 @@ from typing import Final, Optional
 
 from .errors import (MUST_BE_POSITIVE, VALUE_OUT_OF_RANGE, RedisError, not_between, not_float,
                      not_integer, syntax_error)
-from .types import INT64_MAX, string2ll
+from .types.integers import INT64_MAX, string2ll
 
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1

@@ -48,6 +48,7 @@ from .errors import (TIMEOUT_NEGATIVE, TIMEOUT_NOT_FLOAT, TIMEOUT_NOT_INTEGER, U
                      UNBLOCK_REASON, RedisError, subcommand_syntax)
 from .longdouble import ZERO, add_long_double, parse_long_double
 from .protocol.encode import NULL_ARRAY, Reply
+from .types.integers import INT64_MAX
 
 if TYPE_CHECKING:
     from .client import Client
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 Serve = Callable[["Client", "Database", bytes, Any], bool]
 OnGone = Callable[["Client", "Database", bytes], bool]
 
-INT64_MAX = 2**63 - 1
 # Timers are armed at most this far ahead; a longer block re-arms (a timeout of years).
 MAX_TIMER_DELAY = 86400.0 * 30
 
@@ -304,8 +304,7 @@ def count_unblocked_call(client: "Client", reply_usec: int, failed: bool,
     if failed:
         cmd.failed_calls += 1
     if server.config.latency_tracking:
-        counts = cmd.latency.counts
-        counts[usec] = counts.get(usec, 0) + 1
+        cmd.latency.record(usec)
     if "skip-slowlog" not in cmd.flags:
         server.slowlog.push_if_needed(client, argv, usec)
     server.latency.add_sample_if_needed("command-unblocking", reply_usec // 1000)

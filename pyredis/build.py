@@ -21,6 +21,7 @@ from typing import Optional, Sequence
 # (processCommand and call), the reply encoder, the string commands and the keyspace.
 COMPILED_MODULES = (
     "pyredis/reactor.py",
+    "pyredis/clock.py",
     "pyredis/client.py",
     "pyredis/server.py",
     "pyredis/protocol/parse.py",
@@ -43,6 +44,7 @@ COMPILED_MODULES = (
     "pyredis/commands/hashes.py",
     "pyredis/commands/sets.py",
     "pyredis/commands/zsets.py",
+    "pyredis/types/integers.py",
     "pyredis/types/set.py",
     "pyredis/types/zset.py",
 )

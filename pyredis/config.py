@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from .types import INT64_MAX, INT64_MIN, string2ll
+from .types.integers import INT64_MAX, INT64_MIN, string2ll
 from .errors import (CONFIG_BAD_DIRECTIVE, CONFIG_BIND_FAILED, CONFIG_EVENT_CLASS,
                      CONFIG_HOSTNAME_CHARACTERS, CONFIG_HOSTNAME_LENGTH, CONFIG_LISTEN_FAILED,
                      CONFIG_MASTER_PORT, CONFIG_NOT_INTEGER, CONFIG_NOT_MEMORY,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from .types import is_int64
+from .types.integers import is_int64
 
 DICT_ENTRY: Final = 24          # sizeof(dictEntry): what MEMORY USAGE and MEMORY STATS count
 POINTER: Final = 8

@@ -4,7 +4,7 @@ element."""
 from hypothesis import given, settings, strategies as st
 
 from pyredis.protocol.encode import (NULL_ARRAY, OK, LazyAggregate, SimpleString, encode,
-                                     encode_reply)
+                                     encode_reply, format_double)
 
 element = st.one_of(
     st.binary(max_size=20), st.binary(min_size=4090, max_size=4100),
@@ -53,3 +53,13 @@ def test_lazy_maps_and_sets_equal_the_whole(kind, proto, limit):
     while not lazy.done():
         body += lazy.encode_some(limit)
     assert lazy.header + body == encode(value, proto)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(), st.integers(-2**60, 2**60).map(float),
+                 st.sampled_from([0.0, -0.0, 1e17, -1e17, 1e17 - 16, 2.0**53 + 2, 0.5, -3.0])))
+def test_doubles_are_written_as_printf_writes_them(value):
+    """Integral scores take a shortcut: it must write what %.17g writes, -0 and 1e+17
+    included."""
+    assert format_double(value) == b"%.17g" % value
+    assert encode([value], 2) == b"*1\r\n$%d\r\n%s\r\n" % (len(b"%.17g" % value), b"%.17g" % value)

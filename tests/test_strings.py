@@ -3,6 +3,8 @@ and the side effects (TTLs, keyspace events, modified-key signals, the dirty cou
 at inside a live server."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from helpers import RawConnection
 from pyredis.commands.strings import LcsTable, string_encoding
+from pyredis.types.integers import string2ll
 
 DIFF_SETTINGS = settings(max_examples=50, deadline=None,
                          suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -538,3 +541,15 @@ WRONG_TYPE_COMMANDS = [
 def test_wrong_type_replies_match_redis(raw, real_raw, command):
     """Against a key holding a list."""
     same_replies(raw, real_raw, ("SET", "k", "v"), ("RPUSH", "s", "1"), command, ("LLEN", "s"))
+
+
+_NUMBER_LIKE = st.one_of(st.integers(-2**64, 2**64).map(lambda i: b"%d" % i),
+                         st.integers(0, 2000).map(lambda i: b"%d" % i),
+                         st.from_regex(rb"[-+ 0-9a]{0,21}", fullmatch=True))
+
+
+@given(_NUMBER_LIKE, st.booleans())
+def test_string2ll_reads_only_canonical_64_bit_integers(raw, mutable):
+    canonical = re.fullmatch(rb"-?(0|[1-9][0-9]*)", raw) is not None and raw != b"-0" \
+        and -2**63 <= int(raw) < 2**63
+    assert string2ll(bytearray(raw) if mutable else raw) == (int(raw) if canonical else None)

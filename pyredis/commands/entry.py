@@ -179,20 +179,43 @@ class Command:
         self.latency = LatencyHistogram()
 
 
+FAST_USEC: Final = 32   # durations (us) the latency histogram counts in a list
+
+
 class LatencyHistogram:
     """Per-command latencies for INFO latencystats. Like Redis, a command's duration is
-    measured in whole microseconds; `counts` maps it to how many calls took it (server.call
-    counts them inline). Percentiles are read with Redis's precision: HdrHistogram buckets
-    of 2 significant digits over nanoseconds (128 sub-buckets per power of two)."""
+    measured in whole microseconds; `record` counts a call that took one (server.call records
+    every call). Percentiles are read with Redis's precision: HdrHistogram buckets of 2
+    significant digits over nanoseconds (128 sub-buckets per power of two)."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("fast", "slow")
 
     def __init__(self) -> None:
-        self.counts: dict[int, int] = {}    # duration in microseconds -> calls
+        # Most calls take a few microseconds: counted in a list by duration (made at the
+        # first call, an unused command costs nothing), the rarer longer ones in a dict.
+        self.fast: list[int] = []
+        self.slow: dict[int, int] = {}    # duration in microseconds -> calls
+
+    def record(self, usec: int) -> None:
+        """Count one call that took `usec` microseconds."""
+        if usec < FAST_USEC:
+            fast = self.fast
+            if not fast:
+                fast = self.fast = [0] * FAST_USEC
+            fast[usec] += 1
+        else:
+            self.slow[usec] = self.slow.get(usec, 0) + 1
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """Duration in microseconds -> calls, for the durations seen, in order."""
+        counts = {usec: calls for usec, calls in enumerate(self.fast) if calls}
+        counts.update(sorted(self.slow.items()))
+        return counts
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.fast) + sum(self.slow.values())
 
     def value_at(self, percentile: float) -> int:
         """The highest value (ns) of the bucket holding the given percentile."""
@@ -201,8 +224,8 @@ class LatencyHistogram:
             return 0
         wanted = max(int(percentile / 100 * total + 0.5), 1)
         seen = 0
-        for usec in sorted(self.counts):
-            seen += self.counts[usec]
+        for usec, calls in self.counts.items():
+            seen += calls
             if seen >= wanted:
                 ns = max(usec * 1000, 1)   # Redis records at least 1 ns
                 shift = max(ns.bit_length() - 8, 0)   # the bucket keeps the top 8 bits

@@ -12,7 +12,7 @@ from ..glob import glob_matcher
 from ..longdouble import add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import NO_REPLY, OK, Reply
 from ..scan import parse_cursor, parse_scan_options
-from ..types import INT64_MAX, INT64_MIN
+from ..types.integers import INT64_MAX, INT64_MIN
 from ..types.hash import HashValue
 from . import command
 
@@ -41,12 +41,13 @@ def _lookup(client: Client, key: bytes, write: bool = False) -> Optional[HashVal
 def _set_field(hash_: HashValue, field: bytes, value: bytes, config) -> bool:
     """Set one field (Redis's hashTypeSet, with its listpack conversions); True if new."""
     hash_.check_lengths(config, (field, value))
-    new = field not in hash_
-    hash_[field] = value
-    if new:
-        hash_.check_size(config)
-        hash_.fields_changed()
-    return new
+    size = len(hash_)
+    hash_[field] = value   # one lookup in a big hash: whether the field is new shows in its length
+    if len(hash_) == size:
+        return False
+    hash_.check_size(config)
+    hash_.fields_changed()
+    return True
 
 
 def _store(client: Client, key: bytes, hash_: HashValue, created: bool, event: str,

@@ -57,7 +57,7 @@ def latency_histogram(client: Client, argv: list[bytes]) -> Reply:
                 chosen.append(cmd)
                 chosen.extend(cmd.subcommands.values())
     return PairMap((cmd.name.encode(), cumulative_histogram(cmd.latency))
-                   for cmd in chosen if cmd.latency.counts)
+                   for cmd in chosen if cmd.latency.total)
 
 
 @command("latency|help")

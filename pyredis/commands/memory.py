@@ -25,7 +25,8 @@ from ..info import memory_overhead
 from ..sizes import (DICT_ENTRY, POINTER, ROBJ, alloc_size, key_size, sds_size, string_size,
                      table_slots)
 from ..protocol.encode import OK, Reply, Verbatim
-from ..types import INT64_MAX, type_name
+from ..types import type_name
+from ..types.integers import INT64_MAX
 from ..types.stream import StreamValue, listpack_string_size
 from ..types.zset import listpack_score_text
 from . import command, help_reply

@@ -18,7 +18,7 @@ from ..errors import (FAILOVER_FORCE, FAILOVER_NO_REPLICAS, FAILOVER_NONE,
 from ..protocol.encode import NO_REPLY, OK, Reply, SimpleString
 from ..replica import CONNECTED
 from ..replication import FLAG_REPLICA, NO_FAILOVER, ONLINE
-from ..types import string2ll
+from ..types.integers import string2ll
 from . import command
 
 if TYPE_CHECKING:

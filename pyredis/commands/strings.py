@@ -17,7 +17,8 @@ from ..errors import (DECREMENT_OVERFLOW, LCS_LEN_AND_IDX, LCS_NOT_STRINGS, LCS_
 from ..longdouble import ZERO, add_long_double, format_long_double, parse_long_double
 from ..protocol.encode import OK, Reply
 from ..sizes import EMBSTR_SIZE_LIMIT
-from ..types import INT64_MAX, INT64_MIN, UnencodedString, is_int64
+from ..types import UnencodedString
+from ..types.integers import INT64_MAX, INT64_MIN, is_int64
 from . import command
 from .getkeys import c_keyword
 

@@ -7,6 +7,7 @@ encoded lazily as the socket drains.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Final, Optional, Union
 
 from ..errors import RedisError
@@ -21,6 +22,9 @@ QUEUED: Final = Raw(b"+QUEUED\r\n")
 PONG: Final = Raw(b"+PONG\r\n")
 SMALL_INTS: Final = [b":%d\r\n" % i for i in range(10000)]
 NULL_ARRAY: Final = NullArray()
+# The encoder checks for Raw first, per reply: a C static of the compiled build (an imported
+# class is otherwise looked up by name at each use).
+_RAW: Final = Raw
 
 # What a command may return, for the encoder to turn into RESP2 or RESP3. The wrappers above
 # are subclasses of these (SimpleString, Raw and Verbatim of bytes, Push and OrderedSet of
@@ -32,6 +36,12 @@ Reply = Union[bytes, bytearray, str, int, float, None, list, tuple, dict, set, f
 
 def format_double(value: float) -> bytes:
     """A double as Redis replies it (addReplyDouble's %.17g: 1.5, 3, -0, 1e+17, inf)."""
+    if -1e17 < value < 1e17:
+        whole = int(value)
+        if whole == value and (whole or math.copysign(1.0, value) > 0):
+            # An integral score, the most common: %.17g writes it as %d does (not -0,
+            # below 17 digits), and an int formats in C where a float takes a generic call.
+            return b"%d" % whole
     return b"%.17g" % value
 
 
@@ -48,13 +58,11 @@ def _encode(value: Any, proto: int, out: list[bytes]) -> None:
     t = type(value)
     if t is bytes:
         out.append(b"$%d\r\n%s\r\n" % (len(value), value))
-    elif t is Raw:
+    elif t is _RAW:
         out.append(value)
     elif t is int:
-        if 0 <= value < 10000:
-            out.append(SMALL_INTS[value])
-        else:
-            out.append(b":%d\r\n" % value)
+        n: int = value   # typed, as in encode_reply
+        out.append(SMALL_INTS[n] if 0 <= n < 10000 else b":%d\r\n" % n)
     elif value is None:
         out.append(b"_\r\n" if proto == 3 else b"$-1\r\n")
     elif t is list or t is tuple:
@@ -93,7 +101,7 @@ def _encode(value: Any, proto: int, out: list[bytes]) -> None:
         if proto == 3:
             out.append(b",%s\r\n" % text)
         else:
-            out.append(b"$%d\r\n%s\r\n" % (len(text), text))
+            out.append(_BULK_HEADERS[len(text)] + text + b"\r\n")
     elif t is Push:
         out.append(b"%s%d\r\n" % (b">" if proto == 3 else b"*", len(value)))
         for item in value:
@@ -237,7 +245,7 @@ def encode_reply(value: Any, proto: int) -> Union[bytes, LazyAggregate]:
     string, an integer) take the fast paths, without building a list. The value is a Reply,
     typed Any because it is dispatched on its exact type, as in _encode."""
     t = type(value)
-    if t is Raw:
+    if t is _RAW:
         return value
     if t is bytes:
         n = len(value)
@@ -245,7 +253,8 @@ def encode_reply(value: Any, proto: int) -> Union[bytes, LazyAggregate]:
         return _BULK_HEADERS[n] + value + b"\r\n" if n < 4096 else \
             b"$%d\r\n%s\r\n" % (n, value)
     if t is int:
-        return SMALL_INTS[value] if 0 <= value < 10000 else b":%d\r\n" % value
+        number: int = value   # typed: compared and formatted in C, not by generic calls
+        return SMALL_INTS[number] if 0 <= number < 10000 else b":%d\r\n" % number
     if (t is list or t is dict or t is set or t is tuple or t is frozenset or t is OrderedSet) \
             and len(value) >= LAZY_MIN_ITEMS:
         return LazyAggregate(value, proto)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final, Iterator, Optional
 
-from ..types import string2ll
+from ..types.integers import string2ll
 from ..errors import (BULK_COUNT_TOO_BIG, INLINE_TOO_BIG, INVALID_BULK_LENGTH,
                       INVALID_MULTIBULK_LENGTH, MBULK_COUNT_TOO_BIG, UNAUTHENTICATED_BULK_LENGTH,
                       UNAUTHENTICATED_MULTIBULK_LENGTH, UNBALANCED_QUOTES, ProtocolError,

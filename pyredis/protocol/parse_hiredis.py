@@ -4,7 +4,7 @@ module fails where hiredis is not installed (auto.py then picks the pure-Python 
 from __future__ import annotations
 
 import re
-from typing import Any, Final, Iterator, Optional
+from typing import Any, Final, Iterator
 
 import hiredis
 
@@ -17,12 +17,13 @@ _ODD_BYTES: Final = b"+=(~%>|"
 
 
 def _risky(data: bytes) -> bool:
-    """Could hiredis read these bytes otherwise than Redis: an array count of 10,000 or more
-    (which hiredis would also preallocate), or an element that is not a bulk string."""
-    if len(data) > SPARSE_MIN:
-        sparse = _risky_sparse(data)
-        if sparse is not None:
-            return sparse
+    """Whether the exact parser reads these bytes rather than hiredis: bytes hiredis could
+    read otherwise than Redis (an array count of 10,000 or more, which hiredis would also
+    preallocate, or an element that is not a bulk string), and bytes that are mostly a big
+    argument's payload (few newlines in many bytes: the exact parser gathers such an argument
+    as its reads come, where hiredis would first copy them into its buffer)."""
+    if len(data) > SPARSE_MIN and _sparse(data):
+        return True
     if _BIG_COUNT(data):
         return True
     if len(data.translate(None, _ODD_BYTES)) == len(data):
@@ -30,34 +31,17 @@ def _risky(data: bytes) -> bool:
     return _ODD_ELEMENT(data) is not None or data[0] in _ODD_BYTES
 
 
-SPARSE_MIN: Final = 4096   # bytes from which few '*' and newlines are looked at one by one
-SPARSE_MARKS: Final = 32   # how many of those make the bytes dense
+SPARSE_MIN: Final = 4096   # bytes from which a read may be a big argument's
+SPARSE_MARKS: Final = 32   # newlines that make a read dense (requests, not one payload)
 
 
-def _risky_sparse(data: bytes) -> Optional[bool]:
-    """_risky for bytes that are mostly a big argument's payload: only the places after its
-    few '*' and newlines are looked at, each found by memchr (the passes of the dense check
-    read every byte). None once they prove not few (SPARSE_MARKS): the dense check then,
-    after a bounded number of steps (a pipeline of small requests is dense at once)."""
-    if data[0] in _ODD_BYTES:
-        return True
-    budget = SPARSE_MARKS
-    star = data.find(b"*")
-    while star != -1:
-        digits = data[star + 1:star + 6]
-        if len(digits) == 5 and digits.isdigit():
-            return True
-        budget -= 1
-        if budget < 0:
-            return None
-        star = data.find(b"*", star + 1)
+def _sparse(data: bytes) -> bool:
+    """Fewer than SPARSE_MARKS newlines: each found by memchr, so a pipeline of small
+    requests (dense within its first few hundred bytes) is told apart at once."""
     newline = data.find(b"\n")
-    while newline != -1:
-        if newline + 1 < len(data) and data[newline + 1] in _ODD_BYTES:
+    for _ in range(SPARSE_MARKS):
+        if newline == -1:
             return True
-        budget -= 1
-        if budget < 0:
-            return None
         newline = data.find(b"\n", newline + 1)
     return False
 
@@ -71,7 +55,8 @@ class HiredisRequestParser:
     limit, from the first byte of that request on; and a request left incomplete is checked by
     the exact parser (which refuses an over-long length as soon as it is read) or handed to it
     whole when it grows past 64 KB; and so do bytes holding an array count of 10,000 or more,
-    which hiredis would allocate up front. Where hiredis yields, the request bytes were
+    which hiredis would allocate up front, and a read of a big argument's bytes (few newlines
+    in more than 4 KB). Where hiredis yields, the request bytes were
     canonical, so their size is known: that is how the start of the next request is tracked.
     The exact parser hands back to hiredis once it is between requests.
     """

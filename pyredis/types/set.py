@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any, Final, Iterator
 
-from . import is_int64, register_type
+from . import register_type
+from .integers import is_int64
 
 INTSET_HARD_LIMIT: Final = 1 << 30   # Redis caps set-max-intset-entries here
 

@@ -23,6 +23,7 @@ from typing import Any, Iterator, Optional
 from sortedcontainers import SortedDict
 
 from . import register_type
+from .integers import INT64_MAX, INT64_MIN
 
 StreamID = tuple[int, int]
 Fields = tuple  # field, value, field, value ... (bytes), never changed once added
@@ -62,7 +63,6 @@ def decrement_id(stream_id: StreamID) -> Optional[StreamID]:
 
 LISTPACK_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
 _INT_START = frozenset(b"-0123456789"[i:i + 1] for i in range(11))
-INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
 
 def _backlen_size(length: int) -> int:

@@ -161,16 +161,16 @@ class ZSetValue:
 
     def remove_ranks(self, start: int, stop: int) -> int:
         """Delete the members at ranks start..stop-1; returns how many."""
-        removed = self.order[start:stop]
+        removed: list[tuple[float, bytes]] = self.order[start:stop]
         del self.order[start:stop]
         for _, member in removed:
             del self.scores[member]
         return len(removed)
 
     def pop(self, highest: bool) -> tuple[float, bytes]:
-        score, member = self.order.pop(-1 if highest else 0)
-        del self.scores[member]
-        return score, member
+        pair: tuple[float, bytes] = self.order.pop(-1 if highest else 0)   # typed: unpacked in C
+        del self.scores[pair[1]]
+        return pair
 
     def to_skiplist(self) -> None:
         self.listpack = False

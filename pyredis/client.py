@@ -10,7 +10,7 @@ from .errors import ProtocolError, RedisError
 from .sizes import alloc_size
 from .protocol.auto import AutoRequestParser
 from .protocol.encode import LazyAggregate, Reply, encode_reply
-from .protocol.parse import sds_repr
+from .protocol.parse import BaseRequestParser, sds_repr
 
 if TYPE_CHECKING:
     from .blocking import BlockedState
@@ -86,7 +86,7 @@ class Client:
         self.fd = sock.fileno() if sock is not None else -1
         self.addr = addr
         self.laddr = laddr
-        self.parser = AutoRequestParser(server.config.proto_max_bulk_len)
+        self.parser: BaseRequestParser = AutoRequestParser(server.config.proto_max_bulk_len)
         self.reply: list = []        # encoded replies (bytes or views), LazyAggregate for big ones
         self.reply_bytes = 0         # bytes encoded and not yet sent
         self.lazy_replies = 0        # LazyAggregate entries in `reply`
@@ -134,7 +134,7 @@ class Client:
     def set_authenticated(self, authenticated: bool) -> None:
         """Until it authenticates, a client's requests are held to Redis's small limits."""
         self.authenticated = authenticated
-        self.parser.auth_limits = not authenticated
+        self.parser.set_auth_limits(not authenticated)
 
     # -- input -----------------------------------------------------------------------------
 
@@ -268,7 +268,7 @@ class Client:
         """CLIENT LIST's qbuf and qbuf-free: while its command runs, the bytes of its latest
         read; between commands, the bytes not yet parsed."""
         running = self.server.current_client is self
-        qbuf = len(self.parser.buf) if running else self.parser.pending()
+        qbuf = self.parser.latest_read_size() if running else self.parser.pending()
         return qbuf, max(self.qbuf_alloc - qbuf, 0)
 
     def output_buffer_usage(self) -> tuple[int, int, int]:

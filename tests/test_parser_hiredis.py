@@ -134,17 +134,17 @@ def test_the_rest_of_a_big_argument_is_wanted_at_once(parser_class):
 
 def test_limits_before_authentication_are_lifted_after_it():
     parser = HiredisRequestParser()
-    parser.auth_limits = True
+    parser.set_auth_limits(True)
     parser.feed(encode_command(("AUTH", "pw")))
     assert list(parser.parse()) == [[b"AUTH", b"pw"]]
-    parser.auth_limits = False
+    parser.set_auth_limits(False)
     big = ("SET",) + ("k",) * 10
     parser.feed(encode_command(big))
     assert list(parser.parse()) == [[arg.encode() for arg in big]]
     parser.feed(encode_command(big))
     assert not parser.exact_on    # hiredis is in charge again
     assert list(parser.parse()) == [[arg.encode() for arg in big]]
-    parser.auth_limits = True
+    parser.set_auth_limits(True)
     parser.feed(encode_command(big))
     with pytest.raises(ProtocolError, match="unauthenticated multibulk length"):
         list(parser.parse())

@@ -2,14 +2,14 @@
 hiredis's when hiredis is importable, else the pure-Python one."""
 from __future__ import annotations
 
-from .parse import RequestParser
+from .parse import BaseRequestParser, RequestParser
 
 # Every request parser available here, by name (for the tests and the parser benchmark).
-REQUEST_PARSERS: dict[str, type] = {"python": RequestParser}
+REQUEST_PARSERS: dict[str, type[BaseRequestParser]] = {"python": RequestParser}
 
 try:
     from .parse_hiredis import HiredisRequestParser
 except ImportError:   # the pure-Python parser serves alone
-    AutoRequestParser: type = RequestParser
+    AutoRequestParser: type[BaseRequestParser] = RequestParser
 else:
     REQUEST_PARSERS["hiredis"] = AutoRequestParser = HiredisRequestParser

@@ -122,7 +122,58 @@ def _is_hex(c: int) -> bool:
     return c in b"0123456789abcdefABCDEF"
 
 
-class RequestParser:
+class BaseRequestParser:
+    """What a client asks of its request parser, the exact one below or hiredis's in front
+    of it (parse_hiredis.py): a native base class, so that the compiled client calls either
+    through its vtable rather than by name."""
+
+    __slots__ = ()
+
+    def __init__(self, max_bulk_len: int = 512 * 1024 * 1024) -> None:
+        """`max_bulk_len`: proto-max-bulk-len, the longest argument read."""
+
+    def feed(self, data: bytes) -> None:
+        """Add received bytes."""
+        raise NotImplementedError
+
+    def parse(self) -> Iterator[list[bytes]]:
+        """Each complete request's argv, in order; ProtocolError (Redis's text) at
+        malformed input."""
+        raise NotImplementedError
+
+    def pending(self) -> int:
+        """Bytes received and not yet parsed (the query buffer limit, CLIENT LIST qbuf)."""
+        raise NotImplementedError
+
+    def latest_read_size(self) -> int:
+        """The bytes of the latest read, the running request's included (CLIENT LIST qbuf
+        while the client's command runs)."""
+        raise NotImplementedError
+
+    def pending_head(self, size: int) -> bytes:
+        """The first `size` of the pending bytes (the log line of a client closed for its
+        query buffer)."""
+        raise NotImplementedError
+
+    def partial_args_size(self) -> int:
+        """The bytes of the arguments read so far of a request not yet complete."""
+        raise NotImplementedError
+
+    def wanted(self) -> int:
+        """The bytes still to come of a big argument being read, which the client reads at
+        once, as Redis does; 0 otherwise."""
+        raise NotImplementedError
+
+    def set_max_bulk_len(self, limit: int) -> None:
+        raise NotImplementedError
+
+    def set_auth_limits(self, on: bool) -> None:
+        """The client must authenticate first (on): only what Redis's limits for such
+        clients allow is read."""
+        raise NotImplementedError
+
+
+class RequestParser(BaseRequestParser):
     """Incremental request parser for one client.
 
     `feed` adds received bytes; `parse` yields each complete argv in order and raises
@@ -176,21 +227,24 @@ class RequestParser:
     def set_max_bulk_len(self, limit: int) -> None:
         self.max_bulk_len = limit
 
+    def set_auth_limits(self, on: bool) -> None:
+        self.auth_limits = on
+
     def pending(self) -> int:
-        """Bytes received and not yet parsed (for the query buffer limit and CLIENT LIST).
-        Of a big argument being read, only its data: Redis has parsed its length line."""
+        """Of a big argument being read, only its data: Redis has parsed its length line."""
         return len(self.buf) - self.pos + self._big_have
 
+    def latest_read_size(self) -> int:
+        return len(self.buf)
+
     def pending_head(self, size: int) -> bytes:
-        """The first `size` of the pending bytes (the log line of a client closed for its
-        query buffer)."""
         if self._big:
             return b"".join(self._big)[:size]
         return bytes(self.buf[self.pos:self.pos + size])
 
     def partial_args_size(self) -> int:
-        """The bytes of the arguments read so far of a request not yet complete (Redis has
-        them in the client's argv already: CLIENT LIST argv-mem, client eviction)."""
+        """Redis has them in the client's argv already (CLIENT LIST argv-mem, client
+        eviction)."""
         return sum(len(a) for a in self._argv) if self._remaining else 0
 
     def idle(self) -> bool:
@@ -198,8 +252,7 @@ class RequestParser:
         return self.pos >= len(self.buf) and not self._remaining
 
     def wanted(self) -> int:
-        """The bytes still to come of the big bulk argument being read (BIG_ARG or more),
-        which the client reads at once, as Redis does; 0 otherwise."""
+        """A big argument is one of BIG_ARG bytes or more."""
         return max(0, self._big_size + 2 - self._big_have) if self._big else 0
 
     def parse(self) -> Iterator[list[bytes]]:

@@ -9,7 +9,7 @@ from typing import Any, Final, Iterator
 import hiredis
 
 from ..errors import ProtocolError
-from .parse import INLINE_MAX_SIZE, RequestParser
+from .parse import INLINE_MAX_SIZE, BaseRequestParser, RequestParser
 
 _BIG_COUNT: Final = re.compile(rb"\*[0-9]{5}").search           # hiredis would preallocate it
 _ODD_ELEMENT: Final = re.compile(rb"\n[+=(~%>|]").search          # element types hiredis accepts
@@ -46,7 +46,7 @@ def _sparse(data: bytes) -> bool:
     return False
 
 
-class HiredisRequestParser:
+class HiredisRequestParser(BaseRequestParser):
     """hiredis.Reader parses replies, not requests: it also accepts elements that are not bulk
     strings, cannot read inline commands, waits where Redis refuses a length, and has its own
     error texts. So: data whose first request is inline, or that holds a byte which could
@@ -74,14 +74,9 @@ class HiredisRequestParser:
         self.round = b""       # bytes fed to hiredis that may hold requests not yet returned
         self.consumed = 0      # how many bytes of `round` hiredis has returned as requests
 
-    @property
-    def auth_limits(self) -> bool:
-        """The client must authenticate first: the exact parser, which knows Redis's
-        limits for such clients, reads everything until it has."""
-        return self._auth_limits
-
-    @auth_limits.setter
-    def auth_limits(self, on: bool) -> None:
+    def set_auth_limits(self, on: bool) -> None:
+        """Until the client has authenticated, the exact parser, which knows Redis's limits
+        for such clients, reads everything."""
         self._auth_limits = on
         if self.exact is not _NO_EXACT:
             self.exact.auth_limits = on
@@ -132,10 +127,8 @@ class HiredisRequestParser:
         self.exact_on = True
         exact.feed(rest + data if rest else data)
 
-    @property
-    def buf(self) -> bytes | bytearray:
-        """The bytes of the latest read, the running request's included (CLIENT LIST qbuf)."""
-        return self.exact.buf if self.exact_on else self.round
+    def latest_read_size(self) -> int:
+        return len(self.exact.buf) if self.exact_on else len(self.round)
 
     def pending(self) -> int:
         if self.exact_on:

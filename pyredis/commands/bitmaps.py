@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple, Optional
 
-from ..args import INT64_MAX, ArgReader, parse_int
+from ..args import ArgReader, parse_int
+from ..types.integers import INT64_MAX
 from ..errors import (BITFIELD_OVERFLOW_TYPE, BITFIELD_RO_GET_ONLY, BITFIELD_TYPE, BITOP_NOT_ARITY,
                       BITPOS_BIT, BIT_OFFSET, BIT_VALUE, RedisError, syntax_error)
 from ..protocol.encode import Reply

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..args import INT64_MAX, ArgReader, parse_int, parse_range_int
+from ..args import ArgReader, parse_int, parse_range_int
+from ..types.integers import INT64_MAX
 from ..client import REPLY_BUFFER_SIZE
 from ..errors import (CLIENT_ID_NOT_POSITIVE, CLIENT_PAUSE_MODE, INVALID_ARGUMENTS,
                       INVALID_ARGUMENT_COUNT, INVALID_CLIENT_ID, INVALID_COMMAND, NO_KEY_ARGUMENTS,

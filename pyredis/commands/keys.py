@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any, Final, TYPE_CHECKING
 
-from ..args import INT64_MAX, parse_int, parse_int32
+from ..args import parse_int, parse_int32
+from ..types.integers import INT64_MAX
 from ..db import is_string
 from ..errors import (COPY_IN_CLUSTER, DB_INDEX, EXPIRE_GT_AND_LT, EXPIRE_NX_AND_OTHERS, LFU_POLICY,
                       MOVE_IN_CLUSTER, NO_SUCH_KEY, SAME_OBJECT, RedisError, invalid_expire_time,

@@ -6,7 +6,8 @@ import random
 from itertools import islice
 from typing import Any, Callable, Final, Iterable, Optional, TYPE_CHECKING
 
-from ..args import INT64_MAX, ArgReader, parse_positive_int, parse_range_int
+from ..args import ArgReader, parse_positive_int, parse_range_int
+from ..types.integers import INT64_MAX
 from ..errors import (KEYS_MORE_THAN_ARGS, NEGATIVE_LIMIT, NUMKEYS_NOT_POSITIVE, RedisError,
                       WrongTypeError, syntax_error)
 from ..glob import glob_matcher

@@ -11,8 +11,9 @@ import random
 from typing import Callable, Final, Iterable, Optional, TYPE_CHECKING
 
 from .. import blocking
-from ..args import (INT64_MAX, ArgReader, parse_float, parse_int, parse_positive_int,
+from ..args import (ArgReader, parse_float, parse_int, parse_positive_int,
                     parse_range_int, strtod)
+from ..types.integers import INT64_MAX
 from ..errors import (COUNT_NOT_POSITIVE, LIMIT_WITHOUT_BY, NAN_SCORE, NEGATIVE_LIMIT,
                       NOT_FLOAT_RANGE, NOT_LEX_RANGE, NUMKEYS_NOT_POSITIVE, VALUE_OUT_OF_RANGE,
                       WEIGHT_NOT_FLOAT, WITHSCORES_BYLEX, ZADD_GT_LT_NX, ZADD_INCR_PAIRS,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def type_name(value: Any) -> bytes:
     """The TYPE of a value, as Redis names it."""
     name = _TYPE_NAMES.get(type(value))

@@ -26,11 +26,13 @@ a table filled under a tenth.
 
 Access times (OBJECT IDLETIME, DEBUG OBJECT's lru, LRU eviction) cost a table entry per key
 in Python, where Redis keeps 24 bits in each object's header. So unless an LRU
-maxmemory-policy evicts by them, only the recently accessed keys keep theirs: the cron ages
-the current table into an older one once it holds ACCESS_GENERATION keys, and the older one
-is dropped at the next turn, its latest time kept as `access_floor`. A key found in neither
-was last accessed at or before the floor: its idle time is counted from there, the least
-it can be (exact for the last 64K to 128K keys accessed, a lower bound for the others).
+maxmemory-policy evicts by them, only the recently accessed keys keep theirs: the current
+table becomes the older one when a key is touched while it holds ACCESS_GENERATION keys, and
+the older one is dropped at the next turn, its latest time kept as `access_floor`. A key
+found in neither was last accessed at or before the floor: its idle time is counted from
+there, the least it can be (exact for the last 32K to 64K keys accessed, a lower bound for
+the others). The tables are bounded where keys are touched, not by the cron, which a fast
+load outruns: 2.6 MB at most for both, where one turn of the cron could let them reach 10.
 """
 from __future__ import annotations
 
@@ -225,8 +227,8 @@ def _shrunk(used: int, buckets: int) -> int:
     return buckets
 
 
-# Keys a table of access times holds before the cron ages it (see the module's docstring).
-ACCESS_GENERATION = 1 << 16
+# Keys a table of access times holds before it is aged (see the module's docstring).
+ACCESS_GENERATION: Final = 1 << 15
 
 
 # Redis's LFU counter (OBJECT FREQ, allkeys-lfu): logarithmic, starting at 5 for new keys,
@@ -237,9 +239,9 @@ LFU_INIT_VAL: Final = 5
 class Database:
     __slots__: ClassVar[tuple[str, ...]] = (
         "index", "context", "clock", "stats", "events", "data", "expires", "access",
-        "access_older", "access_floor", "lfu", "watched_keys", "blocking_keys", "expire_scan",
-        "avg_ttl", "random_keys", "random_budget", "sizes", "priced", "used", "buckets",
-        "expire_buckets", "last_expire")
+        "access_older", "access_floor", "access_generation", "lfu", "watched_keys",
+        "blocking_keys", "expire_scan", "avg_ttl", "random_keys", "random_budget", "sizes",
+        "priced", "used", "buckets", "expire_buckets", "last_expire")
 
     def __init__(self, context: KeyspaceContext, index: int) -> None:
         self.index = index
@@ -251,8 +253,9 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}       # key -> absolute unix time in ms
         self.access: dict[bytes, int] = {}        # key -> last access, unix ms (OBJECT IDLETIME)
-        self.access_older: dict[bytes, int] = {}  # the table before, until the cron drops it
+        self.access_older: dict[bytes, int] = {}  # the table before, until it is dropped
         self.access_floor = self.clock.cached_ms  # no key in neither was accessed later
+        self.access_generation = ACCESS_GENERATION
         self.lfu: dict[bytes, tuple[int, int]] = {}  # key -> (counter, minute of last decay)
         self.watched_keys: dict[bytes, list[WatchedKey]] = {}  # key -> its WATCHers
         self.blocking_keys: dict[bytes, dict] = {}  # key -> {client: None}, in blocking order
@@ -286,7 +289,7 @@ class Database:
             return None
         self.stats.keyspace_hits += 1
         if touch:
-            self.access[key] = self.clock.cached_ms
+            self.touch(key)
             if self.context.lfu:
                 self._lfu_touch(key)
         return value
@@ -297,7 +300,7 @@ class Database:
         if value is None or (self.expires and key in self.expires
                              and self.expire_if_needed(key)):
             return None
-        self.access[key] = self.clock.cached_ms
+        self.touch(key)
         if self.context.lfu:
             self._lfu_touch(key)
         return value
@@ -350,7 +353,7 @@ class Database:
         self.data[key] = string
         if old is None and len(self.data) > self.buckets:
             self.buckets = self._grown(len(self.data), self.buckets)
-        self.access[key] = self.clock.cached_ms
+        self.touch(key)
         self._price(key, string)
         return string
 
@@ -423,7 +426,7 @@ class Database:
         data[key] = value
         if old is None and len(data) > self.buckets:
             self.buckets = self._grown(len(data), self.buckets)
-        self.access[key] = self.clock.cached_ms
+        self.touch(key)
         context = self.context
         if type(value) is bytes and (old is None or type(old) is bytes):
             # The common case, priced from the strings themselves.
@@ -546,7 +549,7 @@ class Database:
         if old is None and len(data) > self.buckets:
             self.buckets = self._grown(len(data), self.buckets)
         self._price(key, value)
-        self.access[key] = self.clock.cached_ms
+        self.touch(key)
         if expire_at is not None:
             self.set_expire(key, expire_at)
 
@@ -705,12 +708,17 @@ class Database:
             return self.access_older.get(key, self.access_floor)
         return when
 
-    def age_access_times(self) -> None:
-        """Cron: bound what access times cost unless an LRU policy evicts by them: a full
-        table becomes the older one, and the older one goes, leaving its latest time as the
-        floor of the keys it held."""
-        if len(self.access) < ACCESS_GENERATION or self.context.lru:
-            return
+    def touch(self, key: bytes) -> None:
+        """An access of key now. A full table of access times is aged first, unless an LRU
+        policy evicts by every key's time: it becomes the older one, and the older one goes,
+        leaving its latest time as the floor of the keys it held."""
+        access = self.access
+        if len(access) >= self.access_generation and not self.context.lru:
+            self._age_access_times()
+            access = self.access
+        access[key] = self.clock.cached_ms
+
+    def _age_access_times(self) -> None:
         if self.access_older:
             self.access_floor = max(self.access_floor, max(self.access_older.values()))
         self.access_older = self.access
@@ -721,6 +729,7 @@ class Database:
         return max(0, self.clock.cached_ms // 1000 - self.last_access(key) // 1000) * 1000
 
     def set_idle(self, key: bytes, seconds: int) -> None:
+        self.touch(key)
         self.access[key] = self.clock.cached_ms - seconds * 1000
 
     def frequency(self, key: bytes) -> int:

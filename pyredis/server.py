@@ -1094,9 +1094,8 @@ class Server:
         # time (Redis frees them in a background thread).
         self.active_expire.run()
         resize = not self.snapshots.active_child()   # no table copied while a child runs
-        for db in self.dbs:
-            db.age_access_times()
-            if resize:
+        if resize:
+            for db in self.dbs:
                 db.resize_tables()
         if self.replica.own_expires:
             self.replica.expire_own_keys()

@@ -189,12 +189,13 @@ def test_keys_accessed_in_one_cycle_share_their_access_time(keyspace):
     assert db.access[b"a"] is db.access[b"b"] is context.clock.cached_ms
 
 
-def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, monkeypatch):
-    """Without an LRU policy only the recent access times are kept: a key whose time went
-    is idle since at least the latest time that went with it."""
+def test_idle_times_of_keys_aged_out_count_from_the_floor(keyspace):
+    """Without an LRU policy only the recent access times are kept: a key touched while the
+    table is full ages it, and a key whose time went is idle since at least the latest time
+    that went with it."""
     db, context, _ = keyspace
     clock = context.clock
-    monkeypatch.setattr("pyredis.db.ACCESS_GENERATION", 2)
+    db.access_generation = 2
 
     def later(seconds: int) -> None:
         clock.advance(seconds)
@@ -203,22 +204,31 @@ def test_idle_times_of_keys_the_cron_aged_out_count_from_the_floor(keyspace, mon
     db.set(b"a", b"1")
     later(3)
     db.set(b"b", b"1")
-    db.age_access_times()               # a and b: the older table
     later(10)
-    db.set(b"c", b"1")
+    db.set(b"c", b"1")                  # a and b: the older table
+    assert set(db.access) == {b"c"} and set(db.access_older) == {b"a", b"b"}
     assert db.idle_ms(b"a") == 13_000 and db.idle_ms(b"b") == 10_000
     db.set(b"d", b"1")
-    db.age_access_times()               # a and b go: their latest time is the floor
     later(5)
-    assert len(db.access) + len(db.access_older) == 2
+    db.set(b"e", b"1")                  # a and b go: their latest time is the floor
+    assert set(db.access) == {b"e"} and set(db.access_older) == {b"c", b"d"}
     assert db.idle_ms(b"a") == db.idle_ms(b"b") == 15_000    # a: 18 s, at least 15
     assert db.idle_ms(b"c") == 5_000
     db.get(b"a")
     assert db.idle_ms(b"a") == 0
     context.lru = True                  # LRU eviction compares every key's time
-    db.set(b"e", b"1")
-    db.age_access_times()
-    assert set(db.access) == {b"a", b"e"} and set(db.access_older) == {b"c", b"d"}
+    db.set(b"f", b"1")
+    assert set(db.access) == {b"e", b"a", b"f"} and set(db.access_older) == {b"c", b"d"}
+
+
+def test_the_access_tables_stay_bounded_however_fast_keys_come(keyspace):
+    """No cron runs between these writes: the tables are bounded where keys are touched."""
+    db, _, _ = keyspace
+    for i in range(3 * db.access_generation + 5):
+        db.set(b"k%d" % i, b"v")
+    assert len(db.access) <= db.access_generation
+    assert len(db.access_older) <= db.access_generation
+    assert db.idle_ms(b"k0") == 0 and db.last_access(b"k0") == db.access_floor
 
 
 def test_an_evicted_key_is_told_as_deleted_by_the_server(keyspace):

@@ -32,7 +32,7 @@ the older one is dropped at the next turn, its latest time kept as `access_floor
 found in neither was last accessed at or before the floor: its idle time is counted from
 there, the least it can be (exact for the last 32K to 64K keys accessed, a lower bound for
 the others). The tables are bounded where keys are touched, not by the cron, which a fast
-load outruns: 2.6 MB at most for both, where one turn of the cron could let them reach 10.
+load outruns: 2.6 MB at most for both, where one turn of the cron let them reach 10 MB.
 """
 from __future__ import annotations
 

@@ -491,7 +491,8 @@ NAMES = st.binary(max_size=4)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "remove"]), NAMES, FINITE), max_size=40),
+@given(st.lists(st.tuples(st.sampled_from(["add", "add", "remove", "pop"]), NAMES, FINITE),
+                max_size=40),
        FINITE, FINITE, st.booleans(), st.booleans())
 def test_zset_value_ranks_and_score_ranges(ops, low, high, low_ex, high_ex):
     value, model = ZSetValue(), {}
@@ -502,8 +503,15 @@ def test_zset_value_ranks_and_score_ranges(ops, low, high, low_ex, high_ex):
             else:
                 value.insert(member, score, _Config)
             model[member] = score + 0.0 if value.listpack else score
-        else:
+        elif op == "remove":
             assert value.remove(member) == (model.pop(member, None) is not None)
+        elif model:   # pop the lowest, or the highest for a positive score
+            pairs = sorted((s, m) for m, s in model.items())
+            expected = pairs[-1] if score > 0 else pairs[0]
+            popped = value.pop(score > 0)
+            assert popped == expected and str(popped[0]) == str(expected[0])   # -0 kept
+            del model[expected[1]]
+    assert [value.score(m) for m in model] == list(model.values())
     ordered = sorted((s, m) for m, s in model.items())
     assert list(value.slice(0, len(value))) == ordered
     assert [value.rank(m) for _, m in ordered] == list(range(len(ordered)))

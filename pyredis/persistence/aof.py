@@ -1327,7 +1327,7 @@ def value_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
     elif isinstance(value, SetValue):
         yield from _chunked(b"SADD", key, list(value), 1)
     elif isinstance(value, ZSetValue):
-        items = [x for score, member in value.order for x in (b"%.17g" % score, member)]
+        items = [x for score, member in value.pairs() for x in (b"%.17g" % score, member)]
         yield from _chunked(b"ZADD", key, items, 2)
     elif isinstance(value, dict):
         items = [x for pair in value.items() for x in pair]

@@ -115,7 +115,7 @@ def encode_value(value: Any) -> tuple[int, bytes]:
         return TYPE_SET, b"".join(parts)
     if isinstance(value, ZSetValue):
         parts = [encode_length(len(value.scores))]
-        for score, member in value.order:
+        for score, member in value.pairs():
             parts.append(encode_string(member) + struct.pack("<d", score))
         return TYPE_ZSET_2, b"".join(parts)
     if isinstance(value, dict):

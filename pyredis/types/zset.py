@@ -1,15 +1,19 @@
-"""The sorted set value: a dict member -> score beside a SortedList of (score, member).
+"""The sorted set value: a dict member -> score beside a SortedList of the members in order.
 
 The dict answers ZSCORE and membership in O(1); the sorted list gives rank, range by rank,
 score or lex, and insertion in O(log n), ties between equal scores ordered by member bytes
-as in Redis. The value also remembers the encoding Redis 7.0 would use: "listpack" while the
-set is small (zset-max-listpack-entries members, none longer than zset-max-listpack-value
-bytes), "skiplist" once it outgrows that; only a whole rebuild (a *STORE result, a reload)
-goes back.
+as in Redis. The list holds one bytes object per member, the score's 8 order-preserving
+bytes followed by the member (`order_key`): compared by memcmp, these sort as (score,
+member) pairs would, at a fraction of a tuple comparison's cost (which touches the tuple,
+its float and its member), and in less memory. The value also remembers the encoding
+Redis 7.0 would use: "listpack" while the set is small (zset-max-listpack-entries members,
+none longer than zset-max-listpack-value bytes), "skiplist" once it outgrows that; only a
+whole rebuild (a *STORE result, a reload) goes back.
 """
 from __future__ import annotations
 
 import math
+import struct
 from operator import itemgetter
 from typing import Any, Callable, Final, Iterable, Iterator, Optional, Union
 
@@ -23,6 +27,25 @@ _LLONG_HALF: Final = (2**63 - 1) // 2
 MIN_LEX: Final = "-"
 MAX_LEX: Final = "+"
 LexBound = Union[bytes, str]
+
+
+_DOUBLE: Final = struct.Struct(">d").pack
+_ALL_BITS: Final = (1 << 64) - 1
+_SIGN_BIT: Final = 1 << 63
+SCORE_BYTES: Final = 8
+
+
+def order_key(score: float, member: bytes) -> bytes:
+    """The member's entry in the sorted list: the IEEE 754 bits of the score, the sign bit
+    flipped for positive scores and every bit for negative ones, so that bytes order is
+    score order (-0 is 0 here, as in Redis's comparisons), then the member's bytes, which
+    order equal scores as Redis does (memcmp, the shorter first)."""
+    bits = int.from_bytes(_DOUBLE(score + 0.0), "big")
+    bits ^= _ALL_BITS if bits >> 63 else _SIGN_BIT
+    return bits.to_bytes(SCORE_BYTES, "big") + member
+
+
+_member_of: Final = itemgetter(slice(SCORE_BYTES, None))   # an entry's member, in C
 
 
 def listpack_score_text(score: float) -> bytes:
@@ -54,7 +77,7 @@ class ZSetValue:
         value = cls(listpack=False)
         for member, score in pairs:
             value.scores[member] = score
-        value.order = SortedList((s, m) for m, s in value.scores.items())
+        value.order = SortedList([order_key(s, m) for m, s in value.scores.items()])
         value.fit_encoding(config)
         return value
 
@@ -68,7 +91,11 @@ class ZSetValue:
 
     def __iter__(self) -> Iterator[bytes]:
         """Members in order, lowest score first."""
-        return map(itemgetter(1), self.order)
+        return map(_member_of, self.order)
+
+    def pairs(self) -> Iterator[tuple[float, bytes]]:
+        """(score, member) in order, lowest score first."""
+        return self.slice(0, len(self.order))
 
     def score(self, member: bytes) -> Optional[float]:
         return self.scores.get(member)
@@ -77,14 +104,19 @@ class ZSetValue:
         score = self.scores.get(member)
         if score is None:
             return None
-        return self.order.bisect_left((score, member))
+        return self.order.bisect_left(order_key(score, member))
 
     def at(self, index: int) -> tuple[float, bytes]:
-        return self.order[index]
+        return self._pair(self.order[index])
 
     def slice(self, start: int, stop: int, reverse: bool = False) -> Iterator[tuple[float, bytes]]:
         """The pairs at ranks start..stop-1, from the highest when reverse."""
-        return self.order.islice(start, stop, reverse=reverse)
+        return map(self._pair, self.order.islice(start, stop, reverse=reverse))
+
+    def _pair(self, entry: bytes) -> tuple[float, bytes]:
+        """(score, member) of a sorted-list entry; the score as stored (a -0 kept)."""
+        member = entry[SCORE_BYTES:]
+        return self.scores[member], member
 
     def score_bounds(self, low: float, low_ex: bool, high: float,
                      high_ex: bool) -> tuple[int, int]:
@@ -97,7 +129,7 @@ class ZSetValue:
             if bound == math.inf:
                 return len(self.order)
             bound = math.nextafter(bound, math.inf)
-        return self.order.bisect_left((bound, b""))
+        return self.order.bisect_left(order_key(bound, b""))
 
     def lex_bounds(self, low: LexBound, low_ex: bool, high: LexBound,
                    high_ex: bool) -> tuple[int, int]:
@@ -110,16 +142,16 @@ class ZSetValue:
         order = self.order
         if bound is MIN_LEX or not order:
             return 0
-        if bound is MAX_LEX:
+        if isinstance(bound, str):   # MAX_LEX
             return len(order)
-        score = order[0][0]
-        if order[-1][0] == score:
-            key = (score, bound)
+        head = order[0][:SCORE_BYTES]
+        if order[-1][:SCORE_BYTES] == head:
+            key = head + bound
             return order.bisect_right(key) if after else order.bisect_left(key)
         # Mixed scores leave lex ranges undefined in Redis: search as if members were sorted.
         if after:
-            return _partition_point(len(order), lambda i: order[i][1] > bound)
-        return _partition_point(len(order), lambda i: order[i][1] >= bound)
+            return _partition_point(len(order), lambda i: order[i][SCORE_BYTES:] > bound)
+        return _partition_point(len(order), lambda i: order[i][SCORE_BYTES:] >= bound)
 
     def encoding(self, config: Any = None) -> bytes:
         return b"listpack" if self.listpack else b"skiplist"
@@ -141,36 +173,37 @@ class ZSetValue:
         if self.listpack:
             score += 0.0   # a listpack stores -0 as the integer 0
         self.scores[member] = score
-        self.order.add((score, member))
+        self.order.add(order_key(score, member))
 
     def update(self, member: bytes, score: float) -> None:
         """Change the score of a member already in the set."""
         old = self.scores[member]
         if self.listpack:
             score += 0.0
-        self.order.remove((old, member))
         self.scores[member] = score
-        self.order.add((score, member))
+        if score != old:   # else its place stays (-0 and 0 share one)
+            self.order.remove(order_key(old, member))
+            self.order.add(order_key(score, member))
 
     def remove(self, member: bytes) -> bool:
         score = self.scores.pop(member, None)
         if score is None:
             return False
-        self.order.remove((score, member))
+        self.order.remove(order_key(score, member))
         return True
 
     def remove_ranks(self, start: int, stop: int) -> int:
         """Delete the members at ranks start..stop-1; returns how many."""
-        removed: list[tuple[float, bytes]] = self.order[start:stop]
+        removed: list[bytes] = self.order[start:stop]
         del self.order[start:stop]
-        for _, member in removed:
-            del self.scores[member]
+        for entry in removed:
+            del self.scores[entry[SCORE_BYTES:]]
         return len(removed)
 
     def pop(self, highest: bool) -> tuple[float, bytes]:
-        pair: tuple[float, bytes] = self.order.pop(-1 if highest else 0)   # typed: unpacked in C
-        del self.scores[pair[1]]
-        return pair
+        entry: bytes = self.order.pop(-1 if highest else 0)
+        member = entry[SCORE_BYTES:]
+        return self.scores.pop(member), member
 
     def to_skiplist(self) -> None:
         self.listpack = False

@@ -2,7 +2,7 @@
 
 The dict answers ZSCORE and membership in O(1); the sorted list gives rank, range by rank,
 score or lex, and insertion in O(log n), ties between equal scores ordered by member bytes
-as in Redis. The list holds one bytes object per member, the score's 8 order-preserving
+as in Redis. The list holds one bytes object per member, the score's 9 order-preserving
 bytes followed by the member (`order_key`): compared by memcmp, these sort as (score,
 member) pairs would, at a fraction of a tuple comparison's cost (which touches the tuple,
 its float and its member), and in less memory. The value also remembers the encoding
@@ -29,20 +29,22 @@ MAX_LEX: Final = "+"
 LexBound = Union[bytes, str]
 
 
-_DOUBLE: Final = struct.Struct(">d").pack
-_ALL_BITS: Final = (1 << 64) - 1
-_SIGN_BIT: Final = 1 << 63
-SCORE_BYTES: Final = 8
+# An entry starts with a sign byte and the score's 8 big-endian IEEE 754 bytes: 1 and the
+# bytes as they are for a score >= 0 (their order is the scores' order there), 0 and every
+# bit inverted for a negative one (so that the larger magnitude comes first).
+_SIGNED_DOUBLE: Final = struct.Struct(">Bd").pack
+_INVERT: Final = bytes(range(255, -1, -1))
+SCORE_BYTES: Final = 9
 
 
 def order_key(score: float, member: bytes) -> bytes:
-    """The member's entry in the sorted list: the IEEE 754 bits of the score, the sign bit
-    flipped for positive scores and every bit for negative ones, so that bytes order is
-    score order (-0 is 0 here, as in Redis's comparisons), then the member's bytes, which
-    order equal scores as Redis does (memcmp, the shorter first)."""
-    bits = int.from_bytes(_DOUBLE(score + 0.0), "big")
-    bits ^= _ALL_BITS if bits >> 63 else _SIGN_BIT
-    return bits.to_bytes(SCORE_BYTES, "big") + member
+    """The member's entry in the sorted list: score bytes whose order is score order (-0 is
+    0 here, as in Redis's comparisons), then the member's bytes, which order equal scores as
+    Redis does (memcmp, the shorter first). Two C calls: struct's pack, then a concatenation
+    (or a translate first for a negative score)."""
+    if score >= 0:
+        return _SIGNED_DOUBLE(1, score + 0.0) + member
+    return _SIGNED_DOUBLE(255, -score).translate(_INVERT) + member
 
 
 _member_of: Final = itemgetter(slice(SCORE_BYTES, None))   # an entry's member, in C

@@ -499,7 +499,7 @@ def test_zset_value_ranks_and_score_ranges(ops, low, high, low_ex, high_ex):
     for op, member, score in ops:
         if op == "add":
             if member in model:
-                value.update(member, score)
+                value.update(member, score, value.score(member))
             else:
                 value.insert(member, score, _Config)
             model[member] = score + 0.0 if value.listpack else score

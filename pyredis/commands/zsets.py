@@ -105,24 +105,27 @@ ZADD_FLAGS: Final = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
 
 def _zadd_generic(client: Client, argv: list[bytes], incr: bool):
     """ZADD and ZINCRBY (ZINCRBY is ZADD with INCR forced), checks in Redis's order."""
-    reader = ArgReader(argv, 2)
-    flags = reader.flags(ZADD_FLAGS)
     nx = xx = gt = lt = ch = False
-    if flags:   # the common ZADD has none: no lookups then
-        nx, xx, gt, lt = b"NX" in flags, b"XX" in flags, b"GT" in flags, b"LT" in flags
-        ch = b"CH" in flags
-        incr = incr or b"INCR" in flags
-    rest = argv[reader.pos:]   # the score-member pairs
-    if not rest or len(rest) % 2:
+    pos = 2   # where the score-member pairs start, after the flags
+    if argv[2][:1].isalpha():   # a flag, or a score such as "inf": the common ZADD skips this
+        reader = ArgReader(argv, 2)
+        flags = reader.flags(ZADD_FLAGS)
+        pos = reader.pos
+        if flags:
+            nx, xx, gt, lt = b"NX" in flags, b"XX" in flags, b"GT" in flags, b"LT" in flags
+            ch = b"CH" in flags
+            incr = incr or b"INCR" in flags
+    pair_args = len(argv) - pos
+    if not pair_args or pair_args % 2:
         raise syntax_error()
     if nx and xx:
         raise RedisError(ZADD_XX_AND_NX)
     if (gt and nx) or (lt and nx) or (gt and lt):
         raise RedisError(ZADD_GT_LT_NX)
-    if incr and len(rest) > 2:
+    if incr and pair_args > 2:
         raise RedisError(ZADD_INCR_PAIRS)
-    scores = [parse_float(raw) for raw in rest[0::2]]
-    members = rest[1::2]
+    scores = [parse_float(raw) for raw in argv[pos::2]]
+    members = argv[pos + 1::2]
 
     db = client.db
     key = argv[1]
@@ -151,7 +154,7 @@ def _zadd_generic(client: Client, argv: list[bytes], incr: bool):
                 if (lt and score >= current) or (gt and score <= current):
                     continue
                 if score != current:
-                    value.update(member, score)
+                    value.update(member, score, current)
                     updated += 1
             processed += 1
         if created:

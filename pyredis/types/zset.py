@@ -177,9 +177,9 @@ class ZSetValue:
         self.scores[member] = score
         self.order.add(order_key(score, member))
 
-    def update(self, member: bytes, score: float) -> None:
-        """Change the score of a member already in the set."""
-        old = self.scores[member]
+    def update(self, member: bytes, score: float, old: float) -> None:
+        """Change the score of a member already in the set from `old`, its score (which the
+        caller has just read)."""
         if self.listpack:
             score += 0.0
         self.scores[member] = score
@@ -219,7 +219,7 @@ class ZSetValue:
         if self.listpack:
             for member, score in self.scores.items():
                 if score == 0 and math.copysign(1.0, score) < 0:
-                    self.update(member, 0.0)
+                    self.update(member, 0.0, score)
 
 
 def _partition_point(n: int, pred: Callable[[int], bool]) -> int:
